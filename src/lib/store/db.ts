@@ -1,0 +1,158 @@
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { Logger } from '../log.ts';
+
+/** A database handle or an open transaction: domain functions accept either. */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+/** A listener's payload '*' means "anything may have changed": reconcile everything. */
+export const RESYNC = '*';
+
+export interface Store {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Runs fn in one transaction; notifications sent inside it are delivered on commit. */
+  tx<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Calls onPayload for each notification on channel; resolves to an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+/** Wakes the listeners of channel once the surrounding transaction commits. */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
+/**
+ * Opens the store named by url: `postgres://…` for a PostgreSQL server, `memory://` for a
+ * throw-away embedded database, anything else is a directory for the embedded PGlite database.
+ * Migrations are applied before it returns.
+ */
+export async function openStore(url: string, log?: Logger): Promise<Store> {
+  return /^postgres(ql)?:\/\//.test(url) ? openPostgres(url, log) : openPglite(url);
+}
+
+async function openPglite(url: string): Promise<Store> {
+  if (url !== 'memory://') mkdirSync(url, { recursive: true });
+  const client = await PGlite.create(url === 'memory://' ? undefined : url);
+  const db = drizzlePglite(client) as unknown as Db;
+  await migratePglite(db as never, { migrationsFolder });
+  return {
+    kind: 'pglite',
+    db,
+    tx: (fn) => db.transaction(fn),
+    async listen(channel, onPayload) {
+      const unsubscribe = await client.listen(channel, onPayload);
+      return unsubscribe;
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(url: string, log?: Logger): Promise<Store> {
+  await migratePostgres(url);
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client that dies (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', (err) => log?.warn({ err }, 'postgres pool client error'));
+  const db = drizzlePg(pool) as unknown as Db;
+  const listeners = new PgListeners(url, log);
+  return {
+    kind: 'postgres',
+    db,
+    tx: (fn) => db.transaction(fn),
+    listen: (channel, onPayload) => listeners.add(channel, onPayload),
+    async close() {
+      await listeners.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Migrations run under an advisory lock so that several controllers can start at once. */
+async function migratePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(7469382)');
+    await migratePg(drizzlePg(client), { migrationsFolder });
+  } finally {
+    await client.end();
+  }
+}
+
+type Callback = (payload: string) => void;
+
+/** One dedicated connection carries every LISTEN; if it drops it reconnects and tells every
+ * listener to resync, since notifications sent meanwhile are lost. */
+class PgListeners {
+  private client?: pg.Client;
+  private connecting?: Promise<pg.Client>;
+  private readonly channels = new Map<string, Set<Callback>>();
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly log?: Logger,
+  ) {}
+
+  async add(channel: string, cb: Callback): Promise<() => Promise<void>> {
+    const client = await this.connect();
+    let set = this.channels.get(channel);
+    if (!set) {
+      set = new Set();
+      this.channels.set(channel, set);
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    }
+    set.add(cb);
+    return async () => {
+      set.delete(cb);
+    };
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url });
+      client.on('notification', (n) => {
+        for (const cb of this.channels.get(n.channel) ?? []) cb(n.payload ?? '');
+      });
+      client.on('error', (err) => {
+        this.log?.warn({ err }, 'postgres listener connection lost; reconnecting');
+        this.client = undefined;
+        this.connecting = undefined;
+        if (!this.closed) setTimeout(() => void this.reconnect(), 1000);
+      });
+      await client.connect();
+      this.client = client;
+      return client;
+    })();
+    return this.connecting;
+  }
+
+  private async reconnect(): Promise<void> {
+    try {
+      const client = await this.connect();
+      for (const channel of this.channels.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const set of this.channels.values()) for (const cb of set) cb(RESYNC);
+    } catch (err) {
+      this.log?.warn({ err }, 'postgres listener reconnect failed');
+      this.connecting = undefined;
+      if (!this.closed) setTimeout(() => void this.reconnect(), 2000);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client?.end();
+  }
+}
