@@ -1,0 +1,102 @@
+import type { Db } from '../lib/store/db.ts';
+import type { AuthContext } from '../lib/http/auth.ts';
+import { badRequest, unauthorized } from '../lib/errors.ts';
+import type { TokenPayload } from './tokens.ts';
+import { checkPassword, findUser } from './users.ts';
+import { findProject } from './projects.ts';
+import { findDomain } from './domains.ts';
+import { findAppCredential } from './app-credentials.ts';
+import { verifyPassword } from './passwords.ts';
+import { newId } from './ids.ts';
+
+type Ref = { id?: string; name?: string; domain?: { id?: string; name?: string } };
+
+/** The `auth` object of POST /v3/auth/tokens. */
+export interface AuthRequest {
+  identity: {
+    methods: string[];
+    password?: { user: Ref & { password: string } };
+    token?: { id: string };
+    application_credential?: { id?: string; name?: string; secret: string; user?: Ref };
+  };
+  scope?: 'unscoped' | { project?: Ref; domain?: { id?: string; name?: string }; system?: unknown };
+}
+
+/** Who asks for a token and for how long: the part of the payload a login decides. */
+type Login = Pick<TokenPayload, 'userId' | 'methods' | 'applicationCredentialId'> & {
+  projectId?: string;
+  parent?: AuthContext;
+  defaultProjectId?: string | null;
+};
+
+// A name that does not exist and a wrong password must look the same to the caller.
+const orUnauthorized = <T>(p: Promise<T>) =>
+  p.catch((err) => {
+    throw err?.status === 404 ? unauthorized() : err;
+  });
+
+async function login(db: Db, req: AuthRequest, validate: (token: string) => Promise<AuthContext>): Promise<Login> {
+  const { methods } = req.identity;
+  if (!Array.isArray(methods) || methods.length !== 1) throw badRequest('Exactly one authentication method must be given.');
+  switch (methods[0]) {
+    case 'password': {
+      const pw = req.identity.password?.user;
+      if (!pw || typeof pw.password !== 'string') throw badRequest('The password method needs a user and a password.');
+      const user = await orUnauthorized(findUser(db, pw));
+      await checkPassword(db, user, pw.password);
+      return { userId: user.id, methods: ['password'], defaultProjectId: user.defaultProjectId };
+    }
+    case 'token': {
+      const id = req.identity.token?.id;
+      if (!id) throw badRequest('The token method needs a token id.');
+      const parent = await validate(id);
+      if (parent.applicationCredentialId) throw unauthorized('A token from an application credential cannot be rescoped.');
+      return { userId: parent.userId, methods: parent.methods, parent };
+    }
+    case 'application_credential': {
+      const ac = req.identity.application_credential;
+      if (!ac || typeof ac.secret !== 'string') throw badRequest('The application_credential method needs an id or name, and a secret.');
+      const userId = ac.id ? undefined : (await orUnauthorized(findUser(db, ac.user ?? {}))).id;
+      const cred = await findAppCredential(db, { id: ac.id, name: ac.name, userId });
+      if (!cred || !(await verifyPassword(ac.secret, cred.secretHash))) throw unauthorized();
+      if (cred.expiresAt && cred.expiresAt.getTime() <= Date.now()) throw unauthorized('The application credential has expired.');
+      return { userId: cred.userId, methods: ['application_credential'], applicationCredentialId: cred.id, projectId: cred.projectId };
+    }
+    default:
+      throw unauthorized(`Authentication method ${methods[0]} is not supported.`);
+  }
+}
+
+/**
+ * Turns a login request into the payload of a new token: checks the credentials, resolves the
+ * scope (asked, or the user's default project when none is asked) and the lifetime (a rescoped
+ * token never outlives its parent). Access to the scope is checked when the context is built.
+ */
+export async function authenticate(
+  db: Db,
+  req: AuthRequest,
+  ttlSeconds: number,
+  validate: (token: string) => Promise<AuthContext>,
+): Promise<TokenPayload> {
+  const who = await login(db, req, validate);
+  const now = Date.now();
+  const payload: TokenPayload = {
+    userId: who.userId,
+    methods: who.methods,
+    issuedAt: now,
+    expiresAt: Math.min(now + ttlSeconds * 1000, who.parent?.expiresAt.getTime() ?? Infinity),
+    auditIds: [newId().slice(0, 22), ...(who.parent ? [who.parent.auditIds[0]!] : [])],
+    applicationCredentialId: who.applicationCredentialId,
+  };
+  const scope = req.scope;
+  if (who.projectId) {
+    payload.projectId = who.projectId;
+  } else if (scope === undefined) {
+    if (who.defaultProjectId) payload.projectId = who.defaultProjectId;
+  } else if (scope !== 'unscoped') {
+    if (scope.system) throw badRequest('System-scoped tokens are not supported; scope to a project or a domain.');
+    if (scope.project) payload.projectId = (await orUnauthorized(findProject(db, scope.project))).id;
+    else if (scope.domain) payload.domainId = (await orUnauthorized(findDomain(db, scope.domain))).id;
+  }
+  return payload;
+}

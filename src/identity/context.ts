@@ -1,0 +1,53 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../lib/store/db.ts';
+import type { AuthContext } from '../lib/http/auth.ts';
+import { unauthorized } from '../lib/errors.ts';
+import { applicationCredentials, domains, users } from './tables.ts';
+import type { TokenPayload } from './tokens.ts';
+import { effectiveRoles } from './roles.ts';
+import { projectWithDomain } from './projects.ts';
+
+/**
+ * Builds the caller's context from a token's payload as the store stands now: the user, its
+ * domain and the scope must still be enabled, and the roles are read afresh. A scoped token whose
+ * user has lost every role there is no longer valid.
+ */
+export async function resolveContext(db: Db, p: TokenPayload, token: string): Promise<AuthContext> {
+  const [user] = await db
+    .select({ user: users, domainName: domains.name, domainEnabled: domains.enabled })
+    .from(users)
+    .innerJoin(domains, eq(domains.id, users.domainId))
+    .where(eq(users.id, p.userId));
+  if (!user || !user.user.enabled || !user.domainEnabled) throw unauthorized();
+  const ctx: AuthContext = {
+    token,
+    userId: user.user.id,
+    userName: user.user.name,
+    userDomainId: user.user.domainId,
+    userDomainName: user.domainName,
+    roles: [],
+    methods: p.methods,
+    auditIds: p.auditIds,
+    issuedAt: new Date(p.issuedAt),
+    expiresAt: new Date(p.expiresAt),
+    applicationCredentialId: p.applicationCredentialId,
+  };
+  if (p.projectId) {
+    const project = await projectWithDomain(db, p.projectId);
+    if (!project || !project.project.enabled || !project.domainEnabled) throw unauthorized();
+    ctx.project = { id: project.project.id, name: project.project.name, domainId: project.project.domainId, domainName: project.domainName };
+    ctx.roles = await effectiveRoles(db, p.userId, 'project', p.projectId);
+  } else if (p.domainId) {
+    const [domain] = await db.select().from(domains).where(eq(domains.id, p.domainId));
+    if (!domain || !domain.enabled) throw unauthorized();
+    ctx.domain = { id: domain.id, name: domain.name };
+    ctx.roles = await effectiveRoles(db, p.userId, 'domain', p.domainId);
+  }
+  if (p.applicationCredentialId) {
+    const [cred] = await db.select().from(applicationCredentials).where(eq(applicationCredentials.id, p.applicationCredentialId));
+    if (!cred || (cred.expiresAt && cred.expiresAt.getTime() <= Date.now())) throw unauthorized();
+    ctx.roles = ctx.roles.filter((r) => cred.roleIds.includes(r.id));
+  }
+  if ((p.projectId || p.domainId) && ctx.roles.length === 0) throw unauthorized();
+  return ctx;
+}

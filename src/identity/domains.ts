@@ -1,0 +1,56 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../lib/store/db.ts';
+import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
+import { domains, projects, users } from './tables.ts';
+import { isUniqueViolation, newId } from './ids.ts';
+
+export type Domain = typeof domains.$inferSelect;
+
+export async function getDomain(db: Db, id: string): Promise<Domain> {
+  const [row] = await db.select().from(domains).where(eq(domains.id, id));
+  if (!row) throw notFound(`Could not find domain: ${id}.`);
+  return row;
+}
+
+/** A domain named by id, or by name when no domain has that id (as the CLI resolves names). */
+export async function findDomain(db: Db, ref: { id?: string; name?: string }): Promise<Domain> {
+  if (ref.id) return getDomain(db, ref.id);
+  if (!ref.name) throw badRequest('A domain must be given by id or name.');
+  const [row] = await db.select().from(domains).where(eq(domains.name, ref.name));
+  if (!row) throw notFound(`Could not find domain: ${ref.name}.`);
+  return row;
+}
+
+export async function createDomain(db: Db, input: { id?: string; name: string; description?: string; enabled?: boolean }): Promise<Domain> {
+  try {
+    const [row] = await db
+      .insert(domains)
+      .values({ id: input.id ?? newId(), name: input.name, description: input.description ?? '', enabled: input.enabled ?? true })
+      .returning();
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name}.`);
+    throw err;
+  }
+}
+
+export async function updateDomain(db: Db, id: string, patch: { name?: string; description?: string; enabled?: boolean }): Promise<Domain> {
+  try {
+    const [row] = await db.update(domains).set(patch).where(eq(domains.id, id)).returning();
+    if (!row) throw notFound(`Could not find domain: ${id}.`);
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
+    throw err;
+  }
+}
+
+/** Keystone refuses to delete an enabled domain, and we refuse one that still owns anything. */
+export async function deleteDomain(db: Db, id: string): Promise<void> {
+  const domain = await getDomain(db, id);
+  if (domain.enabled) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
+  const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.domainId, id)).limit(1);
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.domainId, id)).limit(1);
+  if (project || user) throw conflict(`Domain ${id} still owns projects or users.`);
+  await db.delete(domains).where(eq(domains.id, id));
+}

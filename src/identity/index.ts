@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../lib/store/db.ts';
+import { useErrorStyle } from '../lib/http/errors.ts';
+import { Identity, type IdentityOptions } from './identity.ts';
+import { versionRoutes } from './api/versions.ts';
+import { authRoutes } from './api/auth.ts';
+import { domainRoutes } from './api/domains.ts';
+import { projectRoutes } from './api/projects.ts';
+import { userRoutes } from './api/users.ts';
+import { roleRoutes } from './api/roles.ts';
+import { roleAssignmentRoutes } from './api/role-assignments.ts';
+import { appCredentialRoutes } from './api/application-credentials.ts';
+import { catalogRoutes } from './api/catalog.ts';
+import './policy.ts';
+
+export { Identity } from './identity.ts';
+export { bootstrap, type CatalogService } from './bootstrap.ts';
+
+export async function createIdentity(store: Store, options: IdentityOptions): Promise<Identity> {
+  const identity = new Identity(store, options);
+  await identity.start();
+  return identity;
+}
+
+/** Keystone v3, mounted under /identity. */
+export function identityPlugin(identity: Identity) {
+  return async (app: FastifyInstance) => {
+    useErrorStyle(app, 'keystone');
+    versionRoutes(app);
+    authRoutes(app, identity);
+    domainRoutes(app, identity);
+    projectRoutes(app, identity);
+    userRoutes(app, identity);
+    roleRoutes(app, identity);
+    roleAssignmentRoutes(app, identity);
+    appCredentialRoutes(app, identity);
+    catalogRoutes(app, identity);
+  };
+}

@@ -1,0 +1,67 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../lib/store/db.ts';
+import { conflict, notFound } from '../lib/errors.ts';
+import { assignments, roles } from './tables.ts';
+import { isUniqueViolation, newId } from './ids.ts';
+
+export type Role = typeof roles.$inferSelect;
+export interface RoleRef {
+  id: string;
+  name: string;
+}
+
+/** Keystone's default implied roles: a grant of admin also grants member and reader. */
+const IMPLIES: Record<string, string[]> = { admin: ['member', 'reader'], member: ['reader'] };
+
+export async function getRole(db: Db, id: string): Promise<Role> {
+  const [row] = await db.select().from(roles).where(eq(roles.id, id));
+  if (!row) throw notFound(`Could not find role: ${id}.`);
+  return row;
+}
+
+export async function createRole(db: Db, input: { name: string; description?: string | null }): Promise<Role> {
+  try {
+    const [row] = await db.insert(roles).values({ id: newId(), name: input.name, description: input.description ?? null }).returning();
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name}.`);
+    throw err;
+  }
+}
+
+/** The roles a user holds on a project or domain, implied roles added, ordered by name. */
+export async function effectiveRoles(db: Db, userId: string, targetType: 'project' | 'domain', targetId: string): Promise<RoleRef[]> {
+  const granted = await db
+    .select({ id: roles.id, name: roles.name })
+    .from(assignments)
+    .innerJoin(roles, eq(roles.id, assignments.roleId))
+    .where(and(eq(assignments.userId, userId), eq(assignments.targetType, targetType), eq(assignments.targetId, targetId)));
+  const names = new Set(granted.map((r) => r.name));
+  const implied = granted.flatMap((r) => impliedBy(r.name)).filter((n) => !names.has(n));
+  const extra = implied.length ? await db.select({ id: roles.id, name: roles.name }).from(roles).where(inArray(roles.name, implied)) : [];
+  const byId = new Map([...granted, ...extra].map((r) => [r.id, r]));
+  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function listRoles(db: Db, name?: string): Promise<Role[]> {
+  return db.select().from(roles).where(name !== undefined ? eq(roles.name, name) : undefined).orderBy(roles.name);
+}
+
+export async function updateRole(db: Db, id: string, patch: { name?: string; description?: string | null }): Promise<Role> {
+  try {
+    const [row] = await db.update(roles).set(patch).where(eq(roles.id, id)).returning();
+    if (!row) throw notFound(`Could not find role: ${id}.`);
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
+    throw err;
+  }
+}
+
+export async function deleteRole(db: Db, id: string): Promise<void> {
+  const gone = await db.delete(roles).where(eq(roles.id, id)).returning();
+  if (!gone.length) throw notFound(`Could not find role: ${id}.`);
+}
+
+/** The roles a grant of `name` implies (admin → member, reader). */
+export const impliedBy = (name: string) => IMPLIES[name] ?? [];

@@ -1,0 +1,118 @@
+import { boolean, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, index } from 'drizzle-orm/pg-core';
+
+const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const domains = pgTable('identity_domains', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  description: text('description').notNull().default(''),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: created(),
+});
+
+export const projects = pgTable(
+  'identity_projects',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id').notNull().references(() => domains.id),
+    description: text('description').notNull().default(''),
+    enabled: boolean('enabled').notNull().default(true),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    createdAt: created(),
+  },
+  (t) => [unique().on(t.domainId, t.name)],
+);
+
+export const users = pgTable(
+  'identity_users',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id').notNull().references(() => domains.id),
+    passwordHash: text('password_hash'),
+    enabled: boolean('enabled').notNull().default(true),
+    defaultProjectId: text('default_project_id'),
+    description: text('description'),
+    email: text('email'),
+    createdAt: created(),
+  },
+  (t) => [unique().on(t.domainId, t.name)],
+);
+
+export const roles = pgTable('identity_roles', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  description: text('description'),
+  createdAt: created(),
+});
+
+/** A role granted to a user on a project or a domain. */
+export const assignments = pgTable(
+  'identity_assignments',
+  {
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    targetType: text('target_type', { enum: ['project', 'domain'] }).notNull(),
+    targetId: text('target_id').notNull(),
+    roleId: text('role_id').notNull().references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.targetType, t.targetId, t.roleId] }), index().on(t.targetId)],
+);
+
+export const applicationCredentials = pgTable(
+  'identity_application_credentials',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    secretHash: text('secret_hash').notNull(),
+    description: text('description'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    unrestricted: boolean('unrestricted').notNull().default(false),
+    roleIds: jsonb('role_ids').$type<string[]>().notNull(),
+    createdAt: created(),
+  },
+  (t) => [unique().on(t.userId, t.name)],
+);
+
+export const regions = pgTable('identity_regions', {
+  id: text('id').primaryKey(),
+  description: text('description').notNull().default(''),
+  parentRegionId: text('parent_region_id'),
+});
+
+export const services = pgTable('identity_services', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  name: text('name').notNull(),
+  description: text('description'),
+  enabled: boolean('enabled').notNull().default(true),
+});
+
+export const endpoints = pgTable('identity_endpoints', {
+  id: text('id').primaryKey(),
+  serviceId: text('service_id').notNull().references(() => services.id, { onDelete: 'cascade' }),
+  interface: text('interface', { enum: ['public', 'internal', 'admin'] }).notNull(),
+  regionId: text('region_id').references(() => regions.id),
+  url: text('url').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+});
+
+/** Tokens are not stored; revoking one records an event that matches it (and its kind) until it
+ * would have expired anyway. */
+export const revocations = pgTable('identity_revocations', {
+  id: serial('id').primaryKey(),
+  auditId: text('audit_id'),
+  userId: text('user_id'),
+  projectId: text('project_id'),
+  issuedBefore: timestamp('issued_before', { withTimezone: true }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** The symmetric keys that encrypt tokens, shared by every controller through the store. */
+export const tokenKeys = pgTable('identity_token_keys', {
+  id: integer('id').primaryKey(),
+  key: text('key').notNull(),
+  createdAt: created(),
+});
