@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Base URL clients reach the cloud at; every endpoint in the catalog is below it. */
+  publicUrl: string;
+  dataDir: string;
+  /** `postgres://…`, `memory://`, or a directory for the embedded database. */
+  database: string;
+  region: string;
+  /** Token lifetime, seconds. */
+  tokenTtl: number;
+  /** The admin's password on the first start only; a random one otherwise. */
+  adminPassword?: string;
+}
+
+/** Settings as given on the command line (undefined = not given). */
+export type Flags = Partial<Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config', string>>;
+
+const fileKeys: Record<string, keyof Flags> = {
+  host: 'host',
+  port: 'port',
+  public_url: 'publicUrl',
+  data_dir: 'dataDir',
+  database: 'database',
+  region: 'region',
+  token_ttl: 'tokenTtl',
+};
+
+const envKeys: Record<string, keyof Flags> = {
+  NUBO_HOST: 'host',
+  NUBO_PORT: 'port',
+  NUBO_PUBLIC_URL: 'publicUrl',
+  NUBO_DATA_DIR: 'dataDir',
+  NUBO_DATABASE: 'database',
+  NUBO_REGION: 'region',
+  NUBO_TOKEN_TTL: 'tokenTtl',
+  NUBO_CONFIG: 'config',
+};
+
+const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
+
+function readFile(path: string): Flags {
+  const doc = parse(readFileSync(path, 'utf8')) ?? {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${path}: expected a mapping of settings`);
+  const out: Flags = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const name = fileKeys[key];
+    if (!name) throw new Error(`${path}: unknown setting "${key}" (known: ${Object.keys(fileKeys).join(', ')})`);
+    out[name] = String(value);
+  }
+  return out;
+}
+
+const positive = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw new Error(`${name} must be a whole number, not "${text}"`);
+  return n;
+};
+
+/**
+ * Settings from, weakest first: defaults, the config file (--config, NUBO_CONFIG, or nubo.yaml
+ * in the data directory), NUBO_* environment variables, command-line flags.
+ */
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv: Flags = {};
+  for (const [key, name] of Object.entries(envKeys)) if (env[key] !== undefined && env[key] !== '') fromEnv[name] = env[key];
+  const early = { ...fromEnv, ...defined(flags) };
+  const configPath = early.config ?? join(early.dataDir ?? defaultDataDir(), 'nubo.yaml');
+  if (early.config && !existsSync(configPath)) throw new Error(`config file ${configPath} does not exist`);
+  const merged = { ...(existsSync(configPath) ? readFile(configPath) : {}), ...early };
+  const host = merged.host ?? '127.0.0.1';
+  const port = positive('port', merged.port ?? '8770');
+  const dataDir = resolve(merged.dataDir ?? defaultDataDir());
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    host,
+    port,
+    publicUrl: (merged.publicUrl ?? `http://${shownHost}:${port}`).replace(/\/+$/, ''),
+    dataDir,
+    database: merged.database ?? join(dataDir, 'db'),
+    region: merged.region ?? 'RegionOne',
+    tokenTtl: positive('token TTL', merged.tokenTtl ?? '3600'),
+    adminPassword: env.NUBO_ADMIN_PASSWORD || undefined,
+  };
+}
+
+const defined = (flags: Flags): Flags => Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));

@@ -1,0 +1,86 @@
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './lib/log.ts';
+import { openStore, type Store } from './lib/store/db.ts';
+import { createApp, type App } from './lib/http/app.ts';
+import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
+import { imagePlugin } from './image/index.ts';
+import { computePlugin } from './compute/index.ts';
+import { networkPlugin } from './network/index.ts';
+import { volumePlugin } from './volume/index.ts';
+import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
+
+/** Where each service lives below the public URL, DevStack's layout. */
+const SERVICES: (CatalogService & { prefix: string })[] = [
+  { type: 'identity', name: 'keystone', prefix: '/identity', path: '/identity' },
+  { type: 'image', name: 'glance', prefix: '/image', path: '/image' },
+  { type: 'compute', name: 'nova', prefix: '/compute', path: '/compute/v2.1' },
+  { type: 'network', name: 'neutron', prefix: '/networking', path: '/networking' },
+  { type: 'block-storage', name: 'cinder', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
+];
+
+export interface Cloud {
+  config: Config;
+  app: App;
+  store: Store;
+  identity: Identity;
+  log: Logger;
+  /** The admin's credentials, when this data directory knows them. */
+  credentials?: AdminCredentials;
+  files?: { openrc: string; cloudsYaml: string };
+  close(): Promise<void>;
+}
+
+/** The all-in-one cloud: the store, every service's API on one port, and every agent. */
+export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
+  const store = await openStore(config.database, log);
+  try {
+    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl });
+    const { adminPassword } = await bootstrap(identity, {
+      publicUrl: config.publicUrl,
+      region: config.region,
+      services: SERVICES,
+      adminPassword: config.adminPassword,
+    });
+
+    const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
+    await app.register(identityPlugin(identity), { prefix: '/identity' });
+    await app.register(imagePlugin(), { prefix: '/image' });
+    await app.register(computePlugin(), { prefix: '/compute' });
+    await app.register(networkPlugin(), { prefix: '/networking' });
+    await app.register(volumePlugin(), { prefix: '/volume' });
+    await app.listen({ host: config.host, port: config.port });
+
+    const known = readCredentials(config.dataDir);
+    const password = adminPassword ?? known?.password;
+    let credentials: AdminCredentials | undefined;
+    let files;
+    if (password) {
+      credentials = {
+        authUrl: `${config.publicUrl}/identity`,
+        username: 'admin',
+        password,
+        projectName: 'admin',
+        userDomainName: 'Default',
+        projectDomainName: 'Default',
+        regionName: config.region,
+      };
+      files = writeCredentials(config.dataDir, credentials);
+    }
+    return {
+      config,
+      app,
+      store,
+      identity,
+      log,
+      credentials,
+      files,
+      async close() {
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

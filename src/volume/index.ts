@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { useErrorStyle } from '../lib/http/errors.ts';
+import { useMicroversions, type MicroversionSpec } from '../lib/http/microversion.ts';
+
+export const VOLUME_VERSIONS: MicroversionSpec = { service: 'volume', min: '3.0', max: '3.0' };
+
+const v3 = (base: string) => ({
+  id: 'v3.0',
+  status: 'CURRENT',
+  version: VOLUME_VERSIONS.max,
+  min_version: VOLUME_VERSIONS.min,
+  updated: '2023-01-01T00:00:00Z',
+  links: [{ rel: 'self', href: `${base}/volume/v3/` }],
+  'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
+});
+
+/** Cinder v3, mounted under /volume. */
+export function volumePlugin() {
+  return async (app: FastifyInstance) => {
+    useErrorStyle(app, 'cinder');
+    app.get('/', { config: { public: true } }, async (request, reply) => reply.status(300).send({ versions: [v3(request.publicUrl)] }));
+    await app.register(async (api) => {
+      useMicroversions(api, VOLUME_VERSIONS);
+      api.get('/', { config: { public: true } }, async (request) => ({ version: v3(request.publicUrl) }));
+    }, { prefix: '/v3' });
+  };
+}
