@@ -5,16 +5,19 @@ import { startCloud } from '../main.ts';
 export async function up(flags: Flags): Promise<void> {
   const config = loadConfig(flags);
   const cloud = await startCloud(config);
-  const out = process.stdout;
-  out.write(`\nNubo is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${cloud.store.kind})\n`);
+  // One write, so that whoever watches the output sees the whole banner at once.
+  const lines = [`\nNubo is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${cloud.store.kind})`];
   if (cloud.credentials && cloud.files) {
-    out.write(`  admin user:     ${cloud.credentials.username}\n`);
-    out.write(`  admin password: ${cloud.credentials.password}\n`);
-    out.write(`  openrc:         source ${cloud.files.openrc}\n`);
-    out.write(`  clouds.yaml:    ${cloud.files.cloudsYaml}  (export OS_CLIENT_CONFIG_FILE=${cloud.files.cloudsYaml}; --os-cloud nubo)\n\n`);
+    lines.push(
+      `  admin user:     ${cloud.credentials.username}`,
+      `  admin password: ${cloud.credentials.password}`,
+      `  openrc:         source ${cloud.files.openrc}`,
+      `  clouds.yaml:    ${cloud.files.cloudsYaml}  (export OS_CLIENT_CONFIG_FILE=${cloud.files.cloudsYaml}; --os-cloud nubo)`,
+    );
   } else {
-    out.write(`  the admin password is not known to this data directory (the cloud was bootstrapped elsewhere)\n\n`);
+    lines.push('  the admin password is not known to this data directory (the cloud was bootstrapped elsewhere)');
   }
+  process.stdout.write(lines.join('\n') + '\n\n');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

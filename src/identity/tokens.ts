@@ -111,7 +111,9 @@ export class Tokens {
     }
     const generation = this.generation;
     const payload = this.decode(token);
-    if (!payload || payload.expiresAt <= Date.now() || this.isRevoked(payload)) throw unauthorized();
+    if (!payload) throw unauthorized();
+    if (payload.expiresAt <= Date.now()) throw unauthorized('The token has expired.');
+    if (this.isRevoked(payload)) throw unauthorized('The token has been revoked.');
     const ctx = await this.resolve(payload, token);
     // A change that landed while the context was being built may have invalidated it.
     if (generation === this.generation) {
