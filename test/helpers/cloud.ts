@@ -1,0 +1,191 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.ts';
+import { startCloud, type Cloud } from '../../src/main.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { readCredentials } from '../../src/credentials.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export const tempDir = (prefix = 'nubo-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+export interface TestCloud {
+  cloud: Cloud;
+  url: string;
+  dataDir: string;
+  /** A request to the cloud, as fetch answers it, with the JSON body parsed when there is one. */
+  request(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; headers: Headers; body: any }>;
+  /** A token scoped to a project, by password. */
+  login(user: string, password: string, project?: string): Promise<string>;
+  adminToken(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A cloud in this process on a free port, with a fresh data directory and, unless told
+ * otherwise, a throw-away embedded database. */
+export async function startTestCloud(opts: { database?: string; tokenTtl?: number; dataDir?: string } = {}): Promise<TestCloud> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const port = await freePort();
+  const config = loadConfig(
+    { port: String(port), dataDir, database: opts.database ?? 'memory://', tokenTtl: opts.tokenTtl ? String(opts.tokenTtl) : undefined },
+    {},
+  );
+  const cloud = await startCloud(config, createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));
+  const url = config.publicUrl;
+  const request: TestCloud['request'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
+    let body: string | undefined = o.raw;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+  const login = async (user: string, password: string, project?: string) => {
+    const res = await request('POST', '/identity/v3/auth/tokens?nocatalog', {
+      body: {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+          ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
+        },
+      },
+    });
+    if (res.status !== 201) throw new Error(`login ${user}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.headers.get('x-subject-token')!;
+  };
+  return {
+    cloud,
+    url,
+    dataDir,
+    request,
+    login,
+    adminToken: () => login('admin', cloud.credentials!.password, 'admin'),
+    async stop() {
+      await cloud.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh database on the PostgreSQL server named by NUBO_TEST_POSTGRES (default: the local one
+ * on 127.0.0.1:5432 as user postgres, trust auth). */
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.NUBO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `nubo_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  return {
+    url: Object.assign(new URL(admin), { pathname: `/${name}` }).toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface SpawnedNubo {
+  url: string;
+  dataDir: string;
+  /** OS_* variables for the admin, from the openrc the cloud wrote. */
+  env: Record<string, string>;
+  process: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `nubo up` as its own process, as a user starts it; resolves once it says it is up. */
+export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<SpawnedNubo> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const port = opts.port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])], {
+    cwd: root,
+    env: { ...process.env, NUBO_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nubo up did not start in 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      if (out.includes('Nubo is up')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nubo up exited with ${code}:\n${out}`));
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const pw = readCredentials(dataDir)?.password;
+  const env: Record<string, string> = {
+    OS_AUTH_URL: `${url}/identity`,
+    OS_AUTH_TYPE: 'password',
+    OS_IDENTITY_API_VERSION: '3',
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: pw ?? '',
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_REGION_NAME: 'RegionOne',
+  };
+  return {
+    url,
+    dataDir,
+    env,
+    process: child,
+    output: () => out,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.removeAllListeners('exit');
+        child.on('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+const run = promisify(execFile);
+
+/** The real `openstack` CLI (Debian's python3-openstackclient) with the given OS_* variables. */
+export async function openstack(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
+  try {
+    const { stdout, stderr } = await run('openstack', args, { env: { ...clean, ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
