@@ -1,6 +1,7 @@
 import type { Store, Db } from '../lib/store/db.ts';
 import { notify } from '../lib/store/db.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
+import type { Logger } from '../lib/log.ts';
 import { revocations } from './tables.ts';
 import { Tokens, type TokenPayload } from './tokens.ts';
 import { resolveContext } from './context.ts';
@@ -20,8 +21,9 @@ export class Identity {
   constructor(
     readonly store: Store,
     readonly options: IdentityOptions,
+    log: Logger,
   ) {
-    this.tokens = new Tokens(store, (payload, token) => resolveContext(store.db, payload, token));
+    this.tokens = new Tokens(store, (payload, token) => resolveContext(store.db, payload, token), log);
   }
 
   async start(): Promise<void> {
@@ -75,7 +77,10 @@ export class Identity {
   }
 
   async catalogFor(ctx: AuthContext): Promise<CatalogEntry[]> {
-    this.catalog ??= readCatalog(this.store.db);
+    this.catalog ??= readCatalog(this.store.db).catch((err) => {
+      this.catalog = undefined;
+      throw err;
+    });
     return catalogForProject(await this.catalog, ctx.project?.id);
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import { Identity, type IdentityOptions } from './identity.ts';
 import { versionRoutes } from './api/versions.ts';
@@ -16,8 +17,8 @@ import './policy.ts';
 export { Identity } from './identity.ts';
 export { bootstrap, type CatalogService } from './bootstrap.ts';
 
-export async function createIdentity(store: Store, options: IdentityOptions): Promise<Identity> {
-  const identity = new Identity(store, options);
+export async function createIdentity(store: Store, options: IdentityOptions, log: Logger): Promise<Identity> {
+  const identity = new Identity(store, options, log);
   await identity.start();
   return identity;
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { desc, gt, lt } from 'drizzle-orm';
 import type { Store } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { notFound, unauthorized } from '../lib/errors.ts';
 import { revocations, tokenKeys } from './tables.ts';
@@ -44,13 +45,20 @@ export class Tokens {
     private readonly store: Store,
     /** Builds the context of a decrypted token from the store; throws if it is no longer valid. */
     private readonly resolve: (payload: TokenPayload, token: string) => Promise<AuthContext>,
+    private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
     await this.store.db.insert(tokenKeys).values({ id: 1, key: randomBytes(32).toString('base64') }).onConflictDoNothing();
     const rows = await this.store.db.select().from(tokenKeys).orderBy(desc(tokenKeys.id));
     this.keys = rows.map((r) => Buffer.from(r.key, 'base64'));
-    await this.store.listen('identity', () => void this.refresh());
+    await this.store.listen('identity', () =>
+      this.refresh().catch((err) => {
+        // Without a fresh revocation list no cached token may be trusted: forget them all.
+        this.cache.clear();
+        this.log.error({ err }, 'reloading token revocations failed');
+      }),
+    );
     await this.refresh();
   }
 

@@ -19,7 +19,7 @@ const get = (url: string, token: string) => fetch(url, { headers: { 'x-auth-toke
 test('a restart, clean or after kill -9, keeps the credentials, the data and the issued tokens', async () => {
   const dataDir = tempDir();
   const first = await spawnNubo({ dataDir });
-  const password = first.env.OS_PASSWORD;
+  const password = first.env.OS_PASSWORD ?? '';
   assert.ok(password.length >= 12);
   assert.equal(statSync(join(dataDir, 'clouds.yaml')).mode & 0o077, 0, 'credentials are private to their owner');
   assert.match(readFileSync(join(dataDir, 'openrc'), 'utf8'), new RegExp(`OS_AUTH_URL='${first.url}/identity'`));
