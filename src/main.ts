@@ -34,7 +34,7 @@ export interface Cloud {
 export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
   const store = await openStore(config.database, log);
   try {
-    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl });
+    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl }, log);
     const { adminPassword } = await bootstrap(identity, {
       publicUrl: config.publicUrl,
       region: config.region,
