@@ -1,7 +1,28 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { ClientError } from '../client/errors.ts';
+import { addGlobalOptions, commandWord } from './globals.ts';
 
-const program = new Command('nubo').description('Nubo: an OpenStack-compatible cloud, and its command-line client');
+type Module = { register(group: Command): void };
+
+/** The command groups, each in its own module, loaded only when its word is on the command line. */
+const groups: Record<string, [description: string, load: () => Promise<Module>]> = {
+  application: ['application credentials (application credential create|list|show|delete)', () => import('./commands/application-credential.ts')],
+  catalog: ['the service catalog of the current token', () => import('./commands/catalog.ts')],
+  domain: ['identity domains', () => import('./commands/domain.ts')],
+  endpoint: ['service endpoints', () => import('./commands/endpoint.ts')],
+  project: ['projects', () => import('./commands/project.ts')],
+  region: ['regions', () => import('./commands/region.ts')],
+  role: ['roles, role grants and role assignments', () => import('./commands/role.ts')],
+  service: ['services of the catalog', () => import('./commands/service.ts')],
+  token: ['tokens', () => import('./commands/token.ts')],
+  user: ['users', () => import('./commands/user.ts')],
+};
+
+const program = new Command('nubo')
+  .description('Nubo: an OpenStack-compatible cloud, and its command-line client')
+  .configureOutput({ outputError: (message, write) => write(`nubo: ${message.replace(/^error: /, '')}`) });
+addGlobalOptions(program);
 
 program
   .command('up')
@@ -16,7 +37,23 @@ program
   .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
-program.parseAsync().catch((err: Error) => {
-  process.stderr.write(`nubo: ${err.message}\n`);
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  let word = commandWord(args);
+  if (word === 'help') word = commandWord(args.slice(args.indexOf('help') + 1));
+  for (const [name, [description, load]] of Object.entries(groups)) {
+    const group = program.command(name).description(description);
+    if (name === word) (await load()).register(group);
+  }
+  await program.parseAsync();
+  // A client command is done once it has printed; without this, fetch's idle keep-alive
+  // connection keeps the process alive ~50 ms longer. (`nubo up` keeps running.)
+  if (word && word in groups) process.exit();
+}
+
+main().catch((err: Error) => {
+  // A bug's stack is for --debug; everything else is one line.
+  const debug = process.argv.includes('--debug') && !(err instanceof ClientError);
+  process.stderr.write(`nubo: ${debug ? err.stack : err.message}\n`);
   process.exit(1);
 });

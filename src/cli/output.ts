@@ -1,0 +1,180 @@
+import { Option, type Command } from 'commander';
+import { ClientError } from '../client/errors.ts';
+import { collect } from './options.ts';
+
+/** A value shown one way in tables and another to machines (json, yaml, value), as
+ * openstackclient shows a catalog's endpoints. */
+export class Formatted {
+  constructor(
+    readonly machine: unknown,
+    readonly human: string,
+  ) {}
+}
+
+interface OutputOptions {
+  format: string;
+  column?: string[];
+  noindent?: boolean;
+  prefix?: string;
+  sortColumn?: string[];
+  sortDescending?: boolean;
+}
+
+function common(cmd: Command, formats: string[]): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', 'the output format').choices(formats).default('table'))
+    .option('-c, --column <column>', 'show this column (repeat for more)', collect)
+    .option('--noindent', 'print JSON on one line');
+}
+
+/** The output options of a command that shows one resource. */
+export const showOptions = (cmd: Command) => common(cmd, ['json', 'shell', 'table', 'value', 'yaml']).option('--prefix <prefix>', 'prefix for the variable names of -f shell', '');
+
+/** The output options of a command that lists resources. */
+export const listOptions = (cmd: Command) =>
+  common(cmd, ['csv', 'json', 'table', 'value', 'yaml'])
+    .option('--sort-column <column>', 'sort by this column (repeat for more)', collect)
+    .option('--sort-ascending', 'sort ascending (the default)')
+    .addOption(new Option('--sort-descending', 'sort descending').conflicts('sortAscending'));
+
+// Python's repr, which openstackclient prints for values inside lists and mappings.
+function repr(value: unknown): string {
+  if (typeof value !== 'string') return text(value);
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const escaped = value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
+}
+
+/** A value as Python's str() writes it, which is how openstackclient prints it in tables. */
+export function text(value: unknown): string {
+  if (value instanceof Formatted) return text(value.machine);
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map(repr).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${repr(k)}: ${repr(v)}`).join(', ')}}`;
+  return String(value);
+}
+
+const machine = (value: unknown) => (value instanceof Formatted ? value.machine : value);
+const human = (value: unknown) => (value instanceof Formatted ? value.human : text(value));
+
+/** The columns -c picked, in their original order; none recognised is an error, as in cliff. */
+function pick(columns: string[], wanted: string[] | undefined): number[] {
+  if (!wanted?.length) return columns.map((_, i) => i);
+  const picked = columns.flatMap((c, i) => (wanted.includes(c) ? [i] : []));
+  if (!picked.length) {
+    throw new ClientError(`No recognized column names in [${wanted.map(repr).join(', ')}]. Recognized columns are (${columns.map(repr).join(', ')}).`);
+  }
+  return picked;
+}
+
+async function table(head: string[], rows: string[][]): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  // prettytable's ASCII look, which openstackclient prints.
+  const chars = { top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+', bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+', left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|' };
+  const t = new Table({ head, chars, style: { head: [], border: [], compact: true } });
+  t.push(...rows);
+  return t.toString() + '\n';
+}
+
+async function yaml(data: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
+  // PyYAML's layout, which openstackclient prints: keys sorted, list items level with their key.
+  return stringify(data, { indentSeq: false, sortMapEntries: true, singleQuote: true });
+}
+
+/** Loads what the command's output format needs, ahead of printing. */
+export async function preload(cmd: Command): Promise<void> {
+  const format = cmd.opts<Partial<OutputOptions>>().format;
+  if (format === 'table') await import('cli-table3');
+  else if (format === 'yaml') await import('yaml');
+}
+
+// Python's json.dumps without indent, which --noindent prints: `, ` and `: ` between items.
+const oneLine = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(oneLine).join(', ')}]`
+    : v !== null && typeof v === 'object'
+      ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${oneLine(x)}`).join(', ')}}`
+      : JSON.stringify(v);
+
+const json = (data: unknown, o: OutputOptions) => (o.noindent ? oneLine(data) : JSON.stringify(data, null, 2)) + '\n';
+
+/** Prints one resource as Field/Value pairs, in the order given. */
+export async function printShow(cmd: Command, data: Record<string, unknown>): Promise<void> {
+  const o = cmd.opts<OutputOptions>();
+  const names = Object.keys(data);
+  const fields = pick(names, o.column).map((i) => names[i]!);
+  let out: string;
+  switch (o.format) {
+    case 'json':
+      out = json(Object.fromEntries(fields.map((f) => [f, machine(data[f])])), o);
+      break;
+    case 'yaml':
+      out = await yaml(Object.fromEntries(fields.map((f) => [f, machine(data[f])])));
+      break;
+    case 'value':
+      out = fields.map((f) => text(data[f]) + '\n').join('');
+      break;
+    case 'shell':
+      out = fields.map((f) => `${o.prefix ?? ''}${f.replace(/[:-]/g, '_')}="${text(data[f]).replace(/"/g, '\\"')}"\n`).join('');
+      break;
+    default:
+      out = await table(['Field', 'Value'], fields.map((f) => [f, human(data[f])]));
+  }
+  process.stdout.write(out);
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0;
+}
+
+const csvCell = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? text(v) : `"${(v === null || v === undefined ? '' : text(v)).replace(/"/g, '""')}"`);
+
+/** Prints rows under the given column headings; an empty list prints no table, as cliff does. */
+export async function printList(cmd: Command, columns: string[], rows: unknown[][]): Promise<void> {
+  const o = cmd.opts<OutputOptions>();
+  const sortBy = (o.sortColumn ?? []).map((c) => columns.indexOf(c)).filter((i) => i >= 0);
+  const sorted = sortBy.length
+    ? [...rows].sort((a, b) => {
+        for (const i of sortBy) {
+          const c = compare(machine(a[i]), machine(b[i]));
+          if (c) return o.sortDescending ? -c : c;
+        }
+        return 0;
+      })
+    : rows;
+  const idx = pick(columns, o.column);
+  const head = idx.map((i) => columns[i]!);
+  const cells = sorted.map((row) => idx.map((i) => row[i]));
+  const records = () => cells.map((row) => Object.fromEntries(row.map((v, j) => [head[j]!, machine(v)])));
+  let out: string;
+  switch (o.format) {
+    case 'json':
+      out = json(records(), o);
+      break;
+    case 'yaml':
+      out = await yaml(records());
+      break;
+    case 'value':
+      out = cells.map((row) => row.map(text).join(' ') + '\n').join('');
+      break;
+    case 'csv':
+      out = [head.map(csvCell), ...cells.map((row) => row.map((v) => csvCell(machine(v))))].map((r) => r.join(',') + '\n').join('');
+      break;
+    default:
+      out = cells.length ? await table(head, cells.map((row) => row.map(human))) : '';
+  }
+  process.stdout.write(out);
+}
+
+/** A resource's fields as openstackclient shows them: sorted by name, without `links`. */
+export function fieldsOf(resource: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(resource)
+      .filter(([key]) => key !== 'links')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}

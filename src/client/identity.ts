@@ -1,0 +1,148 @@
+import type { appCredentialView, domainView, projectView, roleView, userView } from '../identity/api/views.ts';
+import { Collection } from './collection.ts';
+import type { Query } from './http.ts';
+import { identityV3, type Session } from './session.ts';
+
+// Resource shapes as the identity service writes them (its views are the one source of truth).
+export type Project = ReturnType<typeof projectView>;
+export type User = ReturnType<typeof userView>;
+export type Role = ReturnType<typeof roleView>;
+export type Domain = ReturnType<typeof domainView>;
+export type ApplicationCredential = ReturnType<typeof appCredentialView> & { secret?: string };
+
+export interface Service {
+  id: string;
+  type: string;
+  name: string;
+  description: string | null;
+  enabled: boolean;
+}
+
+export interface Endpoint {
+  id: string;
+  service_id: string;
+  interface: string;
+  region: string | null;
+  region_id: string | null;
+  url: string;
+  enabled: boolean;
+}
+
+export interface Region {
+  id: string;
+  description: string;
+  parent_region_id: string | null;
+}
+
+type Named = { id: string; name?: string; domain?: { id: string; name?: string } };
+
+export interface RoleAssignment {
+  role: { id: string; name?: string };
+  user?: Named;
+  group?: Named;
+  scope: { project?: Named; domain?: { id: string; name?: string }; system?: { all: boolean }; 'OS-INHERIT:inherited_to'?: string };
+}
+
+export interface ProjectFields {
+  name: string;
+  domain_id?: string;
+  description?: string;
+  enabled?: boolean;
+  tags?: string[];
+}
+
+export interface UserFields {
+  name: string;
+  domain_id?: string;
+  password?: string;
+  default_project_id?: string;
+  description?: string;
+  email?: string;
+  enabled?: boolean;
+}
+
+export interface RoleFields {
+  name: string;
+  description?: string;
+}
+
+export interface DomainFields {
+  name: string;
+  description?: string;
+  enabled?: boolean;
+}
+
+export interface ApplicationCredentialFields {
+  name: string;
+  secret?: string;
+  description?: string;
+  /** ISO 8601, UTC when no offset is given. */
+  expires_at?: string;
+  unrestricted?: boolean;
+  roles?: { id?: string; name?: string }[];
+}
+
+/** Where a role is granted. */
+export type GrantTarget = { project: string } | { domain: string };
+
+const targetPath = (t: GrantTarget) => ('project' in t ? `projects/${t.project}` : `domains/${t.domain}`);
+
+/** Keystone v3, reached through the catalog's identity endpoint. */
+export class IdentityClient {
+  readonly projects: Collection<Project, ProjectFields>;
+  readonly users: Collection<User, UserFields>;
+  readonly roles: Collection<Role, RoleFields>;
+  readonly domains: Collection<Domain, DomainFields>;
+  readonly services: Collection<Service>;
+  readonly endpoints: Collection<Endpoint>;
+  readonly regions: Collection<Region>;
+
+  constructor(private readonly session: Session) {
+    const at = <T, C>(plural: string, key: string, kind = key) =>
+      new Collection<T, C>(session, { url: () => `${this.url}/${plural}`, key, plural, kind });
+    this.projects = at('projects', 'project');
+    this.users = at('users', 'user');
+    this.roles = at('roles', 'role');
+    this.domains = at('domains', 'domain');
+    this.services = at('services', 'service');
+    this.endpoints = at('endpoints', 'endpoint');
+    this.regions = at('regions', 'region');
+  }
+
+  /** The v3 base URL. */
+  get url(): string {
+    return identityV3(this.session.endpoint('identity'));
+  }
+
+  applicationCredentials(userId: string): Collection<ApplicationCredential, ApplicationCredentialFields> {
+    const plural = 'application_credentials';
+    return new Collection(this.session, { url: () => `${this.url}/users/${userId}/${plural}`, key: 'application_credential', plural, kind: 'application credential' });
+  }
+
+  /** The projects a user has a role on. */
+  async userProjects(userId: string): Promise<Project[]> {
+    return (await this.session.request<{ projects: Project[] }>('GET', `${this.url}/users/${encodeURIComponent(userId)}/projects`)).projects;
+  }
+
+  /** The projects the session's own user may scope to. */
+  async myProjects(): Promise<Project[]> {
+    return (await this.session.request<{ projects: Project[] }>('GET', `${this.url}/auth/projects`)).projects;
+  }
+
+  /** Filters: `user.id`, `role.id`, `scope.project.id`, `scope.domain.id`, `effective`, `include_names`. */
+  async roleAssignments(query: Query = {}): Promise<RoleAssignment[]> {
+    return (await this.session.request<{ role_assignments: RoleAssignment[] }>('GET', `${this.url}/role_assignments`, { query })).role_assignments;
+  }
+
+  async grant(target: GrantTarget, userId: string, roleId: string): Promise<void> {
+    await this.session.request('PUT', `${this.url}/${targetPath(target)}/users/${userId}/roles/${roleId}`);
+  }
+
+  async revokeGrant(target: GrantTarget, userId: string, roleId: string): Promise<void> {
+    await this.session.request('DELETE', `${this.url}/${targetPath(target)}/users/${userId}/roles/${roleId}`);
+  }
+
+  async revokeToken(token: string): Promise<void> {
+    await this.session.request('DELETE', `${this.url}/auth/tokens`, { headers: { 'x-subject-token': token } });
+  }
+}
