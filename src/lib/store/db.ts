@@ -52,8 +52,12 @@ async function openPglite(url: string): Promise<Store> {
     db,
     tx: (fn) => db.transaction(fn),
     async listen(channel, onPayload) {
-      const unsubscribe = await client.listen(channel, onPayload);
-      return unsubscribe;
+      // PGlite sends `LISTEN ${channel}` unquoted: quoted, the name is kept as is (case, dashes),
+      // as pg_notify and the PostgreSQL listener treat it. Its own unsubscribe function drops the
+      // quotes and would miss such a channel, so unlisten is called with the quoted name.
+      const quoted = `"${channel.replaceAll('"', '""')}"`;
+      await client.listen(quoted, onPayload);
+      return () => client.unlisten(quoted, onPayload);
     },
     close: () => client.close(),
   };
@@ -126,7 +130,12 @@ class PgListeners {
       client.on('notification', (n) => {
         for (const cb of this.channels.get(n.channel) ?? []) cb(n.payload ?? '');
       });
+      // pg reports one lost connection as two errors (the server's, then "terminated
+      // unexpectedly"): only the first may schedule a reconnect.
+      let lost = false;
       client.on('error', (err) => {
+        if (lost) return;
+        lost = true;
         this.log?.warn({ err }, 'postgres listener connection lost; reconnecting');
         this.client = undefined;
         this.connecting = undefined;
@@ -140,6 +149,8 @@ class PgListeners {
   }
 
   private async reconnect(): Promise<void> {
+    // A retry timer may fire after close(): connecting then would leak a connection.
+    if (this.closed) return;
     try {
       const client = await this.connect();
       for (const channel of this.channels.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
