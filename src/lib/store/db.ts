@@ -102,6 +102,7 @@ class PgListeners {
   private client?: pg.Client;
   private connecting?: Promise<pg.Client>;
   private readonly channels = new Map<string, Set<Callback>>();
+  private readonly listening = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -110,14 +111,22 @@ class PgListeners {
   ) {}
 
   async add(channel: string, cb: Callback): Promise<() => Promise<void>> {
-    const client = await this.connect();
     let set = this.channels.get(channel);
-    if (!set) {
-      set = new Set();
-      this.channels.set(channel, set);
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    }
+    if (!set) this.channels.set(channel, (set = new Set()));
     set.add(cb);
+    // Every caller waits for the one LISTEN of its channel, so none returns before it is active.
+    let ready = this.listening.get(channel);
+    if (!ready) {
+      ready = this.connect().then((client) => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`).then(() => undefined));
+      this.listening.set(channel, ready);
+      ready.catch(() => this.listening.delete(channel));
+    }
+    try {
+      await ready;
+    } catch (err) {
+      set.delete(cb);
+      throw err;
+    }
     return async () => {
       set.delete(cb);
     };
@@ -141,7 +150,13 @@ class PgListeners {
         this.connecting = undefined;
         if (!this.closed) setTimeout(() => void this.reconnect(), 1000);
       });
-      await client.connect();
+      try {
+        await client.connect();
+      } catch (err) {
+        // A failed attempt must not be what every later caller gets.
+        this.connecting = undefined;
+        throw err;
+      }
       this.client = client;
       return client;
     })();
@@ -157,13 +172,18 @@ class PgListeners {
       for (const set of this.channels.values()) for (const cb of set) cb(RESYNC);
     } catch (err) {
       this.log?.warn({ err }, 'postgres listener reconnect failed');
+      // A client that failed a LISTEN is not trusted to carry the others.
+      const broken = this.client;
+      this.client = undefined;
       this.connecting = undefined;
+      await broken?.end().catch(() => undefined);
       if (!this.closed) setTimeout(() => void this.reconnect(), 2000);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.client?.end();
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    await client?.end();
   }
 }
