@@ -16,10 +16,14 @@ export interface Config {
   tokenTtl: number;
   /** The admin's password on the first start only; a random one otherwise. */
   adminPassword?: string;
+  /** What each project may hold in the image service. */
+  imageQuota: { images: number; bytes: number };
 }
 
 /** Settings as given on the command line (undefined = not given). */
-export type Flags = Partial<Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config', string>>;
+export type Flags = Partial<
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes', string>
+>;
 
 const fileKeys: Record<string, keyof Flags> = {
   host: 'host',
@@ -29,6 +33,8 @@ const fileKeys: Record<string, keyof Flags> = {
   database: 'database',
   region: 'region',
   token_ttl: 'tokenTtl',
+  image_quota_images: 'imageQuotaImages',
+  image_quota_bytes: 'imageQuotaBytes',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -40,6 +46,8 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_REGION: 'region',
   NUBO_TOKEN_TTL: 'tokenTtl',
   NUBO_CONFIG: 'config',
+  NUBO_IMAGE_QUOTA_IMAGES: 'imageQuotaImages',
+  NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -59,6 +67,16 @@ function readFile(path: string): Flags {
 const positive = (name: string, text: string) => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw new Error(`${name} must be a whole number, not "${text}"`);
+  return n;
+};
+
+const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A byte count, with an optional binary suffix: 500M, 20G, 1T. */
+const bytes = (name: string, text: string) => {
+  const m = /^(\d+)\s*([KMGT]?)i?B?$/i.exec(text.trim());
+  const n = m ? Number(m[1]) * UNITS[m[2]!.toUpperCase()]! : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be a number of bytes such as 500M or 20G, not "${text}"`);
   return n;
 };
 
@@ -86,6 +104,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     region: merged.region ?? 'RegionOne',
     tokenTtl: positive('token TTL', merged.tokenTtl ?? '3600'),
     adminPassword: env.NUBO_ADMIN_PASSWORD || undefined,
+    imageQuota: {
+      images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),
+      bytes: bytes('image_quota_bytes', merged.imageQuotaBytes ?? '1T'),
+    },
   };
 }
 

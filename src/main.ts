@@ -3,7 +3,7 @@ import { createLogger, type Logger } from './lib/log.ts';
 import { openStore, type Store } from './lib/store/db.ts';
 import { createApp, type App } from './lib/http/app.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
-import { imagePlugin } from './image/index.ts';
+import { imagePlugin, startImages } from './image/index.ts';
 import { computePlugin } from './compute/index.ts';
 import { networkPlugin } from './network/index.ts';
 import { volumePlugin } from './volume/index.ts';
@@ -42,9 +42,11 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       adminPassword: config.adminPassword,
     });
 
+    const images = await startImages(store, { dataDir: config.dataDir, quota: config.imageQuota, log });
+
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
     await app.register(identityPlugin(identity), { prefix: '/identity' });
-    await app.register(imagePlugin(), { prefix: '/image' });
+    await app.register(imagePlugin(images), { prefix: '/image' });
     await app.register(computePlugin(), { prefix: '/compute' });
     await app.register(networkPlugin(), { prefix: '/networking' });
     await app.register(volumePlugin(), { prefix: '/volume' });

@@ -1,0 +1,80 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ApiError, forbidden } from '../../lib/errors.ts';
+import { authOf } from '../../lib/http/auth.ts';
+import { callerOf, getVisible } from '../access.ts';
+import { uploadImageData } from '../upload.ts';
+import type { ImageService } from '../service.ts';
+
+const ById = Type.Object({ image_id: Type.String() });
+
+/** Reads and discards what the client still sends after a refusal, so that it finishes sending
+ * and reads the answer. Cutting the connection instead makes clients such as openstacksdk retry
+ * the upload with the rest of their file: a headless tail that could pass for a raw disk. */
+function discardRest(req: IncomingMessage): void {
+  if (!req.complete && !req.destroyed) req.resume();
+}
+
+/** `bytes=first-last`, `bytes=first-` or `bytes=-suffix`, one range only, as Glance serves them. */
+function rangeOf(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const [start, end] = !m || (!m[1] && !m[2]) ? [NaN, NaN] : m[1] ? [Number(m[1]), m[2] ? Math.min(Number(m[2]), size - 1) : size - 1] : [size - Number(m[2]), size - 1];
+  if (!(start >= 0 && start <= end && end < size)) {
+    throw new ApiError('BadRequest', `Requested range ${header} not satisfiable for ${size} bytes.`, 'BadRequest', 416);
+  }
+  return { start, end };
+}
+
+/** Image data: streamed in from the request and out to the response, never held whole. */
+export function dataRoutes(app: FastifyInstance, svc: ImageService): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  // The upload handler reads the request itself, as it arrives: this parser hands over the stream,
+  // which Fastify's body limit does not apply to. Bodies of other types keep the limit, so that
+  // nothing is buffered whole.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
+  api.put(
+    '/v2/images/:image_id/file',
+    { config: { policy: 'image:upload_image' }, schema: { params: ById } },
+    async (request, reply) => {
+      if (!(request.body instanceof Readable)) throw new ApiError('UnsupportedMediaType', 'Image data must be sent as application/octet-stream.');
+      const length = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+      // The iterator must not destroy the request when the upload is refused: the answer still goes out on it.
+      const body = (request.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      try {
+        await uploadImageData(svc, callerOf(authOf(request)), request.params.image_id, body, length);
+      } catch (err) {
+        discardRest(request.raw);
+        throw err;
+      }
+      return reply.status(204).send();
+    },
+  );
+
+  api.get('/v2/images/:image_id/file', { config: { policy: 'image:download_image' }, schema: { params: ById } }, async (request, reply) => {
+    const c = callerOf(authOf(request));
+    const image = await getVisible(svc.store.db, c, request.params.image_id);
+    if (image.status === 'deactivated' && !c.admin) throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
+    if (image.status !== 'active' && image.status !== 'deactivated') return reply.status(204).send();
+    const size = image.size!;
+    const range = rangeOf(request.headers.range, size);
+    let stream: Readable;
+    try {
+      stream = await svc.data.read(image.id, range);
+    } catch (err) {
+      request.log.error({ err, image: image.id }, 'image data missing from the store');
+      throw new ApiError('Unavailable', `The data of image ${image.id} cannot be read from the store.`);
+    }
+    reply.header('content-type', 'application/octet-stream');
+    if (range) {
+      reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+    } else {
+      reply.header('content-length', size).header('content-md5', image.checksum);
+    }
+    return reply.send(stream);
+  });
+}

@@ -1,0 +1,28 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { images } from './tables.ts';
+import type { ImageService } from './service.ts';
+
+/**
+ * Brings the store and the records back in line after a crash, at every start: temporary files
+ * of interrupted uploads go, images this store was receiving go back to queued, and bytes that
+ * belong to no active image (a crash between the store's commit and the database's) are removed.
+ */
+export async function recover(svc: ImageService): Promise<void> {
+  await svc.data.sweep();
+  const reset = await svc.store.db
+    .update(images)
+    .set({ status: 'queued', uploadingTo: null, updatedAt: new Date() })
+    .where(and(eq(images.status, 'saving'), eq(images.uploadingTo, svc.data.id)))
+    .returning({ id: images.id });
+  const stored = await svc.data.list();
+  const kept = stored.length
+    ? new Set(
+        (await svc.store.db.select({ id: images.id }).from(images).where(and(inArray(images.id, stored), inArray(images.status, ['active', 'deactivated'])))).map(
+          (r) => r.id,
+        ),
+      )
+    : new Set<string>();
+  const orphans = stored.filter((id) => !kept.has(id));
+  for (const id of orphans) await svc.data.delete(id);
+  if (reset.length || orphans.length) svc.log.warn({ reset: reset.map((r) => r.id), orphans }, 'image store recovered from an interrupted run');
+}

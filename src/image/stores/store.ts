@@ -1,0 +1,30 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where image bytes are kept, by image id. Every method is safe to call again after a crash or a
+ * failure, and a failed write leaves nothing behind.
+ */
+export interface ImageStore {
+  /** Identifies this store instance across restarts, so that it can tell which interrupted
+   * uploads were its own. */
+  readonly id: string;
+  /** Starts writing the bytes of an image; nothing is visible under the id until commit(). */
+  create(imageId: string): Promise<StoreWriter>;
+  /** The bytes of an image, whole or from start to end inclusive; fails at once if they are gone. */
+  read(imageId: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Removes an image's bytes; removing bytes that are not there is no error. */
+  delete(imageId: string): Promise<void>;
+  /** The ids of every image whose bytes are committed. */
+  list(): Promise<string[]>;
+  /** Removes the leftovers of writes that never committed (a crash mid-upload). */
+  sweep(): Promise<void>;
+}
+
+export interface StoreWriter {
+  /** Writes at a position; writes may overlap in time but never in range. */
+  write(data: Uint8Array, position: number): Promise<void>;
+  /** Makes the bytes durable, then visible under the image id, atomically. */
+  commit(): Promise<void>;
+  /** Drops whatever was written; harmless after commit() failed or abort() ran. */
+  abort(): Promise<void>;
+}
