@@ -166,13 +166,16 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
     env,
     process: child,
     output: () => out,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((resolve) => {
+    async stop(signal = 'SIGTERM') {
+      await new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.removeAllListeners('exit');
         child.on('exit', () => resolve());
         child.kill(signal);
-      }),
+      });
+      // A data directory the caller chose is the caller's to keep (a restart reuses it).
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

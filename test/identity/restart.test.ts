@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshPostgres, spawnNubo, startTestCloud, tempDir } from '../helpers/cloud.ts';
 
@@ -50,6 +50,7 @@ test('a restart, clean or after kill -9, keeps the credentials, the data and the
     'endpoints follow the new port',
   );
   await third.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('two controllers on one PostgreSQL share tokens, and a revocation in one reaches the other', async () => {
