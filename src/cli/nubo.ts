@@ -11,6 +11,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   catalog: ['the service catalog of the current token', () => import('./commands/catalog.ts')],
   domain: ['identity domains', () => import('./commands/domain.ts')],
   endpoint: ['service endpoints', () => import('./commands/endpoint.ts')],
+  image: ['images: create, upload, share and download', () => import('./commands/image.ts')],
   project: ['projects', () => import('./commands/project.ts')],
   region: ['regions', () => import('./commands/region.ts')],
   role: ['roles, role grants and role assignments', () => import('./commands/role.ts')],

@@ -4,4 +4,6 @@ export { Session, identityV3, type SessionOptions, type Credentials, type Scope,
 export { Collection } from './collection.ts';
 export { IdentityClient } from './identity.ts';
 export type * from './identity.ts';
+export { ImageClient } from './image.ts';
+export type * from './image.ts';
 export { resolveOptions, sessionOptions, fromEnv, fromCloud, OPTION_KEYS, type Options, type OptionKey } from './config.ts';
