@@ -4,7 +4,7 @@ import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { applicationCredentials, roles } from './tables.ts';
-import { isUniqueViolation, newId } from './ids.ts';
+import { newId, unique } from './ids.ts';
 import { hashPassword } from './passwords.ts';
 
 export type AppCredential = typeof applicationCredentials.$inferSelect;
@@ -38,8 +38,8 @@ export async function createAppCredential(db: Db, auth: AuthContext, input: AppC
   }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badRequest('expires_at must be in the future.');
   const secret = input.secret ?? randomBytes(48).toString('base64url');
-  try {
-    const [cred] = await db
+  const [cred] = await unique(
+    db
       .insert(applicationCredentials)
       .values({
         id: newId(),
@@ -52,12 +52,10 @@ export async function createAppCredential(db: Db, auth: AuthContext, input: AppC
         unrestricted: input.unrestricted ?? false,
         roleIds,
       })
-      .returning();
-    return { cred: cred!, secret };
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name}.`);
-    throw err;
-  }
+      .returning(),
+    input.name,
+  );
+  return { cred: cred!, secret };
 }
 
 export async function getAppCredential(db: Db, userId: string, id: string): Promise<AppCredential> {
@@ -83,7 +81,11 @@ export async function findAppCredential(db: Db, ref: { id?: string; name?: strin
 
 export async function listAppCredentials(db: Db, userId: string, name?: string): Promise<AppCredential[]> {
   const where = [eq(applicationCredentials.userId, userId), ...(name !== undefined ? [eq(applicationCredentials.name, name)] : [])];
-  return db.select().from(applicationCredentials).where(and(...where)).orderBy(applicationCredentials.name);
+  return db
+    .select()
+    .from(applicationCredentials)
+    .where(and(...where))
+    .orderBy(applicationCredentials.name);
 }
 
 export async function deleteAppCredential(db: Db, userId: string, id: string): Promise<void> {

@@ -49,5 +49,8 @@ export async function listAssignments(db: Db, f: AssignmentFilter): Promise<Assi
   if (f.roleId) where.push(eq(assignments.roleId, f.roleId));
   if (f.projectId) where.push(and(eq(assignments.targetType, 'project'), eq(assignments.targetId, f.projectId))!);
   if (f.domainId) where.push(and(eq(assignments.targetType, 'domain'), eq(assignments.targetId, f.domainId))!);
-  return db.select().from(assignments).where(and(...where));
+  return db
+    .select()
+    .from(assignments)
+    .where(and(...where));
 }

@@ -72,12 +72,7 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
  * scope (asked, or the user's default project when none is asked) and the lifetime (a rescoped
  * token never outlives its parent). Access to the scope is checked when the context is built.
  */
-export async function authenticate(
-  db: Db,
-  req: AuthRequest,
-  ttlSeconds: number,
-  validate: (token: string) => Promise<AuthContext>,
-): Promise<TokenPayload> {
+export async function authenticate(db: Db, req: AuthRequest, ttlSeconds: number, validate: (token: string) => Promise<AuthContext>): Promise<TokenPayload> {
   const who = await login(db, req, validate);
   const now = Date.now();
   const payload: TokenPayload = {

@@ -42,9 +42,16 @@ export async function bootstrap(identity: Identity, opts: BootstrapOptions): Pro
       const [row] = await tx.select().from(roles).where(eq(roles.name, name));
       roleIds[name] = (row ?? (await createRole(tx, { name }))).id;
     }
-    const [project] = await tx.select().from(projects).where(and(eq(projects.name, 'admin'), eq(projects.domainId, DEFAULT_DOMAIN_ID)));
-    const adminProject = project ?? (await createProject(tx, { name: 'admin', domainId: DEFAULT_DOMAIN_ID, description: 'Bootstrap project for the cloud administrator' }));
-    const [existing] = await tx.select().from(users).where(and(eq(users.name, 'admin'), eq(users.domainId, DEFAULT_DOMAIN_ID)));
+    const [project] = await tx
+      .select()
+      .from(projects)
+      .where(and(eq(projects.name, 'admin'), eq(projects.domainId, DEFAULT_DOMAIN_ID)));
+    const adminProject =
+      project ?? (await createProject(tx, { name: 'admin', domainId: DEFAULT_DOMAIN_ID, description: 'Bootstrap project for the cloud administrator' }));
+    const [existing] = await tx
+      .select()
+      .from(users)
+      .where(and(eq(users.name, 'admin'), eq(users.domainId, DEFAULT_DOMAIN_ID)));
     let adminPassword: string | undefined;
     if (!existing) {
       adminPassword = opts.adminPassword ?? randomBytes(12).toString('base64url');

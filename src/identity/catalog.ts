@@ -73,7 +73,10 @@ export async function createEndpoint(
 ): Promise<Endpoint> {
   await getService(db, input.serviceId);
   if (input.regionId) await getRegion(db, input.regionId);
-  const [row] = await db.insert(endpoints).values({ id: newId(), ...input }).returning();
+  const [row] = await db
+    .insert(endpoints)
+    .values({ id: newId(), ...input })
+    .returning();
   return row!;
 }
 

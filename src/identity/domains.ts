@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
 import { domains, projects, users } from './tables.ts';
-import { isUniqueViolation, newId } from './ids.ts';
+import { newId, unique } from './ids.ts';
 
 export type Domain = typeof domains.$inferSelect;
 
@@ -22,27 +22,20 @@ export async function findDomain(db: Db, ref: { id?: string; name?: string }): P
 }
 
 export async function createDomain(db: Db, input: { id?: string; name: string; description?: string; enabled?: boolean }): Promise<Domain> {
-  try {
-    const [row] = await db
+  const [row] = await unique(
+    db
       .insert(domains)
       .values({ id: input.id ?? newId(), name: input.name, description: input.description ?? '', enabled: input.enabled ?? true })
-      .returning();
-    return row!;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name}.`);
-    throw err;
-  }
+      .returning(),
+    input.name,
+  );
+  return row!;
 }
 
 export async function updateDomain(db: Db, id: string, patch: { name?: string; description?: string; enabled?: boolean }): Promise<Domain> {
-  try {
-    const [row] = await db.update(domains).set(patch).where(eq(domains.id, id)).returning();
-    if (!row) throw notFound(`Could not find domain: ${id}.`);
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
-    throw err;
-  }
+  const [row] = await unique(db.update(domains).set(patch).where(eq(domains.id, id)).returning(), patch.name ?? id);
+  if (!row) throw notFound(`Could not find domain: ${id}.`);
+  return row;
 }
 
 /** Keystone refuses to delete an enabled domain, and we refuse one that still owns anything. */

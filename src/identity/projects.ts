@@ -2,7 +2,7 @@ import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { assignments, domains, projects } from './tables.ts';
-import { isUniqueViolation, newId } from './ids.ts';
+import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';
 
 export type Project = typeof projects.$inferSelect;
@@ -18,7 +18,10 @@ export async function findProject(db: Db, ref: { id?: string; name?: string; dom
   if (ref.id) return getProject(db, ref.id);
   if (!ref.name || !ref.domain) throw badRequest('A project must be given by id, or by name and domain.');
   const domain = await findDomain(db, ref.domain);
-  const [row] = await db.select().from(projects).where(and(eq(projects.name, ref.name), eq(projects.domainId, domain.id)));
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.name, ref.name), eq(projects.domainId, domain.id)));
   if (!row) throw notFound(`Could not find project: ${ref.name}.`);
   return row;
 }
@@ -28,7 +31,11 @@ export async function listProjects(db: Db, filter: { name?: string; domainId?: s
   if (filter.name !== undefined) where.push(eq(projects.name, filter.name));
   if (filter.domainId !== undefined) where.push(eq(projects.domainId, filter.domainId));
   if (filter.enabled !== undefined) where.push(eq(projects.enabled, filter.enabled));
-  return db.select().from(projects).where(and(...where)).orderBy(projects.name);
+  return db
+    .select()
+    .from(projects)
+    .where(and(...where))
+    .orderBy(projects.name);
 }
 
 export interface ProjectInput {
@@ -41,27 +48,27 @@ export interface ProjectInput {
 
 export async function createProject(db: Db, input: ProjectInput): Promise<Project> {
   await getDomain(db, input.domainId);
-  try {
-    const [row] = await db
+  const [row] = await unique(
+    db
       .insert(projects)
-      .values({ id: newId(), name: input.name, domainId: input.domainId, description: input.description ?? '', enabled: input.enabled ?? true, tags: input.tags ?? [] })
-      .returning();
-    return row!;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name} at domain ID ${input.domainId}.`);
-    throw err;
-  }
+      .values({
+        id: newId(),
+        name: input.name,
+        domainId: input.domainId,
+        description: input.description ?? '',
+        enabled: input.enabled ?? true,
+        tags: input.tags ?? [],
+      })
+      .returning(),
+    `${input.name} at domain ID ${input.domainId}`,
+  );
+  return row!;
 }
 
 export async function updateProject(db: Db, id: string, patch: Partial<Omit<ProjectInput, 'domainId'>>): Promise<Project> {
-  try {
-    const [row] = await db.update(projects).set(patch).where(eq(projects.id, id)).returning();
-    if (!row) throw notFound(`Could not find project: ${id}.`);
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
-    throw err;
-  }
+  const [row] = await unique(db.update(projects).set(patch).where(eq(projects.id, id)).returning(), patch.name ?? id);
+  if (!row) throw notFound(`Could not find project: ${id}.`);
+  return row;
 }
 
 export async function deleteProject(db: Db, id: string): Promise<void> {

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { conflict, notFound } from '../lib/errors.ts';
 import { assignments, roles } from './tables.ts';
-import { isUniqueViolation, newId } from './ids.ts';
+import { newId, unique } from './ids.ts';
 
 export type Role = typeof roles.$inferSelect;
 export interface RoleRef {
@@ -20,13 +20,14 @@ export async function getRole(db: Db, id: string): Promise<Role> {
 }
 
 export async function createRole(db: Db, input: { name: string; description?: string | null }): Promise<Role> {
-  try {
-    const [row] = await db.insert(roles).values({ id: newId(), name: input.name, description: input.description ?? null }).returning();
-    return row!;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name}.`);
-    throw err;
-  }
+  const [row] = await unique(
+    db
+      .insert(roles)
+      .values({ id: newId(), name: input.name, description: input.description ?? null })
+      .returning(),
+    input.name,
+  );
+  return row!;
 }
 
 /** The roles a user holds on a project or domain, implied roles added, ordered by name. */
@@ -44,18 +45,17 @@ export async function effectiveRoles(db: Db, userId: string, targetType: 'projec
 }
 
 export async function listRoles(db: Db, name?: string): Promise<Role[]> {
-  return db.select().from(roles).where(name !== undefined ? eq(roles.name, name) : undefined).orderBy(roles.name);
+  return db
+    .select()
+    .from(roles)
+    .where(name !== undefined ? eq(roles.name, name) : undefined)
+    .orderBy(roles.name);
 }
 
 export async function updateRole(db: Db, id: string, patch: { name?: string; description?: string | null }): Promise<Role> {
-  try {
-    const [row] = await db.update(roles).set(patch).where(eq(roles.id, id)).returning();
-    if (!row) throw notFound(`Could not find role: ${id}.`);
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
-    throw err;
-  }
+  const [row] = await unique(db.update(roles).set(patch).where(eq(roles.id, id)).returning(), patch.name ?? id);
+  if (!row) throw notFound(`Could not find role: ${id}.`);
+  return row;
 }
 
 export async function deleteRole(db: Db, id: string): Promise<void> {

@@ -15,7 +15,9 @@ export const projects = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    domainId: text('domain_id').notNull().references(() => domains.id),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
     description: text('description').notNull().default(''),
     enabled: boolean('enabled').notNull().default(true),
     tags: jsonb('tags').$type<string[]>().notNull().default([]),
@@ -29,7 +31,9 @@ export const users = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    domainId: text('domain_id').notNull().references(() => domains.id),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
     passwordHash: text('password_hash'),
     enabled: boolean('enabled').notNull().default(true),
     defaultProjectId: text('default_project_id'),
@@ -51,10 +55,14 @@ export const roles = pgTable('identity_roles', {
 export const assignments = pgTable(
   'identity_assignments',
   {
-    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     targetType: text('target_type', { enum: ['project', 'domain'] }).notNull(),
     targetId: text('target_id').notNull(),
-    roleId: text('role_id').notNull().references(() => roles.id, { onDelete: 'cascade' }),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
   },
   (t) => [primaryKey({ columns: [t.userId, t.targetType, t.targetId, t.roleId] }), index().on(t.targetId)],
 );
@@ -64,8 +72,12 @@ export const applicationCredentials = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-    projectId: text('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     secretHash: text('secret_hash').notNull(),
     description: text('description'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
@@ -92,7 +104,9 @@ export const services = pgTable('identity_services', {
 
 export const endpoints = pgTable('identity_endpoints', {
   id: text('id').primaryKey(),
-  serviceId: text('service_id').notNull().references(() => services.id, { onDelete: 'cascade' }),
+  serviceId: text('service_id')
+    .notNull()
+    .references(() => services.id, { onDelete: 'cascade' }),
   interface: text('interface', { enum: ['public', 'internal', 'admin'] }).notNull(),
   regionId: text('region_id').references(() => regions.id),
   url: text('url').notNull(),

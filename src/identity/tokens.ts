@@ -49,7 +49,10 @@ export class Tokens {
   ) {}
 
   async start(): Promise<void> {
-    await this.store.db.insert(tokenKeys).values({ id: 1, key: randomBytes(32).toString('base64') }).onConflictDoNothing();
+    await this.store.db
+      .insert(tokenKeys)
+      .values({ id: 1, key: randomBytes(32).toString('base64') })
+      .onConflictDoNothing();
     const rows = await this.store.db.select().from(tokenKeys).orderBy(desc(tokenKeys.id));
     this.keys = rows.map((r) => Buffer.from(r.key, 'base64'));
     await this.store.listen('identity', () =>

@@ -2,7 +2,7 @@ import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, notFound, unauthorized } from '../lib/errors.ts';
 import { users } from './tables.ts';
-import { isUniqueViolation, newId } from './ids.ts';
+import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -19,7 +19,10 @@ export async function findUser(db: Db, ref: { id?: string; name?: string; domain
   if (ref.id) return getUser(db, ref.id);
   if (!ref.name || !ref.domain) throw badRequest('A user must be given by id, or by name and domain.');
   const domain = await findDomain(db, ref.domain);
-  const [row] = await db.select().from(users).where(and(eq(users.name, ref.name), eq(users.domainId, domain.id)));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.name, ref.name), eq(users.domainId, domain.id)));
   if (!row) throw notFound(`Could not find user: ${ref.name}.`);
   return row;
 }
@@ -29,7 +32,11 @@ export async function listUsers(db: Db, filter: { name?: string; domainId?: stri
   if (filter.name !== undefined) where.push(eq(users.name, filter.name));
   if (filter.domainId !== undefined) where.push(eq(users.domainId, filter.domainId));
   if (filter.enabled !== undefined) where.push(eq(users.enabled, filter.enabled));
-  return db.select().from(users).where(and(...where)).orderBy(users.name);
+  return db
+    .select()
+    .from(users)
+    .where(and(...where))
+    .orderBy(users.name);
 }
 
 export interface UserInput {
@@ -46,26 +53,22 @@ export async function createUser(db: Db, input: UserInput): Promise<User> {
   await getDomain(db, input.domainId);
   const { password, ...rest } = input;
   const passwordHash = password ? await hashPassword(password) : null;
-  try {
-    const [row] = await db.insert(users).values({ id: newId(), ...rest, passwordHash }).returning();
-    return row!;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${input.name} at domain ID ${input.domainId}.`);
-    throw err;
-  }
+  const [row] = await unique(
+    db
+      .insert(users)
+      .values({ id: newId(), ...rest, passwordHash })
+      .returning(),
+    `${input.name} at domain ID ${input.domainId}`,
+  );
+  return row!;
 }
 
 export async function updateUser(db: Db, id: string, patch: Partial<Omit<UserInput, 'domainId'>>): Promise<User> {
   const { password, ...rest } = patch;
   const set = password !== undefined ? { ...rest, passwordHash: password ? await hashPassword(password) : null } : rest;
-  try {
-    const [row] = await db.update(users).set(set).where(eq(users.id, id)).returning();
-    if (!row) throw notFound(`Could not find user: ${id}.`);
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Duplicate entry found with name ${patch.name}.`);
-    throw err;
-  }
+  const [row] = await unique(db.update(users).set(set).where(eq(users.id, id)).returning(), patch.name ?? id);
+  if (!row) throw notFound(`Could not find user: ${id}.`);
+  return row;
 }
 
 export async function deleteUser(db: Db, id: string): Promise<void> {
