@@ -69,19 +69,22 @@ function pick(columns: string[], wanted: string[] | undefined): number[] {
   return picked;
 }
 
-async function table(head: string[], rows: string[][]): Promise<string> {
+/** cliff right-aligns a column whose first value is a number. */
+async function table(head: string[], rows: string[][], numeric: boolean[] = []): Promise<string> {
   const { default: Table } = await import('cli-table3');
   // prettytable's ASCII look, which openstackclient prints.
   const chars = { top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+', bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+', left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|' };
-  const t = new Table({ head, chars, style: { head: [], border: [], compact: true } });
+  const colAligns = head.map((_, i) => (numeric[i] ? ('right' as const) : ('left' as const)));
+  const t = new Table({ head, chars, colAligns, style: { head: [], border: [], compact: true } });
   t.push(...rows);
   return t.toString() + '\n';
 }
 
 async function yaml(data: unknown): Promise<string> {
   const { stringify } = await import('yaml');
-  // PyYAML's layout, which openstackclient prints: keys sorted, list items level with their key.
-  return stringify(data, { indentSeq: false, sortMapEntries: true, singleQuote: true });
+  // PyYAML's layout, which openstackclient prints: keys sorted, list items level with their key,
+  // and YAML 1.1's types, so that strings reading as dates or yes/no are quoted as PyYAML does.
+  return stringify(data, { indentSeq: false, sortMapEntries: true, singleQuote: true, version: '1.1' });
 }
 
 /** Loads what the command's output format needs, ahead of printing. */
@@ -133,7 +136,7 @@ function compare(a: unknown, b: unknown): number {
 
 const csvCell = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? text(v) : `"${(v === null || v === undefined ? '' : text(v)).replace(/"/g, '""')}"`);
 
-/** Prints rows under the given column headings; an empty list prints no table, as cliff does. */
+/** Prints rows under the given column headings; an empty list prints an empty line, as cliff does. */
 export async function printList(cmd: Command, columns: string[], rows: unknown[][]): Promise<void> {
   const o = cmd.opts<OutputOptions>();
   const sortBy = (o.sortColumn ?? []).map((c) => columns.indexOf(c)).filter((i) => i >= 0);
@@ -165,7 +168,13 @@ export async function printList(cmd: Command, columns: string[], rows: unknown[]
       out = [head.map(csvCell), ...cells.map((row) => row.map((v) => csvCell(machine(v))))].map((r) => r.join(',') + '\n').join('');
       break;
     default:
-      out = cells.length ? await table(head, cells.map((row) => row.map(human))) : '';
+      out = cells.length
+        ? await table(
+            head,
+            cells.map((row) => row.map(human)),
+            cells[0]!.map((v) => typeof machine(v) === 'number'),
+          )
+        : '\n';
   }
   process.stdout.write(out);
 }

@@ -121,7 +121,7 @@ test('project, user, role add and role assignment list --names: the same as the 
 
   await ok(admin, 'role', 'remove', '--project', 'demo', '--user', 'demo', 'member');
   assert.deepEqual(await json(admin, 'role', 'assignment', 'list', '--user', 'demo'), []);
-  assert.equal(await ok(admin, 'role', 'assignment', 'list', '--user', 'demo'), '', 'an empty list prints no table');
+  assert.equal(await ok(admin, 'role', 'assignment', 'list', '--user', 'demo'), '\n', 'an empty list prints an empty line');
 });
 
 test('-f value -c id, -f yaml, -f shell, and -c that names nothing', async () => {
