@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { conflict } from '../lib/errors.ts';
+import { isUniqueViolation } from '../lib/store/errors.ts';
 
 /** Keystone's ids are UUIDs written as 32 hex digits. */
 export const newId = () => randomUUID().replaceAll('-', '');
 
 export const DEFAULT_DOMAIN_ID = 'default';
-
-/** A unique-constraint violation, as PostgreSQL reports it (PGlite and node-postgres alike). */
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505' || (err as { cause?: { code?: string } })?.cause?.code === '23505';
 
 /** Runs a write that may clash with a unique name; the clash becomes Keystone's 409. */
 export async function unique<T>(write: PromiseLike<T>, name: string): Promise<T> {
