@@ -1,0 +1,22 @@
+import type { Logger } from '../../lib/log.ts';
+import type { VirtDriver } from './driver.ts';
+import { createFakeDriver } from './fake.ts';
+import { createQemuDriver } from './qemu/driver.ts';
+
+export type { VirtDriver } from './driver.ts';
+
+export interface DriverOptions {
+  /** Where guests keep their disks, consoles and sockets. */
+  instancesDir: string;
+  log: Logger;
+}
+
+/** The hypervisor drivers, by the name the configuration uses. */
+const DRIVERS = {
+  qemu: (o: DriverOptions) => createQemuDriver(o),
+  fake: () => createFakeDriver(),
+} satisfies Record<string, (o: DriverOptions) => VirtDriver>;
+
+export type DriverName = keyof typeof DRIVERS;
+
+export const createDriver = (name: DriverName, opts: DriverOptions): VirtDriver => DRIVERS[name](opts);
