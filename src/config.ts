@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
@@ -18,11 +18,15 @@ export interface Config {
   adminPassword?: string;
   /** What each project may hold in the image service. */
   imageQuota: { images: number; bytes: number };
+  /** The hypervisor driver: qemu runs real guests; fake keeps them in memory, for scale tests. */
+  computeDriver: 'qemu' | 'fake';
+  /** This machine's name as the compute scheduler knows it. */
+  computeHost: string;
 }
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -35,6 +39,8 @@ const fileKeys: Record<string, keyof Flags> = {
   token_ttl: 'tokenTtl',
   image_quota_images: 'imageQuotaImages',
   image_quota_bytes: 'imageQuotaBytes',
+  compute_driver: 'computeDriver',
+  compute_host: 'computeHost',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -48,6 +54,8 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CONFIG: 'config',
   NUBO_IMAGE_QUOTA_IMAGES: 'imageQuotaImages',
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
+  NUBO_COMPUTE_DRIVER: 'computeDriver',
+  NUBO_COMPUTE_HOST: 'computeHost',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -108,7 +116,14 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),
       bytes: bytes('image_quota_bytes', merged.imageQuotaBytes ?? '1T'),
     },
+    computeDriver: driverName(merged.computeDriver ?? 'qemu'),
+    computeHost: merged.computeHost ?? hostname(),
   };
+}
+
+function driverName(text: string): Config['computeDriver'] {
+  if (text !== 'qemu' && text !== 'fake') throw new Error(`compute_driver must be qemu or fake, not "${text}"`);
+  return text;
 }
 
 const defined = (flags: Flags): Flags => Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));

@@ -4,7 +4,7 @@ import { openStore, type Store } from './lib/store/db.ts';
 import { createApp, type App } from './lib/http/app.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
 import { imagePlugin, startImages } from './image/index.ts';
-import { computePlugin } from './compute/index.ts';
+import { computePlugin, startCompute, type Compute } from './compute/index.ts';
 import { networkPlugin } from './network/index.ts';
 import { volumePlugin } from './volume/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
@@ -23,6 +23,7 @@ export interface Cloud {
   app: App;
   store: Store;
   identity: Identity;
+  compute: Compute;
   log: Logger;
   /** The admin's credentials, when this data directory knows them. */
   credentials?: AdminCredentials;
@@ -33,6 +34,7 @@ export interface Cloud {
 /** The all-in-one cloud: the store, every service's API on one port, and every agent. */
 export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
   const store = await openStore(config.database, log);
+  let compute: Compute | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl }, log);
     const { adminPassword } = await bootstrap(identity, {
@@ -43,11 +45,12 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
 
     const images = await startImages(store, { dataDir: config.dataDir, quota: config.imageQuota, log });
+    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, log });
 
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
     await app.register(identityPlugin(identity), { prefix: '/identity' });
     await app.register(imagePlugin(images), { prefix: '/image' });
-    await app.register(computePlugin(), { prefix: '/compute' });
+    await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(), { prefix: '/networking' });
     await app.register(volumePlugin(), { prefix: '/volume' });
     await app.listen({ host: config.host, port: config.port });
@@ -73,15 +76,18 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       app,
       store,
       identity,
+      compute,
       log,
       credentials,
       files,
       async close() {
         await app.close();
+        await compute!.close();
         await store.close();
       },
     };
   } catch (err) {
+    await compute?.close();
     await store.close();
     throw err;
   }

@@ -36,6 +36,8 @@ program
   .option('--region <name>', 'region name (default RegionOne)')
   .option('--token-ttl <seconds>', 'token lifetime (default 3600)')
   .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
+  .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
+  .option('--compute-host <name>', "this machine's name for the compute scheduler (default: its host name)")
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 async function main(): Promise<void> {

@@ -1,6 +1,24 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import { useMicroversions, type MicroversionSpec } from '../lib/http/microversion.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../lib/store/db.ts';
+import { startController, type Controller } from '../lib/reconcile/controller.ts';
+import type { ImageService } from '../image/index.ts';
+import { createQuotas, QUOTA_DEFAULTS, type Quotas } from './quotas.ts';
+import { SERVERS_CHANNEL } from './servers.ts';
+import { schedule, unscheduled } from './scheduler.ts';
+import { startComputeAgent } from './agent/agent.ts';
+import { createDriver, type DriverName } from './virt/index.ts';
+import type { VirtDriver } from './virt/driver.ts';
+import { flavorRoutes } from './api/flavors.ts';
+import { flavorExtraRoutes } from './api/flavor-extras.ts';
+import { keypairRoutes } from './api/keypairs.ts';
+import { quotaRoutes } from './api/quotas.ts';
+import { serverRoutes } from './api/servers.ts';
+import { serverActionRoutes, type ConsoleReader } from './api/server-actions.ts';
+import './policy.ts';
 
 /** The microversions served: each feature raises the maximum only when it is really there. */
 export const COMPUTE_VERSIONS: MicroversionSpec = { service: 'compute', legacyHeader: 'X-OpenStack-Nova-API-Version', min: '2.1', max: '2.1' };
@@ -14,16 +32,76 @@ const v21 = (base: string) => ({
   links: [{ rel: 'self', href: `${base}/compute/v2.1/` }],
 });
 
+export interface ComputeOptions {
+  store: Store;
+  images: ImageService;
+  /** Guests and the host's image copies live under <dataDir>/compute. */
+  dataDir: string;
+  driver: DriverName;
+  /** This host's name for the scheduler. */
+  host: string;
+  log: Logger;
+}
+
+export interface Compute {
+  store: Store;
+  images: ImageService;
+  quotas: Quotas;
+  driver: VirtDriver;
+  consoleOf: ConsoleReader;
+  /** Stops the scheduler and the agent; the guests keep running and are adopted at the next start. */
+  close(): Promise<void>;
+}
+
+/** The compute service of the all-in-one: its scheduler and this host's agent. */
+export async function startCompute(opts: ComputeOptions): Promise<Compute> {
+  const { store, log } = opts;
+  const stateDir = join(opts.dataDir, 'compute');
+  const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log });
+  const scheduler: Controller = await startController({
+    name: 'compute-scheduler',
+    store,
+    channel: SERVERS_CHANNEL,
+    log,
+    listKeys: () => unscheduled(store.db),
+    reconcile: (id) => schedule(store, id),
+  });
+  const agent = await startComputeAgent({ store, images: opts.images, driver, host: opts.host, stateDir, log }).catch(async (err) => {
+    await scheduler.stop();
+    throw err;
+  });
+  return {
+    store,
+    images: opts.images,
+    quotas: createQuotas(QUOTA_DEFAULTS),
+    driver,
+    // All in one: every guest runs on this host.
+    consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
+    async close() {
+      await Promise.all([scheduler.stop(), agent.stop()]);
+    },
+  };
+}
+
 /** Nova v2.1, mounted under /compute. */
-export function computePlugin() {
+export function computePlugin(c: Compute) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'nova');
     app.get('/', { config: { public: true } }, async (request) => ({ versions: [v21(request.publicUrl)] }));
-    await app.register(async (v2) => {
-      useMicroversions(v2, COMPUTE_VERSIONS);
-      v2.get('/', { config: { public: true } }, async (request) => ({
-        version: { ...v21(request.publicUrl), 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] },
-      }));
-    }, { prefix: '/v2.1' });
+    await app.register(
+      async (v2) => {
+        useMicroversions(v2, COMPUTE_VERSIONS);
+        v2.get('/', { config: { public: true } }, async (request) => ({
+          version: { ...v21(request.publicUrl), 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] },
+        }));
+        flavorRoutes(v2, c.store);
+        flavorExtraRoutes(v2, c.store);
+        keypairRoutes(v2, c.store, c.quotas);
+        quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
+        serverRoutes(v2, c.store, c.quotas);
+        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf);
+      },
+      { prefix: '/v2.1' },
+    );
   };
 }

@@ -39,11 +39,19 @@ export interface TestCloud {
 
 /** A cloud in this process on a free port, with a fresh data directory and, unless told
  * otherwise, a throw-away embedded database. */
-export async function startTestCloud(opts: { database?: string; tokenTtl?: number; dataDir?: string } = {}): Promise<TestCloud> {
+export async function startTestCloud(
+  opts: { database?: string; tokenTtl?: number; dataDir?: string; computeDriver?: 'qemu' | 'fake' } = {},
+): Promise<TestCloud> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = await freePort();
   const config = loadConfig(
-    { port: String(port), dataDir, database: opts.database ?? 'memory://', tokenTtl: opts.tokenTtl ? String(opts.tokenTtl) : undefined },
+    {
+      port: String(port),
+      dataDir,
+      database: opts.database ?? 'memory://',
+      tokenTtl: opts.tokenTtl ? String(opts.tokenTtl) : undefined,
+      computeDriver: opts.computeDriver ?? 'fake',
+    },
     {},
   );
   const cloud = await startCloud(config, createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));

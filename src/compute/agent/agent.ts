@@ -1,0 +1,181 @@
+// The compute agent of one host: makes the guests on this host what the servers placed on it ask
+// for, and writes back what it observes. Level-based: each run re-reads the server and the guest,
+// so a run after a crash at any point simply carries on.
+
+import { cpus, totalmem } from 'node:os';
+import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { Logger } from '../../lib/log.ts';
+import type { Store } from '../../lib/store/db.ts';
+import { startController, type Controller, type ReconcileResult } from '../../lib/reconcile/controller.ts';
+import { uploadSnapshot } from '../../image/for-compute.ts';
+import type { ImageService } from '../../image/index.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { SERVERS_CHANNEL, type Server } from '../servers.ts';
+import { registerHost } from '../scheduler.ts';
+import { servers, snapshots, type Fault } from '../tables.ts';
+import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
+import { writeConfigDrive } from '../metadata/config-drive.ts';
+import { imageCache } from './images.ts';
+
+export interface AgentOptions {
+  store: Store;
+  images: ImageService;
+  driver: VirtDriver;
+  /** This host's name, as the scheduler places servers on it. */
+  host: string;
+  /** Where the agent keeps image copies and config drives. */
+  stateDir: string;
+  log: Logger;
+  /** How long a guest is given to shut down before it is stopped hard. */
+  shutdownTimeoutMs?: number;
+  /** How often a settled server is looked at again, to notice a guest that stopped on its own. */
+  syncEveryMs?: number;
+  allocation?: { cpuRatio: number; ramRatio: number; diskRatio: number; reservedMemoryMiB: number };
+}
+
+const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
+
+const faultOf = (err: unknown): Fault => ({
+  code: 500,
+  message: err instanceof Error ? err.message.split('\n')[0]!.slice(0, 255) : String(err),
+  details: err instanceof Error ? err.stack : undefined,
+  created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+});
+
+export async function startComputeAgent(opts: AgentOptions): Promise<Controller> {
+  const { store, driver, host, log } = opts;
+  const { db } = store;
+  const cache = imageCache(join(opts.stateDir, 'images'), opts.images);
+  const drives = join(opts.stateDir, 'config-drives');
+  const timeout = opts.shutdownTimeoutMs ?? 60_000;
+  const ratios = opts.allocation ?? { cpuRatio: 4, ramRatio: 1, diskRatio: 1, reservedMemoryMiB: 512 };
+  await mkdir(opts.stateDir, { recursive: true });
+  const disk = await statfs(opts.stateDir);
+  await registerHost(db, {
+    name: host,
+    vcpus: cpus().length,
+    memoryMiB: Math.floor(totalmem() / 2 ** 20),
+    diskGiB: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
+    ...ratios,
+  });
+
+  const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
+  const report = (s: Server, status: Partial<Server>) =>
+    db
+      .update(servers)
+      .set({ ...status, updatedAt: new Date() })
+      .where(eq(servers.id, s.id));
+
+  async function specOf(s: Server): Promise<GuestSpec> {
+    const image = await cache.ensure(s.imageId);
+    let configDrive: string | undefined;
+    if (s.configDrive) {
+      configDrive = join(drives, `${s.id}.iso`);
+      await writeConfigDrive(s, configDrive, log);
+    }
+    const f = s.flavor;
+    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics: [], configDrive };
+  }
+
+  async function remove(id: string): Promise<void> {
+    await driver.destroy(id);
+    await rm(join(drives, `${id}.iso`), { force: true });
+  }
+
+  /** Takes the snapshots asked of a server, one by one, into their images. */
+  async function takeSnapshots(s: Server): Promise<void> {
+    for (const snap of await db.select().from(snapshots).where(eq(snapshots.serverId, s.id))) {
+      const work = await mkdtemp(join(opts.stateDir, 'snapshot-'));
+      try {
+        const file = join(work, 'disk.qcow2');
+        await driver.snapshot(s.id, file);
+        await uploadSnapshot(opts.images, s.projectId, snap.imageId, file).catch((err) => {
+          // The image was deleted, or is no longer waiting for data: nothing to fill in.
+          if (!(err instanceof ApiError && ['NotFound', 'Conflict'].includes(err.kind))) throw err;
+          log.warn({ server: s.id, image: snap.imageId, err: err.message }, 'snapshot image gone; dropped');
+        });
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+      await db.delete(snapshots).where(eq(snapshots.imageId, snap.imageId));
+    }
+  }
+
+  async function reconcile(id: string): Promise<ReconcileResult | void> {
+    const s = await load(id);
+    if (!s || s.host !== host) {
+      // Deleted while this agent was away, or placed elsewhere: nothing of it stays here.
+      if ((await driver.list()).includes(id)) await remove(id);
+      return;
+    }
+    if (s.deleting) {
+      await remove(id);
+      await db.delete(servers).where(eq(servers.id, id));
+      return;
+    }
+    if (s.vmState === 'error') return;
+    if (s.vmState === 'building') {
+      try {
+        await driver.spawn(await specOf(s));
+      } catch (err) {
+        await remove(id).catch((e) => log.warn({ server: id, err: e }, 'cleanup after a failed build failed'));
+        await report(s, { vmState: 'error', powerState: 0, fault: faultOf(err) });
+        log.error({ server: id, err }, 'build failed');
+        return;
+      }
+      const { power } = await driver.info(id);
+      await report(s, { vmState: 'active', powerState: POWER_STATE[power], launchedAt: new Date(), observedGeneration: s.generation, fault: null });
+      return { requeueAfter: opts.syncEveryMs ?? 30_000 };
+    }
+
+    let { power } = await driver.info(id);
+    let desired = s.power;
+    if (s.reboots > s.observedReboots) {
+      if (power === 'running' || power === 'paused') await driver.reboot(id, s.rebootHard, timeout);
+      else await driver.powerOn(await specOf(s));
+    } else if (s.generation === s.observedGeneration && s.vmState === 'active' && power === 'shutdown') {
+      // The guest powered itself off: the server is stopped now, as Nova's power sync decides.
+      desired = 'shutdown';
+    } else if (desired === 'running' && power !== 'running') {
+      if (power === 'paused') await driver.unpause(id);
+      else await driver.powerOn(await specOf(s));
+    } else if (desired === 'shutdown' && (power === 'running' || power === 'paused')) {
+      await driver.powerOff(id, timeout);
+    } else if (desired === 'paused' && power === 'running') {
+      await driver.pause(id);
+    }
+    await takeSnapshots(s);
+    ({ power } = await driver.info(id));
+    const vmState = desired === 'shutdown' ? 'stopped' : desired === 'paused' ? 'paused' : 'active';
+    await db
+      .update(servers)
+      .set({
+        power: desired,
+        vmState,
+        powerState: POWER_STATE[power],
+        observedGeneration: s.generation,
+        observedReboots: s.reboots,
+        updatedAt: new Date(),
+      })
+      .where(eq(servers.id, id));
+    return { requeueAfter: opts.syncEveryMs ?? 30_000 };
+  }
+
+  return startController({
+    name: `compute-agent:${host}`,
+    store,
+    channel: SERVERS_CHANNEL,
+    log,
+    async listKeys() {
+      const mine = await db.select({ id: servers.id }).from(servers).where(eq(servers.host, host));
+      return new Set([...mine.map((r) => r.id), ...(await driver.list())]);
+    },
+    reconcile,
+    async onTerminal(id, err) {
+      const s = await load(id);
+      if (s && !s.deleting) await report(s, { vmState: 'error', fault: faultOf(err) });
+    },
+  });
+}

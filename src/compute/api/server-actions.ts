@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authOf } from '../../lib/http/auth.ts';
+import { badRequest, conflict, notFound } from '../../lib/errors.ts';
+import type { Store } from '../../lib/store/db.ts';
+import { createSnapshotRecord } from '../../image/for-compute.ts';
+import type { ImageService } from '../../image/index.ts';
+import { getServer, powerAction, rebootServer, requestSnapshot, setMetadata, type PowerAction, type Server } from '../servers.ts';
+import type { Quotas } from '../quotas.ts';
+
+const ById = Type.Object({ server_id: Type.String() });
+const ByKey = Type.Object({ server_id: Type.String(), key: Type.String() });
+const Meta = Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }));
+
+/** One action per body, named by its only key, as Nova takes them. */
+const ActionBody = Type.Union([
+  Type.Object({ 'os-stop': Type.Null() }, { additionalProperties: false }),
+  Type.Object({ 'os-start': Type.Null() }, { additionalProperties: false }),
+  Type.Object({ pause: Type.Null() }, { additionalProperties: false }),
+  Type.Object({ unpause: Type.Null() }, { additionalProperties: false }),
+  Type.Object({ reboot: Type.Object({ type: Type.String({ pattern: '^([sS][oO][fF][tT]|[hH][aA][rR][dD])$' }) }) }, { additionalProperties: false }),
+  Type.Object(
+    { createImage: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), metadata: Type.Optional(Meta) }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { 'os-getConsoleOutput': Type.Object({ length: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.String(), Type.Null()])) }) },
+    { additionalProperties: false },
+  ),
+]);
+
+const POWER: Record<string, PowerAction> = { 'os-stop': 'stop', 'os-start': 'start', pause: 'pause', unpause: 'unpause' };
+
+/** Reads a guest's serial console on the host that runs it. */
+export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
+
+export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = store;
+
+  api.post(
+    '/servers/:server_id/action',
+    { config: { policy: 'compute:servers:action' }, schema: { params: ById, body: ActionBody } },
+    async (request, reply) => {
+      const auth = authOf(request);
+      const id = request.params.server_id;
+      const body = request.body;
+      const [action] = Object.keys(body);
+      if (action && POWER[action]) {
+        await store.tx((tx) => powerAction(tx, auth, id, POWER[action]!));
+        return reply.status(202).send();
+      }
+      if ('reboot' in body) {
+        await store.tx((tx) => rebootServer(tx, auth, id, body.reboot.type.toUpperCase() === 'HARD'));
+        return reply.status(202).send();
+      }
+      if ('createImage' in body) {
+        const { name, metadata = {} } = body.createImage;
+        const imageId = await store.tx((tx) =>
+          requestSnapshot(tx, auth, id, async (s) => {
+            const image = await createSnapshotRecord(tx, images, auth, name, {
+              ...metadata,
+              image_type: 'snapshot',
+              instance_uuid: s.id,
+              base_image_ref: s.imageId,
+              owner_user_name: auth.userName,
+            });
+            return image.id;
+          }),
+        );
+        // Before 2.45 the new image is named by the Location header only.
+        return reply.status(202).header('location', `${request.publicUrl}/image/v2/images/${imageId}`).send();
+      }
+      if (!('os-getConsoleOutput' in body)) throw badRequest(`Unknown action ${action}`);
+      const { length } = body['os-getConsoleOutput'];
+      const lines = length === undefined || length === null || Number(length) === -1 ? undefined : Number(length);
+      if (lines !== undefined && (!Number.isInteger(lines) || lines < 0)) throw badRequest(`Invalid input for field/attribute length. Value: ${length}.`);
+      const s = await getServer(db, auth, id);
+      if (s.vmState === 'building' || !s.host) throw conflict(`Instance ${id} is not ready yet: its console is not available.`);
+      return { output: await consoleOf(s, lines) };
+    },
+  );
+
+  const read = { policy: 'compute:server-metadata:index' };
+  const write = { policy: 'compute:server-metadata:update' };
+
+  api.get('/servers/:server_id/metadata', { config: read, schema: { params: ById } }, async (request) => ({
+    metadata: (await getServer(db, authOf(request), request.params.server_id)).metadata,
+  }));
+
+  api.get('/servers/:server_id/metadata/:key', { config: read, schema: { params: ByKey } }, async (request) => {
+    const { metadata } = await getServer(db, authOf(request), request.params.server_id);
+    const { key } = request.params;
+    if (!Object.hasOwn(metadata, key)) throw notFound('Metadata item was not found');
+    return { meta: { [key]: metadata[key] } };
+  });
+
+  // POST merges, PUT replaces the whole set.
+  for (const [method, replace] of [
+    ['post', false],
+    ['put', true],
+  ] as const) {
+    api[method]('/servers/:server_id/metadata', { config: write, schema: { params: ById, body: Type.Object({ metadata: Meta }) } }, async (request) => ({
+      metadata: await store.tx((tx) =>
+        setMetadata(tx, authOf(request), request.params.server_id, quotas, (m) => (replace ? request.body.metadata : { ...m, ...request.body.metadata })),
+      ),
+    }));
+  }
+
+  api.put('/servers/:server_id/metadata/:key', { config: write, schema: { params: ByKey, body: Type.Object({ meta: Meta }) } }, async (request) => {
+    const { key } = request.params;
+    const meta = request.body.meta;
+    if (Object.keys(meta).length !== 1) throw badRequest('Request body contains too many items');
+    if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
+    await store.tx((tx) => setMetadata(tx, authOf(request), request.params.server_id, quotas, (m) => ({ ...m, ...meta })));
+    return { meta };
+  });
+
+  api.delete('/servers/:server_id/metadata/:key', { config: write, schema: { params: ByKey } }, async (request, reply) => {
+    const { key } = request.params;
+    await store.tx((tx) =>
+      setMetadata(tx, authOf(request), request.params.server_id, quotas, (m) => {
+        if (!Object.hasOwn(m, key)) throw notFound('Metadata item was not found');
+        delete m[key];
+        return m;
+      }),
+    );
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { AuthContext } from '../lib/http/auth.ts';
+import { allows } from '../lib/http/policy.ts';
+import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { notify, type Db } from '../lib/store/db.ts';
+import { bootImage } from '../image/for-compute.ts';
+import { extraSpecsOf, getFlavor } from './flavors.ts';
+import { getKeypair } from './keypairs.ts';
+import type { Quotas } from './quotas.ts';
+import { servers, snapshots, type RequestedNic } from './tables.ts';
+
+export type Server = typeof servers.$inferSelect;
+
+/** Every change to a server's spec is announced here, with its id: the scheduler and the host
+ * agents wake on it. */
+export const SERVERS_CHANNEL = 'compute_servers';
+
+export interface ServerRequest {
+  name: string;
+  imageRef: string;
+  flavorRef: string;
+  networks?: 'auto' | 'none' | RequestedNic[];
+  securityGroups: string[];
+  keyName?: string;
+  userData?: string;
+  metadata: Record<string, string>;
+  configDrive: boolean;
+  availabilityZone?: string;
+  count: number;
+}
+
+const isAdmin = (auth: AuthContext) => allows('compute:context_is_admin', auth);
+
+/** The servers of the caller's project, or every one for the admin when asked for. */
+export const scopeOf = (auth: AuthContext, allProjects = false): SQL | undefined =>
+  allProjects && isAdmin(auth) ? undefined : eq(servers.projectId, auth.project?.id ?? '');
+
+/** A server the caller may see: its project's, or any for the admin. */
+export async function getServer(db: Db, auth: AuthContext, id: string, lock = false): Promise<Server> {
+  const q = db
+    .select()
+    .from(servers)
+    .where(and(eq(servers.id, id), scopeOf(auth, true)));
+  const [row] = lock ? await q.for('update') : await q;
+  if (!row) throw notFound(`Instance ${id} could not be found.`);
+  return row;
+}
+
+/** The last path segment of a flavorRef or imageRef, which clients may give as a URL. */
+const refId = (ref: string) => ref.replace(/\/+$/, '').split('/').at(-1) ?? '';
+
+/** RFC 952 host name from the display name, as Nova makes it. */
+export function hostnameOf(name: string): string {
+  const h = name
+    .toLowerCase()
+    .replace(/[ _.]/g, '-')
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return h || 'server';
+}
+
+/**
+ * POST /servers: checks the request against the image, flavor, key pair and quotas, and records
+ * `count` servers to build in one transaction. Building them is the scheduler's and agents' job.
+ */
+export async function createServers(tx: Db, auth: AuthContext, req: ServerRequest, quotas: Quotas): Promise<Server[]> {
+  const projectId = auth.project!.id;
+  if (req.availabilityZone !== undefined && req.availabilityZone !== 'nova') {
+    throw badRequest(`The requested availability zone is not available`);
+  }
+  const flavor = await getFlavor(tx, auth, refId(req.flavorRef)).catch(() => {
+    throw badRequest(`Flavor ${req.flavorRef} could not be found.`);
+  });
+  const image = await bootImage(tx, auth, refId(req.imageRef)).catch(() => {
+    throw badRequest(`Image ${req.imageRef} could not be found.`);
+  });
+  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
+  if (image.diskFormat !== 'qcow2' && image.diskFormat !== 'raw') {
+    throw badRequest(`Image ${image.id} has disk format ${image.diskFormat}; servers boot from qcow2 or raw images.`);
+  }
+  if (flavor.ram < image.minRam) throw badRequest(`Flavor's memory is too small for requested image.`);
+  if (flavor.disk > 0 && flavor.disk < image.minDisk) throw badRequest(`Flavor's disk is too small for requested image.`);
+  const gib = 1024 ** 3;
+  if (flavor.disk > 0 && (image.virtualSize ?? image.size ?? 0) > flavor.disk * gib) {
+    throw badRequest(
+      `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ${image.virtualSize ?? image.size} bytes.`,
+    );
+  }
+  const key = req.keyName === undefined ? undefined : await getKeypair(tx, auth.userId, req.keyName).catch(() => undefined);
+  if (req.keyName !== undefined && !key) throw badRequest('Invalid key_name provided.');
+  await quotas.checkMetadata(tx, projectId, Object.keys(req.metadata).length);
+  await quotas.reserveServers(tx, projectId, req.count, flavor);
+
+  const copy = { id: flavor.id, name: flavor.name, ram: flavor.ram, vcpus: flavor.vcpus, disk: flavor.disk, ephemeral: flavor.ephemeral, swap: flavor.swap };
+  const extraSpecs = await extraSpecsOf(tx, flavor.id);
+  const rows = Array.from({ length: req.count }, (_, i) => {
+    // Nova names the servers of one request name-1, name-2, … when it makes more than one.
+    const name = req.count > 1 ? `${req.name}-${i + 1}` : req.name;
+    return {
+      id: randomUUID(),
+      projectId,
+      userId: auth.userId,
+      name,
+      hostname: hostnameOf(name),
+      imageId: image.id,
+      flavor: { ...copy, extraSpecs },
+      keyName: key?.name ?? null,
+      keyData: key?.publicKey ?? null,
+      userData: req.userData ?? null,
+      metadata: req.metadata,
+      configDrive: req.configDrive,
+      availabilityZone: req.availabilityZone ?? null,
+      networks: req.networks ?? 'auto',
+      securityGroups: req.securityGroups,
+    };
+  });
+  const created = await tx.insert(servers).values(rows).returning();
+  for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
+  return created;
+}
+
+/** Nova's actions, and the vm_states each may start from. */
+const ALLOWED: Record<string, Server['vmState'][]> = {
+  stop: ['active', 'error'],
+  start: ['stopped'],
+  reboot: ['active', 'stopped', 'paused', 'error'],
+  pause: ['active'],
+  unpause: ['paused'],
+  createImage: ['active', 'stopped', 'paused'],
+};
+
+/** The task under way, as Nova names it; none when the agent has caught up with the spec. */
+export function taskStateOf(s: Server, snapshotting = false): string | null {
+  if (s.deleting) return 'deleting';
+  if (s.vmState === 'building') return s.host ? 'spawning' : 'scheduling';
+  if (s.vmState === 'error') return null;
+  if (s.reboots > s.observedReboots) return s.rebootHard ? 'rebooting_hard' : 'rebooting';
+  if (s.generation > s.observedGeneration) {
+    if (s.power === 'shutdown') return 'powering-off';
+    if (s.power === 'paused') return 'pausing';
+    return s.vmState === 'paused' ? 'unpausing' : 'powering-on';
+  }
+  return snapshotting ? 'image_snapshot' : null;
+}
+
+/** Refuses an action the server's state does not allow, with Nova's 409. */
+async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
+  const [pending] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(snapshots)
+    .where(eq(snapshots.serverId, s.id));
+  const task = taskStateOf(s, (pending?.n ?? 0) > 0);
+  if (task) throw conflict(`Cannot '${action}' instance ${s.id} while it is in task_state ${task}`);
+  const soft = action === 'reboot' && !hard;
+  if (!ALLOWED[action]!.includes(s.vmState) || (soft && s.vmState !== 'active')) {
+    throw conflict(`Cannot '${action}' instance ${s.id} while it is in vm_state ${s.vmState}`);
+  }
+}
+
+async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting'>>): Promise<void> {
+  await tx
+    .update(servers)
+    .set({ ...spec, generation: s.generation + 1, updatedAt: new Date() })
+    .where(eq(servers.id, s.id));
+  await notify(tx, SERVERS_CHANNEL, s.id);
+}
+
+export type PowerAction = 'stop' | 'start' | 'pause' | 'unpause';
+const POWER: Record<PowerAction, Server['power']> = { stop: 'shutdown', start: 'running', pause: 'paused', unpause: 'running' };
+
+export async function powerAction(tx: Db, auth: AuthContext, id: string, action: PowerAction): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  await checkState(tx, s, action);
+  await setSpec(tx, s, { power: POWER[action] });
+}
+
+export async function rebootServer(tx: Db, auth: AuthContext, id: string, hard: boolean): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  await checkState(tx, s, 'reboot', hard);
+  // A hard reboot of a stopped server starts it, as in Nova.
+  await setSpec(tx, s, { reboots: s.reboots + 1, rebootHard: hard, power: 'running' });
+}
+
+/** Deleting is allowed in every state; the agent tears the guest down and removes the record. */
+export async function deleteServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  if (!s.deleting) await setSpec(tx, s, { deleting: true });
+}
+
+/** Records a snapshot to take; the agent writes the image's bytes. */
+export async function requestSnapshot(tx: Db, auth: AuthContext, id: string, imageId: (s: Server) => Promise<string>): Promise<string> {
+  const s = await getServer(tx, auth, id, true);
+  await checkState(tx, s, 'createImage');
+  const image = await imageId(s);
+  await tx.insert(snapshots).values({ imageId: image, serverId: s.id });
+  await notify(tx, SERVERS_CHANNEL, s.id);
+  return image;
+}
+
+export async function setMetadata(tx: Db, auth: AuthContext, id: string, quotas: Quotas, change: (m: Record<string, string>) => Record<string, string>) {
+  const s = await getServer(tx, auth, id, true);
+  const metadata = change({ ...s.metadata });
+  await quotas.checkMetadata(tx, s.projectId, Object.keys(metadata).length);
+  await tx.update(servers).set({ metadata, updatedAt: new Date() }).where(eq(servers.id, s.id));
+  return metadata;
+}
+
+export async function renameServer(tx: Db, auth: AuthContext, id: string, name: string): Promise<Server> {
+  const s = await getServer(tx, auth, id, true);
+  const [row] = await tx.update(servers).set({ name, updatedAt: new Date() }).where(eq(servers.id, s.id)).returning();
+  return row!;
+}

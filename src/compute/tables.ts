@@ -1,0 +1,172 @@
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, real, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+
+const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const flavors = pgTable('compute_flavors', {
+  /** Nova's `flavorid`: chosen by the admin ("1", "m1.small") or a generated UUID. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  ram: integer('ram').notNull(),
+  vcpus: integer('vcpus').notNull(),
+  disk: integer('disk').notNull(),
+  ephemeral: integer('ephemeral').notNull().default(0),
+  swap: integer('swap').notNull().default(0),
+  rxtxFactor: real('rxtx_factor').notNull().default(1),
+  isPublic: boolean('is_public').notNull().default(true),
+  description: text('description'),
+  createdAt: created(),
+});
+
+/** The projects that may use a private flavor. */
+export const flavorAccess = pgTable(
+  'compute_flavor_access',
+  {
+    flavorId: text('flavor_id')
+      .notNull()
+      .references(() => flavors.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flavorId, t.projectId] })],
+);
+
+export const flavorExtraSpecs = pgTable(
+  'compute_flavor_extra_specs',
+  {
+    flavorId: text('flavor_id')
+      .notNull()
+      .references(() => flavors.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flavorId, t.key] })],
+);
+
+/** SSH keys belong to a user, not to a project, as in Nova. */
+export const keypairs = pgTable(
+  'compute_keypairs',
+  {
+    id: serial('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    type: text('type', { enum: ['ssh', 'x509'] })
+      .notNull()
+      .default('ssh'),
+    publicKey: text('public_key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    createdAt: created(),
+  },
+  (t) => [unique().on(t.userId, t.name)],
+);
+
+/** What a server was built with: a copy of its flavor, so that deleting the flavor changes nothing. */
+export interface FlavorCopy {
+  id: string;
+  name: string;
+  ram: number;
+  vcpus: number;
+  disk: number;
+  ephemeral: number;
+  swap: number;
+  extraSpecs: Record<string, string>;
+}
+
+export interface Fault {
+  code: number;
+  message: string;
+  details?: string;
+  created: string;
+}
+
+/** A network the server asked for: a network, a port, and optionally a fixed address. */
+export interface RequestedNic {
+  networkId?: string;
+  portId?: string;
+  fixedIp?: string;
+}
+
+/**
+ * A server: desired state (spec, written by the API) and observed state (status, written by the
+ * compute agent) kept apart; Nova's status and task_state are derived from both in the view.
+ */
+export const servers = pgTable(
+  'compute_servers',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    hostname: text('hostname').notNull(),
+    imageId: text('image_id').notNull(),
+    flavor: jsonb('flavor').$type<FlavorCopy>().notNull(),
+    keyName: text('key_name'),
+    keyData: text('key_data'),
+    /** Base64, as the API received it. */
+    userData: text('user_data'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    configDrive: boolean('config_drive').notNull().default(false),
+    availabilityZone: text('availability_zone'),
+    networks: jsonb('networks').$type<'auto' | 'none' | RequestedNic[]>().notNull(),
+    securityGroups: jsonb('security_groups').$type<string[]>().notNull().default([]),
+    accessIpv4: text('access_ip_v4').notNull().default(''),
+    accessIpv6: text('access_ip_v6').notNull().default(''),
+
+    // Spec. generation counts its changes; the agent reports the one it has carried out.
+    power: text('power', { enum: ['running', 'shutdown', 'paused'] })
+      .notNull()
+      .default('running'),
+    /** Bumped by each reboot request; the agent has carried out the ones up to observedReboot. */
+    reboots: integer('reboots').notNull().default(0),
+    rebootHard: boolean('reboot_hard').notNull().default(false),
+    deleting: boolean('deleting').notNull().default(false),
+    generation: integer('generation').notNull().default(1),
+
+    // Placement, written by the scheduler.
+    host: text('host'),
+
+    // Status, written by the agent.
+    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'error'] })
+      .notNull()
+      .default('building'),
+    powerState: integer('power_state').notNull().default(0),
+    observedGeneration: integer('observed_generation').notNull().default(0),
+    observedReboots: integer('observed_reboots').notNull().default(0),
+    fault: jsonb('fault').$type<Fault>(),
+    launchedAt: timestamp('launched_at', { withTimezone: true }),
+    createdAt: created(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('compute_servers_project').on(t.projectId), index('compute_servers_host').on(t.host)],
+);
+
+/** A hypervisor host: what it offers, as its agent reported when it started. */
+export const hosts = pgTable('compute_hosts', {
+  name: text('name').primaryKey(),
+  vcpus: integer('vcpus').notNull(),
+  memoryMiB: integer('memory_mib').notNull(),
+  diskGiB: integer('disk_gib').notNull(),
+  cpuRatio: real('cpu_ratio').notNull(),
+  ramRatio: real('ram_ratio').notNull(),
+  diskRatio: real('disk_ratio').notNull(),
+  reservedMemoryMiB: integer('reserved_memory_mib').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A snapshot of a server into an image, asked by createImage and carried out by its agent. */
+export const snapshots = pgTable('compute_snapshots', {
+  imageId: text('image_id').primaryKey(),
+  serverId: text('server_id')
+    .notNull()
+    .references(() => servers.id, { onDelete: 'cascade' }),
+  createdAt: created(),
+});
+
+/** A project's limits where they differ from the defaults. */
+export const quotas = pgTable(
+  'compute_quotas',
+  {
+    projectId: text('project_id').notNull(),
+    resource: text('resource').notNull(),
+    hardLimit: bigint('hard_limit', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.resource] })],
+);

@@ -1,0 +1,38 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import type { AuthContext } from '../lib/http/auth.ts';
+import type { Db } from '../lib/store/db.ts';
+import { callerOf, getVisible, type Caller, type Image } from './access.ts';
+import { createImage } from './images.ts';
+import { uploadImageData } from './upload.ts';
+import { images } from './tables.ts';
+import type { ImageService } from './service.ts';
+
+// What the compute service may ask of images: the one a server boots from, its bytes, and the
+// snapshots it writes back. Compute reaches images through this file only.
+
+export type { Image };
+
+/** The image as the caller may see it, for a server to boot from. */
+export const bootImage = (db: Db, auth: AuthContext, id: string) => getVisible(db, callerOf(auth), id);
+
+/** The bytes of an active image. */
+export const imageBytes = (svc: ImageService, id: string): Promise<Readable> => svc.data.read(id);
+
+/** A queued qcow2 image owned by the server's project, the record a snapshot fills in. */
+export function createSnapshotRecord(tx: Db, svc: ImageService, auth: AuthContext, name: string, properties: Record<string, string>): Promise<Image> {
+  return createImage(tx, callerOf(auth), { name, disk_format: 'qcow2', container_format: 'bare', visibility: 'private', ...properties }, svc.quota);
+}
+
+/** Uploads a snapshot's file into its record, as the owning project would. */
+export function uploadSnapshot(svc: ImageService, owner: string, imageId: string, path: string): Promise<void> {
+  const caller: Caller = { projectId: owner, admin: false, mayPublicize: false, mayCommunitize: false };
+  return uploadImageData(svc, caller, imageId, createReadStream(path));
+}
+
+/** An image's record by id alone, for the host that builds a server the API already let boot it. */
+export async function imageRecord(db: Db, id: string): Promise<Image | undefined> {
+  const [row] = await db.select().from(images).where(eq(images.id, id));
+  return row;
+}
