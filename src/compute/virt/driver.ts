@@ -38,8 +38,18 @@ export interface GuestInfo {
   pid?: number;
 }
 
+/** What a host offers guests, before allocation ratios. */
+export interface HostResources {
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+}
+
 export interface VirtDriver {
   readonly name: string;
+
+  /** The host's resources for guests, as the scheduler should count them. */
+  resources(): Promise<HostResources>;
 
   /** Creates the guest's disks and starts it. A guest already running is left as it is. */
   spawn(spec: GuestSpec): Promise<void>;

@@ -1,83 +1,148 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import type { GuestInfo, GuestSpec, VirtDriver } from './driver.ts';
 
-interface FakeGuest {
+/** A guest as the fake host holds it. */
+export interface FakeGuest {
   spec: GuestSpec;
   power: GuestInfo['power'];
+  /** Stands for the qemu process: set while the guest runs or is paused, new at every start. */
+  pid?: number;
+  /** The root disk's virtual size in bytes. */
+  diskBytes: number;
   console: string[];
 }
 
+let lastPid = 1_000_000;
+
 /**
- * Guests in memory, with the same semantics as a real driver and none of its cost: for scale
- * tests and API tests that do not need a running guest. Its snapshot is a bare qcow2 header of
- * the root disk's size, so that the path of a snapshot into the image service is exercised too.
+ * Guests in memory, with the semantics of the qemu driver and none of its cost: for scale tests
+ * and API tests that do not need a running guest. `host` is the host's state: a second driver
+ * given the same map is a driver restarted on the same host, which finds the guests again.
  */
-export function createFakeDriver(): VirtDriver {
-  const guests = new Map<string, FakeGuest>();
-  const get = (uuid: string) => {
-    const g = guests.get(uuid);
-    if (!g) throw new Error(`guest ${uuid} is not on this host`);
+export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDriver {
+  const held = (g: FakeGuest | undefined): g is FakeGuest => g !== undefined;
+  const hasProcess = (g: FakeGuest) => g.power === 'running' || g.power === 'paused';
+  const say = (g: FakeGuest, line: string) => g.console.push(`[fake] ${g.spec.name}: ${line}`);
+  const boot = (g: FakeGuest) => {
+    g.power = 'running';
+    g.pid = ++lastPid;
+    say(g, 'booted');
+  };
+  const running = (uuid: string) => {
+    const g = host.get(uuid);
+    if (!held(g) || !hasProcess(g)) throw new Error(`guest ${uuid} is not running`);
     return g;
   };
-  const log = (g: FakeGuest, line: string) => g.console.push(`[fake] ${line}`);
-  return {
+
+  const driver: VirtDriver = {
     name: 'fake',
+    // A large imaginary host, so that scale tests are bounded by Nubo, not by this machine.
+    async resources() {
+      return { vcpus: 10_000, memoryMiB: 10_000_000, diskGiB: 1_000_000 };
+    },
+
     async spawn(spec) {
-      if (guests.has(spec.uuid)) return;
-      const g: FakeGuest = { spec, power: 'running', console: [] };
-      guests.set(spec.uuid, g);
-      log(g, `${spec.name} started with ${spec.vcpus} vCPU and ${spec.memoryMiB} MiB`);
+      const had = host.get(spec.uuid);
+      if (held(had) && hasProcess(had)) return;
+      // The disk is made from the image once, as the qemu driver's overlay is; the image must be there.
+      const g: FakeGuest = had ?? { spec, power: 'shutdown', diskBytes: await diskBytes(spec), console: [] };
+      g.spec = spec;
+      host.set(spec.uuid, g);
+      boot(g);
     },
+
     async destroy(uuid) {
-      guests.delete(uuid);
+      host.delete(uuid);
     },
+
     async powerOff(uuid) {
-      const g = get(uuid);
+      const g = host.get(uuid);
+      if (!held(g) || !hasProcess(g)) return;
       g.power = 'shutdown';
-      log(g, 'powered off');
+      g.pid = undefined;
+      say(g, 'powered off');
     },
+
     async powerOn(spec) {
-      const g = guests.get(spec.uuid);
-      if (!g) return this.spawn(spec);
-      if (g.power === 'shutdown' || g.power === 'crashed') g.power = 'running';
-      log(g, 'powered on');
+      const g = host.get(spec.uuid);
+      if (!held(g)) return driver.spawn(spec);
+      if (hasProcess(g)) return;
+      g.spec = spec;
+      boot(g);
     },
+
     async reboot(uuid, hard) {
-      const g = get(uuid);
-      g.power = 'running';
-      log(g, hard ? 'reset' : 'rebooted');
+      const g = host.get(uuid);
+      if (!held(g)) throw new Error(`guest ${uuid} is not on this host`);
+      if (hard && hasProcess(g)) {
+        g.power = 'running';
+        say(g, 'reset');
+        say(g, 'booted');
+        return;
+      }
+      // Soft, as the qemu driver does it: shut down, then a new process.
+      if (hasProcess(g)) say(g, 'powered off');
+      boot(g);
     },
+
     async pause(uuid) {
-      const g = get(uuid);
-      if (g.power === 'running') g.power = 'paused';
+      running(uuid).power = 'paused';
     },
+
     async unpause(uuid) {
-      const g = get(uuid);
-      if (g.power === 'paused') g.power = 'running';
+      running(uuid).power = 'running';
     },
+
     async info(uuid) {
-      return { power: guests.get(uuid)?.power ?? 'nostate' };
+      const g = host.get(uuid);
+      if (!held(g)) return { power: 'nostate' };
+      return g.pid === undefined ? { power: g.power } : { power: g.power, pid: g.pid };
     },
+
     async list() {
-      return [...guests.keys()];
+      return [...host.keys()];
     },
+
     async consoleLog(uuid, lines) {
-      const all = get(uuid).console;
-      return (lines === undefined ? all : all.slice(-lines)).join('\n') + '\n';
+      const all = host.get(uuid)?.console ?? [];
+      if (lines !== undefined && lines <= 0) return '';
+      const shown = lines === undefined ? all : all.slice(-lines);
+      return shown.map((l) => `${l}\n`).join('');
     },
+
     async snapshot(uuid, target) {
-      get(uuid);
-      await writeFile(target, qcow2Header(get(uuid).spec.rootGiB * 2 ** 30));
+      const g = host.get(uuid);
+      if (!held(g)) throw new Error(`guest ${uuid} has no disk on this host`);
+      await writeFile(`${target}.part`, emptyQcow2(g.diskBytes));
+      await rename(`${target}.part`, target);
     },
   };
+  return driver;
 }
 
-/** A qcow2 (version 2) header with no backing file, no data and no tables: enough to be inspected. */
-function qcow2Header(size: number): Buffer {
-  const h = Buffer.alloc(72);
-  h.write('QFI\xfb', 0, 'latin1');
-  h.writeUInt32BE(2, 4);
-  h.writeUInt32BE(16, 20); // 64 KiB clusters
-  h.writeBigUInt64BE(BigInt(size), 24);
-  return h;
+/** The root disk's size: the flavor's, or else the image file's (in whole sectors). */
+async function diskBytes(spec: GuestSpec): Promise<number> {
+  const { size } = await stat(spec.image.path);
+  return spec.rootGiB ? spec.rootGiB * 2 ** 30 : Math.ceil(size / 512) * 512;
+}
+
+/**
+ * A valid, empty, standalone qcow2 (version 2) of `size` bytes, as qemu-img would make it: the
+ * header, a refcount table, one refcount block and the L1 table, a 64 KiB cluster each.
+ */
+function emptyQcow2(size: number): Buffer {
+  const cluster = 1 << 16;
+  const f = Buffer.alloc(4 * cluster);
+  f.write('QFI\xfb', 0, 'latin1');
+  f.writeUInt32BE(2, 4); // version
+  f.writeUInt32BE(16, 20); // cluster bits
+  f.writeBigUInt64BE(BigInt(size), 24);
+  // An L2 table of 8-byte entries maps cluster/8 clusters; the L1 table has one entry per L2 table.
+  f.writeUInt32BE(Math.ceil(size / (cluster * (cluster / 8))), 36);
+  f.writeBigUInt64BE(BigInt(3 * cluster), 40); // L1 table
+  f.writeBigUInt64BE(BigInt(cluster), 48); // refcount table
+  f.writeUInt32BE(1, 56); // refcount table clusters
+  f.writeBigUInt64BE(BigInt(2 * cluster), cluster); // refcount table → its one block
+  for (let i = 0; i < 4; i++) f.writeUInt16BE(1, 2 * cluster + 2 * i); // the four clusters, each used once
+  return f;
 }

@@ -23,8 +23,10 @@ export class HostCommandError extends Error {
     readonly argv: string[],
     readonly code: number | null,
     readonly stderr: string,
+    /** Why there is no exit code, when there is none. */
+    reason?: string,
   ) {
-    super(`${argv[0]} failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || '(no output)'}`);
+    super(`${argv[0]} failed (${reason ?? (code === null ? 'killed' : `exit ${code}`)}): ${stderr.trim().split('\n').slice(-3).join(' ') || '(no output)'}`);
   }
 }
 
@@ -33,18 +35,31 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const full = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
   opts.log?.debug({ argv: full }, 'run');
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new HostCommandError(full, null, `${full[0]} is not installed or not on PATH`) : err),
-    );
-    child.on('close', (code) => {
-      if (code !== null && (opts.okCodes ?? [0]).includes(code)) resolve({ stdout, stderr, code });
-      else reject(new HostCommandError(full, code, stderr));
+    // SIGKILL: a command that hangs may well ignore SIGTERM too.
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new HostCommandError(full, null, err.code === 'ENOENT' ? `${full[0]} is not installed or not on PATH` : err.message, 'not started'));
     });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== null && (opts.okCodes ?? [0]).includes(code)) resolve({ stdout, stderr, code });
+      else reject(new HostCommandError(full, code, stderr, timedOut ? `timed out after ${opts.timeoutMs} ms` : undefined));
+    });
+    // A command that exits without reading its input fails by its exit code; EPIPE would crash the process.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input);
   });
 }

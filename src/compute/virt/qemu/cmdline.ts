@@ -8,12 +8,20 @@ export interface GuestPaths {
   pidfile: string;
 }
 
+/** A value inside a qemu option list, where a comma separates options and ",," is a comma. */
+const opt = (value: string) => value.replaceAll(',', ',,');
+
 /**
  * The qemu command line of a guest: pure, so that tests compare it. qemu daemonizes once the
  * guest is set up, so the guest outlives the Nubo process that started it and is adopted again
- * by the next one through its pidfile and QMP socket. When the guest powers off, qemu exits.
+ * by the next one through its pidfile and QMP socket. There is no -no-shutdown: when the guest
+ * powers off, qemu exits. When the NICs' taps live in a network namespace, qemu is started in it
+ * (it opens the taps where it runs); one guest's NICs must share one namespace.
  */
 export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg', binary = 'qemu-system-x86_64'): string[] {
+  const namespaces = new Set(spec.nics.map((n) => n.netns ?? ''));
+  if (namespaces.size > 1) throw new Error(`guest ${spec.uuid}: its NICs are in different network namespaces (${[...namespaces].join(', ')})`);
+  const netns = spec.nics[0]?.netns;
   const argv = [
     binary,
     '-name',
@@ -28,31 +36,34 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     String(spec.memoryMiB),
     '-smp',
     String(spec.vcpus),
+    // What Nova tells its guests: cloud-init's ds-identify looks for this product name to use the
+    // OpenStack metadata service when there is no config drive.
+    '-smbios',
+    `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,family=Virtual Machine,serial=${spec.uuid},uuid=${spec.uuid}`,
     '-nodefaults',
     '-no-user-config',
     '-display',
     'none',
     // append=on keeps the console of earlier boots across a stop and start, as a serial log should.
     '-chardev',
-    `file,id=serial0,path=${paths.console},append=on`,
+    `file,id=serial0,path=${opt(paths.console)},append=on`,
     '-serial',
     'chardev:serial0',
     '-qmp',
-    `unix:${paths.qmp},server=on,wait=off`,
+    `unix:${opt(paths.qmp)},server=on,wait=off`,
     '-drive',
-    `file=${paths.disk},if=virtio,format=qcow2,discard=unmap`,
+    `file=${opt(paths.disk)},if=virtio,format=qcow2,discard=unmap`,
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
     'virtio-rng-pci',
   ];
-  if (spec.configDrive) argv.push('-drive', `file=${spec.configDrive},if=virtio,format=raw,readonly=on`);
+  if (spec.configDrive) argv.push('-drive', `file=${opt(spec.configDrive)},if=virtio,format=raw,readonly=on`);
   if (!spec.nics.length) argv.push('-nic', 'none');
   spec.nics.forEach((nic, i) => {
-    argv.push('-netdev', `tap,id=net${i},ifname=${nic.tap},script=no,downscript=no`);
+    argv.push('-netdev', `tap,id=net${i},ifname=${opt(nic.tap)},script=no,downscript=no`);
+    // romfile= skips the iPXE option ROM: guests boot from their disk, never from the network.
     argv.push('-device', `virtio-net-pci,netdev=net${i},mac=${nic.mac},romfile=${nic.mtu ? `,host_mtu=${nic.mtu}` : ''}`);
   });
   argv.push('-daemonize', '-pidfile', paths.pidfile);
-  // qemu opens the taps where it runs: in the namespace that holds them.
-  const netns = spec.nics.find((n) => n.netns)?.netns;
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
 }

@@ -1,17 +1,23 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../lib/host/run.ts';
 import type { Logger } from '../../../lib/log.ts';
-import type { GuestInfo, GuestSpec, VirtDriver } from '../driver.ts';
+import type { GuestInfo, GuestSpec, PowerState, VirtDriver } from '../driver.ts';
 import { qemuArgv, type GuestPaths } from './cmdline.ts';
-import { qmp, queryStatus } from './qmp.ts';
+import { tailConsole } from './console.ts';
+import { createDisks } from './disks.ts';
+import { guestPid, killHard, waitGone } from './process.ts';
+import { cont, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
-  /** One directory per guest (disk overlay, console, QMP socket, pidfile, spec), and _base/. */
+  /** One directory per guest (disk overlay, console, QMP socket, pidfile, guest.json), and _base/. */
   instancesDir: string;
   log: Logger;
-  binary?: string;
+  qemuBinary?: string;
+  /** Chosen by pickAccel() when omitted. */
+  accel?: 'kvm' | 'tcg';
 }
 
 /**
@@ -30,139 +36,204 @@ export function pickAccel(): 'kvm' | 'tcg' {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The longest path a unix socket can have (sun_path, with its terminating NUL). */
+const SOCKET_PATH_MAX = 107;
 
+/** Nova's power state for qemu's run state. */
+export function powerOf(status: string): PowerState {
+  switch (status) {
+    case 'running':
+      return 'running';
+    case 'shutdown':
+      return 'shutdown';
+    case 'guest-panicked':
+    case 'internal-error':
+      return 'crashed';
+    default:
+      // paused, suspended, io-error, debug…: the vCPUs are stopped.
+      return 'paused';
+  }
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Guests as daemonized qemu processes, one directory each under instancesDir. Nothing is kept in
+ * memory: every call reads the host afresh (pidfile checked against /proc, QMP), so a new driver
+ * over the same directory adopts the guests a previous process started. Calls for one guest must
+ * not overlap (the agent's queue never runs one server twice at once); calls for different
+ * guests may.
+ */
 export function createQemuDriver(opts: QemuOptions): VirtDriver {
   const { instancesDir, log } = opts;
-  const accel = pickAccel();
-  const dirOf = (uuid: string) => join(instancesDir, uuid);
+  const accel = opts.accel ?? pickAccel();
+  const binary = opts.qemuBinary ?? 'qemu-system-x86_64';
+  const longest = join(instancesDir, '00000000-0000-0000-0000-000000000000', 'qmp.sock');
+  if (Buffer.byteLength(longest) > SOCKET_PATH_MAX) {
+    throw new Error(
+      `the instances directory ${instancesDir} is too deep: its guests' QMP sockets would pass the ${SOCKET_PATH_MAX}-byte limit of a unix socket path`,
+    );
+  }
+  const disks = createDisks(instancesDir, log);
+  log.info({ accel, instancesDir }, 'qemu driver');
+
+  const dirOf = (uuid: string) => {
+    if (!UUID.test(uuid)) throw new Error(`not a guest uuid: ${JSON.stringify(uuid)}`);
+    return join(instancesDir, uuid);
+  };
   const pathsOf = (uuid: string): GuestPaths => ({
     disk: join(dirOf(uuid), 'disk'),
     console: join(dirOf(uuid), 'console.log'),
     qmp: join(dirOf(uuid), 'qmp.sock'),
     pidfile: join(dirOf(uuid), 'qemu.pid'),
   });
-  const exists = (path: string) =>
-    stat(path).then(
-      () => true,
-      () => false,
-    );
+  const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
+  const pidOf = (uuid: string) => guestPid(pathsOf(uuid).pidfile, uuid);
 
-  /** The pid of the guest's qemu, if it runs: the pidfile's, checked against /proc so that a
-   * recycled pid is never taken for the guest. */
-  async function pidOf(uuid: string): Promise<number | undefined> {
-    const pid = Number((await readFile(pathsOf(uuid).pidfile, 'utf8').catch(() => '')).trim());
-    if (!pid) return undefined;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    return cmdline.includes(uuid) && cmdline.includes('qemu') ? pid : undefined;
+  /** Saves the spec the guest runs with, for a restart that has no spec at hand (soft reboot). */
+  async function saveSpec(spec: GuestSpec): Promise<void> {
+    const tmp = `${specFile(spec.uuid)}.part`;
+    await writeFile(tmp, JSON.stringify(spec, null, 2));
+    await rename(tmp, specFile(spec.uuid));
   }
 
-  async function waitGone(uuid: string, timeoutMs: number): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      if (!(await pidOf(uuid))) return true;
-      await sleep(100);
+  async function savedSpec(uuid: string): Promise<GuestSpec> {
+    const text = await readFile(specFile(uuid), 'utf8').catch(() => undefined);
+    if (text === undefined) throw new Error(`guest ${uuid} is not on this host`);
+    return JSON.parse(text) as GuestSpec;
+  }
+
+  /** The image ids the guests on this host boot from; undefined when one cannot be told. */
+  async function imagesInUse(): Promise<Set<string> | undefined> {
+    const ids = new Set<string>();
+    for (const uuid of await driver.list()) {
+      const spec = await savedSpec(uuid).catch(() => undefined);
+      if (spec) ids.add(spec.image.id);
+      else if (await exists(pathsOf(uuid).disk)) return undefined;
     }
-    return !(await pidOf(uuid));
-  }
-
-  async function kill(uuid: string): Promise<void> {
-    const pid = await pidOf(uuid);
-    if (!pid) return;
-    process.kill(pid, 'SIGKILL');
-    if (!(await waitGone(uuid, 10_000))) throw new Error(`qemu ${pid} of guest ${uuid} did not die`);
-  }
-
-  /** The image as a base shared by its guests, kept here so that deleting the image later
-   * breaks none of them; a hard link when the image is on this filesystem, else a copy. */
-  async function ensureBase(spec: GuestSpec): Promise<string> {
-    const base = join(instancesDir, '_base', spec.image.id);
-    if (await exists(base)) return base;
-    await mkdir(join(instancesDir, '_base'), { recursive: true });
-    const tmp = `${base}.part-${process.pid}`;
-    await rm(tmp, { force: true });
-    await link(spec.image.path, tmp).catch(() => copyFile(spec.image.path, tmp));
-    await rename(tmp, base);
-    return base;
-  }
-
-  async function createDisk(spec: GuestSpec): Promise<void> {
-    const { disk } = pathsOf(spec.uuid);
-    if (await exists(disk)) return;
-    const base = await ensureBase(spec);
-    const info = JSON.parse((await run(['qemu-img', 'info', '--output=json', '-f', spec.image.format, base], { log })).stdout) as { 'virtual-size': number };
-    const size = spec.rootGiB * 2 ** 30;
-    const tmp = `${disk}.part`;
-    // The overlay grows to the flavor's disk; never below the image, which qemu-img refuses.
-    await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', spec.image.format, '-b', base, tmp, ...(size > info['virtual-size'] ? [String(size)] : [])], {
-      log,
-    });
-    await rename(tmp, disk);
+    return ids;
   }
 
   async function start(spec: GuestSpec): Promise<void> {
-    if (await pidOf(spec.uuid)) return;
     const paths = pathsOf(spec.uuid);
-    await rm(paths.qmp, { force: true });
-    await run(qemuArgv(spec, paths, accel, opts.binary), { log, timeoutMs: 60_000 });
+    // qemu writes a fresh one; a stale one must not be read meanwhile.
+    await rm(paths.pidfile, { force: true });
+    const t0 = performance.now();
+    await run(qemuArgv(spec, paths, accel, binary), { log, timeoutMs: 60_000 });
+    log.info({ guest: spec.uuid, ms: Math.round(performance.now() - t0) }, 'qemu started');
   }
 
-  const specOf = async (uuid: string) => JSON.parse(await readFile(join(dirOf(uuid), 'guest.json'), 'utf8')) as GuestSpec;
+  /** Ends the guest's qemu: QMP quit lets it close its disks cleanly; SIGKILL if it does not go. */
+  async function stopHard(uuid: string, pid: number): Promise<void> {
+    await withQmp(pathsOf(uuid).qmp, quit, 2000).catch((err) => log.warn({ guest: uuid, err }, 'QMP quit failed; killing qemu'));
+    if (await waitGone(pid, uuid, 3000)) return;
+    killHard(pid);
+    if (!(await waitGone(pid, uuid, 10_000))) throw new Error(`qemu ${pid} of guest ${uuid} did not die`);
+  }
+
+  const mustRun = async (uuid: string) => {
+    if (!(await pidOf(uuid))) throw new Error(`guest ${uuid} is not running`);
+  };
 
   const driver: VirtDriver = {
     name: 'qemu',
 
+    async resources() {
+      await mkdir(instancesDir, { recursive: true });
+      const fs = await statfs(instancesDir);
+      return { vcpus: cpus().length, memoryMiB: Math.floor(totalmem() / 2 ** 20), diskGiB: Math.floor((fs.blocks * fs.bsize) / 2 ** 30) };
+    },
+
     async spawn(spec) {
       if (await pidOf(spec.uuid)) return;
-      await mkdir(dirOf(spec.uuid), { recursive: true });
-      await writeFile(join(dirOf(spec.uuid), 'guest.json'), JSON.stringify(spec));
-      await createDisk(spec);
-      await start(spec);
+      const dir = dirOf(spec.uuid);
+      const fresh = !(await exists(dir));
+      try {
+        await mkdir(dir, { recursive: true });
+        await saveSpec(spec);
+        await disks.ensureDisk(spec, pathsOf(spec.uuid).disk);
+        await start(spec);
+      } catch (err) {
+        // A guest that did not exist before this call leaves nothing behind.
+        if (fresh) await driver.destroy(spec.uuid).catch((e) => log.warn({ guest: spec.uuid, err: e }, 'cleanup after a failed spawn failed'));
+        throw err;
+      }
     },
 
     async destroy(uuid) {
-      await kill(uuid);
+      const pid = await pidOf(uuid);
+      if (pid) await stopHard(uuid, pid);
       await rm(dirOf(uuid), { recursive: true, force: true });
+      await disks.prune(imagesInUse);
     },
 
     async powerOff(uuid, timeoutMs) {
-      if (!(await pidOf(uuid))) return;
-      await qmp(pathsOf(uuid).qmp, [{ execute: 'system_powerdown' }]).catch((err) => log.warn({ guest: uuid, err }, 'ACPI power-off not delivered'));
-      if (await waitGone(uuid, timeoutMs)) return;
-      log.warn({ guest: uuid, timeoutMs }, 'guest did not shut down in time; stopping it');
-      await kill(uuid);
+      const pid = await pidOf(uuid);
+      if (!pid) return;
+      // A paused guest cannot see the power button: it is stopped hard at once.
+      const pressed = await withQmp(pathsOf(uuid).qmp, async (q) => {
+        if ((await queryStatus(q)) !== 'running') return false;
+        await systemPowerdown(q);
+        return true;
+      }).catch((err) => {
+        log.warn({ guest: uuid, err }, 'ACPI power button not pressed');
+        return false;
+      });
+      if (pressed && (await waitGone(pid, uuid, timeoutMs))) return;
+      log.info({ guest: uuid, timeoutMs, pressed }, 'guest did not shut down by itself; stopping it');
+      await stopHard(uuid, pid);
     },
 
     async powerOn(spec) {
+      if (await pidOf(spec.uuid)) return;
+      // A guest whose disk is gone (never built, or the host lost it) is built afresh.
       if (!(await exists(pathsOf(spec.uuid).disk))) return driver.spawn(spec);
-      await writeFile(join(dirOf(spec.uuid), 'guest.json'), JSON.stringify(spec));
+      await saveSpec(spec);
       await start(spec);
     },
 
+    // Hard: the machine is reset in place (and left running even if it was paused, as Nova's hard
+    // reboot does). Soft: guest-agnostic, as Nova's libvirt driver does it: the power button, a
+    // wait for the guest to power off (stopped hard after timeoutMs), then a fresh start from
+    // guest.json. A guest that is not running is simply started.
     async reboot(uuid, hard, timeoutMs) {
-      if (hard && (await pidOf(uuid))) {
-        await qmp(pathsOf(uuid).qmp, [{ execute: 'system_reset' }, { execute: 'cont' }]);
+      const pid = await pidOf(uuid);
+      if (pid && hard) {
+        await withQmp(pathsOf(uuid).qmp, async (q) => {
+          await systemReset(q);
+          await cont(q);
+        });
         return;
       }
-      // Soft: the guest shuts down cleanly (or is stopped after the timeout), then starts again.
-      await driver.powerOff(uuid, timeoutMs);
-      await start(await specOf(uuid));
+      const spec = await savedSpec(uuid);
+      if (pid) await driver.powerOff(uuid, timeoutMs);
+      await start(spec);
     },
 
     async pause(uuid) {
-      await qmp(pathsOf(uuid).qmp, [{ execute: 'stop' }]);
+      await mustRun(uuid);
+      await withQmp(pathsOf(uuid).qmp, stop);
     },
 
     async unpause(uuid) {
-      await qmp(pathsOf(uuid).qmp, [{ execute: 'cont' }]);
+      await mustRun(uuid);
+      await withQmp(pathsOf(uuid).qmp, cont);
     },
 
     async info(uuid): Promise<GuestInfo> {
       const pid = await pidOf(uuid);
       if (!pid) return { power: (await exists(dirOf(uuid))) ? 'shutdown' : 'nostate' };
-      const status = await queryStatus(pathsOf(uuid).qmp).catch(() => 'running');
-      const power = status === 'paused' ? 'paused' : status === 'shutdown' ? 'shutdown' : status === 'guest-panicked' ? 'crashed' : 'running';
-      return { power, pid };
+      try {
+        return { power: powerOf(await withQmp(pathsOf(uuid).qmp, queryStatus)), pid };
+      } catch (err) {
+        // qemu exited between the pid check and the question.
+        if (!(await pidOf(uuid))) return { power: 'shutdown' };
+        throw err;
+      }
     },
 
     async list() {
@@ -170,27 +241,26 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       return entries.filter((e) => UUID.test(e));
     },
 
-    async consoleLog(uuid, lines) {
-      const text = await readFile(pathsOf(uuid).console, 'utf8').catch(() => '');
-      if (lines === undefined) return text;
-      return text
-        .split('\n')
-        .slice(-lines - 1)
-        .join('\n');
-    },
+    consoleLog: (uuid, lines) => tailConsole(pathsOf(uuid).console, lines),
 
+    // A running guest is paused for the copy and resumed after it: pausing flushes its disk to
+    // the file, so the copy is consistent without the agent having to stop the guest first.
     async snapshot(uuid, target) {
-      const { disk, qmp: socket } = pathsOf(uuid);
-      // A running guest is paused for the copy: stopping the VM flushes its disk to the file,
-      // so the copy is consistent; -U reads past qemu's lock on the image.
-      const running = (await pidOf(uuid)) && (await queryStatus(socket)) === 'running';
-      if (running) await qmp(socket, [{ execute: 'stop' }]);
+      const { disk, qmp } = pathsOf(uuid);
+      if (!(await exists(disk))) throw new Error(`guest ${uuid} has no disk on this host`);
+      const pid = await pidOf(uuid);
+      const paused =
+        pid !== undefined &&
+        (await withQmp(qmp, async (q) => {
+          if ((await queryStatus(q)) !== 'running') return false;
+          await stop(q);
+          return true;
+        }));
       try {
-        await run(['qemu-img', 'convert', '-U', '-O', 'qcow2', disk, `${target}.part`], { log, timeoutMs: 600_000 });
+        await disks.flatten(disk, target, pid !== undefined);
       } finally {
-        if (running) await qmp(socket, [{ execute: 'cont' }]);
+        if (paused) await withQmp(qmp, cont).catch((err) => log.warn({ guest: uuid, err }, 'guest left paused after its snapshot'));
       }
-      await rename(`${target}.part`, target);
     },
   };
   return driver;

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GuestSpec } from '../../src/compute/virt/driver.ts';
+import { qemuArgv, type GuestPaths } from '../../src/compute/virt/qemu/cmdline.ts';
+
+const uuid = '6f1c2a9e-4b7d-4e21-9c0a-2d5e8f3b7a10';
+const dir = `/var/lib/nubo/compute/instances/${uuid}`;
+const paths: GuestPaths = { disk: `${dir}/disk`, console: `${dir}/console.log`, qmp: `${dir}/qmp.sock`, pidfile: `${dir}/qemu.pid` };
+const spec: GuestSpec = {
+  uuid,
+  name: 'web 1',
+  vcpus: 2,
+  memoryMiB: 512,
+  rootGiB: 1,
+  image: { id: 'img', path: '/images/img', format: 'qcow2' },
+  nics: [],
+};
+
+/** The values that follow each occurrence of flag. */
+const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+
+test('a guest without NICs under TCG: the whole command line', () => {
+  assert.deepEqual(qemuArgv(spec, paths, 'tcg'), [
+    'qemu-system-x86_64',
+    ...['-name', 'web_1,debug-threads=on', '-uuid', uuid, '-machine', 'pc', '-accel', 'tcg,tb-size=32', '-m', '512', '-smp', '2'],
+    ...['-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,family=Virtual Machine,serial=${uuid},uuid=${uuid}`],
+    ...['-nodefaults', '-no-user-config', '-display', 'none'],
+    ...['-chardev', `file,id=serial0,path=${dir}/console.log,append=on`, '-serial', 'chardev:serial0'],
+    ...['-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
+    ...['-drive', `file=${dir}/disk,if=virtio,format=qcow2,discard=unmap`, '-device', 'virtio-rng-pci'],
+    ...['-nic', 'none', '-daemonize', '-pidfile', `${dir}/qemu.pid`],
+  ]);
+});
+
+test('KVM passes the host CPU through; TCG has no -cpu and a bounded translation cache', () => {
+  const kvm = qemuArgv(spec, paths, 'kvm');
+  assert.deepEqual(valuesOf(kvm, '-accel'), ['kvm']);
+  assert.deepEqual(valuesOf(kvm, '-cpu'), ['host']);
+  const tcg = qemuArgv(spec, paths, 'tcg');
+  assert.deepEqual(valuesOf(tcg, '-accel'), ['tcg,tb-size=32']);
+  assert.deepEqual(valuesOf(tcg, '-cpu'), []);
+});
+
+test('NICs in a network namespace: qemu starts inside it, one tap netdev and virtio-net device per NIC, in order', () => {
+  const argv = qemuArgv(
+    {
+      ...spec,
+      nics: [
+        { mac: 'fa:16:3e:00:00:01', tap: 'tap0a1b2c3d-4e', netns: 'qdhcp-1', mtu: 1450 },
+        { mac: 'fa:16:3e:00:00:02', tap: 'tap5f6a7b8c-9d', netns: 'qdhcp-1' },
+      ],
+    },
+    paths,
+    'tcg',
+  );
+  assert.deepEqual(argv.slice(0, 5), ['ip', 'netns', 'exec', 'qdhcp-1', 'qemu-system-x86_64']);
+  assert.deepEqual(valuesOf(argv, '-netdev'), [
+    'tap,id=net0,ifname=tap0a1b2c3d-4e,script=no,downscript=no',
+    'tap,id=net1,ifname=tap5f6a7b8c-9d,script=no,downscript=no',
+  ]);
+  assert.deepEqual(
+    valuesOf(argv, '-device').filter((d) => d!.startsWith('virtio-net-pci')),
+    ['virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01,romfile=,host_mtu=1450', 'virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:02,romfile='],
+  );
+  assert.ok(!argv.includes('-nic'));
+});
+
+test("NICs in the host's namespace start qemu directly; NICs split over namespaces are refused", () => {
+  const host = qemuArgv({ ...spec, nics: [{ mac: 'fa:16:3e:00:00:01', tap: 'tap1' }] }, paths, 'tcg');
+  assert.equal(host[0], 'qemu-system-x86_64');
+  assert.throws(
+    () =>
+      qemuArgv(
+        {
+          ...spec,
+          nics: [
+            { mac: 'fa:16:3e:00:00:01', tap: 'tap1', netns: 'a' },
+            { mac: 'fa:16:3e:00:00:02', tap: 'tap2', netns: 'b' },
+          ],
+        },
+        paths,
+        'tcg',
+      ),
+    /different network namespaces/,
+  );
+});
+
+test('a config drive is a read-only raw disk after the root disk', () => {
+  const argv = qemuArgv({ ...spec, configDrive: '/var/lib/nubo/compute/config-drives/x.iso' }, paths, 'tcg');
+  assert.deepEqual(valuesOf(argv, '-drive'), [
+    `file=${dir}/disk,if=virtio,format=qcow2,discard=unmap`,
+    'file=/var/lib/nubo/compute/config-drives/x.iso,if=virtio,format=raw,readonly=on',
+  ]);
+});
+
+test('commas in paths are escaped as qemu options need; the name is reduced to safe characters', () => {
+  const odd = '/data/a,b';
+  const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, pidfile: `${odd}/p` }, 'tcg');
+  assert.ok(argv.includes('file=/data/a,,b/disk,if=virtio,format=qcow2,discard=unmap'));
+  assert.ok(argv.includes('unix:/data/a,,b/q,server=on,wait=off'));
+  assert.ok(argv.includes('file,id=serial0,path=/data/a,,b/c,append=on'));
+  assert.deepEqual(valuesOf(argv, '-name'), ['x_file__etc_shadow,debug-threads=on']);
+  assert.deepEqual(valuesOf(argv, '-pidfile'), ['/data/a,b/p'], 'a plain argument, not an option list');
+});
