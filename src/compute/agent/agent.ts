@@ -2,8 +2,7 @@
 // for, and writes back what it observes. Level-based: each run re-reads the server and the guest,
 // so a run after a crash at any point simply carries on.
 
-import { cpus, totalmem } from 'node:os';
-import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
@@ -52,14 +51,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   const timeout = opts.shutdownTimeoutMs ?? 60_000;
   const ratios = opts.allocation ?? { cpuRatio: 4, ramRatio: 1, diskRatio: 1, reservedMemoryMiB: 512 };
   await mkdir(opts.stateDir, { recursive: true });
-  const disk = await statfs(opts.stateDir);
-  await registerHost(db, {
-    name: host,
-    vcpus: cpus().length,
-    memoryMiB: Math.floor(totalmem() / 2 ** 20),
-    diskGiB: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
-    ...ratios,
-  });
+  await registerHost(db, { name: host, ...(await driver.resources()), ...ratios });
 
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
   const report = (s: Server, status: Partial<Server>) =>
