@@ -8,7 +8,7 @@ const HELP: Record<OptionKey, string> = {
   username: 'user name',
   user_id: 'user ID',
   password: "user's password",
-  user_domain_name: "domain name of the user",
+  user_domain_name: 'domain name of the user',
   user_domain_id: 'domain ID of the user',
   project_name: 'project name to scope to',
   project_id: 'project ID to scope to',

@@ -2,6 +2,16 @@ import { Option, type Command } from 'commander';
 import { ClientError } from '../client/errors.ts';
 import { collect } from './options.ts';
 
+/** A number openstackclient holds as a Python float, which it prints with a decimal point
+ * (1.0) in every format, where JavaScript would print 1. */
+export class Float {
+  constructor(readonly value: number) {}
+  toString(): string {
+    const v = this.value;
+    return Number.isInteger(v) && Math.abs(v) < 1e16 ? v.toFixed(1) : String(v);
+  }
+}
+
 /** A value shown one way in tables and another to machines (json, yaml, value), as
  * openstackclient shows a catalog's endpoints. */
 export class Formatted {
@@ -28,7 +38,8 @@ function common(cmd: Command, formats: string[]): Command {
 }
 
 /** The output options of a command that shows one resource. */
-export const showOptions = (cmd: Command) => common(cmd, ['json', 'shell', 'table', 'value', 'yaml']).option('--prefix <prefix>', 'prefix for the variable names of -f shell', '');
+export const showOptions = (cmd: Command) =>
+  common(cmd, ['json', 'shell', 'table', 'value', 'yaml']).option('--prefix <prefix>', 'prefix for the variable names of -f shell', '');
 
 /** The output options of a command that lists resources. */
 export const listOptions = (cmd: Command) =>
@@ -49,10 +60,14 @@ function repr(value: unknown): string {
 export function text(value: unknown): string {
   if (value instanceof Formatted) return text(value.machine);
   if (value === null || value === undefined) return 'None';
+  if (value instanceof Float) return value.toString();
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return `[${value.map(repr).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${repr(k)}: ${repr(v)}`).join(', ')}}`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${repr(k)}: ${repr(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
@@ -73,7 +88,23 @@ function pick(columns: string[], wanted: string[] | undefined): number[] {
 async function table(head: string[], rows: string[][], numeric: boolean[] = []): Promise<string> {
   const { default: Table } = await import('cli-table3');
   // prettytable's ASCII look, which openstackclient prints.
-  const chars = { top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+', bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+', left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|' };
+  const chars = {
+    top: '-',
+    'top-mid': '+',
+    'top-left': '+',
+    'top-right': '+',
+    bottom: '-',
+    'bottom-mid': '+',
+    'bottom-left': '+',
+    'bottom-right': '+',
+    left: '|',
+    'left-mid': '+',
+    mid: '-',
+    'mid-mid': '+',
+    right: '|',
+    'right-mid': '+',
+    middle: '|',
+  };
   const colAligns = head.map((_, i) => (numeric[i] ? ('right' as const) : ('left' as const)));
   const t = new Table({ head, chars, colAligns, style: { head: [], border: [], compact: true } });
   t.push(...rows);
@@ -81,10 +112,18 @@ async function table(head: string[], rows: string[][], numeric: boolean[] = []):
 }
 
 async function yaml(data: unknown): Promise<string> {
-  const { stringify } = await import('yaml');
+  const { stringify, Scalar } = await import('yaml');
+  const floats = (v: unknown): unknown =>
+    v instanceof Float
+      ? Object.assign(new Scalar(v.value), { minFractionDigits: 1 })
+      : Array.isArray(v)
+        ? v.map(floats)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, floats(x)]))
+          : v;
   // PyYAML's layout, which openstackclient prints: keys sorted, list items level with their key,
   // and YAML 1.1's types, so that strings reading as dates or yes/no are quoted as PyYAML does.
-  return stringify(data, { indentSeq: false, sortMapEntries: true, singleQuote: true, version: '1.1' });
+  return stringify(floats(data), { indentSeq: false, sortMapEntries: true, singleQuote: true, version: '1.1' });
 }
 
 /** Loads what the command's output format needs, ahead of printing. */
@@ -94,15 +133,22 @@ export async function preload(cmd: Command): Promise<void> {
   else if (format === 'yaml') await import('yaml');
 }
 
-// Python's json.dumps without indent, which --noindent prints: `, ` and `: ` between items.
-const oneLine = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(oneLine).join(', ')}]`
-    : v !== null && typeof v === 'object'
-      ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${oneLine(x)}`).join(', ')}}`
-      : JSON.stringify(v);
+// Python's json.dumps: without indent (--noindent) `, ` and `: ` between items; with it, items on
+// their own lines. Undefined members are left out, as JSON.stringify leaves them.
+function dumps(v: unknown, indent?: string, depth = 0): string {
+  if (v instanceof Float) return v.toString();
+  const pad = indent === undefined ? '' : '\n' + indent.repeat(depth + 1);
+  const end = indent === undefined ? '' : '\n' + indent.repeat(depth);
+  const sep = indent === undefined ? ', ' : ',';
+  if (Array.isArray(v)) return v.length ? `[${v.map((x) => pad + (x === undefined ? 'null' : dumps(x, indent, depth + 1))).join(sep)}${end}]` : '[]';
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+    return entries.length ? `{${entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${dumps(x, indent, depth + 1)}`).join(sep)}${end}}` : '{}';
+  }
+  return JSON.stringify(v);
+}
 
-const json = (data: unknown, o: OutputOptions) => (o.noindent ? oneLine(data) : JSON.stringify(data, null, 2)) + '\n';
+const json = (data: unknown, o: OutputOptions) => dumps(data, o.noindent ? undefined : '  ') + '\n';
 
 /** Prints one resource as Field/Value pairs, in the order given. */
 export async function printShow(cmd: Command, data: Record<string, unknown>): Promise<void> {
@@ -124,17 +170,26 @@ export async function printShow(cmd: Command, data: Record<string, unknown>): Pr
       out = fields.map((f) => `${o.prefix ?? ''}${f.replace(/[:-]/g, '_')}="${text(data[f]).replace(/"/g, '\\"')}"\n`).join('');
       break;
     default:
-      out = await table(['Field', 'Value'], fields.map((f) => [f, human(data[f])]));
+      // Nothing to show is an empty line, as cliff prints it (keypair create, which printed the key).
+      out = fields.length
+        ? await table(
+            ['Field', 'Value'],
+            fields.map((f) => [f, human(data[f])]),
+          )
+        : '\n';
   }
   process.stdout.write(out);
 }
 
 function compare(a: unknown, b: unknown): number {
+  if (a instanceof Float) a = a.value;
+  if (b instanceof Float) b = b.value;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0;
 }
 
-const csvCell = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? text(v) : `"${(v === null || v === undefined ? '' : text(v)).replace(/"/g, '""')}"`);
+const csvCell = (v: unknown) =>
+  typeof v === 'number' || typeof v === 'boolean' || v instanceof Float ? text(v) : `"${(v === null || v === undefined ? '' : text(v)).replace(/"/g, '""')}"`;
 
 /** Prints rows under the given column headings; an empty list prints an empty line, as cliff does. */
 export async function printList(cmd: Command, columns: string[], rows: unknown[][]): Promise<void> {
@@ -172,7 +227,8 @@ export async function printList(cmd: Command, columns: string[], rows: unknown[]
         ? await table(
             head,
             cells.map((row) => row.map(human)),
-            cells[0]!.map((v) => typeof machine(v) === 'number'),
+            // As cliff: a column is numeric by its first value's type; a formatted one is text.
+            cells[0]!.map((v) => typeof v === 'number' || v instanceof Float),
           )
         : '\n';
   }

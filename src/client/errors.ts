@@ -25,9 +25,7 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 const pageText = (text: string) => oneLine(text.replace(/<[^>]*>/g, ' '));
 
 const messageOf = (value: unknown): string | undefined =>
-  value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string'
-    ? (value as { message: string }).message
-    : undefined;
+  value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string' ? (value as { message: string }).message : undefined;
 
 /**
  * The message of an error body, whichever service's shape it has: Keystone `{error: {message}}`,

@@ -98,8 +98,7 @@ export class IdentityClient {
   readonly regions: Collection<Region>;
 
   constructor(private readonly session: Session) {
-    const at = <T, C>(plural: string, key: string, kind = key) =>
-      new Collection<T, C>(session, { url: () => `${this.url}/${plural}`, key, plural, kind });
+    const at = <T, C>(plural: string, key: string, kind = key) => new Collection<T, C>(session, { url: () => `${this.url}/${plural}`, key, plural, kind });
     this.projects = at('projects', 'project');
     this.users = at('users', 'user');
     this.roles = at('roles', 'role');
@@ -116,7 +115,12 @@ export class IdentityClient {
 
   applicationCredentials(userId: string): Collection<ApplicationCredential, ApplicationCredentialFields> {
     const plural = 'application_credentials';
-    return new Collection(this.session, { url: () => `${this.url}/users/${userId}/${plural}`, key: 'application_credential', plural, kind: 'application credential' });
+    return new Collection(this.session, {
+      url: () => `${this.url}/users/${userId}/${plural}`,
+      key: 'application_credential',
+      plural,
+      kind: 'application credential',
+    });
   }
 
   /** The projects a user has a role on. */

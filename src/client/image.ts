@@ -207,7 +207,12 @@ export class ImageClient {
    * A request whose body or answer is not plain JSON (a JSON patch, image data), which the
    * session's JSON requests cannot carry. Errors become the same HttpError and ClientError.
    */
-  private async raw(method: string, url: string, init: { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' }, logBody?: string): Promise<Response> {
+  private async raw(
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' },
+    logBody?: string,
+  ): Promise<Response> {
     const log = this.session.options.log;
     log?.(`REQ: ${method} ${url}${logBody ? ` ${logBody}` : ''}`);
     let res: Response;

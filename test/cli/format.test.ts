@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorDetail } from '../../src/client/errors.ts';
-import { text } from '../../src/cli/output.ts';
+import { Float, text } from '../../src/cli/output.ts';
 
 test('the message of an error body, whichever service wrote it', () => {
   const cases: [string, string][] = [
@@ -24,4 +24,10 @@ test("values print as Python's str() prints them, as openstackclient's tables sh
   assert.equal(text(['a', "it's", 'say "hi"']), `['a', "it's", 'say "hi"']`);
   assert.equal(text({ id: 'x', enabled: false, parent: null, n: 3 }), "{'id': 'x', 'enabled': False, 'parent': None, 'n': 3}");
   assert.equal(text([{ k: ['v'] }]), "[{'k': ['v']}]");
+});
+
+test('a Python float keeps its decimal point in every format, as openstackclient prints rxtx_factor', () => {
+  assert.equal(text(new Float(1)), '1.0');
+  assert.equal(text(new Float(1.5)), '1.5');
+  assert.equal(text([new Float(2)]), '[2.0]');
 });

@@ -20,7 +20,11 @@ export function register(application: Command): void {
     .option('--unrestricted', 'allow it to create and delete other application credentials and trusts')
     .option('--restricted', 'forbid that (the default)')
     .action(
-      async (name: string, o: { secret?: string; role?: string[]; expiration?: string; description?: string; unrestricted?: boolean; restricted?: boolean }, cmd: Command) => {
+      async (
+        name: string,
+        o: { secret?: string; role?: string[]; expiration?: string; description?: string; unrestricted?: boolean; restricted?: boolean },
+        cmd: Command,
+      ) => {
         if (o.expiration && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(o.expiration)) {
           throw new ClientError(`--expiration ${o.expiration} is not of the form YYYY-MM-DDTHH:MM:SS`);
         }
@@ -48,7 +52,11 @@ export function register(application: Command): void {
       const { identity, session } = await connect(cmd);
       const userId = o.user ? (await findUser(identity, o.user)).id : session.auth.user.id;
       const creds = await identity.applicationCredentials(userId).list();
-      await printList(cmd, ['ID', 'Name', 'Project ID', 'Description', 'Expires At'], creds.map((c) => [c.id, c.name, c.project_id, c.description, c.expires_at]));
+      await printList(
+        cmd,
+        ['ID', 'Name', 'Project ID', 'Description', 'Expires At'],
+        creds.map((c) => [c.id, c.name, c.project_id, c.description, c.expires_at]),
+      );
     });
 
   showOptions(credential.command('show').description('show an application credential').argument('<application-credential>', 'name or ID')).action(

@@ -11,14 +11,19 @@ const endpoints = (entry: CatalogEntry) =>
 export function register(catalog: Command): void {
   listOptions(catalog.command('list').description('list the services in the catalog of the current token')).action(async (_opts, cmd: Command) => {
     const { session } = await connect(cmd);
-    await printList(cmd, ['Name', 'Type', 'Endpoints'], session.catalog.map((s) => [s.name, s.type, endpoints(s)]));
+    await printList(
+      cmd,
+      ['Name', 'Type', 'Endpoints'],
+      session.catalog.map((s) => [s.name, s.type, endpoints(s)]),
+    );
   });
 
-  showOptions(catalog.command('show').description('show a service of the catalog').argument('<service>', 'service type or name'))
-    .action(async (ref: string, _opts, cmd: Command) => {
+  showOptions(catalog.command('show').description('show a service of the catalog').argument('<service>', 'service type or name')).action(
+    async (ref: string, _opts, cmd: Command) => {
       const { session } = await connect(cmd);
       const entry = session.catalog.find((s) => s.type === ref || s.name === ref);
       if (!entry) throw new ClientError(`service ${ref} not found`);
       await printShow(cmd, { endpoints: endpoints(entry), id: entry.id, name: entry.name, type: entry.type });
-    });
+    },
+  );
 }

@@ -20,7 +20,11 @@ export function register(domain: Command): void {
   listOptions(domain.command('list').description('list domains')).action(async (_o, cmd: Command) => {
     const { identity } = await connect(cmd);
     const domains = await identity.domains.list();
-    await printList(cmd, ['ID', 'Name', 'Enabled', 'Description'], domains.map((d) => [d.id, d.name, d.enabled, d.description]));
+    await printList(
+      cmd,
+      ['ID', 'Name', 'Enabled', 'Description'],
+      domains.map((d) => [d.id, d.name, d.enabled, d.description]),
+    );
   });
 
   showOptions(domain.command('show').description('show a domain').argument('<domain>', 'domain (name or ID)')).action(async (ref: string, _o, cmd: Command) => {

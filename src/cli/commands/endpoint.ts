@@ -23,7 +23,15 @@ export function register(endpoint: Command): void {
       await printList(
         cmd,
         ['ID', 'Region', 'Service Name', 'Service Type', 'Enabled', 'Interface', 'URL'],
-        endpoints.map((e) => [e.id, e.region_id ?? e.region, byId.get(e.service_id)?.name ?? '', byId.get(e.service_id)?.type ?? '', e.enabled, e.interface, e.url]),
+        endpoints.map((e) => [
+          e.id,
+          e.region_id ?? e.region,
+          byId.get(e.service_id)?.name ?? '',
+          byId.get(e.service_id)?.type ?? '',
+          e.enabled,
+          e.interface,
+          e.url,
+        ]),
       );
     });
 }

@@ -5,8 +5,23 @@ import { Formatted, text } from '../output.ts';
 // How openstackclient shows an image: these attributes as fields, every other one inside
 // `properties` (tags apart).
 const SHOWN = new Set([
-  'status', 'name', 'container_format', 'created_at', 'size', 'disk_format', 'updated_at', 'visibility',
-  'min_disk', 'protected', 'id', 'file', 'checksum', 'owner', 'virtual_size', 'min_ram', 'schema',
+  'status',
+  'name',
+  'container_format',
+  'created_at',
+  'size',
+  'disk_format',
+  'updated_at',
+  'visibility',
+  'min_disk',
+  'protected',
+  'id',
+  'file',
+  'checksum',
+  'owner',
+  'virtual_size',
+  'min_ram',
+  'schema',
 ]);
 
 type Kind = 'int' | 'bool' | 'float' | undefined;
@@ -14,17 +29,53 @@ type Kind = 'int' | 'bool' | 'float' | undefined;
 // The attributes openstacksdk's Image declares beyond the shown ones, in its order, with the types
 // it gives them: in `properties` the first three come before the free properties and the others
 // after, and their values have these types.
-const BEFORE: [string, Kind][] = [['os_hidden', 'bool'], ['os_hash_algo', undefined], ['os_hash_value', undefined]];
+const BEFORE: [string, Kind][] = [
+  ['os_hidden', 'bool'],
+  ['os_hash_algo', undefined],
+  ['os_hash_value', undefined],
+];
 const AFTER: [string, Kind][] = [
-  ['store', undefined], ['locations', undefined], ['direct_url', undefined], ['url', undefined], ['metadata', undefined],
-  ['architecture', undefined], ['hypervisor_type', undefined], ['instance_type_rxtx_factor', 'float'], ['instance_uuid', undefined],
-  ['img_config_drive', undefined], ['kernel_id', undefined], ['os_distro', undefined], ['os_version', undefined], ['os_secure_boot', undefined],
-  ['os_shutdown_timeout', 'int'], ['ramdisk_id', undefined], ['vm_mode', undefined], ['hw_cpu_sockets', 'int'], ['hw_cpu_cores', 'int'],
-  ['hw_cpu_threads', 'int'], ['hw_disk_bus', undefined], ['hw_cpu_policy', undefined], ['hw_cpu_thread_policy', undefined], ['hw_rng_model', undefined],
-  ['hw_machine_type', undefined], ['hw_scsi_model', undefined], ['hw_serial_port_count', 'int'], ['hw_video_model', undefined], ['hw_video_ram', 'int'],
-  ['hw_watchdog_action', undefined], ['os_command_line', undefined], ['hw_vif_model', undefined], ['hw_vif_multiqueue_enabled', 'bool'],
-  ['hw_boot_menu', 'bool'], ['vmware_adaptertype', undefined], ['vmware_ostype', undefined], ['auto_disk_config', undefined], ['os_type', undefined],
-  ['os_admin_user', undefined], ['hw_qemu_guest_agent', undefined], ['os_require_quiesce', 'bool'],
+  ['store', undefined],
+  ['locations', undefined],
+  ['direct_url', undefined],
+  ['url', undefined],
+  ['metadata', undefined],
+  ['architecture', undefined],
+  ['hypervisor_type', undefined],
+  ['instance_type_rxtx_factor', 'float'],
+  ['instance_uuid', undefined],
+  ['img_config_drive', undefined],
+  ['kernel_id', undefined],
+  ['os_distro', undefined],
+  ['os_version', undefined],
+  ['os_secure_boot', undefined],
+  ['os_shutdown_timeout', 'int'],
+  ['ramdisk_id', undefined],
+  ['vm_mode', undefined],
+  ['hw_cpu_sockets', 'int'],
+  ['hw_cpu_cores', 'int'],
+  ['hw_cpu_threads', 'int'],
+  ['hw_disk_bus', undefined],
+  ['hw_cpu_policy', undefined],
+  ['hw_cpu_thread_policy', undefined],
+  ['hw_rng_model', undefined],
+  ['hw_machine_type', undefined],
+  ['hw_scsi_model', undefined],
+  ['hw_serial_port_count', 'int'],
+  ['hw_video_model', undefined],
+  ['hw_video_ram', 'int'],
+  ['hw_watchdog_action', undefined],
+  ['os_command_line', undefined],
+  ['hw_vif_model', undefined],
+  ['hw_vif_multiqueue_enabled', 'bool'],
+  ['hw_boot_menu', 'bool'],
+  ['vmware_adaptertype', undefined],
+  ['vmware_ostype', undefined],
+  ['auto_disk_config', undefined],
+  ['os_type', undefined],
+  ['os_admin_user', undefined],
+  ['hw_qemu_guest_agent', undefined],
+  ['os_require_quiesce', 'bool'],
 ];
 const DECLARED = new Set([...BEFORE, ...AFTER].map(([name]) => name));
 
@@ -88,10 +139,18 @@ export const LONG_COLUMNS = ['ID', 'Name', 'Disk Format', 'Container Format', 'S
 
 /** A row of `image list`, or of `image list --long`. */
 export const listRow = (i: Image, long: boolean): unknown[] =>
-  long ? [i.id, i.name, i.disk_format, i.container_format, i.size, i.checksum, i.status, i.visibility, i.protected, i.owner, tagsColumn(i.tags)] : [i.id, i.name, i.status];
+  long
+    ? [i.id, i.name, i.disk_format, i.container_format, i.size, i.checksum, i.status, i.visibility, i.protected, i.owner, tagsColumn(i.tags)]
+    : [i.id, i.name, i.status];
 
 // openstacksdk's names for the attributes it renames, which --sort takes too.
-const SDK_NAMES: Record<string, string> = { owner_id: 'owner', is_protected: 'protected', is_hidden: 'os_hidden', hash_algo: 'os_hash_algo', hash_value: 'os_hash_value' };
+const SDK_NAMES: Record<string, string> = {
+  owner_id: 'owner',
+  is_protected: 'protected',
+  is_hidden: 'os_hidden',
+  hash_algo: 'os_hash_algo',
+  hash_value: 'os_hash_value',
+};
 
 /**
  * Sorts as `image list --sort key[:asc|desc],…` does: in the client, after the listing, by each
@@ -118,5 +177,4 @@ export function sortImages(images: Image[], spec: string): Image[] {
 
 /** `image list --property k=v`: images whose attribute or property k is exactly the string v,
  * filtered in the client as openstackclient does. */
-export const hasProperties = (i: Image, wanted: Record<string, string>) =>
-  Object.entries(wanted).every(([k, v]) => (i as Record<string, unknown>)[k] === v);
+export const hasProperties = (i: Image, wanted: Record<string, string>) => Object.entries(wanted).every(([k, v]) => (i as Record<string, unknown>)[k] === v);

@@ -41,10 +41,21 @@ export function registerMembers(image: Command): void {
     await images.removeMember((await images.find(ref)).id, member);
   });
 
-  listOptions(image.command('member').description('image members').command('list').description('list the projects an image is shared with').argument('<image>', 'image (name or ID)')).action(async (ref: string, _o, cmd: Command) => {
+  listOptions(
+    image
+      .command('member')
+      .description('image members')
+      .command('list')
+      .description('list the projects an image is shared with')
+      .argument('<image>', 'image (name or ID)'),
+  ).action(async (ref: string, _o, cmd: Command) => {
     const { session } = await connect(cmd);
     const images = new ImageClient(session);
     const members = await images.members((await images.find(ref)).id);
-    await printList(cmd, ['Image ID', 'Member ID', 'Status'], members.map((m) => [m.image_id, m.member_id, m.status]));
+    await printList(
+      cmd,
+      ['Image ID', 'Member ID', 'Status'],
+      members.map((m) => [m.image_id, m.member_id, m.status]),
+    );
   });
 }

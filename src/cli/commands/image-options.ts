@@ -44,7 +44,9 @@ export const protectedOf = (o: { protected?: boolean; unprotected?: boolean }) =
 
 /** --project and --project-domain, for an image's owner or member. */
 export const projectOptions = (cmd: Command, help: string) =>
-  cmd.option('--project <project>', help).option('--project-domain <project-domain>', 'domain the project belongs to (name or ID); for names that are in several domains');
+  cmd
+    .option('--project <project>', help)
+    .option('--project-domain <project-domain>', 'domain the project belongs to (name or ID); for names that are in several domains');
 
 // Keystone's IDs: 32 hex digits, or a UUID with dashes.
 const ID_LIKE = /^[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -143,7 +143,11 @@ export function registerSet(image: Command): void {
       }
       const present = o.property.filter((key) => Object.hasOwn(found, key));
       for (const key of o.property.filter((k) => !present.includes(k))) process.stderr.write(`property unset failed, '${key}' is a nonexistent property\n`);
-      if (present.length) await images.update(found.id, present.map((name) => ({ op: 'remove', name })));
+      if (present.length)
+        await images.update(
+          found.id,
+          present.map((name) => ({ op: 'remove', name })),
+        );
 
       const propertyFailures = o.property.length - present.length;
       const failed = [

@@ -168,7 +168,11 @@ export function register(image: Command): void {
         os_hidden: o.hidden || undefined,
       });
       const selected = sortImages(o.property ? found.filter((i) => hasProperties(i, o.property!)) : found, o.sort);
-      await printList(cmd, o.long ? LONG_COLUMNS : LIST_COLUMNS, selected.map((i) => listRow(i, Boolean(o.long))));
+      await printList(
+        cmd,
+        o.long ? LONG_COLUMNS : LIST_COLUMNS,
+        selected.map((i) => listRow(i, Boolean(o.long))),
+      );
     });
 
   showOptions(image.command('show').description('show an image').argument('<image>', 'image (name or ID)'))

@@ -18,20 +18,25 @@ const domainOption = (cmd: Command) => cmd.option('--domain <domain>', 'domain o
 
 export function register(project: Command): void {
   showOptions(
-    enableOptions(domainOption(project.command('create').description('create a new project').argument('<project-name>', 'new project name')), 'the project (default)')
+    enableOptions(
+      domainOption(project.command('create').description('create a new project').argument('<project-name>', 'new project name')),
+      'the project (default)',
+    )
       .option('--description <description>', 'project description')
       .option('--tag <tag>', 'tag for the project (repeat for more)', collect)
       .option('--or-show', 'return the existing project of that name'),
-  ).action(async (name: string, o: { domain?: string; description?: string; enable?: boolean; disable?: boolean; tag?: string[]; orShow?: boolean }, cmd: Command) => {
-    const { identity } = await connect(cmd);
-    const filter = await domainFilter(identity, o.domain);
-    const created = await createOrShow(
-      o.orShow,
-      () => identity.projects.create({ name, ...filter, description: o.description, enabled: enabledOf(o) ?? true, tags: o.tag }),
-      () => identity.projects.find(name, filter),
-    );
-    await printShow(cmd, fieldsOf(created));
-  });
+  ).action(
+    async (name: string, o: { domain?: string; description?: string; enable?: boolean; disable?: boolean; tag?: string[]; orShow?: boolean }, cmd: Command) => {
+      const { identity } = await connect(cmd);
+      const filter = await domainFilter(identity, o.domain);
+      const created = await createOrShow(
+        o.orShow,
+        () => identity.projects.create({ name, ...filter, description: o.description, enabled: enabledOf(o) ?? true, tags: o.tag }),
+        () => identity.projects.find(name, filter),
+      );
+      await printShow(cmd, fieldsOf(created));
+    },
+  );
 
   listOptions(
     domainOption(project.command('list').description('list projects'))
@@ -46,7 +51,11 @@ export function register(project: Command): void {
         ? await identity.userProjects((await identity.users.find(o.user)).id)
         : await identity.projects.list(await domainFilter(identity, o.domain));
     const columns = o.long ? ['ID', 'Name', 'Domain ID', 'Description', 'Enabled'] : ['ID', 'Name'];
-    await printList(cmd, columns, projects.map((p) => (o.long ? [p.id, p.name, p.domain_id, p.description, p.enabled] : [p.id, p.name])));
+    await printList(
+      cmd,
+      columns,
+      projects.map((p) => (o.long ? [p.id, p.name, p.domain_id, p.description, p.enabled] : [p.id, p.name])),
+    );
   });
 
   showOptions(domainOption(project.command('show').description('show a project').argument('<project>', 'project (name or ID)'))).action(
@@ -65,7 +74,16 @@ export function register(project: Command): void {
     .action(
       async (
         ref: string,
-        o: { domain?: string; name?: string; description?: string; enable?: boolean; disable?: boolean; tag?: string[]; clearTags?: boolean; removeTag?: string[] },
+        o: {
+          domain?: string;
+          name?: string;
+          description?: string;
+          enable?: boolean;
+          disable?: boolean;
+          tag?: string[];
+          clearTags?: boolean;
+          removeTag?: string[];
+        },
         cmd: Command,
       ) => {
         const { identity } = await connect(cmd);

@@ -61,6 +61,10 @@ export function registerAssignments(assignment: Command): void {
         effective: o.effective ? 'True' : undefined,
         include_names: o.names ? 'True' : undefined,
       });
-      await printList(cmd, COLUMNS, assignments.map((a) => row(a, Boolean(o.names))));
+      await printList(
+        cmd,
+        COLUMNS,
+        assignments.map((a) => row(a, Boolean(o.names))),
+      );
     });
 }

@@ -41,13 +41,21 @@ export function register(role: Command): void {
     .option('--or-show', 'return the existing role of that name')
     .action(async (name: string, o: { description?: string; orShow?: boolean }, cmd: Command) => {
       const { identity } = await connect(cmd);
-      const created = await createOrShow(o.orShow, () => identity.roles.create({ name, description: o.description }), () => identity.roles.find(name));
+      const created = await createOrShow(
+        o.orShow,
+        () => identity.roles.create({ name, description: o.description }),
+        () => identity.roles.find(name),
+      );
       await printShow(cmd, fieldsOf(created));
     });
 
   listOptions(role.command('list').description('list roles')).action(async (_o, cmd: Command) => {
     const { identity } = await connect(cmd);
-    await printList(cmd, ['ID', 'Name'], (await identity.roles.list()).map((r) => [r.id, r.name]));
+    await printList(
+      cmd,
+      ['ID', 'Name'],
+      (await identity.roles.list()).map((r) => [r.id, r.name]),
+    );
   });
 
   showOptions(role.command('show').description('show a role').argument('<role>', 'role (name or ID)')).action(async (ref: string, _o, cmd: Command) => {
@@ -64,11 +72,13 @@ export function register(role: Command): void {
       await deleteEach('role', 'roles', refs, async (ref) => identity.roles.delete((await identity.roles.find(ref)).id));
     });
 
-  grantOptions(role.command('add').description('grant a role to a user on a project or a domain')).action(async (ref: string, o: GrantOptions, cmd: Command) => {
-    const { identity } = await connect(cmd);
-    const g = await grantOf(identity, ref, o, 'added');
-    await identity.grant(g.target, g.userId, g.roleId);
-  });
+  grantOptions(role.command('add').description('grant a role to a user on a project or a domain')).action(
+    async (ref: string, o: GrantOptions, cmd: Command) => {
+      const { identity } = await connect(cmd);
+      const g = await grantOf(identity, ref, o, 'added');
+      await identity.grant(g.target, g.userId, g.roleId);
+    },
+  );
 
   grantOptions(role.command('remove').description('take a role away from a user on a project or a domain')).action(
     async (ref: string, o: GrantOptions, cmd: Command) => {

@@ -9,6 +9,10 @@ export function register(service: Command): void {
       const { identity } = await connect(cmd);
       const services = await identity.services.list();
       const columns = o.long ? ['ID', 'Name', 'Type', 'Description', 'Enabled'] : ['ID', 'Name', 'Type'];
-      await printList(cmd, columns, services.map((s) => (o.long ? [s.id, s.name, s.type, s.description, s.enabled] : [s.id, s.name, s.type])));
+      await printList(
+        cmd,
+        columns,
+        services.map((s) => (o.long ? [s.id, s.name, s.type, s.description, s.enabled] : [s.id, s.name, s.type])),
+      );
     });
 }

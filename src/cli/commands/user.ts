@@ -31,27 +31,31 @@ const fieldOptions = (cmd: Command) =>
     .option('--description <description>', 'description');
 
 export function register(user: Command): void {
-  showOptions(fieldOptions(domainOption(user.command('create').description('create a new user').argument('<name>', 'new user name'))).option('--or-show', 'return the existing user of that name'))
-    .action(async (name: string, o: Fields & { domain?: string; orShow?: boolean }, cmd: Command) => {
-      const { identity } = await connect(cmd);
-      const project = o.project ? await findProject(identity, o.project, o.projectDomain) : undefined;
-      const filter = await domainFilter(identity, o.domain);
-      const created = await createOrShow(
-        o.orShow,
-        () =>
-          identity.users.create({
-            name,
-            ...filter,
-            default_project_id: project?.id,
-            password: o.password,
-            email: o.email,
-            description: o.description,
-            enabled: enabledOf(o) ?? true,
-          }),
-        () => identity.users.find(name, filter),
-      );
-      await printShow(cmd, fieldsOf(created));
-    });
+  showOptions(
+    fieldOptions(domainOption(user.command('create').description('create a new user').argument('<name>', 'new user name'))).option(
+      '--or-show',
+      'return the existing user of that name',
+    ),
+  ).action(async (name: string, o: Fields & { domain?: string; orShow?: boolean }, cmd: Command) => {
+    const { identity } = await connect(cmd);
+    const project = o.project ? await findProject(identity, o.project, o.projectDomain) : undefined;
+    const filter = await domainFilter(identity, o.domain);
+    const created = await createOrShow(
+      o.orShow,
+      () =>
+        identity.users.create({
+          name,
+          ...filter,
+          default_project_id: project?.id,
+          password: o.password,
+          email: o.email,
+          description: o.description,
+          enabled: enabledOf(o) ?? true,
+        }),
+      () => identity.users.find(name, filter),
+    );
+    await printShow(cmd, fieldsOf(created));
+  });
 
   listOptions(
     domainOption(user.command('list').description('list users'))
