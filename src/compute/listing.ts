@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
@@ -23,14 +24,15 @@ export interface ServerFilter {
 /** Nova's status filter values, by the vm_state behind each. */
 const STATUS: Record<string, Server['vmState']> = { ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', PAUSED: 'paused', ERROR: 'error' };
 
-const SORT = {
-  created_at: servers.createdAt,
-  updated_at: servers.updatedAt,
-  display_name: servers.name,
-  uuid: servers.id,
-  vm_state: servers.vmState,
-  host: servers.host,
-} as const;
+/** Nova's sort keys: the column, and the field of a server that holds its value (for the marker). */
+const SORT: Record<ServerFilter['sortKey'], [AnyPgColumn, keyof Server]> = {
+  created_at: [servers.createdAt, 'createdAt'],
+  updated_at: [servers.updatedAt, 'updatedAt'],
+  display_name: [servers.name, 'name'],
+  uuid: [servers.id, 'id'],
+  vm_state: [servers.vmState, 'vmState'],
+  host: [servers.host, 'host'],
+};
 
 /** Servers matching the filter, in sort order (ties broken by id), after the marker server. */
 export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): Promise<Server[]> {
@@ -58,7 +60,7 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
     if (Number.isNaN(since.getTime())) throw badRequest(`Invalid input for field/attribute changes-since. Value: ${f.changesSince}.`);
     where.push(gte(servers.updatedAt, since));
   }
-  const column = SORT[f.sortKey];
+  const [column, field] = SORT[f.sortKey];
   const order = f.sortDir === 'asc' ? asc : desc;
   if (f.marker) {
     const [m] = await db
@@ -66,7 +68,7 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
       .from(servers)
       .where(and(eq(servers.id, f.marker), scopeOf(auth, f.allProjects)));
     if (!m) throw badRequest(`marker [${f.marker}] not found`);
-    const raw = (m as Record<string, unknown>)[keyOf(f.sortKey)];
+    const raw = m[field];
     const value = raw instanceof Date ? raw.toISOString() : raw;
     const past = f.sortDir === 'asc' ? sql`>` : sql`<`;
     where.push(
@@ -83,6 +85,3 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
     .orderBy(order(column), order(servers.id))
     .limit(f.limit);
 }
-
-const keyOf = (k: ServerFilter['sortKey']): keyof Server =>
-  ({ created_at: 'createdAt', updated_at: 'updatedAt', display_name: 'name', uuid: 'id', vm_state: 'vmState', host: 'host' })[k] as keyof Server;

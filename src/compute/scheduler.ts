@@ -1,7 +1,7 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
 import { hosts, servers } from './tables.ts';
-import { SERVERS_CHANNEL } from './servers.ts';
+import { faultOf, SERVERS_CHANNEL } from './servers.ts';
 
 export type Host = typeof hosts.$inferSelect;
 
@@ -66,11 +66,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
       }
     }
     if (!best) {
-      const fault = {
-        code: 500,
-        message: 'No valid host was found. There are not enough hosts available.',
-        created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      };
+      const fault = faultOf('No valid host was found. There are not enough hosts available.');
       await tx.update(servers).set({ vmState: 'error', fault, updatedAt: new Date() }).where(eq(servers.id, id));
       return;
     }

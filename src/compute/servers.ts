@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { allows } from '../lib/http/policy.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
@@ -8,7 +8,7 @@ import { bootImage } from '../image/for-compute.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
-import { servers, snapshots, type RequestedNic } from './tables.ts';
+import { servers, snapshots, type Fault, type RequestedNic } from './tables.ts';
 
 export type Server = typeof servers.$inferSelect;
 
@@ -146,13 +146,24 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   return snapshotting ? 'image_snapshot' : null;
 }
 
+/** The servers among ids with a snapshot under way (their task_state is image_snapshot). */
+export async function snapshotting(db: Db, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db.select({ id: snapshots.serverId }).from(snapshots).where(inArray(snapshots.serverId, ids));
+  return new Set(rows.map((r) => r.id));
+}
+
+/** A fault as Nova shows it, created now. */
+export const faultOf = (message: string, details?: string): Fault => ({
+  code: 500,
+  message,
+  details,
+  created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+});
+
 /** Refuses an action the server's state does not allow, with Nova's 409. */
 async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
-  const [pending] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(snapshots)
-    .where(eq(snapshots.serverId, s.id));
-  const task = taskStateOf(s, (pending?.n ?? 0) > 0);
+  const task = taskStateOf(s, (await snapshotting(db, [s.id])).has(s.id));
   if (task) throw conflict(`Cannot '${action}' instance ${s.id} while it is in task_state ${task}`);
   const soft = action === 'reboot' && !hard;
   if (!ALLOWED[action]!.includes(s.vmState) || (soft && s.vmState !== 'active')) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestCloud } from '../helpers/cloud.ts';
+import { imagesOf } from '../image/helpers.ts';
 
 /** Compute API calls for one token. */
 export function computeOf(c: TestCloud, token: string) {
@@ -36,18 +37,11 @@ export function computeOf(c: TestCloud, token: string) {
   return api;
 }
 
-/** A raw image of `bytes` zeros, active, with the given attributes. */
+/** A public raw image of `bytes` zeros, active, with the given attributes. */
 export async function rawImage(c: TestCloud, token: string, bytes = 1 << 20, attrs: Record<string, unknown> = {}) {
-  const res = await c.request('POST', '/image/v2/images', {
-    token,
-    body: { name: 'raw', disk_format: 'raw', container_format: 'bare', visibility: 'public', ...attrs },
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const up = await fetch(`${c.url}/image/v2/images/${res.body.id}/file`, {
-    method: 'PUT',
-    headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
-    body: new Uint8Array(bytes),
-  });
-  assert.equal(up.status, 204, await up.text());
-  return res.body.id as string;
+  const images = imagesOf(c, token);
+  const { id } = await images.create({ name: 'raw', visibility: 'public', ...attrs });
+  const up = await images.upload(id, new Uint8Array(bytes));
+  assert.equal(up.status, 204, JSON.stringify(up.body));
+  return id;
 }

@@ -11,9 +11,9 @@ import { startController, type Controller, type ReconcileResult } from '../../li
 import { uploadSnapshot } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { SERVERS_CHANNEL, type Server } from '../servers.ts';
+import { faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
 import { registerHost } from '../scheduler.ts';
-import { servers, snapshots, type Fault } from '../tables.ts';
+import { servers, snapshots } from '../tables.ts';
 import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
 import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { imageCache } from './images.ts';
@@ -36,12 +36,8 @@ export interface AgentOptions {
 
 const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
 
-const faultOf = (err: unknown): Fault => ({
-  code: 500,
-  message: err instanceof Error ? err.message.split('\n')[0]!.slice(0, 255) : String(err),
-  details: err instanceof Error ? err.stack : undefined,
-  created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-});
+/** The fault of a failed build: the error's first line for the user, its stack for the admin. */
+const failure = (err: unknown) => (err instanceof Error ? faultOf(err.message.split('\n')[0]!.slice(0, 255), err.stack) : faultOf(String(err)));
 
 export async function startComputeAgent(opts: AgentOptions): Promise<Controller> {
   const { store, driver, host, log } = opts;
@@ -113,7 +109,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
         await driver.spawn(await specOf(s));
       } catch (err) {
         await remove(id).catch((e) => log.warn({ server: id, err: e }, 'cleanup after a failed build failed'));
-        await report(s, { vmState: 'error', powerState: 0, fault: faultOf(err) });
+        await report(s, { vmState: 'error', powerState: 0, fault: failure(err) });
         log.error({ server: id, err }, 'build failed');
         return;
       }
@@ -141,17 +137,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     await takeSnapshots(s);
     ({ power } = await driver.info(id));
     const vmState = desired === 'shutdown' ? 'stopped' : desired === 'paused' ? 'paused' : 'active';
-    await db
-      .update(servers)
-      .set({
-        power: desired,
-        vmState,
-        powerState: POWER_STATE[power],
-        observedGeneration: s.generation,
-        observedReboots: s.reboots,
-        updatedAt: new Date(),
-      })
-      .where(eq(servers.id, id));
+    await report(s, { power: desired, vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
     return { requeueAfter: opts.syncEveryMs ?? 30_000 };
   }
 
@@ -167,7 +153,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     reconcile,
     async onTerminal(id, err) {
       const s = await load(id);
-      if (s && !s.deleting) await report(s, { vmState: 'error', fault: faultOf(err) });
+      if (s && !s.deleting) await report(s, { vmState: 'error', fault: failure(err) });
     },
   });
 }

@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { inArray } from 'drizzle-orm';
 import { authOf } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
 import { nextLink, pageOf } from '../../lib/http/paging.ts';
 import { badRequest } from '../../lib/errors.ts';
-import type { Db, Store } from '../../lib/store/db.ts';
-import { createServers, deleteServer, getServer, renameServer } from '../servers.ts';
+import type { Store } from '../../lib/store/db.ts';
+import { createServers, deleteServer, getServer, renameServer, snapshotting } from '../servers.ts';
 import { listServers, type ServerFilter } from '../listing.ts';
 import type { Quotas } from '../quotas.ts';
-import { snapshots } from '../tables.ts';
 import { serverSummary, serverView, serverLinks } from './server-view.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' });
@@ -68,12 +66,6 @@ function checkUserData(data: string | undefined): void {
 
 const parseBool = (v: boolean | string | undefined) => (typeof v === 'string' ? ['true', '1', 'yes', 'on', 't', 'y'].includes(v.toLowerCase()) : (v ?? false));
 
-async function snapshotting(db: Db, ids: string[]): Promise<Set<string>> {
-  if (!ids.length) return new Set();
-  const rows = await db.select({ id: snapshots.serverId }).from(snapshots).where(inArray(snapshots.serverId, ids));
-  return new Set(rows.map((r) => r.id));
-}
-
 export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
@@ -119,7 +111,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
   api.get('/servers/:server_id', { config: { policy: 'compute:servers:show' }, schema: { params: ById } }, async (request) => {
     const auth = authOf(request);
     const s = await getServer(db, auth, request.params.server_id);
-    return { server: serverView(request.publicUrl, auth, s, (await snapshotting(db, [s.id])).size > 0) };
+    return { server: serverView(request.publicUrl, auth, s, (await snapshotting(db, [s.id])).has(s.id)) };
   });
 
   api.post('/servers', { config: { policy: 'compute:servers:create' }, schema: { body: CreateBody } }, async (request, reply) => {
