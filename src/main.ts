@@ -5,7 +5,7 @@ import { createApp, type App } from './lib/http/app.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
 import { imagePlugin, startImages } from './image/index.ts';
 import { computePlugin, startCompute, type Compute } from './compute/index.ts';
-import { networkPlugin } from './network/index.ts';
+import { networkPlugin, NETWORK_DEFAULTS } from './network/index.ts';
 import { volumePlugin } from './volume/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 
@@ -51,7 +51,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(identityPlugin(identity), { prefix: '/identity' });
     await app.register(imagePlugin(images), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });
-    await app.register(networkPlugin(), { prefix: '/networking' });
+    await app.register(networkPlugin({ store, settings: NETWORK_DEFAULTS }), { prefix: '/networking' });
     await app.register(volumePlugin(), { prefix: '/volume' });
     await app.listen({ host: config.host, port: config.port });
 

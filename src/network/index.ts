@@ -1,13 +1,61 @@
 import type { FastifyInstance } from 'fastify';
 import { useErrorStyle } from '../lib/http/errors.ts';
+import type { Store } from '../lib/store/db.ts';
+import { networkRoutes } from './api/networks.ts';
+import { subnetRoutes } from './api/subnets.ts';
+import { portRoutes } from './api/ports.ts';
+import { quotaRoutes } from './api/quotas.ts';
+import { extensionRoutes } from './api/extensions.ts';
+import { securityGroupRoutes } from './api/security-groups.ts';
+import { routerRoutes } from './api/routers.ts';
+import { floatingIpRoutes } from './api/floating-ips.ts';
+import type { NetworkType } from './tables.ts';
+import './policy.ts';
+
+/** How this cloud lays out its networks. */
+export interface NetworkSettings {
+  /** The segment type of networks created without provider attributes. */
+  tenantNetworkType: Extract<NetworkType, 'vxlan' | 'local'>;
+  /** The physical networks flat and vlan networks may use (the host maps each to a bridge). */
+  physicalNetworks: string[];
+  /** The MTU of the physical networks; VXLAN networks get 50 bytes less. */
+  mtu: number;
+}
+
+export const NETWORK_DEFAULTS: NetworkSettings = { tenantNetworkType: 'vxlan', physicalNetworks: ['physnet1'], mtu: 1500 };
+
+/** What the routes need: the store and the settings. */
+export interface NetworkApi {
+  store: Store;
+  settings: NetworkSettings;
+}
 
 /** Neutron v2.0, mounted under /networking. */
-export function networkPlugin() {
+export function networkPlugin(net: NetworkApi) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'neutron');
     app.get('/', { config: { public: true } }, async (request) => ({
       versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: `${request.publicUrl}/networking/v2.0/` }] }],
     }));
-    app.get('/v2.0', { config: { public: true } }, async () => ({ resources: [] }));
+    await app.register(
+      async (v2) => {
+        v2.get('/', { config: { public: true } }, async (request) => ({
+          resources: ['network', 'subnet', 'port', 'router', 'floatingip', 'security-group', 'security-group-rule', 'quota'].map((name) => ({
+            name,
+            collection: `${name.replace('-', '_')}s`,
+            links: [{ rel: 'self', href: `${request.publicUrl}/networking/v2.0/${name}s` }],
+          })),
+        }));
+        networkRoutes(v2, net);
+        subnetRoutes(v2, net);
+        portRoutes(v2, net);
+        quotaRoutes(v2, net);
+        extensionRoutes(v2, net);
+        securityGroupRoutes(v2, net);
+        routerRoutes(v2, net);
+        floatingIpRoutes(v2, net);
+      },
+      { prefix: '/v2.0' },
+    );
   };
 }

@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { NetworkApi } from '../index.ts';
+
+export function extensionRoutes(_app: FastifyInstance, _net: NetworkApi): void {}

@@ -1,0 +1,123 @@
+// The contract between the network agent and a data plane. The agent computes, from the store, what
+// each network, DHCP service, port, router and firewall must look like on this host, and calls
+// these methods; a driver makes the host match. Every method is idempotent and safe to call after a
+// crash at any point of an earlier call, of this process or of a previous one.
+
+import type { HostRoute, NetworkType } from '../tables.ts';
+
+/** A layer-2 segment on this host. */
+export interface NetworkSpec {
+  id: string;
+  type: NetworkType;
+  /** For flat and vlan: the configured physical network the segment rides on. */
+  physicalNetwork?: string;
+  /** The VLAN id or VXLAN VNI. */
+  segmentationId?: number;
+  mtu: number;
+}
+
+export interface DhcpSubnet {
+  id: string;
+  /** Network address and prefix: 192.168.10.0/24. */
+  cidr: string;
+  gatewayIp?: string;
+  dnsNameservers: string[];
+  hostRoutes: HostRoute[];
+}
+
+/** One dnsmasq for a network, in a namespace of its own, on the network's DHCP port. */
+export interface DhcpSpec {
+  networkId: string;
+  /** The DHCP port: its MAC and its addresses with prefix (192.168.10.2/24). */
+  port: { id: string; mac: string; addresses: string[] };
+  /** The subnets with enable_dhcp. */
+  subnets: DhcpSubnet[];
+  /** One static lease per port of the network that has an IP on those subnets. */
+  hosts: { mac: string; ip: string; hostname: string }[];
+  mtu: number;
+  /** Answer http://169.254.169.254 from the DHCP namespace (the route is pushed by option 121)
+   * and forward each request to the metadata service with the network and the asker's IP. */
+  metadata: boolean;
+}
+
+/** One security group rule with its remote resolved: remote_ip_prefix, or the addresses of the
+ * ports in the remote group. Absent fields match anything. */
+export interface FirewallRule {
+  direction: 'ingress' | 'egress';
+  ethertype: 'IPv4' | 'IPv6';
+  /** A protocol name (tcp, udp, icmp, icmpv6…) or number. */
+  protocol?: string;
+  /** For tcp/udp/sctp: the destination port range; for icmp: the type (min) and code (max). */
+  portRangeMin?: number;
+  portRangeMax?: number;
+  /** Source prefixes for ingress, destination prefixes for egress. An empty list matches nothing. */
+  remotes?: string[];
+}
+
+/** A port wired on this host: a tap device (or, in tests, a veth end) on its network's bridge. */
+export interface PortSpec {
+  id: string;
+  networkId: string;
+  mac: string;
+  /** The port's fixed IPs, without prefix. */
+  ips: string[];
+  adminUp: boolean;
+  /** Absent when port security is off: no anti-spoofing and no filtering at all. */
+  security?: {
+    /** allowed_address_pairs: an IP or a CIDR, and the MAC it may use. */
+    allowedPairs: { ip: string; mac: string }[];
+    /** The union of the port's security groups' rules; anything else is dropped (stateful). */
+    rules: FirewallRule[];
+  };
+}
+
+/** A router: a namespace with a leg on each attached network, and NAT on its gateway leg. */
+export interface RouterSpec {
+  id: string;
+  /** The legs on internal networks: addresses with prefix (192.168.10.1/24). */
+  interfaces: { portId: string; networkId: string; mac: string; addresses: string[] }[];
+  gateway?: {
+    portId: string;
+    networkId: string;
+    mac: string;
+    addresses: string[];
+    /** The external subnets' gateways: the router's default route. */
+    nextHops: string[];
+    /** SNAT the internal subnets to the gateway address. */
+    snat: boolean;
+  };
+  /** Extra routes (the router's `routes`). */
+  routes: HostRoute[];
+  /** 1:1 NAT on the gateway leg; the floating IP is answered (ARP) on the external network. */
+  floatingIps: { floatingIp: string; fixedIp: string }[];
+}
+
+export interface DataplaneInventory {
+  networks: string[];
+  dhcp: string[];
+  ports: string[];
+  routers: string[];
+}
+
+export interface Dataplane {
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  /** Removes the network's bridge (and segment devices). Its ports and DHCP are removed first. */
+  deleteNetwork(id: string): Promise<void>;
+  ensureDhcp(spec: DhcpSpec): Promise<void>;
+  deleteDhcp(networkId: string): Promise<void>;
+  /** Makes the port's device if it does not exist (a tap) and attaches it, up, to its network's
+   * bridge. A device of that name that exists (a veth end a test made) is attached as it is. */
+  ensurePort(spec: PortSpec): Promise<void>;
+  deletePort(id: string): Promise<void>;
+  ensureRouter(spec: RouterSpec): Promise<void>;
+  deleteRouter(id: string): Promise<void>;
+  /** Replaces the security rules of every port on this host at once: the ports given are filtered
+   * as their specs say, every other port's chains go away. */
+  applyFirewall(ports: PortSpec[]): Promise<void>;
+  /** What exists on this host now, by full id: how the agent finds what the store no longer wants. */
+  inventory(): Promise<DataplaneInventory>;
+}
+
+/** The name of a port's device on the host, as Neutron's Linux agents name it: the compute driver
+ * opens this tap, and tests attach a veth of this name. */
+export const tapName = (portId: string) => `tap${portId.slice(0, 11)}`;
