@@ -1,0 +1,98 @@
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NetworkSpec } from '../driver.ts';
+import type { Context } from './context.ts';
+import { addressesOf, ip, links } from './links.ts';
+import { aliasOf, bridgeName, idOfAlias, vlanName } from './names.ts';
+
+// A bridge per network in the host namespace. A flat network is its physical network's bridge
+// itself; a VLAN network is a bridge of its own with a tagged sub-interface of the physical
+// bridge on it. A vxlan network on one host is a plain bridge: a VXLAN device only carries frames
+// between hosts, and one host holds every port of the network.
+
+/** What a wired network rides on, kept on disk because a flat network has no device of its own to
+ * say so, and ports, DHCP and routers must find the bridge of any network. */
+export interface NetworkRecord {
+  bridge: string;
+  mtu: number;
+}
+
+const recordDir = (ctx: Context) => join(ctx.stateDir, 'networks');
+const recordPath = (ctx: Context, id: string) => join(recordDir(ctx), `${id}.json`);
+
+export async function networkRecord(ctx: Context, id: string): Promise<NetworkRecord> {
+  const text = await readFile(recordPath(ctx, id), 'utf8').catch(() => undefined);
+  if (text === undefined) throw new Error(`network ${id} is not wired on this host: ensureNetwork comes first`);
+  return JSON.parse(text) as NetworkRecord;
+}
+
+/** Makes the bridge if it is missing (without forward delay, so a new port forwards at once) and sets it up. */
+async function ensureBridge(ctx: Context, name: string, settings: { mtu?: number; alias?: string }): Promise<void> {
+  const link = (await links(ctx.sh)).get(name);
+  if (!link) await ip(ctx.sh, undefined, ['link', 'add', name, 'type', 'bridge', 'forward_delay', '0']);
+  else if (link.linkinfo?.info_kind !== 'bridge') throw new Error(`${name} exists on this host and is not a bridge`);
+  else await ip(ctx.sh, undefined, ['link', 'set', name, 'type', 'bridge', 'forward_delay', '0']);
+  await ip(ctx.sh, undefined, [
+    'link',
+    'set',
+    name,
+    ...(settings.mtu ? ['mtu', String(settings.mtu)] : []),
+    ...(settings.alias ? ['alias', settings.alias] : []),
+    'up',
+  ]);
+}
+
+/** The bridge of a physical network, made (with the host's address on it) if missing. Its MTU is the host's business. */
+async function physicalBridge(ctx: Context, spec: NetworkSpec): Promise<string> {
+  const physnet = spec.physicalNetwork === undefined ? undefined : ctx.physicalNetworks[spec.physicalNetwork];
+  if (!physnet) throw new Error(`network ${spec.id}: physical network ${spec.physicalNetwork ?? '(none)'} is not configured on this host`);
+  await ensureBridge(ctx, physnet.bridge, {});
+  if (physnet.address && !(await addressesOf(ctx.sh, undefined, physnet.bridge)).includes(physnet.address)) {
+    await ip(ctx.sh, undefined, ['addr', 'add', physnet.address, 'dev', physnet.bridge]);
+  }
+  return physnet.bridge;
+}
+
+export async function ensureNetwork(ctx: Context, spec: NetworkSpec): Promise<void> {
+  const alias = aliasOf(ctx.prefix, spec.id);
+  let bridge: string;
+  if (spec.type === 'flat') {
+    bridge = await physicalBridge(ctx, spec);
+  } else if (spec.type === 'vlan') {
+    if (spec.segmentationId === undefined) throw new Error(`vlan network ${spec.id} has no segmentation id`);
+    const parent = await physicalBridge(ctx, spec);
+    const vlan = vlanName(spec.id);
+    // The tagged device first: a kernel without 802.1Q then fails before anything is made.
+    if (!(await links(ctx.sh)).has(vlan)) {
+      await ip(ctx.sh, undefined, ['link', 'add', vlan, 'link', parent, 'type', 'vlan', 'id', String(spec.segmentationId)]).catch((err: Error) => {
+        throw /Unknown device type/.test(err.message) ? new Error(`vlan network ${spec.id}: this kernel has no 802.1Q VLAN support (modprobe 8021q)`) : err;
+      });
+    }
+    bridge = bridgeName(spec.id);
+    await ensureBridge(ctx, bridge, { mtu: spec.mtu, alias });
+    await ip(ctx.sh, undefined, ['link', 'set', vlan, 'alias', alias, 'master', bridge, 'mtu', String(spec.mtu), 'up']);
+  } else {
+    bridge = bridgeName(spec.id);
+    await ensureBridge(ctx, bridge, { mtu: spec.mtu, alias });
+  }
+  const record: NetworkRecord = { bridge, mtu: spec.mtu };
+  await mkdir(recordDir(ctx), { recursive: true });
+  await writeFile(`${recordPath(ctx, spec.id)}.part`, JSON.stringify(record));
+  await rename(`${recordPath(ctx, spec.id)}.part`, recordPath(ctx, spec.id));
+}
+
+/** Removes what was made for the network, never a physical bridge, nor a device that is not ours. */
+export async function deleteNetwork(ctx: Context, id: string): Promise<void> {
+  const have = await links(ctx.sh);
+  for (const name of [vlanName(id), bridgeName(id)]) {
+    if (idOfAlias(ctx.prefix, have.get(name)?.ifalias) === id) await ip(ctx.sh, undefined, ['link', 'del', name]);
+  }
+  await rm(recordPath(ctx, id), { force: true });
+}
+
+/** The networks wired here: their records, and bridges of ours whose record is lost. */
+export async function wiredNetworks(ctx: Context): Promise<string[]> {
+  const files = await readdir(recordDir(ctx)).catch(() => []);
+  const bridges = [...(await links(ctx.sh)).values()].filter((l) => l.ifname.startsWith('brq')).map((l) => idOfAlias(ctx.prefix, l.ifalias));
+  return [...new Set([...files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)), ...bridges.flatMap((id) => (id ? [id] : []))])];
+}

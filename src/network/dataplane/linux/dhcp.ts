@@ -1,0 +1,83 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DhcpSpec } from '../driver.ts';
+import { networkRecord } from './bridge.ts';
+import type { Context } from './context.ts';
+import { killAndWait, livePid, stopDaemon } from './daemon.ts';
+import { dnsmasqArgv, hostsFile, METADATA_IP, optsFile, type DnsmasqFiles } from './dnsmasq.ts';
+import { ensureLeg, ip, links } from './links.ts';
+import { ensureMetadataProxy, stopMetadataProxy } from './metadata.ts';
+import { dhcpLeg, namespaces } from './names.ts';
+import { deleteNamespace, ensureNamespace, listNamespaces } from './netns.ts';
+
+// One dnsmasq per network, in the network's DHCP namespace on a veth from the network's bridge,
+// with the network's metadata proxy beside it.
+
+const dirOf = (ctx: Context, networkId: string) => join(ctx.stateDir, 'dhcp', networkId);
+
+const filesOf = (dir: string): DnsmasqFiles => ({
+  pidfile: join(dir, 'dnsmasq.pid'),
+  hosts: join(dir, 'hosts'),
+  opts: join(dir, 'opts'),
+  leases: join(dir, 'leases'),
+  log: join(dir, 'dnsmasq.log'),
+});
+
+const isDnsmasqOf = (files: DnsmasqFiles) => (args: string[]) => args[0]?.endsWith('dnsmasq') === true && args.includes(`--pid-file=${files.pidfile}`);
+
+/** Writes the file if its text differs; true when it did. */
+async function writeIfChanged(path: string, text: string): Promise<boolean> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return false;
+  await writeFile(`${path}.part`, text, { mode: 0o644 });
+  await rename(`${path}.part`, path);
+  return true;
+}
+
+export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
+  const ns = namespaces(ctx.prefix).dhcp(spec.networkId);
+  const { bridge } = await networkRecord(ctx, spec.networkId);
+  await ensureNamespace(ctx.sh, ns);
+  const leg = dhcpLeg(spec.port.id);
+  // The leg of a DHCP port the network no longer has.
+  for (const name of (await links(ctx.sh, ns)).keys()) {
+    if (name.startsWith('ns-') && name !== leg.inside) await ip(ctx.sh, ns, ['link', 'del', name]);
+  }
+  const addresses = [...spec.port.addresses, ...(spec.metadata ? [`${METADATA_IP}/32`] : [])];
+  await ensureLeg(ctx.sh, { netns: ns, ...leg, bridge, mac: spec.port.mac, mtu: spec.mtu, addresses });
+
+  const dir = dirOf(ctx, spec.networkId);
+  // dnsmasq reads its files after it has dropped to `nobody`.
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const files = filesOf(dir);
+  const hostsChanged = await writeIfChanged(files.hosts, hostsFile(spec));
+  const optsChanged = await writeIfChanged(files.opts, optsFile(spec));
+  const argv = dnsmasqArgv(spec, leg.inside, files);
+  const live = await livePid(files.pidfile, isDnsmasqOf(files));
+  if (live && live.args.slice(1).join('\0') === argv.slice(1).join('\0')) {
+    if (hostsChanged || optsChanged) process.kill(live.pid, 'SIGHUP');
+  } else {
+    if (live) await killAndWait(live.pid);
+    await rm(files.pidfile, { force: true });
+    // dnsmasq checks its setup, forks and returns: an error here is a dnsmasq that did not start.
+    await ctx.sh.in(ns, argv);
+    ctx.log.info({ network: spec.networkId, restarted: Boolean(live) }, 'dnsmasq started');
+  }
+
+  if (spec.metadata) await ensureMetadataProxy(ctx, ns, spec.networkId, dir);
+  else await stopMetadataProxy(dir);
+}
+
+export async function deleteDhcp(ctx: Context, networkId: string): Promise<void> {
+  const dir = dirOf(ctx, networkId);
+  const files = filesOf(dir);
+  await stopMetadataProxy(dir);
+  await stopDaemon(files.pidfile, isDnsmasqOf(files));
+  await deleteNamespace(ctx.sh, namespaces(ctx.prefix).dhcp(networkId));
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The networks whose DHCP namespace is here. */
+export async function dhcpNetworks(ctx: Context): Promise<string[]> {
+  const start = namespaces(ctx.prefix).dhcp('');
+  return (await listNamespaces(ctx.sh)).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
+}

@@ -1,0 +1,64 @@
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Dataplane } from '../driver.ts';
+import { deleteNetwork, ensureNetwork, wiredNetworks } from './bridge.ts';
+import type { Context, LinuxDataplaneOptions } from './context.ts';
+import { deleteDhcp, dhcpNetworks, ensureDhcp } from './dhcp.ts';
+import { applyFirewall } from './firewall.ts';
+import { createShell } from './host.ts';
+import { PREFIX } from './names.ts';
+import { deletePort, ensurePort, wiredPorts } from './ports.ts';
+import { deleteRouter, ensureRouter, hostedRouters } from './router.ts';
+
+export type { LinuxDataplaneOptions } from './context.ts';
+
+/** The first existing directory on the way to path that others cannot search. */
+function closedDirectory(path: string): string | undefined {
+  const dirs: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    dirs.unshift(dir);
+    if (dir === dirname(dir)) break;
+  }
+  for (const dir of dirs) {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    // What does not exist yet is made searchable (0755).
+    if (!st) return undefined;
+    if (!(st.mode & 0o001)) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * The data plane of a Linux host: bridges, veths and namespaces, dnsmasq and metadata proxies,
+ * iptables and nftables. Nothing is kept in memory: every call reads the host afresh, so a new
+ * driver with the same prefix and state directory adopts what an earlier process made. Calls must
+ * not overlap (the network agent runs one at a time).
+ */
+export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
+  if (!PREFIX.test(opts.prefix))
+    throw new Error(`data plane prefix ${JSON.stringify(opts.prefix)}: expected a lowercase letter, then up to 13 of a-z, 0-9 and -`);
+  if (process.getuid?.() !== 0)
+    throw new Error('the linux network data plane makes bridges, namespaces and firewall rules: run Nubo as root, or choose network_dataplane = fake');
+  const closed = closedDirectory(opts.stateDir);
+  if (closed) {
+    throw new Error(
+      `the network state directory ${opts.stateDir} is out of dnsmasq's reach: dnsmasq reads its files as the user nobody, and others cannot search ${closed} (chmod o+x ${closed}, or choose a state directory such as /var/lib/nubo/network)`,
+    );
+  }
+  const ctx: Context = { ...opts, sh: createShell(opts.hostNetns, opts.log) };
+  return {
+    ensureNetwork: (spec) => ensureNetwork(ctx, spec),
+    deleteNetwork: (id) => deleteNetwork(ctx, id),
+    ensureDhcp: (spec) => ensureDhcp(ctx, spec),
+    deleteDhcp: (networkId) => deleteDhcp(ctx, networkId),
+    ensurePort: (spec) => ensurePort(ctx, spec),
+    deletePort: (id) => deletePort(ctx, id),
+    ensureRouter: (spec) => ensureRouter(ctx, spec),
+    deleteRouter: (id) => deleteRouter(ctx, id),
+    applyFirewall: (ports) => applyFirewall(ctx, ports),
+    async inventory() {
+      const [networks, dhcp, ports, routers] = await Promise.all([wiredNetworks(ctx), dhcpNetworks(ctx), wiredPorts(ctx), hostedRouters(ctx)]);
+      return { networks, dhcp, ports, routers };
+    },
+  };
+}
