@@ -1,4 +1,135 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authOf } from '../../lib/http/auth.ts';
 import type { NetworkApi } from '../index.ts';
+import { callerOf } from '../networks.ts';
+import { createSubnet, deleteSubnet, getSubnet, listSubnets, setSubnetTags, updateSubnet, type Ipv6Mode, type SubnetRow } from '../subnets.ts';
+import { listResponse, queryValues, showResponse, timestamp } from './listing.ts';
+import { ownerOf } from './networks.ts';
+import { tagRoutes } from './tags.ts';
 
-export function subnetRoutes(_app: FastifyInstance, _net: NetworkApi): void {}
+export const subnetView = (s: SubnetRow): Record<string, unknown> => ({
+  id: s.id,
+  name: s.name,
+  description: s.description,
+  tenant_id: s.projectId,
+  project_id: s.projectId,
+  network_id: s.networkId,
+  ip_version: s.ipVersion,
+  cidr: s.cidr,
+  gateway_ip: s.gatewayIp,
+  allocation_pools: s.allocationPools,
+  dns_nameservers: s.dnsNameservers,
+  host_routes: s.hostRoutes,
+  enable_dhcp: s.enableDhcp,
+  ipv6_ra_mode: s.ipv6RaMode,
+  ipv6_address_mode: s.ipv6AddressMode,
+  subnetpool_id: null,
+  segment_id: null,
+  service_types: [],
+  tags: s.tags,
+  revision_number: s.revision,
+  created_at: timestamp(s.createdAt),
+  updated_at: timestamp(s.updatedAt),
+});
+
+const Ipv6ModeSchema = Type.Union([Type.Literal('slaac'), Type.Literal('dhcpv6-stateful'), Type.Literal('dhcpv6-stateless'), Type.Null()]);
+const Pool = Type.Object({ start: Type.String(), end: Type.String() }, { additionalProperties: false });
+const Route = Type.Object({ destination: Type.String(), nexthop: Type.String() }, { additionalProperties: false });
+const Mutable = {
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  description: Type.Optional(Type.String({ maxLength: 255 })),
+  gateway_ip: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  allocation_pools: Type.Optional(Type.Array(Pool)),
+  dns_nameservers: Type.Optional(Type.Array(Type.String(), { maxItems: 5 })),
+  host_routes: Type.Optional(Type.Array(Route, { maxItems: 20 })),
+  enable_dhcp: Type.Optional(Type.Boolean()),
+  // Neutron's defaults only: no subnet pools, segments or service subnets here.
+  segment_id: Type.Optional(Type.Null()),
+  service_types: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+};
+const CreateBody = Type.Object({
+  subnet: Type.Object(
+    {
+      ...Mutable,
+      network_id: Type.String({ minLength: 1 }),
+      ip_version: Type.Union([Type.Literal(4), Type.Literal(6)]),
+      cidr: Type.String({ minLength: 1 }),
+      ipv6_ra_mode: Type.Optional(Ipv6ModeSchema),
+      ipv6_address_mode: Type.Optional(Ipv6ModeSchema),
+      subnetpool_id: Type.Optional(Type.Null()),
+      use_default_subnet_pool: Type.Optional(Type.Literal(false)),
+      project_id: Type.Optional(Type.String({ minLength: 1 })),
+      tenant_id: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+});
+const UpdateBody = Type.Object({ subnet: Type.Object(Mutable, { additionalProperties: false }) });
+const ById = Type.Object({ subnet_id: Type.String() });
+
+export function subnetRoutes(app: FastifyInstance, net: NetworkApi): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { store } = net;
+
+  api.get('/subnets', { config: { policy: 'network:get_subnet' } }, async (request) => {
+    const rows = await listSubnets(store.db, callerOf(authOf(request)), { networkIds: queryValues(request, 'network_id'), ids: queryValues(request, 'id') });
+    return listResponse(request, 'subnets', rows.map(subnetView));
+  });
+
+  api.get('/subnets/:subnet_id', { config: { policy: 'network:get_subnet' }, schema: { params: ById } }, async (request) =>
+    showResponse(request, 'subnet', subnetView(await getSubnet(store.db, callerOf(authOf(request)), request.params.subnet_id))),
+  );
+
+  api.post('/subnets', { config: { policy: 'network:create_subnet' }, schema: { body: CreateBody } }, async (request, reply) => {
+    const b = request.body.subnet;
+    const projectId = ownerOf(request, b, 'create_subnet');
+    const subnet = await store.tx((tx) =>
+      createSubnet(tx, callerOf(authOf(request)), {
+        networkId: b.network_id,
+        projectId,
+        name: b.name ?? '',
+        description: b.description ?? '',
+        ipVersion: b.ip_version,
+        cidr: b.cidr,
+        gatewayIp: b.gateway_ip,
+        allocationPools: b.allocation_pools,
+        dnsNameservers: b.dns_nameservers ?? [],
+        hostRoutes: b.host_routes ?? [],
+        enableDhcp: b.enable_dhcp ?? true,
+        ipv6RaMode: (b.ipv6_ra_mode ?? null) as Ipv6Mode | null,
+        ipv6AddressMode: (b.ipv6_address_mode ?? null) as Ipv6Mode | null,
+      }),
+    );
+    return reply.status(201).send({ subnet: subnetView(subnet) });
+  });
+
+  api.put('/subnets/:subnet_id', { config: { policy: 'network:update_subnet' }, schema: { params: ById, body: UpdateBody } }, async (request) => {
+    const b = request.body.subnet;
+    const subnet = await store.tx((tx) =>
+      updateSubnet(tx, callerOf(authOf(request)), request.params.subnet_id, {
+        name: b.name,
+        description: b.description,
+        gatewayIp: b.gateway_ip,
+        allocationPools: b.allocation_pools,
+        dnsNameservers: b.dns_nameservers,
+        hostRoutes: b.host_routes,
+        enableDhcp: b.enable_dhcp,
+      }),
+    );
+    return { subnet: subnetView(subnet) };
+  });
+
+  api.delete('/subnets/:subnet_id', { config: { policy: 'network:delete_subnet' }, schema: { params: ById } }, async (request, reply) => {
+    await store.tx((tx) => deleteSubnet(tx, callerOf(authOf(request)), request.params.subnet_id));
+    return reply.status(204).send();
+  });
+
+  tagRoutes(app, store, {
+    collection: 'subnets',
+    policy: { read: 'network:get_subnet', write: 'network:update_subnet' },
+    tagsOf: async (db, caller, id) => (await getSubnet(db, caller, id)).tags,
+    setTags: setSubnetTags,
+  });
+}
