@@ -22,11 +22,20 @@ export interface Config {
   computeDriver: 'qemu' | 'fake';
   /** This machine's name as the compute scheduler knows it. */
   computeHost: string;
+  /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
+   * fake keeps them in memory, for API and scale tests. */
+  networkDataplane: 'linux' | 'fake';
+  /** A named network namespace that stands for the host: bridges, taps and guests live in it.
+   * Unset: the host's own namespace. */
+  networkNetns?: string;
+  /** Physical networks and the host bridges they are, with the host's address on each:
+   * `physnet1:br-ex:172.24.4.1/24`, comma-separated. */
+  physicalNetworks: { name: string; bridge: string; address?: string }[];
 }
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -41,6 +50,9 @@ const fileKeys: Record<string, keyof Flags> = {
   image_quota_bytes: 'imageQuotaBytes',
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
+  network_dataplane: 'networkDataplane',
+  network_netns: 'networkNetns',
+  physical_networks: 'physicalNetworks',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -56,6 +68,9 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
+  NUBO_NETWORK_DATAPLANE: 'networkDataplane',
+  NUBO_NETWORK_NETNS: 'networkNetns',
+  NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -116,14 +131,30 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),
       bytes: bytes('image_quota_bytes', merged.imageQuotaBytes ?? '1T'),
     },
-    computeDriver: driverName(merged.computeDriver ?? 'qemu'),
+    computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
+    networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
+    networkNetns: merged.networkNetns || undefined,
+    // DevStack's public network: the host answers on 172.24.4.1 of br-ex.
+    physicalNetworks: physicalNetworks(merged.physicalNetworks ?? 'physnet1:br-ex:172.24.4.1/24'),
   };
 }
 
-function driverName(text: string): Config['computeDriver'] {
-  if (text !== 'qemu' && text !== 'fake') throw new Error(`compute_driver must be qemu or fake, not "${text}"`);
-  return text;
+function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new Error(`${name} must be one of ${allowed.join(', ')}, not "${text}"`);
+  return text as T;
 }
+
+function physicalNetworks(text: string): Config['physicalNetworks'] {
+  return text
+    .split(',')
+    .filter((entry) => entry.trim())
+    .map((entry) => {
+      const m = /^([\w.-]+):([\w.-]{1,15})(?::(\d+\.\d+\.\d+\.\d+\/\d+))?$/.exec(entry.trim());
+      if (!m) throw new Error(`physical_networks: expected name:bridge[:address/prefix], not "${entry}"`);
+      return { name: m[1]!, bridge: m[2]!, address: m[3] };
+    });
+}
+
 
 const defined = (flags: Flags): Flags => Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));

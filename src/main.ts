@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { openStore, type Store } from './lib/store/db.ts';
@@ -5,7 +6,8 @@ import { createApp, type App } from './lib/http/app.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
 import { imagePlugin, startImages } from './image/index.ts';
 import { computePlugin, startCompute, type Compute } from './compute/index.ts';
-import { networkPlugin, NETWORK_DEFAULTS } from './network/index.ts';
+import { networkPlugin, startNetwork, NETWORK_DEFAULTS, type Network } from './network/index.ts';
+import { createDataplane } from './network/dataplane/index.ts';
 import { volumePlugin } from './volume/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 
@@ -24,6 +26,7 @@ export interface Cloud {
   store: Store;
   identity: Identity;
   compute: Compute;
+  network: Network;
   log: Logger;
   /** The admin's credentials, when this data directory knows them. */
   credentials?: AdminCredentials;
@@ -31,10 +34,28 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
+/** The network data plane the configuration asks for. Its namespaces, chains and tables are named
+ * after the host namespace, so that clouds in namespaces of their own never touch each other's. */
+function dataplaneOf(config: Config, metadataSocket: string, log: Logger) {
+  if (config.networkDataplane === 'fake') return createDataplane({ driver: 'fake' });
+  return createDataplane({
+    driver: 'linux',
+    hostNetns: config.networkNetns,
+    prefix: config.networkNetns ?? 'nubo',
+    // Runtime state, rebuilt from the store: dnsmasq reads its files as nobody, which the data
+    // directory (often under a 0700 home) may not let it.
+    stateDir: join('/run/nubo', config.networkNetns ?? 'nubo'),
+    physicalNetworks: Object.fromEntries(config.physicalNetworks.map((p) => [p.name, { bridge: p.bridge, address: p.address }])),
+    metadataSocket,
+    log,
+  });
+}
+
 /** The all-in-one cloud: the store, every service's API on one port, and every agent. */
 export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
   const store = await openStore(config.database, log);
   let compute: Compute | undefined;
+  let network: Network | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl }, log);
     const { adminPassword } = await bootstrap(identity, {
@@ -45,13 +66,22 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
 
     const images = await startImages(store, { dataDir: config.dataDir, quota: config.imageQuota, log });
-    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, log });
+    const metadataSocket = join(config.dataDir, 'metadata.sock');
+    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket, log });
+
+    network = await startNetwork({
+      store,
+      settings: { ...NETWORK_DEFAULTS, physicalNetworks: config.physicalNetworks.map((p) => p.name) },
+      dataplane: dataplaneOf(config, metadataSocket, log),
+      host: config.computeHost,
+      log,
+    });
 
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
     await app.register(identityPlugin(identity), { prefix: '/identity' });
     await app.register(imagePlugin(images), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });
-    await app.register(networkPlugin({ store, settings: NETWORK_DEFAULTS }), { prefix: '/networking' });
+    await app.register(networkPlugin(network), { prefix: '/networking' });
     await app.register(volumePlugin(), { prefix: '/volume' });
     await app.listen({ host: config.host, port: config.port });
 
@@ -77,17 +107,20 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       store,
       identity,
       compute,
+      network,
       log,
       credentials,
       files,
       async close() {
         await app.close();
         await compute!.close();
+        await network!.close();
         await store.close();
       },
     };
   } catch (err) {
     await compute?.close();
+    await network?.close();
     await store.close();
     throw err;
   }

@@ -11,6 +11,7 @@ import { SERVERS_CHANNEL } from './servers.ts';
 import { schedule, unscheduled } from './scheduler.ts';
 import { startComputeAgent } from './agent/agent.ts';
 import { createDriver, type DriverName } from './virt/index.ts';
+import { startMetadataServer } from './metadata/server.ts';
 import type { VirtDriver } from './virt/driver.ts';
 import { flavorRoutes } from './api/flavors.ts';
 import { flavorExtraRoutes } from './api/flavor-extras.ts';
@@ -40,6 +41,10 @@ export interface ComputeOptions {
   driver: DriverName;
   /** This host's name for the scheduler. */
   host: string;
+  /** The network namespace that holds this host's taps, when not the host's own. */
+  netns?: string;
+  /** The unix socket the network's metadata proxies forward guests' requests to. */
+  metadataSocket: string;
   log: Logger;
 }
 
@@ -66,8 +71,12 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     listKeys: () => unscheduled(store.db),
     reconcile: (id) => schedule(store, id),
   });
-  const agent = await startComputeAgent({ store, images: opts.images, driver, host: opts.host, stateDir, log }).catch(async (err) => {
+  const metadata = await startMetadataServer(store.db, opts.metadataSocket, log).catch(async (err) => {
     await scheduler.stop();
+    throw err;
+  });
+  const agent = await startComputeAgent({ store, images: opts.images, driver, host: opts.host, stateDir, netns: opts.netns, log }).catch(async (err) => {
+    await Promise.all([scheduler.stop(), metadata.close()]);
     throw err;
   });
   return {
@@ -78,7 +87,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     // All in one: every guest runs on this host.
     consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
     async close() {
-      await Promise.all([scheduler.stop(), agent.stop()]);
+      await Promise.all([scheduler.stop(), agent.stop(), metadata.close()]);
     },
   };
 }

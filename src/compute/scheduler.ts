@@ -1,5 +1,6 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
+import { bindServerPorts } from '../network/for-compute.ts';
 import { hosts, servers } from './tables.ts';
 import { faultOf, SERVERS_CHANNEL } from './servers.ts';
 
@@ -71,6 +72,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
       return;
     }
     await tx.update(servers).set({ host: best.name, updatedAt: new Date() }).where(eq(servers.id, id));
+    await bindServerPorts(tx, id, best.name);
     await notify(tx, SERVERS_CHANNEL, id);
   });
 }

@@ -5,6 +5,7 @@ import { allows } from '../lib/http/policy.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
 import { bootImage } from '../image/for-compute.ts';
+import { allocateServerPorts, securityGroupNames } from '../network/for-compute.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
@@ -89,11 +90,15 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ${image.virtualSize ?? image.size} bytes.`,
     );
   }
+  if (req.count > 1 && Array.isArray(req.networks) && req.networks.some((n) => n.portId || n.fixedIp)) {
+    throw badRequest('Unable to launch multiple instances with a single configured port ID or fixed IP. Please launch your instance one by one with different ports or fixed IPs.');
+  }
   const key = req.keyName === undefined ? undefined : await getKeypair(tx, auth.userId, req.keyName).catch(() => undefined);
   if (req.keyName !== undefined && !key) throw badRequest('Invalid key_name provided.');
   await quotas.checkMetadata(tx, projectId, Object.keys(req.metadata).length);
   await quotas.reserveServers(tx, projectId, req.count, flavor);
 
+  const groups = await securityGroupNames(tx, projectId, req.securityGroups);
   const copy = { id: flavor.id, name: flavor.name, ram: flavor.ram, vcpus: flavor.vcpus, disk: flavor.disk, ephemeral: flavor.ephemeral, swap: flavor.swap };
   const extraSpecs = await extraSpecsOf(tx, flavor.id);
   const rows = Array.from({ length: req.count }, (_, i) => {
@@ -114,10 +119,13 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       configDrive: req.configDrive,
       availabilityZone: req.availabilityZone ?? null,
       networks: req.networks ?? 'auto',
-      securityGroups: req.securityGroups,
+      securityGroups: groups,
     };
   });
   const created = await tx.insert(servers).values(rows).returning();
+  for (const s of created) {
+    await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroups: s.securityGroups });
+  }
   for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
   return created;
 }

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import type { Store } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Controller } from '../lib/reconcile/controller.ts';
+import type { Dataplane } from './dataplane/driver.ts';
+import { startNetworkAgent } from './agent/agent.ts';
 import { networkRoutes } from './api/networks.ts';
 import { subnetRoutes } from './api/subnets.ts';
 import { portRoutes } from './api/ports.ts';
@@ -9,7 +13,9 @@ import { extensionRoutes } from './api/extensions.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { routerRoutes } from './api/routers.ts';
 import { floatingIpRoutes } from './api/floating-ips.ts';
-import type { NetworkType } from './tables.ts';
+import { and, eq, like } from 'drizzle-orm';
+import type { Db } from '../lib/store/db.ts';
+import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
 
 /** How this cloud lays out its networks. */
@@ -28,6 +34,38 @@ export const NETWORK_DEFAULTS: NetworkSettings = { tenantNetworkType: 'vxlan', p
 export interface NetworkApi {
   store: Store;
   settings: NetworkSettings;
+}
+
+export interface NetworkOptions {
+  store: Store;
+  settings: NetworkSettings;
+  dataplane: Dataplane;
+  /** This host's name: the ports bound to it (binding:host_id) are wired here. */
+  host: string;
+  log: Logger;
+}
+
+export interface Network extends NetworkApi {
+  dataplane: Dataplane;
+  agent: Controller;
+  /** Stops the agent; what it wired stays, and is reconciled again at the next start. */
+  close(): Promise<void>;
+}
+
+/** The network service of the all-in-one: its API's state and this host's agent. */
+export async function startNetwork(opts: NetworkOptions): Promise<Network> {
+  const agent = await startNetworkAgent({ store: opts.store, dataplane: opts.dataplane, host: opts.host, metadata: true, log: opts.log });
+  return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close: () => agent.stop() };
+}
+
+/** The server whose NIC has address ip on a network: how the metadata service knows who asks. */
+export async function serverAt(db: Db, networkId: string, ip: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ deviceId: ports.deviceId })
+    .from(ipAllocations)
+    .innerJoin(ports, eq(ports.id, ipAllocations.portId))
+    .where(and(eq(ipAllocations.networkId, networkId), eq(ipAllocations.ipAddress, ip), like(ports.deviceOwner, 'compute:%')));
+  return row?.deviceId || undefined;
 }
 
 /** Neutron v2.0, mounted under /networking. */

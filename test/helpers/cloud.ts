@@ -40,7 +40,14 @@ export interface TestCloud {
 /** A cloud in this process on a free port, with a fresh data directory and, unless told
  * otherwise, a throw-away embedded database. */
 export async function startTestCloud(
-  opts: { database?: string; tokenTtl?: number; dataDir?: string; computeDriver?: 'qemu' | 'fake' } = {},
+  opts: {
+    database?: string;
+    tokenTtl?: number;
+    dataDir?: string;
+    computeDriver?: 'qemu' | 'fake';
+    /** A real (Linux) network data plane inside this namespace, which the caller made. */
+    networkNetns?: string;
+  } = {},
 ): Promise<TestCloud> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = await freePort();
@@ -51,6 +58,8 @@ export async function startTestCloud(
       database: opts.database ?? 'memory://',
       tokenTtl: opts.tokenTtl ? String(opts.tokenTtl) : undefined,
       computeDriver: opts.computeDriver ?? 'fake',
+      networkDataplane: opts.networkNetns ? 'linux' : 'fake',
+      networkNetns: opts.networkNetns,
     },
     {},
   );
@@ -135,7 +144,8 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])], {
     cwd: root,
-    env: { ...process.env, NUBO_LOG_LEVEL: 'warn', ...opts.env },
+    // Tests wire no real network unless they ask, and then in namespaces of their own.
+    env: { ...process.env, NUBO_LOG_LEVEL: 'warn', NUBO_NETWORK_DATAPLANE: 'fake', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -16,6 +16,7 @@ import { registerHost } from '../scheduler.ts';
 import { servers, snapshots } from '../tables.ts';
 import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
 import { writeConfigDrive } from '../metadata/config-drive.ts';
+import { releaseServerPorts, serverNics } from '../../network/for-compute.ts';
 import { imageCache } from './images.ts';
 
 export interface AgentOptions {
@@ -26,6 +27,8 @@ export interface AgentOptions {
   host: string;
   /** Where the agent keeps image copies and config drives. */
   stateDir: string;
+  /** The network namespace that holds this host's taps, when it is not the host's own. */
+  netns?: string;
   log: Logger;
   /** How long a guest is given to shut down before it is stopped hard. */
   shutdownTimeoutMs?: number;
@@ -56,7 +59,18 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       .set({ ...status, updatedAt: new Date() })
       .where(eq(servers.id, s.id));
 
-  async function specOf(s: Server): Promise<GuestSpec> {
+  /** How long to wait before looking again at a guest whose ports are not wired yet. */
+  const PORTS_PENDING = { requeueAfter: 250 };
+
+  /** The guest's NICs, or undefined while the network agent has not wired every port yet (Nova
+   * waits for the same "vif plugged" before it starts a guest). */
+  async function nicsOf(s: Server): Promise<GuestSpec['nics'] | undefined> {
+    const nics = await serverNics(db, s.id);
+    if (nics.some((n) => !n.active)) return undefined;
+    return nics.map((n) => ({ mac: n.mac, tap: n.tap, mtu: n.mtu, netns: opts.netns }));
+  }
+
+  async function specOf(s: Server, nics: GuestSpec['nics']): Promise<GuestSpec> {
     const image = await cache.ensure(s.imageId);
     let configDrive: string | undefined;
     if (s.configDrive) {
@@ -64,7 +78,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await writeConfigDrive(s, configDrive, log);
     }
     const f = s.flavor;
-    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics: [], configDrive };
+    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics, configDrive };
   }
 
   async function remove(id: string): Promise<void> {
@@ -100,13 +114,19 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     }
     if (s.deleting) {
       await remove(id);
-      await db.delete(servers).where(eq(servers.id, id));
+      await store.tx(async (tx) => {
+        const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
+        await releaseServerPorts(tx, id, given);
+        await tx.delete(servers).where(eq(servers.id, id));
+      });
       return;
     }
+    const nics = await nicsOf(s);
     if (s.vmState === 'error') return;
     if (s.vmState === 'building') {
+      if (!nics) return PORTS_PENDING;
       try {
-        await driver.spawn(await specOf(s));
+        await driver.spawn(await specOf(s, nics));
       } catch (err) {
         await remove(id).catch((e) => log.warn({ server: id, err: e }, 'cleanup after a failed build failed'));
         await report(s, { vmState: 'error', powerState: 0, fault: failure(err) });
@@ -122,13 +142,15 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     let desired = s.power;
     if (s.reboots > s.observedReboots) {
       if (power === 'running' || power === 'paused') await driver.reboot(id, s.rebootHard, timeout);
-      else await driver.powerOn(await specOf(s));
+      else if (!nics) return PORTS_PENDING;
+      else await driver.powerOn(await specOf(s, nics));
     } else if (s.generation === s.observedGeneration && s.vmState === 'active' && power === 'shutdown') {
       // The guest powered itself off: the server is stopped now, as Nova's power sync decides.
       desired = 'shutdown';
     } else if (desired === 'running' && power !== 'running') {
       if (power === 'paused') await driver.unpause(id);
-      else await driver.powerOn(await specOf(s));
+      else if (!nics) return PORTS_PENDING;
+      else await driver.powerOn(await specOf(s, nics));
     } else if (desired === 'shutdown' && (power === 'running' || power === 'paused')) {
       await driver.powerOff(id, timeout);
     } else if (desired === 'paused' && power === 'running') {

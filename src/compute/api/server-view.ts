@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthContext } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
+import type { ServerAddress } from '../../network/for-compute.ts';
 import { taskStateOf, type Server } from '../servers.ts';
 
 const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', error: 'ERROR' };
@@ -27,7 +28,14 @@ export const serverLinks = (base: string, id: string) => links(base, 'servers', 
 export const serverSummary = (base: string, s: Server) => ({ id: s.id, name: s.name, links: serverLinks(base, s.id) });
 
 /** A server as GET /servers/{id} shows it at 2.1; host details for the admin only. */
-export function serverView(base: string, auth: AuthContext, s: Server, snapshotting = false) {
+/** Nova's `addresses`: by network name, fixed then floating, with the port's MAC. */
+function addressesView(list: ServerAddress[]) {
+  const out: Record<string, { addr: string; version: number; 'OS-EXT-IPS:type': string; 'OS-EXT-IPS-MAC:mac_addr': string }[]> = {};
+  for (const a of list) (out[a.network] ??= []).push({ addr: a.addr, version: a.version, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac });
+  return out;
+}
+
+export function serverView(base: string, auth: AuthContext, s: Server, addresses: ServerAddress[] = [], snapshotting = false) {
   const task = taskStateOf(s, snapshotting);
   const admin = allows('compute:context_is_admin', auth);
   return {
@@ -47,7 +55,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, snapshott
     flavor: { id: s.flavor.id, links: links(base, 'flavors', s.flavor.id, false) },
     created: iso(s.createdAt),
     updated: iso(s.updatedAt),
-    addresses: {},
+    addresses: addressesView(addresses),
     accessIPv4: s.accessIpv4,
     accessIPv6: s.accessIpv6,
     links: serverLinks(base, s.id),

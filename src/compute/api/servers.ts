@@ -10,6 +10,7 @@ import { createServers, deleteServer, getServer, renameServer, snapshotting } fr
 import { listServers, type ServerFilter } from '../listing.ts';
 import type { Quotas } from '../quotas.ts';
 import { serverSummary, serverView, serverLinks } from './server-view.ts';
+import { serverAddresses, type ServerAddress } from '../../network/for-compute.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' });
 const Nic = Type.Object({
@@ -100,9 +101,15 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
             rows.map((s) => s.id),
           )
         : new Set<string>();
+      const addresses = detailed
+        ? await serverAddresses(
+            db,
+            rows.map((s) => s.id),
+          )
+        : new Map<string, ServerAddress[]>();
       const next = nextLink(request, page, rows);
       return {
-        servers: rows.map((s) => (detailed ? serverView(base, auth, s, busy.has(s.id)) : serverSummary(base, s))),
+        servers: rows.map((s) => (detailed ? serverView(base, auth, s, addresses.get(s.id), busy.has(s.id)) : serverSummary(base, s))),
         ...(next ? { servers_links: [{ rel: 'next', href: next }] } : {}),
       };
     });
@@ -111,7 +118,8 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
   api.get('/servers/:server_id', { config: { policy: 'compute:servers:show' }, schema: { params: ById } }, async (request) => {
     const auth = authOf(request);
     const s = await getServer(db, auth, request.params.server_id);
-    return { server: serverView(request.publicUrl, auth, s, (await snapshotting(db, [s.id])).has(s.id)) };
+    const addresses = (await serverAddresses(db, [s.id])).get(s.id);
+    return { server: serverView(request.publicUrl, auth, s, addresses, (await snapshotting(db, [s.id])).has(s.id)) };
   });
 
   api.post('/servers', { config: { policy: 'compute:servers:create' }, schema: { body: CreateBody } }, async (request, reply) => {
@@ -159,7 +167,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
     const { name } = request.body.server;
     const s =
       name === undefined ? await getServer(db, auth, request.params.server_id) : await store.tx((tx) => renameServer(tx, auth, request.params.server_id, name));
-    return { server: serverView(request.publicUrl, auth, s) };
+    return { server: serverView(request.publicUrl, auth, s, (await serverAddresses(db, [s.id])).get(s.id)) };
   });
 
   api.delete('/servers/:server_id', { config: { policy: 'compute:servers:delete' }, schema: { params: ById } }, async (request, reply) => {

@@ -1,0 +1,117 @@
+// The network agent of one host: reconciles the data plane (bridges, DHCP, taps, routers, the
+// firewall) toward what the store says, and writes the ports' and floating IPs' status back.
+
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Logger } from '../../lib/log.ts';
+import type { Db, Store } from '../../lib/store/db.ts';
+import { startController, type Controller } from '../../lib/reconcile/controller.ts';
+import { DATAPLANE_CHANNEL } from '../changes.ts';
+import type { Dataplane } from '../dataplane/driver.ts';
+import { floatingIps, networks, ports, routers } from '../tables.ts';
+import { dhcpSpec, hostPorts, networkSpec, portRow, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
+
+export interface NetworkAgentOptions {
+  store: Store;
+  dataplane: Dataplane;
+  /** The host name ports are bound to (binding:host_id). */
+  host: string;
+  /** Serve the metadata service from each network's DHCP namespace. */
+  metadata: boolean;
+  log: Logger;
+}
+
+/** Ports' status as Neutron shows it: ACTIVE once wired, DOWN otherwise. */
+async function setStatus(db: Db, ids: string[], status: 'ACTIVE' | 'DOWN'): Promise<void> {
+  if (ids.length) await db.update(ports).set({ status }).where(and(inArray(ports.id, ids), ne(ports.status, status)));
+}
+
+export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Controller> {
+  const { store, dataplane: dp, host } = opts;
+  const { db } = store;
+
+  async function reconcileNetwork(id: string): Promise<void> {
+    const spec = await networkSpec(db, id);
+    if (!spec) {
+      await dp.deleteDhcp(id);
+      await dp.deleteNetwork(id);
+      return;
+    }
+    await dp.ensureNetwork(spec);
+    const dhcp = await dhcpSpec(db, id, opts.metadata);
+    if (dhcp) {
+      await dp.ensureDhcp(dhcp);
+      await setStatus(db, [dhcp.port.id], 'ACTIVE');
+    } else {
+      await dp.deleteDhcp(id);
+    }
+  }
+
+  async function reconcilePort(id: string): Promise<void> {
+    const row = await portRow(db, id);
+    if (!row || row.hostId !== host || !row.deviceOwner.startsWith(COMPUTE_OWNER)) {
+      await dp.deletePort(id);
+      return;
+    }
+    const net = await networkSpec(db, row.networkId);
+    if (!net) return; // the network's own reconcile comes; a port cannot outlive it in the store
+    await dp.ensureNetwork(net);
+    const [spec] = await portSpecs(db, [row]);
+    await dp.ensurePort(spec!);
+    await setStatus(db, [id], row.adminStateUp ? 'ACTIVE' : 'DOWN');
+  }
+
+  async function reconcileRouter(id: string): Promise<void> {
+    const spec = await routerSpec(db, id);
+    if (!spec) {
+      await dp.deleteRouter(id);
+      return;
+    }
+    for (const networkId of routerNetworks(spec)) {
+      const net = await networkSpec(db, networkId);
+      if (net) await dp.ensureNetwork(net);
+    }
+    await dp.ensureRouter(spec);
+    await setStatus(db, [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])], 'ACTIVE');
+    // A floating IP is ACTIVE while a router NATs it, DOWN otherwise.
+    await db
+      .update(floatingIps)
+      .set({ status: sql`case when ${floatingIps.fixedIpAddress} is null then 'DOWN' else 'ACTIVE' end` })
+      .where(eq(floatingIps.routerId, id));
+  }
+
+  const reconcileFirewall = async () => dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)));
+
+  return startController({
+    name: 'network-agent',
+    store,
+    channel: DATAPLANE_CHANNEL,
+    log: opts.log,
+    // One at a time: a port's and its network's reconciles both make sure of the bridge, and two
+    // `ip link add` of one bridge at once would fail one of them.
+    concurrency: 1,
+    async listKeys() {
+      const [nets, rts, mine, actual] = await Promise.all([
+        db.select({ id: networks.id }).from(networks),
+        db.select({ id: routers.id }).from(routers),
+        hostPorts(db, host),
+        dp.inventory(),
+      ]);
+      return [
+        ...new Set([
+          ...[...nets.map((n) => n.id), ...actual.networks, ...actual.dhcp].map((id) => `network:${id}`),
+          ...[...mine.map((p) => p.id), ...actual.ports].map((id) => `port:${id}`),
+          ...[...rts.map((r) => r.id), ...actual.routers].map((id) => `router:${id}`),
+          'firewall',
+        ]),
+      ];
+    },
+    async reconcile(key) {
+      const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      if (key === 'firewall') await reconcileFirewall();
+      else if (kind === 'network') await reconcileNetwork(id);
+      else if (kind === 'port') await reconcilePort(id);
+      else if (kind === 'router') await reconcileRouter(id);
+      else opts.log.warn({ key }, 'network agent: unknown key');
+    },
+  });
+}

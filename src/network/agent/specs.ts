@@ -1,0 +1,156 @@
+// What the data plane must look like, read from the store: the agent's desired state. Each function
+// reads afresh, so a reconcile never acts on a stale picture.
+
+import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
+import type { Db } from '../../lib/store/db.ts';
+import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets } from '../tables.ts';
+import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
+
+type Subnet = typeof subnets.$inferSelect;
+type PortRow = typeof ports.$inferSelect;
+
+/** Ports whose device is a tap on some host: a server's NIC. */
+export const COMPUTE_OWNER = 'compute:';
+
+const prefixOf = (cidr: string) => cidr.slice(cidr.indexOf('/') + 1);
+
+export async function networkSpec(db: Db, id: string): Promise<NetworkSpec | undefined> {
+  const [n] = await db.select().from(networks).where(eq(networks.id, id));
+  if (!n) return undefined;
+  return { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
+}
+
+/** The fixed IPs of the given ports, each with the subnet it is on. */
+async function addressesOf(db: Db, portIds: string[]) {
+  if (!portIds.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
+  const rows = await db
+    .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })
+    .from(ipAllocations)
+    .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
+    .where(inArray(ipAllocations.portId, portIds));
+  const out = new Map<string, { ip: string; subnet: Subnet }[]>();
+  for (const r of rows) out.set(r.portId, [...(out.get(r.portId) ?? []), { ip: r.ip, subnet: r.subnet }]);
+  return out;
+}
+
+/** The DHCP service of a network, or undefined when it has none (no DHCP subnet or no DHCP port). */
+export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Promise<DhcpSpec | undefined> {
+  const [n] = await db.select().from(networks).where(eq(networks.id, networkId));
+  if (!n) return undefined;
+  const dhcpSubnets = (await db.select().from(subnets).where(eq(subnets.networkId, networkId))).filter((s) => s.enableDhcp && s.ipVersion === 4);
+  if (!dhcpSubnets.length) return undefined;
+  const all = await db.select().from(ports).where(eq(ports.networkId, networkId));
+  const dhcpPort = all.find((p) => p.deviceOwner === 'network:dhcp');
+  if (!dhcpPort) return undefined;
+  const addresses = await addressesOf(
+    db,
+    all.map((p) => p.id),
+  );
+  const onDhcp = new Set(dhcpSubnets.map((s) => s.id));
+  const hosts = all.flatMap((p) =>
+    (addresses.get(p.id) ?? []).filter((a) => onDhcp.has(a.subnet.id) && p.id !== dhcpPort.id).map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: p.dnsName || `host-${a.ip.replaceAll('.', '-')}` })),
+  );
+  return {
+    networkId,
+    port: { id: dhcpPort.id, mac: dhcpPort.macAddress, addresses: (addresses.get(dhcpPort.id) ?? []).filter((a) => onDhcp.has(a.subnet.id)).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`) },
+    subnets: dhcpSubnets.map((s) => ({ id: s.id, cidr: s.cidr, gatewayIp: s.gatewayIp ?? undefined, dnsNameservers: s.dnsNameservers, hostRoutes: s.hostRoutes })),
+    hosts,
+    mtu: n.mtu,
+    metadata,
+  };
+}
+
+/** The ports this host wires as devices: servers' NICs bound to it. */
+export async function hostPorts(db: Db, host: string): Promise<PortRow[]> {
+  return db
+    .select()
+    .from(ports)
+    .where(and(eq(ports.hostId, host), like(ports.deviceOwner, `${COMPUTE_OWNER}%`)));
+}
+
+export async function portRow(db: Db, id: string): Promise<PortRow | undefined> {
+  const [p] = await db.select().from(ports).where(eq(ports.id, id));
+  return p;
+}
+
+/**
+ * The specs of the given ports with their security resolved: each rule of each of their groups,
+ * a remote group standing for the addresses of every port in that group (on any host).
+ */
+export async function portSpecs(db: Db, rows: PortRow[]): Promise<PortSpec[]> {
+  const ids = rows.map((p) => p.id);
+  const addresses = await addressesOf(db, ids);
+  const bindings = ids.length ? await db.select().from(portSecurityGroups).where(inArray(portSecurityGroups.portId, ids)) : [];
+  const groupIds = [...new Set(bindings.map((b) => b.securityGroupId))];
+  const rules = groupIds.length ? await db.select().from(securityGroupRules).where(inArray(securityGroupRules.securityGroupId, groupIds)) : [];
+  const remoteIds = [...new Set(rules.flatMap((r) => (r.remoteGroupId ? [r.remoteGroupId] : [])))];
+  const members = remoteIds.length
+    ? await db
+        .select({ groupId: portSecurityGroups.securityGroupId, ip: ipAllocations.ipAddress })
+        .from(portSecurityGroups)
+        .innerJoin(ipAllocations, eq(ipAllocations.portId, portSecurityGroups.portId))
+        .where(inArray(portSecurityGroups.securityGroupId, remoteIds))
+    : [];
+  const membersOf = (group: string, ethertype: string) =>
+    members.filter((m) => m.groupId === group && m.ip.includes(':') === (ethertype === 'IPv6')).map((m) => `${m.ip}/${m.ip.includes(':') ? 128 : 32}`);
+  const rulesOf = (group: string): FirewallRule[] =>
+    rules
+      .filter((r) => r.securityGroupId === group)
+      .map((r) => ({
+        direction: r.direction,
+        ethertype: r.ethertype,
+        protocol: r.protocol ?? undefined,
+        portRangeMin: r.portRangeMin ?? undefined,
+        portRangeMax: r.portRangeMax ?? undefined,
+        remotes: r.remoteGroupId ? membersOf(r.remoteGroupId, r.ethertype) : r.remoteIpPrefix ? [r.remoteIpPrefix] : undefined,
+      }));
+  return rows.map((p) => ({
+    id: p.id,
+    networkId: p.networkId,
+    mac: p.macAddress,
+    ips: (addresses.get(p.id) ?? []).map((a) => a.ip),
+    adminUp: p.adminStateUp,
+    security: p.portSecurityEnabled
+      ? {
+          allowedPairs: p.allowedAddressPairs.map((a) => ({ ip: a.ip_address, mac: a.mac_address || p.macAddress })),
+          rules: bindings.filter((b) => b.portId === p.id).flatMap((b) => rulesOf(b.securityGroupId)),
+        }
+      : undefined,
+  }));
+}
+
+/** A router with its legs, routes and floating IPs, or undefined once it is gone. */
+export async function routerSpec(db: Db, id: string): Promise<RouterSpec | undefined> {
+  const [r] = await db.select().from(routers).where(eq(routers.id, id));
+  if (!r) return undefined;
+  const legs = await db.select().from(ports).where(eq(ports.deviceId, id));
+  const addresses = await addressesOf(
+    db,
+    legs.map((p) => p.id),
+  );
+  const withPrefix = (p: PortRow) => (addresses.get(p.id) ?? []).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`);
+  const gw = legs.find((p) => p.deviceOwner === 'network:router_gateway');
+  const fips = await db
+    .select({ floatingIp: floatingIps.floatingIpAddress, fixedIp: floatingIps.fixedIpAddress })
+    .from(floatingIps)
+    .where(and(eq(floatingIps.routerId, id), isNotNull(floatingIps.fixedIpAddress)));
+  return {
+    id,
+    interfaces: legs
+      .filter((p) => p.deviceOwner === 'network:router_interface')
+      .map((p) => ({ portId: p.id, networkId: p.networkId, mac: p.macAddress, addresses: withPrefix(p) })),
+    gateway: gw && {
+      portId: gw.id,
+      networkId: gw.networkId,
+      mac: gw.macAddress,
+      addresses: withPrefix(gw),
+      nextHops: (addresses.get(gw.id) ?? []).flatMap((a) => (a.subnet.gatewayIp ? [a.subnet.gatewayIp] : [])),
+      snat: r.enableSnat,
+    },
+    routes: r.routes,
+    floatingIps: fips.map((f) => ({ floatingIp: f.floatingIp, fixedIp: f.fixedIp! })),
+  };
+}
+
+/** The networks each leg of a router is on: their bridges must exist before the router's veths. */
+export const routerNetworks = (spec: RouterSpec) => [...new Set([...spec.interfaces.map((i) => i.networkId), ...(spec.gateway ? [spec.gateway.networkId] : [])])];

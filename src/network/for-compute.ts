@@ -1,0 +1,172 @@
+// What the compute service asks of the network service: ports for a server's NICs, bound to the
+// host that runs it, and their addresses for the server's view. Compute never writes a port itself.
+
+import { and, asc, eq, inArray, like, or } from 'drizzle-orm';
+import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import type { Db } from '../lib/store/db.ts';
+import { dataplaneChanged } from './changes.ts';
+import { createPort, deletePort } from './ports.ts';
+import { resolveSecurityGroups } from './security-groups.ts';
+import { floatingIps, ipAllocations, networks, ports, securityGroups } from './tables.ts';
+import { tapName } from './dataplane/driver.ts';
+
+/** Nova's device_owner for a server's ports (its availability zone after the colon). */
+export const SERVER_PORT_OWNER = 'compute:nova';
+
+export interface NicRequest {
+  networkId?: string;
+  portId?: string;
+  fixedIp?: string;
+}
+
+/** The networks a server gets when it names none: the project's own and the shared ones, but never
+ * an external network. More than one is ambiguous, as Nova says. */
+async function defaultNetwork(tx: Db, projectId: string): Promise<string | undefined> {
+  const candidates = await tx
+    .select({ id: networks.id })
+    .from(networks)
+    .where(and(eq(networks.external, false), or(eq(networks.projectId, projectId), eq(networks.shared, true))));
+  if (candidates.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
+  return candidates[0]?.id;
+}
+
+/** The names of the security groups a server asks for by name or id, as Nova shows them; 400 for
+ * one the project cannot use (Neutron says 404 or 409, Nova answers 400). */
+export async function securityGroupNames(tx: Db, projectId: string, namesOrIds: string[]): Promise<string[]> {
+  if (!namesOrIds.length) return [];
+  const ids = await resolveSecurityGroups(tx, projectId, namesOrIds).catch((err) => {
+    throw err instanceof ApiError && err.status < 500 ? badRequest(err.message) : err;
+  });
+  const rows = await tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups).where(inArray(securityGroups.id, ids));
+  return ids.map((id) => rows.find((r) => r.id === id)?.name || id);
+}
+
+/**
+ * Makes (or takes) the ports of a new server inside its create transaction, in NIC order; returns
+ * their ids. A port the user made and named is taken over, and given back on delete.
+ */
+export async function allocateServerPorts(
+  tx: Db,
+  opts: { projectId: string; serverId: string; nics: 'auto' | 'none' | NicRequest[]; securityGroups: string[] },
+): Promise<string[]> {
+  let nics: NicRequest[];
+  if (opts.nics === 'none') nics = [];
+  else if (opts.nics === 'auto') {
+    const id = await defaultNetwork(tx, opts.projectId);
+    nics = id ? [{ networkId: id }] : [];
+  } else nics = opts.nics;
+  if (!nics.length) return [];
+  const groups = opts.securityGroups.length ? await resolveSecurityGroups(tx, opts.projectId, opts.securityGroups) : undefined;
+  const ids: string[] = [];
+  for (const nic of nics) {
+    if (nic.portId) {
+      const [port] = await tx
+        .select()
+        .from(ports)
+        .where(and(eq(ports.id, nic.portId), eq(ports.projectId, opts.projectId)))
+        .for('update');
+      if (!port) throw notFound(`Port id ${nic.portId} could not be found.`);
+      if (port.deviceId) throw conflict(`Port ${nic.portId} is still in use.`);
+      await tx.update(ports).set({ deviceId: opts.serverId, deviceOwner: SERVER_PORT_OWNER, updatedAt: new Date() }).where(eq(ports.id, port.id));
+      await dataplaneChanged(tx, `port:${port.id}`, `network:${port.networkId}`, 'firewall');
+      ids.push(port.id);
+      continue;
+    }
+    const [net] = await tx
+      .select()
+      .from(networks)
+      .where(and(eq(networks.id, nic.networkId ?? ''), or(eq(networks.projectId, opts.projectId), eq(networks.shared, true), eq(networks.external, true))));
+    if (!net) throw badRequest(`Network ${nic.networkId} could not be found.`);
+    const port = await createPort(tx, {
+      networkId: net.id,
+      projectId: opts.projectId,
+      deviceId: opts.serverId,
+      deviceOwner: SERVER_PORT_OWNER,
+      fixedIps: nic.fixedIp ? [{ ipAddress: nic.fixedIp }] : undefined,
+      securityGroups: groups,
+    });
+    ids.push(port.id);
+  }
+  return ids;
+}
+
+/** Binds a server's ports to the host the scheduler chose: that host's agent wires them. */
+export async function bindServerPorts(tx: Db, serverId: string, host: string): Promise<void> {
+  const bound = await tx
+    .update(ports)
+    .set({ hostId: host, updatedAt: new Date() })
+    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
+    .returning({ id: ports.id, networkId: ports.networkId });
+  for (const p of bound) await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
+}
+
+export interface ServerNic {
+  portId: string;
+  networkId: string;
+  mac: string;
+  /** The tap the network agent made for the port. */
+  tap: string;
+  mtu: number;
+  /** Wired (and its firewall in place) on its host. */
+  active: boolean;
+}
+
+/** A server's NICs in the order they were made. */
+export async function serverNics(db: Db, serverId: string): Promise<ServerNic[]> {
+  const rows = await db
+    .select({ port: ports, mtu: networks.mtu })
+    .from(ports)
+    .innerJoin(networks, eq(networks.id, ports.networkId))
+    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
+    .orderBy(asc(ports.createdAt), asc(ports.id));
+  return rows.map(({ port, mtu }) => ({ portId: port.id, networkId: port.networkId, mac: port.macAddress, tap: tapName(port.id), mtu, active: port.status === 'ACTIVE' }));
+}
+
+/** Gives back a deleted server's ports: deletes those made for it, unbinds those it was given. */
+export async function releaseServerPorts(tx: Db, serverId: string, given: string[]): Promise<void> {
+  const mine = await tx
+    .select()
+    .from(ports)
+    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')));
+  for (const p of mine) {
+    if (given.includes(p.id)) {
+      await tx.update(ports).set({ deviceId: '', deviceOwner: '', hostId: '', status: 'DOWN', updatedAt: new Date() }).where(eq(ports.id, p.id));
+      await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
+    } else {
+      await deletePort(tx, p.id);
+    }
+  }
+}
+
+export interface ServerAddress {
+  network: string;
+  addr: string;
+  version: 4 | 6;
+  type: 'fixed' | 'floating';
+  mac: string;
+}
+
+/** The addresses of servers, fixed and floating, by server id: what Nova shows as `addresses`. */
+export async function serverAddresses(db: Db, serverIds: string[]): Promise<Map<string, ServerAddress[]>> {
+  const out = new Map<string, ServerAddress[]>();
+  if (!serverIds.length) return out;
+  const rows = await db
+    .select({ serverId: ports.deviceId, portId: ports.id, mac: ports.macAddress, network: networks.name, ip: ipAllocations.ipAddress })
+    .from(ports)
+    .innerJoin(networks, eq(networks.id, ports.networkId))
+    .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
+    .where(and(inArray(ports.deviceId, serverIds), like(ports.deviceOwner, 'compute:%')))
+    .orderBy(asc(ports.createdAt), asc(ports.id));
+  const portIds = [...new Set(rows.map((r) => r.portId))];
+  const fips = portIds.length ? await db.select().from(floatingIps).where(inArray(floatingIps.portId, portIds)) : [];
+  for (const r of rows) {
+    const list = out.get(r.serverId) ?? [];
+    const version = r.ip.includes(':') ? 6 : 4;
+    list.push({ network: r.network, addr: r.ip, version, type: 'fixed', mac: r.mac });
+    for (const f of fips.filter((f) => f.portId === r.portId && f.fixedIpAddress === r.ip)) {
+      list.push({ network: r.network, addr: f.floatingIpAddress, version, type: 'floating', mac: r.mac });
+    }
+    out.set(r.serverId, list);
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { computeOf, rawImage } from '../compute/helpers.ts';
+import type { FakeDataplane } from '../../src/network/dataplane/fake.ts';
+
+// What the network agent asks of the data plane, read off the in-memory one: the specs it derives
+// from the store for DHCP, ports, routers and the firewall; and the metadata service, which
+// answers a server about itself only, by the network and address its proxy reports.
+let c: TestCloud;
+let token: string;
+let dp: FakeDataplane;
+
+before(async () => {
+  c = await startTestCloud();
+  token = await c.adminToken();
+  dp = c.cloud.network.dataplane as FakeDataplane;
+});
+after(() => c?.stop());
+
+const net = async (method: string, path: string, body?: unknown) => {
+  const res = await c.request(method, `/networking/v2.0${path}`, { token, body });
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+};
+const settle = () => c.cloud.network.agent.idle();
+
+/** A GET to the metadata service as a network's proxy makes it. */
+function metadata(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: join(c.dataDir, 'metadata.sock'), path, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('servers get ports wired on their host, DHCP leases, firewall rules with remote groups resolved, and router NAT', async () => {
+  const compute = computeOf(c, token);
+  const network = (await net('POST', '/networks', { network: { name: 'private-net' } })).network;
+  const subnet = (await net('POST', '/subnets', { subnet: { network_id: network.id, cidr: '192.168.10.0/24', ip_version: 4, name: 'private-subnet' } })).subnet;
+  const image = await rawImage(c, token, 4096);
+  const flavor = await compute.flavor('agent', 64, 0);
+  const a = await compute.create({ name: 'vm-a', imageRef: image, flavorRef: flavor, networks: [{ uuid: network.id }] });
+  const b = await compute.create({ name: 'vm-b', imageRef: image, flavorRef: flavor, networks: [{ uuid: network.id, fixed_ip: '192.168.10.77' }] });
+  await compute.settled(a, 'ACTIVE');
+  const vb = await compute.settled(b, 'ACTIVE');
+  assert.deepEqual(
+    vb.addresses['private-net'].map((x: any) => [x.addr, x['OS-EXT-IPS:type']]),
+    [['192.168.10.77', 'fixed']],
+  );
+  await settle();
+
+  const ports = (await net('GET', `/ports?network_id=${network.id}`)).ports;
+  const portOf = (server: string) => ports.find((p: any) => p.device_id === server);
+  for (const s of [a, b]) {
+    const p = portOf(s);
+    assert.equal(p.device_owner, 'compute:nova');
+    assert.equal(p['binding:host_id'], c.cloud.config.computeHost);
+    assert.equal(p.status, 'ACTIVE');
+    assert.ok(dp.ports.has(p.id), 'the agent wired the port');
+  }
+
+  const dhcp = dp.dhcp.get(network.id)!;
+  assert.ok(dhcp, 'the network has a DHCP service');
+  assert.deepEqual(dhcp.subnets.map((s) => s.cidr), ['192.168.10.0/24']);
+  const leases = new Map(dhcp.hosts.map((h) => [h.mac, h.ip]));
+  assert.equal(leases.get(portOf(b).mac_address), '192.168.10.77');
+  assert.equal(leases.get(portOf(a).mac_address), portOf(a).fixed_ips[0].ip_address);
+
+  // The default group lets in what comes from its members: the rule names both servers' addresses.
+  const fw = dp.firewall.find((p) => p.id === portOf(a).id)!;
+  const fromGroup = fw.security!.rules.find((r) => r.direction === 'ingress' && r.ethertype === 'IPv4')!;
+  assert.deepEqual([...fromGroup.remotes!].sort(), [`${portOf(a).fixed_ips[0].ip_address}/32`, '192.168.10.77/32'].sort());
+
+  // A router with a gateway and a floating IP becomes one router spec with its NAT.
+  const pub = (
+    await net('POST', '/networks', { network: { name: 'public-net', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } })
+  ).network;
+  await net('POST', '/subnets', { subnet: { network_id: pub.id, cidr: '172.24.4.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '172.24.4.1' } });
+  const router = (await net('POST', '/routers', { router: { name: 'r', external_gateway_info: { network_id: pub.id } } })).router;
+  await net('PUT', `/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
+  const fip = (await net('POST', '/floatingips', { floatingip: { floating_network_id: pub.id, port_id: portOf(b).id } })).floatingip;
+  await settle();
+  const spec = dp.routers.get(router.id)!;
+  assert.deepEqual(spec.interfaces.map((i) => i.addresses), [['192.168.10.1/24']]);
+  assert.deepEqual(spec.gateway!.nextHops, ['172.24.4.1']);
+  assert.deepEqual(spec.floatingIps, [{ floatingIp: fip.floating_ip_address, fixedIp: '192.168.10.77' }]);
+  assert.equal((await net('GET', `/floatingips/${fip.id}`)).floatingip.status, 'ACTIVE');
+  const shown = await compute.show(b);
+  assert.deepEqual(
+    shown.addresses['private-net'].map((x: any) => x['OS-EXT-IPS:type']),
+    ['fixed', 'floating'],
+  );
+
+  // The metadata service: each server is told about itself, by the address it asks from.
+  const ask = (ip: string, path = '/openstack/latest/meta_data.json') => metadata(path, { 'x-nubo-network-id': network.id, 'x-forwarded-for': ip });
+  assert.equal(JSON.parse((await ask('192.168.10.77')).body).uuid, b);
+  assert.equal(JSON.parse((await ask(portOf(a).fixed_ips[0].ip_address)).body).name, 'vm-a');
+  assert.equal((await ask('192.168.10.77', '/latest/meta-data/hostname')).body, 'vm-b');
+  assert.equal((await ask('192.168.10.200')).status, 404, 'an address that is no server learns nothing');
+  assert.equal((await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': pub.id, 'x-forwarded-for': '192.168.10.77' })).status, 404, 'the address on another network is not that server');
+  assert.equal((await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': network.id, 'x-forwarded-for': '10.0.0.1, 192.168.10.77' })).status, 400);
+
+  // Deleting a server deletes the ports made for it; the agent unwires them.
+  await net('PUT', `/floatingips/${fip.id}`, { floatingip: { port_id: null } });
+  await compute.call('DELETE', `/servers/${a}`);
+  await compute.gone(a);
+  await settle();
+  assert.equal((await c.request('GET', `/networking/v2.0/ports/${portOf(a).id}`, { token })).status, 404);
+  assert.ok(!dp.ports.has(portOf(a).id));
+  assert.ok(!dp.dhcp.get(network.id)!.hosts.some((h) => h.mac === portOf(a).mac_address), 'its DHCP lease is gone');
+});
+
+test('a server asks for no network it may not use, and several networks need one named', async () => {
+  const compute = computeOf(c, token);
+  const image = await rawImage(c, token, 4096);
+  const flavor = await compute.flavor('agent2', 64, 0);
+  const res = await compute.call('POST', '/servers', { server: { name: 'x', imageRef: image, flavorRef: flavor, networks: [{ uuid: '00000000-0000-0000-0000-000000000000' }] } });
+  assert.equal(res.status, 400);
+  assert.match(res.body.badRequest.message, /Network 0{8}-.* could not be found/);
+  await net('POST', '/networks', { network: { name: 'other-net' } });
+  const many = await compute.call('POST', '/servers', { server: { name: 'x', imageRef: image, flavorRef: flavor } });
+  assert.equal(many.status, 409, JSON.stringify(many.body));
+  assert.match(many.body.conflictingRequest.message, /Multiple possible networks found/);
+});
