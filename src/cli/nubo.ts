@@ -13,15 +13,21 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   domain: ['identity domains', () => import('./commands/domain.ts')],
   endpoint: ['service endpoints', () => import('./commands/endpoint.ts')],
   flavor: ['flavors: the sizes servers come in', () => import('./commands/flavor.ts')],
+  floating: ['floating IPs: public addresses for servers (floating ip create|list|show|set|unset|delete)', () => import('./commands/floating-ip.ts')],
   image: ['images: create, upload, share and download', () => import('./commands/image.ts')],
   keypair: ['SSH key pairs for servers', () => import('./commands/keypair.ts')],
   limits: ['the compute limits and usage of the current project (limits show)', () => import('./commands/limits.ts')],
+  network: ['networks', () => import('./commands/network.ts')],
+  port: ['ports: places on networks for servers and routers', () => import('./commands/port.ts')],
   project: ['projects', () => import('./commands/project.ts')],
   quota: ['compute quotas of projects', () => import('./commands/quota.ts')],
   region: ['regions', () => import('./commands/region.ts')],
   role: ['roles, role grants and role assignments', () => import('./commands/role.ts')],
+  router: ['routers: subnets, gateways and NAT', () => import('./commands/router.ts')],
+  security: ['security groups and their rules (security group …, security group rule …)', () => import('./commands/security-group.ts')],
   server: ['servers: create, list, power, snapshot and delete', () => import('./commands/server.ts')],
   service: ['services of the catalog', () => import('./commands/service.ts')],
+  subnet: ['subnets: address ranges of networks', () => import('./commands/subnet.ts')],
   token: ['tokens', () => import('./commands/token.ts')],
   user: ['users', () => import('./commands/user.ts')],
 };
@@ -44,6 +50,9 @@ program
   .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
   .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
   .option('--compute-host <name>', "this machine's name for the compute scheduler (default: its host name)")
+  .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
+  .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
+  .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 async function main(): Promise<void> {

@@ -193,6 +193,31 @@ export function register(server: Command): void {
       for (const key of o.property) await compute.deleteMetadata(found.id, key);
     });
 
+  // The floating IP commands live with the others, loaded only when one of them runs.
+  server
+    .command('add')
+    .description('add things to servers (server add floating ip)')
+    .command('floating')
+    .description('floating IPs of servers (server add floating ip)')
+    .command('ip')
+    .description('associate a floating IP with a server')
+    .argument('<server>', 'server (name or ID)')
+    .argument('<ip-address>', 'floating IP address')
+    .option('--fixed-ip-address <ip-address>', "the server's fixed IP to map it to (default: the first port that can reach it)")
+    .action(async (ref: string, address: string, o: { fixedIpAddress?: string }, cmd: Command) =>
+      (await import('./floating-ip.ts')).addToServer(cmd, ref, address, o.fixedIpAddress),
+    );
+  server
+    .command('remove')
+    .description('remove things from servers (server remove floating ip)')
+    .command('floating')
+    .description('floating IPs of servers (server remove floating ip)')
+    .command('ip')
+    .description('dissociate a floating IP from a server')
+    .argument('<server>', 'server (name or ID)')
+    .argument('<ip-address>', 'floating IP address')
+    .action(async (_ref: string, address: string, _o, cmd: Command) => (await import('./floating-ip.ts')).removeFromServer(cmd, address));
+
   showOptions(
     server
       .command('image')
