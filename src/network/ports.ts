@@ -4,6 +4,7 @@ import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { canonicalIp, contains, ipToBigInt, ipVersion, parseCidr } from './addresses.ts';
 import { dataplaneChanged } from './changes.ts';
+import { checkFixedIpsKept, disassociatePort } from './floating-ips.ts';
 import { allocateAddress, allocateFree, cidrOf, isAutoAddress, noMoreAddresses, releaseAddresses, type SubnetRow } from './ipam.ts';
 import { reserve } from './quotas.ts';
 import { defaultSecurityGroupId, resolveSecurityGroups } from './security-groups.ts';
@@ -268,7 +269,9 @@ export async function createPort(tx: Db, input: PortInput): Promise<Port> {
   if (!network) throw notFound(`Network ${input.networkId} could not be found.`, 'NetworkNotFound');
   const owner = input.deviceOwner ?? '';
   // The DHCP service's ports are the cloud's, not the project's choice.
-  if (owner !== 'network:dhcp') await reserve(tx, input.projectId, 'port');
+  // Service ports of routers' gateways and floating IPs belong to no project: they count
+  // against none.
+  if (owner !== 'network:dhcp' && input.projectId !== '') await reserve(tx, input.projectId, 'port');
   const portSecurity = input.portSecurityEnabled ?? network.portSecurityEnabled;
   const onNetwork = await subnetsOf(tx, network.id);
   const placed = input.fixedIps && (await placeRequests(tx, network.id, onNetwork, input.fixedIps));
@@ -354,6 +357,11 @@ export async function updatePort(tx: Db, id: string, changes: PortChanges): Prom
       if (have) kept.push(have);
       else wanted.push(p);
     }
+    await checkFixedIpsKept(
+      tx,
+      id,
+      kept.map((f) => f.ipAddress),
+    );
     await releaseAddresses(
       tx,
       id,
@@ -413,7 +421,9 @@ export async function setPortTags(tx: Db, id: string, tags: string[]): Promise<s
 
 /** Deletes a port and releases its addresses (no ownership checks: callers did them). */
 export async function deletePort(tx: Db, id: string): Promise<void> {
-  // Its allocations and group bindings go with it (cascade).
+  // A floating IP on it is let go first (its router stops NAT'ing to an address that may be
+  // handed out again); its allocations and group bindings go with it (cascade).
+  await disassociatePort(tx, id);
   const [gone] = await tx.delete(ports).where(eq(ports.id, id)).returning({ networkId: ports.networkId });
   if (!gone) throw portNotFound(id);
   await dataplaneChanged(tx, `port:${id}`, `network:${gone.networkId}`, 'firewall');

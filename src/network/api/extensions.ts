@@ -12,6 +12,8 @@ const EXTENSIONS: [alias: string, name: string, description: string][] = [
   ['router', 'Neutron L3 Router', 'Routers between networks, with SNAT and floating IPs'],
   ['ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'enable_snat on a router gateway'],
   ['extraroute', 'Neutron Extra Route', 'Static routes on routers'],
+  ['extraroute-atomic', 'Atomically add/remove extra routes', 'Edit the extra routes of a router without replacing them all'],
+  ['fip-port-details', 'Floating IP Port Details', "The associated port's details on a floating IP"],
   ['security-group', 'security-group', 'Security groups and their rules, applied per port'],
   ['stateful-security-group', 'Stateful security group', 'Security groups may be stateless'],
   ['quotas', 'Quota management support', 'Per-project limits on network resources'],
