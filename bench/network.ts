@@ -35,7 +35,9 @@ async function scale(): Promise<void> {
   console.log(`GET /ports, 10,000 ports                  p50 ${fmt(all.p50)}   p99 ${fmt(all.p99)}`);
   const page = await measure(100, 1, () => call('GET', '/ports?limit=50'));
   console.log(`GET /ports?limit=50                       p50 ${fmt(page.p50)}   p99 ${fmt(page.p99)}`);
-  const one = await measure(100, 1, () => call('GET', `/ports?fixed_ips=ip_address%3D10.0.${Math.floor(Math.random() * 39)}.${1 + Math.floor(Math.random() * 250)}`));
+  const one = await measure(100, 1, () =>
+    call('GET', `/ports?fixed_ips=ip_address%3D10.0.${Math.floor(Math.random() * 39)}.${1 + Math.floor(Math.random() * 250)}`),
+  );
   console.log(`GET /ports?fixed_ips=ip_address=…        p50 ${fmt(one.p50)}   p99 ${fmt(one.p99)}`);
   await c.stop();
 }

@@ -91,7 +91,9 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
     );
   }
   if (req.count > 1 && Array.isArray(req.networks) && req.networks.some((n) => n.portId || n.fixedIp)) {
-    throw badRequest('Unable to launch multiple instances with a single configured port ID or fixed IP. Please launch your instance one by one with different ports or fixed IPs.');
+    throw badRequest(
+      'Unable to launch multiple instances with a single configured port ID or fixed IP. Please launch your instance one by one with different ports or fixed IPs.',
+    );
   }
   const key = req.keyName === undefined ? undefined : await getKeypair(tx, auth.userId, req.keyName).catch(() => undefined);
   if (req.keyName !== undefined && !key) throw badRequest('Invalid key_name provided.');

@@ -119,7 +119,14 @@ export async function serverNics(db: Db, serverId: string): Promise<ServerNic[]>
     .innerJoin(networks, eq(networks.id, ports.networkId))
     .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
     .orderBy(asc(ports.createdAt), asc(ports.id));
-  return rows.map(({ port, mtu }) => ({ portId: port.id, networkId: port.networkId, mac: port.macAddress, tap: tapName(port.id), mtu, active: port.status === 'ACTIVE' }));
+  return rows.map(({ port, mtu }) => ({
+    portId: port.id,
+    networkId: port.networkId,
+    mac: port.macAddress,
+    tap: tapName(port.id),
+    mtu,
+    active: port.status === 'ACTIVE',
+  }));
 }
 
 /** Gives back a deleted server's ports: deletes those made for it, unbinds those it was given. */

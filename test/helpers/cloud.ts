@@ -30,7 +30,11 @@ export interface TestCloud {
   url: string;
   dataDir: string;
   /** A request to the cloud, as fetch answers it, with the JSON body parsed when there is one. */
-  request(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; headers: Headers; body: any }>;
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
   /** A token scoped to a project, by password. */
   login(user: string, password: string, project?: string): Promise<string>;
   adminToken(): Promise<string>;
@@ -142,12 +146,16 @@ export interface SpawnedNubo {
 export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<SpawnedNubo> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])], {
-    cwd: root,
-    // Tests wire no real network unless they ask, and then in namespaces of their own.
-    env: { ...process.env, NUBO_LOG_LEVEL: 'warn', NUBO_NETWORK_DATAPLANE: 'fake', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
+    {
+      cwd: root,
+      // Tests wire no real network unless they ask, and then in namespaces of their own.
+      env: { ...process.env, NUBO_LOG_LEVEL: 'warn', NUBO_NETWORK_DATAPLANE: 'fake', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

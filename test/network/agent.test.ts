@@ -68,7 +68,10 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
 
   const dhcp = dp.dhcp.get(network.id)!;
   assert.ok(dhcp, 'the network has a DHCP service');
-  assert.deepEqual(dhcp.subnets.map((s) => s.cidr), ['192.168.10.0/24']);
+  assert.deepEqual(
+    dhcp.subnets.map((s) => s.cidr),
+    ['192.168.10.0/24'],
+  );
   const leases = new Map(dhcp.hosts.map((h) => [h.mac, h.ip]));
   assert.equal(leases.get(portOf(b).mac_address), '192.168.10.77');
   assert.equal(leases.get(portOf(a).mac_address), portOf(a).fixed_ips[0].ip_address);
@@ -80,7 +83,9 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
 
   // A router with a gateway and a floating IP becomes one router spec with its NAT.
   const pub = (
-    await net('POST', '/networks', { network: { name: 'public-net', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } })
+    await net('POST', '/networks', {
+      network: { name: 'public-net', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' },
+    })
   ).network;
   await net('POST', '/subnets', { subnet: { network_id: pub.id, cidr: '172.24.4.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '172.24.4.1' } });
   const router = (await net('POST', '/routers', { router: { name: 'r', external_gateway_info: { network_id: pub.id } } })).router;
@@ -88,7 +93,10 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   const fip = (await net('POST', '/floatingips', { floatingip: { floating_network_id: pub.id, port_id: portOf(b).id } })).floatingip;
   await settle();
   const spec = dp.routers.get(router.id)!;
-  assert.deepEqual(spec.interfaces.map((i) => i.addresses), [['192.168.10.1/24']]);
+  assert.deepEqual(
+    spec.interfaces.map((i) => i.addresses),
+    [['192.168.10.1/24']],
+  );
   assert.deepEqual(spec.gateway!.nextHops, ['172.24.4.1']);
   assert.deepEqual(spec.floatingIps, [{ floatingIp: fip.floating_ip_address, fixedIp: '192.168.10.77' }]);
   assert.equal((await net('GET', `/floatingips/${fip.id}`)).floatingip.status, 'ACTIVE');
@@ -104,7 +112,11 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   assert.equal(JSON.parse((await ask(portOf(a).fixed_ips[0].ip_address)).body).name, 'vm-a');
   assert.equal((await ask('192.168.10.77', '/latest/meta-data/hostname')).body, 'vm-b');
   assert.equal((await ask('192.168.10.200')).status, 404, 'an address that is no server learns nothing');
-  assert.equal((await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': pub.id, 'x-forwarded-for': '192.168.10.77' })).status, 404, 'the address on another network is not that server');
+  assert.equal(
+    (await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': pub.id, 'x-forwarded-for': '192.168.10.77' })).status,
+    404,
+    'the address on another network is not that server',
+  );
   assert.equal((await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': network.id, 'x-forwarded-for': '10.0.0.1, 192.168.10.77' })).status, 400);
 
   // Deleting a server deletes the ports made for it; the agent unwires them.
@@ -121,7 +133,9 @@ test('a server asks for no network it may not use, and several networks need one
   const compute = computeOf(c, token);
   const image = await rawImage(c, token, 4096);
   const flavor = await compute.flavor('agent2', 64, 0);
-  const res = await compute.call('POST', '/servers', { server: { name: 'x', imageRef: image, flavorRef: flavor, networks: [{ uuid: '00000000-0000-0000-0000-000000000000' }] } });
+  const res = await compute.call('POST', '/servers', {
+    server: { name: 'x', imageRef: image, flavorRef: flavor, networks: [{ uuid: '00000000-0000-0000-0000-000000000000' }] },
+  });
   assert.equal(res.status, 400);
   assert.match(res.body.badRequest.message, /Network 0{8}-.* could not be found/);
   await net('POST', '/networks', { network: { name: 'other-net' } });

@@ -48,7 +48,20 @@ test('the seed network workflow carries real packets: DHCP, metadata, gateway, S
   await ok('network', 'create', 'private-net');
   await ok('subnet', 'create', '--network', 'private-net', '--subnet-range', '192.168.10.0/24', 'private-subnet');
   await ok('network', 'create', 'public-net', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
-  await ok('subnet', 'create', '--network', 'public-net', '--subnet-range', '172.24.4.0/24', '--no-dhcp', '--gateway', '172.24.4.1', '--allocation-pool', 'start=172.24.4.10,end=172.24.4.200', 'public-subnet');
+  await ok(
+    'subnet',
+    'create',
+    '--network',
+    'public-net',
+    '--subnet-range',
+    '172.24.4.0/24',
+    '--no-dhcp',
+    '--gateway',
+    '172.24.4.1',
+    '--allocation-pool',
+    'start=172.24.4.10,end=172.24.4.200',
+    'public-subnet',
+  );
   await ok('router', 'create', 'myrouter');
   await ok('router', 'set', 'myrouter', '--external-gateway', 'public-net');
   await ok('router', 'add', 'subnet', 'myrouter', 'private-subnet');
@@ -63,7 +76,20 @@ test('the seed network workflow carries real packets: DHCP, metadata, gateway, S
   writeFileSync(img, Buffer.alloc(1 << 20));
   await ok('image', 'create', 'tiny', '--file', img, '--disk-format', 'raw', '--container-format', 'bare');
   await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
-  const server = await json('server', 'create', '--flavor', 'm1.tiny', '--image', 'tiny', '--nic', `port-id=${port.id}`, '--security-group', 'default', '--wait', 'vm-demo');
+  const server = await json(
+    'server',
+    'create',
+    '--flavor',
+    'm1.tiny',
+    '--image',
+    'tiny',
+    '--nic',
+    `port-id=${port.id}`,
+    '--security-group',
+    'default',
+    '--wait',
+    'vm-demo',
+  );
   assert.equal(server.status, 'ACTIVE');
   assert.equal((await json('port', 'show', port.id)).status, 'ACTIVE');
 
@@ -83,8 +109,24 @@ test('the seed network workflow carries real packets: DHCP, metadata, gateway, S
   await eventually('ping the gateway', () => pings(vmNs, '192.168.10.1'));
   const router = await json('router', 'show', 'myrouter');
   const gatewayIp = router.external_gateway_info.external_fixed_ips[0].ip_address as string;
-  const seen = promisify(execFile)('ip', ['netns', 'exec', hostNs, 'python3', '-c', 'import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("172.24.4.1",7777))\ns.listen(1)\nc,a=s.accept()\nprint(a[0])'], { timeout: 15_000 });
-  await eventually('reach the outside', async () => inNs(vmNs, 'busybox', 'nc', '-w', '1', '172.24.4.1', '7777').then(() => true, () => false));
+  const seen = promisify(execFile)(
+    'ip',
+    [
+      'netns',
+      'exec',
+      hostNs,
+      'python3',
+      '-c',
+      'import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("172.24.4.1",7777))\ns.listen(1)\nc,a=s.accept()\nprint(a[0])',
+    ],
+    { timeout: 15_000 },
+  );
+  await eventually('reach the outside', async () =>
+    inNs(vmNs, 'busybox', 'nc', '-w', '1', '172.24.4.1', '7777').then(
+      () => true,
+      () => false,
+    ),
+  );
   assert.equal((await seen).stdout.trim(), gatewayIp);
 
   // From outside, through the floating IP: only while a rule lets ICMP in.

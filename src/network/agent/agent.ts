@@ -22,7 +22,11 @@ export interface NetworkAgentOptions {
 
 /** Ports' status as Neutron shows it: ACTIVE once wired, DOWN otherwise. */
 async function setStatus(db: Db, ids: string[], status: 'ACTIVE' | 'DOWN'): Promise<void> {
-  if (ids.length) await db.update(ports).set({ status }).where(and(inArray(ports.id, ids), ne(ports.status, status)));
+  if (ids.length)
+    await db
+      .update(ports)
+      .set({ status })
+      .where(and(inArray(ports.id, ids), ne(ports.status, status)));
 }
 
 export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Controller> {

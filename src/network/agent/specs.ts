@@ -48,12 +48,24 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   );
   const onDhcp = new Set(dhcpSubnets.map((s) => s.id));
   const hosts = all.flatMap((p) =>
-    (addresses.get(p.id) ?? []).filter((a) => onDhcp.has(a.subnet.id) && p.id !== dhcpPort.id).map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: p.dnsName || `host-${a.ip.replaceAll('.', '-')}` })),
+    (addresses.get(p.id) ?? [])
+      .filter((a) => onDhcp.has(a.subnet.id) && p.id !== dhcpPort.id)
+      .map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: p.dnsName || `host-${a.ip.replaceAll('.', '-')}` })),
   );
   return {
     networkId,
-    port: { id: dhcpPort.id, mac: dhcpPort.macAddress, addresses: (addresses.get(dhcpPort.id) ?? []).filter((a) => onDhcp.has(a.subnet.id)).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`) },
-    subnets: dhcpSubnets.map((s) => ({ id: s.id, cidr: s.cidr, gatewayIp: s.gatewayIp ?? undefined, dnsNameservers: s.dnsNameservers, hostRoutes: s.hostRoutes })),
+    port: {
+      id: dhcpPort.id,
+      mac: dhcpPort.macAddress,
+      addresses: (addresses.get(dhcpPort.id) ?? []).filter((a) => onDhcp.has(a.subnet.id)).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`),
+    },
+    subnets: dhcpSubnets.map((s) => ({
+      id: s.id,
+      cidr: s.cidr,
+      gatewayIp: s.gatewayIp ?? undefined,
+      dnsNameservers: s.dnsNameservers,
+      hostRoutes: s.hostRoutes,
+    })),
     hosts,
     mtu: n.mtu,
     metadata,
@@ -153,4 +165,6 @@ export async function routerSpec(db: Db, id: string): Promise<RouterSpec | undef
 }
 
 /** The networks each leg of a router is on: their bridges must exist before the router's veths. */
-export const routerNetworks = (spec: RouterSpec) => [...new Set([...spec.interfaces.map((i) => i.networkId), ...(spec.gateway ? [spec.gateway.networkId] : [])])];
+export const routerNetworks = (spec: RouterSpec) => [
+  ...new Set([...spec.interfaces.map((i) => i.networkId), ...(spec.gateway ? [spec.gateway.networkId] : [])]),
+];
