@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, tempDir, type SpawnedNubo, cliAs, cliFails } from '../helpers/cloud.ts';
 
 // Flavors, key pairs and quotas with the real openstack CLI against `nubo up`.
 const run = promisify(execFile);
@@ -24,21 +24,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const as =
-  (env: () => Record<string, string>) =>
-  async (...args: string[]) => {
-    const r = await openstack(env(), ...args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
-const ok = as(() => nubo.env);
+const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
-const asDemo = as(() => demo);
-const fails = async (env: Record<string, string>, ...args: string[]) => {
-  const r = await openstack(env, ...args);
-  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
-  return r.stderr;
-};
+const asDemo = cliAs(() => demo);
 
 test('flavor create, list, show, private access, extra specs and delete', async () => {
   const small = await json('flavor', 'create', '--id', '1', '--ram', '2048', '--disk', '20', '--vcpus', '2', 'm1.small');
@@ -58,14 +46,14 @@ test('flavor create, list, show, private access, extra specs and delete', async 
   // A private flavor: invisible to demo until its project is given access.
   const secret = await json('flavor', 'create', '--private', '--ram', '256', '--disk', '1', '--vcpus', '1', '--property', 'hw:cpu_policy=shared', 'secret');
   assert.equal(secret['os-flavor-access:is_public'], false);
-  assert.match(await fails(demo, 'flavor', 'show', 'secret'), /No Flavor found|could not be found/i);
+  assert.match(await cliFails(demo, 'flavor', 'show', 'secret'), /No Flavor found|could not be found/i);
   await ok('flavor', 'set', '--project', 'demo', 'secret');
   const seen = JSON.parse(await asDemo('flavor', 'show', 'secret', '-f', 'json'));
   assert.equal(seen.id, secret.id);
   assert.deepEqual(seen.properties, { 'hw:cpu_policy': 'shared' });
   assert.ok(JSON.parse(await asDemo('flavor', 'list', '--all', '-f', 'json')).some((f: any) => f.Name === 'secret'));
   await ok('flavor', 'unset', '--project', 'demo', 'secret');
-  await fails(demo, 'flavor', 'show', 'secret');
+  await cliFails(demo, 'flavor', 'show', 'secret');
 
   await ok('flavor', 'set', '--property', 'hw:watchdog_action=reset', 'm1.tiny');
   assert.deepEqual((await json('flavor', 'show', 'm1.tiny')).properties, { 'hw:watchdog_action': 'reset' });
@@ -73,13 +61,13 @@ test('flavor create, list, show, private access, extra specs and delete', async 
   assert.deepEqual((await json('flavor', 'show', 'm1.tiny')).properties, {});
 
   // Only the admin manages flavors; names and ids are unique.
-  assert.match(await fails(demo, 'flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'mine'), /\b403\b/);
-  assert.match(await fails(nubo.env, 'flavor', 'create', '--id', '1', '--ram', '64', '--disk', '1', '--vcpus', '1', 'other'), /\b409\b/);
-  assert.match(await fails(nubo.env, 'flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.small'), /\b409\b/);
-  assert.match(await fails(nubo.env, 'flavor', 'create', '--ram', '0', '--disk', '1', '--vcpus', '1', 'zero'), /\b400\b/);
+  assert.match(await cliFails(demo, 'flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'mine'), /\b403\b/);
+  assert.match(await cliFails(nubo.env, 'flavor', 'create', '--id', '1', '--ram', '64', '--disk', '1', '--vcpus', '1', 'other'), /\b409\b/);
+  assert.match(await cliFails(nubo.env, 'flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.small'), /\b409\b/);
+  assert.match(await cliFails(nubo.env, 'flavor', 'create', '--ram', '0', '--disk', '1', '--vcpus', '1', 'zero'), /\b400\b/);
 
   await ok('flavor', 'delete', 'secret');
-  await fails(nubo.env, 'flavor', 'show', 'secret');
+  await cliFails(nubo.env, 'flavor', 'show', 'secret');
 });
 
 test('keypair create gives a private key ssh reads; import, list, show, delete per user', async () => {
@@ -107,13 +95,13 @@ test('keypair create gives a private key ssh reads; import, list, show, delete p
   // Key pairs are per user: demo sees none of the admin's, and may have its own of the same name.
   assert.deepEqual(JSON.parse(await asDemo('keypair', 'list', '-f', 'json')), []);
   await asDemo('keypair', 'create', '--public-key', join(work, 'ed.pub'), 'mykey');
-  assert.match(await fails(nubo.env, 'keypair', 'create', '--public-key', join(work, 'ed.pub'), 'mykey'), /\b409\b/);
+  assert.match(await cliFails(nubo.env, 'keypair', 'create', '--public-key', join(work, 'ed.pub'), 'mykey'), /\b409\b/);
 
   writeFileSync(join(work, 'bad.pub'), 'ssh-rsa AAAAnotakey comment\n');
-  assert.match(await fails(nubo.env, 'keypair', 'create', '--public-key', join(work, 'bad.pub'), 'bad'), /\b400\b/);
+  assert.match(await cliFails(nubo.env, 'keypair', 'create', '--public-key', join(work, 'bad.pub'), 'bad'), /\b400\b/);
 
   await ok('keypair', 'delete', 'edkey');
-  assert.match(await fails(nubo.env, 'keypair', 'show', 'edkey'), /\b404\b|could not be found|No keypair/i);
+  assert.match(await cliFails(nubo.env, 'keypair', 'show', 'edkey'), /\b404\b|could not be found|No keypair/i);
 });
 
 test('quota set, quota list --compute, and limits', async () => {
@@ -139,5 +127,5 @@ test('quota set, quota list --compute, and limits', async () => {
   assert.equal(byName.maxTotalRAMSize, 4096);
   assert.equal(byName.maxTotalKeypairs, 7);
   assert.equal(byName.totalInstancesUsed, 0);
-  assert.match(await fails(demo, 'quota', 'set', '--instances', '100', demoId), /\b403\b/);
+  assert.match(await cliFails(demo, 'quota', 'set', '--instances', '100', demoId), /\b403\b/);
 });

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, tempDir, type SpawnedNubo, cliAs } from '../helpers/cloud.ts';
 
 // A real guest under QEMU, driven by the real openstack CLI: the test guest image is uploaded,
 // booted with a config drive, reaches its ready line having read its hostname and key from
@@ -28,11 +28,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const ok = async (...args: string[]) => {
-  const r = await openstack(nubo.env, ...args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
 const qemuOf = async (id: string) => {

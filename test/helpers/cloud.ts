@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -217,4 +218,33 @@ export async function openstack(env: Record<string, string>, ...args: string[]):
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** Nubo's own CLI from the sources, with the given OS_* variables, as openstack() runs its own. */
+export async function nubo(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args], { cwd: root, env: { ...clean, ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** A CLI (openstack by default) as one user, whose env is read at each call (clouds start in
+ * before()): each call asserts success and returns what the command printed. */
+export const cliAs =
+  (env: () => Record<string, string>, cli = openstack) =>
+  async (...args: string[]): Promise<string> => {
+    const r = await cli(env(), ...args);
+    assert.equal(r.code, 0, `${cli.name} ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+
+/** An openstack command that must fail; returns what it said on stderr. */
+export async function cliFails(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const r = await openstack(env, ...args);
+  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
+  return r.stderr;
 }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openstack, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, type SpawnedNubo, cliAs, cliFails } from '../helpers/cloud.ts';
 
 // Networks, subnets and ports with the real openstack CLI against `nubo up`: what it sends, and
 // that it reads what Nubo answers.
@@ -15,21 +15,9 @@ before(async () => {
 });
 after(() => nubo?.stop());
 
-const as =
-  (env: () => Record<string, string>) =>
-  async (...args: string[]) => {
-    const r = await openstack(env(), ...args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
-const ok = as(() => nubo.env);
+const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
-const asDemo = as(() => demo);
-const fails = async (env: Record<string, string>, ...args: string[]) => {
-  const r = await openstack(env, ...args);
-  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
-  return r.stderr;
-};
+const asDemo = cliAs(() => demo);
 
 test('network and subnet create, list, show; the external flat network with its pool', async () => {
   const priv = await json('network', 'create', 'private-net');
@@ -83,7 +71,7 @@ test('network and subnet create, list, show; the external flat network with its 
   // demo sees the external network, not the admin's private one.
   const seen = JSON.parse(await asDemo('network', 'list', '-f', 'json')).map((n: any) => n.Name);
   assert.deepEqual(seen, ['public-net']);
-  assert.match(await fails(demo, 'network', 'show', 'private-net'), /No Network found|could not be found/i);
+  assert.match(await cliFails(demo, 'network', 'show', 'private-net'), /No Network found|could not be found/i);
 });
 
 test('port create with a fixed IP, list --long, show, delete; a network in use is not deleted', async () => {
@@ -94,7 +82,7 @@ test('port create with a fixed IP, list --long, show, delete; a network in use i
   assert.match(p1.mac_address, /^fa:16:3e/);
   assert.equal(p1.security_group_ids.length, 1);
 
-  const taken = await fails(nubo.env, 'port', 'create', '--network', 'private-net', 'p2', '--fixed-ip', 'ip-address=192.168.10.50');
+  const taken = await cliFails(nubo.env, 'port', 'create', '--network', 'private-net', 'p2', '--fixed-ip', 'ip-address=192.168.10.50');
   assert.match(taken, /already allocated/);
 
   const long = await json('port', 'list', '--long');
@@ -114,11 +102,11 @@ test('port create with a fixed IP, list --long, show, delete; a network in use i
   assert.equal(shown.id, p1.id);
   assert.equal(shown.binding_vif_type, 'unbound');
 
-  const inUse = await fails(nubo.env, 'network', 'delete', 'private-net');
+  const inUse = await cliFails(nubo.env, 'network', 'delete', 'private-net');
   assert.match(inUse, /There are one or more ports still in use on the network/);
 
   await ok('port', 'delete', 'p1');
-  assert.match(await fails(nubo.env, 'port', 'show', 'p1'), /No Port found|could not be found/i);
+  assert.match(await cliFails(nubo.env, 'port', 'show', 'p1'), /No Port found|could not be found/i);
   await ok('subnet', 'delete', 'private-subnet');
   await ok('network', 'delete', 'private-net');
   await ok('network', 'delete', 'public-net');

@@ -1,21 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openstack, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
+import { openstack, spawnNubo, type SpawnedNubo, cliAs } from '../helpers/cloud.ts';
 
 // Routers and floating IPs with the real openstack CLI against `nubo up`: the seed workflow's L3
 // half, as a project member does it on an external network the admin made.
 let nubo: SpawnedNubo;
 let demo: Record<string, string>;
 
-const as =
-  (env: () => Record<string, string>) =>
-  async (...args: string[]) => {
-    const r = await openstack(env(), ...args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
-const asAdmin = as(() => nubo.env);
-const asDemo = as(() => demo);
+const asAdmin = cliAs(() => nubo.env);
+const asDemo = cliAs(() => demo);
 const json = async (...args: string[]) => JSON.parse(await asDemo(...args, '-f', 'json'));
 const fails = async (...args: string[]) => {
   const r = await openstack(demo, ...args);

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openstack, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, type SpawnedNubo, cliAs, cliFails } from '../helpers/cloud.ts';
 
 // Security groups, their rules and network quotas with the real openstack CLI against `nubo up`.
 // The groups are a member's: as in Neutron, the admin sees every project's `default` group, so
@@ -18,22 +18,10 @@ before(async () => {
 });
 after(() => nubo?.stop());
 
-const as =
-  (env: () => Record<string, string>) =>
-  async (...args: string[]) => {
-    const r = await openstack(env(), ...args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
-const ok = as(() => nubo.env);
+const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
-const asDemo = as(() => demo);
+const asDemo = cliAs(() => demo);
 const demoJson = async (...args: string[]) => JSON.parse(await asDemo(...args, '-f', 'json'));
-const fails = async (env: Record<string, string>, ...args: string[]) => {
-  const r = await openstack(env, ...args);
-  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
-  return r.stderr;
-};
 
 test('security group create, rule create/list/delete, show', async () => {
   const web = await demoJson('security', 'group', 'create', 'web');
@@ -50,8 +38,8 @@ test('security group create, rule create/list/delete, show', async () => {
   );
   const ping = await demoJson('security', 'group', 'rule', 'create', '--proto', 'icmp', 'default');
   assert.equal(ping.protocol, 'icmp');
-  assert.match(await fails(demo, 'security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'), /409.*Rule id is/s);
-  assert.match(await fails(demo, 'security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', '--remote-ip', '::/0', 'default'), /\b400\b/);
+  assert.match(await cliFails(demo, 'security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'), /409.*Rule id is/s);
+  assert.match(await cliFails(demo, 'security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', '--remote-ip', '::/0', 'default'), /\b400\b/);
 
   const rules = await demoJson('security', 'group', 'rule', 'list', 'default', '--long');
   const summary = rules.map((r: any) => [r.Direction, r.Ethertype, r['IP Protocol'], r['Port Range'], r['IP Range']]);
@@ -66,7 +54,7 @@ test('security group create, rule create/list/delete, show', async () => {
 
   await asDemo('security', 'group', 'rule', 'delete', ssh.id);
   assert.equal((await demoJson('security', 'group', 'rule', 'list', 'default')).length, 5);
-  assert.match(await fails(demo, 'security', 'group', 'delete', 'default'), /409|default security group/i);
+  assert.match(await cliFails(demo, 'security', 'group', 'delete', 'default'), /409|default security group/i);
   await asDemo('security', 'group', 'delete', 'web');
   assert.deepEqual(
     (await demoJson('security', 'group', 'list')).map((g: any) => g.Name),
@@ -87,7 +75,7 @@ test('quota set and quota list --network (--detail)', async () => {
   assert.equal(byName.security_groups['In Use'], 1, 'the default group');
   assert.equal(byName.security_group_rules['In Use'], 5);
   assert.equal(byName.security_group_rules.Reserved, 0);
-  assert.match(await fails(demo, 'quota', 'set', '--ports', '100', demoId), /\b403\b/);
+  assert.match(await cliFails(demo, 'quota', 'set', '--ports', '100', demoId), /\b403\b/);
 });
 
 test('quota show gathers the network limits with the others', async () => {

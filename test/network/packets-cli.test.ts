@@ -4,8 +4,9 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { openstack, spawnNubo, tempDir, type SpawnedNubo, cliAs } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs, never, pings, sh } from '../helpers/netns.ts';
+import { seedNetworks } from '../helpers/seed.ts';
 import { tapName } from '../../src/network/dataplane/driver.ts';
 
 // The network service end to end with real packets: the real openstack CLI builds the seed's
@@ -37,34 +38,11 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const ok = async (...args: string[]) => {
-  const r = await openstack(nubo.env, ...args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
 test('the seed network workflow carries real packets: DHCP, metadata, gateway, SNAT, floating IP, security groups, anti-spoofing', async () => {
-  await ok('network', 'create', 'private-net');
-  await ok('subnet', 'create', '--network', 'private-net', '--subnet-range', '192.168.10.0/24', 'private-subnet');
-  await ok('network', 'create', 'public-net', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
-  await ok(
-    'subnet',
-    'create',
-    '--network',
-    'public-net',
-    '--subnet-range',
-    '172.24.4.0/24',
-    '--no-dhcp',
-    '--gateway',
-    '172.24.4.1',
-    '--allocation-pool',
-    'start=172.24.4.10,end=172.24.4.200',
-    'public-subnet',
-  );
-  await ok('router', 'create', 'myrouter');
-  await ok('router', 'set', 'myrouter', '--external-gateway', 'public-net');
-  await ok('router', 'add', 'subnet', 'myrouter', 'private-subnet');
+  await seedNetworks(ok);
 
   // The server's NIC: a port made first, so that its device can be a veth this test owns.
   const port = await json('port', 'create', '--network', 'private-net', 'vm-demo-port');
