@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { and, eq, like } from 'drizzle-orm';
 import { useErrorStyle } from '../lib/http/errors.ts';
-import type { Store } from '../lib/store/db.ts';
+import type { Db, Store } from '../lib/store/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Controller } from '../lib/reconcile/controller.ts';
 import type { Dataplane } from './dataplane/driver.ts';
@@ -13,8 +14,6 @@ import { extensionRoutes } from './api/extensions.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { routerRoutes } from './api/routers.ts';
 import { floatingIpRoutes } from './api/floating-ips.ts';
-import { and, eq, like } from 'drizzle-orm';
-import type { Db } from '../lib/store/db.ts';
 import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
 

@@ -121,8 +121,8 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       });
       return;
     }
-    const nics = await nicsOf(s);
     if (s.vmState === 'error') return;
+    const nics = await nicsOf(s);
     if (s.vmState === 'building') {
       if (!nics) return PORTS_PENDING;
       try {

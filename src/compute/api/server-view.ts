@@ -27,7 +27,6 @@ export const serverLinks = (base: string, id: string) => links(base, 'servers', 
 /** The short form that GET /servers lists. */
 export const serverSummary = (base: string, s: Server) => ({ id: s.id, name: s.name, links: serverLinks(base, s.id) });
 
-/** A server as GET /servers/{id} shows it at 2.1; host details for the admin only. */
 /** Nova's `addresses`: by network name, fixed then floating, with the port's MAC. */
 function addressesView(list: ServerAddress[]) {
   const out: Record<string, { addr: string; version: number; 'OS-EXT-IPS:type': string; 'OS-EXT-IPS-MAC:mac_addr': string }[]> = {};
@@ -35,6 +34,7 @@ function addressesView(list: ServerAddress[]) {
   return out;
 }
 
+/** A server as GET /servers/{id} shows it at 2.1; host details for the admin only. */
 export function serverView(base: string, auth: AuthContext, s: Server, addresses: ServerAddress[] = [], snapshotting = false) {
   const task = taskStateOf(s, snapshotting);
   const admin = allows('compute:context_is_admin', auth);
