@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
+import { serversWithAddress } from '../network/for-compute.ts';
 import { scopeOf, type Server } from './servers.ts';
 import { servers } from './tables.ts';
 
@@ -14,6 +15,9 @@ export interface ServerFilter {
   image?: string;
   flavor?: string;
   host?: string;
+  /** Regular expressions matched against the servers' fixed IPv4 and IPv6 addresses. */
+  ip?: string;
+  ip6?: string;
   changesSince?: string;
   sortKey: 'created_at' | 'updated_at' | 'display_name' | 'uuid' | 'vm_state' | 'host';
   sortDir: 'asc' | 'desc';
@@ -34,18 +38,26 @@ const SORT: Record<ServerFilter['sortKey'], [AnyPgColumn, keyof Server]> = {
   host: [servers.host, 'host'],
 };
 
+function regex(key: string, pattern: string): string {
+  try {
+    new RegExp(pattern);
+  } catch {
+    throw badRequest(`Invalid regular expression for ${key}: ${pattern}`);
+  }
+  return pattern;
+}
+
 /** Servers matching the filter, in sort order (ties broken by id), after the marker server. */
 export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): Promise<Server[]> {
   const where: (SQL | undefined)[] = [scopeOf(auth, f.allProjects)];
   if (f.projectId && f.allProjects) where.push(eq(servers.projectId, f.projectId));
-  if (f.name !== undefined) {
-    try {
-      new RegExp(f.name);
-    } catch {
-      throw badRequest(`Invalid regular expression for name: ${f.name}`);
-    }
-    // Nova matches the name as a regular expression anywhere in it.
-    where.push(sql`${servers.name} ~ ${f.name}`);
+  // Nova matches these as regular expressions anywhere in the value.
+  if (f.name !== undefined) where.push(sql`${servers.name} ~ ${regex('name', f.name)}`);
+  for (const [key, pattern, version] of [
+    ['ip', f.ip, 4],
+    ['ip6', f.ip6, 6],
+  ] as const) {
+    if (pattern !== undefined) where.push(inArray(servers.id, serversWithAddress(db, regex(key, pattern), version)));
   }
   if (f.status !== undefined) {
     const vm = STATUS[f.status.toUpperCase()];

@@ -1,7 +1,7 @@
 // What the compute service asks of the network service: ports for a server's NICs, bound to the
 // host that runs it, and their addresses for the server's view. Compute never writes a port itself.
 
-import { and, asc, eq, inArray, like, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, notLike, or, sql } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
@@ -143,6 +143,22 @@ export async function releaseServerPorts(tx: Db, serverId: string, given: string
       await deletePort(tx, p.id);
     }
   }
+}
+
+/** The ids of the servers with a fixed address of that IP version matching a regular expression,
+ * as a subquery for the server list's `ip`/`ip6` filters. */
+export function serversWithAddress(db: Db, pattern: string, version: 4 | 6) {
+  return db
+    .selectDistinct({ id: ports.deviceId })
+    .from(ports)
+    .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
+    .where(
+      and(
+        like(ports.deviceOwner, 'compute:%'),
+        version === 6 ? like(ipAllocations.ipAddress, '%:%') : notLike(ipAllocations.ipAddress, '%:%'),
+        sql`${ipAllocations.ipAddress} ~ ${pattern}`,
+      ),
+    );
 }
 
 export interface ServerAddress {

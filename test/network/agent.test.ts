@@ -55,6 +55,12 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
     [['192.168.10.77', 'fixed']],
   );
   await settle();
+  // The server list's ip filter is a regular expression over the servers' fixed addresses.
+  const byIp = async (q: string) => (await compute.call('GET', `/servers?${q}`)).body.servers.map((s: any) => s.id).sort();
+  assert.deepEqual(await byIp('ip=192.168.10.77'), [b]);
+  assert.deepEqual(await byIp('ip=^192%5C.168%5C.10%5C.'), [a, b].sort());
+  assert.deepEqual(await byIp('ip6=.'), []);
+  assert.equal((await compute.call('GET', '/servers?ip=(')).status, 400);
 
   const ports = (await net('GET', `/ports?network_id=${network.id}`)).ports;
   const portOf = (server: string) => ports.find((p: any) => p.device_id === server);
