@@ -96,21 +96,24 @@ async function bootAndReach(cli: Cli, pem: string) {
   assert.match(ready, /^nubo-guest ready: hostname=vm-demo ip=192\.168\.10\.\d+ keys=1 source=metadata$/);
   const fixedIp = /ip=(\S+)/.exec(ready)![1]!;
 
-  await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default');
-  await cli('security', 'group', 'rule', 'create', '--proto', 'icmp', 'default');
+  const rules = [
+    (await json('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default')).id as string,
+    (await json('security', 'group', 'rule', 'create', '--proto', 'icmp', 'default')).id as string,
+  ];
   const fip = (await json('floating', 'ip', 'create', 'public-net')).floating_ip_address as string;
   await cli('server', 'add', 'floating', 'ip', 'vm-demo', fip);
   assert.match(JSON.stringify((await json('server', 'show', 'vm-demo')).addresses), new RegExp(fip.replaceAll('.', '\\.')));
   let answer = '';
   await eventually('ssh through the floating IP', async () => (answer = await ssh(pem, fip, 'hostname').catch(() => '')) !== '', 60_000);
   assert.equal(answer, 'vm-demo');
-  return { fip, fixedIp, net };
+  return { fip, fixedIp, net, rules };
 }
 
 /** Deletes what the workflow made, and checks that nothing of the cloud's is left on the host. */
-async function deleteAll(cli: Cli, servers: string[], fip: string) {
+async function deleteAll(cli: Cli, servers: string[], fip: string, rules: string[]) {
   await cli('server', 'delete', '--wait', ...servers);
   await cli('floating', 'ip', 'delete', fip);
+  await cli('security', 'group', 'rule', 'delete', ...rules);
   await cli('router', 'remove', 'subnet', 'myrouter', 'private-subnet');
   await cli('router', 'delete', 'myrouter');
   await cli('network', 'delete', 'private-net', 'public-net');
@@ -121,8 +124,11 @@ async function deleteAll(cli: Cli, servers: string[], fip: string) {
   const { stdout: qemus } = await run('pgrep', ['-f', `qemu-system-x86_64.*${cloud.dataDir}`]).catch(() => ({ stdout: '' }));
   assert.equal(qemus.trim(), '', 'no qemu left');
   await eventually('no router or DHCP namespace left', async () => (await host.list()).every((ns) => ns === host.name));
-  const { stdout: links } = await inNs(host.name, 'ip', '-o', 'link', 'show');
-  assert.doesNotMatch(links, /brq|tap|vr-|vg-|vd-/, 'no bridge or device of a network left');
+  // The agent removes a network's DHCP namespace, then its bridge.
+  await eventually(
+    'no bridge or device of a network left',
+    async () => !/brq|tap|vr-|vg-|vd-/.test((await inNs(host.name, 'ip', '-o', 'link', 'show')).stdout),
+  );
   await eventually('no firewall chain left', async () => !(await inNs(host.name, 'iptables-save')).stdout.includes(host.name));
   const instances = join(cloud.dataDir, 'compute', 'instances');
   assert.deepEqual(existsSync(instances) ? readdirSync(instances).filter((d) => d !== '_base') : [], [], 'no instance directory left');
@@ -132,7 +138,7 @@ test('openstack: image → keypair → flavor → networks → router → server
   const cli = openstackCli;
   const json = jsonOf(cli);
   const pem = join(work, 'openstack.pem');
-  const { fip, fixedIp, net } = await bootAndReach(cli, pem);
+  const { fip, fixedIp, net, rules } = await bootAndReach(cli, pem);
 
   await cli('server', 'stop', 'vm-demo');
   await eventually('SHUTOFF', async () => (await json('server', 'show', 'vm-demo')).status === 'SHUTOFF', 120_000);
@@ -148,11 +154,11 @@ test('openstack: image → keypair → flavor → networks → router → server
   // members in).
   assert.match(await ssh(pem, fip, `ping -c 1 -W 2 ${secondIp} >/dev/null && echo reached`), /reached/);
 
-  await deleteAll(cli, ['vm-demo', 'vm-two'], fip);
+  await deleteAll(cli, ['vm-demo', 'vm-two'], fip, rules);
   await cli('image', 'delete', 'vm-demo-snap');
 });
 
 test('nubo: the same workflow with the same arguments reaches its guest too, and leaves nothing behind', async () => {
-  const { fip } = await bootAndReach(nuboCli, join(work, 'nubo.pem'));
-  await deleteAll(nuboCli, ['vm-demo'], fip);
+  const { fip, rules } = await bootAndReach(nuboCli, join(work, 'nubo.pem'));
+  await deleteAll(nuboCli, ['vm-demo'], fip, rules);
 });
