@@ -2,7 +2,7 @@ import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
 import { bindServerPorts } from '../network/for-compute.ts';
 import { hosts, servers } from './tables.ts';
-import { faultOf, SERVERS_CHANNEL } from './servers.ts';
+import { dropServer, faultOf, SERVERS_CHANNEL } from './servers.ts';
 
 export type Host = typeof hosts.$inferSelect;
 
@@ -50,7 +50,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
       .where(and(eq(servers.id, id), isNull(servers.host)))
       .for('update');
     if (s?.deleting) {
-      await tx.delete(servers).where(eq(servers.id, id));
+      await dropServer(tx, s);
       return;
     }
     if (s?.vmState !== 'building') return;

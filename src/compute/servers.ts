@@ -5,7 +5,7 @@ import { allows } from '../lib/http/policy.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
 import { bootImage } from '../image/for-compute.ts';
-import { allocateServerPorts, securityGroupNames } from '../network/for-compute.ts';
+import { allocateServerPorts, releaseServerPorts, serverSecurityGroups } from '../network/for-compute.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
@@ -100,7 +100,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
   await quotas.checkMetadata(tx, projectId, Object.keys(req.metadata).length);
   await quotas.reserveServers(tx, projectId, req.count, flavor);
 
-  const groups = await securityGroupNames(tx, projectId, req.securityGroups);
+  const groups = await serverSecurityGroups(tx, projectId, req.securityGroups);
   const copy = { id: flavor.id, name: flavor.name, ram: flavor.ram, vcpus: flavor.vcpus, disk: flavor.disk, ephemeral: flavor.ephemeral, swap: flavor.swap };
   const extraSpecs = await extraSpecsOf(tx, flavor.id);
   const rows = Array.from({ length: req.count }, (_, i) => {
@@ -121,15 +121,23 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       configDrive: req.configDrive,
       availabilityZone: req.availabilityZone ?? null,
       networks: req.networks ?? 'auto',
-      securityGroups: groups,
+      securityGroups: groups.names,
     };
   });
   const created = await tx.insert(servers).values(rows).returning();
   for (const s of created) {
-    await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroups: s.securityGroups });
+    await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroupIds: groups.ids });
   }
   for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
   return created;
+}
+
+/** Removes a deleted server's row for good, giving back its ports: those made for it are deleted,
+ * those the user gave are unbound. */
+export async function dropServer(tx: Db, s: Server): Promise<void> {
+  const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
+  await releaseServerPorts(tx, s.id, given);
+  await tx.delete(servers).where(eq(servers.id, s.id));
 }
 
 /** Nova's actions, and the vm_states each may start from. */

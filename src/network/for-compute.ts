@@ -2,7 +2,7 @@
 // host that runs it, and their addresses for the server's view. Compute never writes a port itself.
 
 import { and, asc, eq, inArray, like, notLike, or, sql } from 'drizzle-orm';
-import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
 import { createPort, deletePort } from './ports.ts';
@@ -30,15 +30,15 @@ async function defaultNetwork(tx: Db, projectId: string): Promise<string | undef
   return candidates[0]?.id;
 }
 
-/** The names of the security groups a server asks for by name or id, as Nova shows them; 400 for
- * one the project cannot use (Neutron says 404 or 409, Nova answers 400). */
-export async function securityGroupNames(tx: Db, projectId: string, namesOrIds: string[]): Promise<string[]> {
-  if (!namesOrIds.length) return [];
+/** The security groups a server asks for by name or id: their ids for its ports, their names as
+ * Nova shows them. 400 for one the project cannot use (Neutron says 404 or 409, Nova 400). */
+export async function serverSecurityGroups(tx: Db, projectId: string, namesOrIds: string[]): Promise<{ ids: string[]; names: string[] }> {
+  if (!namesOrIds.length) return { ids: [], names: [] };
   const ids = await resolveSecurityGroups(tx, projectId, namesOrIds).catch((err) => {
     throw err instanceof ApiError && err.status < 500 ? badRequest(err.message) : err;
   });
   const rows = await tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups).where(inArray(securityGroups.id, ids));
-  return ids.map((id) => rows.find((r) => r.id === id)?.name || id);
+  return { ids, names: ids.map((id) => rows.find((r) => r.id === id)?.name || id) };
 }
 
 /**
@@ -47,17 +47,15 @@ export async function securityGroupNames(tx: Db, projectId: string, namesOrIds: 
  */
 export async function allocateServerPorts(
   tx: Db,
-  opts: { projectId: string; serverId: string; nics: 'auto' | 'none' | NicRequest[]; securityGroups: string[] },
-): Promise<string[]> {
+  opts: { projectId: string; serverId: string; nics: 'auto' | 'none' | NicRequest[]; securityGroupIds: string[] },
+): Promise<void> {
   let nics: NicRequest[];
   if (opts.nics === 'none') nics = [];
   else if (opts.nics === 'auto') {
     const id = await defaultNetwork(tx, opts.projectId);
     nics = id ? [{ networkId: id }] : [];
   } else nics = opts.nics;
-  if (!nics.length) return [];
-  const groups = opts.securityGroups.length ? await resolveSecurityGroups(tx, opts.projectId, opts.securityGroups) : undefined;
-  const ids: string[] = [];
+  const groups = opts.securityGroupIds.length ? opts.securityGroupIds : undefined;
   for (const nic of nics) {
     if (nic.portId) {
       const [port] = await tx
@@ -69,15 +67,17 @@ export async function allocateServerPorts(
       if (port.deviceId) throw conflict(`Port ${nic.portId} is still in use.`);
       await tx.update(ports).set({ deviceId: opts.serverId, deviceOwner: SERVER_PORT_OWNER, updatedAt: new Date() }).where(eq(ports.id, port.id));
       await dataplaneChanged(tx, `port:${port.id}`, `network:${port.networkId}`, 'firewall');
-      ids.push(port.id);
       continue;
     }
     const [net] = await tx
       .select()
       .from(networks)
-      .where(and(eq(networks.id, nic.networkId ?? ''), or(eq(networks.projectId, opts.projectId), eq(networks.shared, true), eq(networks.external, true))));
+      .where(and(eq(networks.id, nic.networkId ?? ''), or(eq(networks.projectId, opts.projectId), eq(networks.shared, true))));
     if (!net) throw badRequest(`Network ${nic.networkId} could not be found.`);
-    const port = await createPort(tx, {
+    // A chosen address on another project's (shared) network could be its gateway's or a
+    // neighbour's: Neutron lets only the network's owner or the admin choose there.
+    if (nic.fixedIp && net.projectId !== opts.projectId) throw forbidden(`Policy doesn't allow a fixed IP on network ${net.id} of another project.`);
+    await createPort(tx, {
       networkId: net.id,
       projectId: opts.projectId,
       deviceId: opts.serverId,
@@ -85,9 +85,7 @@ export async function allocateServerPorts(
       fixedIps: nic.fixedIp ? [{ ipAddress: nic.fixedIp }] : undefined,
       securityGroups: groups,
     });
-    ids.push(port.id);
   }
-  return ids;
 }
 
 /** Binds a server's ports to the host the scheduler chose: that host's agent wires them. */
@@ -111,7 +109,8 @@ export interface ServerNic {
   active: boolean;
 }
 
-/** A server's NICs in the order they were made. */
+/** A server's NICs, by when their ports were made (ports made in one request share that time and
+ * are ordered by id). */
 export async function serverNics(db: Db, serverId: string): Promise<ServerNic[]> {
   const rows = await db
     .select({ port: ports, mtu: networks.mtu })

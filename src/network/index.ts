@@ -57,14 +57,15 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close: () => agent.stop() };
 }
 
-/** The server whose NIC has address ip on a network: how the metadata service knows who asks. */
-export async function serverAt(db: Db, networkId: string, ip: string): Promise<string | undefined> {
+/** The server (and the port's project) whose NIC has address ip on a network: how the metadata
+ * service knows who asks. */
+export async function serverAt(db: Db, networkId: string, ip: string): Promise<{ serverId: string; projectId: string } | undefined> {
   const [row] = await db
-    .select({ deviceId: ports.deviceId })
+    .select({ serverId: ports.deviceId, projectId: ports.projectId })
     .from(ipAllocations)
     .innerJoin(ports, eq(ports.id, ipAllocations.portId))
     .where(and(eq(ipAllocations.networkId, networkId), eq(ipAllocations.ipAddress, ip), like(ports.deviceOwner, 'compute:%')));
-  return row?.deviceId || undefined;
+  return row?.serverId ? row : undefined;
 }
 
 /** Neutron v2.0, mounted under /networking. */

@@ -4,7 +4,7 @@
 // try its next candidate, and the surrounding transaction carries on.
 
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { bigIntToIp, contains, eui64, ipToBigInt, ipVersion, parseCidr, usableRange, type Cidr } from './addresses.ts';
@@ -106,17 +106,4 @@ export async function releaseAddresses(tx: Db, portId: string, which?: { subnetI
       .delete(ipAllocations)
       .where(and(eq(ipAllocations.portId, portId), eq(ipAllocations.subnetId, a.subnetId), eq(ipAllocations.ipAddress, a.ipAddress)));
   }
-}
-
-/** The fixed IPs of ports, in allocation order per port. */
-export async function addressesOfPorts(db: Db, portIds: string[]): Promise<Map<string, { subnetId: string; ipAddress: string }[]>> {
-  const out = new Map<string, { subnetId: string; ipAddress: string }[]>();
-  if (!portIds.length) return out;
-  const rows = await db.select().from(ipAllocations).where(inArray(ipAllocations.portId, portIds));
-  for (const r of rows) {
-    const list = out.get(r.portId);
-    if (list) list.push({ subnetId: r.subnetId, ipAddress: r.ipAddress });
-    else out.set(r.portId, [{ subnetId: r.subnetId, ipAddress: r.ipAddress }]);
-  }
-  return out;
 }

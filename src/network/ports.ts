@@ -46,8 +46,17 @@ export interface PortInput {
   dnsName?: string;
 }
 
+/** The host name a port's address answers to: its dns_name, else Neutron's `host-<address>`. */
+export const hostnameOf = (p: { dnsName: string }, ip: string) => p.dnsName || `host-${ip.replaceAll(/[.:]/g, '-')}`;
+
 /** The device owners whose ports belong to another resource and go only with it. */
-export const SERVICE_OWNERS = ['network:router_interface', 'network:router_gateway', 'network:router_interface_distributed', 'network:floatingip'];
+export const SERVICE_OWNERS = [
+  'network:router_interface',
+  'network:router_gateway',
+  'network:router_interface_distributed',
+  'network:floatingip',
+  'network:dhcp',
+];
 
 const MAX_FIXED_IPS = 5;
 const MAX_ADDRESS_PAIRS = 10;
@@ -82,10 +91,6 @@ async function assemble(db: Db, rows: PortRow[]): Promise<Port[]> {
   const sgs = new Map<string, string[]>();
   for (const g of groups) sgs.set(g.portId, [...(sgs.get(g.portId) ?? []), g.securityGroupId]);
   return rows.map((p) => ({ ...p, fixedIps: ips.get(p.id) ?? [], securityGroups: (sgs.get(p.id) ?? []).sort() }));
-}
-
-export async function getPort(db: Db, id: string): Promise<Port> {
-  return findPort(db, { projectId: '', isAdmin: true }, id);
 }
 
 /** A port the caller sees, or Neutron's 404. */

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
-import { canonicalIp, contains, ipToBigInt, ipVersion, overlaps, parseCidr } from './addresses.ts';
+import { canonicalIp, contains, formatCidr, ipToBigInt, ipVersion, overlaps, parseCidr } from './addresses.ts';
 import { dataplaneChanged } from './changes.ts';
 import type { SubnetRow } from './ipam.ts';
-import { getNetworkRow, type Caller } from './networks.ts';
+import { getNetworkRow, mustOwn, type Caller } from './networks.ts';
 import { createPort, deletePort, findPort, updatePort, type PortRow } from './ports.ts';
 import { reserve } from './quotas.ts';
 import { getSubnet } from './subnets.ts';
@@ -139,14 +139,18 @@ const invalidRouteInput = (reason: string) => badRequest(`Invalid input for rout
 /** Checks the form of routes as a client sent them: a CIDR and an address each, no duplicate. */
 export function parseRoutes(routes: { destination: string; nexthop: string }[]): HostRoute[] {
   const seen = new Set<string>();
-  for (const r of routes) {
-    if (!parseCidr(r.destination)) throw invalidRouteInput(`'${r.destination}' is not a valid IP subnet`);
+  return routes.map((r) => {
+    const destination = parseCidr(r.destination);
+    if (!destination) throw invalidRouteInput(`'${r.destination}' is not a valid IP subnet`);
     if (!ipVersion(r.nexthop)) throw invalidRouteInput(`'${r.nexthop}' is not a valid IP address`);
-    const key = `${r.destination} ${r.nexthop}`;
+    // Kept as the kernel shows them (network address, compressed IPv6), so that the data plane's
+    // routes match the store's and `ip route` never refuses host bits.
+    const route = { destination: formatCidr(destination), nexthop: canonicalIp(r.nexthop) };
+    const key = `${route.destination} ${route.nexthop}`;
     if (seen.has(key)) throw invalidRouteInput(`Duplicate hostroute '${routeRepr(r)}'`);
     seen.add(key);
-  }
-  return routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop }));
+    return route;
+  });
 }
 
 /** A route must leave through a leg: its next hop on a subnet the router is on, and not the
@@ -320,6 +324,7 @@ export async function addInterface(tx: Db, caller: Caller, id: string, input: In
   let added: SubnetRow[];
   if (input.portId !== undefined) {
     const taken = await findPort(tx, caller, input.portId, true);
+    mustOwn(caller, taken, 'add_router_interface');
     if (taken.deviceId !== '')
       throw conflict(
         `Unable to complete operation on port ${taken.id} for network ${taken.networkId}. Port already has an attached device ${taken.deviceId}.`,

@@ -118,6 +118,12 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   assert.equal(JSON.parse((await ask(portOf(a).fixed_ips[0].ip_address)).body).name, 'vm-a');
   assert.equal((await ask('192.168.10.77', '/latest/meta-data/hostname')).body, 'vm-b');
   assert.equal((await ask('192.168.10.200')).status, 404, 'an address that is no server learns nothing');
+  // A port of another project that names vm-b as its device is not vm-b.
+  const other = (await c.request('GET', '/identity/v3/projects?name=service', { token })).body.projects[0]?.id ?? 'another-project';
+  await net('POST', '/ports', {
+    port: { network_id: network.id, project_id: other, device_owner: 'compute:nova', device_id: b, fixed_ips: [{ ip_address: '192.168.10.201' }] },
+  });
+  assert.equal((await ask('192.168.10.201')).status, 404, 'a port pointed at a server of another project');
   assert.equal(
     (await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': pub.id, 'x-forwarded-for': '192.168.10.77' })).status,
     404,

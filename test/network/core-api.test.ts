@@ -128,6 +128,19 @@ test('projects are isolated: 404 for what another project owns; shared and exter
     403,
     'a chosen address on another project’s network is the admin’s',
   );
+  // Nor may a port on another project's network pose as another: no address pairs, no port
+  // security off.
+  for (const port of [{ port_security_enabled: false, security_groups: [] }, { allowed_address_pairs: [{ ip_address: '10.11.0.1' }] }]) {
+    assert.equal((await bob.call('POST', '/ports', { port: { network_id: shared.id, ...port } })).status, 403, JSON.stringify(port));
+    assert.equal((await bob.call('PUT', `/ports/${bobs.id}`, { port })).status, 403, JSON.stringify(port));
+  }
+  // The owner of a shared network sees the ports others put on it, but may not change them.
+  const alicesShared = await admin.network({ name: 'alice-shared', shared: true, project_id: alice.project });
+  await admin.subnet({ network_id: alicesShared.id, cidr: '10.12.0.0/24' });
+  const onAlices = await bob.port({ network_id: alicesShared.id });
+  assert.equal((await alice.call('PUT', `/ports/${onAlices.id}`, { port: { name: 'taken' } })).status, 403);
+  await bob.ok('DELETE', `/ports/${onAlices.id}`);
+  await admin.ok('DELETE', `/networks/${alicesShared.id}`);
   assert.ok(!(await alice.ok('GET', '/ports')).ports.some((p: any) => p.id === bobs.id));
   assert.ok(
     (await admin.ok('GET', '/ports')).ports.some((p: any) => p.id === bobs.id),

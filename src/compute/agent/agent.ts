@@ -11,12 +11,12 @@ import { startController, type Controller, type ReconcileResult } from '../../li
 import { uploadSnapshot } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
+import { dropServer, faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
 import { registerHost } from '../scheduler.ts';
 import { servers, snapshots } from '../tables.ts';
 import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
 import { writeConfigDrive } from '../metadata/config-drive.ts';
-import { releaseServerPorts, serverNics } from '../../network/for-compute.ts';
+import { serverNics } from '../../network/for-compute.ts';
 import { imageCache } from './images.ts';
 
 export interface AgentOptions {
@@ -114,11 +114,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     }
     if (s.deleting) {
       await remove(id);
-      await store.tx(async (tx) => {
-        const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
-        await releaseServerPorts(tx, id, given);
-        await tx.delete(servers).where(eq(servers.id, id));
-      });
+      await store.tx((tx) => dropServer(tx, s));
       return;
     }
     if (s.vmState === 'error') return;

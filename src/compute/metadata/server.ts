@@ -89,9 +89,11 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
     const ip = req.headers[ADDRESS_HEADER];
     if (typeof networkId !== 'string' || typeof ip !== 'string' || ip.includes(',')) return send(400, 'Bad Request');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method Not Allowed');
-    const serverId = await serverAt(db, networkId, ip);
-    const [s] = serverId ? await db.select().from(servers).where(eq(servers.id, serverId)) : [];
-    if (!s || s.deleting) {
+    const at = await serverAt(db, networkId, ip);
+    const [s] = at ? await db.select().from(servers).where(eq(servers.id, at.serverId)) : [];
+    // A port's device_id is its owner's to write: only a server of the port's own project counts,
+    // so that no one can point a port of theirs at someone else's server.
+    if (!s || s.deleting || s.projectId !== at!.projectId) {
       log.warn({ networkId, ip }, 'metadata asked by an address that is no server');
       return send(404, 'Not Found');
     }

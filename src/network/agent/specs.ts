@@ -4,6 +4,9 @@
 import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets } from '../tables.ts';
+import { DHCP_OWNER } from '../subnets.ts';
+import { hostnameOf } from '../ports.ts';
+import { ROUTER_GATEWAY, ROUTER_INTERFACE } from '../routers.ts';
 import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
 
 type Subnet = typeof subnets.$inferSelect;
@@ -40,7 +43,7 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   const dhcpSubnets = (await db.select().from(subnets).where(eq(subnets.networkId, networkId))).filter((s) => s.enableDhcp && s.ipVersion === 4);
   if (!dhcpSubnets.length) return undefined;
   const all = await db.select().from(ports).where(eq(ports.networkId, networkId));
-  const dhcpPort = all.find((p) => p.deviceOwner === 'network:dhcp');
+  const dhcpPort = all.find((p) => p.deviceOwner === DHCP_OWNER);
   if (!dhcpPort) return undefined;
   const addresses = await addressesOf(
     db,
@@ -50,7 +53,7 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   const hosts = all.flatMap((p) =>
     (addresses.get(p.id) ?? [])
       .filter((a) => onDhcp.has(a.subnet.id) && p.id !== dhcpPort.id)
-      .map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: p.dnsName || `host-${a.ip.replaceAll('.', '-')}` })),
+      .map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: hostnameOf(p, a.ip) })),
   );
   return {
     networkId,
@@ -141,7 +144,7 @@ export async function routerSpec(db: Db, id: string): Promise<RouterSpec | undef
     legs.map((p) => p.id),
   );
   const withPrefix = (p: PortRow) => (addresses.get(p.id) ?? []).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`);
-  const gw = legs.find((p) => p.deviceOwner === 'network:router_gateway');
+  const gw = legs.find((p) => p.deviceOwner === ROUTER_GATEWAY);
   const fips = await db
     .select({ floatingIp: floatingIps.floatingIpAddress, fixedIp: floatingIps.fixedIpAddress })
     .from(floatingIps)
@@ -149,7 +152,7 @@ export async function routerSpec(db: Db, id: string): Promise<RouterSpec | undef
   return {
     id,
     interfaces: legs
-      .filter((p) => p.deviceOwner === 'network:router_interface')
+      .filter((p) => p.deviceOwner === ROUTER_INTERFACE)
       .map((p) => ({ portId: p.id, networkId: p.networkId, mac: p.macAddress, addresses: withPrefix(p) })),
     gateway: gw && {
       portId: gw.id,

@@ -7,12 +7,10 @@ import { conflict, forbidden } from '../../lib/errors.ts';
 import type { Db } from '../../lib/store/db.ts';
 import type { NetworkApi } from '../index.ts';
 import { callerOf, getNetworkRow, mustOwn, type Caller } from '../networks.ts';
-import { createPort, deletePort, findPort, listPorts, setPortTags, SERVICE_OWNERS, updatePort, type Port } from '../ports.ts';
+import { createPort, deletePort, findPort, hostnameOf, listPorts, setPortTags, SERVICE_OWNERS, updatePort, type Port } from '../ports.ts';
 import { listResponse, queryValues, showResponse, storePage, timestamp } from './listing.ts';
 import { ownerOf } from './networks.ts';
 import { tagRoutes } from './tags.ts';
-
-const hostnameOf = (p: Port, ip: string) => p.dnsName || `host-${ip.replaceAll(/[.:]/g, '-')}`;
 
 /** A port as Neutron shows it; where and how it is bound is the admin's to see. */
 export function portView(p: Port, isAdmin: boolean): Record<string, unknown> {
@@ -99,17 +97,19 @@ const UpdateBody = Type.Object({ port: Type.Object(Mutable, { additionalProperti
 const ById = Type.Object({ port_id: Type.String() });
 type Fields = Static<typeof UpdateBody>['port'];
 
-/** The attributes only the admin may set: a port's MAC and binding, a network: service owner, and
- * a chosen address on a network of another project. */
+/** The attributes only the admin may set: a port's MAC and binding, a network: service owner; and
+ * on a network of another project (a shared one), what would let the port pose as another: a
+ * chosen address, address pairs, or port security off. */
 async function checkAdminFields(db: Db, request: FastifyRequest, caller: Caller, networkId: string, b: Fields): Promise<void> {
   if (caller.isAdmin) return;
   const network = await getNetworkRow(db, caller, networkId);
+  const foreign = network.projectId !== caller.projectId;
   const asks =
     b.mac_address !== undefined ||
     b['binding:host_id'] !== undefined ||
     b['binding:profile'] != null ||
     !!b.device_owner?.startsWith('network:') ||
-    (network.projectId !== caller.projectId && !!b.fixed_ips?.some((f) => f.ip_address !== undefined));
+    (foreign && (!!b.fixed_ips?.some((f) => f.ip_address !== undefined) || !!b.allowed_address_pairs?.length || b.port_security_enabled === false));
   if (asks && !allows('network:create_port:admin_fields', authOf(request)))
     throw forbidden("Policy doesn't allow network:create_port:admin_fields to be performed.");
 }
@@ -188,7 +188,16 @@ export function portRoutes(app: FastifyInstance, net: NetworkApi): void {
     const caller = callerOf(authOf(request));
     const port = await store.tx(async (tx) => {
       const current = await findPort(tx, caller, request.params.port_id, true);
-      await checkAdminFields(tx, request, caller, current.networkId, request.body.port);
+      mustOwn(caller, current, 'update_port');
+      // A router's or floating IP's port changes only with its resource: renamed, not re-owned.
+      const b = request.body.port;
+      if (
+        !caller.isAdmin &&
+        SERVICE_OWNERS.includes(current.deviceOwner) &&
+        (b.device_owner !== undefined || b.device_id !== undefined || b.fixed_ips !== undefined)
+      )
+        throw conflict(`Port ${current.id} has owner ${current.deviceOwner} and therefore cannot be changed directly via the port API.`, 'ServicePortInUse');
+      await checkAdminFields(tx, request, caller, current.networkId, b);
       return updatePort(tx, current.id, changesOf(request.body.port));
     });
     return { port: portView(port, caller.isAdmin) };
