@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
-import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
+import { badRequest, forbidden, notFound } from '../lib/errors.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { applicationCredentials, roles } from './tables.ts';
 import { newId, unique } from './ids.ts';

@@ -1,6 +1,6 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
-import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { badRequest, notFound } from '../lib/errors.ts';
 import { assignments, domains, projects } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';

@@ -1,6 +1,6 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
-import { badRequest, conflict, notFound, unauthorized } from '../lib/errors.ts';
+import { badRequest, notFound, unauthorized } from '../lib/errors.ts';
 import { users } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';

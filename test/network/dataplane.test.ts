@@ -150,7 +150,6 @@ const router: RouterSpec = {
   floatingIps: [{ floatingIp: '172.24.4.20', fixedIp: '10.20.0.11' }],
 };
 const routerNs = `${prefix}-qrouter-${router.id}`;
-const dhcpNs = `${prefix}-qdhcp-${netId}`;
 const dnsmasqPid = () => Number(readFileSync(join(stateDir, 'dhcp', netId, 'dnsmasq.pid'), 'utf8'));
 const proxyPid = () => Number(readFileSync(join(stateDir, 'dhcp', netId, 'metadata-proxy.pid'), 'utf8'));
 const alive = (pid: number) => existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '';

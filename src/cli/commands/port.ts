@@ -46,8 +46,6 @@ const FIELDS: Field[] = [
   { column: 'updated_at' },
 ];
 
-const field = (column: string) => FIELDS.find((f) => f.column === column)!;
-
 type Pairs = Record<string, string>[];
 
 interface PortOptions {

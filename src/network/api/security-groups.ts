@@ -3,9 +3,11 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { admin } from '../../lib/http/policy.ts';
-import { badRequest, forbidden, notFound } from '../../lib/errors.ts';
+import { forbidden, notFound } from '../../lib/errors.ts';
 import type { NetworkApi } from '../index.ts';
-import { listResponse } from './listing.ts';
+import { listResponse, queryValues, timestamp } from './listing.ts';
+import { ownerOf } from './networks.ts';
+import { onlyKnown } from './routers.ts';
 import {
   createSecurityGroup,
   defaultSecurityGroupId,
@@ -20,9 +22,6 @@ import {
   type Visibility,
 } from '../security-groups.ts';
 import { createRule, deleteRule, getRule, listRules, normalizedCidr, type RuleInput } from '../security-group-rules.ts';
-
-/** Neutron's timestamps: UTC to the second. */
-const time = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export const ruleView = (r: SecurityGroupRuleRow) => ({
   id: r.id,
@@ -40,8 +39,8 @@ export const ruleView = (r: SecurityGroupRuleRow) => ({
   normalized_cidr: normalizedCidr(r.remoteIpPrefix),
   description: r.description,
   revision_number: r.revision,
-  created_at: time(r.createdAt),
-  updated_at: time(r.updatedAt),
+  created_at: timestamp(r.createdAt),
+  updated_at: timestamp(r.updatedAt),
 });
 
 export const securityGroupView = (g: SecurityGroup) => ({
@@ -55,8 +54,8 @@ export const securityGroupView = (g: SecurityGroup) => ({
   security_group_rules: g.rules.map(ruleView),
   tags: g.tags,
   revision_number: g.revision,
-  created_at: time(g.createdAt),
-  updated_at: time(g.updatedAt),
+  created_at: timestamp(g.createdAt),
+  updated_at: timestamp(g.updatedAt),
 });
 
 const Text = Type.String({ maxLength: 255 });
@@ -99,11 +98,6 @@ const GROUP_CREATE = ['name', 'description', 'stateful', 'project_id', 'tenant_i
 const GROUP_UPDATE = ['name', 'description', 'stateful'];
 const RULE_CREATE = Object.keys(RuleBody.properties);
 
-function onlyKnown(body: object, allowed: string[]): void {
-  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (extra.length) throw badRequest(`Unrecognized attribute(s) '${extra.join(', ')}'`);
-}
-
 /** The admin sees every project's groups, as in Neutron; anyone else only their project's. */
 function visibilityOf(request: FastifyRequest): Visibility {
   const auth = authOf(request);
@@ -112,21 +106,7 @@ function visibilityOf(request: FastifyRequest): Visibility {
   return { projectId: auth.project.id };
 }
 
-/** The project a new group or rule is for: the caller's, or one the admin names. */
-function ownerOf(request: FastifyRequest, body: { project_id?: string; tenant_id?: string }): string {
-  const auth = authOf(request);
-  const named = body.project_id ?? body.tenant_id;
-  if (body.project_id !== undefined && body.tenant_id !== undefined && body.project_id !== body.tenant_id)
-    throw badRequest("'project_id' and 'tenant_id' do not match");
-  if (named !== undefined && named !== auth.project?.id && !admin(auth, {})) throw forbidden(`Policy doesn't allow create_security_group to be performed.`);
-  const project = named ?? auth.project?.id;
-  if (!project) throw badRequest("Failed to parse request. Required attribute 'project_id' not specified");
-  return project;
-}
-
 const tagNotFound = (tag: string) => notFound(`Tag ${tag} could not be found.`, 'TagNotFound');
-
-const queryValues = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 export function securityGroupRoutes(app: FastifyInstance, net: NetworkApi): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -135,9 +115,8 @@ export function securityGroupRoutes(app: FastifyInstance, net: NetworkApi): void
   api.get('/security-groups', { config: { policy: 'network:get_security_group' } }, async (request) => {
     const v = visibilityOf(request);
     const auth = authOf(request);
-    const query = request.query as Record<string, unknown>;
     // Neutron makes the default group of the project being listed, so that it shows up.
-    const asked = queryValues(query.project_id ?? query.tenant_id)[0] ?? auth.project?.id;
+    const asked = (queryValues(request, 'project_id') ?? queryValues(request, 'tenant_id'))?.[0] ?? auth.project?.id;
     const groups = await store.tx(async (tx) => {
       if (asked && (v === 'all' || asked === v.projectId)) await defaultSecurityGroupId(tx, asked);
       return listSecurityGroups(tx, v);
@@ -148,7 +127,7 @@ export function securityGroupRoutes(app: FastifyInstance, net: NetworkApi): void
   api.post('/security-groups', { config: { policy: 'network:create_security_group' }, schema: { body: CreateGroupBody } }, async (request, reply) => {
     const body = request.body.security_group;
     onlyKnown(body, GROUP_CREATE);
-    const projectId = ownerOf(request, body);
+    const projectId = ownerOf(request, body, 'create_security_group');
     const group = await store.tx(async (tx) => {
       const g = await createSecurityGroup(tx, { projectId, name: body.name ?? '', description: body.description ?? '', stateful: body.stateful ?? true });
       if (body.tags?.length) g.tags = await setSecurityGroupTags(tx, 'all', g.id, body.tags);
@@ -226,7 +205,7 @@ export function securityGroupRoutes(app: FastifyInstance, net: NetworkApi): void
   }
 
   api.get('/security-group-rules', { config: { policy: 'network:get_security_group_rule' } }, async (request) => {
-    const groups = queryValues((request.query as Record<string, unknown>).security_group_id);
+    const groups = queryValues(request, 'security_group_id') ?? [];
     const rules = await listRules(store.db, visibilityOf(request), groups.length ? groups : undefined);
     return listResponse(request, 'security_group_rules', rules.map(ruleView));
   });
@@ -237,7 +216,7 @@ export function securityGroupRoutes(app: FastifyInstance, net: NetworkApi): void
     const inputs = 'security_group_rules' in request.body ? request.body.security_group_rules : [request.body.security_group_rule];
     for (const input of inputs) {
       onlyKnown(input, RULE_CREATE);
-      ownerOf(request, input);
+      ownerOf(request, input, 'create_security_group_rule');
     }
     const rules = await store.tx(async (tx) => {
       const out: SecurityGroupRuleRow[] = [];
