@@ -11,10 +11,11 @@ import { seedNetworks } from '../helpers/seed.ts';
 // The seed workflow, for real, with the real openstack CLI: the test guest image, a key pair, a
 // flavor, a private network behind a router to a flat external network, a server booted under
 // QEMU on that network, a floating IP, and ssh into the guest through it from the "outside" (the
-// namespace standing for the host, where br-ex has 172.24.4.1). Then stop/start, a snapshot, a
-// second server from it that reaches the first over the private network, and delete of
-// everything, after which nothing of the cloud's is left on the host. Then the same workflow with
-// nubo in place of openstack, same arguments, same result.
+// namespace standing for the host, where br-ex has 172.24.4.1). Then stop (no qemu left) and
+// start, a snapshot (a standalone qcow2 in the image service), a second server from it that
+// reaches the first over the private network, and delete of everything, after which nothing of
+// the cloud's is left on the host. Then the same workflow with nubo in place of openstack, same
+// arguments, same result.
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 let host: Awaited<ReturnType<typeof hostNamespace>>;
@@ -52,6 +53,12 @@ async function consoleUntil(cli: Cli, name: string, pattern: RegExp, timeoutMs =
   );
   return log.match(pattern)![0];
 }
+
+/** The qemu processes running a guest. */
+const guests = async (id: string) => {
+  const { stdout } = await run('pgrep', ['-f', `qemu-system-x86_64.*${id}`]).catch(() => ({ stdout: '' }));
+  return stdout.trim().split('\n').filter(Boolean);
+};
 
 /** ssh from the outside (the host namespace) into a guest, running one command. */
 const ssh = (pem: string, ip: string, command: string) =>
@@ -140,13 +147,25 @@ test('openstack: image → keypair → flavor → networks → router → server
   const pem = join(work, 'openstack.pem');
   const { fip, fixedIp, net, rules } = await bootAndReach(cli, pem);
 
+  const id = (await json('server', 'show', 'vm-demo')).id as string;
+  assert.equal((await guests(id)).length, 1, 'one qemu runs the guest');
   await cli('server', 'stop', 'vm-demo');
   await eventually('SHUTOFF', async () => (await json('server', 'show', 'vm-demo')).status === 'SHUTOFF', 120_000);
+  assert.deepEqual(await guests(id), [], 'the qemu process is gone once stopped');
+  assert.equal((await json('server', 'show', 'vm-demo'))['OS-EXT-STS:power_state'], 4);
   await cli('server', 'start', 'vm-demo');
   await eventually('ACTIVE again', async () => (await json('server', 'show', 'vm-demo')).status === 'ACTIVE', 120_000);
   await eventually('ssh after the restart', async () => (await ssh(pem, fip, 'hostname').catch(() => '')) === 'vm-demo', 120_000);
 
-  await cli('server', 'image', 'create', '--name', 'vm-demo-snap', '--wait', 'vm-demo');
+  const snap = await json('server', 'image', 'create', '--name', 'vm-demo-snap', '--wait', 'vm-demo');
+  const image = await json('image', 'show', snap.id);
+  assert.equal(image.status, 'active');
+  assert.equal(image.properties.instance_uuid, id);
+  const snapFile = join(work, 'snap.qcow2');
+  await cli('image', 'save', '--file', snapFile, 'vm-demo-snap');
+  const info = JSON.parse((await run('qemu-img', ['info', '--output=json', snapFile])).stdout);
+  assert.equal(info.format, 'qcow2');
+  assert.equal(info['backing-filename'], undefined, 'a snapshot stands alone');
   await json('server', 'create', '--flavor', 'm1.nano', '--image', 'vm-demo-snap', '--nic', `net-id=${net}`, '--key-name', 'mykey', '--wait', 'vm-two');
   const secondIp = /ip=(\S+)/.exec(await consoleUntil(cli, 'vm-two', /nubo-guest ready: hostname=vm-two .*/))![1]!;
   assert.notEqual(secondIp, fixedIp);
