@@ -23,14 +23,15 @@ export async function networkSpec(db: Db, id: string): Promise<NetworkSpec | und
   return { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
 }
 
-/** The fixed IPs of the given ports, each with the subnet it is on. */
-async function addressesOf(db: Db, portIds: string[]) {
-  if (!portIds.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
+/** The fixed IPs of the given ports (or of every port of a network), each with its subnet. */
+async function addressesOf(db: Db, of: string[] | { networkId: string }) {
+  if (Array.isArray(of) && !of.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
   const rows = await db
     .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })
     .from(ipAllocations)
     .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
-    .where(inArray(ipAllocations.portId, portIds));
+    // A whole network by its id, not by a list of thousands of port ids.
+    .where(Array.isArray(of) ? inArray(ipAllocations.portId, of) : eq(ipAllocations.networkId, of.networkId));
   const out = new Map<string, { ip: string; subnet: Subnet }[]>();
   for (const r of rows) out.set(r.portId, [...(out.get(r.portId) ?? []), { ip: r.ip, subnet: r.subnet }]);
   return out;
@@ -45,10 +46,7 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   const all = await db.select().from(ports).where(eq(ports.networkId, networkId));
   const dhcpPort = all.find((p) => p.deviceOwner === DHCP_OWNER);
   if (!dhcpPort) return undefined;
-  const addresses = await addressesOf(
-    db,
-    all.map((p) => p.id),
-  );
+  const addresses = await addressesOf(db, { networkId });
   const onDhcp = new Set(dhcpSubnets.map((s) => s.id));
   const hosts = all.flatMap((p) =>
     (addresses.get(p.id) ?? [])
