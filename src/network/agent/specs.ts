@@ -1,7 +1,7 @@
 // What the data plane must look like, read from the store: the agent's desired state. Each function
 // reads afresh, so a reconcile never acts on a stale picture.
 
-import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets } from '../tables.ts';
 import { DHCP_OWNER } from '../subnets.ts';
@@ -23,15 +23,14 @@ export async function networkSpec(db: Db, id: string): Promise<NetworkSpec | und
   return { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
 }
 
-/** The fixed IPs of the given ports (or of every port of a network), each with its subnet. */
-async function addressesOf(db: Db, of: string[] | { networkId: string }) {
-  if (Array.isArray(of) && !of.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
+/** The fixed IPs of the given ports, each with its subnet. */
+async function addressesOf(db: Db, ids: string[]) {
+  if (!ids.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
   const rows = await db
     .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })
     .from(ipAllocations)
     .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
-    // A whole network by its id, not by a list of thousands of port ids.
-    .where(Array.isArray(of) ? inArray(ipAllocations.portId, of) : eq(ipAllocations.networkId, of.networkId));
+    .where(inArray(ipAllocations.portId, ids));
   const out = new Map<string, { ip: string; subnet: Subnet }[]>();
   for (const r of rows) out.set(r.portId, [...(out.get(r.portId) ?? []), { ip: r.ip, subnet: r.subnet }]);
   return out;
@@ -43,23 +42,23 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   if (!n) return undefined;
   const dhcpSubnets = (await db.select().from(subnets).where(eq(subnets.networkId, networkId))).filter((s) => s.enableDhcp && s.ipVersion === 4);
   if (!dhcpSubnets.length) return undefined;
-  const all = await db.select().from(ports).where(eq(ports.networkId, networkId));
-  const dhcpPort = all.find((p) => p.deviceOwner === DHCP_OWNER);
+  const [dhcpPort] = await db
+    .select()
+    .from(ports)
+    .where(and(eq(ports.networkId, networkId), eq(ports.deviceOwner, DHCP_OWNER)));
   if (!dhcpPort) return undefined;
-  const addresses = await addressesOf(db, { networkId });
   const onDhcp = new Set(dhcpSubnets.map((s) => s.id));
-  const hosts = all.flatMap((p) =>
-    (addresses.get(p.id) ?? [])
-      .filter((a) => onDhcp.has(a.subnet.id) && p.id !== dhcpPort.id)
-      .map((a) => ({ mac: p.macAddress, ip: a.ip, hostname: hostnameOf(p, a.ip) })),
-  );
+  const own = ((await addressesOf(db, [dhcpPort.id])).get(dhcpPort.id) ?? []).filter((a) => onDhcp.has(a.subnet.id));
+  // Every other port's leases as one JSON document: this runs after each port change, and
+  // decoding ten thousand rows of whole ports would cost it a hundred times more.
+  const result = await db.execute(sql`
+    select coalesce(json_agg(json_build_array(${ports.macAddress}, ${ipAllocations.ipAddress}, ${ports.dnsName}))::text, '[]') as hosts
+    from ${ipAllocations} join ${ports} on ${ports.id} = ${ipAllocations.portId}
+    where ${inArray(ipAllocations.subnetId, [...onDhcp])} and ${ports.id} <> ${dhcpPort.id}`);
+  const leases = JSON.parse((result as unknown as { rows: { hosts: string }[] }).rows[0]!.hosts) as [string, string, string][];
   return {
     networkId,
-    port: {
-      id: dhcpPort.id,
-      mac: dhcpPort.macAddress,
-      addresses: (addresses.get(dhcpPort.id) ?? []).filter((a) => onDhcp.has(a.subnet.id)).map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`),
-    },
+    port: { id: dhcpPort.id, mac: dhcpPort.macAddress, addresses: own.map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`) },
     subnets: dhcpSubnets.map((s) => ({
       id: s.id,
       cidr: s.cidr,
@@ -67,7 +66,7 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
       dnsNameservers: s.dnsNameservers,
       hostRoutes: s.hostRoutes,
     })),
-    hosts,
+    hosts: leases.map(([mac, ip, dnsName]) => ({ mac, ip, hostname: hostnameOf({ dnsName }, ip) })),
     mtu: n.mtu,
     metadata,
   };
