@@ -191,6 +191,34 @@ test('requeueAfter runs the key again later, and a waiting poll is not unfinishe
   await q.stop();
 });
 
+test('a settling key runs once after a burst of changes, and is unfinished work until then', { timeout: 10_000 }, async () => {
+  const runs: number[] = [];
+  const hold = gate();
+  const q = queue(
+    async (key) => {
+      if (key === 'slow') await hold.promise;
+      else runs.push(performance.now());
+    },
+    { concurrency: 1 },
+  );
+  const start = performance.now();
+  for (let i = 0; i < 5; i++) {
+    q.settle('a', 30);
+    await tick();
+  }
+  assert.equal(q.isIdle, false, 'a settling key is work still to do');
+  await q.idle();
+  assert.equal(runs.length, 1);
+  assert.ok(runs[0]! - start >= 29, 'the settling key ran early');
+  q.add('slow');
+  q.add('a');
+  q.settle('a', 60_000);
+  hold.open();
+  await q.idle();
+  assert.equal(runs.length, 2, 'a key already queued does not wait to settle');
+  await q.stop();
+});
+
 test('stop waits for the runs under way, accepts no more, and leaves no timer behind', { timeout: 10_000 }, async () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = timers();
@@ -215,7 +243,7 @@ test('stop waits for the runs under way, accepts no more, and leaves no timer be
   let stopped = false;
   const stopping = q.stop().then(() => (stopped = true));
   q.add('late');
-  q.addAfter('later', 1);
+  q.settle('later', 1);
   await tick();
   assert.equal(stopped, false, 'stop did not wait for the run under way');
   hold.open();

@@ -28,6 +28,9 @@ export interface ControllerOptions {
   reconcile: (key: string) => Promise<ReconcileResult | void>;
   /** Records a terminal error as a fault on the resource. If it throws, the key is retried. */
   onTerminal?: (key: string, err: TerminalError) => Promise<void> | void;
+  /** How long a notified key waits before it runs, so that a burst of changes makes one run
+   * (default: it runs as soon as a worker is free). */
+  settleMs?: (key: string) => number;
   /** How many keys are reconciled at once (default 4). */
   concurrency?: number;
   /** How often every key is listed and queued again, in ms (default 5 minutes): the net that
@@ -95,6 +98,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const unlisten = await opts.store.listen(opts.channel, (payload) => {
     // An empty payload names no key; the only safe reading is "anything may have changed".
     if (payload === RESYNC || payload === '') lister.add(LIST);
+    else if (opts.settleMs?.(payload)) work.settle(payload, opts.settleMs(payload));
     else work.add(payload);
   });
   lister.add(LIST);

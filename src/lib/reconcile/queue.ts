@@ -39,7 +39,8 @@ export class WorkQueue {
   private readonly ready: string[] = []; // dirty keys not running, in queue order
   private readonly dirty = new Set<string>(); // keys that must run (again)
   private readonly running = new Map<string, Promise<void>>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; retry: boolean }>();
+  // A pending timer stands for unfinished work (a retry, a settling change); a poll's does not.
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; pending: boolean }>();
   private readonly failures = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
@@ -62,15 +63,16 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Queues key after ms; if the key already waits on a timer, the earlier time wins. */
-  addAfter(key: string, ms: number): void {
-    this.schedule(key, ms, false);
+  /** Queues key after ms, so that a burst of changes to what it stands for makes one run; if the
+   * key already waits on a timer, the earlier time wins. A no-op while the key is queued. */
+  settle(key: string, ms: number): void {
+    if (!this.dirty.has(key)) this.schedule(key, ms, true);
   }
 
-  /** True when nothing is queued, running, or waiting to retry after an error. Keys waiting on
-   * requeueAfter/addAfter do not count: they are scheduled polls, not unfinished work. */
+  /** True when nothing is queued, settling, running, or waiting to retry after an error. Keys
+   * waiting on requeueAfter do not count: they are scheduled polls, not unfinished work. */
   get isIdle(): boolean {
-    return this.dirty.size === 0 && this.running.size === 0 && ![...this.timers.values()].some((t) => t.retry);
+    return this.dirty.size === 0 && this.running.size === 0 && ![...this.timers.values()].some((t) => t.pending);
   }
 
   /** Resolves the next time isIdle holds (at once if it holds now; once stopped, when stop() is done). */
@@ -95,12 +97,12 @@ export class WorkQueue {
     return this.stopping;
   }
 
-  private schedule(key: string, ms: number, retry: boolean): void {
+  private schedule(key: string, ms: number, pending: boolean): void {
     if (this.stopped) return;
     const at = Date.now() + ms;
     const current = this.timers.get(key);
     if (current && current.at <= at) {
-      current.retry ||= retry;
+      current.pending ||= pending;
       return;
     }
     if (current) clearTimeout(current.timer);
@@ -109,7 +111,7 @@ export class WorkQueue {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    this.timers.set(key, { at, timer, retry: retry || (current?.retry ?? false) });
+    this.timers.set(key, { at, timer, pending: pending || (current?.pending ?? false) });
   }
 
   private pump(): void {

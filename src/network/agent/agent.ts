@@ -93,6 +93,9 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     // One at a time: a port's and its network's reconciles both make sure of the bridge, and two
     // `ip link add` of one bridge at once would fail one of them.
     concurrency: 1,
+    // Each port change rewrites its network's leases, which costs in proportion to the network's
+    // ports: a burst of port changes waits for one rewrite.
+    settleMs: (key) => (key.startsWith('network:') ? 100 : 0),
     async listKeys() {
       const [nets, rts, mine, actual] = await Promise.all([
         db.select({ id: networks.id }).from(networks),
