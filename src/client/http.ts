@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ClientError, HttpError, errorDetail } from './errors.ts';
 
 /** Query parameters; undefined ones are left out. */
@@ -16,7 +18,7 @@ export interface HttpRequest {
 
 export interface HttpResponse<T> {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   body: T;
 }
 
@@ -32,6 +34,24 @@ export function withQuery(url: string, query: Query = {}): string {
   return text ? `${url}${url.includes('?') ? '&' : '?'}${text}` : url;
 }
 
+/** The status, headers and text of one exchange. node:http, not fetch: loading fetch's
+ * implementation costs a command more than its requests do. */
+function exchange(url: string, method: string, headers: Record<string, string>, payload?: string) {
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise<{ status: number; statusText: string; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, statusText: res.statusMessage ?? '', headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 /** One JSON request. An error status becomes an HttpError carrying the server's message; a
  * connection failure becomes a ClientError that names the URL. */
 export async function send<T>(req: HttpRequest, log?: Logger): Promise<HttpResponse<T>> {
@@ -44,26 +64,28 @@ export async function send<T>(req: HttpRequest, log?: Logger): Promise<HttpRespo
     headers['content-type'] = 'application/json';
   }
   log?.(`REQ: ${req.method} ${url}${payload ? ` ${JSON.stringify(req.body, (k, v) => (SECRETS.has(k) && typeof v === 'string' ? '***' : v))}` : ''}`);
-  let res: Response;
+  let res: Awaited<ReturnType<typeof exchange>>;
   try {
-    res = await fetch(url, { method: req.method, headers, body: payload });
+    res = await exchange(url, req.method, headers, payload);
   } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new ClientError(`Unable to establish connection to ${url}: ${cause}`);
+    throw new ClientError(`Unable to establish connection to ${url}: ${(err as Error).message}`);
   }
-  const text = await res.text();
-  log?.(`RESP: [${res.status}] ${text}`);
-  if (!res.ok) {
-    const requestId = res.headers.get('x-openstack-request-id') ?? res.headers.get('x-compute-request-id') ?? undefined;
-    throw new HttpError(errorDetail(text, res.statusText || 'Error'), res.status, req.method, url, requestId);
+  const get = (name: string) => {
+    const value = res.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  };
+  log?.(`RESP: [${res.status}] ${res.text}`);
+  if (res.status < 200 || res.status > 299) {
+    const requestId = get('x-openstack-request-id') ?? get('x-compute-request-id') ?? undefined;
+    throw new HttpError(errorDetail(res.text, res.statusText || 'Error'), res.status, req.method, url, requestId);
   }
   let body: unknown;
-  if (text) {
+  if (res.text) {
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(res.text);
     } catch {
       throw new ClientError(`${req.method} ${url} answered ${res.status} with a body that is not JSON`);
     }
   }
-  return { status: res.status, headers: res.headers, body: body as T };
+  return { status: res.status, headers: { get }, body: body as T };
 }
