@@ -83,6 +83,11 @@ export class Session {
     return new Session(options, token, res.body.token);
   }
 
+  /** A session on a token obtained earlier, with what Keystone says of it now. */
+  static resume(options: SessionOptions, token: string, auth: Token): Session {
+    return new Session(options, token, auth);
+  }
+
   get catalog(): CatalogEntry[] {
     return this.auth.catalog ?? [];
   }

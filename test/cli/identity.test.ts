@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 
@@ -188,6 +188,35 @@ test('an application credential logs in, and a token from OS_TOKEN is rescoped, 
   assert.notEqual(rescoped.id, first.id);
   await ok(admin, 'token', 'revoke', first.id);
   failsWith(await nubo({ OS_AUTH_URL: admin.OS_AUTH_URL!, OS_TOKEN: first.id, OS_PROJECT_NAME: 'admin' }, 'token', 'issue'), /\(HTTP 401\)/);
+});
+
+test('a command reuses the token of the one before, validated, and logs in again once it is revoked', async () => {
+  const cache = tempDir('nubo-cli-cache-');
+  const env = { ...admin, XDG_CACHE_HOME: cache };
+  const logins = (r: Run) => r.stderr.split('\n').filter((l) => l.startsWith('REQ: POST') && l.includes('/auth/tokens')).length;
+  const debug = async (e: Record<string, string>) => {
+    const r = await nubo(e, '--debug', 'project', 'list');
+    assert.equal(r.code, 0, r.stderr);
+    return r;
+  };
+  assert.equal(logins(await debug(env)), 1);
+  const dir = join(cache, 'nubo', 'tokens');
+  const [file] = readdirSync(dir);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  assert.equal(statSync(join(dir, file!)).mode & 0o777, 0o600);
+  const kept = JSON.parse(readFileSync(join(dir, file!), 'utf8')).token;
+  const second = await debug(env);
+  assert.equal(logins(second), 0, 'the second command logged in again');
+  assert.ok(!second.stderr.includes(admin.OS_PASSWORD!) && !second.stderr.includes(kept), 'the debug output shows a secret');
+  // Another password is another login, whatever is kept; token issue always makes a new token.
+  failsWith(await nubo({ ...env, OS_PASSWORD: 'wrong' }, 'project', 'list'), /\(HTTP 401\)/);
+  assert.notEqual((await json(env, 'token', 'issue')).id, kept);
+  assert.equal(logins(await debug({ ...env, NUBO_TOKEN_CACHE: 'off' })), 1);
+  // A revoked token costs a login, not a failure.
+  await ok(env, 'token', 'revoke', kept);
+  assert.equal(logins(await debug(env)), 1);
+  assert.notEqual(JSON.parse(readFileSync(join(dir, file!), 'utf8')).token, kept);
+  rmSync(cache, { recursive: true, force: true });
 });
 
 test('catalog, endpoints, services and regions', async () => {

@@ -7,7 +7,8 @@ export const expiry = (iso: string) => new Date(iso).toISOString().replace(/\.\d
 
 export function register(token: Command): void {
   showOptions(token.command('issue').description('issue a new token')).action(async (_opts, cmd: Command) => {
-    const { session } = await connect(cmd);
+    // A new token, as the command says, not one kept from an earlier command.
+    const { session } = await connect(cmd, { fresh: true });
     const t = session.auth;
     await printShow(cmd, {
       expires: expiry(t.expires_at),
