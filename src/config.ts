@@ -22,6 +22,9 @@ export interface Config {
   computeDriver: 'qemu' | 'fake';
   /** This machine's name as the compute scheduler knows it. */
   computeHost: string;
+  /** How long a new server waits for the network to wire its ports before it fails (Nova's
+   * vif_plugging_timeout), seconds. */
+  vifPluggingTimeout: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -35,7 +38,7 @@ export interface Config {
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -50,6 +53,7 @@ const fileKeys: Record<string, keyof Flags> = {
   image_quota_bytes: 'imageQuotaBytes',
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
+  vif_plugging_timeout: 'vifPluggingTimeout',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -68,6 +72,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
+  NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -90,6 +95,12 @@ function readFile(path: string): Flags {
 const positive = (name: string, text: string) => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw new Error(`${name} must be a whole number, not "${text}"`);
+  return n;
+};
+
+const atLeastOne = (name: string, text: string) => {
+  const n = positive(name, text);
+  if (n < 1) throw new Error(`${name} must be 1 or more, not "${text}"`);
   return n;
 };
 
@@ -133,6 +144,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
     computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
+    vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

@@ -67,7 +67,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
 
     const images = await startImages(store, { dataDir: config.dataDir, quota: config.imageQuota, log });
     const metadataSocket = join(config.dataDir, 'metadata.sock');
-    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket, log });
+    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, log });
 
     network = await startNetwork({
       store,

@@ -50,6 +50,7 @@ program
   .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
   .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
   .option('--compute-host <name>', "this machine's name for the compute scheduler (default: its host name)")
+  .option('--vif-plugging-timeout <seconds>', 'how long a new server waits for its ports to be wired before it fails (default 300)')
   .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
   .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
   .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')

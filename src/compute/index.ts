@@ -45,6 +45,8 @@ export interface ComputeOptions {
   netns?: string;
   /** The unix socket the network's metadata proxies forward guests' requests to. */
   metadataSocket: string;
+  /** How long a new server waits for its ports to be wired before it fails. */
+  vifPluggingTimeoutMs: number;
   log: Logger;
 }
 
@@ -75,7 +77,16 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     await scheduler.stop();
     throw err;
   });
-  const agent = await startComputeAgent({ store, images: opts.images, driver, host: opts.host, stateDir, netns: opts.netns, log }).catch(async (err) => {
+  const agent = await startComputeAgent({
+    store,
+    images: opts.images,
+    driver,
+    host: opts.host,
+    stateDir,
+    netns: opts.netns,
+    vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
+    log,
+  }).catch(async (err) => {
     await Promise.all([scheduler.stop(), metadata.close()]);
     throw err;
   });

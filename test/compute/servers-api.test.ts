@@ -8,17 +8,18 @@ import { computeOf, rawImage } from './helpers.ts';
 // hypervisor. The qemu driver's own test boots real guests.
 let c: TestCloud;
 let admin: ReturnType<typeof computeOf>;
-let alice: ReturnType<typeof computeOf> & { project: string };
+let alice: ReturnType<typeof computeOf> & { project: string; token: string };
 let bob: ReturnType<typeof computeOf>;
 let image: string;
 let tiny: string;
 
 before(async () => {
-  c = await startTestCloud({ computeDriver: 'fake' });
+  // Ports are wired in milliseconds here: a server that waits 10 s for one never gets it.
+  c = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10 });
   const token = await c.adminToken();
   admin = computeOf(c, token);
   const a = await makeProject(c, token, 'alice');
-  alice = { ...computeOf(c, a.token), project: a.id };
+  alice = { ...computeOf(c, a.token), project: a.id, token: a.token };
   bob = computeOf(c, (await makeProject(c, token, 'bob')).token);
   image = await rawImage(c, token);
   tiny = await admin.flavor('tiny', 128, 1);
@@ -134,6 +135,24 @@ test('no host fits: the server goes to ERROR with a "No valid host" fault, and d
   assert.equal(s.fault.code, 500);
   assert.equal((await alice.call('DELETE', `/servers/${id}`)).status, 204);
   await alice.gone(id);
+});
+
+test('a server whose port is never wired goes to ERROR with Nova’s fault after vif_plugging_timeout, and deletes cleanly', async () => {
+  const net = async (method: string, path: string, body?: unknown) => (await c.request(method, `/networking/v2.0${path}`, { token: alice.token, body })).body;
+  const { network } = await net('POST', '/networks', { network: { name: 'unplugged' } });
+  await net('POST', '/subnets', { subnet: { network_id: network.id, cidr: '10.9.0.0/24', ip_version: 4 } });
+  const { port } = await net('POST', '/ports', { port: { network_id: network.id, admin_state_up: false } });
+  const id = await alice.create({ name: 'unplugged', imageRef: image, flavorRef: tiny, networks: [{ port: port.id }] });
+  assert.equal((await alice.show(id)).status, 'BUILD');
+  const s = await alice.until(id, (x) => x?.status === 'ERROR', 30_000);
+  assert.equal(s.fault.message, 'Virtual Interface creation failed');
+  assert.equal(s.fault.code, 500);
+  assert.equal((await alice.call('DELETE', `/servers/${id}`)).status, 204);
+  await alice.gone(id);
+  const after = (await net('GET', `/ports/${port.id}`)).port;
+  assert.equal(after.device_id, '', 'the port given to the server is released');
+  await net('DELETE', `/ports/${port.id}`);
+  await net('DELETE', `/networks/${network.id}`);
 });
 
 test('quota: parallel creates never pass the instance limit; 403 with Nova’s message', async () => {

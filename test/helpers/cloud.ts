@@ -50,6 +50,8 @@ export async function startTestCloud(
     tokenTtl?: number;
     dataDir?: string;
     computeDriver?: 'qemu' | 'fake';
+    /** Seconds a new server waits for its ports (default 300). */
+    vifPluggingTimeout?: number;
     /** A real (Linux) network data plane inside this namespace, which the caller made. */
     networkNetns?: string;
   } = {},
@@ -63,6 +65,7 @@ export async function startTestCloud(
       database: opts.database ?? 'memory://',
       tokenTtl: opts.tokenTtl ? String(opts.tokenTtl) : undefined,
       computeDriver: opts.computeDriver ?? 'fake',
+      vifPluggingTimeout: opts.vifPluggingTimeout?.toString(),
       networkDataplane: opts.networkNetns ? 'linux' : 'fake',
       networkNetns: opts.networkNetns,
     },

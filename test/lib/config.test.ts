@@ -28,4 +28,6 @@ test('bad settings are refused with a message that names them', () => {
   assert.throws(() => loadConfig({ dataDir: dir }, {}), /unknown setting "prot"/);
   assert.throws(() => loadConfig({ dataDir: tempDir(), port: 'eighty' }, {}), /port must be a whole number/);
   assert.throws(() => loadConfig({ config: '/nonexistent/nubo.yaml' }, {}), /does not exist/);
+  assert.throws(() => loadConfig({ dataDir: tempDir() }, { NUBO_VIF_PLUGGING_TIMEOUT: '0' }), /vif_plugging_timeout must be 1 or more/);
+  assert.equal(loadConfig({ dataDir: tempDir() }, {}).vifPluggingTimeout, 300);
 });

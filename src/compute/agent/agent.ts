@@ -34,6 +34,8 @@ export interface AgentOptions {
   shutdownTimeoutMs?: number;
   /** How often a settled server is looked at again, to notice a guest that stopped on its own. */
   syncEveryMs?: number;
+  /** How long a new server waits for its ports to be wired before it fails (default 300 s). */
+  vifPluggingTimeoutMs?: number;
   allocation?: { cpuRatio: number; ramRatio: number; diskRatio: number; reservedMemoryMiB: number };
 }
 
@@ -120,6 +122,12 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     if (s.vmState === 'error') return;
     const nics = await nicsOf(s);
     if (s.vmState === 'building') {
+      if (!nics && Date.now() - s.createdAt.getTime() > (opts.vifPluggingTimeoutMs ?? 300_000)) {
+        // Nova's fault when the network never says the ports are plugged: better than BUILD for ever.
+        await report(s, { vmState: 'error', powerState: 0, fault: faultOf('Virtual Interface creation failed') });
+        log.error({ server: id }, 'build failed: its ports were not wired in time');
+        return;
+      }
       if (!nics) return PORTS_PENDING;
       try {
         await driver.spawn(await specOf(s, nics));
