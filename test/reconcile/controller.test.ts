@@ -154,6 +154,22 @@ for (const backend of backends) {
       }
     }));
 
+  test(`${backend.name}: a burst of notifications of a settling key makes one run`, { timeout: 60_000 }, () =>
+    withStore(async (store) => {
+      const { controller, count } = await recordingController(store, [], { settleMs: (key) => (key.startsWith('slow:') ? 1000 : 0) });
+      try {
+        await controller.idle();
+        for (let i = 0; i < 5; i++) await store.tx(async (tx) => (await notify(tx, CHANNEL, 'slow:a'), notify(tx, CHANNEL, 'quick')));
+        await eventually(() => count('quick') >= 1, 'reconciling the key that does not settle');
+        assert.equal(count('slow:a'), 0, 'the settling key ran before it settled');
+        await eventually(() => count('slow:a') === 1, 'reconciling the settling key');
+        await controller.idle();
+        assert.equal(count('slow:a'), 1);
+      } finally {
+        await controller.stop();
+      }
+    }));
+
   test(`${backend.name}: terminal errors are recorded once, other errors retried and logged`, { timeout: 60_000 }, () =>
     withStore(async (store) => {
       const runs = new Map<string, number>();

@@ -97,8 +97,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // Subscribe before the first listing, so that a change committed between the two is not lost.
   const unlisten = await opts.store.listen(opts.channel, (payload) => {
     // An empty payload names no key; the only safe reading is "anything may have changed".
+    const settle = opts.settleMs?.(payload) ?? 0;
     if (payload === RESYNC || payload === '') lister.add(LIST);
-    else if (opts.settleMs?.(payload)) work.settle(payload, opts.settleMs(payload));
+    else if (settle > 0) work.settle(payload, settle);
     else work.add(payload);
   });
   lister.add(LIST);
