@@ -155,3 +155,33 @@ test('a server asks for no network it may not use, and several networks need one
   assert.equal(many.status, 409, JSON.stringify(many.body));
   assert.match(many.body.conflictingRequest.message, /Multiple possible networks found/);
 });
+
+test('a secured port goes ACTIVE, and so starts its guest, only once its rules are in place', async () => {
+  const network = (await net('POST', '/networks', { network: { name: 'gated' } })).network;
+  await net('POST', '/subnets', { subnet: { network_id: network.id, cidr: '10.31.0.0/24', ip_version: 4 } });
+  await settle();
+  let open!: () => void;
+  const held = new Promise<void>((resolve) => (open = resolve));
+  const apply = dp.applyFirewall.bind(dp);
+  dp.applyFirewall = async (ports) => (await held, apply(ports));
+  try {
+    const { port } = await net('POST', '/ports', {
+      port: { network_id: network.id, device_owner: 'compute:nova', 'binding:host_id': c.cloud.config.computeHost },
+    });
+    for (let i = 0; !dp.ports.has(port.id); i++) {
+      assert.ok(i < 200, 'the port was never wired');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal((await net('GET', `/ports/${port.id}`)).port.status, 'DOWN', 'ACTIVE before its rules were applied');
+    open();
+    await settle();
+    assert.equal((await net('GET', `/ports/${port.id}`)).port.status, 'ACTIVE');
+    assert.ok(await dp.isFiltered(port.id));
+    await net('DELETE', `/ports/${port.id}`);
+    await net('DELETE', `/networks/${network.id}`);
+    await settle();
+  } finally {
+    open();
+    dp.applyFirewall = apply;
+  }
+});

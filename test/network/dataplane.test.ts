@@ -218,7 +218,9 @@ describe('linux data plane', () => {
     assert.equal(dnsmasqPid(), pid);
     const ep2 = await endpoint('ep2', vm2);
     await dp.ensurePort(vm2);
+    assert.equal(await dp.isFiltered(vm2.id), false, 'a port is filtered only once the firewall names it');
     await dp.applyFirewall([vm1, vm2]);
+    assert.equal(await dp.isFiltered(vm2.id), true);
     await dhcpLease(ep2);
     assert.match((await inNs(ep2, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, /inet 10\.20\.0\.12\/24/);
 
@@ -339,6 +341,7 @@ describe('linux data plane', () => {
     await dp.deletePort(vm1.id);
     await dp.deletePort(vm2.id);
     await dp.applyFirewall([]);
+    assert.equal(await dp.isFiltered(vm1.id), false);
     await dp.deleteRouter(router.id);
     await dp.deleteDhcp(netId);
     await dp.deleteNetwork(netId);

@@ -50,6 +50,8 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     }
   }
 
+  const reconcileFirewall = async () => dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)));
+
   async function reconcilePort(id: string): Promise<void> {
     const row = await portRow(db, id);
     if (!row || row.hostId !== host || !row.deviceOwner.startsWith(COMPUTE_OWNER)) {
@@ -61,6 +63,9 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     await dp.ensureNetwork(net);
     const [spec] = await portSpecs(db, [row]);
     await dp.ensurePort(spec!);
+    // ACTIVE starts the guest: a secured port gets there only once its rules are in place, even
+    // when the firewall key has not come round to it yet.
+    if (spec!.security && !(await dp.isFiltered(id))) await reconcileFirewall();
     await setStatus(db, [id], row.adminStateUp ? 'ACTIVE' : 'DOWN');
   }
 
@@ -82,8 +87,6 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
       .set({ status: sql`case when ${floatingIps.fixedIpAddress} is null then 'DOWN' else 'ACTIVE' end` })
       .where(eq(floatingIps.routerId, id));
   }
-
-  const reconcileFirewall = async () => dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)));
 
   return startController({
     name: 'network-agent',

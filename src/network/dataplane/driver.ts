@@ -114,6 +114,8 @@ export interface Dataplane {
   /** Replaces the security rules of every port on this host at once: the ports given are filtered
    * as their specs say, every other port's chains go away. */
   applyFirewall(ports: PortSpec[]): Promise<void>;
+  /** Whether the last applyFirewall filtered this port (its rules are in place). */
+  isFiltered(portId: string): Promise<boolean>;
   /** What exists on this host now, by full id: how the agent finds what the store no longer wants. */
   inventory(): Promise<DataplaneInventory>;
 }

@@ -37,6 +37,9 @@ export class FakeDataplane implements Dataplane {
   async applyFirewall(ports: PortSpec[]) {
     this.firewall = ports;
   }
+  async isFiltered(portId: string) {
+    return this.firewall.some((p) => p.id === portId && p.security);
+  }
   async inventory(): Promise<DataplaneInventory> {
     return { networks: [...this.networks.keys()], dhcp: [...this.dhcp.keys()], ports: [...this.ports.keys()], routers: [...this.routers.keys()] };
   }

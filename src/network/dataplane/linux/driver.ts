@@ -4,7 +4,7 @@ import type { Dataplane } from '../driver.ts';
 import { deleteNetwork, ensureNetwork, wiredNetworks } from './bridge.ts';
 import type { Context, LinuxDataplaneOptions } from './context.ts';
 import { deleteDhcp, dhcpNetworks, ensureDhcp } from './dhcp.ts';
-import { applyFirewall } from './firewall.ts';
+import { applyFirewall, isFiltered } from './firewall.ts';
 import { createShell } from './host.ts';
 import { PREFIX } from './names.ts';
 import { deletePort, ensurePort, wiredPorts } from './ports.ts';
@@ -56,6 +56,7 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
     ensureRouter: (spec) => ensureRouter(ctx, spec),
     deleteRouter: (id) => deleteRouter(ctx, id),
     applyFirewall: (ports) => applyFirewall(ctx, ports),
+    isFiltered: (portId) => isFiltered(ctx, portId),
     async inventory() {
       const [networks, dhcp, ports, routers] = await Promise.all([wiredNetworks(ctx), dhcpNetworks(ctx), wiredPorts(ctx), hostedRouters(ctx)]);
       return { networks, dhcp, ports, routers };

@@ -22,7 +22,7 @@ export interface FilterState {
 
 export const topChains = (prefix: string) => ({ FORWARD: `${prefix}-FORWARD`, INPUT: `${prefix}-INPUT`, sg: `${prefix}-sg` });
 
-const portChains = (prefix: string, portId: string) => {
+export const portChains = (prefix: string, portId: string) => {
   const short = portId.slice(0, 11);
   return { ingress: `${prefix}-i${short}`, egress: `${prefix}-o${short}`, spoof: `${prefix}-s${short}` };
 };

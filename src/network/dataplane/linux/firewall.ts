@@ -1,6 +1,6 @@
 import type { PortSpec } from '../driver.ts';
 import type { Context } from './context.ts';
-import { arpRuleset, filterRestore, parseFilterState, type Family } from './firewall-rules.ts';
+import { arpRuleset, filterRestore, parseFilterState, portChains, type Family } from './firewall-rules.ts';
 
 // Applies every port's security groups at once, in the host namespace (./firewall-rules.ts says how).
 
@@ -21,4 +21,10 @@ export async function applyFirewall(ctx: Context, ports: PortSpec[]): Promise<vo
     if (input) await ctx.sh.host([TOOLS[family].restore, '-w', '5', '--noflush'], { input });
   }
   await ctx.sh.host(['nft', '-f', '-'], { input: arpRuleset(`${ctx.prefix}-arp`, secured) });
+}
+
+/** Whether the port has its chains: both families are written by one applyFirewall, IPv6 last. */
+export async function isFiltered(ctx: Context, portId: string): Promise<boolean> {
+  const { stdout } = await ctx.sh.host([TOOLS[6].save, '-t', 'filter']);
+  return parseFilterState(stdout, ctx.prefix).chains.includes(portChains(ctx.prefix, portId).ingress);
 }
