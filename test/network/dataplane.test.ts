@@ -254,6 +254,30 @@ describe('linux data plane', () => {
     assert.ok(!(await pings(hostNs, '10.20.0.11')), 'but not its fixed IP');
   });
 
+  test('a VM reaches another through its floating IP (hairpin), seen as the router', async () => {
+    const tcpIn: FirewallRule = { direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 8080, portRangeMax: 8080 };
+    await dp.applyFirewall([withRules(vm1, [egressAll, icmpIn, tcpIn]), vm2]);
+    const server = spawn('ip', [
+      'netns',
+      'exec',
+      epNs('ep1'),
+      process.execPath,
+      '-e',
+      `require('http').createServer((q, r) => r.end(q.socket.remoteAddress)).listen(8080, '10.20.0.11', () => console.log('up'))`,
+    ]);
+    try {
+      await new Promise((resolve, reject) => {
+        server.stdout!.once('data', resolve);
+        server.once('exit', reject);
+      });
+      // Without the router's SNAT, vm1 would answer vm2 straight from its fixed IP, and vm2 would drop it.
+      assert.equal(await fetchIn(epNs('ep2'), 'http://172.24.4.20:8080/'), '172.24.4.10');
+    } finally {
+      server.kill('SIGKILL');
+      await dp.applyFirewall([vm1, vm2]);
+    }
+  });
+
   test('security groups: stateful, per port, with anti-spoofing', async () => {
     const ep2 = epNs('ep2');
     assert.ok(await reaches(ep2, '10.20.0.11'), 'vm1 allows ICMP in');

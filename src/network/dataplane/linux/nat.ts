@@ -13,9 +13,17 @@ export function natRuleset(table: string, spec: RouterSpec, gatewayDev: string |
   const gatewayIp = gw.addresses.map((a) => splitCidr(a).ip).find(isV4);
   const internal = [...new Set(spec.interfaces.flatMap((i) => i.addresses.filter(isV4).map(networkOf)))];
   const dnat = spec.floatingIps.map((f) => `ip daddr ${f.floatingIp} dnat to ${f.fixedIp}`);
+  // Hairpin: a VM that reaches another through its floating IP is DNATed back inside; without a
+  // SNAT too, the other would answer it directly from its fixed IP, which the asker drops. As
+  // Neutron does, the asker then appears as its own floating IP, or as the router's gateway address.
+  const hairpin = `oifname != ${dev} ct status dnat`;
   const snat = [
-    ...spec.floatingIps.map((f) => `oifname ${dev} ip saddr ${f.fixedIp} snat to ${f.floatingIp}`),
+    ...spec.floatingIps.flatMap((f) => [
+      `oifname ${dev} ip saddr ${f.fixedIp} snat to ${f.floatingIp}`,
+      `${hairpin} ip saddr ${f.fixedIp} snat to ${f.floatingIp}`,
+    ]),
     ...(gw.snat && gatewayIp && internal.length ? [`oifname ${dev} ip saddr { ${internal.join(', ')} } snat to ${gatewayIp}`] : []),
+    ...(gatewayIp && spec.floatingIps.length ? [`${hairpin} snat to ${gatewayIp}`] : []),
   ];
   const chain = (name: string, hook: string, priority: string, rules: string[]) =>
     [`  chain ${name} {`, `    type nat hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'].join('\n');
