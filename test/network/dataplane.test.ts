@@ -278,6 +278,60 @@ describe('linux data plane', () => {
     }
   });
 
+  test('two networks with the same addresses share no connection tracking', async () => {
+    // net2 repeats net's addresses; vm3 and vm4 take vm1's and vm2's, and let nothing in.
+    const net2: NetworkSpec = { id: randomUUID(), type: 'vxlan', segmentationId: 1002, mtu: 1450 };
+    const vm3: PortSpec = { ...port(11, [egressAll]), id: randomUUID(), networkId: net2.id, mac: 'fa:16:3e:00:02:11' };
+    const vm4: PortSpec = { ...port(12, [egressAll]), id: randomUUID(), networkId: net2.id, mac: 'fa:16:3e:00:02:12' };
+    const udpIn: FirewallRule = { direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', portRangeMin: 7001, portRangeMax: 7001 };
+    await dp.ensureNetwork(net2);
+    const [ep3, ep4] = [await endpoint('ep3', vm3), await endpoint('ep4', vm4)];
+    await inNs(ep3, ['ip', 'addr', 'add', '10.20.0.11/24', 'dev', 'eth0']);
+    await inNs(ep4, ['ip', 'addr', 'add', '10.20.0.12/24', 'dev', 'eth0']);
+    await dp.ensurePort(vm3);
+    await dp.ensurePort(vm4);
+    await dp.applyFirewall([withRules(vm1, [egressAll, icmpIn, udpIn]), vm2, vm3, vm4]);
+    const listen = (ns: string, ip: string, port: number) => {
+      const p = spawn('ip', [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        `require('dgram').createSocket('udp4').on('message', (m) => console.log('got ' + m)).bind(${port}, '${ip}', () => console.log('up'))`,
+      ]);
+      let out = '';
+      p.stdout!.on('data', (d) => (out += d));
+      return { p, heard: () => out.includes('got'), up: () => out.includes('up') };
+    };
+    const send = (ns: string, from: string, sport: number, to: string, dport: number) =>
+      inNs(ns, [
+        process.execPath,
+        '-e',
+        `const s = require('dgram').createSocket('udp4'); s.bind(${sport}, '${from}', async () => { for (let i = 0; i < 3; i++) { s.send('x', ${dport}, '${to}'); await new Promise((r) => setTimeout(r, 200)); } s.close(); })`,
+      ]);
+    const vm1Listens = listen(epNs('ep1'), '10.20.0.11', 7001);
+    const vm4Listens = listen(ep4, '10.20.0.12', 7000);
+    try {
+      while (!vm1Listens.up() || !vm4Listens.up()) await sleep(20);
+      // On net, vm2 → vm1 is allowed, and tracked: 10.20.0.12:7000 → 10.20.0.11:7001.
+      await send(epNs('ep2'), '10.20.0.12', 7000, '10.20.0.11', 7001);
+      assert.ok(vm1Listens.heard(), 'vm1 lets udp 7001 in');
+      // On net2, the same addresses and ports the other way look like that connection's answer.
+      await send(ep3, '10.20.0.11', 7001, '10.20.0.12', 7000);
+      await sleep(300);
+      assert.ok(!vm4Listens.heard(), "vm4 took another network's connection for its own");
+    } finally {
+      vm1Listens.p.kill('SIGKILL');
+      vm4Listens.p.kill('SIGKILL');
+      await dp.applyFirewall([vm1, vm2]);
+      await dp.deletePort(vm3.id);
+      await dp.deletePort(vm4.id);
+      await dp.deleteNetwork(net2.id);
+      for (const ns of [ep3, ep4]) await exec('ip', ['netns', 'del', ns]);
+    }
+  });
+
   test('security groups: stateful, per port, with anti-spoofing', async () => {
     const ep2 = epNs('ep2');
     assert.ok(await reaches(ep2, '10.20.0.11'), 'vm1 allows ICMP in');

@@ -4,6 +4,7 @@ import type { NetworkSpec } from '../driver.ts';
 import type { Context } from './context.ts';
 import { addressesOf, ip, links } from './links.ts';
 import { aliasOf, bridgeName, idOfAlias, vlanName } from './names.ts';
+import { applyZones, MAX_ZONE } from './zones.ts';
 
 // A bridge per network in the host namespace. A flat network is its physical network's bridge
 // itself; a VLAN network is a bridge of its own with a tagged sub-interface of the physical
@@ -15,15 +16,49 @@ import { aliasOf, bridgeName, idOfAlias, vlanName } from './names.ts';
 export interface NetworkRecord {
   bridge: string;
   mtu: number;
+  /** The conntrack zone of a network's own bridge (./zones.ts); none on a physical bridge. */
+  zone?: number;
 }
 
 const recordDir = (ctx: Context) => join(ctx.stateDir, 'networks');
 const recordPath = (ctx: Context, id: string) => join(recordDir(ctx), `${id}.json`);
 
 export async function networkRecord(ctx: Context, id: string): Promise<NetworkRecord> {
+  const record = await readRecord(ctx, id);
+  if (!record) throw new Error(`network ${id} is not wired on this host: ensureNetwork comes first`);
+  return record;
+}
+
+async function readRecord(ctx: Context, id: string): Promise<NetworkRecord | undefined> {
   const text = await readFile(recordPath(ctx, id), 'utf8').catch(() => undefined);
-  if (text === undefined) throw new Error(`network ${id} is not wired on this host: ensureNetwork comes first`);
-  return JSON.parse(text) as NetworkRecord;
+  return text === undefined ? undefined : (JSON.parse(text) as NetworkRecord);
+}
+
+/** Every network's record, by network id. */
+async function records(ctx: Context): Promise<Map<string, NetworkRecord>> {
+  const files = (await readdir(recordDir(ctx)).catch(() => [])).filter((f) => f.endsWith('.json'));
+  const out = new Map<string, NetworkRecord>();
+  for (const f of files) {
+    const record = await readRecord(ctx, f.slice(0, -5));
+    if (record) out.set(f.slice(0, -5), record);
+  }
+  return out;
+}
+
+/** Makes the zones of the recorded networks, and only those, the raw table's. */
+async function syncZones(ctx: Context): Promise<void> {
+  const zoned = [...(await records(ctx)).values()].flatMap((r) => (r.zone ? [{ bridge: r.bridge, zone: r.zone }] : []));
+  await applyZones(ctx, zoned);
+}
+
+/** The network's zone: the one it has, or the lowest one no other network has. */
+async function zoneOf(ctx: Context, id: string): Promise<number> {
+  const own = (await readRecord(ctx, id))?.zone;
+  if (own) return own;
+  const all = await records(ctx);
+  const taken = new Set([...all.values()].map((r) => r.zone));
+  for (let zone = 1; zone <= MAX_ZONE; zone++) if (!taken.has(zone)) return zone;
+  throw new Error(`network ${id}: every conntrack zone is taken`);
 }
 
 /** Makes the bridge if it is missing (without forward delay, so a new port forwards at once) and sets it up. */
@@ -75,10 +110,11 @@ export async function ensureNetwork(ctx: Context, spec: NetworkSpec): Promise<vo
     bridge = bridgeName(spec.id);
     await ensureBridge(ctx, bridge, { mtu: spec.mtu, alias });
   }
-  const record: NetworkRecord = { bridge, mtu: spec.mtu };
+  const record: NetworkRecord = { bridge, mtu: spec.mtu, zone: spec.type === 'flat' ? undefined : await zoneOf(ctx, spec.id) };
   await mkdir(recordDir(ctx), { recursive: true });
   await writeFile(`${recordPath(ctx, spec.id)}.part`, JSON.stringify(record));
   await rename(`${recordPath(ctx, spec.id)}.part`, recordPath(ctx, spec.id));
+  await syncZones(ctx);
 }
 
 /** Removes what was made for the network, never a physical bridge, nor a device that is not ours. */
@@ -88,6 +124,7 @@ export async function deleteNetwork(ctx: Context, id: string): Promise<void> {
     if (idOfAlias(ctx.prefix, have.get(name)?.ifalias) === id) await ip(ctx.sh, undefined, ['link', 'del', name]);
   }
   await rm(recordPath(ctx, id), { force: true });
+  await syncZones(ctx);
 }
 
 /** The networks wired here: their records, and bridges of ours whose record is lost. */
