@@ -131,6 +131,66 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   );
   assert.equal((await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': network.id, 'x-forwarded-for': '10.0.0.1, 192.168.10.77' })).status, 400);
 
+  // network_data.json: a link per NIC in order, DHCP where the subnet serves it, the address, routes
+  // and DNS written where it does not.
+  const fixed = (await net('POST', '/networks', { network: { name: 'static-net' } })).network;
+  await net('POST', '/subnets', {
+    subnet: {
+      network_id: fixed.id,
+      cidr: '10.40.0.0/24',
+      ip_version: 4,
+      enable_dhcp: false,
+      gateway_ip: '10.40.0.1',
+      dns_nameservers: ['10.40.0.53'],
+      host_routes: [{ destination: '10.41.0.0/16', nexthop: '10.40.0.254' }],
+    },
+  });
+  const vmC = await compute.create({
+    name: 'vm-c',
+    imageRef: image,
+    flavorRef: flavor,
+    networks: [
+      { uuid: network.id, fixed_ip: '192.168.10.88' },
+      { uuid: fixed.id, fixed_ip: '10.40.0.9' },
+    ],
+  });
+  await compute.settled(vmC, 'ACTIVE');
+  // Ports made in one request are the server's NICs in the order of their ids.
+  const nics = (await net('GET', `/ports?device_id=${vmC}`)).ports.sort((x: any, y: any) => x.id.localeCompare(y.id));
+  const tap = (p: any) => `tap${p.id.slice(0, 11)}`;
+  const dns = [{ type: 'dns', address: '10.40.0.53' }];
+  const expected = {
+    links: nics.map((p: any) => ({
+      id: tap(p),
+      vif_id: p.id,
+      type: 'tap',
+      mtu: [network, fixed].find((n) => n.id === p.network_id).mtu,
+      ethernet_mac_address: p.mac_address,
+    })),
+    networks: nics.map((p: any, i: number) =>
+      p.network_id === network.id
+        ? { id: `network${i}`, link: tap(p), network_id: network.id, type: 'ipv4_dhcp' }
+        : {
+            id: `network${i}`,
+            link: tap(p),
+            network_id: fixed.id,
+            type: 'ipv4',
+            ip_address: '10.40.0.9',
+            netmask: '255.255.255.0',
+            routes: [
+              { network: '0.0.0.0', netmask: '0.0.0.0', gateway: '10.40.0.1' },
+              { network: '10.41.0.0', netmask: '255.255.0.0', gateway: '10.40.0.254' },
+            ],
+            services: dns,
+          },
+    ),
+    services: dns,
+  };
+  assert.deepEqual(JSON.parse((await ask('192.168.10.88', '/openstack/latest/network_data.json')).body), expected);
+  await compute.call('DELETE', `/servers/${vmC}`);
+  await compute.gone(vmC);
+  await net('DELETE', `/networks/${fixed.id}`);
+
   // Deleting a server deletes the ports made for it; the agent unwires them.
   await net('PUT', `/floatingips/${fip.id}`, { floatingip: { port_id: null } });
   await compute.call('DELETE', `/servers/${a}`);

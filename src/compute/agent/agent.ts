@@ -17,6 +17,7 @@ import { servers, snapshots } from '../tables.ts';
 import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
 import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { serverNics } from '../../network/for-compute.ts';
+import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
 
 export interface AgentOptions {
@@ -77,7 +78,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     let configDrive: string | undefined;
     if (s.configDrive) {
       configDrive = join(drives, `${s.id}.iso`);
-      await writeConfigDrive(s, configDrive, log);
+      await writeConfigDrive(s, await serverNetworkData(db, s.id), configDrive, log);
     }
     const f = s.flavor;
     return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics, configDrive };

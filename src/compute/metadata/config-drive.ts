@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run } from '../../lib/host/run.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { NetworkData } from '../../network/network-data.ts';
 import type { Server } from '../servers.ts';
 import { openstackTree } from './content.ts';
 
@@ -10,13 +11,13 @@ import { openstackTree } from './content.ts';
  * Joliet for the long names) holding openstack/latest/, which cloud-init finds by its label.
  * Built in a temporary directory beside target and renamed into place, so it is whole or absent.
  */
-export async function writeConfigDrive(s: Server, target: string, log?: Logger): Promise<void> {
+export async function writeConfigDrive(s: Server, network: NetworkData, target: string, log?: Logger): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const work = await mkdtemp(`${target}.tmp-`);
   try {
     const latest = join(work, 'tree', 'openstack', 'latest');
     await mkdir(latest, { recursive: true });
-    for (const [name, content] of Object.entries(openstackTree(s))) await writeFile(join(latest, name), content);
+    for (const [name, content] of Object.entries(openstackTree(s, network))) await writeFile(join(latest, name), content);
     const iso = join(work, 'drive.iso');
     await run(['genisoimage', '-o', iso, '-V', 'config-2', '-r', '-J', '-l', '-ldots', '-allow-lowercase', '-allow-multidot', '-quiet', join(work, 'tree')], {
       log,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { NetworkData } from '../../network/network-data.ts';
 import type { Server } from '../servers.ts';
 
 // What a guest learns about itself, in the OpenStack metadata format that cloud-init reads, from
@@ -21,19 +22,16 @@ export function metaData(s: Server) {
   };
 }
 
-/** The guest's networks; the network service fills links and networks once ports exist. */
-export const networkData = () => ({ links: [], networks: [], services: [] });
-
 export const vendorData = () => ({});
 
 /** The user data as the guest gets it: the bytes the user gave, base64-decoded. */
 export const userData = (s: Server) => (s.userData ? Buffer.from(s.userData, 'base64') : undefined);
 
 /** The files of the `openstack/latest` tree, by name. */
-export function openstackTree(s: Server): Record<string, string | Buffer> {
+export function openstackTree(s: Server, network: NetworkData): Record<string, string | Buffer> {
   const files: Record<string, string | Buffer> = {
     'meta_data.json': JSON.stringify(metaData(s)),
-    'network_data.json': JSON.stringify(networkData()),
+    'network_data.json': JSON.stringify(network),
     'vendor_data.json': JSON.stringify(vendorData()),
     'vendor_data2.json': JSON.stringify({}),
   };

@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import type { Logger } from '../../lib/log.ts';
 import { serverAt } from '../../network/index.ts';
+import { serverNetworkData, type NetworkData } from '../../network/network-data.ts';
 import { servers } from '../tables.ts';
 import type { Server } from '../servers.ts';
 import { metaData, openstackTree, userData } from './content.ts';
@@ -56,12 +57,12 @@ function lookup(tree: Record<string, string | Buffer>, path: string): string | B
 }
 
 /** The answer to a path for a server, or undefined for 404. */
-export function answer(s: Server, ip: string, path: string): string | Buffer | undefined {
+export function answer(s: Server, network: NetworkData, ip: string, path: string): string | Buffer | undefined {
   const [top, version, ...rest] = path.split('/').filter(Boolean);
   if (top === 'openstack') {
     if (!version) return OPENSTACK_VERSIONS.join('\n');
     if (!OPENSTACK_VERSIONS.includes(version)) return undefined;
-    return lookup(openstackTree(s), rest.join('/'));
+    return lookup(openstackTree(s, network), rest.join('/'));
   }
   if (top === undefined) return EC2_VERSIONS.join('\n');
   if (!EC2_VERSIONS.includes(top)) return undefined;
@@ -98,7 +99,7 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
       return send(404, 'Not Found');
     }
     const path = new URL(req.url ?? '/', 'http://metadata').pathname;
-    const body = answer(s, ip, path);
+    const body = answer(s, await serverNetworkData(db, s.id), ip, path);
     if (body === undefined) return send(404, 'Not Found');
     send(200, body, path.endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
   };
