@@ -4,7 +4,7 @@ import { arpRuleset, filterRestore, parseFilterState, portChains, type Family } 
 
 // Applies every port's security groups at once, in the host namespace (./firewall-rules.ts says how).
 
-export const TOOLS: Record<Family, { save: string; restore: string }> = {
+const TOOLS: Record<Family, { save: string; restore: string }> = {
   4: { save: 'iptables-save', restore: 'iptables-restore' },
   6: { save: 'ip6tables-save', restore: 'ip6tables-restore' },
 };

@@ -1,38 +1,37 @@
 import type { Context } from './context.ts';
-import { TOOLS } from './firewall.ts';
 
 // Connection tracking zones. Bridged traffic is tracked in the host namespace, where two tenant
 // networks with the same addresses would share entries: a connection in one would let packets of
 // the other with the same addresses and ports pass its security groups as established. Each
 // network's own bridge gets a zone of its own (flat networks ride the host's bridges, which the
-// host's own traffic crosses too, and keep the default zone).
+// host's own traffic crosses too, and keep the default zone). An nftables table of its own, not
+// iptables' raw table: replacing it costs one `nft -f` however many firewall rules the host has.
 
 /** A zone is a 16-bit number; 0 is the default one. */
 export const MAX_ZONE = 65_535;
 
-/** The raw table's rules for these zones, as iptables-restore input, from what the table holds of
- * ours (iptables-save's lines); undefined when it already holds just that. */
-export function zonesRestore(prefix: string, zones: { bridge: string; zone: number }[], saved: string[]): string | undefined {
-  const chain = `${prefix}-ct`;
-  const jump = `-A PREROUTING -j ${chain}`;
-  const rules = zones.map((z) => `-A ${chain} -i ${z.bridge} -j CT --zone ${z.zone}`);
-  const jumps = saved.filter((l) => l === jump).length;
-  const exists = saved.some((l) => l.startsWith(`:${chain} `));
-  const current = saved.filter((l) => l.startsWith(`-A ${chain} `));
-  const wanted = zones.length > 0;
-  if (wanted ? jumps === 1 && current.join('\n') === rules.join('\n') : !exists && !jumps) return undefined;
-  const lines = [`:${chain} - [0:0]`];
-  for (let n = jumps; n > (wanted ? 1 : 0); n--) lines.push(`-D PREROUTING -j ${chain}`);
-  if (wanted && !jumps) lines.push(`-I PREROUTING 1 -j ${chain}`);
-  lines.push(...rules);
-  if (!wanted) lines.push(`-X ${chain}`);
-  return ['*raw', ...lines, 'COMMIT', ''].join('\n');
+/** The table that sets these zones, as `nft -f` input that replaces it whole (or removes it). */
+export function zonesRuleset(table: string, zones: { bridge: string; zone: number }[]): string {
+  const reset = `table inet ${table}\ndelete table inet ${table}\n`;
+  if (!zones.length) return reset;
+  // Before conntrack (priority raw), which must look the packet up in its zone.
+  const rules = zones.map((z) => `    iifname ${JSON.stringify(z.bridge)} ct zone set ${z.zone}`);
+  return `${reset}table inet ${table} {\n  chain prerouting {\n    type filter hook prerouting priority raw; policy accept;\n${rules.join('\n')}\n  }\n}\n`;
 }
 
-/** Makes the raw table send each bridge's traffic to its zone, in both families, and nothing else. */
+/** The zones a listing of the table sets, as `bridge zone` lines, sorted. */
+export function listedZones(listing: string): string[] {
+  return [...listing.matchAll(/iifname "([^"]+)" ct zone set (\d+)/g)].map((m) => `${m[1]} ${m[2]}`).sort();
+}
+
+/** Makes each bridge's traffic go to its zone, in both families, and nothing else. Replacing the
+ * table costs a kernel transaction, so it is only done when the table says something else. */
 export async function applyZones(ctx: Context, zones: { bridge: string; zone: number }[]): Promise<void> {
-  for (const tools of Object.values(TOOLS)) {
-    const input = zonesRestore(ctx.prefix, zones, (await ctx.sh.host([tools.save, '-t', 'raw'])).stdout.split('\n'));
-    if (input) await ctx.sh.host([tools.restore, '-w', '5', '--noflush'], { input });
-  }
+  const table = `${ctx.prefix}-ct`;
+  // Exit code 1: no such table.
+  const listed = await ctx.sh.host(['nft', 'list', 'table', 'inet', table], { okCodes: [0, 1] });
+  const have = listed.code === 0 ? listedZones(listed.stdout) : undefined;
+  const want = zones.map((z) => `${z.bridge} ${z.zone}`).sort();
+  if (have ? have.join('\n') === want.join('\n') && want.length > 0 : !want.length) return;
+  await ctx.sh.host(['nft', '-f', '-'], { input: zonesRuleset(table, zones) });
 }
