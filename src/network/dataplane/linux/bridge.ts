@@ -45,7 +45,7 @@ async function records(ctx: Context): Promise<Map<string, NetworkRecord>> {
   return out;
 }
 
-/** Makes the zones of the recorded networks, and only those, the raw table's. */
+/** Makes the zones of the recorded networks, and only those, the ones traffic is tracked in. */
 async function syncZones(ctx: Context): Promise<void> {
   const zoned = [...(await records(ctx)).values()].flatMap((r) => (r.zone ? [{ bridge: r.bridge, zone: r.zone }] : []));
   await applyZones(ctx, zoned);

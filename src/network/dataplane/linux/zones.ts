@@ -11,7 +11,7 @@ import type { Context } from './context.ts';
 export const MAX_ZONE = 65_535;
 
 /** The table that sets these zones, as `nft -f` input that replaces it whole (or removes it). */
-export function zonesRuleset(table: string, zones: { bridge: string; zone: number }[]): string {
+function zonesRuleset(table: string, zones: { bridge: string; zone: number }[]): string {
   const reset = `table inet ${table}\ndelete table inet ${table}\n`;
   if (!zones.length) return reset;
   // Before conntrack (priority raw), which must look the packet up in its zone.
@@ -20,7 +20,7 @@ export function zonesRuleset(table: string, zones: { bridge: string; zone: numbe
 }
 
 /** The zones a listing of the table sets, as `bridge zone` lines, sorted. */
-export function listedZones(listing: string): string[] {
+function listedZones(listing: string): string[] {
   return [...listing.matchAll(/iifname "([^"]+)" ct zone set (\d+)/g)].map((m) => `${m[1]} ${m[2]}`).sort();
 }
 
