@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
@@ -57,7 +57,7 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
     ['ip', f.ip, 4],
     ['ip6', f.ip6, 6],
   ] as const) {
-    if (pattern !== undefined) where.push(inArray(servers.id, serversWithAddress(db, regex(key, pattern), version)));
+    if (pattern !== undefined) where.push(sql`(${servers.id}, ${servers.projectId}) in ${serversWithAddress(db, regex(key, pattern), version)}`);
   }
   if (f.status !== undefined) {
     const vm = STATUS[f.status.toUpperCase()];

@@ -72,7 +72,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
       return;
     }
     await tx.update(servers).set({ host: best.name, updatedAt: new Date() }).where(eq(servers.id, id));
-    await bindServerPorts(tx, id, best.name);
+    await bindServerPorts(tx, s, best.name);
     await notify(tx, SERVERS_CHANNEL, id);
   });
 }

@@ -136,7 +136,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
  * those the user gave are unbound. */
 export async function dropServer(tx: Db, s: Server): Promise<void> {
   const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
-  await releaseServerPorts(tx, s.id, given);
+  await releaseServerPorts(tx, s, given);
   await tx.delete(servers).where(eq(servers.id, s.id));
 }
 

@@ -88,12 +88,22 @@ export async function allocateServerPorts(
   }
 }
 
+/** A server as its ports know it: device_id is whatever a port's owner wrote, so a port is the
+ * server's only when it is also of the server's project; another project's port that names the
+ * server is never plugged into it, shown as its address, or deleted with it. */
+export interface ServerRef {
+  id: string;
+  projectId: string;
+}
+
+const portsOf = (s: ServerRef) => and(eq(ports.deviceId, s.id), eq(ports.projectId, s.projectId), like(ports.deviceOwner, 'compute:%'));
+
 /** Binds a server's ports to the host the scheduler chose: that host's agent wires them. */
-export async function bindServerPorts(tx: Db, serverId: string, host: string): Promise<void> {
+export async function bindServerPorts(tx: Db, server: ServerRef, host: string): Promise<void> {
   const bound = await tx
     .update(ports)
     .set({ hostId: host, updatedAt: new Date() })
-    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
+    .where(portsOf(server))
     .returning({ id: ports.id, networkId: ports.networkId });
   for (const p of bound) await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
 }
@@ -111,12 +121,12 @@ export interface ServerNic {
 
 /** A server's NICs, by when their ports were made (ports made in one request share that time and
  * are ordered by id). */
-export async function serverNics(db: Db, serverId: string): Promise<ServerNic[]> {
+export async function serverNics(db: Db, server: ServerRef): Promise<ServerNic[]> {
   const rows = await db
     .select({ port: ports, mtu: networks.mtu })
     .from(ports)
     .innerJoin(networks, eq(networks.id, ports.networkId))
-    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
+    .where(portsOf(server))
     .orderBy(asc(ports.createdAt), asc(ports.id));
   return rows.map(({ port, mtu }) => ({
     portId: port.id,
@@ -129,11 +139,8 @@ export async function serverNics(db: Db, serverId: string): Promise<ServerNic[]>
 }
 
 /** Gives back a deleted server's ports: deletes those made for it, unbinds those it was given. */
-export async function releaseServerPorts(tx: Db, serverId: string, given: string[]): Promise<void> {
-  const mine = await tx
-    .select()
-    .from(ports)
-    .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')));
+export async function releaseServerPorts(tx: Db, server: ServerRef, given: string[]): Promise<void> {
+  const mine = await tx.select().from(ports).where(portsOf(server));
   for (const p of mine) {
     if (given.includes(p.id)) {
       await tx.update(ports).set({ deviceId: '', deviceOwner: '', hostId: '', status: 'DOWN', updatedAt: new Date() }).where(eq(ports.id, p.id));
@@ -144,11 +151,11 @@ export async function releaseServerPorts(tx: Db, serverId: string, given: string
   }
 }
 
-/** The ids of the servers with a fixed address of that IP version matching a regular expression,
- * as a subquery for the server list's `ip`/`ip6` filters. */
+/** The (id, project) of the servers with a fixed address of that IP version matching a regular
+ * expression, as a subquery for the server list's `ip`/`ip6` filters. */
 export function serversWithAddress(db: Db, pattern: string, version: 4 | 6) {
   return db
-    .selectDistinct({ id: ports.deviceId })
+    .selectDistinct({ id: ports.deviceId, projectId: ports.projectId })
     .from(ports)
     .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
     .where(
@@ -169,16 +176,26 @@ export interface ServerAddress {
 }
 
 /** The addresses of servers, fixed and floating, by server id: what Nova shows as `addresses`. */
-export async function serverAddresses(db: Db, serverIds: string[]): Promise<Map<string, ServerAddress[]>> {
+export async function serverAddresses(db: Db, list: ServerRef[]): Promise<Map<string, ServerAddress[]>> {
   const out = new Map<string, ServerAddress[]>();
-  if (!serverIds.length) return out;
-  const rows = await db
-    .select({ serverId: ports.deviceId, portId: ports.id, mac: ports.macAddress, network: networks.name, ip: ipAllocations.ipAddress })
-    .from(ports)
-    .innerJoin(networks, eq(networks.id, ports.networkId))
-    .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
-    .where(and(inArray(ports.deviceId, serverIds), like(ports.deviceOwner, 'compute:%')))
-    .orderBy(asc(ports.createdAt), asc(ports.id));
+  if (!list.length) return out;
+  const projectOf = new Map(list.map((s) => [s.id, s.projectId]));
+  const rows = (
+    await db
+      .select({
+        serverId: ports.deviceId,
+        projectId: ports.projectId,
+        portId: ports.id,
+        mac: ports.macAddress,
+        network: networks.name,
+        ip: ipAllocations.ipAddress,
+      })
+      .from(ports)
+      .innerJoin(networks, eq(networks.id, ports.networkId))
+      .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
+      .where(and(inArray(ports.deviceId, [...projectOf.keys()]), like(ports.deviceOwner, 'compute:%')))
+      .orderBy(asc(ports.createdAt), asc(ports.id))
+  ).filter((r) => projectOf.get(r.serverId) === r.projectId);
   const portIds = [...new Set(rows.map((r) => r.portId))];
   const fips = portIds.length ? await db.select().from(floatingIps).where(inArray(floatingIps.portId, portIds)) : [];
   for (const r of rows) {

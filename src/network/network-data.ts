@@ -4,7 +4,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { bigIntToIp, parseCidr, type IpVersion } from './addresses.ts';
-import { serverNics } from './for-compute.ts';
+import { serverNics, type ServerRef } from './for-compute.ts';
 import { ipAllocations, subnets } from './tables.ts';
 
 type Subnet = typeof subnets.$inferSelect;
@@ -41,8 +41,8 @@ function addressing(s: Subnet): string | undefined {
   return s.ipv6AddressMode ? `ipv6_${s.ipv6AddressMode}` : undefined;
 }
 
-export async function serverNetworkData(db: Db, serverId: string): Promise<NetworkData> {
-  const nics = await serverNics(db, serverId);
+export async function serverNetworkData(db: Db, server: ServerRef): Promise<NetworkData> {
+  const nics = await serverNics(db, server);
   const rows = nics.length
     ? await db
         .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })

@@ -120,10 +120,16 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   assert.equal((await ask('192.168.10.200')).status, 404, 'an address that is no server learns nothing');
   // A port of another project that names vm-b as its device is not vm-b.
   const other = (await c.request('GET', '/identity/v3/projects?name=service', { token })).body.projects[0]?.id ?? 'another-project';
-  await net('POST', '/ports', {
-    port: { network_id: network.id, project_id: other, device_owner: 'compute:nova', device_id: b, fixed_ips: [{ ip_address: '192.168.10.201' }] },
-  });
+  const foreign = (
+    await net('POST', '/ports', {
+      port: { network_id: network.id, project_id: other, device_owner: 'compute:nova', device_id: b, fixed_ips: [{ ip_address: '192.168.10.201' }] },
+    })
+  ).port;
   assert.equal((await ask('192.168.10.201')).status, 404, 'a port pointed at a server of another project');
+  // Nor is it vm-b's NIC, address or network.
+  assert.ok(!JSON.stringify((await compute.show(b)).addresses).includes('192.168.10.201'), "another project's port shows as vm-b's address");
+  assert.deepEqual(await byIp('ip=192%5C.168%5C.10%5C.201'), []);
+  assert.equal(JSON.parse((await ask('192.168.10.77', '/openstack/latest/network_data.json')).body).links.length, 1);
   assert.equal(
     (await metadata('/latest/meta-data/hostname', { 'x-nubo-network-id': pub.id, 'x-forwarded-for': '192.168.10.77' })).status,
     404,
@@ -199,6 +205,11 @@ test('servers get ports wired on their host, DHCP leases, firewall rules with re
   assert.equal((await c.request('GET', `/networking/v2.0/ports/${portOf(a).id}`, { token })).status, 404);
   assert.ok(!dp.ports.has(portOf(a).id));
   assert.ok(!dp.dhcp.get(network.id)!.hosts.some((h) => h.mac === portOf(a).mac_address), 'its DHCP lease is gone');
+  // Deleting vm-b leaves the other project's port that names it alone.
+  await compute.call('DELETE', `/servers/${b}`);
+  await compute.gone(b);
+  assert.equal((await c.request('GET', `/networking/v2.0/ports/${foreign.id}`, { token })).status, 200);
+  await net('DELETE', `/ports/${foreign.id}`);
 });
 
 test('a server asks for no network it may not use, and several networks need one named', async () => {

@@ -68,7 +68,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   /** The guest's NICs, or undefined while the network agent has not wired every port yet (Nova
    * waits for the same "vif plugged" before it starts a guest). */
   async function nicsOf(s: Server): Promise<GuestSpec['nics'] | undefined> {
-    const nics = await serverNics(db, s.id);
+    const nics = await serverNics(db, s);
     if (nics.some((n) => !n.active)) return undefined;
     return nics.map((n) => ({ mac: n.mac, tap: n.tap, mtu: n.mtu, netns: opts.netns }));
   }
@@ -78,7 +78,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     let configDrive: string | undefined;
     if (s.configDrive) {
       configDrive = join(drives, `${s.id}.iso`);
-      await writeConfigDrive(s, await serverNetworkData(db, s.id), configDrive, log);
+      await writeConfigDrive(s, await serverNetworkData(db, s), configDrive, log);
     }
     const f = s.flavor;
     return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics, configDrive };

@@ -105,12 +105,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
             rows.map((s) => s.id),
           )
         : new Set<string>();
-      const addresses = detailed
-        ? await serverAddresses(
-            db,
-            rows.map((s) => s.id),
-          )
-        : new Map<string, ServerAddress[]>();
+      const addresses = detailed ? await serverAddresses(db, rows) : new Map<string, ServerAddress[]>();
       const next = nextLink(request, page, rows);
       return {
         servers: rows.map((s) => (detailed ? serverView(base, auth, s, addresses.get(s.id), busy.has(s.id)) : serverSummary(base, s))),
@@ -122,7 +117,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
   api.get('/servers/:server_id', { config: { policy: 'compute:servers:show' }, schema: { params: ById } }, async (request) => {
     const auth = authOf(request);
     const s = await getServer(db, auth, request.params.server_id);
-    const addresses = (await serverAddresses(db, [s.id])).get(s.id);
+    const addresses = (await serverAddresses(db, [s])).get(s.id);
     return { server: serverView(request.publicUrl, auth, s, addresses, (await snapshotting(db, [s.id])).has(s.id)) };
   });
 
@@ -171,7 +166,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
     const { name } = request.body.server;
     const s =
       name === undefined ? await getServer(db, auth, request.params.server_id) : await store.tx((tx) => renameServer(tx, auth, request.params.server_id, name));
-    return { server: serverView(request.publicUrl, auth, s, (await serverAddresses(db, [s.id])).get(s.id)) };
+    return { server: serverView(request.publicUrl, auth, s, (await serverAddresses(db, [s])).get(s.id)) };
   });
 
   api.delete('/servers/:server_id', { config: { policy: 'compute:servers:delete' }, schema: { params: ById } }, async (request, reply) => {

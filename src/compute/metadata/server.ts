@@ -99,7 +99,7 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
       return send(404, 'Not Found');
     }
     const path = new URL(req.url ?? '/', 'http://metadata').pathname;
-    const body = answer(s, await serverNetworkData(db, s.id), ip, path);
+    const body = answer(s, await serverNetworkData(db, s), ip, path);
     if (body === undefined) return send(404, 'Not Found');
     send(200, body, path.endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
   };
