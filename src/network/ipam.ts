@@ -4,11 +4,11 @@
 // try its next candidate, and the surrounding transaction carries on.
 
 import { randomBytes } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { bigIntToIp, contains, eui64, ipToBigInt, ipVersion, parseCidr, usableRange, type Cidr } from './addresses.ts';
-import { ipAllocations, type subnets } from './tables.ts';
+import { ipAllocations, subnets } from './tables.ts';
 
 export type SubnetRow = typeof subnets.$inferSelect;
 
@@ -90,6 +90,16 @@ export async function allocateFree(tx: Db, subnet: SubnetRow, portId: string, ma
     }
   }
   return undefined;
+}
+
+/** The fixed IPs of these ports, each with its subnet. */
+export async function addressesWithSubnets(db: Db, portIds: string[]): Promise<{ portId: string; ipAddress: string; subnet: SubnetRow }[]> {
+  if (!portIds.length) return [];
+  return db
+    .select({ portId: ipAllocations.portId, ipAddress: ipAllocations.ipAddress, subnet: subnets })
+    .from(ipAllocations)
+    .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
+    .where(inArray(ipAllocations.portId, portIds));
 }
 
 /** Neutron's 409 when a network has no address left for a port. */

@@ -1,11 +1,11 @@
 // A server's networks as the guest learns them, in Nova's network_data.json: what cloud-init reads
 // (from the metadata service or the config drive) to configure each NIC, not only the first.
 
-import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { bigIntToIp, parseCidr, type IpVersion } from './addresses.ts';
 import { serverNics, type ServerRef } from './for-compute.ts';
-import { ipAllocations, subnets } from './tables.ts';
+import { addressesWithSubnets } from './ipam.ts';
+import type { subnets } from './tables.ts';
 
 type Subnet = typeof subnets.$inferSelect;
 type Route = { network: string; netmask: string; gateway: string };
@@ -43,24 +43,16 @@ function addressing(s: Subnet): string | undefined {
 
 export async function serverNetworkData(db: Db, server: ServerRef): Promise<NetworkData> {
   const nics = await serverNics(db, server);
-  const rows = nics.length
-    ? await db
-        .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })
-        .from(ipAllocations)
-        .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
-        .where(
-          inArray(
-            ipAllocations.portId,
-            nics.map((n) => n.portId),
-          ),
-        )
-    : [];
+  const rows = await addressesWithSubnets(
+    db,
+    nics.map((n) => n.portId),
+  );
   const services = (s: Subnet): Service[] => s.dnsNameservers.map((address) => ({ type: 'dns', address }));
   const networks: NetworkData['networks'] = [];
   for (const nic of nics) {
     // IPv4 first, then by address, so that the numbering does not change from one read to the next.
-    const mine = rows.filter((r) => r.portId === nic.portId).sort((a, b) => a.subnet.ipVersion - b.subnet.ipVersion || a.ip.localeCompare(b.ip));
-    for (const { ip, subnet } of mine) {
+    const mine = rows.filter((r) => r.portId === nic.portId).sort((a, b) => a.subnet.ipVersion - b.subnet.ipVersion || a.ipAddress.localeCompare(b.ipAddress));
+    for (const { ipAddress: ip, subnet } of mine) {
       const base = { id: `network${networks.length}`, link: nic.tap, network_id: nic.networkId };
       const auto = addressing(subnet);
       if (auto) {

@@ -9,7 +9,7 @@ import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { canonicalIp, contains, formatCidr, ipToBigInt, ipVersion, overlaps, parseCidr } from './addresses.ts';
 import { dataplaneChanged } from './changes.ts';
-import type { SubnetRow } from './ipam.ts';
+import { addressesWithSubnets, type SubnetRow } from './ipam.ts';
 import { getNetworkRow, mustOwn, type Caller } from './networks.ts';
 import { createPort, deletePort, findPort, updatePort, type PortRow } from './ports.ts';
 import { reserve } from './quotas.ts';
@@ -91,18 +91,10 @@ async function legsOf(db: Db, routerId: string): Promise<Leg[]> {
     .from(ports)
     .where(and(eq(ports.deviceId, routerId), inArray(ports.deviceOwner, [ROUTER_GATEWAY, ROUTER_INTERFACE])))
     .orderBy(asc(ports.createdAt), asc(ports.id));
-  const allocations = rows.length
-    ? await db
-        .select({ portId: ipAllocations.portId, ipAddress: ipAllocations.ipAddress, subnet: subnets })
-        .from(ipAllocations)
-        .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
-        .where(
-          inArray(
-            ipAllocations.portId,
-            rows.map((r) => r.id),
-          ),
-        )
-    : [];
+  const allocations = await addressesWithSubnets(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((port) => ({ port, ips: allocations.filter((a) => a.portId === port.id) }));
 }
 

@@ -5,6 +5,7 @@ import { and, eq, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets } from '../tables.ts';
 import { DHCP_OWNER } from '../subnets.ts';
+import { addressesWithSubnets } from '../ipam.ts';
 import { hostnameOf } from '../ports.ts';
 import { ROUTER_GATEWAY, ROUTER_INTERFACE } from '../routers.ts';
 import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
@@ -23,16 +24,10 @@ export async function networkSpec(db: Db, id: string): Promise<NetworkSpec | und
   return { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
 }
 
-/** The fixed IPs of the given ports, each with its subnet. */
+/** The fixed IPs of the given ports, each with its subnet, by port. */
 async function addressesOf(db: Db, ids: string[]) {
-  if (!ids.length) return new Map<string, { ip: string; subnet: Subnet }[]>();
-  const rows = await db
-    .select({ portId: ipAllocations.portId, ip: ipAllocations.ipAddress, subnet: subnets })
-    .from(ipAllocations)
-    .innerJoin(subnets, eq(subnets.id, ipAllocations.subnetId))
-    .where(inArray(ipAllocations.portId, ids));
   const out = new Map<string, { ip: string; subnet: Subnet }[]>();
-  for (const r of rows) out.set(r.portId, [...(out.get(r.portId) ?? []), { ip: r.ip, subnet: r.subnet }]);
+  for (const r of await addressesWithSubnets(db, ids)) out.set(r.portId, [...(out.get(r.portId) ?? []), { ip: r.ipAddress, subnet: r.subnet }]);
   return out;
 }
 
