@@ -45,17 +45,16 @@ async function records(ctx: Context): Promise<Map<string, NetworkRecord>> {
   return out;
 }
 
-/** Makes the zones of the recorded networks, and only those, the ones traffic is tracked in. */
-async function syncZones(ctx: Context): Promise<void> {
-  const zoned = [...(await records(ctx)).values()].flatMap((r) => (r.zone ? [{ bridge: r.bridge, zone: r.zone }] : []));
+/** Makes the zones of these records, and only those, the ones traffic is tracked in. */
+async function syncZones(ctx: Context, all: Map<string, NetworkRecord>): Promise<void> {
+  const zoned = [...all.values()].flatMap((r) => (r.zone ? [{ bridge: r.bridge, zone: r.zone }] : []));
   await applyZones(ctx, zoned);
 }
 
-/** The network's zone: the one it has, or the lowest one no other network has. */
-async function zoneOf(ctx: Context, id: string): Promise<number> {
-  const own = (await readRecord(ctx, id))?.zone;
+/** The network's zone among the records: the one it has, or the lowest one no other network has. */
+function zoneOf(all: Map<string, NetworkRecord>, id: string): number {
+  const own = all.get(id)?.zone;
   if (own) return own;
-  const all = await records(ctx);
   const taken = new Set([...all.values()].map((r) => r.zone));
   for (let zone = 1; zone <= MAX_ZONE; zone++) if (!taken.has(zone)) return zone;
   throw new Error(`network ${id}: every conntrack zone is taken`);
@@ -110,11 +109,13 @@ export async function ensureNetwork(ctx: Context, spec: NetworkSpec): Promise<vo
     bridge = bridgeName(spec.id);
     await ensureBridge(ctx, bridge, { mtu: spec.mtu, alias });
   }
-  const record: NetworkRecord = { bridge, mtu: spec.mtu, zone: spec.type === 'flat' ? undefined : await zoneOf(ctx, spec.id) };
+  // Read once: the zone is chosen among them, and they are what the zones table must say.
+  const all = await records(ctx);
+  const record: NetworkRecord = { bridge, mtu: spec.mtu, zone: spec.type === 'flat' ? undefined : zoneOf(all, spec.id) };
   await mkdir(recordDir(ctx), { recursive: true });
   await writeFile(`${recordPath(ctx, spec.id)}.part`, JSON.stringify(record));
   await rename(`${recordPath(ctx, spec.id)}.part`, recordPath(ctx, spec.id));
-  await syncZones(ctx);
+  await syncZones(ctx, all.set(spec.id, record));
 }
 
 /** Removes what was made for the network, never a physical bridge, nor a device that is not ours. */
@@ -124,7 +125,7 @@ export async function deleteNetwork(ctx: Context, id: string): Promise<void> {
     if (idOfAlias(ctx.prefix, have.get(name)?.ifalias) === id) await ip(ctx.sh, undefined, ['link', 'del', name]);
   }
   await rm(recordPath(ctx, id), { force: true });
-  await syncZones(ctx);
+  await syncZones(ctx, await records(ctx));
 }
 
 /** The networks wired here: their records, and bridges of ours whose record is lost. */
