@@ -56,13 +56,14 @@ function lookup(tree: Record<string, string | Buffer>, path: string): string | B
   return [...children].sort().join('\n');
 }
 
-/** The answer to a path for a server, or undefined for 404. */
-export function answer(s: Server, network: NetworkData, ip: string, path: string): string | Buffer | undefined {
+/** The answer to a path for a server, or undefined for 404. Its networks are read only for the
+ * OpenStack tree, the one place that shows them. */
+async function answer(s: Server, network: () => Promise<NetworkData>, ip: string, path: string): Promise<string | Buffer | undefined> {
   const [top, version, ...rest] = path.split('/').filter(Boolean);
   if (top === 'openstack') {
     if (!version) return OPENSTACK_VERSIONS.join('\n');
     if (!OPENSTACK_VERSIONS.includes(version)) return undefined;
-    return lookup(openstackTree(s, network), rest.join('/'));
+    return lookup(openstackTree(s, await network()), rest.join('/'));
   }
   if (top === undefined) return EC2_VERSIONS.join('\n');
   if (!EC2_VERSIONS.includes(top)) return undefined;
@@ -99,7 +100,7 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
       return send(404, 'Not Found');
     }
     const path = new URL(req.url ?? '/', 'http://metadata').pathname;
-    const body = answer(s, await serverNetworkData(db, s), ip, path);
+    const body = await answer(s, () => serverNetworkData(db, s), ip, path);
     if (body === undefined) return send(404, 'Not Found');
     send(200, body, path.endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
   };
