@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { openStore, type Store } from './lib/store/db.ts';
 import { createApp, type App } from './lib/http/app.ts';
+import { declareServices } from './lib/http/auth.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
 import { imagePlugin, startImages } from './image/index.ts';
 import { computePlugin, startCompute, type Compute } from './compute/index.ts';
@@ -78,6 +79,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
 
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
+    declareServices(app, SERVICES);
     await app.register(identityPlugin(identity), { prefix: '/identity' });
     await app.register(imagePlugin(images), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });

@@ -80,6 +80,8 @@ export interface ApplicationCredentialFields {
   expires_at?: string;
   unrestricted?: boolean;
   roles?: { id?: string; name?: string }[];
+  /** Each an existing rule's id, or a service type, a method and a path. */
+  access_rules?: { id?: string; service?: string; method?: string; path?: string }[];
 }
 
 /** Where a role is granted. */

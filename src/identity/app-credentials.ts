@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, forbidden, notFound } from '../lib/errors.ts';
-import type { AuthContext } from '../lib/http/auth.ts';
+import type { AccessRule, AuthContext } from '../lib/http/auth.ts';
 import { applicationCredentials, roles } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { hashPassword } from './passwords.ts';
+import { attachAccessRules, type AccessRuleInput } from './access-rules.ts';
 
 export type AppCredential = typeof applicationCredentials.$inferSelect;
 
@@ -16,16 +17,25 @@ export interface AppCredentialInput {
   expiresAt?: Date | null;
   unrestricted?: boolean;
   roles?: { id?: string; name?: string }[];
+  accessRules?: AccessRuleInput[];
+}
+
+/** Keystone lets only an unrestricted application credential create or delete others. */
+function assertMayManage(auth: AuthContext): void {
+  if (auth.applicationCredential && !auth.applicationCredential.unrestricted) {
+    throw forbidden("Using method 'application_credential' is not allowed for managing additional application credentials.");
+  }
 }
 
 /** Creates an application credential for the caller's own user, on the caller's project, with
- * at most the caller's roles. The secret is returned here and never again. */
-export async function createAppCredential(db: Db, auth: AuthContext, input: AppCredentialInput): Promise<{ cred: AppCredential; secret: string }> {
+ * at most the caller's roles and the access rules asked. The secret is returned here and never again. */
+export async function createAppCredential(
+  db: Db,
+  auth: AuthContext,
+  input: AppCredentialInput,
+): Promise<{ cred: AppCredential; secret: string; accessRules: AccessRule[] }> {
   if (!auth.project) throw forbidden('Application credentials can only be created with a project-scoped token.');
-  if (auth.applicationCredentialId) {
-    const [own] = await db.select().from(applicationCredentials).where(eq(applicationCredentials.id, auth.applicationCredentialId));
-    if (!own?.unrestricted) throw forbidden('A restricted application credential cannot create another one.');
-  }
+  assertMayManage(auth);
   const held = new Map(auth.roles.map((r) => [r.id, r]));
   let roleIds = auth.roles.map((r) => r.id);
   if (input.roles?.length) {
@@ -55,7 +65,8 @@ export async function createAppCredential(db: Db, auth: AuthContext, input: AppC
       .returning(),
     input.name,
   );
-  return { cred: cred!, secret };
+  const accessRules = await attachAccessRules(db, auth.userId, cred!.id, input.accessRules ?? []);
+  return { cred: cred!, secret, accessRules };
 }
 
 export async function getAppCredential(db: Db, userId: string, id: string): Promise<AppCredential> {
@@ -88,7 +99,8 @@ export async function listAppCredentials(db: Db, userId: string, name?: string):
     .orderBy(applicationCredentials.name);
 }
 
-export async function deleteAppCredential(db: Db, userId: string, id: string): Promise<void> {
+export async function deleteAppCredential(db: Db, auth: AuthContext, userId: string, id: string): Promise<void> {
+  assertMayManage(auth);
   const gone = await db
     .delete(applicationCredentials)
     .where(and(eq(applicationCredentials.userId, userId), eq(applicationCredentials.id, id)))

@@ -86,7 +86,8 @@ export async function authenticate(db: Db, req: AuthRequest, ttlSeconds: number,
   const scope = req.scope;
   if (who.projectId) {
     // An application credential carries its own project: a scope may name that one, no other.
-    const named = scope === undefined ? who.projectId : scope !== 'unscoped' && scope.project && !scope.domain && !scope.system ? (await orUnauthorized(findProject(db, scope.project))).id : undefined;
+    const onlyProject = scope !== undefined && scope !== 'unscoped' && scope.project && !scope.domain && !scope.system ? scope.project : undefined;
+    const named = scope === undefined ? who.projectId : onlyProject && (await orUnauthorized(findProject(db, onlyProject))).id;
     if (named !== who.projectId) throw unauthorized('Application credentials cannot request a scope.');
     payload.projectId = who.projectId;
   } else if (scope === undefined) {

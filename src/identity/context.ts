@@ -6,6 +6,7 @@ import { applicationCredentials, domains, users } from './tables.ts';
 import type { TokenPayload } from './tokens.ts';
 import { effectiveRoles } from './roles.ts';
 import { projectWithDomain } from './projects.ts';
+import { rulesOf } from './access-rules.ts';
 
 /**
  * Builds the caller's context from a token's payload as the store stands now: the user, its
@@ -44,9 +45,14 @@ export async function resolveContext(db: Db, p: TokenPayload, token: string): Pr
     ctx.roles = await effectiveRoles(db, p.userId, 'domain', p.domainId);
   }
   if (p.applicationCredentialId) {
-    const [cred] = await db.select().from(applicationCredentials).where(eq(applicationCredentials.id, p.applicationCredentialId));
+    const [[cred], rules] = await Promise.all([
+      db.select().from(applicationCredentials).where(eq(applicationCredentials.id, p.applicationCredentialId)),
+      rulesOf(db, [p.applicationCredentialId]),
+    ]);
     if (!cred || (cred.expiresAt && cred.expiresAt.getTime() <= Date.now())) throw unauthorized();
     ctx.roles = ctx.roles.filter((r) => cred.roleIds.includes(r.id));
+    // Carried with the cached context, so that checking each call against them costs no query.
+    ctx.applicationCredential = { name: cred.name, unrestricted: cred.unrestricted, accessRules: rules.get(cred.id) };
   }
   if ((p.projectId || p.domainId) && ctx.roles.length === 0) throw unauthorized();
   return ctx;

@@ -11,6 +11,7 @@ import { userRoutes } from './api/users.ts';
 import { roleRoutes } from './api/roles.ts';
 import { roleAssignmentRoutes } from './api/role-assignments.ts';
 import { appCredentialRoutes } from './api/application-credentials.ts';
+import { accessRuleRoutes } from './api/access-rules.ts';
 import { catalogRoutes } from './api/catalog.ts';
 import './policy.ts';
 
@@ -35,6 +36,7 @@ export function identityPlugin(identity: Identity) {
     roleRoutes(app, identity);
     roleAssignmentRoutes(app, identity);
     appCredentialRoutes(app, identity);
+    accessRuleRoutes(app, identity);
     catalogRoutes(app, identity);
   };
 }

@@ -45,6 +45,9 @@ definePolicy({
   'identity:get_application_credential': anyOf(admin, self),
   'identity:create_application_credential': self,
   'identity:delete_application_credential': anyOf(admin, self),
+  'identity:list_access_rules': anyOf(admin, self),
+  'identity:get_access_rule': anyOf(admin, self),
+  'identity:delete_access_rule': anyOf(admin, self),
 
   'identity:list_regions': authenticated,
   'identity:get_region': authenticated,

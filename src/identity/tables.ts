@@ -88,6 +88,37 @@ export const applicationCredentials = pgTable(
   (t) => [unique().on(t.userId, t.name)],
 );
 
+/** A call an application credential may make, kept per user so that credentials share it by id. */
+export const accessRules = pgTable(
+  'identity_access_rules',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    service: text('service').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+  },
+  (t) => [unique().on(t.userId, t.service, t.method, t.path)],
+);
+
+/** The access rules of an application credential, in the order they were given. A rule in use
+ * cannot be deleted. */
+export const appCredentialAccessRules = pgTable(
+  'identity_app_credential_rules',
+  {
+    credentialId: text('credential_id')
+      .notNull()
+      .references(() => applicationCredentials.id, { onDelete: 'cascade' }),
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => accessRules.id),
+    position: integer('position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.credentialId, t.ruleId] }), index().on(t.ruleId)],
+);
+
 export const regions = pgTable('identity_regions', {
   id: text('id').primaryKey(),
   description: text('description').notNull().default(''),

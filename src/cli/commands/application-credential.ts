@@ -1,10 +1,24 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ClientError } from '../../client/errors.ts';
-import type { ApplicationCredential } from '../../client/identity.ts';
+import type { ApplicationCredential, ApplicationCredentialFields } from '../../client/identity.ts';
 import { connect, deleteEach } from '../context.ts';
 import { collect } from '../options.ts';
 import { fieldsOf, listOptions, printList, printShow, showOptions } from '../output.ts';
 import { findUser } from './user.ts';
+
+/** --access-rules: a JSON list, or the name of a file that holds one, as openstackclient reads it. */
+function accessRules(value: string): ApplicationCredentialFields['access_rules'] {
+  try {
+    return JSON.parse(value);
+  } catch {
+    try {
+      return JSON.parse(readFileSync(value, 'utf8'));
+    } catch {
+      throw new ClientError('Access rules is not valid JSON string or file does not exist.');
+    }
+  }
+}
 
 /** openstackclient shows the roles as their names, space separated, in every format. */
 const shown = (c: ApplicationCredential) => fieldsOf({ ...c, roles: c.roles.map((r) => r.name).join(' ') });
@@ -19,10 +33,14 @@ export function register(application: Command): void {
     .option('--description <description>', 'description')
     .option('--unrestricted', 'allow it to create and delete other application credentials and trusts')
     .option('--restricted', 'forbid that (the default)')
+    .option(
+      '--access-rules <access-rules>',
+      'JSON list (or a file holding one) of {"service", "method", "path"} the credential may call, or {"id"} of existing rules (default: any)',
+    )
     .action(
       async (
         name: string,
-        o: { secret?: string; role?: string[]; expiration?: string; description?: string; unrestricted?: boolean; restricted?: boolean },
+        o: { secret?: string; role?: string[]; expiration?: string; description?: string; unrestricted?: boolean; restricted?: boolean; accessRules?: string },
         cmd: Command,
       ) => {
         if (o.expiration && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(o.expiration)) {
@@ -41,6 +59,7 @@ export function register(application: Command): void {
           expires_at: o.expiration,
           unrestricted: o.unrestricted ? true : o.restricted ? false : undefined,
           roles,
+          access_rules: o.accessRules === undefined ? undefined : accessRules(o.accessRules),
         });
         await printShow(cmd, shown(created));
       },

@@ -1,4 +1,4 @@
-import type { AuthContext } from '../../lib/http/auth.ts';
+import type { AccessRule, AuthContext } from '../../lib/http/auth.ts';
 import type { Domain } from '../domains.ts';
 import type { Project } from '../projects.ts';
 import type { User } from '../users.ts';
@@ -55,7 +55,15 @@ export const roleView = (base: string, r: Pick<Role, 'id' | 'name' | 'descriptio
   links: selfLink(base, `roles/${r.id}`),
 });
 
-export const appCredentialView = (base: string, c: AppCredential, roleNames: Map<string, string>) => ({
+// Keystone's order of the fields, which openstackclient prints as it gets them.
+const ruleView = (r: AccessRule) => ({ id: r.id, service: r.service, path: r.path, method: r.method });
+
+export const accessRuleView = (base: string, userId: string, r: AccessRule) => ({
+  ...ruleView(r),
+  links: selfLink(base, `users/${userId}/access_rules/${r.id}`),
+});
+
+export const appCredentialView = (base: string, c: AppCredential, roleNames: Map<string, string>, accessRules: AccessRule[] = []) => ({
   id: c.id,
   name: c.name,
   user_id: c.userId,
@@ -64,8 +72,15 @@ export const appCredentialView = (base: string, c: AppCredential, roleNames: Map
   expires_at: c.expiresAt?.toISOString() ?? null,
   unrestricted: c.unrestricted,
   roles: c.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? id, domain_id: null })),
-  access_rules: [],
+  access_rules: accessRules.map(ruleView),
   links: selfLink(base, `users/${c.userId}/application_credentials/${c.id}`),
+});
+
+/** What a token says of its application credential; the access rules only when it has some. */
+const applicationCredentialOf = (id: string, c: AuthContext['applicationCredential']) => ({
+  id,
+  ...(c ? { name: c.name, restricted: !c.unrestricted } : {}),
+  ...(c?.accessRules ? { access_rules: c.accessRules.map(ruleView) } : {}),
 });
 
 /** The body of POST and GET /v3/auth/tokens. */
@@ -82,7 +97,7 @@ export function tokenView(ctx: AuthContext, catalog?: CatalogEntry[]) {
         : {}),
       ...(ctx.domain ? { domain: ctx.domain } : {}),
       ...(ctx.project || ctx.domain ? { roles: ctx.roles } : {}),
-      ...(ctx.applicationCredentialId ? { application_credential: { id: ctx.applicationCredentialId } } : {}),
+      ...(ctx.applicationCredentialId ? { application_credential: applicationCredentialOf(ctx.applicationCredentialId, ctx.applicationCredential) } : {}),
       ...(catalog ? { catalog } : {}),
     },
   };

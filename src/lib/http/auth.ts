@@ -20,6 +20,18 @@ export interface AuthContext {
   issuedAt: Date;
   expiresAt: Date;
   applicationCredentialId?: string;
+  /** The application credential the token comes from: whether it may manage others, and the
+   * only calls it may make when it has access rules. */
+  applicationCredential?: { name: string; unrestricted: boolean; accessRules?: AccessRule[] };
+}
+
+/** A call an application credential may make: a service type of the catalog, an HTTP method, and
+ * a path below the service's root where `*` (or `{name}`) stands for one segment and `**` for any. */
+export interface AccessRule {
+  id: string;
+  service: string;
+  method: string;
+  path: string;
 }
 
 export type TokenValidator = (token: string) => Promise<AuthContext>;
@@ -28,6 +40,8 @@ export type TokenValidator = (token: string) => Promise<AuthContext>;
 export interface RouteAuth {
   public?: boolean;
   policy?: string;
+  /** The catalog service the route belongs to, set by declareServices. */
+  service?: { type: string; prefix: string };
 }
 
 declare module 'fastify' {
@@ -64,6 +78,46 @@ export function installAuth(app: FastifyInstance, validate: TokenValidator): voi
     }
     if (!config.policy) return;
     if (!request.auth) throw unauthorized();
+    const rules = request.auth.applicationCredential?.accessRules;
+    // keystonemiddleware's answer to a call outside the credential's rules: the token is invalid here.
+    if (rules && !permitted(rules, request.method, request.url, config.service)) throw unauthorized();
     if (!allows(config.policy, request.auth, request.params as Target)) throw forbidden(`Policy doesn't allow ${config.policy} to be performed.`);
   });
+}
+
+/** Tells the auth layer which catalog service serves the routes under each prefix, so that
+ * access rules can name them. Call it before the services register their routes. */
+export function declareServices(app: FastifyInstance, services: { type: string; prefix: string }[]): void {
+  app.addHook('onRoute', (route) => {
+    const service = services.find((s) => route.url === s.prefix || route.url.startsWith(`${s.prefix}/`));
+    if (service) route.config = { ...route.config, service: { type: service.type, prefix: service.prefix } };
+  });
+}
+
+const patterns = new WeakMap<AccessRule, RegExp>();
+
+/** keystonemiddleware's reading of a rule's path: `*` and `{name}` match within one segment,
+ * `**` matches anything, the rest is literal. */
+function patternOf(rule: AccessRule): RegExp {
+  let re = patterns.get(rule);
+  if (!re) {
+    const parts = rule.path.split(/(\*\*|\*|\{[^}]*\})/).map((part) => {
+      if (part === '**') return '.*';
+      if (part === '*' || /^\{[^}]*\}$/.test(part)) return '[^/]+';
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    re = new RegExp(`^${parts.join('')}$`);
+    patterns.set(rule, re);
+  }
+  return re;
+}
+
+/** Whether a call matches one of the rules. The path is compared below the service's prefix
+ * (`/v2.1/servers` for compute), as the service itself sees it; a token may always be validated. */
+export function permitted(rules: AccessRule[], method: string, url: string, service?: { type: string; prefix: string }): boolean {
+  if (!service) return false;
+  const end = url.indexOf('?');
+  const path = (end === -1 ? url : url.slice(0, end)).slice(service.prefix.length);
+  if (service.type === 'identity' && method === 'GET' && path.endsWith('/v3/auth/tokens')) return true;
+  return rules.some((r) => r.service === service.type && r.method === method && patternOf(r).test(path));
 }
