@@ -216,6 +216,29 @@ describe('linux data plane', () => {
     const pid = dnsmasqPid();
     await dp.ensureDhcp(dhcp([hostOf(vm1, 'vm-1'), hostOf(vm2, 'vm-2')]));
     assert.equal(dnsmasqPid(), pid);
+    // …and has reread them by the time ensureDhcp returns.
+    assert.deepEqual(
+      await dp.servedLeases(netId),
+      [vm1, vm2].map((p) => ({ mac: p.mac, ip: p.ips[0] })),
+    );
+    // Not once they are written: a dnsmasq that cannot run yet holds ensureDhcp back.
+    const vm3 = port(13, []);
+    process.kill(pid, 'SIGSTOP');
+    let returned = false;
+    const ensured = dp.ensureDhcp(dhcp([hostOf(vm1, 'vm-1'), hostOf(vm2, 'vm-2'), hostOf(vm3, 'vm-3')])).finally(() => (returned = true));
+    try {
+      const hosts = join(stateDir, 'dhcp', netId, 'hosts');
+      for (let i = 0; !readFileSync(hosts, 'utf8').includes(vm3.mac); i++) {
+        assert.ok(i < 200, 'the hosts file was never written');
+        await sleep(25);
+      }
+      await sleep(300);
+      assert.equal(returned, false, 'ensureDhcp returned before dnsmasq reread its hosts');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await ensured;
+    assert.equal((await dp.servedLeases(netId)).length, 3);
     const ep2 = await endpoint('ep2', vm2);
     await dp.ensurePort(vm2);
     assert.equal(await dp.isFiltered(vm2.id), false, 'a port is filtered only once the firewall names it');
@@ -377,7 +400,9 @@ describe('linux data plane', () => {
     process.kill(dnsmasq, 'SIGKILL');
     process.kill(proxy, 'SIGKILL');
     await sleep(100);
+    assert.deepEqual(await dp.servedLeases(netId), [], 'a dnsmasq that is gone serves nothing');
     await dp.ensureDhcp(dhcp([hostOf(vm1, 'vm-1'), hostOf(vm2, 'vm-2')]));
+    assert.equal((await dp.servedLeases(netId)).length, 2);
     assert.ok(alive(dnsmasqPid()) && dnsmasqPid() !== dnsmasq, 'dnsmasq restarted');
     assert.ok(alive(proxyPid()) && proxyPid() !== proxy, 'metadata proxy restarted');
     await dhcpLease(ep1);

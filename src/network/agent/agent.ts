@@ -1,14 +1,14 @@
 // The network agent of one host: reconciles the data plane (bridges, DHCP, taps, routers, the
 // firewall) toward what the store says, and writes the ports' and floating IPs' status back.
 
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, like, ne, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { DATAPLANE_CHANNEL } from '../changes.ts';
+import { DATAPLANE_CHANNEL, dataplaneChanged } from '../changes.ts';
 import type { Dataplane } from '../dataplane/driver.ts';
 import { floatingIps, networks, ports, routers } from '../tables.ts';
-import { dhcpSpec, hostPorts, networkSpec, portRow, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
+import { dhcpLeasesOf, dhcpSpec, hostPorts, networkSpec, portRow, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
 
 export interface NetworkAgentOptions {
   store: Store;
@@ -20,7 +20,9 @@ export interface NetworkAgentOptions {
   log: Logger;
 }
 
-/** Ports' status as Neutron shows it: ACTIVE once wired, DOWN otherwise. */
+type PortRow = typeof ports.$inferSelect;
+
+/** Ports' status as Neutron shows it: ACTIVE once ready for their device's use, DOWN otherwise. */
 async function setStatus(db: Db, ids: string[], status: 'ACTIVE' | 'DOWN'): Promise<void> {
   if (ids.length)
     await db
@@ -48,6 +50,29 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     } else {
       await dp.deleteDhcp(id);
     }
+    // The network's ports that wait for their leases to be served look again.
+    const waiting = await db
+      .select({ id: ports.id })
+      .from(ports)
+      .where(
+        and(
+          eq(ports.networkId, id),
+          eq(ports.hostId, host),
+          like(ports.deviceOwner, `${COMPUTE_OWNER}%`),
+          eq(ports.adminStateUp, true),
+          ne(ports.status, 'ACTIVE'),
+        ),
+      );
+    await dataplaneChanged(db, ...waiting.map((p) => `port:${p.id}` as const));
+  }
+
+  /** Neutron's DHCP provisioning block: cleared once the network's DHCP server answers every lease
+   * of the port, so that a guest whose client tries once gets its address. */
+  async function dhcpServed(row: PortRow): Promise<boolean> {
+    const wanted = await dhcpLeasesOf(db, row);
+    if (!wanted.length) return true;
+    const served = new Set((await dp.servedLeases(row.networkId)).map((l) => `${l.mac.toLowerCase()} ${l.ip}`));
+    return wanted.every((l) => served.has(`${l.mac.toLowerCase()} ${l.ip}`));
   }
 
   const reconcileFirewall = async () => dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)));
@@ -64,9 +89,10 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     const [spec] = await portSpecs(db, [row]);
     await dp.ensurePort(spec!);
     // ACTIVE starts the guest: a secured port gets there only once its rules are in place, even
-    // when the firewall key has not come round to it yet.
+    // when the firewall key has not come round to it yet, and once DHCP answers it (its network's
+    // reconcile comes round to it, then queues this key again).
     if (spec!.security && !(await dp.isFiltered(id))) await reconcileFirewall();
-    await setStatus(db, [id], row.adminStateUp ? 'ACTIVE' : 'DOWN');
+    await setStatus(db, [id], row.adminStateUp && (await dhcpServed(row)) ? 'ACTIVE' : 'DOWN');
   }
 
   async function reconcileRouter(id: string): Promise<void> {

@@ -67,6 +67,19 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   };
 }
 
+/** The leases a port's guest needs answered by DHCP before it boots: its IPv4 addresses on subnets
+ * with DHCP, when its network has a DHCP port to serve them (none otherwise). */
+export async function dhcpLeasesOf(db: Db, port: PortRow): Promise<{ mac: string; ip: string }[]> {
+  const served = (await addressesWithSubnets(db, [port.id])).filter((a) => a.subnet.enableDhcp && a.subnet.ipVersion === 4);
+  if (!served.length) return [];
+  const [dhcpPort] = await db
+    .select({ id: ports.id })
+    .from(ports)
+    .where(and(eq(ports.networkId, port.networkId), eq(ports.deviceOwner, DHCP_OWNER)))
+    .limit(1);
+  return dhcpPort ? served.map((a) => ({ mac: port.macAddress, ip: a.ipAddress })) : [];
+}
+
 /** The ports this host wires as devices: servers' NICs bound to it. */
 export async function hostPorts(db: Db, host: string): Promise<PortRow[]> {
   return db

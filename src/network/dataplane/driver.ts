@@ -103,8 +103,13 @@ export interface Dataplane {
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   /** Removes the network's bridge (and segment devices). Its ports and DHCP are removed first. */
   deleteNetwork(id: string): Promise<void>;
+  /** Returns once the network's DHCP server runs and answers with exactly the spec's hosts (it has
+   * read them, not merely been told to). */
   ensureDhcp(spec: DhcpSpec): Promise<void>;
   deleteDhcp(networkId: string): Promise<void>;
+  /** The static leases (MAC, IP) the network's running DHCP server answers now: none when it does
+   * not run, or has not read its hosts since they last changed. */
+  servedLeases(networkId: string): Promise<{ mac: string; ip: string }[]>;
   /** Makes the port's device if it does not exist (a tap) and attaches it, up, to its network's
    * bridge. A device of that name that exists (a veth end a test made) is attached as it is. */
   ensurePort(spec: PortSpec): Promise<void>;

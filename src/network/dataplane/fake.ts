@@ -21,6 +21,9 @@ export class FakeDataplane implements Dataplane {
   async deleteDhcp(networkId: string) {
     this.dhcp.delete(networkId);
   }
+  async servedLeases(networkId: string) {
+    return (this.dhcp.get(networkId)?.hosts ?? []).map(({ mac, ip }) => ({ mac, ip }));
+  }
   async ensurePort(spec: PortSpec) {
     if (!this.networks.has(spec.networkId)) throw new Error(`port ${spec.id}: network ${spec.networkId} is not wired`);
     this.ports.set(spec.id, spec);

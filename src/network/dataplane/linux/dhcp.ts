@@ -4,7 +4,8 @@ import type { DhcpSpec } from '../driver.ts';
 import { networkRecord } from './bridge.ts';
 import type { Context } from './context.ts';
 import { killAndWait, livePid, stopDaemon } from './daemon.ts';
-import { dnsmasqArgv, hostsFile, METADATA_IP, optsFile, type DnsmasqFiles } from './dnsmasq.ts';
+import { dnsmasqArgv, hostsFile, METADATA_IP, optsFile, parseHostsFile, type DnsmasqFiles } from './dnsmasq.ts';
+import { awaitHostsRead, logEnd, servesHosts } from './dnsmasq-served.ts';
 import { ensureLeg, ip, links } from './links.ts';
 import { ensureMetadataProxy, stopMetadataProxy } from './metadata.ts';
 import { dhcpLeg, namespaces } from './names.ts';
@@ -49,17 +50,27 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
   // dnsmasq reads its files after it has dropped to `nobody`.
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const files = filesOf(dir);
-  const hostsChanged = await writeIfChanged(files.hosts, hostsFile(spec));
+  const hosts = hostsFile(spec);
+  const hostsChanged = await writeIfChanged(files.hosts, hosts);
   const optsChanged = await writeIfChanged(files.opts, optsFile(spec));
   const argv = dnsmasqArgv(spec, leg.inside, files);
   const live = await livePid(files.pidfile, isDnsmasqOf(files));
   if (live && live.args.slice(1).join('\0') === argv.slice(1).join('\0')) {
-    if (hostsChanged || optsChanged) process.kill(live.pid, 'SIGHUP');
+    // Also when nothing changed but no reload of this text was seen (a crash between write and signal).
+    if (hostsChanged || optsChanged || !(await servesHosts(files, live.pid, hosts))) {
+      const offset = await logEnd(files);
+      process.kill(live.pid, 'SIGHUP');
+      await awaitHostsRead(files, live.pid, offset, hosts);
+    }
   } else {
     if (live) await killAndWait(live.pid);
     await rm(files.pidfile, { force: true });
+    const offset = await logEnd(files);
     // dnsmasq checks its setup, forks and returns: an error here is a dnsmasq that did not start.
     await ctx.sh.in(ns, argv);
+    const started = await livePid(files.pidfile, isDnsmasqOf(files));
+    if (!started) throw new Error(`dnsmasq of network ${spec.networkId} exited after it started; see ${files.log}`);
+    await awaitHostsRead(files, started.pid, offset, hosts);
     ctx.log.info({ network: spec.networkId, restarted: Boolean(live) }, 'dnsmasq started');
   }
 
@@ -74,6 +85,14 @@ export async function deleteDhcp(ctx: Context, networkId: string): Promise<void>
   await stopDaemon(files.pidfile, isDnsmasqOf(files));
   await deleteNamespace(ctx.sh, namespaces(ctx.prefix).dhcp(networkId));
   await rm(dir, { recursive: true, force: true });
+}
+
+/** The leases the network's running dnsmasq answers: those of its hosts file once it has read it as it is. */
+export async function servedLeases(ctx: Context, networkId: string): Promise<{ mac: string; ip: string }[]> {
+  const files = filesOf(dirOf(ctx, networkId));
+  const live = await livePid(files.pidfile, isDnsmasqOf(files));
+  const hosts = await readFile(files.hosts, 'utf8').catch(() => undefined);
+  return live && hosts !== undefined && (await servesHosts(files, live.pid, hosts)) ? parseHostsFile(hosts) : [];
 }
 
 /** The networks whose DHCP namespace is here. */

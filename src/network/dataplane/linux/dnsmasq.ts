@@ -59,6 +59,16 @@ export function hostsFile(spec: DhcpSpec): string {
     .join('');
 }
 
+/** The MAC and IP of each line of a hosts file. */
+export const parseHostsFile = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [mac = '', ip = ''] = line.split(',');
+      return { mac, ip };
+    });
+
 export function optsFile(spec: DhcpSpec): string {
   const lines: string[] = [];
   for (const s of served(spec)) {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Dataplane } from '../driver.ts';
 import { deleteNetwork, ensureNetwork, wiredNetworks } from './bridge.ts';
 import type { Context, LinuxDataplaneOptions } from './context.ts';
-import { deleteDhcp, dhcpNetworks, ensureDhcp } from './dhcp.ts';
+import { deleteDhcp, dhcpNetworks, ensureDhcp, servedLeases } from './dhcp.ts';
 import { applyFirewall, isFiltered } from './firewall.ts';
 import { createShell } from './host.ts';
 import { PREFIX } from './names.ts';
@@ -51,6 +51,7 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
     deleteNetwork: (id) => deleteNetwork(ctx, id),
     ensureDhcp: (spec) => ensureDhcp(ctx, spec),
     deleteDhcp: (networkId) => deleteDhcp(ctx, networkId),
+    servedLeases: (networkId) => servedLeases(ctx, networkId),
     ensurePort: (spec) => ensurePort(ctx, spec),
     deletePort: (id) => deletePort(ctx, id),
     ensureRouter: (spec) => ensureRouter(ctx, spec),
