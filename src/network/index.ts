@@ -77,6 +77,12 @@ export function networkPlugin(net: NetworkApi) {
     }));
     await app.register(
       async (v2) => {
+        // Neutron answers every path with a `.json` suffix too (/v2.0/networks.json).
+        v2.addHook('onRoute', (route) => {
+          const path = route.routePath;
+          if (route.method === 'HEAD' || !path || path === '/' || path.endsWith('.json')) return;
+          v2.route({ ...route, url: `${path}.json` });
+        });
         v2.get('/', { config: { public: true } }, async (request) => ({
           resources: ['network', 'subnet', 'port', 'router', 'floatingip', 'security-group', 'security-group-rule', 'quota'].map((name) => ({
             name,

@@ -1,11 +1,23 @@
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
 import { badRequest, forbidden } from '../../lib/errors.ts';
 import type { NetworkApi } from '../index.ts';
-import { callerOf, createNetwork, deleteNetwork, getNetwork, getNetworkRow, listNetworks, setNetworkTags, updateNetwork, type Network } from '../networks.ts';
+import {
+  callerOf,
+  createNetwork,
+  deleteNetwork,
+  getNetwork,
+  getNetworkRow,
+  listNetworks,
+  setNetworkTags,
+  updateNetwork,
+  type Network,
+  type NetworkInput,
+} from '../networks.ts';
+import { createBody, created, eachInOrder, itemsOf } from './bulk.ts';
 import { listResponse, queryValues, showResponse, timestamp } from './listing.ts';
 import { tagRoutes } from './tags.ts';
 
@@ -61,12 +73,12 @@ const Provider = {
   'provider:physical_network': Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
   'provider:segmentation_id': Type.Optional(Nullable(Type.Integer())),
 };
-const CreateBody = Type.Object({
-  network: Type.Object(
-    { ...Common, ...Provider, project_id: Type.Optional(Type.String({ minLength: 1 })), tenant_id: Type.Optional(Type.String({ minLength: 1 })) },
-    { additionalProperties: false },
-  ),
-});
+const NetworkBody = Type.Object(
+  { ...Common, ...Provider, project_id: Type.Optional(Type.String({ minLength: 1 })), tenant_id: Type.Optional(Type.String({ minLength: 1 })) },
+  { additionalProperties: false },
+);
+type NetworkBody = Static<typeof NetworkBody>;
+const CreateBody = createBody('network', 'networks', NetworkBody);
 const UpdateBody = Type.Object({ network: Type.Object({ ...Common, ...Provider }, { additionalProperties: false }) });
 const ById = Type.Object({ network_id: Type.String() });
 
@@ -77,6 +89,33 @@ export function ownerOf(request: Parameters<typeof authOf>[0], body: { project_i
   const asked = body.project_id ?? body.tenant_id;
   if (asked && asked !== caller.projectId && !caller.isAdmin) throw forbidden(`Policy doesn't allow ${action} to be performed.`);
   return asked ?? caller.projectId;
+}
+
+/** A create request's network, checked against the caller's rights. */
+function networkInput(request: FastifyRequest, b: NetworkBody): NetworkInput {
+  const auth = authOf(request);
+  const projectId = ownerOf(request, b, 'create_network');
+  const provider = b['provider:network_type'] !== undefined || b['provider:physical_network'] != null || b['provider:segmentation_id'] != null;
+  for (const [asked, rule] of [
+    [b.shared, 'network:create_network:shared'],
+    [b['router:external'], 'network:create_network:router:external'],
+    [provider, 'network:create_network:provider'],
+  ] as const) {
+    if (asked && !allows(rule, auth)) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
+  }
+  return {
+    projectId,
+    name: b.name ?? '',
+    description: b.description ?? '',
+    adminStateUp: b.admin_state_up ?? true,
+    shared: b.shared ?? false,
+    external: b['router:external'] ?? false,
+    portSecurityEnabled: b.port_security_enabled ?? true,
+    mtu: b.mtu,
+    provider: provider
+      ? { networkType: b['provider:network_type'], physicalNetwork: b['provider:physical_network'], segmentationId: b['provider:segmentation_id'] }
+      : undefined,
+  };
 }
 
 export function networkRoutes(app: FastifyInstance, net: NetworkApi): void {
@@ -100,32 +139,16 @@ export function networkRoutes(app: FastifyInstance, net: NetworkApi): void {
 
   api.post('/networks', { config: { policy: 'network:create_network' }, schema: { body: CreateBody } }, async (request, reply) => {
     const auth = authOf(request);
-    const b = request.body.network;
-    const projectId = ownerOf(request, b, 'create_network');
-    const provider = b['provider:network_type'] !== undefined || b['provider:physical_network'] != null || b['provider:segmentation_id'] != null;
-    for (const [asked, rule] of [
-      [b.shared, 'network:create_network:shared'],
-      [b['router:external'], 'network:create_network:router:external'],
-      [provider, 'network:create_network:provider'],
-    ] as const) {
-      if (asked && !allows(rule, auth)) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
-    }
-    const network = await store.tx((tx) =>
-      createNetwork(tx, settings, {
-        projectId,
-        name: b.name ?? '',
-        description: b.description ?? '',
-        adminStateUp: b.admin_state_up ?? true,
-        shared: b.shared ?? false,
-        external: b['router:external'] ?? false,
-        portSecurityEnabled: b.port_security_enabled ?? true,
-        mtu: b.mtu,
-        provider: provider
-          ? { networkType: b['provider:network_type'], physicalNetwork: b['provider:physical_network'], segmentationId: b['provider:segmentation_id'] }
-          : undefined,
-      }),
+    const { items, bulk } = itemsOf<NetworkBody>(request.body, 'network', 'networks');
+    const inputs = items.map((b) => networkInput(request, b));
+    const made = await store.tx((tx) => eachInOrder(inputs, (input) => createNetwork(tx, settings, input)));
+    return created(
+      reply,
+      'network',
+      'networks',
+      bulk,
+      made.map((n) => networkView(n, callerOf(auth).isAdmin)),
     );
-    return reply.status(201).send({ network: networkView(network, callerOf(auth).isAdmin) });
   });
 
   api.put('/networks/:network_id', { config: { policy: 'network:update_network' }, schema: { params: ById, body: UpdateBody } }, async (request) => {

@@ -11,6 +11,7 @@ import { createPort, deletePort, findPort, hostnameOf, listPorts, setPortTags, S
 import { listResponse, queryValues, showResponse, storePage, timestamp } from './listing.ts';
 import { ownerOf } from './networks.ts';
 import { tagRoutes } from './tags.ts';
+import { createBody, created, eachInOrder, itemsOf } from './bulk.ts';
 
 /** A port as Neutron shows it; where and how it is bound is the admin's to see. */
 export function portView(p: Port, isAdmin: boolean): Record<string, unknown> {
@@ -82,17 +83,17 @@ const Mutable = {
   qos_policy_id: Type.Optional(Type.Null()),
   propagate_uplink_status: Type.Optional(Type.Literal(false)),
 };
-const CreateBody = Type.Object({
-  port: Type.Object(
-    {
-      ...Mutable,
-      network_id: Type.String({ minLength: 1 }),
-      project_id: Type.Optional(Type.String({ minLength: 1 })),
-      tenant_id: Type.Optional(Type.String({ minLength: 1 })),
-    },
-    { additionalProperties: false },
-  ),
-});
+const PortBody = Type.Object(
+  {
+    ...Mutable,
+    network_id: Type.String({ minLength: 1 }),
+    project_id: Type.Optional(Type.String({ minLength: 1 })),
+    tenant_id: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+type PortBody = Static<typeof PortBody>;
+const CreateBody = createBody('port', 'ports', PortBody);
 const UpdateBody = Type.Object({ port: Type.Object(Mutable, { additionalProperties: false }) });
 const ById = Type.Object({ port_id: Type.String() });
 type Fields = Static<typeof UpdateBody>['port'];
@@ -171,17 +172,25 @@ export function portRoutes(app: FastifyInstance, net: NetworkApi): void {
 
   api.post('/ports', { config: { policy: 'network:create_port' }, schema: { body: CreateBody } }, async (request, reply) => {
     const caller = callerOf(authOf(request));
-    const b = request.body.port;
-    const projectId = ownerOf(request, b, 'create_port');
-    const port = await store.tx(async (tx) => {
-      const network = await getNetworkRow(tx, caller, b.network_id);
-      if (!network.shared && network.projectId !== projectId && !caller.isAdmin)
-        throw forbidden(`Tenant ${projectId} not allowed to create port on this network`);
-      await checkAdminFields(tx, request, caller, network.id, b);
-      const c = changesOf(b);
-      return createPort(tx, { ...c, networkId: network.id, projectId, fixedIps: c.fixedIps });
-    });
-    return reply.status(201).send({ port: portView(port, caller.isAdmin) });
+    const { items, bulk } = itemsOf<PortBody>(request.body, 'port', 'ports');
+    const made = await store.tx((tx) =>
+      eachInOrder(items, async (b) => {
+        const projectId = ownerOf(request, b, 'create_port');
+        const network = await getNetworkRow(tx, caller, b.network_id);
+        if (!network.shared && network.projectId !== projectId && !caller.isAdmin)
+          throw forbidden(`Tenant ${projectId} not allowed to create port on this network`);
+        await checkAdminFields(tx, request, caller, network.id, b);
+        const c = changesOf(b);
+        return createPort(tx, { ...c, networkId: network.id, projectId, fixedIps: c.fixedIps });
+      }),
+    );
+    return created(
+      reply,
+      'port',
+      'ports',
+      bulk,
+      made.map((p) => portView(p, caller.isAdmin)),
+    );
   });
 
   api.put('/ports/:port_id', { config: { policy: 'network:update_port' }, schema: { params: ById, body: UpdateBody } }, async (request) => {

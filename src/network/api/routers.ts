@@ -94,7 +94,8 @@ const CreateBody = Type.Object({
     tags: Type.Optional(Tags),
   }),
 });
-const UpdateBody = Type.Object({ router: Type.Object({ ...RouterFields, routes: Type.Optional(Routes) }) });
+// Neutron takes routes: null as no routes.
+const UpdateBody = Type.Object({ router: Type.Object({ ...RouterFields, routes: Type.Optional(Type.Union([Routes, Type.Null()])) }) });
 const InterfaceBody = Type.Object({ subnet_id: Type.Optional(Type.String()), port_id: Type.Optional(Type.String()) });
 const RoutesBody = Type.Object({ router: Type.Object({ routes: Routes }) });
 const ById = Type.Object({ router_id: Type.String() });
@@ -190,7 +191,7 @@ export function routerRoutes(app: FastifyInstance, net: NetworkApi): void {
     const body = request.body.router;
     onlyKnown(body, ROUTER_UPDATE, 'PUT');
     const gateway = gatewayOf(request, body.external_gateway_info, 'update_router');
-    const routes = body.routes && parseRoutes(body.routes);
+    const routes = body.routes === null ? [] : body.routes && parseRoutes(body.routes);
     const router = await store.tx((tx) =>
       updateRouter(tx, callerOf(authOf(request)), request.params.router_id, {
         name: body.name,

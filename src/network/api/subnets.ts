@@ -1,10 +1,21 @@
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import type { NetworkApi } from '../index.ts';
 import { callerOf } from '../networks.ts';
-import { createSubnet, deleteSubnet, getSubnet, listSubnets, setSubnetTags, updateSubnet, type Ipv6Mode, type SubnetRow } from '../subnets.ts';
+import {
+  createSubnet,
+  deleteSubnet,
+  getSubnet,
+  listSubnets,
+  setSubnetTags,
+  updateSubnet,
+  type Ipv6Mode,
+  type SubnetInput,
+  type SubnetRow,
+} from '../subnets.ts';
+import { createBody, created, eachInOrder, itemsOf } from './bulk.ts';
 import { listResponse, queryValues, showResponse, timestamp } from './listing.ts';
 import { ownerOf } from './networks.ts';
 import { tagRoutes } from './tags.ts';
@@ -41,33 +52,52 @@ const Mutable = {
   name: Type.Optional(Type.String({ maxLength: 255 })),
   description: Type.Optional(Type.String({ maxLength: 255 })),
   gateway_ip: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  allocation_pools: Type.Optional(Type.Array(Pool)),
-  dns_nameservers: Type.Optional(Type.Array(Type.String(), { maxItems: 5 })),
-  host_routes: Type.Optional(Type.Array(Route, { maxItems: 20 })),
+  // Neutron turns null into an empty list for these three.
+  allocation_pools: Type.Optional(Type.Union([Type.Array(Pool), Type.Null()])),
+  dns_nameservers: Type.Optional(Type.Union([Type.Array(Type.String(), { maxItems: 5 }), Type.Null()])),
+  host_routes: Type.Optional(Type.Union([Type.Array(Route, { maxItems: 20 }), Type.Null()])),
   enable_dhcp: Type.Optional(Type.Boolean()),
   // Neutron's defaults only: no subnet pools, segments or service subnets here.
   segment_id: Type.Optional(Type.Null()),
   service_types: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
 };
-const CreateBody = Type.Object({
-  subnet: Type.Object(
-    {
-      ...Mutable,
-      network_id: Type.String({ minLength: 1 }),
-      ip_version: Type.Union([Type.Literal(4), Type.Literal(6)]),
-      cidr: Type.String({ minLength: 1 }),
-      ipv6_ra_mode: Type.Optional(Ipv6ModeSchema),
-      ipv6_address_mode: Type.Optional(Ipv6ModeSchema),
-      subnetpool_id: Type.Optional(Type.Null()),
-      use_default_subnet_pool: Type.Optional(Type.Literal(false)),
-      project_id: Type.Optional(Type.String({ minLength: 1 })),
-      tenant_id: Type.Optional(Type.String({ minLength: 1 })),
-    },
-    { additionalProperties: false },
-  ),
-});
+const SubnetBody = Type.Object(
+  {
+    ...Mutable,
+    network_id: Type.String({ minLength: 1 }),
+    ip_version: Type.Union([Type.Literal(4), Type.Literal(6)]),
+    cidr: Type.String({ minLength: 1 }),
+    ipv6_ra_mode: Type.Optional(Ipv6ModeSchema),
+    ipv6_address_mode: Type.Optional(Ipv6ModeSchema),
+    subnetpool_id: Type.Optional(Type.Null()),
+    use_default_subnet_pool: Type.Optional(Type.Literal(false)),
+    project_id: Type.Optional(Type.String({ minLength: 1 })),
+    tenant_id: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+type SubnetBody = Static<typeof SubnetBody>;
+const CreateBody = createBody('subnet', 'subnets', SubnetBody);
 const UpdateBody = Type.Object({ subnet: Type.Object(Mutable, { additionalProperties: false }) });
 const ById = Type.Object({ subnet_id: Type.String() });
+
+function subnetInput(request: FastifyRequest, b: SubnetBody): SubnetInput {
+  return {
+    networkId: b.network_id,
+    projectId: ownerOf(request, b, 'create_subnet'),
+    name: b.name ?? '',
+    description: b.description ?? '',
+    ipVersion: b.ip_version,
+    cidr: b.cidr,
+    gatewayIp: b.gateway_ip,
+    allocationPools: b.allocation_pools === null ? [] : b.allocation_pools,
+    dnsNameservers: b.dns_nameservers ?? [],
+    hostRoutes: b.host_routes ?? [],
+    enableDhcp: b.enable_dhcp ?? true,
+    ipv6RaMode: (b.ipv6_ra_mode ?? null) as Ipv6Mode | null,
+    ipv6AddressMode: (b.ipv6_address_mode ?? null) as Ipv6Mode | null,
+  };
+}
 
 export function subnetRoutes(app: FastifyInstance, net: NetworkApi): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -83,26 +113,11 @@ export function subnetRoutes(app: FastifyInstance, net: NetworkApi): void {
   );
 
   api.post('/subnets', { config: { policy: 'network:create_subnet' }, schema: { body: CreateBody } }, async (request, reply) => {
-    const b = request.body.subnet;
-    const projectId = ownerOf(request, b, 'create_subnet');
-    const subnet = await store.tx((tx) =>
-      createSubnet(tx, callerOf(authOf(request)), {
-        networkId: b.network_id,
-        projectId,
-        name: b.name ?? '',
-        description: b.description ?? '',
-        ipVersion: b.ip_version,
-        cidr: b.cidr,
-        gatewayIp: b.gateway_ip,
-        allocationPools: b.allocation_pools,
-        dnsNameservers: b.dns_nameservers ?? [],
-        hostRoutes: b.host_routes ?? [],
-        enableDhcp: b.enable_dhcp ?? true,
-        ipv6RaMode: (b.ipv6_ra_mode ?? null) as Ipv6Mode | null,
-        ipv6AddressMode: (b.ipv6_address_mode ?? null) as Ipv6Mode | null,
-      }),
-    );
-    return reply.status(201).send({ subnet: subnetView(subnet) });
+    const caller = callerOf(authOf(request));
+    const { items, bulk } = itemsOf<SubnetBody>(request.body, 'subnet', 'subnets');
+    const inputs = items.map((b) => subnetInput(request, b));
+    const made = await store.tx((tx) => eachInOrder(inputs, (input) => createSubnet(tx, caller, input)));
+    return created(reply, 'subnet', 'subnets', bulk, made.map(subnetView));
   });
 
   api.put('/subnets/:subnet_id', { config: { policy: 'network:update_subnet' }, schema: { params: ById, body: UpdateBody } }, async (request) => {
@@ -112,9 +127,9 @@ export function subnetRoutes(app: FastifyInstance, net: NetworkApi): void {
         name: b.name,
         description: b.description,
         gatewayIp: b.gateway_ip,
-        allocationPools: b.allocation_pools,
-        dnsNameservers: b.dns_nameservers,
-        hostRoutes: b.host_routes,
+        allocationPools: b.allocation_pools === null ? [] : b.allocation_pools,
+        dnsNameservers: b.dns_nameservers === null ? [] : b.dns_nameservers,
+        hostRoutes: b.host_routes === null ? [] : b.host_routes,
         enableDhcp: b.enable_dhcp,
       }),
     );
