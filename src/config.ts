@@ -34,11 +34,14 @@ export interface Config {
   /** Physical networks and the host bridges they are, with the host's address on each:
    * `physnet1:br-ex:172.24.4.1/24`, comma-separated. */
   physicalNetworks: { name: string; bridge: string; address?: string }[];
+  /** How long the API waits on a silent client, seconds: for its whole request head, for the
+   * next bytes of an upload, for a download to be read on. */
+  clientIdleTimeout: number;
 }
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'clientIdleTimeout', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -57,6 +60,7 @@ const fileKeys: Record<string, keyof Flags> = {
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
+  client_idle_timeout: 'clientIdleTimeout',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -76,6 +80,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
+  NUBO_CLIENT_IDLE_TIMEOUT: 'clientIdleTimeout',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -149,6 +154,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.
     physicalNetworks: physicalNetworks(merged.physicalNetworks ?? 'physnet1:br-ex:172.24.4.1/24'),
+    clientIdleTimeout: atLeastOne('client_idle_timeout', merged.clientIdleTimeout ?? '60'),
   };
 }
 

@@ -78,7 +78,8 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       log,
     });
 
-    const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate });
+    const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
+    const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
     declareServices(app, SERVICES);
     await app.register(identityPlugin(identity), { prefix: '/identity' });
     await app.register(imagePlugin(images), { prefix: '/image' });

@@ -54,6 +54,7 @@ program
   .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
   .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
   .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')
+  .option('--client-idle-timeout <seconds>', 'how long a silent client is waited on: for its request head, the next bytes of an upload, a download to be read (default 60)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 async function main(): Promise<void> {
