@@ -82,7 +82,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
     declareServices(app, SERVICES);
     await app.register(identityPlugin(identity), { prefix: '/identity' });
-    await app.register(imagePlugin(images), { prefix: '/image' });
+    await app.register(imagePlugin(images, { clientIdleTimeoutMs }), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(network), { prefix: '/networking' });
     await app.register(volumePlugin(), { prefix: '/volume' });

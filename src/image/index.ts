@@ -30,14 +30,15 @@ export async function startImages(store: Store, opts: ImageOptions): Promise<Ima
   return svc;
 }
 
-/** Glance v2, mounted under /image. */
-export function imagePlugin(svc: ImageService) {
+/** Glance v2, mounted under /image. Image data transfers give up on a client silent for
+ * `clientIdleTimeoutMs`. */
+export function imagePlugin(svc: ImageService, { clientIdleTimeoutMs = 60_000 } = {}) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'glance');
     discoveryRoutes(app, svc);
     schemaRoutes(app);
     imageRoutes(app, svc);
-    dataRoutes(app, svc);
+    dataRoutes(app, svc, clientIdleTimeoutMs);
     memberRoutes(app, svc);
   };
 }

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, forbidden } from '../../lib/errors.ts';
 import { authOf } from '../../lib/http/auth.ts';
+import { idleLimited } from '../../lib/http/idle.ts';
 import { callerOf, getVisible } from '../access.ts';
 import { uploadImageData } from '../upload.ts';
 import type { ImageService } from '../service.ts';
@@ -29,8 +30,10 @@ function rangeOf(header: string | undefined, size: number): { start: number; end
   return { start, end };
 }
 
-/** Image data: streamed in from the request and out to the response, never held whole. */
-export function dataRoutes(app: FastifyInstance, svc: ImageService): void {
+/** Image data: streamed in from the request and out to the response, never held whole. A client
+ * that stays silent for `idleMs` (sends nothing of an upload, reads nothing of a download) loses
+ * its connection, and whatever the transfer held is let go. */
+export function dataRoutes(app: FastifyInstance, svc: ImageService, idleMs: number): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   // The upload handler reads the request itself, as it arrives: this parser hands over the stream,
   // which Fastify's body limit does not apply to. Bodies of other types keep the limit, so that
@@ -43,12 +46,14 @@ export function dataRoutes(app: FastifyInstance, svc: ImageService): void {
     async (request, reply) => {
       if (!(request.body instanceof Readable)) throw new ApiError('UnsupportedMediaType', 'Image data must be sent as application/octet-stream.');
       const length = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
-      // The iterator must not destroy the request when the upload is refused: the answer still goes out on it.
-      const body = (request.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      const id = request.params.image_id;
+      const silent = () => new ApiError('BadRequest', `No data came for ${idleMs / 1000} s: the upload of image ${id} is abandoned.`, 'RequestTimeout', 408);
       try {
-        await uploadImageData(svc, callerOf(authOf(request)), request.params.image_id, body, length);
+        await uploadImageData(svc, callerOf(authOf(request)), id, idleLimited(request.body, idleMs, silent), length);
       } catch (err) {
-        discardRest(request.raw);
+        // A silent client gets its answer, then loses the connection rather than be waited on.
+        if (err instanceof ApiError && err.status === 408) reply.header('connection', 'close');
+        else discardRest(request.raw);
         throw err;
       }
       return reply.status(204).send();
@@ -70,6 +75,8 @@ export function dataRoutes(app: FastifyInstance, svc: ImageService): void {
       throw new ApiError('Unavailable', `The data of image ${image.id} cannot be read from the store.`);
     }
     reply.header('content-type', 'application/octet-stream');
+    // A client that stops reading loses the connection, and the file is closed with the stream.
+    reply.raw.setTimeout(idleMs, () => reply.raw.destroy());
     if (range) {
       reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
     } else {
