@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DhcpSpec } from '../driver.ts';
 import { networkRecord } from './bridge.ts';
@@ -29,7 +29,9 @@ const isDnsmasqOf = (files: DnsmasqFiles) => (args: string[]) => args[0]?.endsWi
 /** Writes the file if its text differs; true when it did. */
 async function writeIfChanged(path: string, text: string): Promise<boolean> {
   if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return false;
-  await writeFile(`${path}.part`, text, { mode: 0o644 });
+  await writeFile(`${path}.part`, text);
+  // Set outright: dnsmasq reads it as nobody, and Nubo's umask (0077) would close it.
+  await chmod(`${path}.part`, 0o644);
   await rename(`${path}.part`, path);
   return true;
 }
@@ -47,8 +49,10 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
   await ensureLeg(ctx.sh, { netns: ns, ...leg, bridge, mac: spec.port.mac, mtu: spec.mtu, addresses });
 
   const dir = dirOf(ctx, spec.networkId);
-  // dnsmasq reads its files after it has dropped to `nobody`.
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  // dnsmasq reads its files after it has dropped to `nobody`; the modes are set outright, since
+  // Nubo's umask (0077) would close the directories.
+  await mkdir(dir, { recursive: true });
+  for (const d of [join(ctx.stateDir, 'dhcp'), dir]) await chmod(d, 0o755);
   const files = filesOf(dir);
   const hosts = hostsFile(spec);
   const hostsChanged = await writeIfChanged(files.hosts, hosts);

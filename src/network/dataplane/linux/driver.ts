@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Dataplane } from '../driver.ts';
 import { deleteNetwork, ensureNetwork, wiredNetworks } from './bridge.ts';
@@ -28,6 +28,17 @@ function closedDirectory(path: string): string | undefined {
   return undefined;
 }
 
+/** Makes the missing directories on the way to path, searchable by others whatever the umask
+ * (Nubo runs with 0077). */
+function makeSearchable(path: string): void {
+  const missing: string[] = [];
+  for (let dir = resolve(path); !statSync(dir, { throwIfNoEntry: false }); dir = dirname(dir)) missing.unshift(dir);
+  for (const dir of missing) {
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+  }
+}
+
 /**
  * The data plane of a Linux host: bridges, veths and namespaces, dnsmasq and metadata proxies,
  * iptables and nftables. Nothing is kept in memory: every call reads the host afresh, so a new
@@ -45,6 +56,7 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
       `the network state directory ${opts.stateDir} is out of dnsmasq's reach: dnsmasq reads its files as the user nobody, and others cannot search ${closed} (chmod o+x ${closed}, or choose a state directory such as /var/lib/nubo/network)`,
     );
   }
+  makeSearchable(opts.stateDir);
   const ctx: Context = { ...opts, sh: createShell(opts.hostNetns, opts.log) };
   return {
     ensureNetwork: (spec) => ensureNetwork(ctx, spec),
