@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
@@ -18,16 +18,22 @@ export function readCredentials(dataDir: string): Omit<AdminCredentials, 'authUr
   return existsSync(file(dataDir)) ? JSON.parse(readFileSync(file(dataDir), 'utf8')) : undefined;
 }
 
+/** Writes text readable by its owner only; the mode is set outright, since a file that already
+ * exists keeps its own. */
+function writeSecret(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
 /** Writes the admin's credentials, an `openrc` to source and a `clouds.yaml` (cloud `nubo`),
  * readable by their owner only. */
-export function writeCredentials(dataDir: string, c: AdminCredentials): { openrc: string; cloudsYaml: string } {
+export function writeCredentials(dataDir: string, c: AdminCredentials): { credentials: string; openrc: string; cloudsYaml: string } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const secret = { mode: 0o600 };
   const { authUrl: _a, regionName: _r, ...kept } = c;
-  writeFileSync(file(dataDir), JSON.stringify(kept, null, 2) + '\n', secret);
+  writeSecret(file(dataDir), JSON.stringify(kept, null, 2) + '\n');
   const openrc = join(dataDir, 'openrc');
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  writeFileSync(
+  writeSecret(
     openrc,
     [
       `export OS_AUTH_URL=${quote(c.authUrl)}`,
@@ -41,10 +47,9 @@ export function writeCredentials(dataDir: string, c: AdminCredentials): { openrc
       `export OS_REGION_NAME=${quote(c.regionName)}`,
       '',
     ].join('\n'),
-    secret,
   );
   const cloudsYaml = join(dataDir, 'clouds.yaml');
-  writeFileSync(
+  writeSecret(
     cloudsYaml,
     stringify({
       clouds: {
@@ -62,7 +67,6 @@ export function writeCredentials(dataDir: string, c: AdminCredentials): { openrc
         },
       },
     }),
-    secret,
   );
-  return { openrc, cloudsYaml };
+  return { credentials: file(dataDir), openrc, cloudsYaml };
 }

@@ -31,7 +31,9 @@ export interface Cloud {
   log: Logger;
   /** The admin's credentials, when this data directory knows them. */
   credentials?: AdminCredentials;
-  files?: { openrc: string; cloudsYaml: string };
+  /** Whether this start made the admin, whose password is then new. */
+  bootstrapped: boolean;
+  files?: { credentials: string; openrc: string; cloudsYaml: string };
   close(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       network,
       log,
       credentials,
+      bootstrapped: adminPassword !== undefined,
       files,
       async close() {
         await app.close();

@@ -10,7 +10,8 @@ export async function up(flags: Flags): Promise<void> {
   if (cloud.credentials && cloud.files) {
     lines.push(
       `  admin user:     ${cloud.credentials.username}`,
-      `  admin password: ${cloud.credentials.password}`,
+      // A new password is shown once; after that it is in the credentials file alone (0600).
+      cloud.bootstrapped ? `  admin password: ${cloud.credentials.password}` : `  admin password: in ${cloud.files.credentials}`,
       `  openrc:         source ${cloud.files.openrc}`,
       `  clouds.yaml:    ${cloud.files.cloudsYaml}  (export OS_CLIENT_CONFIG_FILE=${cloud.files.cloudsYaml}; --os-cloud nubo)`,
     );
