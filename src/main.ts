@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { openStore, type Store } from './lib/store/db.ts';
+import { ensurePrivateDir } from './lib/private-dir.ts';
 import { createApp, type App } from './lib/http/app.ts';
 import { declareServices } from './lib/http/auth.ts';
 import { bootstrap, createIdentity, identityPlugin, type CatalogService, type Identity } from './identity/index.ts';
@@ -56,6 +57,9 @@ function dataplaneOf(config: Config, metadataSocket: string, log: Logger) {
 
 /** The all-in-one cloud: the store, every service's API on one port, and every agent. */
 export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
+  // What Nubo and its children (qemu, dnsmasq) write is their owner's alone unless given a mode.
+  process.umask(0o077);
+  ensurePrivateDir(config.dataDir, 'data directory');
   const store = await openStore(config.database, log);
   let compute: Compute | undefined;
   let network: Network | undefined;

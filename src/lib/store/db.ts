@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { Logger } from '../log.ts';
+import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
 
 /** A database handle or an open transaction: domain functions accept either. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -43,10 +43,13 @@ export async function openStore(url: string, log?: Logger): Promise<Store> {
 }
 
 async function openPglite(url: string): Promise<Store> {
-  if (url !== 'memory://') mkdirSync(url, { recursive: true });
-  const client = await PGlite.create(url === 'memory://' ? undefined : url);
+  const dir = url === 'memory://' ? undefined : url;
+  if (dir) ensurePrivateDir(dir, 'database directory');
+  const client = await PGlite.create(dir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(db as never, { migrationsFolder });
+  // PGlite gives its files modes of its own (0666 for those of a new database), whatever the umask.
+  if (dir) tightenTree(dir);
   return {
     kind: 'pglite',
     db,
