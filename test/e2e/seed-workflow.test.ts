@@ -116,6 +116,22 @@ async function bootAndReach(cli: Cli, pem: string) {
   return { fip, fixedIp, net, rules };
 }
 
+/** A function that makes n ports bound to host on the network at once, through the API (the CLI
+ * takes a second each), and returns their ids. */
+async function portBurst(cli: Cli, network: string, host: string, n: number): Promise<() => Promise<string[]>> {
+  const token = (await jsonOf(cli)('token', 'issue')).id as string;
+  const create = async () => {
+    const res = await fetch(`${cloud.url}/networking/v2.0/ports`, {
+      method: 'POST',
+      headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+      body: JSON.stringify({ port: { network_id: network, device_owner: 'compute:nova', 'binding:host_id': host } }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    return ((await res.json()) as { port: { id: string } }).port.id;
+  };
+  return () => Promise.all(Array.from({ length: n }, create));
+}
+
 /** Deletes what the workflow made, and checks that nothing of the cloud's is left on the host. */
 async function deleteAll(cli: Cli, servers: string[], fip: string, rules: string[]) {
   await cli('server', 'delete', '--wait', ...servers);
@@ -166,9 +182,20 @@ test('openstack: image → keypair → flavor → networks → router → server
   const info = JSON.parse((await run('qemu-img', ['info', '--output=json', snapFile])).stdout);
   assert.equal(info.format, 'qcow2');
   assert.equal(info['backing-filename'], undefined, 'a snapshot stands alone');
-  await json('server', 'create', '--flavor', 'm1.nano', '--image', 'vm-demo-snap', '--nic', `net-id=${net}`, '--key-name', 'mykey', '--wait', 'vm-two');
+  // vm-two's DHCP client tries once (dhcp_tries, on its config drive), and it boots while the
+  // network agent is busy with a burst of other ports on its network: it gets its address all the same.
+  const burst = await portBurst(cli, net, (await json('server', 'show', 'vm-demo'))['OS-EXT-SRV-ATTR:host'], 20);
+  await cli(
+    ...['server', 'create', '--flavor', 'm1.nano', '--image', 'vm-demo-snap', '--nic', `net-id=${net}`, '--key-name', 'mykey'],
+    ...['--config-drive', 'True', '--property', 'dhcp_tries=1', 'vm-two'],
+  );
+  const ports = await burst();
+  await eventually('vm-two ACTIVE', async () => (await json('server', 'show', 'vm-two')).status === 'ACTIVE', 180_000);
   const secondIp = /ip=(\S+)/.exec(await consoleUntil(cli, 'vm-two', /nubo-guest ready: hostname=vm-two .*/))![1]!;
+  const addresses = JSON.stringify((await json('server', 'show', 'vm-two')).addresses);
+  assert.ok(addresses.includes(`"${secondIp}"`), `vm-two's one DHCP try got no lease: ip=${secondIp}, addresses ${addresses}`);
   assert.notEqual(secondIp, fixedIp);
+  await cli('port', 'delete', ...ports);
   // The first server reaches the second over the private network (the default group lets its
   // members in).
   assert.match(await ssh(pem, fip, `ping -c 1 -W 2 ${secondIp} >/dev/null && echo reached`), /reached/);
