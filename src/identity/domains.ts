@@ -33,7 +33,10 @@ export async function createDomain(db: Db, input: { id?: string; name: string; d
 }
 
 export async function updateDomain(db: Db, id: string, patch: { name?: string; description?: string; enabled?: boolean }): Promise<Domain> {
-  const [row] = await unique(db.update(domains).set(patch).where(eq(domains.id, id)).returning(), patch.name ?? id);
+  // Only the attributes the API changes: other keys of the body must not reach the columns.
+  const set = { name: patch.name, description: patch.description, enabled: patch.enabled };
+  if (Object.values(set).every((v) => v === undefined)) return getDomain(db, id);
+  const [row] = await unique(db.update(domains).set(set).where(eq(domains.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find domain: ${id}.`);
   return row;
 }

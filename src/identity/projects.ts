@@ -66,7 +66,10 @@ export async function createProject(db: Db, input: ProjectInput): Promise<Projec
 }
 
 export async function updateProject(db: Db, id: string, patch: Partial<Omit<ProjectInput, 'domainId'>>): Promise<Project> {
-  const [row] = await unique(db.update(projects).set(patch).where(eq(projects.id, id)).returning(), patch.name ?? id);
+  // Only the attributes the API changes: other keys of the body must not reach the columns.
+  const set = { name: patch.name, description: patch.description, enabled: patch.enabled, tags: patch.tags };
+  if (Object.values(set).every((v) => v === undefined)) return getProject(db, id);
+  const [row] = await unique(db.update(projects).set(set).where(eq(projects.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find project: ${id}.`);
   return row;
 }

@@ -53,7 +53,10 @@ export async function listRoles(db: Db, name?: string): Promise<Role[]> {
 }
 
 export async function updateRole(db: Db, id: string, patch: { name?: string; description?: string | null }): Promise<Role> {
-  const [row] = await unique(db.update(roles).set(patch).where(eq(roles.id, id)).returning(), patch.name ?? id);
+  // Only the attributes the API changes: other keys of the body must not reach the columns.
+  const set = { name: patch.name, description: patch.description };
+  if (Object.values(set).every((v) => v === undefined)) return getRole(db, id);
+  const [row] = await unique(db.update(roles).set(set).where(eq(roles.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find role: ${id}.`);
   return row;
 }

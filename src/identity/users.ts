@@ -66,6 +66,8 @@ export async function createUser(db: Db, input: UserInput): Promise<User> {
 export async function updateUser(db: Db, id: string, patch: Partial<Omit<UserInput, 'domainId'>>): Promise<User> {
   const { password, ...rest } = patch;
   const set = password !== undefined ? { ...rest, passwordHash: password ? await hashPassword(password) : null } : rest;
+  // A body that changes nothing is an update that changes nothing, not a query without columns.
+  if (Object.values(set).every((v) => v === undefined)) return getUser(db, id);
   const [row] = await unique(db.update(users).set(set).where(eq(users.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find user: ${id}.`);
   return row;
