@@ -52,7 +52,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   const drives = join(opts.stateDir, 'config-drives');
   const timeout = opts.shutdownTimeoutMs ?? 60_000;
   const ratios = opts.allocation ?? { cpuRatio: 4, ramRatio: 1, diskRatio: 1, reservedMemoryMiB: 512 };
-  await mkdir(opts.stateDir, { recursive: true });
+  await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   await registerHost(db, { name: host, ...(await driver.resources()), ...ratios });
 
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];

@@ -34,10 +34,10 @@ export function imageCache(dir: string, images: ImageService) {
     const path = join(dir, imageId);
     const have = await stat(path).catch(() => undefined);
     if (have?.size === image.size) return { path, format: image.diskFormat };
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.part-${process.pid}`;
     try {
-      await pipeline(await imageBytes(images, imageId), createWriteStream(tmp));
+      await pipeline(await imageBytes(images, imageId), createWriteStream(tmp, { mode: 0o600 }));
       const fd = await open(tmp, 'r');
       await fd.sync().finally(() => fd.close());
       await rename(tmp, path);

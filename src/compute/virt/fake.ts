@@ -113,7 +113,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
     async snapshot(uuid, target) {
       const g = host.get(uuid);
       if (!held(g)) throw new Error(`guest ${uuid} has no disk on this host`);
-      await writeFile(`${target}.part`, emptyQcow2(g.diskBytes));
+      await writeFile(`${target}.part`, emptyQcow2(g.diskBytes), { mode: 0o600 });
       await rename(`${target}.part`, target);
     },
   };

@@ -47,7 +47,7 @@ export function createDisks(instancesDir: string, log: Logger): Disks {
     if (!SAFE_NAME.test(image.id)) throw new Error(`image id ${JSON.stringify(image.id)} cannot name a file`);
     const base = join(baseDir, image.id);
     if (await exists(base)) return base;
-    await mkdir(baseDir, { recursive: true });
+    await mkdir(baseDir, { recursive: true, mode: 0o700 });
     const tmp = join(baseDir, `.${image.id}.part`);
     await rm(tmp, { force: true });
     try {

@@ -97,7 +97,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
   /** Saves the spec the guest runs with, for a restart that has no spec at hand (soft reboot). */
   async function saveSpec(spec: GuestSpec): Promise<void> {
     const tmp = `${specFile(spec.uuid)}.part`;
-    await writeFile(tmp, JSON.stringify(spec, null, 2));
+    await writeFile(tmp, JSON.stringify(spec, null, 2), { mode: 0o600 });
     await rename(tmp, specFile(spec.uuid));
   }
 
@@ -143,7 +143,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     name: 'qemu',
 
     async resources() {
-      await mkdir(instancesDir, { recursive: true });
+      await mkdir(instancesDir, { recursive: true, mode: 0o700 });
       const fs = await statfs(instancesDir);
       return { vcpus: cpus().length, memoryMiB: Math.floor(totalmem() / 2 ** 20), diskGiB: Math.floor((fs.blocks * fs.bsize) / 2 ** 30) };
     },
@@ -153,7 +153,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       const dir = dirOf(spec.uuid);
       const fresh = !(await exists(dir));
       try {
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
         await saveSpec(spec);
         await disks.ensureDisk(spec, pathsOf(spec.uuid).disk);
         await start(spec);
