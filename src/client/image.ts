@@ -159,7 +159,8 @@ export class ImageClient {
    * Content-Length so that the server can refuse what would pass its quota before any byte.
    */
   async upload(id: string, data: AsyncIterable<Uint8Array>, opts: { size?: number; onProgress?: OnProgress } = {}): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    // Glance answers errors in JSON only to a client that asks for JSON, an HTML page otherwise.
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' };
     if (opts.size !== undefined) headers['content-length'] = String(opts.size);
     // fetch (undici) streams any async iterable of bytes; the DOM's BodyInit type does not say so.
     const body = counted(data, opts.onProgress) as unknown as BodyInit;
@@ -173,7 +174,7 @@ export class ImageClient {
    * open, for stdout.
    */
   async download(image: Image, out: Writable, opts: { end?: boolean; onProgress?: OnProgress } = {}): Promise<void> {
-    const res = await this.raw('GET', `${this.image(image.id)}/file`, {});
+    const res = await this.raw('GET', `${this.image(image.id)}/file`, { headers: { accept: 'application/octet-stream, application/json' } });
     if (res.status === 204 || !res.body) throw new ClientError(`Image ${image.id} has no data (status ${image.status}).`);
     const [algo, expected] =
       image.os_hash_algo && image.os_hash_value && getHashes().includes(image.os_hash_algo)

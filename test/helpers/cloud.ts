@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { startCloud, type Cloud } from '../../src/main.ts';
-import { createLogger } from '../../src/lib/log.ts';
+import { createLogger, type Logger } from '../../src/lib/log.ts';
 import { readCredentials } from '../../src/credentials.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -54,6 +54,8 @@ export async function startTestCloud(
     vifPluggingTimeout?: number;
     /** A real (Linux) network data plane inside this namespace, which the caller made. */
     networkNetns?: string;
+    /** Where the cloud logs (silent, or NUBO_TEST_LOG's level, unless given). */
+    log?: Logger;
   } = {},
 ): Promise<TestCloud> {
   const dataDir = opts.dataDir ?? tempDir();
@@ -71,10 +73,11 @@ export async function startTestCloud(
     },
     {},
   );
-  const cloud = await startCloud(config, createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));
+  const cloud = await startCloud(config, opts.log ?? createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));
   const url = config.publicUrl;
   const request: TestCloud['request'] = async (method, path, o = {}) => {
-    const headers: Record<string, string> = { ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
+    // As the SDKs ask: Glance answers errors in JSON only to a client that asks for JSON.
+    const headers: Record<string, string> = { accept: 'application/json', ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
     let body: string | undefined = o.raw;
     if (o.body !== undefined) {
       body = JSON.stringify(o.body);

@@ -35,7 +35,7 @@ export function imagesOf(c: TestCloud, token: string) {
     async upload(id: string, data: Uint8Array | AsyncIterable<Uint8Array>) {
       const res = await fetch(`${c.url}/image/v2/images/${id}/file`, {
         method: 'PUT',
-        headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+        headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', accept: 'application/json' },
         body: data as BodyInit,
         duplex: 'half',
       } as RequestInit);
