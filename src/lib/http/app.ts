@@ -25,6 +25,8 @@ export interface AppOptions {
   validate: TokenValidator;
   /** Largest JSON body accepted; larger ones get 413. Streamed uploads set their own limit. */
   bodyLimit?: number;
+  /** How long a silent client is waited on; here, the time its request head may take. */
+  clientIdleTimeoutMs?: number;
 }
 
 /** Bodies are validated strictly (a wrong type is a 400, never coerced); query strings and
@@ -81,6 +83,11 @@ export function createApp(opts: AppOptions): App {
     logController: new LogController({ disableRequestLogging: process.env.NUBO_LOG_REQUESTS !== '1' }),
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // A request head must arrive whole in time (a client dripping headers holds a connection
+    // forever otherwise), checked often enough to cut it off near that time. A body has no overall
+    // limit, as a large upload is long: the routes that stream give up on silence themselves.
+    requestTimeout: 0,
+    http: { requestTimeout: 0, headersTimeout: opts.clientIdleTimeoutMs ?? 60_000, connectionsCheckingInterval: Math.min((opts.clientIdleTimeoutMs ?? 60_000) / 2, 30_000) },
     clientErrorHandler: clientErrorHandler(styles, lastUrl),
     // A path that cannot be decoded, or a parameter too long for the router.
     frameworkErrors: (err, request, reply) => answerError(err as Error, request, reply, styleOf(styles, request.url)),
