@@ -234,6 +234,7 @@ describe('linux data plane', () => {
       }
       await sleep(300);
       assert.equal(returned, false, 'ensureDhcp returned before dnsmasq reread its hosts');
+      assert.equal((await dp.servedLeases(netId)).length, 2, 'meanwhile, what it read before is served');
     } finally {
       process.kill(pid, 'SIGCONT');
     }

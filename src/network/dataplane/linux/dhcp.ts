@@ -5,7 +5,7 @@ import { networkRecord } from './bridge.ts';
 import type { Context } from './context.ts';
 import { killAndWait, livePid, stopDaemon } from './daemon.ts';
 import { dnsmasqArgv, hostsFile, METADATA_IP, optsFile, parseHostsFile, type DnsmasqFiles } from './dnsmasq.ts';
-import { awaitHostsRead, logEnd, servesHosts } from './dnsmasq-served.ts';
+import { awaitHostsRead, logEnd, servedHosts } from './dnsmasq-served.ts';
 import { ensureLeg, ip, links } from './links.ts';
 import { ensureMetadataProxy, stopMetadataProxy } from './metadata.ts';
 import { dhcpLeg, namespaces } from './names.ts';
@@ -61,7 +61,7 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
   const live = await livePid(files.pidfile, isDnsmasqOf(files));
   if (live && live.args.slice(1).join('\0') === argv.slice(1).join('\0')) {
     // Also when nothing changed but no reload of this text was seen (a crash between write and signal).
-    if (hostsChanged || optsChanged || !(await servesHosts(files, live.pid, hosts))) {
+    if (hostsChanged || optsChanged || (await servedHosts(files, live.pid)) !== hosts) {
       const offset = await logEnd(files);
       process.kill(live.pid, 'SIGHUP');
       await awaitHostsRead(files, live.pid, offset, hosts);
@@ -91,12 +91,12 @@ export async function deleteDhcp(ctx: Context, networkId: string): Promise<void>
   await rm(dir, { recursive: true, force: true });
 }
 
-/** The leases the network's running dnsmasq answers: those of its hosts file once it has read it as it is. */
+/** The leases the network's running dnsmasq answers: those of the hosts text it last read. */
 export async function servedLeases(ctx: Context, networkId: string): Promise<{ mac: string; ip: string }[]> {
   const files = filesOf(dirOf(ctx, networkId));
   const live = await livePid(files.pidfile, isDnsmasqOf(files));
-  const hosts = await readFile(files.hosts, 'utf8').catch(() => undefined);
-  return live && hosts !== undefined && (await servesHosts(files, live.pid, hosts)) ? parseHostsFile(hosts) : [];
+  const hosts = live && (await servedHosts(files, live.pid));
+  return hosts ? parseHostsFile(hosts) : [];
 }
 
 /** The networks whose DHCP namespace is here. */

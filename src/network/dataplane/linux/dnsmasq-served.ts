@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import type { DnsmasqFiles } from './dnsmasq.ts';
 
 // What a running dnsmasq answers for: it re-reads its hosts file on SIGHUP, but a signal is only
-// a request, so a reload counts once dnsmasq's log says it read the file. The file's hash and the
-// dnsmasq that read it are then kept beside it, so that later calls (of this process or the next)
-// can tell whether the leases in the file are the ones being served.
+// a request, so a reload counts once dnsmasq's log says it read the file. The text it read and its
+// pid are then kept beside the file, so that later calls (of this process or the next) know what
+// it serves, also while a newer file waits for its reload.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
 const servedFile = (files: DnsmasqFiles) => `${files.hosts}.served`;
 
 /** Where dnsmasq's log ends now: what it writes after a signal starts there. */
@@ -43,13 +41,14 @@ export async function awaitHostsRead(files: DnsmasqFiles, pid: number, offset: n
     if (error) throw new Error(`dnsmasq ${pid}: ${error.slice(error.indexOf(']: ') + 3)}`);
     if (Date.now() > end) throw new Error(`dnsmasq ${pid} did not read ${files.hosts} within ${timeoutMs} ms`);
   }
-  await writeFile(servedFile(files), JSON.stringify({ pid, hosts: hashOf(hostsText) }) + '\n');
+  await writeFile(`${servedFile(files)}.part`, JSON.stringify({ pid, hosts: hostsText }) + '\n');
+  await rename(`${servedFile(files)}.part`, servedFile(files));
 }
 
-/** Whether dnsmasq `pid` has read the hosts file as it is now. */
-export async function servesHosts(files: DnsmasqFiles, pid: number, hostsText: string): Promise<boolean> {
+/** The hosts text dnsmasq `pid` last read, as awaitHostsRead saw it; undefined if unknown. */
+export async function servedHosts(files: DnsmasqFiles, pid: number): Promise<string | undefined> {
   const served = await readFile(servedFile(files), 'utf8')
     .then((t) => JSON.parse(t) as { pid: number; hosts: string })
     .catch(() => undefined);
-  return served?.pid === pid && served.hosts === hashOf(hostsText);
+  return served?.pid === pid ? served.hosts : undefined;
 }
