@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { availableParallelism, homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
@@ -14,6 +14,10 @@ export interface Config {
   region: string;
   /** Token lifetime, seconds. */
   tokenTtl: number;
+  /** Password hashing runs on threads of its own, with at most `queue` hashes waiting for one. */
+  kdf: { threads: number; queue: number };
+  /** Failed logins allowed per user, and unsuccessful ones per source address, within `window` seconds. */
+  loginLimits: { userFailures: number; addressAttempts: number; window: number };
   /** The admin's password on the first start only; a random one otherwise. */
   adminPassword?: string;
   /** What each project may hold in the image service. */
@@ -41,7 +45,7 @@ export interface Config {
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'clientIdleTimeout', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -52,6 +56,11 @@ const fileKeys: Record<string, keyof Flags> = {
   database: 'database',
   region: 'region',
   token_ttl: 'tokenTtl',
+  kdf_threads: 'kdfThreads',
+  kdf_queue: 'kdfQueue',
+  login_user_failures: 'loginUserFailures',
+  login_address_attempts: 'loginAddressAttempts',
+  login_window: 'loginWindow',
   image_quota_images: 'imageQuotaImages',
   image_quota_bytes: 'imageQuotaBytes',
   compute_driver: 'computeDriver',
@@ -71,6 +80,11 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_DATABASE: 'database',
   NUBO_REGION: 'region',
   NUBO_TOKEN_TTL: 'tokenTtl',
+  NUBO_KDF_THREADS: 'kdfThreads',
+  NUBO_KDF_QUEUE: 'kdfQueue',
+  NUBO_LOGIN_USER_FAILURES: 'loginUserFailures',
+  NUBO_LOGIN_ADDRESS_ATTEMPTS: 'loginAddressAttempts',
+  NUBO_LOGIN_WINDOW: 'loginWindow',
   NUBO_CONFIG: 'config',
   NUBO_IMAGE_QUOTA_IMAGES: 'imageQuotaImages',
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
@@ -142,6 +156,16 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     database: merged.database ?? join(dataDir, 'db'),
     region: merged.region ?? 'RegionOne',
     tokenTtl: positive('token TTL', merged.tokenTtl ?? '3600'),
+    // Half the cores hash at most, so that the event loop and I/O keep the rest.
+    kdf: {
+      threads: atLeastOne('kdf_threads', merged.kdfThreads ?? String(Math.max(1, Math.floor(availableParallelism() / 2)))),
+      queue: positive('kdf_queue', merged.kdfQueue ?? '32'),
+    },
+    loginLimits: {
+      userFailures: atLeastOne('login_user_failures', merged.loginUserFailures ?? '10'),
+      addressAttempts: atLeastOne('login_address_attempts', merged.loginAddressAttempts ?? '30'),
+      window: atLeastOne('login_window', merged.loginWindow ?? '60'),
+    },
     adminPassword: env.NUBO_ADMIN_PASSWORD || undefined,
     imageQuota: {
       images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),

@@ -64,7 +64,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let compute: Compute | undefined;
   let network: Network | undefined;
   try {
-    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl }, log);
+    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, kdf: config.kdf }, log);
     const { adminPassword } = await bootstrap(identity, {
       publicUrl: config.publicUrl,
       region: config.region,
@@ -87,7 +87,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
     declareServices(app, SERVICES);
-    await app.register(identityPlugin(identity), { prefix: '/identity' });
+    await app.register(identityPlugin(identity, config.loginLimits), { prefix: '/identity' });
     await app.register(imagePlugin(images, { clientIdleTimeoutMs }), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(network), { prefix: '/networking' });

@@ -29,10 +29,13 @@ type Login = Pick<TokenPayload, 'userId' | 'methods' | 'applicationCredentialId'
   defaultProjectId?: string | null;
 };
 
-// A name that does not exist and a wrong password must look the same to the caller.
-const orUnauthorized = <T>(p: Promise<T>) =>
-  p.catch((err) => {
-    throw err?.status === 404 ? unauthorized() : err;
+// A name that does not exist and a wrong password must look the same to the caller, and take as
+// long: the secret that came with an unknown name is checked all the same, against a stand-in.
+const orUnauthorized = <T>(p: Promise<T>, secret?: string) =>
+  p.catch(async (err) => {
+    if (err?.status !== 404) throw err;
+    if (secret !== undefined) await verifyPassword(secret, null);
+    throw unauthorized();
   });
 
 async function login(db: Db, req: AuthRequest, validate: (token: string) => Promise<AuthContext>): Promise<Login> {
@@ -42,7 +45,7 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
     case 'password': {
       const pw = req.identity.password?.user;
       if (!pw || typeof pw.password !== 'string') throw badRequest('The password method needs a user and a password.');
-      const user = await orUnauthorized(findUser(db, pw));
+      const user = await orUnauthorized(findUser(db, pw), pw.password);
       await checkPassword(db, user, pw.password);
       return { userId: user.id, methods: ['password'], defaultProjectId: user.defaultProjectId };
     }
@@ -56,9 +59,9 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
     case 'application_credential': {
       const ac = req.identity.application_credential;
       if (!ac || typeof ac.secret !== 'string') throw badRequest('The application_credential method needs an id or name, and a secret.');
-      const userId = ac.id ? undefined : (await orUnauthorized(findUser(db, ac.user ?? {}))).id;
+      const userId = ac.id ? undefined : (await orUnauthorized(findUser(db, ac.user ?? {}), ac.secret)).id;
       const cred = await findAppCredential(db, { id: ac.id, name: ac.name, userId });
-      if (!cred || !(await verifyPassword(ac.secret, cred.secretHash))) throw unauthorized();
+      if (!(await verifyPassword(ac.secret, cred?.secretHash)) || !cred) throw unauthorized();
       if (cred.expiresAt && cred.expiresAt.getTime() <= Date.now()) throw unauthorized('The application credential has expired.');
       return { userId: cred.userId, methods: ['application_credential'], applicationCredentialId: cred.id, projectId: cred.projectId };
     }

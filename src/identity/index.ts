@@ -13,23 +13,29 @@ import { roleAssignmentRoutes } from './api/role-assignments.ts';
 import { appCredentialRoutes } from './api/application-credentials.ts';
 import { accessRuleRoutes } from './api/access-rules.ts';
 import { catalogRoutes } from './api/catalog.ts';
+import { configureKdf, releaseKdf } from './passwords.ts';
+import type { KdfPoolOptions } from './kdf-pool.ts';
+import { LoginLimits, type LoginLimitOptions } from './login-limits.ts';
 import './policy.ts';
 
 export { Identity } from './identity.ts';
 export { bootstrap, type CatalogService } from './bootstrap.ts';
 
-export async function createIdentity(store: Store, options: IdentityOptions, log: Logger): Promise<Identity> {
+/** `kdf` sizes the process's password-hashing threads and their queue. */
+export async function createIdentity(store: Store, options: IdentityOptions & { kdf: KdfPoolOptions }, log: Logger): Promise<Identity> {
+  configureKdf(options.kdf);
   const identity = new Identity(store, options, log);
   await identity.start();
   return identity;
 }
 
-/** Keystone v3, mounted under /identity. */
-export function identityPlugin(identity: Identity) {
+/** Keystone v3, mounted under /identity. Its close lets the hashing threads go. */
+export function identityPlugin(identity: Identity, loginLimits: LoginLimitOptions) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'keystone');
+    app.addHook('onClose', async () => releaseKdf());
     versionRoutes(app);
-    authRoutes(app, identity);
+    authRoutes(app, identity, new LoginLimits(loginLimits));
     domainRoutes(app, identity);
     projectRoutes(app, identity);
     userRoutes(app, identity);

@@ -3,9 +3,11 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
-import { forbidden } from '../../lib/errors.ts';
+import { ApiError, forbidden } from '../../lib/errors.ts';
+import { errorBody } from '../../lib/http/errors.ts';
 import type { Identity } from '../identity.ts';
 import type { AuthRequest } from '../authenticate.ts';
+import { TooManyLogins, type LoginLimits } from '../login-limits.ts';
 import { listAssignments } from '../assignments.ts';
 import { getDomain } from '../domains.ts';
 import { userProjects } from '../projects.ts';
@@ -43,11 +45,20 @@ async function subjectOf(identity: Identity, request: FastifyRequest) {
 
 const wantsCatalog = (q: { nocatalog?: string }) => q.nocatalog === undefined;
 
-export function authRoutes(app: FastifyInstance, identity: Identity): void {
+export function authRoutes(app: FastifyInstance, identity: Identity, limits: LoginLimits): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post('/v3/auth/tokens', { config: { public: true }, schema: { body: AuthBody, querystring: NoCatalog } }, async (request, reply) => {
-    const ctx = await identity.issue(request.body.auth as AuthRequest);
+    const auth = request.body.auth as AuthRequest;
+    let ctx;
+    try {
+      ctx = await limits.attempt(auth, request.ip, () => identity.issue(auth));
+    } catch (err) {
+      // Refused before any check, or while too many checks wait: the client is told when to come back.
+      if (err instanceof TooManyLogins) return reply.status(429).header('retry-after', err.retryAfter).send(errorBody('keystone', 429, err.message));
+      if (err instanceof ApiError && err.status === 503) return reply.status(503).header('retry-after', 1).send(errorBody('keystone', 503, err.message));
+      throw err;
+    }
     const catalog = wantsCatalog(request.query) ? await identity.catalogFor(ctx) : undefined;
     return reply.status(201).header('x-subject-token', ctx.token).send(tokenView(ctx, catalog));
   });
