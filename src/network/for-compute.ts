@@ -1,7 +1,7 @@
 // What the compute service asks of the network service: ports for a server's NICs, bound to the
 // host that runs it, and their addresses for the server's view. Compute never writes a port itself.
 
-import { and, asc, eq, inArray, like, notLike, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, notLike, sql } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
@@ -9,6 +9,7 @@ import { createPort, deletePort } from './ports.ts';
 import { resolveSecurityGroups } from './security-groups.ts';
 import { floatingIps, ipAllocations, networks, ports, securityGroups } from './tables.ts';
 import { tapName } from './dataplane/driver.ts';
+import { usableNetworks } from './visibility.ts';
 
 /** Nova's device_owner for a server's ports (its availability zone after the colon). */
 export const SERVER_PORT_OWNER = 'compute:nova';
@@ -25,7 +26,7 @@ async function defaultNetwork(tx: Db, projectId: string): Promise<string | undef
   const candidates = await tx
     .select({ id: networks.id })
     .from(networks)
-    .where(and(eq(networks.external, false), or(eq(networks.projectId, projectId), eq(networks.shared, true))));
+    .where(and(eq(networks.external, false), usableNetworks(projectId)));
   if (candidates.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
   return candidates[0]?.id;
 }
@@ -69,10 +70,16 @@ export async function allocateServerPorts(
       await dataplaneChanged(tx, `port:${port.id}`, `network:${port.networkId}`, 'firewall');
       continue;
     }
+    // Locked first, then checked: a grant taken back meanwhile is seen gone, or waits for this port.
+    await tx
+      .select({ id: networks.id })
+      .from(networks)
+      .where(eq(networks.id, nic.networkId ?? ''))
+      .for('key share');
     const [net] = await tx
       .select()
       .from(networks)
-      .where(and(eq(networks.id, nic.networkId ?? ''), or(eq(networks.projectId, opts.projectId), eq(networks.shared, true))));
+      .where(and(eq(networks.id, nic.networkId ?? ''), usableNetworks(opts.projectId)));
     if (!net) throw badRequest(`Network ${nic.networkId} could not be found.`);
     // A chosen address on another project's (shared) network could be its gateway's or a
     // neighbour's: Neutron lets only the network's owner or the admin choose there.

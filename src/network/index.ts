@@ -14,6 +14,9 @@ import { extensionRoutes } from './api/extensions.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { routerRoutes } from './api/routers.ts';
 import { floatingIpRoutes } from './api/floating-ips.ts';
+import { rbacPolicyRoutes } from './api/rbac-policies.ts';
+import { subnetPoolRoutes } from './api/subnet-pools.ts';
+import { addressScopeRoutes } from './api/address-scopes.ts';
 import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
 
@@ -68,6 +71,21 @@ export async function serverAt(db: Db, networkId: string, ip: string): Promise<{
   return row?.serverId ? row : undefined;
 }
 
+/** The resources listed at /v2.0/: each name and the path of its collection. */
+const RESOURCES: [name: string, path: string][] = [
+  ['network', 'networks'],
+  ['subnet', 'subnets'],
+  ['port', 'ports'],
+  ['router', 'routers'],
+  ['floatingip', 'floatingips'],
+  ['security-group', 'security-groups'],
+  ['security-group-rule', 'security-group-rules'],
+  ['quota', 'quotas'],
+  ['rbac_policy', 'rbac-policies'],
+  ['subnetpool', 'subnetpools'],
+  ['address_scope', 'address-scopes'],
+];
+
 /** Neutron v2.0, mounted under /networking. */
 export function networkPlugin(net: NetworkApi) {
   return async (app: FastifyInstance) => {
@@ -84,10 +102,10 @@ export function networkPlugin(net: NetworkApi) {
           v2.route({ ...route, url: `${path}.json` });
         });
         v2.get('/', { config: { public: true } }, async (request) => ({
-          resources: ['network', 'subnet', 'port', 'router', 'floatingip', 'security-group', 'security-group-rule', 'quota'].map((name) => ({
+          resources: RESOURCES.map(([name, path]) => ({
             name,
-            collection: `${name.replace('-', '_')}s`,
-            links: [{ rel: 'self', href: `${request.publicUrl}/networking/v2.0/${name}s` }],
+            collection: path.replaceAll('-', '_'),
+            links: [{ rel: 'self', href: `${request.publicUrl}/networking/v2.0/${path}` }],
           })),
         }));
         networkRoutes(v2, net);
@@ -98,6 +116,9 @@ export function networkPlugin(net: NetworkApi) {
         securityGroupRoutes(v2, net);
         routerRoutes(v2, net);
         floatingIpRoutes(v2, net);
+        rbacPolicyRoutes(v2, net);
+        subnetPoolRoutes(v2, net);
+        addressScopeRoutes(v2, net);
       },
       { prefix: '/v2.0' },
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { admin } from '../lib/http/policy.ts';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
@@ -7,21 +7,19 @@ import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
 import type { NetworkSettings } from './index.ts';
 import { reserve } from './quotas.ts';
+import { grant, revoke } from './rbac.ts';
 import { networks, ports, subnets, type NetworkType } from './tables.ts';
+import { isGranted, sharedWith, visibleNetworks, type Caller } from './visibility.ts';
 
 export type NetworkRow = typeof networks.$inferSelect;
 
-/** A network with the ids of its subnets. */
+/** A network with the ids of its subnets, and whether it is shared with the project that looks. */
 export interface Network extends NetworkRow {
   subnetIds: string[];
+  shared: boolean;
 }
 
-/** Who acts: the project whose resources it owns, and whether it is the cloud's admin (who sees
- * and may touch every project's). */
-export interface Caller {
-  projectId: string;
-  isAdmin: boolean;
-}
+export type { Caller };
 
 export const callerOf = (auth: AuthContext): Caller => ({ projectId: auth.project?.id ?? '', isAdmin: admin(auth, {}) });
 
@@ -32,13 +30,10 @@ export function mustOwn(caller: Caller, row: { projectId: string }, action: stri
   if (!caller.isAdmin && row.projectId !== caller.projectId) throw notOwner(action);
 }
 
-/** A member sees its own project's networks and the shared and external ones. */
-export const visibleNetworks = (caller: Caller): SQL | undefined =>
-  caller.isAdmin ? undefined : or(eq(networks.projectId, caller.projectId), eq(networks.shared, true), eq(networks.external, true));
-
 export const networkNotFound = (id: string) => notFound(`Network ${id} could not be found.`, 'NetworkNotFound');
 
-async function withSubnets(db: Db, rows: NetworkRow[]): Promise<Network[]> {
+/** The networks with their subnets, and `shared` as the viewer's project sees it. */
+async function withSubnets(db: Db, viewer: string, rows: NetworkRow[]): Promise<Network[]> {
   const ids = rows.map((n) => n.id);
   const children = ids.length
     ? await db
@@ -49,7 +44,8 @@ async function withSubnets(db: Db, rows: NetworkRow[]): Promise<Network[]> {
     : [];
   const byNetwork = new Map<string, string[]>();
   for (const s of children) byNetwork.set(s.networkId, [...(byNetwork.get(s.networkId) ?? []), s.id]);
-  return rows.map((n) => ({ ...n, subnetIds: byNetwork.get(n.id) ?? [] }));
+  const shared = await sharedWith(db, ids, viewer);
+  return rows.map((n) => ({ ...n, subnetIds: byNetwork.get(n.id) ?? [], shared: shared.has(n.id) }));
 }
 
 /** A network the caller sees, or Neutron's 404. lock: 'key share' keeps it from being deleted
@@ -65,7 +61,7 @@ export async function getNetworkRow(db: Db, caller: Caller, id: string, lock?: '
 }
 
 export async function getNetwork(db: Db, caller: Caller, id: string): Promise<Network> {
-  return (await withSubnets(db, [await getNetworkRow(db, caller, id)]))[0]!;
+  return (await withSubnets(db, caller.projectId, [await getNetworkRow(db, caller, id)]))[0]!;
 }
 
 export async function listNetworks(db: Db, caller: Caller, narrow: { ids?: string[]; names?: string[] } = {}): Promise<Network[]> {
@@ -74,7 +70,7 @@ export async function listNetworks(db: Db, caller: Caller, narrow: { ids?: strin
     .from(networks)
     .where(and(visibleNetworks(caller), narrow.ids && inArray(networks.id, narrow.ids), narrow.names && inArray(networks.name, narrow.names)))
     .orderBy(asc(networks.id));
-  return withSubnets(db, rows);
+  return withSubnets(db, caller.projectId, rows);
 }
 
 /** The provider attributes as asked (the admin's), before checking. */
@@ -188,7 +184,6 @@ export async function createNetwork(tx: Db, settings: NetworkSettings, input: Ne
     name: input.name,
     description: input.description,
     adminStateUp: input.adminStateUp,
-    shared: input.shared,
     external: input.external,
     portSecurityEnabled: input.portSecurityEnabled,
     mtu,
@@ -210,9 +205,19 @@ export async function createNetwork(tx: Db, settings: NetworkSettings, input: Ne
     if (inserted.length) break;
     if (asked || attempt >= 20) throw segmentInUse(segment);
   }
+  // shared and router:external are grants to every project, as Neutron records them.
+  if (input.shared) await grant(tx, { projectId: input.projectId, networkId: id, action: 'access_as_shared', targetTenant: '*' });
+  if (input.external) await grant(tx, { projectId: input.projectId, networkId: id, action: 'access_as_external', targetTenant: '*' });
   await dataplaneChanged(tx, `network:${id}`);
-  return (await withSubnets(tx, [(await tx.select().from(networks).where(eq(networks.id, id)))[0]!]))[0]!;
+  return (await withSubnets(tx, input.projectId, [(await tx.select().from(networks).where(eq(networks.id, id)))[0]!]))[0]!;
 }
+
+/** Neutron's word for unsharing a network other projects have ports on. */
+const unshareRefused = (id: string) => (err: unknown) => {
+  if (err instanceof ApiError && err.type === 'RbacPolicyInUse')
+    throw conflict(`Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`, 'InvalidSharedSetting');
+  throw err;
+};
 
 export interface NetworkChanges {
   name?: string;
@@ -225,24 +230,25 @@ export interface NetworkChanges {
 }
 
 export async function updateNetwork(tx: Db, settings: NetworkSettings, caller: Caller, id: string, changes: NetworkChanges): Promise<Network> {
-  const row = await getNetworkRow(tx, caller, id, 'no key update');
+  // Taking a grant back waits for the ports being made on the network (they hold 'key share').
+  const revoking = changes.shared === false || changes.external === false;
+  const row = await getNetworkRow(tx, caller, id, revoking ? 'update' : 'no key update');
   mustOwn(caller, row, 'update_network');
   if (changes.mtu !== undefined) checkMtu(settings, row.networkType, changes.mtu);
-  if (changes.shared === false && row.shared) {
-    // Neutron refuses to unshare a network other projects have ports on.
-    const [foreign] = await tx
-      .select({ id: ports.id })
-      .from(ports)
-      .where(and(eq(ports.networkId, id), ne(ports.projectId, row.projectId), ne(ports.deviceOwner, 'network:dhcp')))
-      .limit(1);
-    if (foreign) throw conflict(`Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`, 'InvalidSharedSetting');
-  }
+  // shared and router:external are the grants to every project: set, they are made; unset, taken
+  // back, unless projects depend on them (Neutron's 409s).
+  const { shared, ...columns } = changes;
+  const wildcard = { projectId: row.projectId, networkId: id, targetTenant: '*' };
+  if (shared === true && !(await isGranted(tx, id, '*', 'access_as_shared'))) await grant(tx, { ...wildcard, action: 'access_as_shared' });
+  if (shared === false) await revoke(tx, row, 'access_as_shared', ['*']).catch(unshareRefused(id));
+  if (changes.external === true && !(await isGranted(tx, id, '*', 'access_as_external'))) await grant(tx, { ...wildcard, action: 'access_as_external' });
+  if (changes.external === false) await revoke(tx, row, 'access_as_external');
   await tx
     .update(networks)
-    .set({ ...changes, revision: sql`${networks.revision} + 1`, updatedAt: new Date() })
+    .set({ ...columns, revision: sql`${networks.revision} + 1`, updatedAt: new Date() })
     .where(eq(networks.id, id));
   await dataplaneChanged(tx, `network:${id}`);
-  return getNetwork(tx, { projectId: row.projectId, isAdmin: true }, id);
+  return getNetwork(tx, { projectId: caller.projectId, isAdmin: true }, id);
 }
 
 export async function setNetworkTags(tx: Db, caller: Caller, id: string, tags: string[]): Promise<string[]> {

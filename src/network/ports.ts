@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { canonicalIp, contains, ipToBigInt, ipVersion, parseCidr } from './addresses.ts';
@@ -9,7 +9,7 @@ import { allocateAddress, allocateFree, cidrOf, isAutoAddress, noMoreAddresses, 
 import { reserve } from './quotas.ts';
 import { defaultSecurityGroupId, resolveSecurityGroups } from './security-groups.ts';
 import { ipAllocations, networks, portSecurityGroups, ports, subnets, type AddressPair } from './tables.ts';
-import type { Caller } from './networks.ts';
+import { visiblePorts, type Caller } from './visibility.ts';
 
 export type PortRow = typeof ports.$inferSelect;
 
@@ -68,12 +68,7 @@ const securityNeedsPortSecurity = () =>
 const pairsNeedPortSecurity = () =>
   conflict('Port Security must be enabled in order to have allowed address pairs on a port.', 'AddressPairAndPortSecurityRequired');
 
-/** The ports a member sees: its project's, and every port on a network its project owns. */
-export function visiblePorts(caller: Caller): SQL | undefined {
-  if (caller.isAdmin) return undefined;
-  const owned = sql`(select ${networks.id} from ${networks} where ${networks.projectId} = ${caller.projectId})`;
-  return or(eq(ports.projectId, caller.projectId), inArray(ports.networkId, owned));
-}
+export { visiblePorts };
 
 /** Ports with their fixed IPs and groups. */
 async function assemble(db: Db, rows: PortRow[]): Promise<Port[]> {

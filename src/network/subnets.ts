@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { bigIntToIp, canonicalIp, contains, formatCidr, ipToBigInt, ipVersion, overlaps, parseCidr, usableRange, type Cidr } from './addresses.ts';
@@ -8,6 +8,8 @@ import { allocateFree, poolRanges, type SubnetRow } from './ipam.ts';
 import { getNetworkRow, mustOwn, type Caller } from './networks.ts';
 import { createPort } from './ports.ts';
 import { reserve } from './quotas.ts';
+import { allocateFromPool, defaultPool, getPool } from './subnet-pools.ts';
+import { visibleSubnets } from './visibility.ts';
 import { ipAllocations, networks, ports, subnets, type AllocationPool, type HostRoute } from './tables.ts';
 
 export type { SubnetRow };
@@ -17,13 +19,6 @@ export type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
 
 const invalid = (msg: string) => badRequest(`Invalid input for operation: ${msg}.`, 'InvalidInput');
 export const subnetNotFound = (id: string) => notFound(`Subnet ${id} could not be found.`, 'SubnetNotFound');
-
-/** A member sees its own subnets and those of the shared and external networks. */
-function visibleSubnets(caller: Caller): SQL | undefined {
-  if (caller.isAdmin) return undefined;
-  const open = sql`(select ${networks.id} from ${networks} where ${networks.shared} or ${networks.external})`;
-  return or(eq(subnets.projectId, caller.projectId), inArray(subnets.networkId, open));
-}
 
 export async function getSubnet(db: Db, caller: Caller, id: string, lock = false): Promise<SubnetRow> {
   const q = db
@@ -49,7 +44,12 @@ export interface SubnetInput {
   name: string;
   description: string;
   ipVersion: 4 | 6;
-  cidr: string;
+  /** Absent: allocated from the subnet pool. */
+  cidr?: string;
+  /** The pool to take the cidr from (or 'default': the default pool of the IP version). */
+  subnetpoolId?: string;
+  /** The size of the block taken from the pool (its default_prefixlen when absent). */
+  prefixlen?: number;
   /** Absent: the first address of the cidr; null: no gateway. */
   gatewayIp?: string | null;
   allocationPools?: AllocationPool[];
@@ -214,11 +214,24 @@ async function unserveDhcp(tx: Db, subnet: SubnetRow): Promise<void> {
   }
 }
 
+/** The pool a subnet is made from, locked until the subnet is in: parallel creates queue on it. */
+async function poolFor(tx: Db, caller: Caller, id: string, version: 4 | 6) {
+  const pool =
+    id === 'default' ? await getPool(tx, { projectId: '', isAdmin: true }, (await defaultPool(tx, version)).id, true) : await getPool(tx, caller, id, true);
+  if (pool.ipVersion !== version) throw badRequest(`Bad subnets request: ip_version ${version} does not match the subnet pool's IPv${pool.ipVersion}.`);
+  return pool;
+}
+
 export async function createSubnet(tx: Db, caller: Caller, input: SubnetInput): Promise<SubnetRow> {
   // Serializes subnet changes of one network (overlap checks), without blocking its port creates.
   const network = await getNetworkRow(tx, caller, input.networkId, 'no key update');
   mustOwn(caller, network, 'create_subnet');
-  const cidr = parseSubnetCidr(input.cidr, input.ipVersion);
+  const pool = input.subnetpoolId === undefined ? undefined : await poolFor(tx, caller, input.subnetpoolId, input.ipVersion);
+  if (!pool && input.cidr === undefined) throw badRequest('Bad subnets request: a subnetpool must be specified in the absence of a cidr.');
+  if (pool && input.cidr !== undefined && input.prefixlen !== undefined)
+    throw badRequest('Bad subnets request: cidr and prefixlen must not be supplied together.');
+  const cidrText = pool ? await allocateFromPool(tx, pool, input.projectId, { cidr: input.cidr, prefixlen: input.prefixlen }) : input.cidr!;
+  const cidr = parseSubnetCidr(cidrText, input.ipVersion);
   checkIpv6Modes(input, cidr);
   const gateway = checkGateway(cidr, input.gatewayIp === undefined ? bigIntToIp(usableRange(cidr).first, cidr.version) : input.gatewayIp);
   const pools =
@@ -249,6 +262,7 @@ export async function createSubnet(tx: Db, caller: Caller, input: SubnetInput): 
       enableDhcp: input.enableDhcp,
       ipv6RaMode: input.ipv6RaMode,
       ipv6AddressMode: input.ipv6AddressMode,
+      subnetpoolId: pool?.id ?? null,
     })
     .returning();
   await serveDhcp(tx, network, row!);

@@ -1,4 +1,5 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updated = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -16,8 +17,8 @@ export const networks = pgTable(
     name: text('name').notNull().default(''),
     description: text('description').notNull().default(''),
     adminStateUp: boolean('admin_state_up').notNull().default(true),
-    shared: boolean('shared').notNull().default(false),
-    /** router:external */
+    // `shared` is not stored: it is derived from the network's RBAC policies (network_rbac_policies).
+    /** router:external: routers may use it as their gateway; who sees it is its RBAC policies' say. */
     external: boolean('external').notNull().default(false),
     mtu: integer('mtu').notNull(),
     portSecurityEnabled: boolean('port_security_enabled').notNull().default(true),
@@ -66,6 +67,8 @@ export const subnets = pgTable(
     enableDhcp: boolean('enable_dhcp').notNull().default(true),
     ipv6RaMode: text('ipv6_ra_mode'),
     ipv6AddressMode: text('ipv6_address_mode'),
+    /** The pool the cidr was allocated from, if any: the pool is not deleted while it has subnets. */
+    subnetpoolId: text('subnetpool_id').references(() => subnetPools.id, { onDelete: 'restrict' }),
     revision: revision(),
     tags: tags(),
     createdAt: created(),
@@ -255,4 +258,96 @@ export const quotas = pgTable(
     hardLimit: bigint('hard_limit', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.resource] })],
+);
+
+export type RbacAction = 'access_as_shared' | 'access_as_external';
+
+/** Neutron's RBAC policies on networks: access_as_shared lets the target project (or every
+ * project, '*') see the network and put ports on it; access_as_external lets it see the network
+ * and use it as a router gateway and for floating IPs. A network's `shared` is derived from them. */
+export const rbacPolicies = pgTable(
+  'network_rbac_policies',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    objectType: text('object_type').$type<'network'>().notNull().default('network'),
+    objectId: text('object_id')
+      .notNull()
+      .references(() => networks.id, { onDelete: 'cascade' }),
+    action: text('action').$type<RbacAction>().notNull(),
+    /** A project id, or '*' for every project. */
+    targetTenant: text('target_tenant').notNull(),
+  },
+  (t) => [unique('network_rbac_policies_grant').on(t.objectId, t.action, t.targetTenant), index('network_rbac_policies_target').on(t.targetTenant)],
+);
+
+/** An address scope: subnet pools in one scope never overlap, so their addresses route unNATed. */
+export const addressScopes = pgTable(
+  'network_address_scopes',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    name: text('name').notNull(),
+    ipVersion: integer('ip_version').$type<4 | 6>().notNull(),
+    shared: boolean('shared').notNull().default(false),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [index('network_address_scopes_project').on(t.projectId)],
+);
+
+/**
+ * A subnet pool: prefixes that subnets take their cidrs from (`subnetpool_id` and `prefixlen`
+ * instead of a cidr). Allocations from one pool are serialized by locking the pool's row.
+ */
+export const subnetPools = pgTable(
+  'network_subnet_pools',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    ipVersion: integer('ip_version').$type<4 | 6>().notNull(),
+    /** Normalized cidrs, none overlapping another. */
+    prefixes: jsonb('prefixes').$type<string[]>().notNull(),
+    defaultPrefixlen: integer('default_prefixlen').notNull(),
+    minPrefixlen: integer('min_prefixlen').notNull(),
+    maxPrefixlen: integer('max_prefixlen').notNull(),
+    /** The pool a subnet gets with use_default_subnetpool: at most one per IP version. */
+    isDefault: boolean('is_default').notNull().default(false),
+    shared: boolean('shared').notNull().default(false),
+    /** How many addresses one project may take from the pool; null: no limit. */
+    defaultQuota: integer('default_quota'),
+    addressScopeId: text('address_scope_id').references(() => addressScopes.id, { onDelete: 'restrict' }),
+    revision: revision(),
+    tags: tags(),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [
+    index('network_subnet_pools_project').on(t.projectId),
+    uniqueIndex('network_subnet_pools_default')
+      .on(t.ipVersion)
+      .where(sql`${t.isDefault}`),
+  ],
+);
+
+/** The network agents of each host, as the running service reports them: a row per host and
+ * kind, its heartbeat written while the host's network service runs. */
+export const agents = pgTable(
+  'network_agents',
+  {
+    id: text('id').primaryKey(),
+    host: text('host').notNull(),
+    agentType: text('agent_type').notNull(),
+    binary: text('binary').notNull(),
+    topic: text('topic').notNull(),
+    adminStateUp: boolean('admin_state_up').notNull().default(true),
+    configurations: jsonb('configurations').$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull(),
+    createdAt: created(),
+    description: text('description'),
+  },
+  (t) => [unique('network_agents_host_type').on(t.host, t.agentType)],
 );

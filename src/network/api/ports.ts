@@ -11,6 +11,7 @@ import { createPort, deletePort, findPort, hostnameOf, listPorts, setPortTags, S
 import { listResponse, queryValues, showResponse, storePage, timestamp } from './listing.ts';
 import { ownerOf } from './networks.ts';
 import { tagRoutes } from './tags.ts';
+import { isGranted } from '../visibility.ts';
 import { createBody, created, eachInOrder, itemsOf } from './bulk.ts';
 
 /** A port as Neutron shows it; where and how it is bound is the admin's to see. */
@@ -176,8 +177,9 @@ export function portRoutes(app: FastifyInstance, net: NetworkApi): void {
     const made = await store.tx((tx) =>
       eachInOrder(items, async (b) => {
         const projectId = ownerOf(request, b, 'create_port');
-        const network = await getNetworkRow(tx, caller, b.network_id);
-        if (!network.shared && network.projectId !== projectId && !caller.isAdmin)
+        // Locked first, so that a grant being taken back is either seen gone or waits for this port.
+        const network = await getNetworkRow(tx, caller, b.network_id, 'key share');
+        if (network.projectId !== projectId && !caller.isAdmin && !(await isGranted(tx, network.id, projectId, 'access_as_shared')))
           throw forbidden(`Tenant ${projectId} not allowed to create port on this network`);
         await checkAdminFields(tx, request, caller, network.id, b);
         const c = changesOf(b);
