@@ -17,6 +17,8 @@ import { floatingIpRoutes } from './api/floating-ips.ts';
 import { rbacPolicyRoutes } from './api/rbac-policies.ts';
 import { subnetPoolRoutes } from './api/subnet-pools.ts';
 import { addressScopeRoutes } from './api/address-scopes.ts';
+import { agentRoutes } from './api/agents.ts';
+import { startHeartbeat } from './agents.ts';
 import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
 
@@ -57,7 +59,12 @@ export interface Network extends NetworkApi {
 /** The network service of the all-in-one: its API's state and this host's agent. */
 export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   const agent = await startNetworkAgent({ store: opts.store, dataplane: opts.dataplane, host: opts.host, metadata: true, log: opts.log });
-  return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close: () => agent.stop() };
+  const heartbeat = await startHeartbeat(opts.store, opts.host);
+  const close = async () => {
+    heartbeat.stop();
+    await agent.stop();
+  };
+  return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close };
 }
 
 /** The server (and the port's project) whose NIC has address ip on a network: how the metadata
@@ -84,6 +91,8 @@ const RESOURCES: [name: string, path: string][] = [
   ['rbac_policy', 'rbac-policies'],
   ['subnetpool', 'subnetpools'],
   ['address_scope', 'address-scopes'],
+  ['agent', 'agents'],
+  ['availability_zone', 'availability_zones'],
 ];
 
 /** Neutron v2.0, mounted under /networking. */
@@ -119,6 +128,7 @@ export function networkPlugin(net: NetworkApi) {
         rbacPolicyRoutes(v2, net);
         subnetPoolRoutes(v2, net);
         addressScopeRoutes(v2, net);
+        agentRoutes(v2, net);
       },
       { prefix: '/v2.0' },
     );

@@ -419,5 +419,5 @@ test('extensions: the aliases Nubo serves, one by one', async () => {
   assert.ok(!aliases.includes('dns-integration'));
   const one = (await alice.ok('GET', '/extensions/provider')).extension;
   assert.deepEqual(Object.keys(one).sort(), ['alias', 'description', 'links', 'name', 'updated']);
-  assert.equal((await alice.call('GET', '/extensions/agent')).status, 404);
+  assert.equal((await alice.call('GET', '/extensions/dvr')).status, 404);
 });
