@@ -28,6 +28,8 @@ interface Job {
   reject: (err: Error) => void;
 }
 
+export const busy = () => new ApiError('Unavailable', 'Too many password checks are waiting; try again shortly.');
+
 /** A thread and the job it runs, if any. */
 interface Thread {
   worker: Worker;
@@ -58,13 +60,18 @@ export class KdfPool {
     return { running: [...this.threads].filter((t) => t.job).length, waiting: this.waiting.length, completed: this.done };
   }
 
+  /** Whether a new job would be refused: every thread busy and the queue full. */
+  full(): boolean {
+    return this.threads.size >= this.options.threads && [...this.threads].every((t) => t.job) && this.waiting.length >= this.options.queue;
+  }
+
   scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const job = { input: { password, salt, keylen, options }, resolve, reject };
       const idle = [...this.threads].find((t) => !t.job);
       if (idle) return this.start(idle, job);
       if (this.threads.size < this.options.threads) return this.start(this.spawn(), job);
-      if (this.waiting.length >= this.options.queue) return reject(new ApiError('Unavailable', 'Too many password checks are waiting; try again shortly.'));
+      if (this.waiting.length >= this.options.queue) return reject(busy());
       this.waiting.push(job);
     });
   }

@@ -58,7 +58,7 @@ class Failures {
 }
 
 /** Who a login names, by the request's own words: unknown and known names are counted alike. */
-export function subjectOf(auth: AuthRequest): string | undefined {
+export function loginSubject(auth: AuthRequest): string | undefined {
   const ref = (u?: { id?: string; name?: string; domain?: { id?: string; name?: string } }) =>
     u?.id ? `id:${u.id}` : `name:${u?.domain?.id ? `id:${u.domain.id}` : `name:${u?.domain?.name}`}/${u?.name}`;
   const { password, application_credential: ac } = auth.identity;
@@ -91,9 +91,19 @@ export class LoginLimits {
     this.addresses = new Failures(options.addressAttempts, options.window * 1000);
   }
 
+  /** Throws TooManyLogins when the address is over its limit: checked before the body is read. */
+  checkAddress(address: string): void {
+    const now = this.now();
+    const failures = this.addresses.count(address, now);
+    if (failures.n + (this.inFlight.get(address) ?? 0) < this.options.addressAttempts) return;
+    // Logins still being checked end within seconds; failures only when they leave the window.
+    const until = failures.n >= this.options.addressAttempts ? failures.until : now + 1000;
+    throw new TooManyLogins('Too many unsuccessful logins from this address; try again later.', Math.max(1, Math.ceil((until - now) / 1000)));
+  }
+
   /** Runs the login unless the subject or the address is over its limit; a 401 counts against both. */
   async attempt<T>(auth: AuthRequest, address: string, login: () => Promise<T>): Promise<T> {
-    const subject = subjectOf(auth);
+    const subject = loginSubject(auth);
     if (subject === undefined) return login();
     this.check(subject, address);
     this.inFlight.set(address, (this.inFlight.get(address) ?? 0) + 1);
@@ -116,15 +126,8 @@ export class LoginLimits {
 
   private check(subject: string, address: string): void {
     const now = this.now();
-    const seconds = (until: number) => Math.max(1, Math.ceil((until - now) / 1000));
     const user = this.users.count(subject, now);
-    if (user.n >= this.options.userFailures) throw new TooManyLogins('Too many failed logins for this user; try again later.', seconds(user.until));
-    const addr = this.addresses.count(address, now);
-    const pending = this.inFlight.get(address) ?? 0;
-    if (addr.n + pending >= this.options.addressAttempts) {
-      // Logins still being checked end within seconds; failures only when they leave the window.
-      const until = addr.n >= this.options.addressAttempts ? addr.until : now + 1000;
-      throw new TooManyLogins('Too many unsuccessful logins from this address; try again later.', seconds(until));
-    }
+    if (user.n >= this.options.userFailures) throw new TooManyLogins('Too many failed logins for this user; try again later.', Math.max(1, Math.ceil((user.until - now) / 1000)));
+    this.checkAddress(address);
   }
 }

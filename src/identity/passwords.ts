@@ -12,6 +12,7 @@ const pool = new KdfPool({ threads: 1, queue: 32 });
 
 export const configureKdf = (options: KdfPoolOptions) => pool.configure(options);
 export const kdfStats = () => pool.stats();
+export const kdfFull = () => pool.full();
 export const releaseKdf = () => pool.close();
 
 /** `scrypt$N$r$p$salt$hash`, both in base64. */
