@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ReadAhead } from './read-ahead.ts';
 import type { ImageStore, StoreWriter } from './store.ts';
 
 const ID_FILE = 'store-id';
-/** Large reads keep a download to a few system calls per megabyte. */
-const READ_CHUNK = 1024 * 1024;
 /** Dirty data is flushed every so often while an upload goes on, so that the disk works alongside
  * the network instead of all at once at the final sync. */
 const FLUSH_EVERY = 64 * 1024 * 1024;
@@ -30,7 +29,12 @@ export async function openFilesystemStore(root: string): Promise<ImageStore> {
     },
     async read(imageId, range) {
       const file = await open(path(imageId), 'r');
-      return file.createReadStream({ highWaterMark: READ_CHUNK, ...range });
+      try {
+        return new ReadAhead(file, range?.start ?? 0, range?.end ?? (await file.stat()).size - 1);
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
     },
     async delete(imageId) {
       await rm(path(imageId), { force: true });
