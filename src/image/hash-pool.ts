@@ -8,7 +8,8 @@ const SIZE = Math.max(2, Math.min(4, availableParallelism() - 1));
 const IDLE_MS = 10_000;
 
 /** Plain JavaScript, evaluated: the thread needs no module loader. Each job is one hash over a
- * ring the upload shares with it; every message is answered once, in order. */
+ * ring the upload shares with it; each update and digest is answered once, in order, and what
+ * still comes for a dropped job is ignored rather than fail the thread every upload shares. */
 const HASHER = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
@@ -16,7 +17,7 @@ const jobs = new Map();
 parentPort.on('message', (m) => {
   if (m.op === 'start') return jobs.set(m.job, { ring: Buffer.from(m.ring), hash: createHash(m.algorithm) });
   const job = jobs.get(m.job);
-  if (m.op === 'drop') return jobs.delete(m.job);
+  if (m.op === 'drop' || !job) return jobs.delete(m.job);
   if (m.op === 'update') {
     job.hash.update(job.ring.subarray(m.offset, m.offset + m.length));
     return parentPort.postMessage({ job: m.job });
