@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { startTestCloud, openstack, nubo, type TestCloud } from '../helpers/cloud.ts';
 
 // Application credentials confined by access rules, enforced on every service's routes.
@@ -118,6 +119,37 @@ test('`*` matches one path segment and `**` any number of them', async () => {
   assert.equal(await status('GET', '/image/v2/images', cred.token), 200);
   assert.equal(await status('GET', '/image/v2/schemas/image', cred.token), 200);
   assert.equal(await status('GET', '/compute/v2.1/flavors', cred.token), 401, 'a rule of one service opens nothing of another');
+});
+
+/** A request whose path is sent as written, a fragment included (fetch would drop it). */
+function rawStatus(method: string, path: string, token: string): Promise<number> {
+  const { hostname, port } = new URL(c.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers: { 'x-auth-token': token } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a rule of many wildcards is matched in linear time, and a fragment in the URL opens nothing', async () => {
+  const cred = await credentialToken('hostile', {
+    access_rules: [
+      // As a regular expression, this backtracks for hours against any path that fails to match.
+      { service: 'compute', method: 'GET', path: '/' + '**'.repeat(40) + 'x' },
+      { service: 'compute', method: 'DELETE', path: '/v2.1/os-keypairs/*/x' },
+    ],
+  });
+  assert.equal(await status('GET', '/compute/v2.1/servers/detail', cred.token), 401);
+  assert.equal(await status('GET', '/compute/v2.1/servers/x', cred.token), 404, 'a path that ends in x matches');
+  // The router ends a path at '#': the rules see the path it routes, not the text after it.
+  assert.equal(await rawStatus('GET', `/identity/v3/users/${user.id}#/v3/auth/tokens`, cred.token), 401);
+  const key = await c.request('POST', '/compute/v2.1/os-keypairs', { token: user.token, body: { keypair: { name: 'kept' } } });
+  assert.equal(key.status, 200, JSON.stringify(key.body));
+  assert.equal(await rawStatus('DELETE', '/compute/v2.1/os-keypairs/kept#/x', cred.token), 401);
+  assert.equal((await c.request('GET', '/compute/v2.1/os-keypairs/kept', { token: user.token })).status, 200);
 });
 
 test("access rules are the user's, shared by id and by equality, and kept while in use", async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../errors.ts';
 import { allows, type Target } from './policy.ts';
+import { compileGlob, matchGlob } from './path-glob.ts';
 
 /** Who is calling, as the identity service established it from the X-Auth-Token. */
 export interface AuthContext {
@@ -94,30 +95,21 @@ export function declareServices(app: FastifyInstance, services: { type: string; 
   });
 }
 
-const patterns = new WeakMap<AccessRule, RegExp>();
+const globs = new WeakMap<AccessRule, ReturnType<typeof compileGlob>>();
 
-/** keystonemiddleware's reading of a rule's path: `*` and `{name}` match within one segment,
- * `**` matches anything, the rest is literal. */
-function patternOf(rule: AccessRule): RegExp {
-  let re = patterns.get(rule);
-  if (!re) {
-    const parts = rule.path.split(/(\*\*|\*|\{[^}]*\})/).map((part) => {
-      if (part === '**') return '.*';
-      if (part === '*' || /^\{[^}]*\}$/.test(part)) return '[^/]+';
-      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    });
-    re = new RegExp(`^${parts.join('')}$`);
-    patterns.set(rule, re);
-  }
-  return re;
+function globOf(rule: AccessRule) {
+  let glob = globs.get(rule);
+  if (!glob) globs.set(rule, (glob = compileGlob(rule.path)));
+  return glob;
 }
 
 /** Whether a call matches one of the rules. The path is compared below the service's prefix
  * (`/v2.1/servers` for compute), as the service itself sees it; a token may always be validated. */
 export function permitted(rules: AccessRule[], method: string, url: string, service?: { type: string; prefix: string }): boolean {
   if (!service) return false;
-  const end = url.indexOf('?');
+  // The path as the router reads it: it ends at the query or at a fragment.
+  const end = url.search(/[?#]/);
   const path = (end === -1 ? url : url.slice(0, end)).slice(service.prefix.length);
-  if (service.type === 'identity' && method === 'GET' && path.endsWith('/v3/auth/tokens')) return true;
-  return rules.some((r) => r.service === service.type && r.method === method && patternOf(r).test(path));
+  if (service.type === 'identity' && method === 'GET' && path === '/v3/auth/tokens') return true;
+  return rules.some((r) => r.service === service.type && r.method === method && matchGlob(globOf(r), path));
 }
