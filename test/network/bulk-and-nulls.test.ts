@@ -95,6 +95,19 @@ test('a bulk create that fails part-way makes nothing', async () => {
   assert.equal(empty.status, 400);
 });
 
+test('a body with both forms is refused, and an empty project id never makes a resource of no project', async () => {
+  const net = (await ok('POST', '/networks', { network: { name: 'both-forms' } })).network;
+  // Valid as {port}, but read as {ports} its items would go unvalidated (a non-boolean port security).
+  const both = await call('POST', '/ports', { port: { network_id: net.id }, ports: [{ network_id: net.id, port_security_enabled: 0 }] });
+  assert.equal(both.status, 400, JSON.stringify(both.body));
+  assert.deepEqual((await ok('GET', `/ports?network_id=${net.id}`)).ports, []);
+  for (const body of [{ ports: [{ network_id: net.id, project_id: '' }] }, { networks: [{ name: 'nobodys', project_id: '' }] }]) {
+    const res = await call('POST', Object.keys(body)[0] === 'ports' ? '/ports' : '/networks', body);
+    if (res.status < 300) assert.equal((res.body as any)[Object.keys(body)[0]!][0].project_id, net.project_id, 'a resource of no project');
+  }
+  assert.deepEqual((await ok('GET', `/ports?network_id=${net.id}`)).ports, []);
+});
+
 test('paths take a .json suffix', async () => {
   const net = (await ok('POST', '/networks.json', { network: { name: 'suffixed' } })).network;
   assert.equal((await ok('GET', `/networks/${net.id}.json`)).network.name, 'suffixed');

@@ -2,9 +2,13 @@ import { Type, type TArray, type TObject } from 'typebox';
 import type { FastifyReply } from 'fastify';
 
 /** A create body as Neutron takes it: one resource under its name, or several under the
- * collection's (bulk create, all made or none). */
+ * collection's (bulk create, all made or none). Each form is closed: a body with both keys would
+ * pass as the one and be read as the other, unvalidated. */
 export const createBody = <K extends string, P extends string, T extends TObject>(key: K, collection: P, item: T) =>
-  Type.Union([Type.Object({ [key]: item } as { [k in K]: T }), Type.Object({ [collection]: Type.Array(item, { minItems: 1 }) } as { [k in P]: TArray<T> })]);
+  Type.Union([
+    Type.Object({ [key]: item } as { [k in K]: T }, { additionalProperties: false }),
+    Type.Object({ [collection]: Type.Array(item, { minItems: 1 }) } as { [k in P]: TArray<T> }, { additionalProperties: false }),
+  ]);
 
 /** The items of a create body, one or many. */
 export function itemsOf<T>(body: object, key: string, collection: string): { items: T[]; bulk: boolean } {

@@ -86,9 +86,10 @@ const ById = Type.Object({ network_id: Type.String() });
 export function ownerOf(request: Parameters<typeof authOf>[0], body: { project_id?: string; tenant_id?: string }, action: string): string {
   const caller = callerOf(authOf(request));
   if (body.project_id && body.tenant_id && body.project_id !== body.tenant_id) throw badRequest("'project_id' and 'tenant_id' do not match");
-  const asked = body.project_id ?? body.tenant_id;
+  // An empty id names no project: the resource is the caller's, never nobody's.
+  const asked = body.project_id || body.tenant_id;
   if (asked && asked !== caller.projectId && !caller.isAdmin) throw forbidden(`Policy doesn't allow ${action} to be performed.`);
-  return asked ?? caller.projectId;
+  return asked || caller.projectId;
 }
 
 /** A create request's network, checked against the caller's rights. */
