@@ -94,7 +94,11 @@ describe('failed logins per user', () => {
     await c.makeUser('carol', 'carol-pw');
     await c.makeUser('dave');
     const answers = [];
-    for (const [name, password] of [['carol', 'wrong'], ['nobody', 'wrong'], ['dave', 'anything']] as const) {
+    for (const [name, password] of [
+      ['carol', 'wrong'],
+      ['nobody', 'wrong'],
+      ['dave', 'anything'],
+    ] as const) {
       let res: Awaited<ReturnType<typeof c.login>> | undefined;
       assert.equal(await hashesOf(async () => (res = await c.login(name, password))), 1, `${name}: one hash`);
       answers.push({ status: res!.status, body: res!.body, www: res!.headers.get('www-authenticate') });
@@ -107,20 +111,42 @@ describe('failed logins per user', () => {
     assertTooMany(await c.login('nobody', 'wrong'), 2);
   });
 
+  test('names, ids and secrets longer than Keystone takes are a 400, before any hashing or counting', async () => {
+    for (const [name, password] of [
+      ['n'.repeat(256), 'pw'],
+      ['erin', 'p'.repeat(4097)],
+    ]) {
+      let res: Awaited<ReturnType<typeof c.login>> | undefined;
+      assert.equal(await hashesOf(async () => (res = await c.login(name!, password!))), 0);
+      assert.equal(res!.status, 400, JSON.stringify(res!.body));
+    }
+  });
+
   test('application credentials: by name, an unknown one costs the same hashing; a real one still logs in', async () => {
     const adminId = (await c.request('GET', '/identity/v3/users?name=admin', { token: c.token })).body.users[0].id;
-    const created = await c.request('POST', `/identity/v3/users/${adminId}/application_credentials`, { token: c.token, body: { application_credential: { name: 'ci' } } });
+    const created = await c.request('POST', `/identity/v3/users/${adminId}/application_credentials`, {
+      token: c.token,
+      body: { application_credential: { name: 'ci' } },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const secret = created.body.application_credential.secret as string;
     const byName = (name: string, user: string, s: string) =>
       c.request('POST', '/identity/v3/auth/tokens?nocatalog', {
-        body: { auth: { identity: { methods: ['application_credential'], application_credential: { name, secret: s, user: { name: user, domain: { id: 'default' } } } } } },
+        body: {
+          auth: {
+            identity: { methods: ['application_credential'], application_credential: { name, secret: s, user: { name: user, domain: { id: 'default' } } } },
+          },
+        },
       });
     let ok: Awaited<ReturnType<typeof byName>> | undefined;
     assert.equal(await hashesOf(async () => (ok = await byName('ci', 'admin', secret))), 1);
     assert.equal(ok!.status, 201);
     const answers = [];
-    for (const [name, user] of [['ci', 'admin'], ['missing', 'admin'], ['ci', 'nobody-at-all']] as const) {
+    for (const [name, user] of [
+      ['ci', 'admin'],
+      ['missing', 'admin'],
+      ['ci', 'nobody-at-all'],
+    ] as const) {
       let res: Awaited<ReturnType<typeof byName>> | undefined;
       assert.equal(await hashesOf(async () => (res = await byName(name, user, 'wrong'))), 1, `${name} of ${user}: one hash`);
       answers.push({ status: res!.status, body: res!.body });

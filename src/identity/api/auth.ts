@@ -15,23 +15,27 @@ import { getDomain } from '../domains.ts';
 import { userProjects } from '../projects.ts';
 import { domainView, listLinks, projectView, tokenView } from './views.ts';
 
+// Keystone's own bounds: what a login names is also a key of the login limits, kept for a window.
+const Id = Type.String({ maxLength: 64 });
+const Name = Type.String({ maxLength: 255 });
+const Secret = Type.String({ maxLength: 4096 });
 const Ref = Type.Object({
-  id: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
-  domain: Type.Optional(Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) })),
+  id: Type.Optional(Id),
+  name: Type.Optional(Name),
+  domain: Type.Optional(Type.Object({ id: Type.Optional(Id), name: Type.Optional(Name) })),
 });
 
 const AuthBody = Type.Object({
   auth: Type.Object({
     identity: Type.Object({
       methods: Type.Array(Type.String(), { minItems: 1 }),
-      password: Type.Optional(Type.Object({ user: Type.Intersect([Ref, Type.Object({ password: Type.String() })]) })),
+      password: Type.Optional(Type.Object({ user: Type.Intersect([Ref, Type.Object({ password: Secret })]) })),
       token: Type.Optional(Type.Object({ id: Type.String() })),
-      application_credential: Type.Optional(
-        Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), secret: Type.String(), user: Type.Optional(Ref) }),
-      ),
+      application_credential: Type.Optional(Type.Object({ id: Type.Optional(Id), name: Type.Optional(Name), secret: Secret, user: Type.Optional(Ref) })),
     }),
-    scope: Type.Optional(Type.Union([Type.Literal('unscoped'), Type.Object({ project: Type.Optional(Ref), domain: Type.Optional(Ref), system: Type.Optional(Type.Unknown()) })])),
+    scope: Type.Optional(
+      Type.Union([Type.Literal('unscoped'), Type.Object({ project: Type.Optional(Ref), domain: Type.Optional(Ref), system: Type.Optional(Type.Unknown()) })]),
+    ),
   }),
 });
 
@@ -52,8 +56,16 @@ export function authRoutes(app: FastifyInstance, identity: Identity, limits: Log
 
   // Refused before any check, or while too many checks wait: the client is told when to come back.
   const later = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof TooManyLogins) return reply.status(429).header('retry-after', err.retryAfter).send(errorBody('keystone', 429, err.message));
-    if (err instanceof ApiError && err.status === 503) return reply.status(503).header('retry-after', 1).send(errorBody('keystone', 503, err.message));
+    if (err instanceof TooManyLogins)
+      return reply
+        .status(429)
+        .header('retry-after', err.retryAfter)
+        .send(errorBody('keystone', 429, err.message));
+    if (err instanceof ApiError && err.status === 503)
+      return reply
+        .status(503)
+        .header('retry-after', 1)
+        .send(errorBody('keystone', 503, err.message));
     throw err;
   };
 
