@@ -15,7 +15,12 @@ function withoutValues(err: unknown, depth = 0): unknown {
   const listed = params === undefined ? undefined : `params: ${String(params)}`;
   const hide = (text: string | undefined) => (listed && text ? text.replace(listed, 'params: (not logged)') : text);
   const copy = Object.create(Object.getPrototypeOf(err)) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(err)) if (!VALUED.has(key)) copy[key] = withoutValues(value, depth + 1);
+  // Inherited enumerable properties too (DOMException's are getters that throw on anything but a
+  // real DOMException): the copy holds them as values of its own.
+  for (const key in err) {
+    const value = withoutValues((err as unknown as Record<string, unknown>)[key], depth + 1);
+    if (!VALUED.has(key)) Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  }
   Object.defineProperties(copy, {
     message: { value: hide(err.message), enumerable: false, writable: true },
     stack: { value: hide(err.stack), enumerable: false, writable: true },

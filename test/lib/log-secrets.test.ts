@@ -110,3 +110,13 @@ test('no password, hash, token or secret reaches the log, even at trace level wi
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('errors whose properties are getters of their own class (DOMException) are logged, not thrown', () => {
+  const lines: string[] = [];
+  const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+  log.error({ err: new DOMException('aborted', 'AbortError') }, 'with err');
+  log.error(new DOMException('not cloneable', 'DataCloneError'));
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /"type":"DOMException","message":"aborted"/);
+  assert.match(lines[1]!, /not cloneable/);
+});
