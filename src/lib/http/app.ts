@@ -53,7 +53,9 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 function clientErrorHandler(styles: Map<string, ErrorStyle>, lastUrl: WeakMap<Socket, string>) {
   return (err: Error & { code?: string; rawPacket?: unknown }, socket: Socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
-    if (socket.writable) {
+    // Not into a response under way (a bad request pipelined behind a download): it would corrupt it.
+    const sending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (socket.writable && !sending) {
       const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '';
       // The request line may be cut short, when it is what overflowed.
       const url = /^[A-Z]+ (\/[^\s?]*)/.exec(head)?.[1] ?? lastUrl.get(socket);
@@ -87,7 +89,11 @@ export function createApp(opts: AppOptions): App {
     // forever otherwise), checked often enough to cut it off near that time. A body has no overall
     // limit, as a large upload is long: the routes that stream give up on silence themselves.
     requestTimeout: 0,
-    http: { requestTimeout: 0, headersTimeout: opts.clientIdleTimeoutMs ?? 60_000, connectionsCheckingInterval: Math.min((opts.clientIdleTimeoutMs ?? 60_000) / 2, 30_000) },
+    http: {
+      requestTimeout: 0,
+      headersTimeout: opts.clientIdleTimeoutMs ?? 60_000,
+      connectionsCheckingInterval: Math.min((opts.clientIdleTimeoutMs ?? 60_000) / 2, 30_000),
+    },
     clientErrorHandler: clientErrorHandler(styles, lastUrl),
     // A path that cannot be decoded, or a parameter too long for the router.
     frameworkErrors: (err, request, reply) => answerError(err as Error, request, reply, styleOf(styles, request.url)),
