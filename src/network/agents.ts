@@ -68,6 +68,7 @@ export async function getAgent(db: Db, id: string): Promise<AgentRow> {
 }
 
 export async function updateAgent(tx: Db, id: string, changes: { adminStateUp?: boolean; description?: string | null }): Promise<AgentRow> {
+  if (changes.adminStateUp === undefined && changes.description === undefined) return getAgent(tx, id);
   const [row] = await tx.update(agents).set(changes).where(eq(agents.id, id)).returning();
   if (!row) throw agentNotFound(id);
   return row;

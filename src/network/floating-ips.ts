@@ -154,7 +154,8 @@ export interface FloatingIpInput {
 
 export async function createFloatingIp(tx: Db, caller: Caller, input: FloatingIpInput): Promise<FloatingIp> {
   if (input.fixedIpAddress !== undefined && input.portId === undefined) throw badFip('fixed_ip_address cannot be specified without a port_id');
-  const net = await getNetworkRow(tx, caller, input.networkId);
+  // Held against a grant being taken back meanwhile, as port creates hold it.
+  const net = await getNetworkRow(tx, caller, input.networkId, 'key share');
   if (!net.external) throw badFip(`Network ${net.id} is not a valid external network`);
   const v4 = await tx
     .select({ id: subnets.id })

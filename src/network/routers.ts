@@ -184,7 +184,7 @@ async function floatingIpsThrough(tx: Db, routerId: string): Promise<boolean> {
 async function setGateway(tx: Db, caller: Caller, router: RouterRow, info: GatewayInput | null): Promise<void> {
   const legs = await legsOf(tx, router.id);
   const current = legs.find((l) => l.port.deviceOwner === ROUTER_GATEWAY);
-  const net = info && (await getNetworkRow(tx, caller, info.networkId));
+  const net = info && (await getNetworkRow(tx, caller, info.networkId, 'key share'));
   if (net && !net.external) throw badRouter(`Network ${net.id} is not an external network`);
   const externalSubnets = net ? await tx.select().from(subnets).where(eq(subnets.networkId, net.id)) : [];
   for (const ip of info?.externalFixedIps ?? []) {

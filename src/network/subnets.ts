@@ -216,8 +216,7 @@ async function unserveDhcp(tx: Db, subnet: SubnetRow): Promise<void> {
 
 /** The pool a subnet is made from, locked until the subnet is in: parallel creates queue on it. */
 async function poolFor(tx: Db, caller: Caller, id: string, version: 4 | 6) {
-  const pool =
-    id === 'default' ? await getPool(tx, { projectId: '', isAdmin: true }, (await defaultPool(tx, version)).id, true) : await getPool(tx, caller, id, true);
+  const pool = await getPool(tx, caller, id === 'default' ? (await defaultPool(tx, version)).id : id, true);
   if (pool.ipVersion !== version) throw badRequest(`Bad subnets request: ip_version ${version} does not match the subnet pool's IPv${pool.ipVersion}.`);
   return pool;
 }

@@ -26,6 +26,8 @@ test('the running service reports its host’s agents, alive, to the admin only'
   const one = await get(admin, `/agents/${list.body.agents[0].id}`);
   assertSchema(Type.Object({ agent: AgentSchema }, { additionalProperties: false }), one.body);
   assert.equal((await get(admin, '/agents/nope')).status, 404);
+  const unchanged = await c.request('PUT', `/networking/v2.0/agents/${list.body.agents[0].id}`, { token: admin, body: { agent: {} } });
+  assert.equal(unchanged.status, 200, JSON.stringify(unchanged.body));
   const zones = await get(admin, '/availability_zones');
   assertSchema(Type.Object({ availability_zones: Type.Array(AvailabilityZoneSchema) }, { additionalProperties: false }), zones.body);
   const member = (await makeProject(c, admin, 'agents')).token;

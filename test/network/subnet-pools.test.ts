@@ -97,6 +97,14 @@ test('use_default_subnetpool takes the default pool; one default per IP version'
   const net = (await ok(member, 'POST', '/networks', { network: {} })).network;
   const s = (await ok(member, 'POST', '/subnets', { subnet: { network_id: net.id, ip_version: 4, use_default_subnetpool: true } })).subnet;
   assert.deepEqual([s.cidr, s.subnetpool_id], ['10.250.0.0/24', pool.id]);
+  // A default pool that is not shared serves only those who may see it.
+  const own6 = (await ok(admin, 'POST', '/subnetpools', { subnetpool: { name: 'admin6', prefixes: ['fd00:5::/48'], default_prefixlen: 64, is_default: true } }))
+    .subnetpool;
+  const v6 = { ip_version: 6, use_default_subnetpool: true };
+  const refused = await call(member, 'POST', '/subnets', { subnet: { network_id: net.id, ...v6 } });
+  assert.ok(refused.status >= 400 && refused.status < 500, `${refused.status} ${JSON.stringify(refused.body)}`);
+  const adminNet = (await ok(admin, 'POST', '/networks', { network: {} })).network;
+  assert.equal((await ok(admin, 'POST', '/subnets', { subnet: { network_id: adminNet.id, ...v6 } })).subnet.subnetpool_id, own6.id);
 });
 
 test('twenty parallel allocations from one pool never overlap', async () => {
