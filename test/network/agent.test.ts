@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { computeOf, rawImage } from '../compute/helpers.ts';
 import type { FakeDataplane } from '../../src/network/dataplane/fake.ts';
 
@@ -20,11 +21,7 @@ before(async () => {
 });
 after(() => c?.stop());
 
-const net = async (method: string, path: string, body?: unknown) => {
-  const res = await c.request(method, `/networking/v2.0${path}`, { token, body });
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-};
+const net = (method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
 const settle = () => c.cloud.network.agent.idle();
 
 /** A GET to the metadata service as a network's proxy makes it. */

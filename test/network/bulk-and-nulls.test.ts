@@ -1,17 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 
 // Neutron's bulk creates (all made or none), its `.json` URL suffix, and the nulls it accepts.
 let c: TestCloud;
 let token: string;
-const call = (method: string, path: string, body?: unknown) => c.request(method, `/networking/v2.0${path}`, { token, body });
-async function ok(method: string, path: string, body?: unknown) {
-  const res = await call(method, path, body);
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const call = (method: string, path: string, body?: unknown) => neutronOf(c, token).call(method, path, body);
+const ok = (method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
 
 before(async () => {
   c = await startTestCloud();

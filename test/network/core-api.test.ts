@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 
 // Neutron's networks, subnets and ports over HTTP: isolation between projects, the admin's provider
@@ -12,12 +13,7 @@ let alice: Client & { project: string };
 let bob: Client & { project: string };
 
 const clientOf = (token: string) => {
-  const call = (method: string, path: string, body?: unknown) => c.request(method, `/networking/v2.0${path}`, { token, body });
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const res = await call(method, path, body);
-    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  };
+  const { call, ok } = neutronOf(c, token);
   return {
     call,
     ok,

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { tapName, type Dataplane } from '../../src/network/dataplane/driver.ts';
 
@@ -25,11 +26,7 @@ after(async () => {
   await host?.cleanup();
 });
 
-const net = async (method: string, path: string, body?: unknown) => {
-  const res = await c.request(method, `/networking/v2.0${path}`, { token, body });
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-};
+const net = (method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
 
 /** One DHCP try, as a guest whose client gives up at once: the address offered, or undefined. */
 async function oneTry(nic: string): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from 'typebox';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 import { RbacPolicySchema } from '../../src/network/api/rbac-policies.ts';
 import { assertSchema } from './schema.ts';
@@ -16,12 +17,7 @@ let bob: Client & { project: string };
 let carol: Client & { project: string };
 
 const clientOf = (token: string) => {
-  const call = (method: string, path: string, body?: unknown) => c.request(method, `/networking/v2.0${path}`, { token, body });
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const res = await call(method, path, body);
-    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  };
+  const { call, ok } = neutronOf(c, token);
   return { call, ok };
 };
 const One = Type.Object({ rbac_policy: RbacPolicySchema }, { additionalProperties: false });

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from 'typebox';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 import { SubnetPoolSchema } from '../../src/network/api/subnet-pools.ts';
 import { AddressScopeSchema } from '../../src/network/api/address-scopes.ts';
@@ -13,12 +14,8 @@ import { assertSchema } from './schema.ts';
 let c: TestCloud;
 let admin: string;
 let member: string;
-const call = (token: string, method: string, path: string, body?: unknown) => c.request(method, `/networking/v2.0${path}`, { token, body });
-async function ok(token: string, method: string, path: string, body?: unknown) {
-  const res = await call(token, method, path, body);
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const call = (token: string, method: string, path: string, body?: unknown) => neutronOf(c, token).call(method, path, body);
+const ok = (token: string, method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
 
 before(async () => {
   c = await startTestCloud();
