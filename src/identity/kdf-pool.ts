@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ScryptOptions } from 'node:crypto';
-import { ApiError } from '../lib/errors.ts';
+import { unavailable } from '../lib/errors.ts';
 
 /** scrypt, synchronously, on a thread of its own: it never takes a slot of libuv's pool, which
  * file I/O needs. Plain JavaScript, evaluated: the worker needs no module loader. */
@@ -28,7 +28,7 @@ interface Job {
   reject: (err: Error) => void;
 }
 
-export const busy = () => new ApiError('Unavailable', 'Too many password checks are waiting; try again shortly.');
+export const busy = () => unavailable('Too many password checks are waiting; try again shortly.', 1);
 
 /** A thread and the job it runs, if any. */
 interface Thread {

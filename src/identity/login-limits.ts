@@ -1,3 +1,4 @@
+import { tooManyRequests } from '../lib/errors.ts';
 import type { AuthRequest } from './authenticate.ts';
 
 export interface LoginLimitOptions {
@@ -8,16 +9,6 @@ export interface LoginLimitOptions {
   addressAttempts: number;
   /** The window, seconds. */
   window: number;
-}
-
-/** A login refused before its credentials are checked; `retryAfter` in whole seconds. */
-export class TooManyLogins extends Error {
-  constructor(
-    message: string,
-    readonly retryAfter: number,
-  ) {
-    super(message);
-  }
 }
 
 /** The newest failure times of each key, at most as many as the limit, over a sliding window. */
@@ -91,14 +82,14 @@ export class LoginLimits {
     this.addresses = new Failures(options.addressAttempts, options.window * 1000);
   }
 
-  /** Throws TooManyLogins when the address is over its limit: checked before the body is read. */
+  /** Throws a 429 when the address is over its limit: checked before the body is read. */
   checkAddress(address: string): void {
     const now = this.now();
     const failures = this.addresses.count(address, now);
     if (failures.n + (this.inFlight.get(address) ?? 0) < this.options.addressAttempts) return;
     // Logins still being checked end within seconds; failures only when they leave the window.
     const until = failures.n >= this.options.addressAttempts ? failures.until : now + 1000;
-    throw new TooManyLogins('Too many unsuccessful logins from this address; try again later.', Math.max(1, Math.ceil((until - now) / 1000)));
+    throw tooManyRequests('Too many unsuccessful logins from this address; try again later.', Math.max(1, Math.ceil((until - now) / 1000)));
   }
 
   /** Runs the login unless the subject or the address is over its limit; a 401 counts against both. */
@@ -127,7 +118,8 @@ export class LoginLimits {
   private check(subject: string, address: string): void {
     const now = this.now();
     const user = this.users.count(subject, now);
-    if (user.n >= this.options.userFailures) throw new TooManyLogins('Too many failed logins for this user; try again later.', Math.max(1, Math.ceil((user.until - now) / 1000)));
+    if (user.n >= this.options.userFailures)
+      throw tooManyRequests('Too many failed logins for this user; try again later.', Math.max(1, Math.ceil((user.until - now) / 1000)));
     this.checkAddress(address);
   }
 }

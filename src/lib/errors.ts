@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'NotFound'
   | 'Conflict'
   | 'OverQuota'
+  | 'TooManyRequests'
   | 'PayloadTooLarge'
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
@@ -21,6 +22,7 @@ const statusOf: Record<ErrorKind, number> = {
   Conflict: 409,
   // Nova answers quota excess with 403; services that use 413 pass it explicitly.
   OverQuota: 403,
+  TooManyRequests: 429,
   PayloadTooLarge: 413,
   NotAcceptable: 406,
   UnsupportedMediaType: 415,
@@ -35,6 +37,8 @@ export class ApiError extends Error {
     /** Neutron's error type (e.g. NetworkNotFound); defaults to the kind. */
     readonly type: string = kind,
     status?: number,
+    /** Seconds after which the client may try again (Retry-After), for 429 and 503. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.status = status ?? statusOf[kind];
@@ -42,10 +46,10 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (msg: string, type?: string) => new ApiError('BadRequest', msg, type);
-export const unauthorized = (msg = 'The request you have made requires authentication.') =>
-  new ApiError('Unauthorized', msg);
-export const forbidden = (msg = 'You are not authorized to perform the requested action.') =>
-  new ApiError('Forbidden', msg);
+export const unauthorized = (msg = 'The request you have made requires authentication.') => new ApiError('Unauthorized', msg);
+export const forbidden = (msg = 'You are not authorized to perform the requested action.') => new ApiError('Forbidden', msg);
 export const notFound = (msg: string, type?: string) => new ApiError('NotFound', msg, type);
 export const conflict = (msg: string, type?: string) => new ApiError('Conflict', msg, type);
 export const overQuota = (msg: string, status = 403) => new ApiError('OverQuota', msg, 'OverQuota', status);
+export const tooManyRequests = (msg: string, retryAfter: number) => new ApiError('TooManyRequests', msg, 'TooManyRequests', undefined, retryAfter);
+export const unavailable = (msg: string, retryAfter?: number) => new ApiError('Unavailable', msg, 'Unavailable', undefined, retryAfter);

@@ -1,13 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
-import { ApiError, forbidden } from '../../lib/errors.ts';
-import { errorBody } from '../../lib/http/errors.ts';
+import { forbidden } from '../../lib/errors.ts';
 import type { Identity } from '../identity.ts';
 import type { AuthRequest } from '../authenticate.ts';
-import { loginSubject, TooManyLogins, type LoginLimits } from '../login-limits.ts';
+import { loginSubject, type LoginLimits } from '../login-limits.ts';
 import { busy } from '../kdf-pool.ts';
 import { kdfFull } from '../passwords.ts';
 import { listAssignments } from '../assignments.ts';
@@ -54,40 +53,14 @@ const wantsCatalog = (q: { nocatalog?: string }) => q.nocatalog === undefined;
 export function authRoutes(app: FastifyInstance, identity: Identity, limits: LoginLimits): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  // Refused before any check, or while too many checks wait: the client is told when to come back.
-  const later = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof TooManyLogins)
-      return reply
-        .status(429)
-        .header('retry-after', err.retryAfter)
-        .send(errorBody('keystone', 429, err.message));
-    if (err instanceof ApiError && err.status === 503)
-      return reply
-        .status(503)
-        .header('retry-after', 1)
-        .send(errorBody('keystone', 503, err.message));
-    throw err;
-  };
-
   // An address over its limit is refused before its body is even read: a flood costs little.
-  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
-    try {
-      limits.checkAddress(request.ip);
-    } catch (err) {
-      return later(reply, err);
-    }
-  };
+  const onRequest = async (request: FastifyRequest) => limits.checkAddress(request.ip);
 
   api.post('/v3/auth/tokens', { config: { public: true }, onRequest, schema: { body: AuthBody, querystring: NoCatalog } }, async (request, reply) => {
     const auth = request.body.auth as AuthRequest;
-    let ctx;
-    try {
-      // With the hashing queue full, a login that needs it is answered before any lookup.
-      if (loginSubject(auth) !== undefined && kdfFull()) throw busy();
-      ctx = await limits.attempt(auth, request.ip, () => identity.issue(auth));
-    } catch (err) {
-      return later(reply, err);
-    }
+    // With the hashing queue full, a login that needs it is answered before any lookup.
+    if (loginSubject(auth) !== undefined && kdfFull()) throw busy();
+    const ctx = await limits.attempt(auth, request.ip, () => identity.issue(auth));
     const catalog = wantsCatalog(request.query) ? await identity.catalogFor(ctx) : undefined;
     return reply.status(201).header('x-subject-token', ctx.token).send(tokenView(ctx, catalog));
   });

@@ -121,6 +121,7 @@ interface Mapped {
   status: number;
   message: string;
   type?: string;
+  retryAfter?: number;
   /** The storage failed, not the request: its error code, for one line in the log. */
   storage?: string;
 }
@@ -132,7 +133,7 @@ const STORAGE_MESSAGE = {
 
 function map(err: FastifyError | ApiError | Error, style: ErrorStyle): Mapped | undefined {
   if (err instanceof ApiError) {
-    return { status: err.status, message: err.message, type: err.kind === err.type ? undefined : err.type };
+    return { status: err.status, message: err.message, type: err.kind === err.type ? undefined : err.type, retryAfter: err.retryAfter };
   }
   const fe = err as FastifyError;
   if (fe.validation) return { status: 400, message: validationMessage(fe.validation as never, fe.validationContext ?? 'request') };
@@ -154,6 +155,7 @@ export function answerError(err: FastifyError | Error, request: FastifyRequest, 
   }
   // One line, no stack (nor the failed query's parameters): the cause is the host's.
   if (mapped.storage) request.log.warn({ code: mapped.storage }, 'storage failure');
+  if (mapped.retryAfter !== undefined) reply.header('retry-after', mapped.retryAfter);
   return sendError(reply, style, mapped.status, mapped.message, mapped.type);
 }
 
