@@ -1,4 +1,4 @@
-import { boolean, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, index } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, index, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -18,12 +18,14 @@ export const projects = pgTable(
     domainId: text('domain_id')
       .notNull()
       .references(() => domains.id),
+    /** The project above this one; null for a project at the top of its domain. */
+    parentId: text('parent_id').references((): AnyPgColumn => projects.id),
     description: text('description').notNull().default(''),
     enabled: boolean('enabled').notNull().default(true),
     tags: jsonb('tags').$type<string[]>().notNull().default([]),
     createdAt: created(),
   },
-  (t) => [unique().on(t.domainId, t.name)],
+  (t) => [unique().on(t.domainId, t.name), index().on(t.parentId)],
 );
 
 export const users = pgTable(
@@ -51,7 +53,8 @@ export const roles = pgTable('identity_roles', {
   createdAt: created(),
 });
 
-/** A role granted to a user on a project or a domain. */
+/** A role granted to a user on a project or a domain; an inherited one applies to the projects
+ * below the target instead (OS-INHERIT). */
 export const assignments = pgTable(
   'identity_assignments',
   {
@@ -63,8 +66,53 @@ export const assignments = pgTable(
     roleId: text('role_id')
       .notNull()
       .references(() => roles.id, { onDelete: 'cascade' }),
+    inherited: boolean('inherited').notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.targetType, t.targetId, t.roleId] }), index().on(t.targetId)],
+  (t) => [primaryKey({ columns: [t.userId, t.targetType, t.targetId, t.roleId, t.inherited] }), index().on(t.targetId)],
+);
+
+export const groups = pgTable(
+  'identity_groups',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
+    description: text('description').notNull().default(''),
+    createdAt: created(),
+  },
+  (t) => [unique().on(t.domainId, t.name)],
+);
+
+export const groupMembers = pgTable(
+  'identity_group_members',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index().on(t.userId)],
+);
+
+/** A role granted to a group, held by each of its members; the same shape as a user's. */
+export const groupAssignments = pgTable(
+  'identity_group_assignments',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    targetType: text('target_type', { enum: ['project', 'domain'] }).notNull(),
+    targetId: text('target_id').notNull(),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    inherited: boolean('inherited').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.targetType, t.targetId, t.roleId, t.inherited] }), index().on(t.targetId)],
 );
 
 export const applicationCredentials = pgTable(
