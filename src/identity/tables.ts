@@ -41,6 +41,13 @@ export const users = pgTable(
     defaultProjectId: text('default_project_id'),
     description: text('description'),
     email: text('email'),
+    /** Null: the password never expires ([security_compliance] password_expires_days). */
+    passwordExpiresAt: timestamp('password_expires_at', { withTimezone: true }),
+    /** Hashes of the passwords before the current one, newest last (unique_last_password_count). */
+    passwordHistory: jsonb('password_history').$type<string[]>().notNull().default([]),
+    /** Failed password logins since the last success, for lockout_failure_attempts. */
+    failedAuthCount: integer('failed_auth_count').notNull().default(0),
+    failedAuthAt: timestamp('failed_auth_at', { withTimezone: true }),
     createdAt: created(),
   },
   (t) => [unique().on(t.domainId, t.name)],
@@ -209,3 +216,39 @@ export const tokenKeys = pgTable('identity_token_keys', {
   key: text('key').notNull(),
   createdAt: created(),
 });
+
+/** A role granted to a user on the whole deployment (Keystone's system scope). */
+export const systemAssignments = pgTable(
+  'identity_system_assignments',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.roleId] })],
+);
+
+/** A trustor's delegation of some of its roles on a project to a trustee (OS-TRUST). */
+export const trusts = pgTable(
+  'identity_trusts',
+  {
+    id: text('id').primaryKey(),
+    trustorUserId: text('trustor_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    trusteeUserId: text('trustee_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    impersonation: boolean('impersonation').notNull(),
+    roleIds: jsonb('role_ids').$type<string[]>().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** Null: no limit; otherwise the tokens the trust may still issue. */
+    remainingUses: integer('remaining_uses'),
+    createdAt: created(),
+  },
+  (t) => [index().on(t.trustorUserId), index().on(t.trusteeUserId)],
+);
