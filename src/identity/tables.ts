@@ -177,7 +177,7 @@ export const appCredentialAccessRules = pgTable(
 export const regions = pgTable('identity_regions', {
   id: text('id').primaryKey(),
   description: text('description').notNull().default(''),
-  parentRegionId: text('parent_region_id'),
+  parentRegionId: text('parent_region_id').references((): AnyPgColumn => regions.id, { onDelete: 'cascade' }),
 });
 
 export const services = pgTable('identity_services', {
@@ -252,3 +252,64 @@ export const trusts = pgTable(
   },
   (t) => [index().on(t.trustorUserId), index().on(t.trusteeUserId)],
 );
+
+/** A secret kept for a user (ec2, cert, totp…), sealed with the data directory's credential key
+ * (credential-key.ts); an ec2 one's id is the SHA-256 of its access key. */
+export const credentials = pgTable(
+  'identity_credentials',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    encryptedBlob: text('encrypted_blob').notNull(),
+    /** Which key sealed the blob. */
+    keyHash: text('key_hash').notNull(),
+    createdAt: created(),
+  },
+  (t) => [index().on(t.userId)],
+);
+
+/** Endpoints chosen by their service, region or interface (OS-EP-FILTER). */
+export const endpointGroups = pgTable('identity_endpoint_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description'),
+  filters: jsonb('filters').$type<{ service_id?: string; region_id?: string; interface?: string }>().notNull(),
+});
+
+/** A project restricted to the endpoints its groups match (and those given one by one). */
+export const projectEndpointGroups = pgTable(
+  'identity_project_endpoint_groups',
+  {
+    endpointGroupId: text('endpoint_group_id')
+      .notNull()
+      .references(() => endpointGroups.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.endpointGroupId, t.projectId] }), index().on(t.projectId)],
+);
+
+export const projectEndpoints = pgTable(
+  'identity_project_endpoints',
+  {
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => endpoints.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.projectId] }), index().on(t.projectId)],
+);
+
+/** Keystone's /v3/policies: opaque documents with their media type. */
+export const policies = pgTable('identity_policies', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  blob: text('blob').notNull(),
+});
