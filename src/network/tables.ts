@@ -22,6 +22,8 @@ export const networks = pgTable(
     external: boolean('external').notNull().default(false),
     mtu: integer('mtu').notNull(),
     portSecurityEnabled: boolean('port_security_enabled').notNull().default(true),
+    /** The QoS policy of the network's ports that have none of their own. */
+    qosPolicyId: text('qos_policy_id').references(() => qosPolicies.id, { onDelete: 'restrict' }),
     // The provider attributes; tenant networks get them from the configured tenant type.
     networkType: text('network_type').$type<NetworkType>().notNull(),
     physicalNetwork: text('physical_network'),
@@ -82,6 +84,13 @@ export interface AddressPair {
   mac_address: string;
 }
 
+/** An extra DHCP option of a port, as Neutron's API writes it. */
+export interface ExtraDhcpOpt {
+  opt_name: string;
+  opt_value: string;
+  ip_version: 4 | 6;
+}
+
 /**
  * A port: a place on a network with a MAC and fixed IPs, owned by a device (a server, a router, the
  * DHCP service, a floating IP). Its status is written by the network agent once the port is wired.
@@ -108,6 +117,8 @@ export const ports = pgTable(
     vnicType: text('vnic_type').notNull().default('normal'),
     bindingProfile: jsonb('binding_profile').$type<Record<string, unknown>>().notNull().default({}),
     dnsName: text('dns_name').notNull().default(''),
+    extraDhcpOpts: jsonb('extra_dhcp_opts').$type<ExtraDhcpOpt[]>().notNull().default([]),
+    qosPolicyId: text('qos_policy_id').references(() => qosPolicies.id, { onDelete: 'restrict' }),
     revision: revision(),
     tags: tags(),
     createdAt: created(),
@@ -350,4 +361,49 @@ export const agents = pgTable(
     description: text('description'),
   },
   (t) => [unique('network_agents_host_type').on(t.host, t.agentType)],
+);
+
+/** A QoS policy: rules that ports (and networks, for their ports) it is put on are held to. */
+export const qosPolicies = pgTable(
+  'network_qos_policies',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    name: text('name').notNull().default(''),
+    description: text('description').notNull().default(''),
+    shared: boolean('shared').notNull().default(false),
+    /** The policy new networks of the project get: at most one per project. */
+    isDefault: boolean('is_default').notNull().default(false),
+    revision: revision(),
+    tags: tags(),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [
+    index('network_qos_policies_project').on(t.projectId),
+    uniqueIndex('network_qos_policies_default')
+      .on(t.projectId)
+      .where(sql`${t.isDefault}`),
+  ],
+);
+
+export type QosRuleType = 'bandwidth_limit' | 'dscp_marking' | 'minimum_bandwidth';
+
+/** A rule of a QoS policy; the columns its type does not use are null. One rule per type and
+ * direction in a policy (a DSCP marking rule counts as egress). */
+export const qosRules = pgTable(
+  'network_qos_rules',
+  {
+    id: text('id').primaryKey(),
+    policyId: text('policy_id')
+      .notNull()
+      .references(() => qosPolicies.id, { onDelete: 'cascade' }),
+    type: text('type').$type<QosRuleType>().notNull(),
+    direction: text('direction').$type<'egress' | 'ingress'>().notNull().default('egress'),
+    maxKbps: integer('max_kbps'),
+    maxBurstKbps: integer('max_burst_kbps'),
+    dscpMark: integer('dscp_mark'),
+    minKbps: integer('min_kbps'),
+  },
+  (t) => [unique('network_qos_rules_kind').on(t.policyId, t.type, t.direction)],
 );
