@@ -27,7 +27,7 @@ test('a guest without NICs under TCG: the whole command line', () => {
     ...['-nodefaults', '-no-user-config', '-display', 'none'],
     ...['-chardev', `file,id=serial0,path=${dir}/console.log,append=on`, '-serial', 'chardev:serial0'],
     ...['-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
-    ...['-drive', `file=${dir}/disk,if=virtio,format=qcow2,discard=unmap`, '-device', 'virtio-rng-pci'],
+    ...['-drive', `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0', '-device', 'virtio-rng-pci'],
     ...['-nic', 'none', '-daemonize', '-pidfile', `${dir}/qemu.pid`],
   ]);
 });
@@ -88,15 +88,48 @@ test("NICs in the host's namespace start qemu directly; NICs split over namespac
 test('a config drive is a read-only raw disk after the root disk', () => {
   const argv = qemuArgv({ ...spec, configDrive: '/var/lib/nubo/compute/config-drives/x.iso' }, paths, 'tcg');
   assert.deepEqual(valuesOf(argv, '-drive'), [
-    `file=${dir}/disk,if=virtio,format=qcow2,discard=unmap`,
+    `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`,
     'file=/var/lib/nubo/compute/config-drives/x.iso,if=virtio,format=raw,readonly=on',
   ]);
+});
+
+const vol = (id: string, path: string) => ({ volumeId: id, connection: { driver: 'raw' as const, path } });
+
+test('attached volumes: one -blockdev node and one virtio-blk device each, in attach order, serial = the first 20 characters of the id', () => {
+  const a = '0b5e8a36-7c1d-4f2e-9a3b-5c6d7e8f9a0b';
+  const b = '9f8e7d6c-5b4a-4321-8fed-cba987654321';
+  const argv = qemuArgv({ ...spec, volumes: [vol(a, '/v/a,1'), { ...vol(b, '/v/b'), readOnly: true }] }, paths, 'tcg');
+  assert.deepEqual(
+    valuesOf(argv, '-blockdev').map((j) => JSON.parse(j!)),
+    [
+      { 'node-name': 'v0b5e8a367c1d4f2e9a3b5c6d7e8', driver: 'raw', 'read-only': false, discard: 'unmap', file: { driver: 'file', filename: '/v/a,1' } },
+      { 'node-name': 'v9f8e7d6c5b4a43218fedcba9876', driver: 'raw', 'read-only': true, discard: 'unmap', file: { driver: 'file', filename: '/v/b' } },
+    ],
+  );
+  assert.deepEqual(valuesOf(argv, '-device').slice(-2), [
+    `virtio-blk-pci,id=vol-${a},drive=v0b5e8a367c1d4f2e9a3b5c6d7e8,serial=0b5e8a36-7c1d-4f2e-9`,
+    `virtio-blk-pci,id=vol-${b},drive=v9f8e7d6c5b4a43218fedcba9876,serial=9f8e7d6c-5b4a-4321-8`,
+  ]);
+});
+
+test('a guest booted from a volume has no disk of its own: the volume is its boot device', () => {
+  const id = '0b5e8a36-7c1d-4f2e-9a3b-5c6d7e8f9a0b';
+  const argv = qemuArgv({ ...spec, image: undefined, rootVolume: { volumeId: id, connection: { driver: 'rbd', pool: 'volumes', image: `volume-${id}` } } }, paths, 'tcg');
+  assert.deepEqual(valuesOf(argv, '-drive'), []);
+  assert.deepEqual(JSON.parse(valuesOf(argv, '-blockdev')[0]!), {
+    'node-name': 'v0b5e8a367c1d4f2e9a3b5c6d7e8',
+    driver: 'raw',
+    'read-only': false,
+    discard: 'unmap',
+    file: { driver: 'rbd', pool: 'volumes', image: `volume-${id}` },
+  });
+  assert.equal(valuesOf(argv, '-device')[0], `virtio-blk-pci,id=vol-${id},drive=v0b5e8a367c1d4f2e9a3b5c6d7e8,serial=0b5e8a36-7c1d-4f2e-9,bootindex=0`);
 });
 
 test('commas in paths are escaped as qemu options need; the name is reduced to safe characters', () => {
   const odd = '/data/a,b';
   const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, pidfile: `${odd}/p` }, 'tcg');
-  assert.ok(argv.includes('file=/data/a,,b/disk,if=virtio,format=qcow2,discard=unmap'));
+  assert.ok(argv.includes('file=/data/a,,b/disk,if=none,id=root,format=qcow2,discard=unmap'));
   assert.ok(argv.includes('unix:/data/a,,b/q,server=on,wait=off'));
   assert.ok(argv.includes('file,id=serial0,path=/data/a,,b/c,append=on'));
   assert.deepEqual(valuesOf(argv, '-name'), ['x_file__etc_shadow,debug-threads=on']);

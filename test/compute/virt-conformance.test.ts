@@ -2,12 +2,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../../src/lib/log.ts';
-import type { GuestSpec, VirtDriver } from '../../src/compute/virt/driver.ts';
+import { DetachTimeout, type GuestSpec, type GuestVolume, type VirtDriver } from '../../src/compute/virt/driver.ts';
 import { createFakeDriver, type FakeGuest } from '../../src/compute/virt/fake.ts';
 import { createQemuDriver } from '../../src/compute/virt/qemu/driver.ts';
 
@@ -66,6 +66,8 @@ interface Subject {
   /** Whatever the host holds for guests (files, directories): empty once all are destroyed. */
   leftovers(): string[];
   dir: string;
+  /** Makes the guest one that never lets a volume go. */
+  keepVolumes(uuid: string): void;
 }
 
 const fakeHost = new Map<string, FakeGuest>();
@@ -80,6 +82,9 @@ const subjects: Subject[] = [
     bootLine: ': booted',
     leftovers: () => [...fakeHost.keys()],
     dir: join(work, 'fake'),
+    keepVolumes: (uuid) => {
+      fakeHost.get(uuid)!.keepsVolumes = true;
+    },
   },
   {
     name: 'qemu',
@@ -94,6 +99,8 @@ const subjects: Subject[] = [
       return [...top, ...bases];
     },
     dir: join(work, 'qemu'),
+    // The boot-sector guest has no operating system to eject a device: it keeps every volume.
+    keepVolumes: () => {},
   },
 ];
 
@@ -195,7 +202,7 @@ for (const s of subjects) {
     });
 
     test('powerOn starts the guest from its disk, even once its image is gone', async () => {
-      unlinkSync(a.image.path);
+      unlinkSync(a.image!.path);
       await d.powerOn(a);
       const { power, pid } = await d.info(a.uuid);
       assert.equal(power, 'running');
@@ -260,6 +267,57 @@ for (const s of subjects) {
 
     test('list shows exactly the guests on the host, running or not', async () => {
       assert.deepEqual((await d.list()).sort(), [a.uuid, b.uuid].sort());
+    });
+
+    describe('volumes', () => {
+      const MiB = 2 ** 20;
+      const volume = (name: string): GuestVolume => {
+        const path = join(s.dir, `${name}.raw`);
+        writeFileSync(path, '');
+        truncateSync(path, 64 * MiB);
+        return { volumeId: randomUUID(), connection: { driver: 'raw', path } };
+      };
+      let v1: GuestVolume;
+      let v2: GuestVolume;
+
+      test('a volume hot-plugged into a running guest is seen at its size; attaching it again does nothing', async () => {
+        v1 = volume('v1');
+        await d.attachVolume(a.uuid, v1);
+        await d.attachVolume(a.uuid, v1);
+        assert.deepEqual(await d.attachedVolumes(a.uuid), new Map([[v1.volumeId, 64 * MiB]]));
+      });
+
+      test('extendVolume grows an attached volume under the running guest', async () => {
+        await d.extendVolume(a.uuid, v1.volumeId, 128 * MiB);
+        assert.deepEqual(await d.attachedVolumes(a.uuid), new Map([[v1.volumeId, 128 * MiB]]));
+      });
+
+      test('volumes survive a soft reboot, and a stopped guest gets what was attached meanwhile at its next start', async () => {
+        await d.reboot(a.uuid, false, 30_000);
+        await booted(a, 6);
+        assert.deepEqual([...(await d.attachedVolumes(a.uuid)).keys()], [v1.volumeId]);
+        await d.powerOff(a.uuid, 30_000);
+        assert.deepEqual(await d.attachedVolumes(a.uuid), new Map());
+        v2 = volume('v2');
+        await d.attachVolume(a.uuid, v2);
+        await d.detachVolume(a.uuid, v1.volumeId, 1000);
+        // The agent starts a guest with the spec it derives from the records, as here.
+        await d.powerOn({ ...a, volumes: [v2] });
+        assert.deepEqual(await d.attachedVolumes(a.uuid), new Map([[v2.volumeId, 64 * MiB]]));
+        await d.reboot(a.uuid, false, 30_000);
+        assert.deepEqual([...(await d.attachedVolumes(a.uuid)).keys()], [v2.volumeId]);
+      });
+
+      // On b, which never boots an operating system: with a device_del pending, a's boot sector
+      // would no longer see its power button.
+      test('a guest that keeps its volume: the detach times out and the volume stays attached', async () => {
+        await d.spawn(b);
+        s.keepVolumes(b.uuid);
+        const v3 = volume('v3');
+        await d.attachVolume(b.uuid, v3);
+        await assert.rejects(d.detachVolume(b.uuid, v3.volumeId, 1000), DetachTimeout);
+        assert.ok((await d.attachedVolumes(b.uuid)).has(v3.volumeId));
+      });
     });
 
     test('a new driver on the same host adopts the running guest and can power it off', async () => {

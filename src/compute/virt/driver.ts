@@ -12,8 +12,13 @@ export interface GuestSpec {
   memoryMiB: number;
   /** The root disk's virtual size; 0 keeps the image's own virtual size. */
   rootGiB: number;
-  /** The image the root disk is a copy-on-write overlay of, as a local file, and its format. */
-  image: { id: string; path: string; format: 'qcow2' | 'raw' };
+  /** The image the root disk is a copy-on-write overlay of, as a local file, and its format.
+   * Absent when the guest boots from a volume (rootVolume). */
+  image?: { id: string; path: string; format: 'qcow2' | 'raw' };
+  /** The volume the guest boots from: its root disk, opened where the volume is, never copied. */
+  rootVolume?: GuestVolume;
+  /** Data volumes attached to the guest, in the order they were attached. */
+  volumes?: GuestVolume[];
   /** NICs in order: eth0 first. The network service has made each tap before spawn. */
   nics: GuestNic[];
   /** An ISO 9660 config drive (label config-2) to attach read-only, when the server asked for one. */
@@ -27,6 +32,27 @@ export interface GuestNic {
   /** The network namespace that holds the tap, if not the host's own. */
   netns?: string;
   mtu?: number;
+}
+
+/** How qemu opens a volume where its backend keeps it: a file on this host, or an RBD image. */
+export type VolumeConnection =
+  | { driver: 'raw' | 'qcow2'; path: string }
+  | { driver: 'rbd'; pool: string; image: string; user?: string; conf?: string };
+
+export interface GuestVolume {
+  /** Names the volume's block node and device; its first 20 characters are the disk's serial,
+   * as Nova sets it, so that the guest finds it as /dev/disk/by-id/virtio-<serial>. */
+  volumeId: string;
+  connection: VolumeConnection;
+  readOnly?: boolean;
+}
+
+/** A guest that did not let a volume's device go in time: the device (and volume) stay attached. */
+export class DetachTimeout extends Error {
+  constructor(uuid: string, volumeId: string, timeoutMs: number) {
+    super(`the guest ${uuid} did not release volume ${volumeId} within ${Math.round(timeoutMs / 1000)} s; it stays attached`);
+    this.name = 'DetachTimeout';
+  }
 }
 
 /** Nova's power states, as the API shows them (0 NOSTATE, 1 RUNNING, 3 PAUSED, 4 SHUTDOWN, 6 CRASHED). */
@@ -79,6 +105,24 @@ export interface VirtDriver {
   /** The last `lines` lines of the guest's serial console (all of it when omitted). */
   consoleLog(uuid: string, lines?: number): Promise<string>;
 
-  /** Writes a standalone qcow2 of the guest's root disk (base and overlay flattened) to target. */
+  /** Writes a standalone qcow2 of the guest's root disk (base and overlay flattened) to target.
+   * A guest that boots from a volume has no such disk: its volume is snapshotted instead. */
   snapshot(uuid: string, target: string): Promise<void>;
+
+  /** Hot-plugs a volume into a running guest: its block node, then a virtio-blk device. A guest
+   * that is not running gets it at its next start (kept in its saved spec). Already attached: no-op. */
+  attachVolume(uuid: string, volume: GuestVolume): Promise<void>;
+
+  /** Asks a running guest to let the volume's device go and waits up to timeoutMs for it, then
+   * closes the volume. A guest that keeps it: DetachTimeout, and the volume stays attached (a
+   * later call waits again). Not attached, or the guest not running: only forgotten for next start. */
+  detachVolume(uuid: string, volumeId: string, timeoutMs: number): Promise<void>;
+
+  /** Grows an attached volume of a running guest to `bytes`, so that the guest sees the new size
+   * (for a file, qemu grows the file itself). A guest that is not running: no-op. */
+  extendVolume(uuid: string, volumeId: string, bytes: number): Promise<void>;
+
+  /** The volumes the running guest has now: id → the size it sees, in bytes. Empty when it does
+   * not run. */
+  attachedVolumes(uuid: string): Promise<Map<string, number>>;
 }

@@ -1,5 +1,5 @@
 import { rename, stat, writeFile } from 'node:fs/promises';
-import type { GuestInfo, GuestSpec, VirtDriver } from './driver.ts';
+import { DetachTimeout, type GuestInfo, type GuestSpec, type VirtDriver } from './driver.ts';
 
 /** A guest as the fake host holds it. */
 export interface FakeGuest {
@@ -10,6 +10,16 @@ export interface FakeGuest {
   /** The root disk's virtual size in bytes. */
   diskBytes: number;
   console: string[];
+  /** The volumes plugged into the running guest: id → the size it sees, in bytes. */
+  volumes: Map<string, number>;
+  /** Stands for a guest that never lets a volume go: every detach times out. */
+  keepsVolumes?: boolean;
+}
+
+/** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
+async function volumeBytes(v: NonNullable<GuestSpec['volumes']>[number]): Promise<number> {
+  if (v.connection.driver === 'rbd') return 2 ** 30;
+  return (await stat(v.connection.path).catch(() => ({ size: 2 ** 30 }))).size;
 }
 
 let lastPid = 1_000_000;
@@ -23,10 +33,18 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
   const held = (g: FakeGuest | undefined): g is FakeGuest => g !== undefined;
   const hasProcess = (g: FakeGuest) => g.power === 'running' || g.power === 'paused';
   const say = (g: FakeGuest, line: string) => g.console.push(`[fake] ${g.spec.name}: ${line}`);
-  const boot = (g: FakeGuest) => {
+  // A start opens the volumes of the spec, as qemu's command line does.
+  const boot = async (g: FakeGuest) => {
     g.power = 'running';
     g.pid = ++lastPid;
+    g.volumes = new Map();
+    for (const v of g.spec.volumes ?? []) g.volumes.set(v.volumeId, await volumeBytes(v));
     say(g, 'booted');
+  };
+  const halt = (g: FakeGuest) => {
+    g.power = 'shutdown';
+    g.pid = undefined;
+    g.volumes = new Map();
   };
   const running = (uuid: string) => {
     const g = host.get(uuid);
@@ -45,10 +63,10 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       const had = host.get(spec.uuid);
       if (held(had) && hasProcess(had)) return;
       // The disk is made from the image once, as the qemu driver's overlay is; the image must be there.
-      const g: FakeGuest = had ?? { spec, power: 'shutdown', diskBytes: await diskBytes(spec), console: [] };
+      const g: FakeGuest = had ?? { spec, power: 'shutdown', diskBytes: await diskBytes(spec), console: [], volumes: new Map() };
       g.spec = spec;
       host.set(spec.uuid, g);
-      boot(g);
+      await boot(g);
     },
 
     async destroy(uuid) {
@@ -58,8 +76,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
     async powerOff(uuid) {
       const g = host.get(uuid);
       if (!held(g) || !hasProcess(g)) return;
-      g.power = 'shutdown';
-      g.pid = undefined;
+      halt(g);
       say(g, 'powered off');
     },
 
@@ -68,7 +85,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       if (!held(g)) return driver.spawn(spec);
       if (hasProcess(g)) return;
       g.spec = spec;
-      boot(g);
+      await boot(g);
     },
 
     async reboot(uuid, hard) {
@@ -82,7 +99,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       }
       // Soft, as the qemu driver does it: shut down, then a new process.
       if (hasProcess(g)) say(g, 'powered off');
-      boot(g);
+      await boot(g);
     },
 
     async pause(uuid) {
@@ -112,9 +129,37 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
 
     async snapshot(uuid, target) {
       const g = host.get(uuid);
-      if (!held(g)) throw new Error(`guest ${uuid} has no disk on this host`);
+      if (!held(g) || g.spec.rootVolume) throw new Error(`guest ${uuid} has no disk on this host`);
       await writeFile(`${target}.part`, emptyQcow2(g.diskBytes), { mode: 0o600 });
       await rename(`${target}.part`, target);
+    },
+
+    async attachVolume(uuid, volume) {
+      const g = host.get(uuid);
+      if (!held(g)) return;
+      if (hasProcess(g) && !g.volumes.has(volume.volumeId)) g.volumes.set(volume.volumeId, await volumeBytes(volume));
+      const volumes = g.spec.volumes ?? [];
+      if (!volumes.some((v) => v.volumeId === volume.volumeId)) g.spec = { ...g.spec, volumes: [...volumes, volume] };
+    },
+
+    async detachVolume(uuid, volumeId, timeoutMs) {
+      const g = host.get(uuid);
+      if (!held(g)) return;
+      if (hasProcess(g) && g.volumes.has(volumeId)) {
+        if (g.keepsVolumes) throw new DetachTimeout(uuid, volumeId, timeoutMs);
+        g.volumes.delete(volumeId);
+      }
+      g.spec = { ...g.spec, volumes: (g.spec.volumes ?? []).filter((v) => v.volumeId !== volumeId) };
+    },
+
+    async extendVolume(uuid, volumeId, bytes) {
+      const g = host.get(uuid);
+      if (held(g) && hasProcess(g) && g.volumes.has(volumeId)) g.volumes.set(volumeId, bytes);
+    },
+
+    async attachedVolumes(uuid) {
+      const g = host.get(uuid);
+      return new Map(held(g) && hasProcess(g) ? g.volumes : []);
     },
   };
   return driver;
@@ -122,6 +167,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
 
 /** The root disk's size: the flavor's, or else the image file's (in whole sectors). */
 async function diskBytes(spec: GuestSpec): Promise<number> {
+  // A guest booted from a volume has no disk of its own.
+  if (!spec.image) return 0;
   const { size } = await stat(spec.image.path);
   return spec.rootGiB ? spec.rootGiB * 2 ** 30 : Math.ceil(size / 512) * 512;
 }

@@ -1,4 +1,5 @@
 import type { GuestSpec } from '../driver.ts';
+import { blockdevOf, deviceArg, deviceOf } from './volumes.ts';
 
 /** Where a guest's files are, in its directory. */
 export interface GuestPaths {
@@ -51,13 +52,19 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     'chardev:serial0',
     '-qmp',
     `unix:${opt(paths.qmp)},server=on,wait=off`,
-    '-drive',
-    `file=${opt(paths.disk)},if=virtio,format=qcow2,discard=unmap`,
+    // A guest that boots from a volume opens it where it is: it has no disk of its own. The boot
+    // disk is named by bootindex: without it SeaBIOS may try an attached volume first.
+    ...(spec.rootVolume
+      ? ['-blockdev', JSON.stringify(blockdevOf(spec.rootVolume)), '-device', deviceArg(deviceOf(spec.rootVolume, 0))]
+      : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0']),
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
     'virtio-rng-pci',
   ];
   if (spec.configDrive) argv.push('-drive', `file=${opt(spec.configDrive)},if=virtio,format=raw,readonly=on`);
+  // Attached volumes after the disks it always had, in attach order: the guest names them as it
+  // named them when they were hot-plugged (vdb, vdc…).
+  for (const v of spec.volumes ?? []) argv.push('-blockdev', JSON.stringify(blockdevOf(v)), '-device', deviceArg(deviceOf(v)));
   if (!spec.nics.length) argv.push('-nic', 'none');
   spec.nics.forEach((nic, i) => {
     argv.push('-netdev', `tap,id=net${i},ifname=${opt(nic.tap)},script=no,downscript=no`);

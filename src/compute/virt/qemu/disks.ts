@@ -11,7 +11,7 @@ import type { GuestSpec } from '../driver.ts';
 
 export interface Disks {
   /** Creates the guest's overlay at `disk` (and the base it needs) unless the overlay exists. */
-  ensureDisk(spec: GuestSpec, disk: string): Promise<void>;
+  ensureDisk(spec: GuestSpec & { image: NonNullable<GuestSpec['image']> }, disk: string): Promise<void>;
   /** Writes `disk` flattened (overlay and base) as a standalone qcow2 to target. `shared` reads
    * past the write lock of a qemu that has the disk open: the caller has paused it. */
   flatten(disk: string, target: string, shared: boolean): Promise<void>;
@@ -43,7 +43,7 @@ export function createDisks(instancesDir: string, log: Logger): Disks {
   const virtualSize = async (file: string, fmt: string) =>
     (JSON.parse((await run(['qemu-img', 'info', '--output=json', '-f', fmt, file], { log })).stdout) as { 'virtual-size': number })['virtual-size'];
 
-  async function ensureBase(image: GuestSpec['image']): Promise<string> {
+  async function ensureBase(image: NonNullable<GuestSpec['image']>): Promise<string> {
     if (!SAFE_NAME.test(image.id)) throw new Error(`image id ${JSON.stringify(image.id)} cannot name a file`);
     const base = join(baseDir, image.id);
     if (await exists(base)) return base;

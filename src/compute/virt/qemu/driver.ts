@@ -9,6 +9,7 @@ import { qemuArgv, type GuestPaths } from './cmdline.ts';
 import { tailConsole } from './console.ts';
 import { createDisks } from './disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
+import { volumeOps } from './hotplug.ts';
 import { cont, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -112,7 +113,9 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     const ids = new Set<string>();
     for (const uuid of await driver.list()) {
       const spec = await savedSpec(uuid).catch(() => undefined);
-      if (spec) ids.add(spec.image.id);
+      if (spec) {
+        if (spec.image) ids.add(spec.image.id);
+      }
       else if (await exists(pathsOf(uuid).disk)) return undefined;
     }
     return ids;
@@ -141,6 +144,15 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
 
   const driver: VirtDriver = {
     name: 'qemu',
+    ...volumeOps({
+      pidOf,
+      qmpSocket: (uuid) => pathsOf(uuid).qmp,
+      log,
+      async updateSpec(uuid, change) {
+        const spec = await savedSpec(uuid).catch(() => undefined);
+        if (spec) await saveSpec(change(spec));
+      },
+    }),
 
     async resources() {
       await mkdir(instancesDir, { recursive: true, mode: 0o700 });
@@ -155,7 +167,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await saveSpec(spec);
-        await disks.ensureDisk(spec, pathsOf(spec.uuid).disk);
+        if (spec.image) await disks.ensureDisk({ ...spec, image: spec.image }, pathsOf(spec.uuid).disk);
         await start(spec);
       } catch (err) {
         // A guest that did not exist before this call leaves nothing behind.
@@ -191,7 +203,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     async powerOn(spec) {
       if (await pidOf(spec.uuid)) return;
       // A guest whose disk is gone (never built, or the host lost it) is built afresh.
-      if (!(await exists(pathsOf(spec.uuid).disk))) return driver.spawn(spec);
+      if (!(await exists(spec.rootVolume ? specFile(spec.uuid) : pathsOf(spec.uuid).disk))) return driver.spawn(spec);
       await saveSpec(spec);
       await start(spec);
     },
@@ -247,7 +259,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     // the file, so the copy is consistent without the agent having to stop the guest first.
     async snapshot(uuid, target) {
       const { disk, qmp } = pathsOf(uuid);
-      if (!(await exists(disk))) throw new Error(`guest ${uuid} has no disk on this host`);
+      if (!(await exists(disk))) throw new Error(`guest ${uuid} has no disk on this host (a guest booted from a volume has its volume snapshotted)`);
       const pid = await pidOf(uuid);
       const paused =
         pid !== undefined &&

@@ -111,3 +111,40 @@ export const quit = (qmp: Qmp) =>
   qmp.execute('quit').catch((err: Error) => {
     if (err instanceof QmpError) throw err;
   });
+
+/** Opens a block device node from a blockdev-add description (qemu's BlockdevOptions). */
+export const blockdevAdd = (qmp: Qmp, options: Record<string, unknown>) => qmp.execute('blockdev-add', options);
+
+/** Closes a node that no device uses any more. */
+export const blockdevDel = (qmp: Qmp, nodeName: string) => qmp.execute('blockdev-del', { 'node-name': nodeName });
+
+interface BlockNode {
+  'node-name': string;
+  image: { 'virtual-size': number };
+}
+
+/** The names of the block nodes qemu holds open. */
+export const blockNodeNames = async (qmp: Qmp) => (await qmp.execute<BlockNode[]>('query-named-block-nodes', { flat: true })).map((n) => n['node-name']);
+
+/** The virtual size of each block node qemu holds open, by node name. */
+export const blockNodeSizes = async (qmp: Qmp) =>
+  new Map((await qmp.execute<BlockNode[]>('query-named-block-nodes', { flat: true })).map((n) => [n['node-name'], n.image['virtual-size']]));
+
+/** Plugs a device (a PCI hot-plug on a running machine). */
+export const deviceAdd = (qmp: Qmp, props: Record<string, unknown>) => qmp.execute('device_add', props);
+
+/**
+ * Asks the guest to let a device go: on a PCI slot the guest's OS must consent (ACPI eject), and
+ * qemu removes the device only then. Asking again while a request is pending is not an error.
+ */
+export const deviceDel = (qmp: Qmp, id: string) =>
+  qmp.execute('device_del', { id }).catch((err: Error) => {
+    if (!(err instanceof QmpError && /in the process of unplug|already/i.test(err.message))) throw err;
+  });
+
+/** The ids of the devices plugged with an id (-device id=… or device_add id=…). */
+export const deviceIds = async (qmp: Qmp) =>
+  (await qmp.execute<{ name: string; type: string }[]>('qom-list', { path: '/machine/peripheral' })).flatMap((p) => (p.type.startsWith('child<') ? [p.name] : []));
+
+/** Grows a node to bytes: qemu grows the file (or image) and tells the guest the new capacity. */
+export const blockResize = (qmp: Qmp, nodeName: string, bytes: number) => qmp.execute('block_resize', { 'node-name': nodeName, size: bytes });

@@ -1,0 +1,50 @@
+import type { GuestVolume } from '../driver.ts';
+
+// How a volume appears in qemu, the same at start (-blockdev/-device) and in a hot-plug
+// (blockdev-add/device_add): one block node and one virtio-blk device per volume, both named
+// after the volume so that a later call (or a restarted Nubo) finds them again.
+
+/** qemu's node names are at most 31 characters: "v" and 27 hex digits of the volume id. */
+export const nodeNameOf = (volumeId: string) => `v${volumeId.replaceAll('-', '').slice(0, 27)}`;
+
+export const deviceIdOf = (volumeId: string) => `vol-${volumeId}`;
+
+/** The volume id named by a device id, or undefined for another device. */
+export const volumeOfDevice = (deviceId: string) => (deviceId.startsWith('vol-') ? deviceId.slice(4) : undefined);
+
+/** virtio-blk serials hold 20 bytes: Nova sets the volume id cut there, and guests' udev names
+ * the disk /dev/disk/by-id/virtio-<serial>. */
+export const serialOf = (volumeId: string) => volumeId.slice(0, 20);
+
+/** The blockdev-add description of a volume (qemu's BlockdevOptions). */
+export function blockdevOf(v: GuestVolume): Record<string, unknown> {
+  const c = v.connection;
+  const file =
+    c.driver === 'rbd'
+      ? { driver: 'rbd', pool: c.pool, image: c.image, ...(c.user ? { user: c.user } : {}), ...(c.conf ? { conf: c.conf } : {}) }
+      : { driver: 'file', filename: c.path };
+  return {
+    'node-name': nodeNameOf(v.volumeId),
+    driver: c.driver === 'rbd' ? 'raw' : c.driver,
+    'read-only': v.readOnly ?? false,
+    discard: 'unmap',
+    file,
+  };
+}
+
+/** The device_add properties of a volume; bootIndex 0 for the disk a guest boots from. */
+export function deviceOf(v: GuestVolume, bootIndex?: number): Record<string, string | number> {
+  return {
+    driver: 'virtio-blk-pci',
+    id: deviceIdOf(v.volumeId),
+    drive: nodeNameOf(v.volumeId),
+    serial: serialOf(v.volumeId),
+    ...(bootIndex === undefined ? {} : { bootindex: bootIndex }),
+  };
+}
+
+/** The same device as a -device option value. Ids and node names hold no commas. */
+export const deviceArg = (props: Record<string, string | number>) =>
+  Object.entries(props)
+    .map(([k, v]) => (k === 'driver' ? String(v) : `${k}=${v}`))
+    .join(',');
