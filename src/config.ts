@@ -22,6 +22,11 @@ export interface Config {
   adminPassword?: string;
   /** What each project may hold in the image service. */
   imageQuota: { images: number; bytes: number };
+  /** Disk formats whose uploads are not checked against the declared format (for images the
+   * inspector misjudges); data that is never acceptable is refused all the same. */
+  imageFormatCheckSkip: string[];
+  /** URL prefixes the web-download import method may fetch images from; none: the method is off. */
+  imageWebDownloadAllow: string[];
   /** The hypervisor driver: qemu runs real guests; fake keeps them in memory, for scale tests. */
   computeDriver: 'qemu' | 'fake';
   /** This machine's name as the compute scheduler knows it. */
@@ -45,7 +50,7 @@ export interface Config {
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout', string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -63,6 +68,8 @@ const fileKeys: Record<string, keyof Flags> = {
   login_window: 'loginWindow',
   image_quota_images: 'imageQuotaImages',
   image_quota_bytes: 'imageQuotaBytes',
+  image_format_check_skip: 'imageFormatCheckSkip',
+  image_web_download_allow: 'imageWebDownloadAllow',
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
   vif_plugging_timeout: 'vifPluggingTimeout',
@@ -88,6 +95,8 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CONFIG: 'config',
   NUBO_IMAGE_QUOTA_IMAGES: 'imageQuotaImages',
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
+  NUBO_IMAGE_FORMAT_CHECK_SKIP: 'imageFormatCheckSkip',
+  NUBO_IMAGE_WEB_DOWNLOAD_ALLOW: 'imageWebDownloadAllow',
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
   NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
@@ -171,6 +180,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),
       bytes: bytes('image_quota_bytes', merged.imageQuotaBytes ?? '1T'),
     },
+    imageFormatCheckSkip: list(merged.imageFormatCheckSkip),
+    imageWebDownloadAllow: list(merged.imageWebDownloadAllow).map((prefix) => webPrefix('image_web_download_allow', prefix)),
     computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
     vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),
@@ -180,6 +191,16 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     physicalNetworks: physicalNetworks(merged.physicalNetworks ?? 'physnet1:br-ex:172.24.4.1/24'),
     clientIdleTimeout: atLeastOne('client_idle_timeout', merged.clientIdleTimeout ?? '60'),
   };
+}
+
+/** A comma-separated list; a YAML list arrives joined by commas. */
+const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** An http(s) URL prefix that names at least its host, so that a prefix cannot match every host. */
+function webPrefix(name: string, text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || !url.host) throw new Error(`${name}: expected http(s) URL prefixes such as https://images.example.org/, not "${text}"`);
+  return text;
 }
 
 function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {

@@ -72,7 +72,12 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       adminPassword: config.adminPassword,
     });
 
-    const images = await startImages(store, { dataDir: config.dataDir, quota: config.imageQuota, log });
+    const images = await startImages(store, {
+      dataDir: config.dataDir,
+      quota: config.imageQuota,
+      settings: { formatCheckSkip: new Set(config.imageFormatCheckSkip), webDownloadAllow: config.imageWebDownloadAllow },
+      log,
+    });
     const metadataSocket = join(config.dataDir, 'metadata.sock');
     compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, log });
 

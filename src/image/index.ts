@@ -5,13 +5,16 @@ import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import { openFilesystemStore } from './stores/filesystem.ts';
 import { recover } from './recovery.ts';
+import { loadCatalogue } from './metadefs/catalogue.ts';
 import type { ImageQuota } from './quota.ts';
-import type { ImageService } from './service.ts';
+import type { ImageService, ImageSettings } from './service.ts';
 import { discoveryRoutes } from './api/discovery.ts';
 import { schemaRoutes } from './api/schemas.ts';
 import { imageRoutes } from './api/images.ts';
 import { dataRoutes } from './api/data.ts';
 import { memberRoutes } from './api/members.ts';
+import { importRoutes } from './api/imports.ts';
+import { metadefRoutes } from './api/metadefs.ts';
 import './policy.ts';
 
 export type { ImageService } from './service.ts';
@@ -20,13 +23,23 @@ export interface ImageOptions {
   /** Image bytes are kept under <dataDir>/images. */
   dataDir: string;
   quota: ImageQuota;
+  settings?: Partial<ImageSettings>;
   log: Logger;
 }
 
 /** Opens the image store and repairs what a crash may have left, before any request. */
 export async function startImages(store: Store, opts: ImageOptions): Promise<ImageService> {
-  const svc: ImageService = { store, data: await openFilesystemStore(join(opts.dataDir, 'images')), quota: opts.quota, log: opts.log };
+  const svc: ImageService = {
+    store,
+    data: await openFilesystemStore(join(opts.dataDir, 'images')),
+    staging: await openFilesystemStore(join(opts.dataDir, 'image-staging')),
+    quota: opts.quota,
+    settings: { formatCheckSkip: new Set(), webDownloadAllow: [], ...opts.settings },
+    log: opts.log,
+    imports: new Set(),
+  };
   await recover(svc);
+  await loadCatalogue(store);
   return svc;
 }
 
@@ -40,5 +53,7 @@ export function imagePlugin(svc: ImageService, { clientIdleTimeoutMs = 60_000 } 
     imageRoutes(app, svc);
     dataRoutes(app, svc, clientIdleTimeoutMs);
     memberRoutes(app, svc);
+    importRoutes(app, svc, clientIdleTimeoutMs);
+    metadefRoutes(app, svc);
   };
 }

@@ -25,4 +25,9 @@ definePolicy({
   'image:modify_member': member,
   'image:delete_member': member,
   'image:get_usage': reader,
+  'image:copy_image': admin,
+  'image:stores_info_detail': admin,
+  'image:tasks_api_access': admin,
+  'image:get_metadef_namespace': authenticated,
+  'image:modify_metadef': admin,
 });

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, overQuota } from '../lib/errors.ts';
 import { images } from './tables.ts';
-import { getOwned, type Caller } from './access.ts';
+import { getOwned, type Caller, type Image } from './access.ts';
 import { BARE_CONTAINERS } from './attributes.ts';
 import { checkBytes, lockQuota, usage } from './quota.ts';
 import { FormatSniffer } from './formats/sniff.ts';
@@ -16,23 +16,35 @@ import type { ImageService } from './service.ts';
  * back to queued.
  */
 export async function uploadImageData(svc: ImageService, c: Caller, id: string, body: AsyncIterable<Buffer>, length?: number): Promise<void> {
-  const { image, held } = await svc.store.tx(async (tx) => {
+  const image = await svc.store.tx(async (tx) => {
     const image = await getOwned(tx, c, id, 'upload data to');
     if (image.status !== 'queued') throw conflict(`Image status transition from ${image.status} to saving is not allowed`);
     if (!image.diskFormat || !image.containerFormat) throw badRequest('Properties disk_format, container_format must be set prior to saving data.');
-    const { bytes: held } = await usage(tx, image.owner, id);
-    if (length !== undefined) checkBytes(svc.quota, held, length);
+    if (length !== undefined) checkBytes(svc.quota, (await usage(tx, image.owner, id)).bytes, length);
     await tx.update(images).set({ status: 'saving', uploadingTo: svc.data.id, updatedAt: new Date() }).where(eq(images.id, id));
-    return { image, held };
+    return image;
   });
-  const mine = and(eq(images.id, id), eq(images.status, 'saving'), eq(images.uploadingTo, svc.data.id));
+  await storeImageData(svc, image, 'saving', body);
+}
+
+/**
+ * Streams data into the store for an image the caller already moved to `during` (saving for an
+ * upload, importing for an import) with this store's id in uploading_to; the data is checked,
+ * hashed and counted against the quota as it passes, and the image becomes active. On failure
+ * the store keeps nothing and the image goes back to queued.
+ */
+export async function storeImageData(svc: ImageService, image: Image, during: 'saving' | 'importing', body: AsyncIterable<Buffer>): Promise<void> {
+  const id = image.id;
+  const { bytes: held } = await usage(svc.store.db, image.owner, id);
+  const mine = and(eq(images.id, id), eq(images.status, during), eq(images.uploadingTo, svc.data.id));
   let writer: StoreWriter | undefined;
   let spool: Spool | undefined;
   let committed = false;
   try {
     writer = await svc.data.create(id);
     spool = new Spool(writer, ['md5', 'sha512']);
-    const sniffer = new FormatSniffer({ declared: image.diskFormat!, strict: BARE_CONTAINERS.has(image.containerFormat!) });
+    const declared = image.diskFormat!;
+    const sniffer = new FormatSniffer({ declared, strict: BARE_CONTAINERS.has(image.containerFormat!) && !svc.settings.formatCheckSkip.has(declared) });
     let received = 0;
     for await (const chunk of body) {
       received += chunk.length;
@@ -67,7 +79,7 @@ export async function uploadImageData(svc: ImageService, c: Caller, id: string, 
 
 /** Refusals pass through; a client that went away and a store that failed get errors of their
  * own, never a bare 500. */
-function asApiError(err: unknown, svc: ImageService, id: string): ApiError {
+export function asApiError(err: unknown, svc: ImageService, id: string): ApiError {
   if (err instanceof ApiError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return overQuota('Image storage media is full.', 413);

@@ -4,8 +4,8 @@ import { callerOf } from '../access.ts';
 import { usage } from '../quota.ts';
 import type { ImageService } from '../service.ts';
 
-/** Glance's minor versions up to Zed's; the optional features some of them brought (import
- * methods, several stores, the cache API, locations) are, as Glance lets operators choose, off. */
+/** Glance's minor versions up to Zed's; of the optional features some of them brought, the cache
+ * API and locations are, as Glance lets operators choose, off. */
 const CURRENT = 16;
 
 const versions = (request: FastifyRequest) =>
@@ -17,16 +17,12 @@ const versions = (request: FastifyRequest) =>
 
 const MiB = 1024 * 1024;
 
-/** Version discovery at the service root (300, as Glance answers) and at /v2; the import methods
- * offered (none: data is uploaded directly) and the project's use of its quotas, in Glance's units. */
+/** Version discovery at the service root (300, as Glance answers) and at /v2, and the project's
+ * use of its quotas, in Glance's units. */
 export function discoveryRoutes(app: FastifyInstance, svc: ImageService): void {
   app.get('/', { config: { public: true } }, async (request, reply) => reply.status(300).send({ versions: versions(request) }));
   app.get('/versions', { config: { public: true } }, async (request) => ({ versions: versions(request) }));
   app.get('/v2', { config: { public: true } }, async (request) => ({ versions: versions(request) }));
-
-  app.get('/v2/info/import', { config: { policy: 'image:get_images' } }, async () => ({
-    'import-methods': { description: 'Import methods this cloud offers.', type: 'array', value: [] },
-  }));
 
   app.get('/v2/info/usage', { config: { policy: 'image:get_usage' } }, async (request) => {
     const { projectId } = callerOf(authOf(request));

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { callerOf, getVisible } from '../access.ts';
 import { addTag, createImage, deleteImage, removeTag, setDeactivated, updateImage } from '../images.ts';
+import { importMethods, STORE_ID } from '../import.ts';
 import { listImages, type Query } from '../listing.ts';
 import { parsePatch, patchDraft, PATCH_TYPES } from '../patch.ts';
 import type { ImageService } from '../service.ts';
@@ -36,6 +37,8 @@ export function imageRoutes(app: FastifyInstance, svc: ImageService): void {
   api.post('/v2/images', { config: { policy: 'image:add_image' }, schema: { body: Type.Object({}) } }, async (request, reply) => {
     const c = callerOf(authOf(request));
     const image = await store.tx((tx) => createImage(tx, c, request.body as Record<string, unknown>, svc.quota));
+    // How clients learn that data may also come by import, and to which stores.
+    reply.header('openstack-image-import-methods', importMethods(svc).join(',')).header('openstack-image-store-ids', STORE_ID);
     return reply.status(201).header('location', `${request.publicUrl}/image/v2/images/${image.id}`).send(imageView(image));
   });
 
@@ -59,6 +62,7 @@ export function imageRoutes(app: FastifyInstance, svc: ImageService): void {
     const image = await store.tx((tx) => deleteImage(tx, callerOf(authOf(request)), request.params.image_id));
     // The record is gone first: bytes left by a crash just here are removed at the next start.
     await svc.data.delete(image.id);
+    await svc.staging.delete(image.id);
     return reply.status(204).send();
   });
 

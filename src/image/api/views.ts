@@ -1,5 +1,6 @@
 import type { Image } from '../access.ts';
 import type { Member } from '../members.ts';
+import type { Task } from '../tasks.ts';
 
 /** Glance writes times to the second, in UTC. */
 const time = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -39,4 +40,18 @@ export const memberView = (m: Member) => ({
   created_at: time(m.createdAt),
   updated_at: time(m.updatedAt),
   schema: '/v2/schemas/member',
+});
+
+/** A task as Glance shows it: the list leaves out what it was asked and what came of it. */
+export const taskView = (t: Task, full: boolean) => ({
+  id: t.id,
+  type: t.type,
+  status: t.status,
+  owner: t.owner,
+  expires_at: t.expiresAt ? time(t.expiresAt) : null,
+  created_at: time(t.createdAt),
+  updated_at: time(t.updatedAt),
+  ...(full ? { input: t.input, result: t.result ?? null, message: t.message, image_id: t.imageId, request_id: t.requestId, user_id: t.userId } : {}),
+  self: `/v2/tasks/${t.id}`,
+  schema: '/v2/schemas/task',
 });

@@ -137,7 +137,8 @@ export class FormatSniffer {
     if (!this.rule.strict) return;
     const { declared } = this.rule;
     const formats = this.found.map((d) => d.format);
-    const mismatch = (why: string) => badRequest(`The image data does not match disk_format ${declared}: ${why}.`);
+    const mismatch = (why: string) =>
+      badRequest(`The image data does not match disk_format ${declared}: ${why}. (An operator can turn this check off for ${declared} images with the setting image_format_check_skip.)`);
     if (formats.length > 1) throw mismatch(`it is at once ${formats.join(' and ')}`);
     const seen = formats[0];
     if (seen && seen !== declared && !(RAW_LIKE.has(declared) && seen === 'iso')) throw mismatch(`it is ${seen}`);
