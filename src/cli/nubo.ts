@@ -14,6 +14,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   endpoint: ['service endpoints', () => import('./commands/endpoint.ts')],
   flavor: ['flavors: the sizes servers come in', () => import('./commands/flavor.ts')],
   floating: ['floating IPs: public addresses for servers (floating ip create|list|show|set|unset|delete)', () => import('./commands/floating-ip.ts')],
+  group: ['groups of users, and their members (group add|remove|contains user)', () => import('./commands/group.ts')],
   image: ['images: create, upload, share and download', () => import('./commands/image.ts')],
   keypair: ['SSH key pairs for servers', () => import('./commands/keypair.ts')],
   limits: ['the compute limits and usage of the current project (limits show)', () => import('./commands/limits.ts')],

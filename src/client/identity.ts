@@ -1,4 +1,5 @@
 import type { appCredentialView, domainView, projectView, roleView, userView } from '../identity/api/views.ts';
+import type { groupView } from '../identity/api/groups.ts';
 import { Collection } from './collection.ts';
 import type { Query } from './http.ts';
 import { identityV3, type Session } from './session.ts';
@@ -8,6 +9,7 @@ export type Project = ReturnType<typeof projectView>;
 export type User = ReturnType<typeof userView>;
 export type Role = ReturnType<typeof roleView>;
 export type Domain = ReturnType<typeof domainView>;
+export type Group = ReturnType<typeof groupView>;
 export type ApplicationCredential = ReturnType<typeof appCredentialView> & { secret?: string };
 
 export interface Service {
@@ -84,6 +86,9 @@ export interface ApplicationCredentialFields {
   access_rules?: { id?: string; service?: string; method?: string; path?: string }[];
 }
 
+/** Who holds a grant. */
+export type Grantee = { user: string } | { group: string };
+
 /** Where a role is granted. */
 export type GrantTarget = { project: string } | { domain: string };
 
@@ -95,6 +100,7 @@ export class IdentityClient {
   readonly users: Collection<User, UserFields>;
   readonly roles: Collection<Role, RoleFields>;
   readonly domains: Collection<Domain, DomainFields>;
+  readonly groups: Collection<Group, { name?: string; domain_id?: string; description?: string }>;
   readonly services: Collection<Service>;
   readonly endpoints: Collection<Endpoint>;
   readonly regions: Collection<Region>;
@@ -105,6 +111,7 @@ export class IdentityClient {
     this.users = at('users', 'user');
     this.roles = at('roles', 'role');
     this.domains = at('domains', 'domain');
+    this.groups = at('groups', 'group');
     this.services = at('services', 'service');
     this.endpoints = at('endpoints', 'endpoint');
     this.regions = at('regions', 'region');
@@ -146,6 +153,33 @@ export class IdentityClient {
 
   async revokeGrant(target: GrantTarget, userId: string, roleId: string): Promise<void> {
     await this.session.request('DELETE', `${this.url}/${targetPath(target)}/users/${userId}/roles/${roleId}`);
+  }
+
+  /** A grant's URL: `inherited` makes it OS-INHERIT's, which reaches the projects below the target. */
+  private grantUrl(target: GrantTarget, who: Grantee, roleId: string, inherited: boolean): string {
+    const actor = 'user' in who ? `users/${who.user}` : `groups/${who.group}`;
+    return inherited ? `${this.url}/OS-INHERIT/${targetPath(target)}/${actor}/roles/${roleId}/inherited_to_projects` : `${this.url}/${targetPath(target)}/${actor}/roles/${roleId}`;
+  }
+
+  async grantTo(target: GrantTarget, who: Grantee, roleId: string, inherited = false): Promise<void> {
+    await this.session.request('PUT', this.grantUrl(target, who, roleId, inherited));
+  }
+
+  async revokeFrom(target: GrantTarget, who: Grantee, roleId: string, inherited = false): Promise<void> {
+    await this.session.request('DELETE', this.grantUrl(target, who, roleId, inherited));
+  }
+
+  async groupUsers(groupId: string): Promise<User[]> {
+    return (await this.session.request<{ users: User[] }>('GET', `${this.url}/groups/${encodeURIComponent(groupId)}/users`)).users;
+  }
+
+  async userGroups(userId: string): Promise<Group[]> {
+    return (await this.session.request<{ groups: Group[] }>('GET', `${this.url}/users/${encodeURIComponent(userId)}/groups`)).groups;
+  }
+
+  /** Adds (PUT), removes (DELETE) or checks (HEAD) a member of a group. */
+  async membership(method: 'PUT' | 'DELETE' | 'HEAD', groupId: string, userId: string): Promise<void> {
+    await this.session.request(method, `${this.url}/groups/${encodeURIComponent(groupId)}/users/${encodeURIComponent(userId)}`);
   }
 
   async revokeToken(token: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
-import { domains, projects, users } from './tables.ts';
+import { assignments, domains, groupAssignments, groups, projects, users } from './tables.ts';
 import { newId, unique } from './ids.ts';
 
 export type Domain = typeof domains.$inferSelect;
@@ -21,7 +21,7 @@ export async function findDomain(db: Db, ref: { id?: string; name?: string }): P
   return row;
 }
 
-export async function createDomain(db: Db, input: { id?: string; name: string; description?: string; enabled?: boolean }): Promise<Domain> {
+export async function createDomain(db: Db, input: { id?: string; name: string; description?: string | null; enabled?: boolean }): Promise<Domain> {
   const [row] = await unique(
     db
       .insert(domains)
@@ -32,9 +32,9 @@ export async function createDomain(db: Db, input: { id?: string; name: string; d
   return row!;
 }
 
-export async function updateDomain(db: Db, id: string, patch: { name?: string; description?: string; enabled?: boolean }): Promise<Domain> {
+export async function updateDomain(db: Db, id: string, patch: { name?: string; description?: string | null; enabled?: boolean }): Promise<Domain> {
   // Only the attributes the API changes: other keys of the body must not reach the columns.
-  const set = { name: patch.name, description: patch.description, enabled: patch.enabled };
+  const set = { name: patch.name, description: patch.description === null ? '' : patch.description, enabled: patch.enabled };
   if (Object.values(set).every((v) => v === undefined)) return getDomain(db, id);
   const [row] = await unique(db.update(domains).set(set).where(eq(domains.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find domain: ${id}.`);
@@ -47,6 +47,8 @@ export async function deleteDomain(db: Db, id: string): Promise<void> {
   if (domain.enabled) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
   const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.domainId, id)).limit(1);
   const [user] = await db.select({ id: users.id }).from(users).where(eq(users.domainId, id)).limit(1);
-  if (project || user) throw conflict(`Domain ${id} still owns projects or users.`);
+  const [group] = await db.select({ id: groups.id }).from(groups).where(eq(groups.domainId, id)).limit(1);
+  if (project || user || group) throw conflict(`Domain ${id} still owns projects, users or groups.`);
+  for (const t of [assignments, groupAssignments]) await db.delete(t).where(and(eq(t.targetType, 'domain'), eq(t.targetId, id)));
   await db.delete(domains).where(eq(domains.id, id));
 }

@@ -1,9 +1,12 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
-import { badRequest, notFound } from '../lib/errors.ts';
-import { assignments, domains, projects } from './tables.ts';
+import { badRequest, forbidden, notFound } from '../lib/errors.ts';
+import { assignments, domains, groupAssignments, projects } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';
+import { projectIdsOf } from './assignments.ts';
+import { ancestorsOf, MAX_TREE_DEPTH } from './project-tree.ts';
+import { checkTags, matchesTags, type TagFilter } from './project-tags.ts';
 
 export type Project = typeof projects.$inferSelect;
 
@@ -26,57 +29,100 @@ export async function findProject(db: Db, ref: { id?: string; name?: string; dom
   return row;
 }
 
-export async function listProjects(db: Db, filter: { name?: string; domainId?: string; enabled?: boolean }): Promise<Project[]> {
+export interface ProjectFilter {
+  name?: string;
+  domainId?: string;
+  parentId?: string;
+  enabled?: boolean;
+  tags?: TagFilter;
+}
+
+export async function listProjects(db: Db, filter: ProjectFilter): Promise<Project[]> {
   const where: SQL[] = [];
   if (filter.name !== undefined) where.push(eq(projects.name, filter.name));
   if (filter.domainId !== undefined) where.push(eq(projects.domainId, filter.domainId));
   if (filter.enabled !== undefined) where.push(eq(projects.enabled, filter.enabled));
-  return db
+  // A domain's id as the parent names the projects at its top.
+  if (filter.parentId !== undefined) where.push(or(eq(projects.parentId, filter.parentId), and(isNull(projects.parentId), eq(projects.domainId, filter.parentId)))!);
+  const rows = await db
     .select()
     .from(projects)
     .where(and(...where))
     .orderBy(projects.name);
+  return filter.tags ? rows.filter((p) => matchesTags(p.tags, filter.tags!)) : rows;
 }
 
 export interface ProjectInput {
   name: string;
-  domainId: string;
-  description?: string;
+  domainId?: string;
+  /** A project, or the domain (the top of its tree); none for the top of `domainId`. */
+  parentId?: string | null;
+  description?: string | null;
   enabled?: boolean;
   tags?: string[];
 }
 
+/** Where a new project goes: under its parent, in the parent's domain, at most MAX_TREE_DEPTH deep. */
+async function placement(db: Db, input: ProjectInput): Promise<{ domainId: string; parentId: string | null }> {
+  const parentId = input.parentId ?? null;
+  const parent = parentId === null ? undefined : (await db.select().from(projects).where(eq(projects.id, parentId)))[0];
+  if (parentId !== null && !parent) {
+    // Keystone names a domain as the parent of the projects at its top.
+    const domain = await getDomain(db, parentId).catch(() => undefined);
+    if (!domain) throw notFound(`Could not find project: ${parentId}.`);
+    if (input.domainId !== undefined && input.domainId !== domain.id) throw badRequest(`Cannot create project, the parent (${parentId}) is in a different domain.`);
+    return { domainId: domain.id, parentId: null };
+  }
+  if (!parent) {
+    if (input.domainId === undefined) throw badRequest('A project needs a domain.');
+    await getDomain(db, input.domainId);
+    return { domainId: input.domainId, parentId: null };
+  }
+  if (input.domainId !== undefined && input.domainId !== parent.domainId) throw badRequest(`Cannot create project, the parent (${parent.id}) is in a different domain.`);
+  // The parent's depth is one more than its ancestors' count; the new project goes one below.
+  if ((await ancestorsOf(db, parent.id)).length + 2 > MAX_TREE_DEPTH) throw forbidden(`Max hierarchy depth reached for ${parent.id} branch.`);
+  return { domainId: parent.domainId, parentId: parent.id };
+}
+
 export async function createProject(db: Db, input: ProjectInput): Promise<Project> {
-  await getDomain(db, input.domainId);
+  const where = await placement(db, input);
   const [row] = await unique(
     db
       .insert(projects)
       .values({
         id: newId(),
         name: input.name,
-        domainId: input.domainId,
+        ...where,
         description: input.description ?? '',
         enabled: input.enabled ?? true,
-        tags: input.tags ?? [],
+        tags: checkTags(input.tags ?? []),
       })
       .returning(),
-    `${input.name} at domain ID ${input.domainId}`,
+    `${input.name} at domain ID ${where.domainId}`,
   );
   return row!;
 }
 
-export async function updateProject(db: Db, id: string, patch: Partial<Omit<ProjectInput, 'domainId'>>): Promise<Project> {
+export async function updateProject(db: Db, id: string, patch: Partial<Omit<ProjectInput, 'domainId' | 'parentId'>>): Promise<Project> {
   // Only the attributes the API changes: other keys of the body must not reach the columns.
-  const set = { name: patch.name, description: patch.description, enabled: patch.enabled, tags: patch.tags };
+  const set = {
+    name: patch.name,
+    description: patch.description === null ? '' : patch.description,
+    enabled: patch.enabled,
+    tags: patch.tags && checkTags(patch.tags),
+  };
   if (Object.values(set).every((v) => v === undefined)) return getProject(db, id);
   const [row] = await unique(db.update(projects).set(set).where(eq(projects.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find project: ${id}.`);
   return row;
 }
 
+/** Keystone deletes only leaves of the tree; grants on the project go with it. */
 export async function deleteProject(db: Db, id: string): Promise<void> {
   await getProject(db, id);
-  await db.delete(assignments).where(and(eq(assignments.targetType, 'project'), eq(assignments.targetId, id)));
+  const [child] = await db.select({ id: projects.id }).from(projects).where(eq(projects.parentId, id)).limit(1);
+  if (child) throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
+  for (const t of [assignments, groupAssignments]) await db.delete(t).where(and(eq(t.targetType, 'project'), eq(t.targetId, id)));
   await db.delete(projects).where(eq(projects.id, id));
 }
 
@@ -90,13 +136,9 @@ export async function projectWithDomain(db: Db, id: string) {
   return row;
 }
 
-/** The projects on which a user holds a role. */
+/** The projects on which a user holds a role: its own, its groups', or inherited from above. */
 export async function userProjects(db: Db, userId: string): Promise<Project[]> {
-  return db
-    .selectDistinct({ project: projects })
-    .from(projects)
-    .innerJoin(assignments, and(eq(assignments.targetType, 'project'), eq(assignments.targetId, projects.id)))
-    .where(eq(assignments.userId, userId))
-    .orderBy(projects.name)
-    .then((rows) => rows.map((r) => r.project));
+  const ids = [...(await projectIdsOf(db, userId))];
+  if (!ids.length) return [];
+  return db.select().from(projects).where(inArray(projects.id, ids)).orderBy(projects.name);
 }

@@ -1,7 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { notFound } from '../lib/errors.ts';
-import { assignments, roles } from './tables.ts';
+import { roles } from './tables.ts';
+import { roleIdsOn } from './assignments.ts';
 import { newId, unique } from './ids.ts';
 
 export type Role = typeof roles.$inferSelect;
@@ -30,13 +31,11 @@ export async function createRole(db: Db, input: { name: string; description?: st
   return row!;
 }
 
-/** The roles a user holds on a project or domain, implied roles added, ordered by name. */
+/** The roles a user holds on a project or domain (its own, its groups', inherited), implied
+ * roles added, ordered by name. */
 export async function effectiveRoles(db: Db, userId: string, targetType: 'project' | 'domain', targetId: string): Promise<RoleRef[]> {
-  const granted = await db
-    .select({ id: roles.id, name: roles.name })
-    .from(assignments)
-    .innerJoin(roles, eq(roles.id, assignments.roleId))
-    .where(and(eq(assignments.userId, userId), eq(assignments.targetType, targetType), eq(assignments.targetId, targetId)));
+  const ids = await roleIdsOn(db, userId, targetType, targetId);
+  const granted = ids.length ? await db.select({ id: roles.id, name: roles.name }).from(roles).where(inArray(roles.id, ids)) : [];
   const names = new Set(granted.map((r) => r.name));
   const implied = granted.flatMap((r) => impliedBy(r.name)).filter((n) => !names.has(n));
   const extra = implied.length ? await db.select({ id: roles.id, name: roles.name }).from(roles).where(inArray(roles.name, implied)) : [];

@@ -1,15 +1,19 @@
 import { Option, type Command } from 'commander';
 import { ClientError } from '../../client/errors.ts';
-import type { GrantTarget, IdentityClient } from '../../client/identity.ts';
+import type { GrantTarget, Grantee, IdentityClient } from '../../client/identity.ts';
 import { connect, createOrShow, deleteEach } from '../context.ts';
 import { fieldsOf, listOptions, printList, printShow, showOptions } from '../output.ts';
 import { findProject } from './project.ts';
 import { findUser } from './user.ts';
+import { findGroup } from './group.ts';
 import { registerAssignments } from './role-assignment.ts';
 
 interface GrantOptions {
   user?: string;
   userDomain?: string;
+  group?: string;
+  groupDomain?: string;
+  inherited?: boolean;
   project?: string;
   projectDomain?: string;
   domain?: string;
@@ -20,19 +24,22 @@ const grantOptions = (cmd: Command) =>
     .argument('<role>', 'role (name or ID)')
     .option('--user <user>', 'user (name or ID)')
     .option('--user-domain <user-domain>', 'domain of the user, to find it by name (name or ID)')
+    .addOption(new Option('--group <group>', 'group (name or ID)').conflicts('user'))
+    .option('--group-domain <group-domain>', 'domain of the group, to find it by name (name or ID)')
+    .option('--inherited', 'the grant reaches the projects below the target, not the target itself')
     .option('--project <project>', 'project (name or ID)')
     .option('--project-domain <project-domain>', 'domain of the project, to find it by name (name or ID)')
     .addOption(new Option('--domain <domain>', 'domain (name or ID)').conflicts('project'));
 
-/** The role, user and target of `role add|remove`, looked up in openstackclient's order. */
+/** The role, grantee and target of `role add|remove`, looked up in openstackclient's order. */
 async function grantOf(identity: IdentityClient, ref: string, o: GrantOptions, verb: string) {
-  if (!o.user || !(o.project || o.domain)) throw new ClientError(`Role not ${verb}: give --user, and --project or --domain.`);
+  if (!(o.user || o.group) || !(o.project || o.domain)) throw new ClientError(`Role not ${verb}: give --user or --group, and --project or --domain.`);
   const role = await identity.roles.find(ref);
-  const user = await findUser(identity, o.user, o.userDomain);
+  const who: Grantee = o.user ? { user: (await findUser(identity, o.user, o.userDomain)).id } : { group: (await findGroup(identity, o.group!, o.groupDomain)).id };
   const target: GrantTarget = o.project
     ? { project: (await findProject(identity, o.project, o.projectDomain)).id }
     : { domain: (await identity.domains.find(o.domain!)).id };
-  return { roleId: role.id, userId: user.id, target };
+  return { roleId: role.id, who, target, inherited: Boolean(o.inherited) };
 }
 
 export function register(role: Command): void {
@@ -72,19 +79,19 @@ export function register(role: Command): void {
       await deleteEach('role', 'roles', refs, async (ref) => identity.roles.delete((await identity.roles.find(ref)).id));
     });
 
-  grantOptions(role.command('add').description('grant a role to a user on a project or a domain')).action(
+  grantOptions(role.command('add').description('grant a role to a user or a group on a project or a domain')).action(
     async (ref: string, o: GrantOptions, cmd: Command) => {
       const { identity } = await connect(cmd);
       const g = await grantOf(identity, ref, o, 'added');
-      await identity.grant(g.target, g.userId, g.roleId);
+      await identity.grantTo(g.target, g.who, g.roleId, g.inherited);
     },
   );
 
-  grantOptions(role.command('remove').description('take a role away from a user on a project or a domain')).action(
+  grantOptions(role.command('remove').description('take a role away from a user or a group on a project or a domain')).action(
     async (ref: string, o: GrantOptions, cmd: Command) => {
       const { identity } = await connect(cmd);
       const g = await grantOf(identity, ref, o, 'removed');
-      await identity.revokeGrant(g.target, g.userId, g.roleId);
+      await identity.revokeFrom(g.target, g.who, g.roleId, g.inherited);
     },
   );
 

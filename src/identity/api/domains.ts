@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { flag } from '../../lib/http/query.ts';
+import { notFound } from '../../lib/errors.ts';
 import type { Identity } from '../identity.ts';
 import { domains } from '../tables.ts';
 import { createDomain, deleteDomain, getDomain, updateDomain } from '../domains.ts';
 import { domainView, listLinks } from './views.ts';
 
-const Fields = { description: Type.Optional(Type.String()), enabled: Type.Optional(Type.Boolean()) };
+const Fields = { description: Type.Optional(Type.Union([Type.String(), Type.Null()])), enabled: Type.Optional(Type.Boolean()) };
 const Name = Type.String({ minLength: 1, maxLength: 64 });
 const ById = Type.Object({ domain_id: Type.String() });
 
@@ -48,6 +49,13 @@ export function domainRoutes(app: FastifyInstance, identity: Identity): void {
       return { domain: domainView(request.publicUrl, domain) };
     },
   );
+
+  // Nubo keeps no domain-specific configuration: a domain has no options of its own, as Keystone
+  // answers for a domain without any.
+  api.get('/v3/domains/:domain_id/config', { config: { policy: 'identity:get_domain_config' }, schema: { params: ById } }, async (request) => {
+    await getDomain(db, request.params.domain_id);
+    throw notFound(`Could not find any options in domain configuration for domain ${request.params.domain_id}.`);
+  });
 
   api.delete('/v3/domains/:domain_id', { config: { policy: 'identity:delete_domain' }, schema: { params: ById } }, async (request, reply) => {
     await identity.change((tx) => deleteDomain(tx, request.params.domain_id));

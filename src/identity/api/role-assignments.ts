@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { inArray } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { badRequest } from '../../lib/errors.ts';
 import { flag } from '../../lib/http/query.ts';
 import type { Identity } from '../identity.ts';
-import { domains, projects, users } from '../tables.ts';
-import { listAssignments, type Assignment } from '../assignments.ts';
+import { domains, groups, projects, users } from '../tables.ts';
+import { allGrants, effectiveGrants, type EffectiveGrant, type Grant } from '../assignments.ts';
+import { subtreeOf } from '../project-tree.ts';
 import { impliedBy, listRoles } from '../roles.ts';
+
+const INHERITED_TO = 'scope.OS-INHERIT:inherited_to';
 
 const Query = Type.Object({
   'user.id': Type.Optional(Type.String()),
@@ -15,10 +19,13 @@ const Query = Type.Object({
   'scope.project.id': Type.Optional(Type.String()),
   'scope.domain.id': Type.Optional(Type.String()),
   'scope.system': Type.Optional(Type.String()),
+  [INHERITED_TO]: Type.Optional(Type.String()),
   effective: Type.Optional(Type.String()),
   include_names: Type.Optional(Type.String()),
   include_subtree: Type.Optional(Type.String()),
 });
+
+type Row = EffectiveGrant & { priorRoleId?: string };
 
 export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,17 +35,23 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
     const q = request.query;
     const base = request.publicUrl + '/identity/v3';
     const links = { self: `${base}/role_assignments`, previous: null, next: null };
-    // Nubo has no groups and no system scope: such filters match nothing.
-    if (q['group.id'] !== undefined || q['scope.system'] !== undefined) return { role_assignments: [], links };
+    const effective = flag(q.effective, 'effective') ?? false;
+    const subtree = flag(q.include_subtree, 'include_subtree') ?? false;
+    const projectId = q['scope.project.id'];
+    // Keystone's own refusals of filters that cannot be combined.
+    if (effective && q['group.id'] !== undefined) throw badRequest('Combining effective and group filter will always result in an empty list.');
+    if (projectId !== undefined && q['scope.domain.id'] !== undefined) throw badRequest('Specify a domain or project, not both');
+    if (subtree && projectId === undefined) throw badRequest('scope.project.id must be specified if include_subtree is also specified');
+    if (q[INHERITED_TO] !== undefined && q[INHERITED_TO] !== 'projects') throw badRequest(`${INHERITED_TO} must be projects, not ${q[INHERITED_TO]}`);
+    // Nubo keeps no system-scoped grants: such a filter matches nothing.
+    if (q['scope.system'] !== undefined) return { role_assignments: [], links };
+
     const roleList = await listRoles(db);
     const roleById = new Map(roleList.map((r) => [r.id, r]));
-    let rows: (Assignment & { priorRoleId?: string })[] = await listAssignments(db, {
-      userId: q['user.id'],
-      projectId: q['scope.project.id'],
-      domainId: q['scope.domain.id'],
-    });
-    if (flag(q.effective, 'effective')) {
-      // Effective assignments spell out the roles each grant implies.
+    const stored: Grant[] = await allGrants(db);
+    let rows: Row[] = effective ? await effectiveGrants(db, stored) : stored;
+    if (effective) {
+      // Effective assignments also spell out the roles each grant implies.
       rows = rows.flatMap((a) => [
         a,
         ...impliedBy(roleById.get(a.roleId)?.name ?? '').flatMap((name) => {
@@ -48,39 +61,55 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
       ]);
       const seen = new Set<string>();
       rows = rows.filter((a) => {
-        const key = `${a.userId}/${a.targetType}/${a.targetId}/${a.roleId}`;
+        const key = `${a.actorId}/${a.targetType}/${a.targetId}/${a.roleId}`;
         return !seen.has(key) && seen.add(key);
       });
     }
-    if (q['role.id']) rows = rows.filter((a) => a.roleId === q['role.id']);
+    const projectIds = projectId === undefined ? undefined : new Set([projectId, ...(subtree ? (await subtreeOf(db, projectId)).map((p) => p.id) : [])]);
+    rows = rows.filter(
+      (a) =>
+        (q['user.id'] === undefined || (a.actorType === 'user' && a.actorId === q['user.id'])) &&
+        (q['group.id'] === undefined || (a.actorType === 'group' && a.actorId === q['group.id'])) &&
+        (q['role.id'] === undefined || a.roleId === q['role.id']) &&
+        (projectIds === undefined || (a.targetType === 'project' && projectIds.has(a.targetId))) &&
+        (q['scope.domain.id'] === undefined || (a.targetType === 'domain' && a.targetId === q['scope.domain.id'])) &&
+        (q[INHERITED_TO] === undefined || a.inherited),
+    );
 
     const names = flag(q.include_names, 'include_names') ?? false;
-    const userIds = [...new Set(rows.map((a) => a.userId))];
-    const projectIds = [...new Set(rows.filter((a) => a.targetType === 'project').map((a) => a.targetId))];
-    const [userRows, projectRows, domainRows] = names
+    const idsOf = (type: string) => [...new Set(rows.filter((a) => a.actorType === type).map((a) => a.actorId))];
+    const scopeProjects = [...new Set(rows.filter((a) => a.targetType === 'project').map((a) => a.targetId))];
+    const [userRows, groupRows, projectRows, domainRows] = names
       ? await Promise.all([
-          userIds.length ? db.select().from(users).where(inArray(users.id, userIds)) : [],
-          projectIds.length ? db.select().from(projects).where(inArray(projects.id, projectIds)) : [],
+          idsOf('user').length ? db.select().from(users).where(inArray(users.id, idsOf('user'))) : [],
+          idsOf('group').length ? db.select().from(groups).where(inArray(groups.id, idsOf('group'))) : [],
+          scopeProjects.length ? db.select().from(projects).where(inArray(projects.id, scopeProjects)) : [],
           db.select().from(domains),
         ])
-      : [[], [], []];
-    const userById = new Map(userRows.map((u) => [u.id, u]));
+      : [[], [], [], []];
+    const actorById = new Map<string, { name: string; domainId: string }>([...userRows, ...groupRows].map((u) => [u.id, u]));
     const projectById = new Map(projectRows.map((p) => [p.id, p]));
     const domainRef = (id: string) => ({ id, name: domainRows.find((d) => d.id === id)?.name });
+    const named = (id: string, o: { name: string; domainId: string } | undefined) => (names && o ? { id, name: o.name, domain: domainRef(o.domainId) } : { id });
 
     const role_assignments = rows.map((a) => {
-      const user = userById.get(a.userId);
-      const project = projectById.get(a.targetId);
       const scope =
         a.targetType === 'project'
-          ? { project: names && project ? { id: a.targetId, name: project.name, domain: domainRef(project.domainId) } : { id: a.targetId } }
+          ? { project: named(a.targetId, projectById.get(a.targetId)) }
           : { domain: names ? domainRef(a.targetId) : { id: a.targetId } };
+      // The grant the assignment comes from: the group's, or the inherited one on a target above.
+      const actor = a.viaGroupId ? `groups/${a.viaGroupId}` : `${a.actorType}s/${a.actorId}`;
+      const roleId = a.priorRoleId ?? a.roleId;
+      const from = a.from;
+      const inherited = a.inherited || from !== undefined;
+      const target = from ? `${from.targetType}s/${from.targetId}` : `${a.targetType}s/${a.targetId}`;
       return {
         role: names ? { id: a.roleId, name: roleById.get(a.roleId)?.name } : { id: a.roleId },
-        user: names && user ? { id: a.userId, name: user.name, domain: domainRef(user.domainId) } : { id: a.userId },
-        scope,
+        [a.actorType]: named(a.actorId, actorById.get(a.actorId)),
+        scope: a.inherited ? { ...scope, 'OS-INHERIT:inherited_to': 'projects' } : scope,
         links: {
-          assignment: `${base}/${a.targetType}s/${a.targetId}/users/${a.userId}/roles/${a.priorRoleId ?? a.roleId}`,
+          assignment: inherited ? `${base}/OS-INHERIT/${target}/${actor}/roles/${roleId}/inherited_to_projects` : `${base}/${target}/${actor}/roles/${roleId}`,
+          ...(a.viaGroupId ? { membership: `${base}/groups/${a.viaGroupId}/users/${a.actorId}` } : {}),
           ...(a.priorRoleId ? { prior_role: `${base}/roles/${a.priorRoleId}` } : {}),
         },
       };

@@ -26,7 +26,8 @@ export const projectView = (base: string, p: Project) => ({
   domain_id: p.domainId,
   description: p.description,
   enabled: p.enabled,
-  parent_id: p.domainId,
+  // Keystone names the domain as the parent of the projects at its top.
+  parent_id: p.parentId ?? p.domainId,
   is_domain: false,
   tags: p.tags,
   options: {},
