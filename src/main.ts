@@ -10,7 +10,7 @@ import { imagePlugin, startImages } from './image/index.ts';
 import { computePlugin, startCompute, type Compute } from './compute/index.ts';
 import { networkPlugin, startNetwork, NETWORK_DEFAULTS, type Network } from './network/index.ts';
 import { createDataplane } from './network/dataplane/index.ts';
-import { volumePlugin } from './volume/index.ts';
+import { startVolumes, volumePlugin, type Volumes } from './volume/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 
 /** Where each service lives below the public URL, DevStack's layout. */
@@ -20,6 +20,8 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   { type: 'compute', name: 'nova', prefix: '/compute', path: '/compute/v2.1' },
   { type: 'network', name: 'neutron', prefix: '/networking', path: '/networking' },
   { type: 'block-storage', name: 'cinder', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
+  // The same endpoint under Cinder's older type, which the openstack CLI looks for (limits show).
+  { type: 'volumev3', name: 'cinderv3', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
 ];
 
 export interface Cloud {
@@ -29,6 +31,7 @@ export interface Cloud {
   identity: Identity;
   compute: Compute;
   network: Network;
+  volumes: Volumes;
   log: Logger;
   /** The admin's credentials, when this data directory knows them. */
   credentials?: AdminCredentials;
@@ -63,6 +66,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   const store = await openStore(config.database, log);
   let compute: Compute | undefined;
   let network: Network | undefined;
+  let volumes: Volumes | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, kdf: config.kdf }, log);
     const { adminPassword } = await bootstrap(identity, {
@@ -89,6 +93,8 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       log,
     });
 
+    volumes = await startVolumes(store, { dataDir: config.dataDir, images, host: config.computeHost, log });
+
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
     declareServices(app, SERVICES);
@@ -96,7 +102,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(imagePlugin(images, { clientIdleTimeoutMs }), { prefix: '/image' });
     await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(network), { prefix: '/networking' });
-    await app.register(volumePlugin(), { prefix: '/volume' });
+    await app.register(volumePlugin(volumes), { prefix: '/volume' });
     await app.listen({ host: config.host, port: config.port });
 
     const known = readCredentials(config.dataDir);
@@ -122,6 +128,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       identity,
       compute,
       network,
+      volumes,
       log,
       credentials,
       bootstrapped: adminPassword !== undefined,
@@ -130,12 +137,14 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
         await app.close();
         await compute!.close();
         await network!.close();
+        await volumes!.close();
         await store.close();
       },
     };
   } catch (err) {
     await compute?.close();
     await network?.close();
+    await volumes?.close();
     await store.close();
     throw err;
   }

@@ -1,9 +1,25 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { ImageService } from '../image/index.ts';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import { useMicroversions, type MicroversionSpec } from '../lib/http/microversion.ts';
-import { authenticated, definePolicy } from '../lib/http/policy.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Controller } from '../lib/reconcile/controller.ts';
+import type { Store } from '../lib/store/db.ts';
+import { startVolumeWorker } from './agent/worker.ts';
+import { quotaRoutes } from './api/quotas.ts';
+import { snapshotRoutes } from './api/snapshots.ts';
+import { typeRoutes } from './api/types.ts';
+import { volumeRoutes } from './api/volumes.ts';
+import { openFileDriver } from './drivers/file.ts';
+import type { VolumeService } from './service.ts';
+import { ensureDefaultType } from './types.ts';
+import './policy.ts';
 
-export const VOLUME_VERSIONS: MicroversionSpec = { service: 'volume', min: '3.0', max: '3.0' };
+export type { VolumeService } from './service.ts';
+
+// 3.42: os-extend of an in-use volume.
+export const VOLUME_VERSIONS: MicroversionSpec = { service: 'volume', min: '3.0', max: '3.44' };
 
 const v3 = (base: string) => ({
   id: 'v3.0',
@@ -15,27 +31,55 @@ const v3 = (base: string) => ({
   'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
 });
 
-const CINDER_QUOTA_DEFAULTS = { volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10, per_volume_gigabytes: -1 };
+export interface VolumeOptions {
+  /** Volumes are kept under <dataDir>/volumes. */
+  dataDir: string;
+  images: ImageService;
+  /** This host's name, in each volume's os-vol-host-attr:host. */
+  host: string;
+  log: Logger;
+}
 
-definePolicy({ 'volume:quota:show': authenticated });
+export interface Volumes extends VolumeService {
+  worker: Controller;
+  close(): Promise<void>;
+}
+
+/** Opens the file backend, makes the default volume type, and starts the worker, which finishes
+ * or removes whatever a crash left half done. */
+export async function startVolumes(store: Store, opts: VolumeOptions): Promise<Volumes> {
+  const root = join(opts.dataDir, 'volumes');
+  const svc: VolumeService = {
+    store,
+    driver: await openFileDriver(root, opts.log),
+    images: opts.images,
+    zone: 'nova',
+    host: opts.host,
+    spoolDir: join(opts.dataDir, 'volume-spool'),
+    log: opts.log,
+  };
+  await ensureDefaultType(store.db);
+  const worker = await startVolumeWorker(svc);
+  return { ...svc, worker, close: () => worker.stop() };
+}
 
 /** Cinder v3, mounted under /volume. */
-export function volumePlugin() {
+export function volumePlugin(svc: VolumeService) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'cinder');
     app.get('/', { config: { public: true } }, async (request, reply) => reply.status(300).send({ versions: [v3(request.publicUrl)] }));
-    await app.register(async (api) => {
-      useMicroversions(api, VOLUME_VERSIONS);
-      api.get('/', { config: { public: true } }, async (request) => ({ version: v3(request.publicUrl) }));
-      // There are no volumes yet: every project has Cinder's default limits and uses none of them,
-      // which is what `openstack quota show` gathers beside compute's and network's.
-      const quotaSet = (id: string) => ({ quota_set: { id, ...CINDER_QUOTA_DEFAULTS } });
-      api.get<{ Params: { target: string } }>('/:project_id/os-quota-sets/:target', { config: { policy: 'volume:quota:show' } }, async (request) =>
-        quotaSet(request.params.target),
-      );
-      api.get<{ Params: { target: string } }>('/:project_id/os-quota-sets/:target/defaults', { config: { policy: 'volume:quota:show' } }, async (request) =>
-        quotaSet(request.params.target),
-      );
-    }, { prefix: '/v3' });
+    await app.register(
+      async (api) => {
+        useMicroversions(api, VOLUME_VERSIONS);
+        api.get('/', { config: { public: true } }, async (request) => ({ version: v3(request.publicUrl) }));
+        volumeRoutes(api, svc);
+        snapshotRoutes(api, svc);
+        typeRoutes(api, svc);
+        quotaRoutes(api, svc);
+        // cinderclient asks for the extensions at start; there are none beyond the core API.
+        api.get('/:project_id/extensions', { config: { policy: 'volume:availability_zone' } }, async () => ({ extensions: [] }));
+      },
+      { prefix: '/v3' },
+    );
   };
 }

@@ -1,0 +1,24 @@
+import type { ImageService } from '../image/index.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../lib/store/db.ts';
+import type { VolumeDriver } from './drivers/driver.ts';
+
+/** The store channel whose notifications name a volume (`v:<id>`) or snapshot (`s:<id>`) for the worker. */
+export const VOLUME_CHANNEL = 'volume';
+
+/** What the volume API and its worker work with. */
+export interface VolumeService {
+  store: Store;
+  driver: VolumeDriver;
+  images: ImageService;
+  /** The availability zone every volume is in, as Cinder's default storage_availability_zone. */
+  zone: string;
+  /** This host's name, shown as `host@backend#pool`. */
+  host: string;
+  /** Where image bytes are spooled for conversion. */
+  spoolDir: string;
+  log: Logger;
+}
+
+/** Cinder's host string for a volume on this backend. */
+export const hostOf = (svc: VolumeService) => `${svc.host}@${svc.driver.name}#${svc.driver.name}`;
