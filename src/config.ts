@@ -18,6 +18,17 @@ export interface Config {
   kdf: { threads: number; queue: number };
   /** Failed logins allowed per user, and unsuccessful ones per source address, within `window` seconds. */
   loginLimits: { userFailures: number; addressAttempts: number; window: number };
+  /** Keystone's [security_compliance] password rules, each off unless set (lockout, expiry,
+   * history, a pattern, a change at first use). */
+  securityCompliance: {
+    lockoutFailureAttempts?: number;
+    lockoutDuration?: number;
+    passwordExpiresDays?: number;
+    uniqueLastPasswordCount: number;
+    passwordRegex?: string;
+    passwordRegexDescription?: string;
+    changePasswordUponFirstUse: boolean;
+  };
   /** The admin's password on the first start only; a random one otherwise. */
   adminPassword?: string;
   /** What each project may hold in the image service. */
@@ -48,9 +59,18 @@ export interface Config {
   clientIdleTimeout: number;
 }
 
+type SecurityKey =
+  | 'lockoutFailureAttempts'
+  | 'lockoutDuration'
+  | 'passwordExpiresDays'
+  | 'uniqueLastPasswordCount'
+  | 'passwordRegex'
+  | 'passwordRegexDescription'
+  | 'changePasswordUponFirstUse';
+
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout', string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -66,6 +86,14 @@ const fileKeys: Record<string, keyof Flags> = {
   login_user_failures: 'loginUserFailures',
   login_address_attempts: 'loginAddressAttempts',
   login_window: 'loginWindow',
+  // Keystone's [security_compliance] names.
+  lockout_failure_attempts: 'lockoutFailureAttempts',
+  lockout_duration: 'lockoutDuration',
+  password_expires_days: 'passwordExpiresDays',
+  unique_last_password_count: 'uniqueLastPasswordCount',
+  password_regex: 'passwordRegex',
+  password_regex_description: 'passwordRegexDescription',
+  change_password_upon_first_use: 'changePasswordUponFirstUse',
   image_quota_images: 'imageQuotaImages',
   image_quota_bytes: 'imageQuotaBytes',
   image_format_check_skip: 'imageFormatCheckSkip',
@@ -92,6 +120,13 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_LOGIN_USER_FAILURES: 'loginUserFailures',
   NUBO_LOGIN_ADDRESS_ATTEMPTS: 'loginAddressAttempts',
   NUBO_LOGIN_WINDOW: 'loginWindow',
+  NUBO_LOCKOUT_FAILURE_ATTEMPTS: 'lockoutFailureAttempts',
+  NUBO_LOCKOUT_DURATION: 'lockoutDuration',
+  NUBO_PASSWORD_EXPIRES_DAYS: 'passwordExpiresDays',
+  NUBO_UNIQUE_LAST_PASSWORD_COUNT: 'uniqueLastPasswordCount',
+  NUBO_PASSWORD_REGEX: 'passwordRegex',
+  NUBO_PASSWORD_REGEX_DESCRIPTION: 'passwordRegexDescription',
+  NUBO_CHANGE_PASSWORD_UPON_FIRST_USE: 'changePasswordUponFirstUse',
   NUBO_CONFIG: 'config',
   NUBO_IMAGE_QUOTA_IMAGES: 'imageQuotaImages',
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
@@ -175,6 +210,15 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       addressAttempts: atLeastOne('login_address_attempts', merged.loginAddressAttempts ?? '30'),
       window: atLeastOne('login_window', merged.loginWindow ?? '60'),
     },
+    securityCompliance: {
+      lockoutFailureAttempts: optional(merged.lockoutFailureAttempts, (t) => atLeastOne('lockout_failure_attempts', t)),
+      lockoutDuration: optional(merged.lockoutDuration, (t) => atLeastOne('lockout_duration', t)),
+      passwordExpiresDays: optional(merged.passwordExpiresDays, (t) => atLeastOne('password_expires_days', t)),
+      uniqueLastPasswordCount: positive('unique_last_password_count', merged.uniqueLastPasswordCount ?? '0'),
+      passwordRegex: optional(merged.passwordRegex, (t) => regex('password_regex', t)),
+      passwordRegexDescription: merged.passwordRegexDescription || undefined,
+      changePasswordUponFirstUse: oneOf('change_password_upon_first_use', merged.changePasswordUponFirstUse ?? 'false', ['true', 'false'] as const) === 'true',
+    },
     adminPassword: env.NUBO_ADMIN_PASSWORD || undefined,
     imageQuota: {
       images: positive('image_quota_images', merged.imageQuotaImages ?? '1000'),
@@ -200,6 +244,17 @@ const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.
 function webPrefix(name: string, text: string): string {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (!url || !/^https?:$/.test(url.protocol) || !url.host) throw new Error(`${name}: expected http(s) URL prefixes such as https://images.example.org/, not "${text}"`);
+  return text;
+}
+
+const optional = <T>(text: string | undefined, parse: (text: string) => T) => (text ? parse(text) : undefined);
+
+function regex(name: string, text: string): string {
+  try {
+    new RegExp(text, 'u');
+  } catch (err) {
+    throw new Error(`${name} is not a regular expression: ${(err as Error).message}`);
+  }
   return text;
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../lib/store/db.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
-import { badRequest, unauthorized } from '../lib/errors.ts';
+import { badRequest, forbidden, unauthorized } from '../lib/errors.ts';
 import type { TokenPayload } from './tokens.ts';
 import { checkPassword, findUser } from './users.ts';
 import { findProject } from './projects.ts';
@@ -8,6 +8,8 @@ import { findDomain } from './domains.ts';
 import { findAppCredential } from './app-credentials.ts';
 import { verifyPassword } from './passwords.ts';
 import { newId } from './ids.ts';
+import { consumeTrust, getTrust } from './trusts.ts';
+import { NO_RULES, type SecurityCompliance } from './password-rules.ts';
 
 type Ref = { id?: string; name?: string; domain?: { id?: string; name?: string } };
 
@@ -19,7 +21,7 @@ export interface AuthRequest {
     token?: { id: string };
     application_credential?: { id?: string; name?: string; secret: string; user?: Ref };
   };
-  scope?: 'unscoped' | { project?: Ref; domain?: { id?: string; name?: string }; system?: unknown };
+  scope?: 'unscoped' | { project?: Ref; domain?: { id?: string; name?: string }; system?: { all?: boolean }; 'OS-TRUST:trust'?: { id?: string } };
 }
 
 /** Who asks for a token and for how long: the part of the payload a login decides. */
@@ -38,7 +40,7 @@ const orUnauthorized = <T>(p: Promise<T>, secret?: string) =>
     throw unauthorized();
   });
 
-async function login(db: Db, req: AuthRequest, validate: (token: string) => Promise<AuthContext>): Promise<Login> {
+async function login(db: Db, req: AuthRequest, validate: (token: string) => Promise<AuthContext>, rules: SecurityCompliance): Promise<Login> {
   const { methods } = req.identity;
   if (!Array.isArray(methods) || methods.length !== 1) throw badRequest('Exactly one authentication method must be given.');
   switch (methods[0]) {
@@ -46,7 +48,7 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
       const pw = req.identity.password?.user;
       if (!pw || typeof pw.password !== 'string') throw badRequest('The password method needs a user and a password.');
       const user = await orUnauthorized(findUser(db, pw), pw.password);
-      await checkPassword(db, user, pw.password);
+      await checkPassword(db, user, pw.password, rules);
       return { userId: user.id, methods: ['password'], defaultProjectId: user.defaultProjectId };
     }
     case 'token': {
@@ -54,7 +56,9 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
       if (!id) throw badRequest('The token method needs a token id.');
       const parent = await validate(id);
       if (parent.applicationCredentialId) throw unauthorized('A token from an application credential cannot be rescoped.');
-      return { userId: parent.userId, methods: parent.methods, parent };
+      if (parent.trust) throw forbidden('A trust-scoped token cannot be rescoped; ask for a new trust-scoped token instead.');
+      // As Keystone: the new token names the token method first, then the methods of the original login.
+      return { userId: parent.userId, methods: ['token', ...parent.methods.filter((m) => m !== 'token')], parent };
     }
     case 'application_credential': {
       const ac = req.identity.application_credential;
@@ -75,15 +79,22 @@ async function login(db: Db, req: AuthRequest, validate: (token: string) => Prom
  * scope (asked, or the user's default project when none is asked) and the lifetime (a rescoped
  * token never outlives its parent). Access to the scope is checked when the context is built.
  */
-export async function authenticate(db: Db, req: AuthRequest, ttlSeconds: number, validate: (token: string) => Promise<AuthContext>): Promise<TokenPayload> {
-  const who = await login(db, req, validate);
+export async function authenticate(
+  db: Db,
+  req: AuthRequest,
+  ttlSeconds: number,
+  validate: (token: string) => Promise<AuthContext>,
+  rules: SecurityCompliance = NO_RULES,
+): Promise<TokenPayload> {
+  const who = await login(db, req, validate, rules);
   const now = Date.now();
   const payload: TokenPayload = {
     userId: who.userId,
     methods: who.methods,
     issuedAt: now,
     expiresAt: Math.min(now + ttlSeconds * 1000, who.parent?.expiresAt.getTime() ?? Infinity),
-    auditIds: [newId().slice(0, 22), ...(who.parent ? [who.parent.auditIds[0]!] : [])],
+    // A rescoped token's second audit id is the one of the chain's first token.
+    auditIds: [newId().slice(0, 22), ...(who.parent ? [who.parent.auditIds.at(-1)!] : [])],
     applicationCredentialId: who.applicationCredentialId,
   };
   const scope = req.scope;
@@ -96,8 +107,21 @@ export async function authenticate(db: Db, req: AuthRequest, ttlSeconds: number,
   } else if (scope === undefined) {
     if (who.defaultProjectId) payload.projectId = who.defaultProjectId;
   } else if (scope !== 'unscoped') {
-    if (scope.system) throw badRequest('System-scoped tokens are not supported; scope to a project or a domain.');
-    if (scope.project) payload.projectId = (await orUnauthorized(findProject(db, scope.project))).id;
+    const trustRef = scope['OS-TRUST:trust'];
+    if ([trustRef, scope.system, scope.project, scope.domain].filter((s) => s !== undefined).length > 1) throw badRequest('Only one scope may be given.');
+    if (trustRef) {
+      if (!trustRef.id) throw badRequest('A trust scope needs the id of the trust.');
+      const trust = await getTrust(db, trustRef.id);
+      if (trust.trusteeUserId !== who.userId) throw forbidden(`User ${who.userId} is not a trustee of trust ${trust.id}.`);
+      await consumeTrust(db, trust);
+      payload.trustId = trust.id;
+      payload.userId = trust.impersonation ? trust.trustorUserId : trust.trusteeUserId;
+      if (trust.projectId) payload.projectId = trust.projectId;
+      if (trust.expiresAt) payload.expiresAt = Math.min(payload.expiresAt, trust.expiresAt.getTime());
+    } else if (scope.system) {
+      if (scope.system.all !== true) throw badRequest('The only system scope is {"all": true}.');
+      payload.system = true;
+    } else if (scope.project) payload.projectId = (await orUnauthorized(findProject(db, scope.project))).id;
     else if (scope.domain) payload.domainId = (await orUnauthorized(findDomain(db, scope.domain))).id;
   }
   return payload;

@@ -7,6 +7,7 @@ import { createRole } from './roles.ts';
 import { createProject } from './projects.ts';
 import { createUser } from './users.ts';
 import { grantRole } from './assignments.ts';
+import { grantSystemRole } from './system.ts';
 import type { Identity } from './identity.ts';
 
 export interface CatalogService {
@@ -57,6 +58,8 @@ export async function bootstrap(identity: Identity, opts: BootstrapOptions): Pro
       adminPassword = opts.adminPassword ?? randomBytes(12).toString('base64url');
       const admin = await createUser(tx, { name: 'admin', domainId: DEFAULT_DOMAIN_ID, password: adminPassword, defaultProjectId: adminProject.id });
       await grantRole(tx, admin.id, 'project', adminProject.id, roleIds.admin!);
+      // As Keystone's bootstrap: the admin may also ask for system-scoped tokens.
+      await grantSystemRole(tx, admin.id, roleIds.admin!);
     }
     await tx.insert(regions).values({ id: opts.region, description: '' }).onConflictDoNothing();
     for (const s of opts.services) await upsertService(tx, s, opts);

@@ -7,6 +7,8 @@ import type { TokenPayload } from './tokens.ts';
 import { effectiveRoles } from './roles.ts';
 import { projectWithDomain } from './projects.ts';
 import { rulesOf } from './access-rules.ts';
+import { effectiveSystemRoles } from './system.ts';
+import { trustScope } from './trusts.ts';
 
 /**
  * Builds the caller's context from a token's payload as the store stands now: the user, its
@@ -32,6 +34,7 @@ export async function resolveContext(db: Db, p: TokenPayload, token: string): Pr
     issuedAt: new Date(p.issuedAt),
     expiresAt: new Date(p.expiresAt),
     applicationCredentialId: p.applicationCredentialId,
+    passwordExpiresAt: user.user.passwordExpiresAt,
   };
   if (p.projectId) {
     const project = await projectWithDomain(db, p.projectId);
@@ -43,6 +46,16 @@ export async function resolveContext(db: Db, p: TokenPayload, token: string): Pr
     if (!domain || !domain.enabled) throw unauthorized();
     ctx.domain = { id: domain.id, name: domain.name };
     ctx.roles = await effectiveRoles(db, p.userId, 'domain', p.domainId);
+  } else if (p.system) {
+    ctx.system = { all: true };
+    ctx.roles = await effectiveSystemRoles(db, p.userId);
+  }
+  if (p.trustId) {
+    // The trust, not the token's user, decides the roles; a trust gone or expired ends the token.
+    const scope = await trustScope(db, p.trustId);
+    if (!scope) throw unauthorized();
+    ctx.trust = scope.trust;
+    ctx.roles = scope.roles;
   }
   if (p.applicationCredentialId) {
     const [[cred], rules] = await Promise.all([
@@ -54,6 +67,6 @@ export async function resolveContext(db: Db, p: TokenPayload, token: string): Pr
     // Carried with the cached context, so that checking each call against them costs no query.
     ctx.applicationCredential = { name: cred.name, unrestricted: cred.unrestricted, accessRules: rules.get(cred.id) };
   }
-  if ((p.projectId || p.domainId) && ctx.roles.length === 0) throw unauthorized();
+  if ((p.projectId || p.domainId || p.system) && ctx.roles.length === 0) throw unauthorized();
   return ctx;
 }

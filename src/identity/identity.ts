@@ -6,11 +6,14 @@ import { revocations } from './tables.ts';
 import { Tokens, type TokenPayload } from './tokens.ts';
 import { resolveContext } from './context.ts';
 import { authenticate, type AuthRequest } from './authenticate.ts';
+import { NO_RULES, type SecurityCompliance } from './password-rules.ts';
 import { readCatalog, catalogForProject, type CatalogEntry } from './catalog.ts';
 
 export interface IdentityOptions {
   /** Token lifetime in seconds. */
   tokenTtl: number;
+  /** Keystone's [security_compliance] password rules; none when absent. */
+  security?: SecurityCompliance;
 }
 
 /** The identity service's state shared by its routes: the store, the tokens and the catalog. */
@@ -32,6 +35,10 @@ export class Identity {
   }
 
   readonly validate = (token: string) => this.tokens.validate(token);
+
+  get passwordRules(): SecurityCompliance {
+    return this.options.security ?? NO_RULES;
+  }
 
   /**
    * Runs a change in one transaction that tells every process (this one at once, others through
@@ -63,7 +70,7 @@ export class Identity {
   /** Issues a token for a login request. A token scoped by default to the user's default project
    * falls back to unscoped when the user holds no role there, as Keystone does. */
   async issue(req: AuthRequest): Promise<AuthContext> {
-    const payload = await authenticate(this.store.db, req, this.options.tokenTtl, this.validate);
+    const payload = await authenticate(this.store.db, req, this.options.tokenTtl, this.validate, this.passwordRules);
     const ctx = await this.contextOf(payload).catch((err) => {
       if (req.scope !== undefined || !payload.projectId || payload.applicationCredentialId) throw err;
       return this.contextOf({ ...payload, projectId: undefined });

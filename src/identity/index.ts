@@ -8,6 +8,8 @@ import { authRoutes } from './api/auth.ts';
 import { domainRoutes } from './api/domains.ts';
 import { projectRoutes } from './api/projects.ts';
 import { userRoutes } from './api/users.ts';
+import { trustRoutes } from './api/trusts.ts';
+import { systemRoutes } from './api/system.ts';
 import { roleRoutes } from './api/roles.ts';
 import { roleAssignmentRoutes } from './api/role-assignments.ts';
 import { grantRoutes } from './api/grants.ts';
@@ -38,10 +40,14 @@ export function identityPlugin(identity: Identity, loginLimits: LoginLimitOption
     useErrorStyle(app, 'keystone');
     app.addHook('onClose', async () => releaseKdf());
     versionRoutes(app);
-    authRoutes(app, identity, new LoginLimits(loginLimits));
+    // One set of limits: a password change is a login too.
+    const limits = new LoginLimits(loginLimits);
+    authRoutes(app, identity, limits);
     domainRoutes(app, identity);
     projectRoutes(app, identity);
-    userRoutes(app, identity);
+    userRoutes(app, identity, limits);
+    trustRoutes(app, identity);
+    systemRoutes(app, identity);
     roleRoutes(app, identity);
     roleAssignmentRoutes(app, identity);
     grantRoutes(app, identity);

@@ -1,4 +1,7 @@
-import { admin, anyOf, authenticated, definePolicy, ownScope, self } from '../lib/http/policy.ts';
+import { admin, anyOf, authenticated, definePolicy, ownScope, self, type Rule } from '../lib/http/policy.ts';
+
+/** The target domain is the one of the token's project, as Keystone's get_domain allows. */
+const projectDomain: Rule = (auth, target) => target.domain_id !== undefined && target.domain_id === auth.project?.domainId;
 
 /** Keystone's default rules, reduced to Nubo's roles: `admin` on any project is the cloud
  * administrator; everyone else sees themselves and their own scope. */
@@ -9,9 +12,10 @@ definePolicy({
   'identity:get_auth_catalog': authenticated,
   'identity:get_auth_projects': authenticated,
   'identity:get_auth_domains': authenticated,
+  'identity:get_auth_system': authenticated,
 
   'identity:list_domains': admin,
-  'identity:get_domain': anyOf(admin, ownScope),
+  'identity:get_domain': anyOf(admin, ownScope, projectDomain),
   'identity:create_domain': admin,
   'identity:update_domain': admin,
   'identity:delete_domain': admin,
@@ -28,7 +32,6 @@ definePolicy({
   'identity:create_user': admin,
   'identity:update_user': admin,
   'identity:delete_user': admin,
-  'identity:change_password': self,
 
   'identity:list_roles': admin,
   'identity:get_role': admin,
@@ -58,6 +61,18 @@ definePolicy({
   'identity:create_project_tag': admin,
   'identity:delete_project_tag': admin,
   'identity:delete_project_tags': admin,
+
+  // Trusts are checked against the trust itself in their handlers (trustor, trustee, admin).
+  'identity:create_trust': authenticated,
+  'identity:list_trusts': authenticated,
+  'identity:get_trust': authenticated,
+  'identity:delete_trust': authenticated,
+  'identity:list_roles_for_trust': authenticated,
+  'identity:get_role_for_trust': authenticated,
+  'identity:list_system_grants_for_user': admin,
+  'identity:check_system_grant_for_user': admin,
+  'identity:create_system_grant_for_user': admin,
+  'identity:revoke_system_grant_for_user': admin,
 
   'identity:list_application_credentials': anyOf(admin, self),
   'identity:get_application_credential': anyOf(admin, self),

@@ -18,6 +18,10 @@ export interface TokenPayload {
   /** This token's audit id first, then the one of the token it was rescoped from. */
   auditIds: string[];
   applicationCredentialId?: string;
+  /** A system-scoped token. */
+  system?: true;
+  /** A token issued through this trust. */
+  trustId?: string;
 }
 
 interface Revocation {

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
-import { badRequest } from '../../lib/errors.ts';
 import type { Identity } from '../identity.ts';
 import { createAppCredential, deleteAppCredential, getAppCredential, listAppCredentials } from '../app-credentials.ts';
 import { listRoles } from '../roles.ts';
 import { rulesOf } from '../access-rules.ts';
 import { appCredentialView, listLinks } from './views.ts';
+import { parseExpiry } from './times.ts';
 
 // Keystone's schema: each rule names an existing one by id, or gives all three of its parts.
 const IdString = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$' });
@@ -34,13 +34,6 @@ const CreateBody = Type.Object({
 });
 const UserParams = Type.Object({ user_id: Type.String() });
 const CredParams = Type.Object({ user_id: Type.String(), credential_id: Type.String() });
-
-function parseExpiry(text: string | null | undefined): Date | null {
-  if (!text) return null;
-  const date = new Date(text.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
-  if (Number.isNaN(date.getTime())) throw badRequest(`expires_at is not a date: ${text}`);
-  return date;
-}
 
 export function appCredentialRoutes(app: FastifyInstance, identity: Identity): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -12,6 +12,7 @@ import { kdfFull } from '../passwords.ts';
 import { listAssignments } from '../assignments.ts';
 import { getDomain } from '../domains.ts';
 import { userProjects } from '../projects.ts';
+import { systemRolesOf } from '../system.ts';
 import { domainView, listLinks, projectView, tokenView } from './views.ts';
 
 // Keystone's own bounds: what a login names is also a key of the login limits, kept for a window.
@@ -33,7 +34,15 @@ const AuthBody = Type.Object({
       application_credential: Type.Optional(Type.Object({ id: Type.Optional(Id), name: Type.Optional(Name), secret: Secret, user: Type.Optional(Ref) })),
     }),
     scope: Type.Optional(
-      Type.Union([Type.Literal('unscoped'), Type.Object({ project: Type.Optional(Ref), domain: Type.Optional(Ref), system: Type.Optional(Type.Unknown()) })]),
+      Type.Union([
+        Type.Literal('unscoped'),
+        Type.Object({
+          project: Type.Optional(Ref),
+          domain: Type.Optional(Ref),
+          system: Type.Optional(Type.Object({ all: Type.Optional(Type.Boolean()) })),
+          'OS-TRUST:trust': Type.Optional(Type.Object({ id: Type.Optional(Id) })),
+        }),
+      ]),
     ),
   }),
 });
@@ -93,5 +102,10 @@ export function authRoutes(app: FastifyInstance, identity: Identity, limits: Log
     const ids = new Set((await listAssignments(db, { userId: authOf(request).userId })).filter((a) => a.targetType === 'domain').map((a) => a.targetId));
     const domains = await Promise.all([...ids].map((id) => getDomain(db, id)));
     return { domains: domains.filter((d) => d.enabled).map((d) => domainView(request.publicUrl, d)), links: listLinks(request.publicUrl, 'auth/domains') };
+  });
+
+  api.get('/v3/auth/system', { config: { policy: 'identity:get_auth_system' } }, async (request) => {
+    const granted = await systemRolesOf(identity.store.db, authOf(request).userId);
+    return { system: granted.length ? [{ all: true }] : [], links: { self: `${request.publicUrl}/identity/v3/auth/system` } };
   });
 }

@@ -3,12 +3,14 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { flag } from '../../lib/http/query.ts';
-import { unauthorized } from '../../lib/errors.ts';
 import type { Identity } from '../identity.ts';
-import { checkPassword, createUser, deleteUser, getUser, listUsers, updateUser } from '../users.ts';
+import { checkPassword, createUser, deleteUser, findUser, getUser, listUsers, setOwnPassword, updateUser } from '../users.ts';
+import type { LoginLimits } from '../login-limits.ts';
 import { getProject } from '../projects.ts';
 import { DEFAULT_DOMAIN_ID } from '../ids.ts';
 import { listLinks, userView } from './views.ts';
+import { unauthorized } from '../../lib/errors.ts';
+import { verifyPassword } from '../passwords.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
@@ -25,7 +27,7 @@ const PasswordBody = Type.Object({ user: Type.Object({ password: Type.String({ m
 const ListQuery = Type.Object({ name: Type.Optional(Type.String()), domain_id: Type.Optional(Type.String()), enabled: Type.Optional(Type.String()) });
 const ById = Type.Object({ user_id: Type.String() });
 
-export function userRoutes(app: FastifyInstance, identity: Identity): void {
+export function userRoutes(app: FastifyInstance, identity: Identity, limits: LoginLimits): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = identity.store;
 
@@ -49,7 +51,7 @@ export function userRoutes(app: FastifyInstance, identity: Identity): void {
         defaultProjectId: input.default_project_id,
         description: input.description,
         email: input.email,
-      });
+      }, identity.passwordRules);
     });
     return reply.status(201).send({ user: userView(request.publicUrl, user) });
   });
@@ -69,7 +71,7 @@ export function userRoutes(app: FastifyInstance, identity: Identity): void {
         defaultProjectId: input.default_project_id,
         description: input.description,
         email: input.email,
-      });
+      }, identity.passwordRules);
       // A new password ends the sessions opened with the old one.
       if (input.password !== undefined) await identity.revoke(tx, { userId: updated.id });
       return updated;
@@ -82,17 +84,28 @@ export function userRoutes(app: FastifyInstance, identity: Identity): void {
     return reply.status(204).send();
   });
 
+  // As Keystone, the original password is the credential here, not a token: a user whose password
+  // has expired can still change it. It counts against the login limits and the lockout as a login.
   api.post(
     '/v3/users/:user_id/password',
-    { config: { policy: 'identity:change_password' }, schema: { params: ById, body: PasswordBody } },
+    { config: { public: true }, onRequest: async (request) => limits.checkAddress(request.ip), schema: { params: ById, body: PasswordBody } },
     async (request, reply) => {
       const { password, original_password } = request.body.user;
+      const id = request.params.user_id;
+      const login = { identity: { methods: ['password'], password: { user: { id, password: original_password } } } };
+      const rules = identity.passwordRules;
+      const user = await limits.attempt(login, request.ip, async () => {
+        const found = await findUser(db, { id }).catch(() => undefined);
+        if (!found) {
+          // As long as a wrong password takes, so that ids cannot be told apart by time.
+          await verifyPassword(original_password, null);
+          throw unauthorized();
+        }
+        return checkPassword(db, found, original_password, rules, 'allow');
+      });
       await identity.change(async (tx) => {
-        const user = await getUser(tx, request.params.user_id);
-        await checkPassword(tx, user, original_password).catch(() => {
-          throw unauthorized('The original password is not correct.');
-        });
-        await updateUser(tx, user.id, { password });
+        await setOwnPassword(tx, await getUser(tx, user.id), password, rules);
+        // Keystone ends every session of the user, this one included.
         await identity.revoke(tx, { userId: user.id });
       });
       return reply.status(204).send();

@@ -5,6 +5,7 @@ import type { User } from '../users.ts';
 import type { Role } from '../roles.ts';
 import type { AppCredential } from '../app-credentials.ts';
 import type { CatalogEntry } from '../catalog.ts';
+import { storedTime } from './times.ts';
 
 /** Keystone's `links.self` of a resource, from the cloud's public URL. */
 export const selfLink = (base: string, path: string) => ({ self: `${base}/identity/v3/${path}` });
@@ -39,7 +40,7 @@ export const userView = (base: string, u: User) => ({
   name: u.name,
   domain_id: u.domainId,
   enabled: u.enabled,
-  password_expires_at: null,
+  password_expires_at: u.passwordExpiresAt ? storedTime(u.passwordExpiresAt) : null,
   options: {},
   ...(u.defaultProjectId ? { default_project_id: u.defaultProjectId } : {}),
   ...(u.description !== null ? { description: u.description } : {}),
@@ -70,7 +71,7 @@ export const appCredentialView = (base: string, c: AppCredential, roleNames: Map
   user_id: c.userId,
   project_id: c.projectId,
   description: c.description,
-  expires_at: c.expiresAt?.toISOString() ?? null,
+  expires_at: c.expiresAt ? storedTime(c.expiresAt) : null,
   unrestricted: c.unrestricted,
   roles: c.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? id, domain_id: null })),
   access_rules: accessRules.map(ruleView),
@@ -89,7 +90,12 @@ export function tokenView(ctx: AuthContext, catalog?: CatalogEntry[]) {
   return {
     token: {
       methods: ctx.methods,
-      user: { id: ctx.userId, name: ctx.userName, domain: { id: ctx.userDomainId, name: ctx.userDomainName }, password_expires_at: null },
+      user: {
+        id: ctx.userId,
+        name: ctx.userName,
+        domain: { id: ctx.userDomainId, name: ctx.userDomainName },
+        password_expires_at: ctx.passwordExpiresAt ? storedTime(ctx.passwordExpiresAt) : null,
+      },
       audit_ids: ctx.auditIds,
       expires_at: ctx.expiresAt.toISOString(),
       issued_at: ctx.issuedAt.toISOString(),
@@ -97,7 +103,18 @@ export function tokenView(ctx: AuthContext, catalog?: CatalogEntry[]) {
         ? { project: { id: ctx.project.id, name: ctx.project.name, domain: { id: ctx.project.domainId, name: ctx.project.domainName } }, is_domain: false }
         : {}),
       ...(ctx.domain ? { domain: ctx.domain } : {}),
-      ...(ctx.project || ctx.domain ? { roles: ctx.roles } : {}),
+      ...(ctx.system ? { system: ctx.system } : {}),
+      ...(ctx.trust
+        ? {
+            'OS-TRUST:trust': {
+              id: ctx.trust.id,
+              trustor_user: { id: ctx.trust.trustorUserId },
+              trustee_user: { id: ctx.trust.trusteeUserId },
+              impersonation: ctx.trust.impersonation,
+            },
+          }
+        : {}),
+      ...(ctx.project || ctx.domain || ctx.system || ctx.trust ? { roles: ctx.roles } : {}),
       ...(ctx.applicationCredentialId ? { application_credential: applicationCredentialOf(ctx.applicationCredentialId, ctx.applicationCredential) } : {}),
       ...(catalog ? { catalog } : {}),
     },

@@ -14,6 +14,13 @@ export interface AuthContext {
   project?: { id: string; name: string; domainId: string; domainName: string };
   /** Set for a domain-scoped token. */
   domain?: { id: string; name: string };
+  /** Set for a system-scoped token: the deployment as a whole. */
+  system?: { all: true };
+  /** Set for a token issued through a trust: the user is the trustor when the trust impersonates,
+   * the trustee otherwise; the project and roles are the trust's. */
+  trust?: { id: string; impersonation: boolean; trustorUserId: string; trusteeUserId: string };
+  /** When the user's password expires; null when it does not. */
+  passwordExpiresAt?: Date | null;
   /** Effective roles on the scope, implied roles included. */
   roles: { id: string; name: string }[];
   methods: string[];
