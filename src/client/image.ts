@@ -42,6 +42,14 @@ export interface ImageFilters {
   marker?: string;
 }
 
+/** The body of POST /v2/images/{id}/import. */
+export interface ImportRequest {
+  method: { name: string; uri?: string };
+  stores?: string[];
+  all_stores?: boolean;
+  all_stores_must_succeed?: boolean;
+}
+
 /** One step of a JSON patch: set an attribute (`add` also replaces, as in RFC 6902) or remove it. */
 export type ImageChange = { op: 'add'; name: string; value: unknown } | { op: 'remove'; name: string };
 
@@ -159,12 +167,31 @@ export class ImageClient {
    * Content-Length so that the server can refuse what would pass its quota before any byte.
    */
   async upload(id: string, data: AsyncIterable<Uint8Array>, opts: { size?: number; onProgress?: OnProgress } = {}): Promise<void> {
+    await this.send(`${this.image(id)}/file`, data, opts);
+  }
+
+  /** Sends the image's data to the staging area, for a glance-direct import; as upload() sends it. */
+  async stage(id: string, data: AsyncIterable<Uint8Array>, opts: { size?: number; onProgress?: OnProgress } = {}): Promise<void> {
+    await this.send(`${this.image(id)}/stage`, data, opts);
+  }
+
+  /** The import methods the cloud offers (GET /v2/info/import). */
+  async importMethods(): Promise<string[]> {
+    return (await this.session.request<{ 'import-methods': { value: string[] } }>('GET', `${this.url}/info/import`))['import-methods'].value;
+  }
+
+  /** Starts an interoperable import; the cloud carries it on after answering. */
+  async import(id: string, request: ImportRequest): Promise<void> {
+    await this.session.request('POST', `${this.image(id)}/import`, { body: request });
+  }
+
+  private async send(url: string, data: AsyncIterable<Uint8Array>, opts: { size?: number; onProgress?: OnProgress }): Promise<void> {
     // Glance answers errors in JSON only to a client that asks for JSON, an HTML page otherwise.
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' };
     if (opts.size !== undefined) headers['content-length'] = String(opts.size);
     // fetch (undici) streams any async iterable of bytes; the DOM's BodyInit type does not say so.
     const body = counted(data, opts.onProgress) as unknown as BodyInit;
-    const res = await this.raw('PUT', `${this.image(id)}/file`, { headers, body, duplex: 'half' });
+    const res = await this.raw('PUT', url, { headers, body, duplex: 'half' });
     await res.body?.cancel();
   }
 
