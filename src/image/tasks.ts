@@ -12,7 +12,10 @@ const KEEP_MS = 48 * 3600 * 1000;
 /** Glance's name for the task an interoperable import runs as. */
 export const IMPORT_TASK = 'api_image_import';
 
-export async function createTask(tx: Db, t: { owner: string; userId: string; imageId: string; requestId?: string; input: Record<string, unknown> }): Promise<Task> {
+export async function createTask(
+  tx: Db,
+  t: { owner: string; userId: string; imageId: string; requestId?: string; input: Record<string, unknown> },
+): Promise<Task> {
   const [row] = await tx
     .insert(tasks)
     .values({ id: randomUUID(), type: IMPORT_TASK, status: 'processing', ...t })
@@ -83,6 +86,11 @@ export async function failInterrupted(db: Db): Promise<void> {
   const now = new Date();
   await db
     .update(tasks)
-    .set({ status: 'failure', message: 'The import was interrupted by a restart of the image service.', updatedAt: now, expiresAt: new Date(now.getTime() + KEEP_MS) })
+    .set({
+      status: 'failure',
+      message: 'The import was interrupted by a restart of the image service.',
+      updatedAt: now,
+      expiresAt: new Date(now.getTime() + KEEP_MS),
+    })
     .where(or(eq(tasks.status, 'processing'), eq(tasks.status, 'pending')));
 }

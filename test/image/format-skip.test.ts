@@ -33,7 +33,10 @@ test('a qcow2 declared raw is kept when raw is skipped; other formats are still 
   const vmdk = await images.create({ name: 'vmdk-really-qcow2', disk_format: 'vmdk' });
   const refused = await images.upload(vmdk.id, plain);
   assert.equal(refused.status, 400);
-  assert.match(refused.body.message, /does not match disk_format vmdk: it is qcow2.*turn this check off for vmdk images with the setting image_format_check_skip/);
+  assert.match(
+    refused.body.message,
+    /does not match disk_format vmdk: it is qcow2.*turn this check off for vmdk images with the setting image_format_check_skip/,
+  );
 
   const backed = await images.create({ name: 'backed', disk_format: 'raw' });
   const unsafe = await images.upload(backed.id, readFileSync(join(work, 'backed.qcow2')));

@@ -49,7 +49,10 @@ const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'js
 async function glance(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
   try {
-    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', 'exec glance "$@" <&-', 'glance', ...args], { env: { ...clean, ...nubo.env }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', 'exec glance "$@" <&-', 'glance', ...args], {
+      env: { ...clean, ...nubo.env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -156,26 +159,35 @@ test('copy-image with the one store answers as Glance does when every store has 
 
 test('web-download fetches only below the allowed prefix', async () => {
   const image = await api('POST', '/v2/images', { name: 'web', disk_format: 'qcow2', container_format: 'bare' });
-  const outside = await api('POST', `/v2/images/${image.body.id}/import`, { method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}/secret/x.qcow2` } });
+  const outside = await api('POST', `/v2/images/${image.body.id}/import`, {
+    method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}/secret/x.qcow2` },
+  });
   assert.equal(outside.status, 400);
   assert.match(outside.body.message, /does not pass filtering.*image_web_download_allow/);
-  const otherHost = await api('POST', `/v2/images/${image.body.id}/import`, { method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}.evil.example/images/x` } });
+  const otherHost = await api('POST', `/v2/images/${image.body.id}/import`, {
+    method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}.evil.example/images/x` },
+  });
   assert.equal(otherHost.status, 400);
   assert.deepEqual(webHits, [], 'nothing was fetched outside the allow-list');
 
-  const inside = await api('POST', `/v2/images/${image.body.id}/import`, { method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}/images/x.qcow2` } });
+  const inside = await api('POST', `/v2/images/${image.body.id}/import`, {
+    method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}/images/x.qcow2` },
+  });
   assert.equal(inside.status, 202);
   await eventually(async () => assert.equal((await api('GET', `/v2/images/${image.body.id}`)).body.status, 'active'), 20_000);
   assert.deepEqual(webHits, ['/images/x.qcow2']);
 });
 
-test('the import methods and the one store are discoverable; the store details are the admin\'s', async () => {
+test("the import methods and the one store are discoverable; the store details are the admin's", async () => {
   const methods = await api('GET', '/v2/info/import');
   assert.equal(methods.status, 200);
   assert.deepEqual(methods.body['import-methods'].value, ['glance-direct', 'copy-image', 'web-download']);
   assert.equal(methods.body['import-methods'].type, 'array');
   const stores = await api('GET', '/v2/info/stores');
-  assert.deepEqual(stores.body.stores.map((s: any) => [s.id, s.default]), [['default', true]]);
+  assert.deepEqual(
+    stores.body.stores.map((s: any) => [s.id, s.default]),
+    [['default', true]],
+  );
   shape(stores.body.stores[0], ['id', 'description', 'default']);
   const detail = await api('GET', '/v2/info/stores/detail');
   assert.equal(detail.status, 200);

@@ -61,7 +61,11 @@ test('the catalogue is loaded: hardware and OS properties for images, volumes an
   const flavor = await checked(member.token, 'GET', '/v2/metadefs/namespaces/OS::Compute::CPUTopology?resource_type=OS::Nova::Flavor', 200, 'namespace');
   assert.ok(flavor.properties['hw:cpu_sockets']);
   const types = await checked(member.token, 'GET', '/v2/metadefs/resource_types', 200);
-  for (const t of ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::Nova::Flavor']) assert.ok(types.resource_types.some((r: any) => r.name === t), t);
+  for (const t of ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::Nova::Flavor'])
+    assert.ok(
+      types.resource_types.some((r: any) => r.name === t),
+      t,
+    );
   await checked(member.token, 'GET', '/v2/metadefs/namespaces/OS::OperatingSystem/properties', 200, 'properties');
   await checked(member.token, 'GET', '/v2/metadefs/namespaces/OS::OperatingSystem/properties/os_distro', 200, 'property');
   await checked(member.token, 'GET', '/v2/metadefs/namespaces/OS::OperatingSystem/resource_types', 200, 'resource_types');
@@ -78,7 +82,15 @@ test('the admin edits definitions; members read public and their own namespaces 
   await ok(admin, 'md-resource-type-associate', 'Nubo::Test', '--name', 'OS::Glance::Image', '--prefix', 'test_');
   await ok(admin, 'md-property-create', 'Nubo::Test', '--name', 'speed', '--title', 'Speed', '--schema', '{"type": "integer", "minimum": 1}');
   await ok(admin, 'md-tag-create-multiple', 'Nubo::Test', '--names', 'fast,cheap');
-  await ok(admin, 'md-object-create', 'Nubo::Test', '--name', 'Limits', '--schema', '{"description": "limits", "properties": {"max": {"type": "integer", "title": "Max"}}, "required": ["max"]}');
+  await ok(
+    admin,
+    'md-object-create',
+    'Nubo::Test',
+    '--name',
+    'Limits',
+    '--schema',
+    '{"description": "limits", "properties": {"max": {"type": "integer", "title": "Max"}}, "required": ["max"]}',
+  );
   const ns = await checked(admin, 'GET', '/v2/metadefs/namespaces/Nubo::Test?resource_type=OS::Glance::Image', 200, 'namespace');
   assert.deepEqual(Object.keys(ns.properties), ['test_speed']);
   assert.deepEqual(ns.tags, [{ name: 'cheap' }, { name: 'fast' }]);
@@ -92,7 +104,11 @@ test('the admin edits definitions; members read public and their own namespaces 
   const replaced = await c.request('POST', '/image/v2/metadefs/namespaces/Nubo::Test/tags', { token: admin, body: { tags: [{ name: 'a' }] } });
   assert.equal(replaced.status, 201);
   assert.deepEqual(replaced.body, { tags: [{ name: 'a' }] });
-  const appended = await c.request('POST', '/image/v2/metadefs/namespaces/Nubo::Test/tags', { token: admin, body: { tags: [{ name: 'b' }] }, headers: { 'x-openstack-append': 'true' } });
+  const appended = await c.request('POST', '/image/v2/metadefs/namespaces/Nubo::Test/tags', {
+    token: admin,
+    body: { tags: [{ name: 'b' }] },
+    headers: { 'x-openstack-append': 'true' },
+  });
   assert.deepEqual(appended.body, { tags: [{ name: 'a' }, { name: 'b' }] });
 
   // Another project's private namespace is not there for a member, and writes are the admin's.

@@ -33,7 +33,8 @@ export function importRoutes(app: FastifyInstance, svc: ImageService, idleMs: nu
     if (!(request.body instanceof Readable)) throw new ApiError('UnsupportedMediaType', 'Image data must be sent as application/octet-stream.');
     const length = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
     const id = request.params.image_id;
-    const silent = () => new ApiError('BadRequest', `No data came for ${idleMs / 1000} s: staging the data of image ${id} is abandoned.`, 'RequestTimeout', 408);
+    const silent = () =>
+      new ApiError('BadRequest', `No data came for ${idleMs / 1000} s: staging the data of image ${id} is abandoned.`, 'RequestTimeout', 408);
     try {
       await stageImageData(svc, callerOf(authOf(request)), id, idleLimited(request.body, idleMs, silent), length);
     } catch (err) {
@@ -81,7 +82,9 @@ export function importRoutes(app: FastifyInstance, svc: ImageService, idleMs: nu
     return { tasks: tasks.map((t) => taskView(t, false)), ...links, schema: '/v2/schemas/tasks' };
   });
 
-  api.get('/v2/tasks/:task_id', { config: { policy: 'image:tasks_api_access' }, schema: { params: Type.Object({ task_id: Type.String() }) } }, async (request) =>
-    taskView(await getTask(svc.store.db, request.params.task_id), true),
+  api.get(
+    '/v2/tasks/:task_id',
+    { config: { policy: 'image:tasks_api_access' }, schema: { params: Type.Object({ task_id: Type.String() }) } },
+    async (request) => taskView(await getTask(svc.store.db, request.params.task_id), true),
   );
 }

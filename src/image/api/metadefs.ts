@@ -5,7 +5,16 @@ import { badRequest } from '../../lib/errors.ts';
 import { authOf } from '../../lib/http/auth.ts';
 import { callerOf } from '../access.ts';
 import * as defs from '../metadefs/definitions.ts';
-import { createNamespace, dedupeTags, deleteNamespace, getNamespace, listNamespaces, updateNamespace, type NamespaceBody, type NamespaceQuery } from '../metadefs/namespaces.ts';
+import {
+  createNamespace,
+  dedupeTags,
+  deleteNamespace,
+  getNamespace,
+  listNamespaces,
+  updateNamespace,
+  type NamespaceBody,
+  type NamespaceQuery,
+} from '../metadefs/namespaces.ts';
 import { METADEF_SCHEMAS } from '../metadefs/schemas.ts';
 import { associationView, namespaceView, objectView, propertiesView, propertyView, tagView } from '../metadefs/views.ts';
 import type { Db } from '../../lib/store/db.ts';
@@ -40,7 +49,8 @@ export function metadefRoutes(app: FastifyInstance, svc: ImageService): void {
   // The namespace must be readable before anything in it is read or written.
   const open = (db: Db, request: FastifyRequest) => getNamespace(db, caller(request), (request.params as { namespace: string }).namespace);
 
-  for (const [name, doc] of Object.entries(METADEF_SCHEMAS)) app.get(`/v2/schemas/metadefs/${name}`, { config: { policy: 'image:get_schemas' } }, async () => doc);
+  for (const [name, doc] of Object.entries(METADEF_SCHEMAS))
+    app.get(`/v2/schemas/metadefs/${name}`, { config: { policy: 'image:get_schemas' } }, async () => doc);
 
   api.get('/v2/metadefs/namespaces', READ, async (request) => {
     const q = request.query as NamespaceQuery;

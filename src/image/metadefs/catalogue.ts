@@ -26,16 +26,32 @@ const CATALOGUE: NamespaceBody[] = [
     description: 'The virtual devices a guest booted from the image is given. Pick what its drivers support.',
     resource_type_associations: IMAGE_AND_VOLUME,
     properties: {
-      hw_disk_bus: choice('Disk bus', 'How the root disk is attached. virtio is fastest; ide and sata suit guests without virtio drivers.', ['virtio', 'scsi', 'ide', 'sata', 'usb']),
+      hw_disk_bus: choice('Disk bus', 'How the root disk is attached. virtio is fastest; ide and sata suit guests without virtio drivers.', [
+        'virtio',
+        'scsi',
+        'ide',
+        'sata',
+        'usb',
+      ]),
       hw_cdrom_bus: choice('CD-ROM bus', 'How a CD-ROM drive is attached when the image is an ISO or a config drive is used.', ['ide', 'sata', 'scsi', 'usb']),
       hw_scsi_model: choice('SCSI controller', 'The SCSI controller, when the disk bus is scsi; virtio-scsi allows discard and many disks.', ['virtio-scsi']),
-      hw_vif_model: choice('Network card', 'The model of the virtual network cards. virtio is fastest; e1000 and rtl8139 suit older guests.', ['virtio', 'e1000', 'e1000e', 'rtl8139', 'ne2k_pci', 'pcnet']),
+      hw_vif_model: choice('Network card', 'The model of the virtual network cards. virtio is fastest; e1000 and rtl8139 suit older guests.', [
+        'virtio',
+        'e1000',
+        'e1000e',
+        'rtl8139',
+        'ne2k_pci',
+        'pcnet',
+      ]),
       hw_machine_type: text('Machine type', 'The emulated chipset, such as pc (i440FX) or q35, optionally with a version (pc-q35-7.2).'),
       hw_firmware_type: choice('Firmware', 'Boot through legacy BIOS or UEFI.', ['bios', 'uefi']),
       hw_video_model: choice('Video card', 'The model of the virtual display adapter.', ['vga', 'cirrus', 'virtio', 'qxl', 'none']),
       hw_pointer_model: choice('Pointer device', 'usbtablet gives the console an absolute pointer, so that the mouse follows the cursor.', ['usbtablet']),
       hw_rng_model: choice('Random number generator', 'Gives the guest a virtio device fed from the host’s entropy.', ['virtio']),
-      hw_qemu_guest_agent: flag('QEMU guest agent', 'The guest runs the QEMU guest agent, so that the host may ask it to freeze file systems or report its state.'),
+      hw_qemu_guest_agent: flag(
+        'QEMU guest agent',
+        'The guest runs the QEMU guest agent, so that the host may ask it to freeze file systems or report its state.',
+      ),
     },
   },
   {
@@ -44,9 +60,28 @@ const CATALOGUE: NamespaceBody[] = [
     description: 'What runs in the image, so that tools can pick drivers and defaults for it.',
     resource_type_associations: IMAGE_AND_VOLUME,
     properties: {
-      os_type: choice('Operating system family', 'The family of the guest operating system; it decides, among others, how ephemeral disks are formatted.', ['linux', 'windows']),
+      os_type: choice('Operating system family', 'The family of the guest operating system; it decides, among others, how ephemeral disks are formatted.', [
+        'linux',
+        'windows',
+      ]),
       os_distro: choice('Distribution', 'The distribution in the image, by its usual short name in lower case.', [
-        'alpine', 'arch', 'centos', 'debian', 'fedora', 'freebsd', 'gentoo', 'netbsd', 'openbsd', 'opensuse', 'rhel', 'rocky', 'almalinux', 'sles', 'ubuntu', 'windows', 'cirros',
+        'alpine',
+        'arch',
+        'centos',
+        'debian',
+        'fedora',
+        'freebsd',
+        'gentoo',
+        'netbsd',
+        'openbsd',
+        'opensuse',
+        'rhel',
+        'rocky',
+        'almalinux',
+        'sles',
+        'ubuntu',
+        'windows',
+        'cirros',
       ]),
       os_version: text('Version', 'The version of the distribution, such as 12 or 24.04.'),
       os_admin_user: text('Administrator account', 'The account that holds administrator rights in the guest (root, Administrator…).'),
@@ -58,7 +93,10 @@ const CATALOGUE: NamespaceBody[] = [
     description: 'Snapshots of servers taken while their file systems are frozen through the guest agent.',
     resource_type_associations: IMAGE_AND_VOLUME,
     properties: {
-      os_require_quiesce: flag('Require quiesce', 'A snapshot fails rather than be taken without freezing the guest’s file systems first; needs the guest agent.'),
+      os_require_quiesce: flag(
+        'Require quiesce',
+        'A snapshot fails rather than be taken without freezing the guest’s file systems first; needs the guest agent.',
+      ),
     },
   },
   {
@@ -87,7 +125,13 @@ const CATALOGUE: NamespaceBody[] = [
       { name: 'OS::Nova::Flavor', prefix: 'hw:' },
     ],
     properties: {
-      watchdog_action: choice('Watchdog action', 'What happens to a guest that hangs: reset, power it off, pause it, or nothing.', ['disabled', 'reset', 'poweroff', 'pause', 'none']),
+      watchdog_action: choice('Watchdog action', 'What happens to a guest that hangs: reset, power it off, pause it, or nothing.', [
+        'disabled',
+        'reset',
+        'poweroff',
+        'pause',
+        'none',
+      ]),
     },
   },
 ];

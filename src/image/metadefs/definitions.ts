@@ -29,7 +29,26 @@ export function checkName(field: string, value: unknown, max: number): string {
 }
 
 const TYPES = new Set(['array', 'boolean', 'integer', 'number', 'object', 'string']);
-const KEYS = new Set(['title', 'description', 'operators', 'type', 'required', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'enum', 'readonly', 'default', 'items', 'minItems', 'maxItems', 'uniqueItems', 'additionalItems']);
+const KEYS = new Set([
+  'title',
+  'description',
+  'operators',
+  'type',
+  'required',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'enum',
+  'readonly',
+  'default',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'additionalItems',
+]);
 
 /** A property definition's schema (its name apart), as the property schema allows it. */
 export function checkProperty(body: unknown): Record<string, unknown> {
@@ -51,10 +70,14 @@ async function writable(tx: Db, namespace: string, deleting = false): Promise<vo
 
 // Properties
 
-export const listProperties = (db: Db, ns: string) => db.select().from(metadefProperties).where(eq(metadefProperties.namespace, ns)).orderBy(asc(metadefProperties.name));
+export const listProperties = (db: Db, ns: string) =>
+  db.select().from(metadefProperties).where(eq(metadefProperties.namespace, ns)).orderBy(asc(metadefProperties.name));
 
 export async function getProperty(db: Db, ns: string, name: string): Promise<Property> {
-  const [row] = await db.select().from(metadefProperties).where(and(eq(metadefProperties.namespace, ns), eq(metadefProperties.name, name)));
+  const [row] = await db
+    .select()
+    .from(metadefProperties)
+    .where(and(eq(metadefProperties.namespace, ns), eq(metadefProperties.name, name)));
   if (!row) throw notFound(`Metadata definition property=${name} not found in namespace=${ns}.`);
   return row;
 }
@@ -65,7 +88,10 @@ export async function putProperty(tx: Db, ns: string, body: Record<string, unkno
   const schema = checkProperty(body);
   if (replacing) await getProperty(tx, ns, replacing);
   if (name !== replacing) {
-    const [taken] = await tx.select({ n: metadefProperties.name }).from(metadefProperties).where(and(eq(metadefProperties.namespace, ns), eq(metadefProperties.name, name)));
+    const [taken] = await tx
+      .select({ n: metadefProperties.name })
+      .from(metadefProperties)
+      .where(and(eq(metadefProperties.namespace, ns), eq(metadefProperties.name, name)));
     if (taken) throw conflict(`A metadata definition property with name=${name} already exists in namespace=${ns}.`);
   }
   if (replacing) {
@@ -91,7 +117,10 @@ export async function deleteProperty(tx: Db, ns: string, name: string): Promise<
 export const listObjects = (db: Db, ns: string) => db.select().from(metadefObjects).where(eq(metadefObjects.namespace, ns)).orderBy(asc(metadefObjects.name));
 
 export async function getObject(db: Db, ns: string, name: string): Promise<MetadefObject> {
-  const [row] = await db.select().from(metadefObjects).where(and(eq(metadefObjects.namespace, ns), eq(metadefObjects.name, name)));
+  const [row] = await db
+    .select()
+    .from(metadefObjects)
+    .where(and(eq(metadefObjects.namespace, ns), eq(metadefObjects.name, name)));
   if (!row) throw notFound(`Metadata definition object=${name} not found in namespace=${ns}.`);
   return row;
 }
@@ -110,7 +139,10 @@ export async function putObject(tx: Db, ns: string, body: ObjectBody, replacing:
   const values = objectValues({ ...body, name: body.name ?? (replacing || undefined) });
   if (replacing) await getObject(tx, ns, replacing);
   if (values.name !== replacing) {
-    const [taken] = await tx.select({ n: metadefObjects.name }).from(metadefObjects).where(and(eq(metadefObjects.namespace, ns), eq(metadefObjects.name, values.name)));
+    const [taken] = await tx
+      .select({ n: metadefObjects.name })
+      .from(metadefObjects)
+      .where(and(eq(metadefObjects.namespace, ns), eq(metadefObjects.name, values.name)));
     if (taken) throw conflict(`A metadata definition object with name=${values.name} already exists in namespace=${ns}.`);
   }
   if (replacing) {
@@ -121,7 +153,10 @@ export async function putObject(tx: Db, ns: string, body: ObjectBody, replacing:
       .returning();
     return row!;
   }
-  const [row] = await tx.insert(metadefObjects).values({ namespace: ns, ...values }).returning();
+  const [row] = await tx
+    .insert(metadefObjects)
+    .values({ namespace: ns, ...values })
+    .returning();
   return row!;
 }
 
@@ -136,14 +171,20 @@ export async function deleteObject(tx: Db, ns: string, name: string): Promise<vo
 export const listTags = (db: Db, ns: string) => db.select().from(metadefTags).where(eq(metadefTags.namespace, ns)).orderBy(asc(metadefTags.name));
 
 export async function getTag(db: Db, ns: string, name: string): Promise<Tag> {
-  const [row] = await db.select().from(metadefTags).where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, name)));
+  const [row] = await db
+    .select()
+    .from(metadefTags)
+    .where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, name)));
   if (!row) throw notFound(`Metadata definition tag=${name} not found in namespace=${ns}.`);
   return row;
 }
 
 export async function createTag(tx: Db, ns: string, name: string): Promise<Tag> {
   checkName('tag name', name, 255);
-  const [taken] = await tx.select({ n: metadefTags.name }).from(metadefTags).where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, name)));
+  const [taken] = await tx
+    .select({ n: metadefTags.name })
+    .from(metadefTags)
+    .where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, name)));
   if (taken) throw conflict(`A metadata tag with name=${name} already exists in namespace=${ns}.`);
   const [row] = await tx.insert(metadefTags).values({ namespace: ns, name }).returning();
   return row!;
@@ -164,7 +205,10 @@ export async function renameTag(tx: Db, ns: string, name: string, to: unknown): 
   await getTag(tx, ns, name);
   const next = checkName('name', to, 255);
   if (next !== name) {
-    const [taken] = await tx.select({ n: metadefTags.name }).from(metadefTags).where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, next)));
+    const [taken] = await tx
+      .select({ n: metadefTags.name })
+      .from(metadefTags)
+      .where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, next)));
     if (taken) throw conflict(`A metadata tag with name=${next} already exists in namespace=${ns}.`);
   }
   const [row] = await tx
@@ -193,7 +237,10 @@ export async function addAssociation(tx: Db, ns: string, body: AssociationBody):
   const name = checkName('name', body.name, 80);
   const text = (field: string, v: unknown) => (v === undefined || v === null ? null : checkName(field, v, 80));
   await tx.insert(metadefResourceTypes).values({ name }).onConflictDoNothing();
-  const [taken] = await tx.select({ n: metadefAssociations.namespace }).from(metadefAssociations).where(and(eq(metadefAssociations.namespace, ns), eq(metadefAssociations.resourceType, name)));
+  const [taken] = await tx
+    .select({ n: metadefAssociations.namespace })
+    .from(metadefAssociations)
+    .where(and(eq(metadefAssociations.namespace, ns), eq(metadefAssociations.resourceType, name)));
   if (taken) throw conflict(`The metadata definition resource-type association of resource-type=${name} to namespace=${ns}, already exists.`);
   const [row] = await tx
     .insert(metadefAssociations)

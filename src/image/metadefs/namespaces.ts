@@ -12,7 +12,10 @@ export const readable = (c: Caller): SQL | undefined =>
   c.admin ? undefined : or(eq(metadefNamespaces.visibility, 'public'), eq(metadefNamespaces.owner, c.projectId));
 
 export async function getNamespace(db: Db, c: Caller, name: string): Promise<Namespace> {
-  const [row] = await db.select().from(metadefNamespaces).where(and(eq(metadefNamespaces.namespace, name), readable(c)));
+  const [row] = await db
+    .select()
+    .from(metadefNamespaces)
+    .where(and(eq(metadefNamespaces.namespace, name), readable(c)));
   if (!row) throw notFound(`Metadata definition namespace=${name} was not found.`);
   return row;
 }
@@ -123,12 +126,23 @@ export async function listNamespaces(db: Db, c: Caller, q: NamespaceQuery): Prom
   if (q.visibility) conds.push(eq(metadefNamespaces.visibility, q.visibility as Namespace['visibility']));
   if (q.resource_types) {
     const types = q.resource_types.split(',').map((t) => t.trim());
-    const rows = await db.selectDistinct({ n: metadefAssociations.namespace }).from(metadefAssociations).where(inArray(metadefAssociations.resourceType, types));
+    const rows = await db
+      .selectDistinct({ n: metadefAssociations.namespace })
+      .from(metadefAssociations)
+      .where(inArray(metadefAssociations.resourceType, types));
     if (!rows.length) return { namespaces: [], more: false };
-    conds.push(inArray(metadefNamespaces.namespace, rows.map((r) => r.n)));
+    conds.push(
+      inArray(
+        metadefNamespaces.namespace,
+        rows.map((r) => r.n),
+      ),
+    );
   }
   // A cloud holds tens of namespaces: sorting them here keeps the paging simple and exact.
-  const all = await db.select().from(metadefNamespaces).where(and(...conds));
+  const all = await db
+    .select()
+    .from(metadefNamespaces)
+    .where(and(...conds));
   const value = (n: Namespace) => (key === 'namespace' ? n.namespace : (key === 'created_at' ? n.createdAt : n.updatedAt).getTime());
   const sign = dir === 'asc' ? 1 : -1;
   all.sort((a, b) => sign * (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));

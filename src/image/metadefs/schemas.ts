@@ -117,7 +117,15 @@ const collection = (name: string, key: string, item: object, paged: boolean) => 
     schema: { type: 'string' },
     ...(paged ? { first: { type: 'string' }, next: { type: 'string' } } : {}),
   },
-  links: [...(paged ? [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }] : []), { rel: 'describedby', href: '{schema}' }],
+  links: [
+    ...(paged
+      ? [
+          { rel: 'first', href: '{first}' },
+          { rel: 'next', href: '{next}' },
+        ]
+      : []),
+    { rel: 'describedby', href: '{schema}' },
+  ],
 });
 
 export const METADEF_SCHEMAS: Record<string, object> = {

@@ -5,7 +5,8 @@ import type { Namespace } from './namespaces.ts';
 const time = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Glance leaves unset fields out rather than writing null; its clients' schemas expect that. */
-const present = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+const present = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
 
 const base = (ns: string) => `/v2/metadefs/namespaces/${encodeURIComponent(ns)}`;
 
@@ -15,8 +16,7 @@ export const associationView = (a: Association) =>
 /** A property's schema with its name, `prefix` put before it (a resource type's view). */
 export const propertyView = (p: Property, prefix = '') => ({ name: `${prefix}${p.name}`, ...p.schema });
 
-export const propertiesView = (ps: Property[], prefix = '') =>
-  Object.fromEntries(ps.map((p) => [`${prefix}${p.name}`, p.schema]));
+export const propertiesView = (ps: Property[], prefix = '') => Object.fromEntries(ps.map((p) => [`${prefix}${p.name}`, p.schema]));
 
 export const objectView = (o: MetadefObject, links = true) => ({
   ...present({ name: o.name, description: o.description }),
