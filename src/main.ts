@@ -68,7 +68,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let network: Network | undefined;
   let volumes: Volumes | undefined;
   try {
-    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, kdf: config.kdf }, log);
+    const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, dataDir: config.dataDir, kdf: config.kdf }, log);
     const { adminPassword } = await bootstrap(identity, {
       publicUrl: config.publicUrl,
       region: config.region,

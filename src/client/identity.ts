@@ -1,5 +1,8 @@
 import type { appCredentialView, domainView, projectView, roleView, userView } from '../identity/api/views.ts';
 import type { groupView } from '../identity/api/groups.ts';
+import type { regionView } from '../identity/api/regions.ts';
+import type { credentialView } from '../identity/api/credentials.ts';
+import type { ec2View } from '../identity/api/ec2.ts';
 import { Collection } from './collection.ts';
 import type { Query } from './http.ts';
 import { identityV3, type Session } from './session.ts';
@@ -30,10 +33,21 @@ export interface Endpoint {
   enabled: boolean;
 }
 
-export interface Region {
-  id: string;
-  description: string;
-  parent_region_id: string | null;
+export type Region = ReturnType<typeof regionView>;
+export type Credential = ReturnType<typeof credentialView>;
+export type Ec2Credential = ReturnType<typeof ec2View>;
+
+export interface RegionFields {
+  id?: string;
+  description?: string;
+  parent_region_id?: string | null;
+}
+
+export interface CredentialFields {
+  user_id: string;
+  type: string;
+  blob: string;
+  project_id?: string | null;
 }
 
 type Named = { id: string; name?: string; domain?: { id: string; name?: string } };
@@ -103,7 +117,8 @@ export class IdentityClient {
   readonly groups: Collection<Group, { name?: string; domain_id?: string; description?: string }>;
   readonly services: Collection<Service>;
   readonly endpoints: Collection<Endpoint>;
-  readonly regions: Collection<Region>;
+  readonly regions: Collection<Region, RegionFields>;
+  readonly credentials: Collection<Credential, CredentialFields>;
 
   constructor(private readonly session: Session) {
     const at = <T, C>(plural: string, key: string, kind = key) => new Collection<T, C>(session, { url: () => `${this.url}/${plural}`, key, plural, kind });
@@ -115,6 +130,7 @@ export class IdentityClient {
     this.services = at('services', 'service');
     this.endpoints = at('endpoints', 'endpoint');
     this.regions = at('regions', 'region');
+    this.credentials = at('credentials', 'credential');
   }
 
   /** The v3 base URL. */
@@ -130,6 +146,22 @@ export class IdentityClient {
       plural,
       kind: 'application credential',
     });
+  }
+
+  /** A user's EC2 credentials, by access key (created with createEc2). */
+  ec2(userId: string): Collection<Ec2Credential, never> {
+    return new Collection(this.session, {
+      url: () => `${this.url}/users/${userId}/credentials/OS-EC2`,
+      key: 'credential',
+      plural: 'credentials',
+      kind: 'EC2 credential',
+    });
+  }
+
+  /** A new access key and secret for the user on a project; the body is not wrapped, as Keystone reads it. */
+  async createEc2(userId: string, projectId: string): Promise<Ec2Credential> {
+    const url = `${this.url}/users/${encodeURIComponent(userId)}/credentials/OS-EC2`;
+    return (await this.session.request<{ credential: Ec2Credential }>('POST', url, { body: { tenant_id: projectId } })).credential;
   }
 
   /** The projects a user has a role on. */
@@ -158,7 +190,9 @@ export class IdentityClient {
   /** A grant's URL: `inherited` makes it OS-INHERIT's, which reaches the projects below the target. */
   private grantUrl(target: GrantTarget, who: Grantee, roleId: string, inherited: boolean): string {
     const actor = 'user' in who ? `users/${who.user}` : `groups/${who.group}`;
-    return inherited ? `${this.url}/OS-INHERIT/${targetPath(target)}/${actor}/roles/${roleId}/inherited_to_projects` : `${this.url}/${targetPath(target)}/${actor}/roles/${roleId}`;
+    return inherited
+      ? `${this.url}/OS-INHERIT/${targetPath(target)}/${actor}/roles/${roleId}/inherited_to_projects`
+      : `${this.url}/${targetPath(target)}/${actor}/roles/${roleId}`;
   }
 
   async grantTo(target: GrantTarget, who: Grantee, roleId: string, inherited = false): Promise<void> {

@@ -1,12 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { notFound } from '../lib/errors.ts';
-import { endpoints, regions, services } from './tables.ts';
+import { endpoints, services } from './tables.ts';
 import { newId } from './ids.ts';
+import { getRegion } from './regions.ts';
+import { projectFilters } from './endpoint-filters.ts';
 
 export type Service = typeof services.$inferSelect;
 export type Endpoint = typeof endpoints.$inferSelect;
-export type Region = typeof regions.$inferSelect;
 
 export interface CatalogEntry {
   id: string;
@@ -15,9 +16,15 @@ export interface CatalogEntry {
   endpoints: { id: string; interface: string; region: string | null; region_id: string | null; url: string }[];
 }
 
+/** The catalog of every token, and the endpoints that projects with endpoint filters see. */
+export interface Catalog {
+  services: CatalogEntry[];
+  filters: Map<string, Set<string>>;
+}
+
 /** Every enabled service with its enabled endpoints; `$(project_id)s` in a URL is filled in per
  * token, as Keystone does. */
-export async function readCatalog(db: Db): Promise<CatalogEntry[]> {
+export async function readCatalog(db: Db): Promise<Catalog> {
   const rows = await db
     .select({ service: services, endpoint: endpoints })
     .from(services)
@@ -30,16 +37,21 @@ export async function readCatalog(db: Db): Promise<CatalogEntry[]> {
     if (!entry) byService.set(service.id, (entry = { id: service.id, type: service.type, name: service.name, endpoints: [] }));
     entry.endpoints.push({ id: endpoint.id, interface: endpoint.interface, region: endpoint.regionId, region_id: endpoint.regionId, url: endpoint.url });
   }
-  return [...byService.values()];
+  return { services: [...byService.values()], filters: await projectFilters(db) };
 }
 
-export function catalogForProject(catalog: CatalogEntry[], projectId: string | undefined): CatalogEntry[] {
-  return catalog.map((s) => ({
-    ...s,
-    endpoints: s.endpoints
-      .filter((e) => projectId !== undefined || !e.url.includes('$(project_id)s'))
-      .map((e) => ({ ...e, url: projectId ? e.url.replaceAll('$(project_id)s', projectId) : e.url })),
-  }));
+/** A token's catalog. A project with endpoint filters sees only its endpoints, and no service
+ * left without any (Keystone's OS-EP-FILTER). */
+export function catalogForProject(catalog: Catalog, projectId: string | undefined): CatalogEntry[] {
+  const only = projectId !== undefined ? catalog.filters.get(projectId) : undefined;
+  return catalog.services
+    .map((s) => ({
+      ...s,
+      endpoints: s.endpoints
+        .filter((e) => (projectId !== undefined || !e.url.includes('$(project_id)s')) && (!only || only.has(e.id)))
+        .map((e) => ({ ...e, url: projectId ? e.url.replaceAll('$(project_id)s', projectId) : e.url })),
+    }))
+    .filter((s) => !only || s.endpoints.length > 0);
 }
 
 export async function getService(db: Db, id: string): Promise<Service> {
@@ -83,10 +95,4 @@ export async function createEndpoint(
 export async function deleteEndpoint(db: Db, id: string): Promise<void> {
   const gone = await db.delete(endpoints).where(eq(endpoints.id, id)).returning();
   if (!gone.length) throw notFound(`Could not find endpoint: ${id}.`);
-}
-
-export async function getRegion(db: Db, id: string): Promise<Region> {
-  const [row] = await db.select().from(regions).where(eq(regions.id, id));
-  if (!row) throw notFound(`Could not find region: ${id}.`);
-  return row;
 }

@@ -7,19 +7,23 @@ import { Tokens, type TokenPayload } from './tokens.ts';
 import { resolveContext } from './context.ts';
 import { authenticate, type AuthRequest } from './authenticate.ts';
 import { NO_RULES, type SecurityCompliance } from './password-rules.ts';
-import { readCatalog, catalogForProject, type CatalogEntry } from './catalog.ts';
+import { readCatalog, catalogForProject, type Catalog, type CatalogEntry } from './catalog.ts';
+import { CredentialKey } from './credential-key.ts';
 
 export interface IdentityOptions {
   /** Token lifetime in seconds. */
   tokenTtl: number;
   /** Keystone's [security_compliance] password rules; none when absent. */
   security?: SecurityCompliance;
+  /** Holds the key that encrypts credentials (credential.key). */
+  dataDir: string;
 }
 
 /** The identity service's state shared by its routes: the store, the tokens and the catalog. */
 export class Identity {
   readonly tokens: Tokens;
-  private catalog?: Promise<CatalogEntry[]>;
+  readonly credentialKey: CredentialKey;
+  private catalog?: Promise<Catalog>;
 
   constructor(
     readonly store: Store,
@@ -27,9 +31,11 @@ export class Identity {
     log: Logger,
   ) {
     this.tokens = new Tokens(store, (payload, token) => resolveContext(store.db, payload, token), log);
+    this.credentialKey = new CredentialKey(options.dataDir);
   }
 
   async start(): Promise<void> {
+    this.credentialKey.load();
     await this.tokens.start();
     await this.store.listen('identity', () => (this.catalog = undefined));
   }

@@ -18,6 +18,11 @@ import { projectTagRoutes } from './api/project-tags.ts';
 import { appCredentialRoutes } from './api/application-credentials.ts';
 import { accessRuleRoutes } from './api/access-rules.ts';
 import { catalogRoutes } from './api/catalog.ts';
+import { regionRoutes } from './api/regions.ts';
+import { endpointFilterRoutes } from './api/endpoint-filters.ts';
+import { policyRoutes } from './api/policies.ts';
+import { credentialRoutes } from './api/credentials.ts';
+import { ec2Routes } from './api/ec2.ts';
 import { configureKdf, releaseKdf } from './passwords.ts';
 import type { KdfPoolOptions } from './kdf-pool.ts';
 import { LoginLimits, type LoginLimitOptions } from './login-limits.ts';
@@ -56,5 +61,10 @@ export function identityPlugin(identity: Identity, loginLimits: LoginLimitOption
     appCredentialRoutes(app, identity);
     accessRuleRoutes(app, identity);
     catalogRoutes(app, identity);
+    regionRoutes(app, identity);
+    endpointFilterRoutes(app, identity);
+    policyRoutes(app, identity);
+    credentialRoutes(app, identity);
+    ec2Routes(app, identity);
   };
 }

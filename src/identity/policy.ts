@@ -1,4 +1,5 @@
 import { admin, anyOf, authenticated, definePolicy, ownScope, self, type Rule } from '../lib/http/policy.ts';
+import type { AuthContext } from '../lib/http/auth.ts';
 
 /** The target domain is the one of the token's project, as Keystone's get_domain allows. */
 const projectDomain: Rule = (auth, target) => target.domain_id !== undefined && target.domain_id === auth.project?.domainId;
@@ -93,4 +94,47 @@ definePolicy({
   'identity:get_endpoint': admin,
   'identity:create_endpoint': admin,
   'identity:delete_endpoint': admin,
+  'identity:update_region': admin,
+  'identity:delete_region': admin,
+
+  'identity:list_endpoint_groups': admin,
+  'identity:get_endpoint_group': admin,
+  'identity:create_endpoint_group': admin,
+  'identity:update_endpoint_group': admin,
+  'identity:delete_endpoint_group': admin,
+  'identity:list_endpoints_associated_with_endpoint_group': admin,
+  'identity:list_projects_associated_with_endpoint_group': admin,
+  'identity:get_endpoint_group_in_project': admin,
+  'identity:add_endpoint_group_to_project': admin,
+  'identity:remove_endpoint_group_from_project': admin,
+  'identity:list_endpoint_groups_for_project': admin,
+  'identity:list_endpoints_for_project': admin,
+  'identity:check_endpoint_in_project': admin,
+  'identity:add_endpoint_to_project': admin,
+  'identity:remove_endpoint_from_project': admin,
+  'identity:list_projects_for_endpoint': admin,
+
+  'identity:list_policies': admin,
+  'identity:get_policy': admin,
+  'identity:create_policy': admin,
+  'identity:update_policy': admin,
+  'identity:delete_policy': admin,
+
+  // Any token reaches the credential routes; these rules are then checked against the credential.
+  'identity:credential_api': authenticated,
+  'identity:get_credential': anyOf(admin, self),
+  'identity:create_credential': anyOf(admin, self),
+  'identity:update_credential': anyOf(admin, self),
+  'identity:delete_credential': anyOf(admin, self),
+  'identity:ec2_list_credentials': anyOf(admin, self),
+  'identity:ec2_get_credential': anyOf(admin, self),
+  'identity:ec2_create_credential': anyOf(admin, self),
+  'identity:ec2_delete_credential': anyOf(admin, self),
+  // Only a service (or an admin) turns a signed request into a token.
+  'identity:ec2tokens_validate': anyOf(admin, service),
+  'identity:s3tokens_validate': anyOf(admin, service),
 });
+
+function service(auth: AuthContext): boolean {
+  return auth.roles.some((r) => r.name === 'service');
+}
