@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startController, type Controller } from '../lib/reconcile/controller.ts';
 import type { ImageService } from '../image/index.ts';
+import type { VolumeService } from '../volume/service.ts';
 import { createQuotas, QUOTA_DEFAULTS, type Quotas } from './quotas.ts';
 import { SERVERS_CHANNEL } from './servers.ts';
 import { schedule, unscheduled } from './scheduler.ts';
@@ -19,6 +20,7 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { quotaRoutes } from './api/quotas.ts';
 import { serverRoutes } from './api/servers.ts';
 import { serverActionRoutes, type ConsoleReader } from './api/server-actions.ts';
+import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
 import './policy.ts';
 
 /** The microversions served: each feature raises the maximum only when it is really there. */
@@ -47,6 +49,8 @@ export interface ComputeOptions {
   metadataSocket: string;
   /** How long a new server waits for its ports to be wired before it fails. */
   vifPluggingTimeoutMs: number;
+  /** The volume service, for attaching volumes and booting from them; without it, neither. */
+  volumes?: VolumeService;
   log: Logger;
 }
 
@@ -56,6 +60,7 @@ export interface Compute {
   quotas: Quotas;
   driver: VirtDriver;
   consoleOf: ConsoleReader;
+  volumes?: VolumeService;
   /** Stops the scheduler and the agent; the guests keep running and are adopted at the next start. */
   close(): Promise<void>;
 }
@@ -85,6 +90,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     stateDir,
     netns: opts.netns,
     vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
+    connectionOf: opts.volumes && ((id) => opts.volumes!.driver.connection(id)),
     log,
   }).catch(async (err) => {
     await Promise.all([scheduler.stop(), metadata.close()]);
@@ -95,6 +101,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     images: opts.images,
     quotas: createQuotas(QUOTA_DEFAULTS),
     driver,
+    volumes: opts.volumes,
     // All in one: every guest runs on this host.
     consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
     async close() {
@@ -118,8 +125,9 @@ export function computePlugin(c: Compute) {
         flavorExtraRoutes(v2, c.store);
         keypairRoutes(v2, c.store, c.quotas);
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
-        serverRoutes(v2, c.store, c.quotas);
+        serverRoutes(v2, c.store, c.quotas, c.volumes);
         serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf);
+        volumeAttachmentRoutes(v2, c.store);
       },
       { prefix: '/v2.1' },
     );

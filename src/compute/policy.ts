@@ -28,4 +28,9 @@ definePolicy({
   'compute:server-metadata:index': anyOf(admin, projectReader),
   'compute:server-metadata:update': anyOf(admin, projectMember),
   'compute:os-hypervisors': admin,
+  'compute:os-volumes-attachments:index': anyOf(admin, projectReader),
+  'compute:os-volumes-attachments:show': anyOf(admin, projectReader),
+  'compute:os-volumes-attachments:create': anyOf(admin, projectMember),
+  'compute:os-volumes-attachments:update': admin,
+  'compute:os-volumes-attachments:delete': anyOf(admin, projectMember),
 });

@@ -6,6 +6,9 @@ import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
 import { bootImage } from '../image/for-compute.ts';
 import { allocateServerPorts, releaseServerPorts, serverSecurityGroups } from '../network/for-compute.ts';
+import { releaseServer } from '../volume/attachments.ts';
+import type { VolumeService } from '../volume/service.ts';
+import { bootMapping, mapVolumes, type VolumeMapping } from './boot-volumes.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
@@ -19,7 +22,10 @@ export const SERVERS_CHANNEL = 'compute_servers';
 
 export interface ServerRequest {
   name: string;
+  /** Empty when the server boots from a volume. */
   imageRef: string;
+  /** Volumes to boot from or attach at once (block_device_mapping_v2). */
+  volumes?: VolumeMapping[];
   flavorRef: string;
   networks?: 'auto' | 'none' | RequestedNic[];
   securityGroups: string[];
@@ -67,7 +73,7 @@ export function hostnameOf(name: string): string {
  * POST /servers: checks the request against the image, flavor, key pair and quotas, and records
  * `count` servers to build in one transaction. Building them is the scheduler's and agents' job.
  */
-export async function createServers(tx: Db, auth: AuthContext, req: ServerRequest, quotas: Quotas): Promise<Server[]> {
+export async function createServers(tx: Db, auth: AuthContext, req: ServerRequest, quotas: Quotas, volumeSvc?: VolumeService): Promise<Server[]> {
   const projectId = auth.project!.id;
   if (req.availabilityZone !== undefined && req.availabilityZone !== 'nova') {
     throw badRequest(`The requested availability zone is not available`);
@@ -75,21 +81,11 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
   const flavor = await getFlavor(tx, auth, refId(req.flavorRef)).catch(() => {
     throw badRequest(`Flavor ${req.flavorRef} could not be found.`);
   });
-  const image = await bootImage(tx, auth, refId(req.imageRef)).catch(() => {
-    throw badRequest(`Image ${req.imageRef} could not be found.`);
-  });
-  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
-  if (image.diskFormat !== 'qcow2' && image.diskFormat !== 'raw') {
-    throw badRequest(`Image ${image.id} has disk format ${image.diskFormat}; servers boot from qcow2 or raw images.`);
-  }
-  if (flavor.ram < image.minRam) throw badRequest(`Flavor's memory is too small for requested image.`);
-  if (flavor.disk > 0 && flavor.disk < image.minDisk) throw badRequest(`Flavor's disk is too small for requested image.`);
-  const gib = 1024 ** 3;
-  if (flavor.disk > 0 && (image.virtualSize ?? image.size ?? 0) > flavor.disk * gib) {
-    throw badRequest(
-      `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ${image.virtualSize ?? image.size} bytes.`,
-    );
-  }
+  const maps = req.volumes ?? [];
+  if (maps.length && !volumeSvc) throw badRequest('Block Device Mapping is Invalid: this cloud has no block storage.');
+  if (req.count > 1 && maps.some((m) => m.source === 'volume')) throw badRequest('Unable to launch multiple instances with a single configured volume.');
+  // A server that boots from a volume has no image of its own: its volume has the bytes.
+  const image = bootMapping(maps) ? undefined : await imageToBoot(tx, auth, req.imageRef, flavor);
   if (req.count > 1 && Array.isArray(req.networks) && req.networks.some((n) => n.portId || n.fixedIp)) {
     throw badRequest(
       'Unable to launch multiple instances with a single configured port ID or fixed IP. Please launch your instance one by one with different ports or fixed IPs.',
@@ -112,7 +108,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       userId: auth.userId,
       name,
       hostname: hostnameOf(name),
-      imageId: image.id,
+      imageId: image?.id ?? '',
       flavor: { ...copy, extraSpecs },
       keyName: key?.name ?? null,
       keyData: key?.publicKey ?? null,
@@ -127,9 +123,31 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
   const created = await tx.insert(servers).values(rows).returning();
   for (const s of created) {
     await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroupIds: groups.ids });
+    if (maps.length) await mapVolumes(tx, volumeSvc!, auth, s, maps);
   }
   for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
   return created;
+}
+
+/** The image a server boots from, checked against the flavor. */
+async function imageToBoot(tx: Db, auth: AuthContext, imageRef: string, flavor: { ram: number; disk: number }) {
+  if (!imageRef) throw badRequest('An image (imageRef) or a volume to boot from (block_device_mapping_v2 with boot_index 0) is required.');
+  const image = await bootImage(tx, auth, refId(imageRef)).catch(() => {
+    throw badRequest(`Image ${imageRef} could not be found.`);
+  });
+  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
+  if (image.diskFormat !== 'qcow2' && image.diskFormat !== 'raw') {
+    throw badRequest(`Image ${image.id} has disk format ${image.diskFormat}; servers boot from qcow2 or raw images.`);
+  }
+  if (flavor.ram < image.minRam) throw badRequest(`Flavor's memory is too small for requested image.`);
+  if (flavor.disk > 0 && flavor.disk < image.minDisk) throw badRequest(`Flavor's disk is too small for requested image.`);
+  const gib = 1024 ** 3;
+  if (flavor.disk > 0 && (image.virtualSize ?? image.size ?? 0) > flavor.disk * gib) {
+    throw badRequest(
+      `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ${image.virtualSize ?? image.size} bytes.`,
+    );
+  }
+  return image;
 }
 
 /** Removes a deleted server's row for good, giving back its ports: those made for it are deleted,
@@ -137,6 +155,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
 export async function dropServer(tx: Db, s: Server): Promise<void> {
   const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
   await releaseServerPorts(tx, s, given);
+  await releaseServer(tx, s.id);
   await tx.delete(servers).where(eq(servers.id, s.id));
 }
 

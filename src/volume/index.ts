@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.ts';
 import type { Controller } from '../lib/reconcile/controller.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startVolumeWorker } from './agent/worker.ts';
+import { attachmentRoutes } from './api/attachments.ts';
+import { volumeExtended } from './attachments.ts';
 import { quotaRoutes } from './api/quotas.ts';
 import { snapshotRoutes } from './api/snapshots.ts';
 import { typeRoutes } from './api/types.ts';
@@ -14,6 +16,7 @@ import { volumeRoutes } from './api/volumes.ts';
 import { openFileDriver } from './drivers/file.ts';
 import type { VolumeService } from './service.ts';
 import { ensureDefaultType } from './types.ts';
+import { onInUseExtend } from './volumes.ts';
 import './policy.ts';
 
 export type { VolumeService } from './service.ts';
@@ -59,6 +62,8 @@ export async function startVolumes(store: Store, opts: VolumeOptions): Promise<V
     log: opts.log,
   };
   await ensureDefaultType(store.db);
+  // An in-use volume that grows is grown in its guests by their compute agents.
+  onInUseExtend(volumeExtended);
   const worker = await startVolumeWorker(svc);
   return { ...svc, worker, close: () => worker.stop() };
 }
@@ -76,6 +81,7 @@ export function volumePlugin(svc: VolumeService) {
         snapshotRoutes(api, svc);
         typeRoutes(api, svc);
         quotaRoutes(api, svc);
+        attachmentRoutes(api, svc);
         // cinderclient asks for the extensions at start; there are none beyond the core API.
         api.get('/:project_id/extensions', { config: { policy: 'volume:availability_zone' } }, async () => ({ extensions: [] }));
       },

@@ -19,6 +19,8 @@ import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
+import { guestVolumes, type ConnectionOf } from './volumes.ts';
+import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
 
 export interface AgentOptions {
   store: Store;
@@ -38,6 +40,10 @@ export interface AgentOptions {
   /** How long a new server waits for its ports to be wired before it fails (default 300 s). */
   vifPluggingTimeoutMs?: number;
   allocation?: { cpuRatio: number; ramRatio: number; diskRatio: number; reservedMemoryMiB: number };
+  /** How this host opens volumes, from the volume service; without it no volume can be attached. */
+  connectionOf?: ConnectionOf;
+  /** How long a guest is given to let a volume go before the detach fails (default 30 s). */
+  detachTimeoutMs?: number;
 }
 
 const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
@@ -55,6 +61,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   await registerHost(db, { name: host, ...(await driver.resources()), ...ratios });
 
+  const volumesOf = guestVolumes({ store, driver, connectionOf: opts.connectionOf, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
   const report = (s: Server, status: Partial<Server>) =>
     db
@@ -74,14 +81,16 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   }
 
   async function specOf(s: Server, nics: GuestSpec['nics']): Promise<GuestSpec> {
-    const image = await cache.ensure(s.imageId);
+    const { rootVolume, volumes } = await volumesOf.specOf(s.id);
+    // A server booted from a volume has no image of its own to copy.
+    const image = rootVolume ? undefined : { id: s.imageId, ...(await cache.ensure(s.imageId)) };
     let configDrive: string | undefined;
     if (s.configDrive) {
       configDrive = join(drives, `${s.id}.iso`);
       await writeConfigDrive(s, await serverNetworkData(db, s), configDrive, log);
     }
     const f = s.flavor;
-    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image: { id: s.imageId, ...image }, nics, configDrive };
+    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image, rootVolume, volumes, nics, configDrive };
   }
 
   async function remove(id: string): Promise<void> {
@@ -130,6 +139,13 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
         return;
       }
       if (!nics) return PORTS_PENDING;
+      // Nova's fault when a volume the server starts with could not be made.
+      const volumes = await volumesOf.ready(id);
+      if (volumes === 'pending') return { requeueAfter: 500 };
+      if (volumes !== true) {
+        await report(s, { vmState: 'error', powerState: 0, fault: faultOf(`Build of instance ${id} aborted: ${volumes}`) });
+        return;
+      }
       try {
         await driver.spawn(await specOf(s, nics));
       } catch (err) {
@@ -138,6 +154,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
         log.error({ server: id, err }, 'build failed');
         return;
       }
+      await volumesOf.sync(id);
       const { power } = await driver.info(id);
       await report(s, { vmState: 'active', powerState: POWER_STATE[power], launchedAt: new Date(), observedGeneration: s.generation, fault: null });
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
@@ -161,6 +178,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     } else if (desired === 'paused' && power === 'running') {
       await driver.pause(id);
     }
+    await volumesOf.sync(id);
     await takeSnapshots(s);
     ({ power } = await driver.info(id));
     const vmState = desired === 'shutdown' ? 'stopped' : desired === 'paused' ? 'paused' : 'active';
@@ -168,7 +186,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     return { requeueAfter: opts.syncEveryMs ?? 30_000 };
   }
 
-  return startController({
+  const controller = await startController({
     name: `compute-agent:${host}`,
     store,
     channel: SERVERS_CHANNEL,
@@ -183,4 +201,16 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       if (s && !s.deleting) await report(s, { vmState: 'error', fault: failure(err) });
     },
   });
+  // The volume service announces a server whose attachments changed (attach, detach, extend).
+  const unlisten = await store.listen(ATTACHMENTS_CHANNEL, (serverId) => controller.add(serverId)).catch(async (err) => {
+    await controller.stop();
+    throw err;
+  });
+  return {
+    ...controller,
+    async stop() {
+      await unlisten().catch((err: unknown) => log.warn({ err }, 'unsubscribing from attachments failed'));
+      await controller.stop();
+    },
+  };
 }

@@ -35,7 +35,7 @@ function addressesView(list: ServerAddress[]) {
 }
 
 /** A server as GET /servers/{id} shows it at 2.1; host details for the admin only. */
-export function serverView(base: string, auth: AuthContext, s: Server, addresses: ServerAddress[] = [], snapshotting = false) {
+export function serverView(base: string, auth: AuthContext, s: Server, addresses: ServerAddress[] = [], snapshotting = false, volumes: string[] = []) {
   const task = taskStateOf(s, snapshotting);
   const admin = allows('compute:context_is_admin', auth);
   return {
@@ -51,7 +51,8 @@ export function serverView(base: string, auth: AuthContext, s: Server, addresses
           .update(s.projectId + s.host)
           .digest('hex')
       : '',
-    image: { id: s.imageId, links: links(base, 'images', s.imageId, false) },
+    // A server booted from a volume has no image: Nova shows an empty string.
+    image: s.imageId ? { id: s.imageId, links: links(base, 'images', s.imageId, false) } : '',
     flavor: { id: s.flavor.id, links: links(base, 'flavors', s.flavor.id, false) },
     created: iso(s.createdAt),
     updated: iso(s.updatedAt),
@@ -72,7 +73,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, addresses
     'OS-EXT-STS:task_state': task,
     'OS-EXT-STS:vm_state': s.vmState,
     'OS-EXT-STS:power_state': s.powerState,
-    'os-extended-volumes:volumes_attached': [],
+    'os-extended-volumes:volumes_attached': volumes.map((id) => ({ id })),
     security_groups: s.securityGroups.map((name) => ({ name })),
     ...(s.fault && s.vmState === 'error'
       ? { fault: { code: s.fault.code, created: s.fault.created, message: s.fault.message, ...(admin && s.fault.details ? { details: s.fault.details } : {}) } }

@@ -11,6 +11,9 @@ import { listServers, type ServerFilter } from '../listing.ts';
 import type { Quotas } from '../quotas.ts';
 import { serverSummary, serverView, serverLinks } from './server-view.ts';
 import { serverAddresses, type ServerAddress } from '../../network/for-compute.ts';
+import { attachedVolumeIds } from '../volumes.ts';
+import { parseMappings } from '../boot-volumes.ts';
+import type { VolumeService } from '../../volume/service.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' });
 const Nic = Type.Object({
@@ -21,7 +24,27 @@ const Nic = Type.Object({
 const CreateBody = Type.Object({
   server: Type.Object({
     name: Name,
-    imageRef: Type.String({ minLength: 1 }),
+    // Empty or absent when the server boots from a volume.
+    imageRef: Type.Optional(Type.String()),
+    block_device_mapping_v2: Type.Optional(
+      Type.Array(
+        Type.Object({
+          boot_index: Type.Optional(Type.Union([Type.Integer(), Type.String(), Type.Null()])),
+          uuid: Type.Optional(Type.String()),
+          source_type: Type.Optional(Type.String()),
+          destination_type: Type.Optional(Type.String()),
+          volume_size: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+          delete_on_termination: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+          device_name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          volume_type: Type.Optional(Type.String()),
+          guest_format: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          disk_bus: Type.Optional(Type.String()),
+          device_type: Type.Optional(Type.String()),
+          tag: Type.Optional(Type.String()),
+          no_device: Type.Optional(Type.Unknown()),
+        }),
+      ),
+    ),
     flavorRef: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]),
     networks: Type.Optional(Type.Array(Nic)),
     security_groups: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) }))),
@@ -69,7 +92,7 @@ function checkUserData(data: string | undefined): void {
 
 const parseBool = (v: boolean | string | undefined) => (typeof v === 'string' ? ['true', '1', 'yes', 'on', 't', 'y'].includes(v.toLowerCase()) : (v ?? false));
 
-export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas): void {
+export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas, volumes?: VolumeService): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
 
@@ -106,9 +129,10 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
           )
         : new Set<string>();
       const addresses = detailed ? await serverAddresses(db, rows) : new Map<string, ServerAddress[]>();
+      const volumes = detailed ? await attachedVolumeIds(db, rows.map((s) => s.id)) : new Map<string, string[]>();
       const next = nextLink(request, page, rows);
       return {
-        servers: rows.map((s) => (detailed ? serverView(base, auth, s, addresses.get(s.id), busy.has(s.id)) : serverSummary(base, s))),
+        servers: rows.map((s) => (detailed ? serverView(base, auth, s, addresses.get(s.id), busy.has(s.id), volumes.get(s.id)) : serverSummary(base, s))),
         ...(next ? { servers_links: [{ rel: 'next', href: next }] } : {}),
       };
     });
@@ -118,7 +142,8 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
     const auth = authOf(request);
     const s = await getServer(db, auth, request.params.server_id);
     const addresses = (await serverAddresses(db, [s])).get(s.id);
-    return { server: serverView(request.publicUrl, auth, s, addresses, (await snapshotting(db, [s.id])).has(s.id)) };
+    const volumes = (await attachedVolumeIds(db, [s.id])).get(s.id);
+    return { server: serverView(request.publicUrl, auth, s, addresses, (await snapshotting(db, [s.id])).has(s.id), volumes) };
   });
 
   api.post('/servers', { config: { policy: 'compute:servers:create' }, schema: { body: CreateBody } }, async (request, reply) => {
@@ -134,7 +159,8 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
         auth,
         {
           name: b.name,
-          imageRef: b.imageRef,
+          imageRef: b.imageRef ?? '',
+          volumes: parseMappings((b.block_device_mapping_v2 ?? []).map((m) => ({ ...m, device_name: m.device_name ?? undefined }))),
           flavorRef: String(b.flavorRef),
           networks: b.networks?.map((n) => ({ networkId: n.uuid, portId: n.port, fixedIp: n.fixed_ip })),
           securityGroups: (b.security_groups ?? [{ name: 'default' }]).map((g) => g.name),
@@ -146,6 +172,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas)
           count: max,
         },
         quotas,
+        volumes,
       ),
     );
     const first = created[0]!;

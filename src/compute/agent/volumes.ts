@@ -1,0 +1,124 @@
+import type { Logger } from '../../lib/log.ts';
+import type { Store } from '../../lib/store/db.ts';
+import {
+  completeAttach,
+  extendDone,
+  failAttach,
+  finishDetach,
+  keepAttached,
+  serverAttachments,
+  volumesById,
+  type Attachment,
+} from '../../volume/attachments.ts';
+import type { VolumeConnection as BackendConnection } from '../../volume/drivers/driver.ts';
+import { DetachTimeout, type GuestVolume, type VirtDriver } from '../virt/driver.ts';
+
+const GiB = 2 ** 30;
+
+/** How the volume service says a volume is opened, for this host; undefined when it has none. */
+export type ConnectionOf = (volumeId: string) => BackendConnection;
+
+export interface GuestVolumes {
+  /** What the guest starts with: its root volume, if it boots from one, and its data volumes. */
+  specOf(serverId: string): Promise<{ rootVolume?: GuestVolume; volumes: GuestVolume[] }>;
+  /** Makes the guest's volumes what the server's attachments ask for, and reports back. */
+  sync(serverId: string): Promise<void>;
+  /** Whether the volumes a new server starts with are made: 'pending' while one is still being
+   * created, an error message when one failed. */
+  ready(serverId: string): Promise<true | 'pending' | string>;
+}
+
+/** The volume service's description of a connection, as the virt driver takes it. */
+function guestConnection(c: BackendConnection): GuestVolume['connection'] {
+  if (c.driver === 'file') return { driver: c.format, path: c.filename };
+  throw new Error(`volumes of the ${c.driver} backend cannot be attached on this host yet`);
+}
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 255);
+
+export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectionOf?: ConnectionOf; detachTimeoutMs: number; log: Logger }): GuestVolumes {
+  const { store, driver, log } = opts;
+  const { db } = store;
+
+  const guestVolume = (a: Attachment): GuestVolume => {
+    if (!opts.connectionOf) throw new Error('this host has no volume service to open volumes with');
+    return { volumeId: a.volumeId, connection: guestConnection(opts.connectionOf(a.volumeId)), readOnly: a.attachMode === 'ro' };
+  };
+
+  /** Attachments a started guest opens: attached ones, and those being attached. */
+  const opened = (a: Attachment) => a.status === 'attached' || a.status === 'attaching';
+
+  async function attach(serverId: string, a: Attachment): Promise<void> {
+    try {
+      const volume = guestVolume(a);
+      // A root volume was opened by the guest's start: it is never hot-plugged.
+      if (a.bootIndex !== 0) await driver.attachVolume(serverId, volume);
+      await store.tx((tx) => completeAttach(tx, a.id, { driver_volume_type: volume.connection.driver === 'rbd' ? 'rbd' : 'file', data: volume.connection }));
+    } catch (err) {
+      log.error({ server: serverId, volume: a.volumeId, err }, 'attach failed');
+      await store.tx((tx) => failAttach(tx, a.id, firstLine(err)));
+    }
+  }
+
+  async function detach(serverId: string, a: Attachment): Promise<void> {
+    try {
+      await driver.detachVolume(serverId, a.volumeId, opts.detachTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof DetachTimeout)) throw err;
+      log.warn({ server: serverId, volume: a.volumeId }, err.message);
+      await store.tx((tx) => keepAttached(tx, a.id, err.message));
+      return;
+    }
+    await store.tx((tx) => finishDetach(tx, a.id));
+  }
+
+  return {
+    async specOf(serverId) {
+      const rows = (await serverAttachments(db, serverId)).filter(opened);
+      const root = rows.find((a) => a.bootIndex === 0);
+      return { rootVolume: root && guestVolume(root), volumes: rows.filter((a) => a !== root).map(guestVolume) };
+    },
+
+    async ready(serverId) {
+      const rows = await serverAttachments(db, serverId);
+      const vols = await volumesById(
+        db,
+        rows.map((a) => a.volumeId),
+      );
+      for (const a of rows) {
+        const v = vols.get(a.volumeId);
+        if (!v) return `Volume ${a.volumeId} is gone`;
+        if (v.status === 'creating' || v.status === 'downloading') return 'pending';
+        if (v.status === 'error') return `Volume ${v.id} did not finish being created${v.fault ? `: ${v.fault}` : ''}`;
+      }
+      return true;
+    },
+
+    async sync(serverId) {
+      const rows = await serverAttachments(db, serverId);
+      const actual = await driver.attachedVolumes(serverId);
+      const sizes = await volumesById(
+        db,
+        rows.map((a) => a.volumeId),
+      );
+      for (const a of rows) {
+        if (a.status === 'attaching') await attach(serverId, a);
+        else if (a.status === 'detaching') await detach(serverId, a);
+        else if (a.status !== 'attached' || !actual.has(a.volumeId)) continue;
+        // Level-based growth: a guest that sees less than the volume's size is told the new size.
+        const vol = sizes.get(a.volumeId);
+        const seen = actual.get(a.volumeId);
+        if (a.status === 'attached' && vol && seen !== undefined && seen < vol.size * GiB) {
+          await driver.extendVolume(serverId, a.volumeId, vol.size * GiB);
+          await store.tx((tx) => extendDone(tx, a.volumeId, vol.size));
+        }
+      }
+      // A device no attachment asks for (detached through the API while this agent was away).
+      for (const volumeId of actual.keys()) {
+        if (rows.some((a) => a.volumeId === volumeId && a.status !== 'reserved' && a.status !== 'error_attaching')) continue;
+        log.warn({ server: serverId, volume: volumeId }, 'the guest holds a volume no attachment asks for; unplugging it');
+        await driver.detachVolume(serverId, volumeId, opts.detachTimeoutMs).catch((err) => log.warn({ server: serverId, volume: volumeId, err }, 'unplugging failed'));
+      }
+    },
+  };
+}
