@@ -83,7 +83,12 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       log,
     });
     const metadataSocket = join(config.dataDir, 'metadata.sock');
-    compute = await startCompute({ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, log });
+    // Before compute, whose guests open volumes.
+    volumes = await startVolumes(store, { dataDir: config.dataDir, images, host: config.computeHost, log });
+    compute = await startCompute({
+      ...{ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket },
+      ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, volumes, log },
+    });
 
     network = await startNetwork({
       store,
@@ -92,8 +97,6 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       host: config.computeHost,
       log,
     });
-
-    volumes = await startVolumes(store, { dataDir: config.dataDir, images, host: config.computeHost, log });
 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
