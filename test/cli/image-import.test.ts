@@ -131,7 +131,7 @@ test('image metadef namespace list, show, create, set and delete', async () => {
   assert.deepEqual([made.namespace, made.display_name, made.visibility, made.protected], ['Nubo::CLI', 'CLI test', 'public', true]);
   assert.match(
     await fails('image', 'metadef', 'namespace', 'delete', 'Nubo::CLI'),
-    /Namespace Nubo::CLI is protected[^\n]*\nnubo: 1 of 1 namespace failed to delete\./,
+    /namespace Nubo::CLI is protected[^\n]*\nnubo: 1 of 1 namespace failed to delete\./,
   );
   assert.equal(await ok('image', 'metadef', 'namespace', 'set', 'Nubo::CLI', '--unprotected', '--description', 'now deletable'), '');
   assert.equal((await json('image', 'metadef', 'namespace', 'show', 'Nubo::CLI')).description, 'now deletable');

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { openstack, spawnNubo, tempDir, freePort, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, run } from './helpers.ts';
+import { assertSchema } from '../network/schema.ts';
 
 // Interoperable import, deactivation and the stores through the real clients: openstack
 // (python3-openstackclient 6.0) and glance (python3-glanceclient 4.1), against `nubo up`.
@@ -78,6 +79,51 @@ async function api(method: string, path: string, body?: unknown, token?: string)
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+// The api-ref's answers for import discovery and the stores.
+const IMPORT_INFO = {
+  type: 'object',
+  required: ['import-methods'],
+  properties: {
+    'import-methods': {
+      type: 'object',
+      required: ['description', 'type', 'value'],
+      properties: { description: { type: 'string' }, type: { const: 'array' }, value: { type: 'array', items: { type: 'string' } } },
+    },
+  },
+};
+const STORES = {
+  type: 'object',
+  required: ['stores'],
+  properties: {
+    stores: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'description'],
+        properties: {
+          id: { type: 'string' },
+          description: { type: 'string' },
+          default: { type: 'boolean' },
+          type: { type: 'string' },
+          weight: { type: 'number' },
+          properties: { type: 'object' },
+        },
+      },
+    },
+  },
+};
+
+/** A token of a member (not admin) of a fresh project. */
+async function memberToken(): Promise<string> {
+  await ok('project', 'create', 'import-member');
+  await ok('user', 'create', '--password', 'pw', '--project', 'import-member', 'import-member-user');
+  await ok('role', 'add', '--project', 'import-member', '--user', 'import-member-user', 'member');
+  const env = { ...nubo.env, OS_USERNAME: 'import-member-user', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'import-member' };
+  const r = await openstack(env, 'token', 'issue', '-c', 'id', '-f', 'value');
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
 const shape = (o: Record<string, unknown>, keys: string[]) => assert.deepEqual(Object.keys(o).sort(), [...keys].sort());
 const TASK_KEYS = ['id', 'type', 'status', 'owner', 'expires_at', 'created_at', 'updated_at', 'self', 'schema'];
 const TASK_FULL = [...TASK_KEYS, 'input', 'result', 'message', 'image_id', 'request_id', 'user_id'];
@@ -98,6 +144,8 @@ test('openstack image create --import stages and imports with glance-direct; the
   assert.equal(own.body.tasks.length, 1);
   const task = own.body.tasks[0];
   shape(task, TASK_FULL);
+  const taskSchema = (await api('GET', '/v2/schemas/task')).body;
+  assertSchema(taskSchema, task, 'GET /v2/images/{id}/tasks');
   assert.equal(task.type, 'api_image_import');
   assert.equal(task.status, 'success');
   assert.equal(task.input.import_req.method.name, 'glance-direct');
@@ -107,9 +155,11 @@ test('openstack image create --import stages and imports with glance-direct; the
   assert.equal(listed.status, 200);
   shape(listed.body, ['tasks', 'first', 'schema']);
   shape(listed.body.tasks[0], TASK_KEYS);
+  assertSchema((await api('GET', '/v2/schemas/tasks')).body, listed.body, 'GET /v2/tasks');
   const one = await api('GET', `/v2/tasks/${task.id}`);
   assert.equal(one.status, 200);
   shape(one.body, TASK_FULL);
+  assertSchema(taskSchema, one.body, 'GET /v2/tasks/{id}');
 });
 
 test('glance image-stage then image-import; data that is not the declared format fails the task and the image is queued again', async () => {
@@ -189,9 +239,16 @@ test("the import methods and the one store are discoverable; the store details a
     [['default', true]],
   );
   shape(stores.body.stores[0], ['id', 'description', 'default']);
+  assertSchema(STORES, stores.body, 'GET /v2/info/stores');
+  assertSchema(IMPORT_INFO, methods.body, 'GET /v2/info/import');
   const detail = await api('GET', '/v2/info/stores/detail');
   assert.equal(detail.status, 200);
   shape(detail.body.stores[0], ['id', 'description', 'default', 'type', 'weight', 'properties']);
+  assertSchema(STORES, detail.body, 'GET /v2/info/stores/detail');
+  const member = await memberToken();
+  assert.equal((await api('GET', '/v2/info/stores/detail', undefined, member)).status, 403);
+  assert.equal((await api('GET', '/v2/tasks', undefined, member)).status, 403);
+  assert.equal((await api('GET', '/v2/info/stores', undefined, member)).status, 200);
   const r = await glance('stores-info');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /default/);

@@ -63,9 +63,10 @@ export function checkProperty(body: unknown): Record<string, unknown> {
   return schema;
 }
 
-async function writable(tx: Db, namespace: string, deleting = false): Promise<void> {
+/** Nothing is deleted from a protected namespace; `what` names the definition, as Glance does. */
+async function refuseIfProtected(tx: Db, namespace: string, what: string): Promise<void> {
   const [ns] = await tx.select({ protected: metadefNamespaces.protected }).from(metadefNamespaces).where(eq(metadefNamespaces.namespace, namespace));
-  if (deleting && ns?.protected) throw forbidden(`Namespace ${namespace} is protected and cannot be deleted.`);
+  if (ns?.protected) throw forbidden(`Metadata definition ${what} is protected and cannot be deleted.`);
 }
 
 // Properties
@@ -107,7 +108,7 @@ export async function putProperty(tx: Db, ns: string, body: Record<string, unkno
 }
 
 export async function deleteProperty(tx: Db, ns: string, name: string): Promise<void> {
-  await writable(tx, ns, true);
+  await refuseIfProtected(tx, ns, `property ${name}`);
   await getProperty(tx, ns, name);
   await tx.delete(metadefProperties).where(and(eq(metadefProperties.namespace, ns), eq(metadefProperties.name, name)));
 }
@@ -161,7 +162,7 @@ export async function putObject(tx: Db, ns: string, body: ObjectBody, replacing:
 }
 
 export async function deleteObject(tx: Db, ns: string, name: string): Promise<void> {
-  await writable(tx, ns, true);
+  await refuseIfProtected(tx, ns, `object ${name}`);
   await getObject(tx, ns, name);
   await tx.delete(metadefObjects).where(and(eq(metadefObjects.namespace, ns), eq(metadefObjects.name, name)));
 }
@@ -220,7 +221,7 @@ export async function renameTag(tx: Db, ns: string, name: string, to: unknown): 
 }
 
 export async function deleteTag(tx: Db, ns: string, name: string): Promise<void> {
-  await writable(tx, ns, true);
+  await refuseIfProtected(tx, ns, `tag ${name}`);
   await getTag(tx, ns, name);
   await tx.delete(metadefTags).where(and(eq(metadefTags.namespace, ns), eq(metadefTags.name, name)));
 }
@@ -250,7 +251,7 @@ export async function addAssociation(tx: Db, ns: string, body: AssociationBody):
 }
 
 export async function removeAssociation(tx: Db, ns: string, name: string): Promise<void> {
-  await writable(tx, ns, true);
+  await refuseIfProtected(tx, ns, `resource-type-association ${name}`);
   const gone = await tx
     .delete(metadefAssociations)
     .where(and(eq(metadefAssociations.namespace, ns), eq(metadefAssociations.resourceType, name)))

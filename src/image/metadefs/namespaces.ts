@@ -96,7 +96,7 @@ export async function updateNamespace(tx: Db, c: Caller, name: string, body: Nam
 /** DELETE of a namespace, or of all its properties, objects or tags: refused while protected. */
 export async function deleteNamespace(tx: Db, c: Caller, name: string, part?: 'properties' | 'objects' | 'tags'): Promise<void> {
   const ns = await getNamespace(tx, c, name);
-  if (ns.protected) throw forbidden(`Namespace ${name} is protected and cannot be deleted.`);
+  if (ns.protected) throw forbidden(`Metadata definition namespace ${name} is protected and cannot be deleted.`);
   const table = { properties: metadefProperties, objects: metadefObjects, tags: metadefTags }[part ?? 'properties'];
   if (part) await tx.delete(table).where(eq(table.namespace, name));
   else await tx.delete(metadefNamespaces).where(eq(metadefNamespaces.namespace, name));
