@@ -199,7 +199,7 @@ describe('linux data plane', () => {
     await dp.ensureNetwork(ext);
     await dp.ensureDhcp(dhcp([hostOf(vm1, 'vm-1')]));
     const ep1 = await endpoint('ep1', vm1);
-    await dp.ensurePort(vm1);
+    await dp.ensurePorts([vm1]);
     await dp.applyFirewall([vm1]);
     await dp.ensureRouter(router);
 
@@ -241,7 +241,7 @@ describe('linux data plane', () => {
     await ensured;
     assert.equal((await dp.servedLeases(netId)).length, 3);
     const ep2 = await endpoint('ep2', vm2);
-    await dp.ensurePort(vm2);
+    await dp.ensurePorts([vm2]);
     assert.equal(await dp.isFiltered(vm2.id), false, 'a port is filtered only once the firewall names it');
     await dp.applyFirewall([vm1, vm2]);
     assert.equal(await dp.isFiltered(vm2.id), true);
@@ -312,8 +312,7 @@ describe('linux data plane', () => {
     const [ep3, ep4] = [await endpoint('ep3', vm3), await endpoint('ep4', vm4)];
     await inNs(ep3, ['ip', 'addr', 'add', '10.20.0.11/24', 'dev', 'eth0']);
     await inNs(ep4, ['ip', 'addr', 'add', '10.20.0.12/24', 'dev', 'eth0']);
-    await dp.ensurePort(vm3);
-    await dp.ensurePort(vm4);
+    await dp.ensurePorts([vm3, vm4]);
     await dp.applyFirewall([withRules(vm1, [egressAll, icmpIn, udpIn]), vm2, vm3, vm4]);
     const listen = (ns: string, ip: string, port: number) => {
       const p = spawn('ip', [
@@ -349,8 +348,7 @@ describe('linux data plane', () => {
       vm1Listens.p.kill('SIGKILL');
       vm4Listens.p.kill('SIGKILL');
       await dp.applyFirewall([vm1, vm2]);
-      await dp.deletePort(vm3.id);
-      await dp.deletePort(vm4.id);
+      await dp.deletePorts([vm3.id, vm4.id]);
       await dp.deleteNetwork(net2.id);
       for (const ns of [ep3, ep4]) await exec('ip', ['netns', 'del', ns]);
     }
@@ -442,8 +440,7 @@ describe('linux data plane', () => {
   });
 
   test('delete* leaves nothing behind', async () => {
-    await dp.deletePort(vm1.id);
-    await dp.deletePort(vm2.id);
+    await dp.deletePorts([vm1.id, vm2.id]);
     await dp.applyFirewall([]);
     assert.equal(await dp.isFiltered(vm1.id), false);
     await dp.deleteRouter(router.id);

@@ -46,16 +46,17 @@ test('in a burst of new ports, each is ACTIVE only once dnsmasq answers its one 
 
   // The agent wires a guest's NIC that already exists: each port's tap is made a veth first.
   const dp = c.cloud.network.dataplane as Dataplane;
-  const ensurePort = dp.ensurePort.bind(dp);
+  const ensurePorts = dp.ensurePorts.bind(dp);
   const nics = new Map<string, string>();
-  dp.ensurePort = async (spec) => {
-    if (!nics.has(spec.id)) {
+  dp.ensurePorts = async (specs) => {
+    for (const spec of specs) {
+      if (nics.has(spec.id)) continue;
       const nic = `g${nics.size}`;
       nics.set(spec.id, nic);
       await inNs(host.name, 'ip', 'link', 'add', tapName(spec.id), 'type', 'veth', 'peer', 'name', nic, 'netns', guests);
       await inNs(guests, 'ip', 'link', 'set', nic, 'address', spec.mac, 'up');
     }
-    return ensurePort(spec);
+    return ensurePorts(specs);
   };
 
   const hostsFile = `/run/nubo/${host.name}/dhcp/${network.id}/hosts`;

@@ -45,6 +45,9 @@ export interface ControllerOptions {
 export interface Controller {
   /** Queues every key again now (what a RESYNC notification does). */
   resync(): void;
+  /** Queues a key as a notification of it does (settling as settleMs says): how a reconciler
+   * hands work to another key of its own. */
+  add(key: string): void;
   /** Resolves once no listing or reconcile is queued, running or waiting to retry after an error.
    * Keys waiting on requeueAfter do not count. A notification still in flight is not seen. */
   idle(): Promise<void>;
@@ -95,19 +98,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
 
   // Subscribe before the first listing, so that a change committed between the two is not lost.
-  const unlisten = await opts.store.listen(opts.channel, (payload) => {
+  const take = (payload: string) => {
     // An empty payload names no key; the only safe reading is "anything may have changed".
     const settle = opts.settleMs?.(payload) ?? 0;
     if (payload === RESYNC || payload === '') lister.add(LIST);
     else if (settle > 0) work.settle(payload, settle);
     else work.add(payload);
-  });
+  };
+  const unlisten = await opts.store.listen(opts.channel, take);
   lister.add(LIST);
   log.debug({ channel: opts.channel }, 'controller started');
 
   let stopped = false;
   return {
     resync: () => lister.add(LIST),
+    add: take,
     async idle() {
       // The lister feeds the work queue, so both must be idle at the same moment.
       while (!stopped) {

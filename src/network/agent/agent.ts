@@ -5,10 +5,10 @@ import { and, eq, inArray, like, ne, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { DATAPLANE_CHANNEL, dataplaneChanged } from '../changes.ts';
-import type { Dataplane } from '../dataplane/driver.ts';
+import { DATAPLANE_CHANNEL } from '../changes.ts';
+import type { Dataplane, NetworkSpec } from '../dataplane/driver.ts';
 import { floatingIps, networks, ports, routers } from '../tables.ts';
-import { dhcpLeasesOf, dhcpSpec, hostPorts, networkSpec, portRow, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
+import { dhcpLeasesOf, dhcpSpec, hostPorts, networkSpec, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
 
 export interface NetworkAgentOptions {
   store: Store;
@@ -31,18 +31,88 @@ async function setStatus(db: Db, ids: string[], status: 'ACTIVE' | 'DOWN'): Prom
       .where(and(inArray(ports.id, ids), ne(ports.status, status)));
 }
 
+/** Runs each call after the earlier ones are through, whether they failed or not. */
+function serially(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** How long a port change waits for others before the batch that takes them all runs. */
+const PORTS_SETTLE_MS = 10;
+
 export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Controller> {
   const { store, dataplane: dp, host } = opts;
   const { db } = store;
 
+  // Port changes are applied in batches: each `port:<id>` key only joins the next batch, and the
+  // `ports` key wires them all in one pass (one device listing, one `ip -batch`, at most one
+  // firewall apply, one status update). A key never runs beside itself, so the ports that change
+  // while a batch runs make the next one.
+  const pending = new Set<string>();
+  // Keys may run before startController has returned the controller they are queued on.
+  let started!: (c: Controller) => void;
+  const controller = new Promise<Controller>((resolve) => (started = resolve));
+  async function queuePorts(ids: Iterable<string>): Promise<void> {
+    for (const id of ids) pending.add(id);
+    if (pending.size) (await controller).add('ports');
+  }
+
+  // A resync reads the host's firewall again rather than trust what was applied: what changed
+  // there behind the agent's back is repaired at each resync period.
+  let rereadFirewall = true;
+  // Keys run side by side (each network's DHCP and each router in namespaces of their own), but
+  // what every port shares is changed by one call at a time: the host's bridges (and the zones
+  // table that names them all), and the firewall.
+  const bridges = serially();
+  const firewall = serially();
+  const reconcileFirewall = () =>
+    firewall(async () => {
+      const reread = rereadFirewall;
+      rereadFirewall = false;
+      try {
+        await dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)), { reread });
+      } catch (err) {
+        rereadFirewall ||= reread;
+        throw err;
+      }
+    });
+
+  // The networks made as these specs say, by this process: a batch of ports, or a burst of port
+  // changes that rewrites a network's leases, need not make sure of their bridge again. Forgotten
+  // when a reconcile that relied on it fails (the bridge may be what failed it); each resync makes
+  // sure again of every network.
+  const ensured = new Map<string, string>();
+  const resynced = new Set<string>();
+  async function ensureNetwork(spec: NetworkSpec, trust = false): Promise<void> {
+    const said = JSON.stringify(spec);
+    if (trust && ensured.get(spec.id) === said) return;
+    ensured.delete(spec.id);
+    await bridges(() => dp.ensureNetwork(spec));
+    ensured.set(spec.id, said);
+  }
+
   async function reconcileNetwork(id: string): Promise<void> {
+    try {
+      await reconcileNetworkOnce(id);
+    } catch (err) {
+      ensured.delete(id);
+      throw err;
+    }
+  }
+
+  async function reconcileNetworkOnce(id: string): Promise<void> {
     const spec = await networkSpec(db, id);
     if (!spec) {
+      ensured.delete(id);
       await dp.deleteDhcp(id);
-      await dp.deleteNetwork(id);
+      await bridges(() => dp.deleteNetwork(id));
       return;
     }
-    await dp.ensureNetwork(spec);
+    await ensureNetwork(spec, !resynced.delete(id));
     const dhcp = await dhcpSpec(db, id, opts.metadata);
     if (dhcp) {
       await dp.ensureDhcp(dhcp);
@@ -50,7 +120,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     } else {
       await dp.deleteDhcp(id);
     }
-    // The network's ports that wait for their leases to be served look again.
+    // The network's ports that wait for their leases to be served look again, in the next batch.
     const waiting = await db
       .select({ id: ports.id })
       .from(ports)
@@ -63,36 +133,77 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
           ne(ports.status, 'ACTIVE'),
         ),
       );
-    await dataplaneChanged(db, ...waiting.map((p) => `port:${p.id}` as const));
+    await queuePorts(waiting.map((p) => p.id));
   }
 
-  /** Neutron's DHCP provisioning block: cleared once the network's DHCP server answers every lease
-   * of the port, so that a guest whose client tries once gets its address. */
-  async function dhcpServed(row: PortRow): Promise<boolean> {
-    const wanted = await dhcpLeasesOf(db, row);
-    if (!wanted.length) return true;
-    const served = new Set((await dp.servedLeases(row.networkId)).map((l) => `${l.mac.toLowerCase()} ${l.ip}`));
-    return wanted.every((l) => served.has(`${l.mac.toLowerCase()} ${l.ip}`));
-  }
-
-  const reconcileFirewall = async () => dp.applyFirewall(await portSpecs(db, await hostPorts(db, host)));
-
-  async function reconcilePort(id: string): Promise<void> {
-    const row = await portRow(db, id);
-    if (!row || row.hostId !== host || !row.deviceOwner.startsWith(COMPUTE_OWNER)) {
-      await dp.deletePort(id);
-      return;
+  /** Neutron's DHCP provisioning block: the ports whose every lease the network's DHCP server
+   * answers, so that a guest whose client tries once gets its address. One look per network. */
+  async function dhcpServed(rows: PortRow[]): Promise<Set<string>> {
+    const wanted = await dhcpLeasesOf(db, rows);
+    const served = new Map<string, Set<string>>();
+    for (const networkId of new Set(rows.filter((r) => wanted.get(r.id)!.length).map((r) => r.networkId))) {
+      served.set(networkId, new Set((await dp.servedLeases(networkId)).map((l) => `${l.mac.toLowerCase()} ${l.ip}`)));
     }
-    const net = await networkSpec(db, row.networkId);
-    if (!net) return; // the network's own reconcile comes; a port cannot outlive it in the store
-    await dp.ensureNetwork(net);
-    const [spec] = await portSpecs(db, [row]);
-    await dp.ensurePort(spec!);
+    return new Set(rows.filter((r) => wanted.get(r.id)!.every((l) => served.get(r.networkId)!.has(`${l.mac.toLowerCase()} ${l.ip}`))).map((r) => r.id));
+  }
+
+  /** Wires these ports (or removes those this host no longer holds) and writes their status. */
+  async function reconcilePorts(ids: string[]): Promise<void> {
+    const rows = await db.select().from(ports).where(inArray(ports.id, ids));
+    const mine = rows.filter((r) => r.hostId === host && r.deviceOwner.startsWith(COMPUTE_OWNER));
+    const kept = new Set(mine.map((r) => r.id));
+    await dp.deletePorts(ids.filter((id) => !kept.has(id)));
+    // A port cannot outlive its network in the store: one whose network is gone waits for the
+    // network's own reconcile.
+    const wired = new Set<string>();
+    for (const networkId of new Set(mine.map((r) => r.networkId))) {
+      const net = await networkSpec(db, networkId);
+      if (!net) continue;
+      await ensureNetwork(net, true);
+      wired.add(networkId);
+    }
+    const rowsToWire = mine.filter((r) => wired.has(r.networkId));
+    const specs = await portSpecs(db, rowsToWire);
+    await dp.ensurePorts(specs);
     // ACTIVE starts the guest: a secured port gets there only once its rules are in place, even
     // when the firewall key has not come round to it yet, and once DHCP answers it (its network's
-    // reconcile comes round to it, then queues this key again).
-    if (spec!.security && !(await dp.isFiltered(id))) await reconcileFirewall();
-    await setStatus(db, [id], row.adminStateUp && (await dhcpServed(row)) ? 'ACTIVE' : 'DOWN');
+    // reconcile comes round to it, then queues it again).
+    const unfiltered = await Promise.all(specs.map(async (s) => s.security !== undefined && !(await dp.isFiltered(s.id))));
+    if (unfiltered.includes(true)) await reconcileFirewall();
+    const served = await dhcpServed(rowsToWire);
+    const active = rowsToWire.filter((r) => r.adminStateUp && served.has(r.id)).map((r) => r.id);
+    await setStatus(db, active, 'ACTIVE');
+    await setStatus(
+      db,
+      rowsToWire.filter((r) => !active.includes(r.id)).map((r) => r.id),
+      'DOWN',
+    );
+  }
+
+  /** Runs the pending batch. When a batch fails, each of its ports is tried alone, so that one
+   * port the host refuses does not hold back the others; those that still fail wait for the retry. */
+  async function runBatch(): Promise<void> {
+    const ids = [...pending];
+    pending.clear();
+    if (!ids.length) return;
+    try {
+      await reconcilePorts(ids);
+      return;
+    } catch (err) {
+      ensured.clear();
+      if (ids.length === 1) {
+        pending.add(ids[0]!);
+        throw err;
+      }
+    }
+    const failed: unknown[] = [];
+    for (const id of ids) {
+      await reconcilePorts([id]).catch((err: unknown) => {
+        pending.add(id);
+        failed.push(err);
+      });
+    }
+    if (failed.length) throw failed[0];
   }
 
   async function reconcileRouter(id: string): Promise<void> {
@@ -103,7 +214,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     }
     for (const networkId of routerNetworks(spec)) {
       const net = await networkSpec(db, networkId);
-      if (net) await dp.ensureNetwork(net);
+      if (net) await ensureNetwork(net);
     }
     await dp.ensureRouter(spec);
     await setStatus(db, [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])], 'ACTIVE');
@@ -114,17 +225,17 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
       .where(eq(floatingIps.routerId, id));
   }
 
-  return startController({
+  const agent = await startController({
     name: 'network-agent',
     store,
     channel: DATAPLANE_CHANNEL,
     log: opts.log,
-    // One at a time: a port's and its network's reconciles both make sure of the bridge, and two
-    // `ip link add` of one bridge at once would fail one of them.
-    concurrency: 1,
-    // Each port change rewrites its network's leases, which costs in proportion to the network's
-    // ports: a burst of port changes waits for one rewrite.
-    settleMs: (key) => (key.startsWith('network:') ? 100 : 0),
+    // Side by side: networks' DHCP servers and routers are started at once (a key never runs
+    // beside itself, and every port is in the one `ports` batch).
+    concurrency: 4,
+    // A burst of changes makes one run: each network's leases are rewritten once for all its new
+    // ports, the firewall applied once for all, and the ports wired in one batch.
+    settleMs: (key) => (key.startsWith('network:') || key === 'firewall' ? 100 : key === 'ports' ? PORTS_SETTLE_MS : 0),
     async listKeys() {
       const [nets, rts, mine, actual] = await Promise.all([
         db.select({ id: networks.id }).from(networks),
@@ -132,6 +243,8 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
         hostPorts(db, host),
         dp.inventory(),
       ]);
+      rereadFirewall = true;
+      for (const n of nets) resynced.add(n.id);
       return [
         ...new Set([
           ...[...nets.map((n) => n.id), ...actual.networks, ...actual.dhcp].map((id) => `network:${id}`),
@@ -144,10 +257,13 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     async reconcile(key) {
       const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
       if (key === 'firewall') await reconcileFirewall();
+      else if (key === 'ports') await runBatch();
       else if (kind === 'network') await reconcileNetwork(id);
-      else if (kind === 'port') await reconcilePort(id);
+      else if (kind === 'port') await queuePorts([id]);
       else if (kind === 'router') await reconcileRouter(id);
       else opts.log.warn({ key }, 'network agent: unknown key');
     },
   });
+  started(agent);
+  return agent;
 }

@@ -67,17 +67,23 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   };
 }
 
-/** The leases a port's guest needs answered by DHCP before it boots: its IPv4 addresses on subnets
- * with DHCP, when its network has a DHCP port to serve them (none otherwise). */
-export async function dhcpLeasesOf(db: Db, port: PortRow): Promise<{ mac: string; ip: string }[]> {
-  const served = (await addressesWithSubnets(db, [port.id])).filter((a) => a.subnet.enableDhcp && a.subnet.ipVersion === 4);
-  if (!served.length) return [];
-  const [dhcpPort] = await db
-    .select({ id: ports.id })
+/** The leases each port's guest needs answered by DHCP before it boots, by port id: its IPv4
+ * addresses on subnets with DHCP, when its network has a DHCP port to serve them (none otherwise). */
+export async function dhcpLeasesOf(db: Db, rows: PortRow[]): Promise<Map<string, { mac: string; ip: string }[]>> {
+  const out = new Map(rows.map((p) => [p.id, [] as { mac: string; ip: string }[]]));
+  const networkIds = [...new Set(rows.map((p) => p.networkId))];
+  if (!networkIds.length) return out;
+  const withServer = await db
+    .selectDistinct({ networkId: ports.networkId })
     .from(ports)
-    .where(and(eq(ports.networkId, port.networkId), eq(ports.deviceOwner, DHCP_OWNER)))
-    .limit(1);
-  return dhcpPort ? served.map((a) => ({ mac: port.macAddress, ip: a.ipAddress })) : [];
+    .where(and(inArray(ports.networkId, networkIds), eq(ports.deviceOwner, DHCP_OWNER)));
+  const served = new Set(withServer.map((n) => n.networkId));
+  const byId = new Map(rows.map((p) => [p.id, p]));
+  for (const a of await addressesWithSubnets(db, [...byId.keys()])) {
+    const port = byId.get(a.portId)!;
+    if (a.subnet.enableDhcp && a.subnet.ipVersion === 4 && served.has(port.networkId)) out.get(port.id)!.push({ mac: port.macAddress, ip: a.ipAddress });
+  }
+  return out;
 }
 
 /** The ports this host wires as devices: servers' NICs bound to it. */
@@ -86,11 +92,6 @@ export async function hostPorts(db: Db, host: string): Promise<PortRow[]> {
     .select()
     .from(ports)
     .where(and(eq(ports.hostId, host), like(ports.deviceOwner, `${COMPUTE_OWNER}%`)));
-}
-
-export async function portRow(db: Db, id: string): Promise<PortRow | undefined> {
-  const [p] = await db.select().from(ports).where(eq(ports.id, id));
-  return p;
 }
 
 /**

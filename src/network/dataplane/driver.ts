@@ -1,7 +1,9 @@
 // The contract between the network agent and a data plane. The agent computes, from the store, what
 // each network, DHCP service, port, router and firewall must look like on this host, and calls
 // these methods; a driver makes the host match. Every method is idempotent and safe to call after a
-// crash at any point of an earlier call, of this process or of a previous one.
+// crash at any point of an earlier call, of this process or of a previous one. Calls may overlap,
+// except two of ensureNetwork and deleteNetwork, two of applyFirewall, two of ensurePorts and
+// deletePorts, or two for one network's DHCP or one router.
 
 import type { HostRoute, NetworkType } from '../tables.ts';
 
@@ -110,15 +112,18 @@ export interface Dataplane {
   /** The static leases (MAC, IP) the network's running DHCP server answers now: none when it does
    * not run, or has not read its hosts since they last changed. */
   servedLeases(networkId: string): Promise<{ mac: string; ip: string }[]>;
-  /** Makes the port's device if it does not exist (a tap) and attaches it, up, to its network's
-   * bridge. A device of that name that exists (a veth end a test made) is attached as it is. */
-  ensurePort(spec: PortSpec): Promise<void>;
-  deletePort(id: string): Promise<void>;
+  /** Makes each port's device if it does not exist (a tap) and attaches it, up, to its network's
+   * bridge, all in one pass. A device of that name that exists (a veth end a test made) is
+   * attached as it is. */
+  ensurePorts(specs: PortSpec[]): Promise<void>;
+  deletePorts(ids: string[]): Promise<void>;
   ensureRouter(spec: RouterSpec): Promise<void>;
   deleteRouter(id: string): Promise<void>;
   /** Replaces the security rules of every port on this host at once: the ports given are filtered
-   * as their specs say, every other port's chains go away. */
-  applyFirewall(ports: PortSpec[]): Promise<void>;
+   * as their specs say, every other port's chains go away. A driver may keep what it applied in
+   * memory rather than read the host each time; reread makes it look at the host again, so that
+   * what changed there behind its back is repaired. */
+  applyFirewall(ports: PortSpec[], opts?: { reread?: boolean }): Promise<void>;
   /** Whether the last applyFirewall filtered this port (its rules are in place). */
   isFiltered(portId: string): Promise<boolean>;
   /** What exists on this host now, by full id: how the agent finds what the store no longer wants. */

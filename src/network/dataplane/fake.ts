@@ -24,12 +24,13 @@ export class FakeDataplane implements Dataplane {
   async servedLeases(networkId: string) {
     return (this.dhcp.get(networkId)?.hosts ?? []).map(({ mac, ip }) => ({ mac, ip }));
   }
-  async ensurePort(spec: PortSpec) {
-    if (!this.networks.has(spec.networkId)) throw new Error(`port ${spec.id}: network ${spec.networkId} is not wired`);
-    this.ports.set(spec.id, spec);
+  async ensurePorts(specs: PortSpec[]) {
+    const loose = specs.find((s) => !this.networks.has(s.networkId));
+    if (loose) throw new Error(`port ${loose.id}: network ${loose.networkId} is not wired`);
+    for (const spec of specs) this.ports.set(spec.id, spec);
   }
-  async deletePort(id: string) {
-    this.ports.delete(id);
+  async deletePorts(ids: string[]) {
+    for (const id of ids) this.ports.delete(id);
   }
   async ensureRouter(spec: RouterSpec) {
     this.routers.set(spec.id, spec);

@@ -102,5 +102,5 @@ export async function servedLeases(ctx: Context, networkId: string): Promise<{ m
 /** The networks whose DHCP namespace is here. */
 export async function dhcpNetworks(ctx: Context): Promise<string[]> {
   const start = namespaces(ctx.prefix).dhcp('');
-  return (await listNamespaces(ctx.sh)).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
+  return (await listNamespaces()).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
 }

@@ -4,10 +4,10 @@ import type { Dataplane } from '../driver.ts';
 import { deleteNetwork, ensureNetwork, wiredNetworks } from './bridge.ts';
 import type { Context, LinuxDataplaneOptions } from './context.ts';
 import { deleteDhcp, dhcpNetworks, ensureDhcp, servedLeases } from './dhcp.ts';
-import { applyFirewall, isFiltered } from './firewall.ts';
+import { createFirewall } from './firewall.ts';
 import { createShell } from './host.ts';
 import { PREFIX } from './names.ts';
-import { deletePort, ensurePort, wiredPorts } from './ports.ts';
+import { deletePorts, ensurePorts, wiredPorts } from './ports.ts';
 import { deleteRouter, ensureRouter, hostedRouters } from './router.ts';
 
 export type { LinuxDataplaneOptions } from './context.ts';
@@ -41,9 +41,9 @@ function makeSearchable(path: string): void {
 
 /**
  * The data plane of a Linux host: bridges, veths and namespaces, dnsmasq and metadata proxies,
- * iptables and nftables. Nothing is kept in memory: every call reads the host afresh, so a new
- * driver with the same prefix and state directory adopts what an earlier process made. Calls must
- * not overlap (the network agent runs one at a time).
+ * iptables and nftables. Every call reads the host afresh, so a new driver with the same prefix and
+ * state directory adopts what an earlier process made; only the firewall is known from what was
+ * applied, between rereads (./firewall.ts). Calls may overlap as the Dataplane contract says.
  */
 export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
   if (!PREFIX.test(opts.prefix))
@@ -58,18 +58,19 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
   }
   makeSearchable(opts.stateDir);
   const ctx: Context = { ...opts, sh: createShell(opts.hostNetns, opts.log) };
+  const firewall = createFirewall(ctx);
   return {
     ensureNetwork: (spec) => ensureNetwork(ctx, spec),
     deleteNetwork: (id) => deleteNetwork(ctx, id),
     ensureDhcp: (spec) => ensureDhcp(ctx, spec),
     deleteDhcp: (networkId) => deleteDhcp(ctx, networkId),
     servedLeases: (networkId) => servedLeases(ctx, networkId),
-    ensurePort: (spec) => ensurePort(ctx, spec),
-    deletePort: (id) => deletePort(ctx, id),
+    ensurePorts: (specs) => ensurePorts(ctx, specs),
+    deletePorts: (ids) => deletePorts(ctx, ids),
     ensureRouter: (spec) => ensureRouter(ctx, spec),
     deleteRouter: (id) => deleteRouter(ctx, id),
-    applyFirewall: (ports) => applyFirewall(ctx, ports),
-    isFiltered: (portId) => isFiltered(ctx, portId),
+    applyFirewall: (ports, o) => firewall.apply(ports, o),
+    isFiltered: async (portId) => firewall.isFiltered(portId),
     async inventory() {
       const [networks, dhcp, ports, routers] = await Promise.all([wiredNetworks(ctx), dhcpNetworks(ctx), wiredPorts(ctx), hostedRouters(ctx)]);
       return { networks, dhcp, ports, routers };

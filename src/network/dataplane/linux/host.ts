@@ -35,8 +35,11 @@ export interface Shell {
 
 export function createShell(hostNetns: string | undefined, log: Logger): Shell {
   const exec = async (netns: string | undefined, argv: string[], opts: Cmd = {}) => {
+    // `ip` enters a namespace by itself: one process, where `ip netns exec` would start two and
+    // remount /sys for the second.
+    const own = netns !== undefined && argv[0] === 'ip';
     try {
-      return await run(argv, { ...opts, netns, log, timeoutMs: 30_000 });
+      return await run(own ? ['ip', '-n', netns, ...argv.slice(1)] : argv, { ...opts, netns: own ? undefined : netns, log, timeoutMs: 30_000 });
     } catch (err) {
       // Without a namespace the spawn itself fails; inside one, `ip netns exec` says it could not exec.
       const missing =

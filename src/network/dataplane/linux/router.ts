@@ -69,5 +69,5 @@ export const deleteRouter = (ctx: Context, id: string) => deleteNamespace(ctx.sh
 /** The routers whose namespace is here. */
 export async function hostedRouters(ctx: Context): Promise<string[]> {
   const start = namespaces(ctx.prefix).router('');
-  return (await listNamespaces(ctx.sh)).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
+  return (await listNamespaces()).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
 }
