@@ -32,6 +32,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   service: ['services of the catalog', () => import('./commands/service.ts')],
   subnet: ['subnets: address ranges of networks', () => import('./commands/subnet.ts')],
   token: ['tokens', () => import('./commands/token.ts')],
+  trust: ['trusts: delegation of roles on a project to another user (trust create|list|show|delete)', () => import('./commands/trust.ts')],
   user: ['users', () => import('./commands/user.ts')],
 };
 

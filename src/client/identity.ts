@@ -3,6 +3,7 @@ import type { groupView } from '../identity/api/groups.ts';
 import type { regionView } from '../identity/api/regions.ts';
 import type { credentialView } from '../identity/api/credentials.ts';
 import type { ec2View } from '../identity/api/ec2.ts';
+import type { trustView } from '../identity/api/trusts.ts';
 import { Collection } from './collection.ts';
 import type { Query } from './http.ts';
 import { identityV3, type Session } from './session.ts';
@@ -36,6 +37,16 @@ export interface Endpoint {
 export type Region = ReturnType<typeof regionView>;
 export type Credential = ReturnType<typeof credentialView>;
 export type Ec2Credential = ReturnType<typeof ec2View>;
+export type Trust = ReturnType<typeof trustView>;
+
+export interface TrustFields {
+  trustor_user_id: string;
+  trustee_user_id: string;
+  project_id?: string;
+  impersonation: boolean;
+  roles?: { id?: string; name?: string }[];
+  expires_at?: string;
+}
 
 export interface RegionFields {
   id?: string;
@@ -119,6 +130,7 @@ export class IdentityClient {
   readonly endpoints: Collection<Endpoint>;
   readonly regions: Collection<Region, RegionFields>;
   readonly credentials: Collection<Credential, CredentialFields>;
+  readonly trusts: Collection<Trust, TrustFields>;
 
   constructor(private readonly session: Session) {
     const at = <T, C>(plural: string, key: string, kind = key) => new Collection<T, C>(session, { url: () => `${this.url}/${plural}`, key, plural, kind });
@@ -131,6 +143,7 @@ export class IdentityClient {
     this.endpoints = at('endpoints', 'endpoint');
     this.regions = at('regions', 'region');
     this.credentials = at('credentials', 'credential');
+    this.trusts = new Collection(session, { url: () => `${this.url}/OS-TRUST/trusts`, key: 'trust', plural: 'trusts', kind: 'trust' });
   }
 
   /** The v3 base URL. */
@@ -162,6 +175,11 @@ export class IdentityClient {
   async createEc2(userId: string, projectId: string): Promise<Ec2Credential> {
     const url = `${this.url}/users/${encodeURIComponent(userId)}/credentials/OS-EC2`;
     return (await this.session.request<{ credential: Ec2Credential }>('POST', url, { body: { tenant_id: projectId } })).credential;
+  }
+
+  /** A user's own change of password; the original password is the credential. */
+  async changePassword(userId: string, original: string, password: string): Promise<void> {
+    await this.session.request('POST', `${this.url}/users/${encodeURIComponent(userId)}/password`, { body: { user: { password, original_password: original } } });
   }
 
   /** The projects a user has a role on. */

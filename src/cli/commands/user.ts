@@ -97,6 +97,18 @@ export function register(user: Command): void {
       if (Object.values(patch).some((v) => v !== undefined)) await identity.users.update(found.id, patch);
     });
 
+  user
+    .command('password')
+    .description("the current user's password (user password set)")
+    .command('set')
+    .description('change the password of the current user')
+    .requiredOption('--password <new-password>', 'new user password')
+    .requiredOption('--original-password <original-password>', 'original user password')
+    .action(async (o: { password: string; originalPassword: string }, cmd: Command) => {
+      const { identity, session } = await connect(cmd);
+      await identity.changePassword(session.auth.user.id, o.originalPassword, o.password);
+    });
+
   domainOption(user.command('delete').description('delete users').argument('<user...>', 'users to delete (name or ID)')).action(
     async (refs: string[], o: { domain?: string }, cmd: Command) => {
       const { identity } = await connect(cmd);

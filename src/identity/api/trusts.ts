@@ -32,7 +32,7 @@ const RoleParams = Type.Object({ trust_id: Type.String(), role_id: Type.String()
 const trustPath = (id: string) => `OS-TRUST/trusts/${id}`;
 
 /** Keystone's trust body; a list leaves the roles out. */
-function trustView(base: string, t: Trust, roleRefs?: { id: string; name: string; description: string | null }[]) {
+export function trustView(base: string, t: Trust, roleRefs?: { id: string; name: string; description: string | null }[]) {
   return {
     id: t.id,
     trustor_user_id: t.trustorUserId,
