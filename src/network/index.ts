@@ -18,6 +18,7 @@ import { rbacPolicyRoutes } from './api/rbac-policies.ts';
 import { subnetPoolRoutes } from './api/subnet-pools.ts';
 import { addressScopeRoutes } from './api/address-scopes.ts';
 import { agentRoutes } from './api/agents.ts';
+import { qosRoutes } from './api/qos.ts';
 import { startHeartbeat } from './agents.ts';
 import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
@@ -93,6 +94,8 @@ const RESOURCES: [name: string, path: string][] = [
   ['address_scope', 'address-scopes'],
   ['agent', 'agents'],
   ['availability_zone', 'availability_zones'],
+  ['policy', 'qos/policies'],
+  ['rule_type', 'qos/rule-types'],
 ];
 
 /** Neutron v2.0, mounted under /networking. */
@@ -129,6 +132,7 @@ export function networkPlugin(net: NetworkApi) {
         subnetPoolRoutes(v2, net);
         addressScopeRoutes(v2, net);
         agentRoutes(v2, net);
+        qosRoutes(v2, net);
       },
       { prefix: '/v2.0' },
     );

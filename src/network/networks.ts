@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { admin } from '../lib/http/policy.ts';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
@@ -8,6 +8,7 @@ import { dataplaneChanged } from './changes.ts';
 import type { NetworkSettings } from './index.ts';
 import { reserve } from './quotas.ts';
 import { grant, revoke } from './rbac.ts';
+import { defaultPolicyOf, usablePolicy } from './qos.ts';
 import { networks, ports, subnets, type NetworkType } from './tables.ts';
 import { isGranted, sharedWith, visibleNetworks, type Caller } from './visibility.ts';
 
@@ -90,6 +91,8 @@ export interface NetworkInput {
   portSecurityEnabled: boolean;
   mtu?: number;
   provider?: ProviderInput;
+  /** Undefined: the project's default QoS policy, if it has one. */
+  qosPolicyId?: string | null;
 }
 
 interface Segment {
@@ -187,6 +190,10 @@ export async function createNetwork(tx: Db, settings: NetworkSettings, input: Ne
     external: input.external,
     portSecurityEnabled: input.portSecurityEnabled,
     mtu,
+    qosPolicyId:
+      input.qosPolicyId === undefined
+        ? await defaultPolicyOf(tx, input.projectId)
+        : input.qosPolicyId && (await usablePolicy(tx, input.projectId, input.qosPolicyId)),
   };
   for (let attempt = 0; ; attempt++) {
     let segment = asked;
@@ -227,6 +234,7 @@ export interface NetworkChanges {
   external?: boolean;
   portSecurityEnabled?: boolean;
   mtu?: number;
+  qosPolicyId?: string | null;
 }
 
 export async function updateNetwork(tx: Db, settings: NetworkSettings, caller: Caller, id: string, changes: NetworkChanges): Promise<Network> {
@@ -243,11 +251,20 @@ export async function updateNetwork(tx: Db, settings: NetworkSettings, caller: C
   if (shared === false) await revoke(tx, row, 'access_as_shared', ['*']).catch(unshareRefused(id));
   if (changes.external === true && !(await isGranted(tx, id, '*', 'access_as_external'))) await grant(tx, { ...wildcard, action: 'access_as_external' });
   if (changes.external === false) await revoke(tx, row, 'access_as_external');
+  if (changes.qosPolicyId) await usablePolicy(tx, row.projectId, changes.qosPolicyId);
   await tx
     .update(networks)
     .set({ ...columns, revision: sql`${networks.revision} + 1`, updatedAt: new Date() })
     .where(eq(networks.id, id));
-  await dataplaneChanged(tx, `network:${id}`);
+  // The network's policy is in force on its servers' ports that have none of their own.
+  const limited =
+    changes.qosPolicyId === undefined
+      ? []
+      : await tx
+          .select({ id: ports.id })
+          .from(ports)
+          .where(and(eq(ports.networkId, id), isNull(ports.qosPolicyId), like(ports.deviceOwner, 'compute:%')));
+  await dataplaneChanged(tx, `network:${id}`, ...limited.map((p) => `port:${p.id}` as const));
   return getNetwork(tx, { projectId: caller.projectId, isAdmin: true }, id);
 }
 

@@ -8,6 +8,8 @@ import { checkFixedIpsKept, disassociatePort } from './floating-ips.ts';
 import { allocateAddress, allocateFree, cidrOf, isAutoAddress, noMoreAddresses, releaseAddresses, type SubnetRow } from './ipam.ts';
 import { reserve } from './quotas.ts';
 import { defaultSecurityGroupId, resolveSecurityGroups } from './security-groups.ts';
+import { mergeExtraDhcpOpts, newExtraDhcpOpts, type ExtraDhcpOptRequest } from './extra-dhcp-opts.ts';
+import { usablePolicy } from './qos.ts';
 import { ipAllocations, networks, portSecurityGroups, ports, subnets, type AddressPair } from './tables.ts';
 import { visiblePorts, type Caller } from './visibility.ts';
 
@@ -17,6 +19,8 @@ export type PortRow = typeof ports.$inferSelect;
 export interface Port extends PortRow {
   fixedIps: { subnetId: string; ipAddress: string }[];
   securityGroups: string[];
+  /** The QoS policy of the port's network (qos_network_policy_id). */
+  networkQosPolicyId?: string | null;
 }
 
 export type FixedIpRequest = { subnetId?: string; ipAddress?: string };
@@ -44,6 +48,8 @@ export interface PortInput {
   vnicType?: string;
   bindingProfile?: Record<string, unknown>;
   dnsName?: string;
+  extraDhcpOpts?: ExtraDhcpOptRequest[];
+  qosPolicyId?: string | null;
 }
 
 /** The host name a port's address answers to: its dns_name, else Neutron's `host-<address>`. */
@@ -73,9 +79,13 @@ export { visiblePorts };
 /** Ports with their fixed IPs and groups. */
 async function assemble(db: Db, rows: PortRow[]): Promise<Port[]> {
   const ids = rows.map((p) => p.id);
-  const [allocations, groups] = await Promise.all([
+  const [allocations, groups, nets] = await Promise.all([
     db.select().from(ipAllocations).where(inArray(ipAllocations.portId, ids)),
     db.select().from(portSecurityGroups).where(inArray(portSecurityGroups.portId, ids)),
+    db
+      .select({ id: networks.id, qosPolicyId: networks.qosPolicyId })
+      .from(networks)
+      .where(inArray(networks.id, [...new Set(rows.map((p) => p.networkId))])),
   ]);
   const ips = new Map<string, Port['fixedIps']>();
   for (const a of allocations) {
@@ -85,7 +95,12 @@ async function assemble(db: Db, rows: PortRow[]): Promise<Port[]> {
   }
   const sgs = new Map<string, string[]>();
   for (const g of groups) sgs.set(g.portId, [...(sgs.get(g.portId) ?? []), g.securityGroupId]);
-  return rows.map((p) => ({ ...p, fixedIps: ips.get(p.id) ?? [], securityGroups: (sgs.get(p.id) ?? []).sort() }));
+  return rows.map((p) => ({
+    ...p,
+    fixedIps: ips.get(p.id) ?? [],
+    securityGroups: (sgs.get(p.id) ?? []).sort(),
+    networkQosPolicyId: nets.find((n) => n.id === p.networkId)?.qosPolicyId ?? null,
+  }));
 }
 
 /** A port the caller sees, or Neutron's 404. */
@@ -151,17 +166,19 @@ export async function listPorts(db: Db, caller: Caller, n: PortNarrow = {}): Pro
             from ${ipAllocations} a join p on p.id = a.port_id group by a.port_id),
     sgs as (select g.port_id, json_agg(g.security_group_id order by g.security_group_id) as groups
             from ${portSecurityGroups} g join p on p.id = g.port_id group by g.port_id)
-    select coalesce(json_agg(json_build_object('port', p, 'ips', ips.ips, 'groups', sgs.groups) order by p.id)::text, '[]') as list
-    from p left join ips on ips.port_id = p.id left join sgs on sgs.port_id = p.id`);
+    select coalesce(json_agg(json_build_object('port', p, 'ips', ips.ips, 'groups', sgs.groups, 'netqos', n.qos_policy_id) order by p.id)::text, '[]') as list
+    from p left join ips on ips.port_id = p.id left join sgs on sgs.port_id = p.id left join ${networks} n on n.id = p.network_id`);
   const list = JSON.parse((result as unknown as { rows: { list: string }[] }).rows[0]!.list) as {
     port: Record<string, unknown>;
     ips: [string, string][] | null;
     groups: string[] | null;
+    netqos: string | null;
   }[];
   return list.map((x) => ({
     ...rowFromJson(x.port),
     fixedIps: (x.ips ?? []).map(([subnetId, ipAddress]) => ({ subnetId, ipAddress })),
     securityGroups: x.groups ?? [],
+    networkQosPolicyId: x.netqos,
   }));
 }
 
@@ -300,6 +317,8 @@ export async function createPort(tx: Db, input: PortInput): Promise<Port> {
         vnicType: input.vnicType ?? 'normal',
         bindingProfile: input.bindingProfile ?? {},
         dnsName: input.dnsName ?? '',
+        extraDhcpOpts: newExtraDhcpOpts(input.extraDhcpOpts ?? []),
+        qosPolicyId: input.qosPolicyId ? await usablePolicy(tx, input.projectId, input.qosPolicyId) : null,
       })
       // The (network, MAC) key: a taken random MAC is drawn again; a taken chosen one is a 409.
       .onConflictDoNothing()
@@ -317,7 +336,7 @@ export async function createPort(tx: Db, input: PortInput): Promise<Port> {
   }
   if (groups.length) await tx.insert(portSecurityGroups).values(groups.map((securityGroupId) => ({ portId: id, securityGroupId })));
   await dataplaneChanged(tx, `port:${id}`, `network:${network.id}`, 'firewall');
-  return { ...row, fixedIps, securityGroups: groups.sort() };
+  return { ...row, fixedIps, securityGroups: groups.sort(), networkQosPolicyId: network.qosPolicyId };
 }
 
 export interface PortChanges {
@@ -335,6 +354,8 @@ export interface PortChanges {
   vnicType?: string;
   bindingProfile?: Record<string, unknown>;
   dnsName?: string;
+  extraDhcpOpts?: ExtraDhcpOptRequest[];
+  qosPolicyId?: string | null;
 }
 
 /**
@@ -401,13 +422,15 @@ export async function updatePort(tx: Db, id: string, changes: PortChanges): Prom
       vnicType: changes.vnicType,
       bindingProfile: changes.bindingProfile,
       dnsName: changes.dnsName,
+      extraDhcpOpts: changes.extraDhcpOpts && mergeExtraDhcpOpts(port.extraDhcpOpts, changes.extraDhcpOpts),
+      qosPolicyId: changes.qosPolicyId ? await usablePolicy(tx, port.projectId, changes.qosPolicyId) : changes.qosPolicyId,
       revision: sql`${ports.revision} + 1`,
       updatedAt: new Date(),
     })
     .where(eq(ports.id, id))
     .returning();
   await dataplaneChanged(tx, `port:${id}`, `network:${port.networkId}`, 'firewall');
-  return { ...row!, fixedIps, securityGroups: [...groups].sort() };
+  return { ...row!, fixedIps, securityGroups: [...groups].sort(), networkQosPolicyId: port.networkQosPolicyId };
 }
 
 export async function setPortTags(tx: Db, id: string, tags: string[]): Promise<string[]> {

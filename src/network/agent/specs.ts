@@ -3,10 +3,11 @@
 
 import { and, eq, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
-import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets } from '../tables.ts';
+import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets, type ExtraDhcpOpt } from '../tables.ts';
 import { DHCP_OWNER } from '../subnets.ts';
 import { addressesWithSubnets } from '../ipam.ts';
 import { hostnameOf } from '../ports.ts';
+import { portLimits } from '../qos.ts';
 import { ROUTER_GATEWAY, ROUTER_INTERFACE } from '../routers.ts';
 import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
 
@@ -47,10 +48,10 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
   // Every other port's leases as one JSON document: this runs after each port change, and
   // decoding ten thousand rows of whole ports would cost it a hundred times more.
   const result = await db.execute(sql`
-    select coalesce(json_agg(json_build_array(${ports.macAddress}, ${ipAllocations.ipAddress}, ${ports.dnsName}))::text, '[]') as hosts
+    select coalesce(json_agg(json_build_array(${ports.macAddress}, ${ipAllocations.ipAddress}, ${ports.dnsName}, ${ports.extraDhcpOpts}))::text, '[]') as hosts
     from ${ipAllocations} join ${ports} on ${ports.id} = ${ipAllocations.portId}
     where ${inArray(ipAllocations.subnetId, [...onDhcp])} and ${ports.id} <> ${dhcpPort.id}`);
-  const leases = JSON.parse((result as unknown as { rows: { hosts: string }[] }).rows[0]!.hosts) as [string, string, string][];
+  const leases = JSON.parse((result as unknown as { rows: { hosts: string }[] }).rows[0]!.hosts) as [string, string, string, ExtraDhcpOpt[]][];
   return {
     networkId,
     port: { id: dhcpPort.id, mac: dhcpPort.macAddress, addresses: own.map((a) => `${a.ip}/${prefixOf(a.subnet.cidr)}`) },
@@ -61,7 +62,10 @@ export async function dhcpSpec(db: Db, networkId: string, metadata: boolean): Pr
       dnsNameservers: s.dnsNameservers,
       hostRoutes: s.hostRoutes,
     })),
-    hosts: leases.map(([mac, ip, dnsName]) => ({ mac, ip, hostname: hostnameOf({ dnsName }, ip) })),
+    hosts: leases.map(([mac, ip, dnsName, extra]) => {
+      const options = extra.filter((o) => o.ip_version === 4).map((o) => ({ name: o.opt_name, value: o.opt_value }));
+      return { mac, ip, hostname: hostnameOf({ dnsName }, ip), ...(options.length ? { options } : {}) };
+    }),
     mtu: n.mtu,
     metadata,
   };
@@ -125,6 +129,7 @@ export async function portSpecs(db: Db, rows: PortRow[]): Promise<PortSpec[]> {
         portRangeMax: r.portRangeMax ?? undefined,
         remotes: r.remoteGroupId ? membersOf(r.remoteGroupId, r.ethertype) : r.remoteIpPrefix ? [r.remoteIpPrefix] : undefined,
       }));
+  const limits = await portLimits(db, rows);
   return rows.map((p) => ({
     id: p.id,
     networkId: p.networkId,
@@ -137,7 +142,16 @@ export async function portSpecs(db: Db, rows: PortRow[]): Promise<PortSpec[]> {
           rules: bindings.filter((b) => b.portId === p.id).flatMap((b) => rulesOf(b.securityGroupId)),
         }
       : undefined,
+    ...qosOf(limits.get(p.id) ?? []),
   }));
+}
+
+/** A port's bandwidth limits by direction, absent when it has none. */
+function qosOf(limits: { direction: 'egress' | 'ingress'; maxKbps: number; maxBurstKbps: number }[]): Pick<PortSpec, 'qos'> {
+  if (!limits.length) return {};
+  const of = (d: string) => limits.find((l) => l.direction === d);
+  const limit = (l: (typeof limits)[number] | undefined) => l && { maxKbps: l.maxKbps, maxBurstKbps: l.maxBurstKbps };
+  return { qos: { egress: limit(of('egress')), ingress: limit(of('ingress')) } };
 }
 
 /** A router with its legs, routes and floating IPs, or undefined once it is gone. */

@@ -42,7 +42,7 @@ export function networkView(n: Network, isAdmin: boolean): Record<string, unknow
     ipv6_address_scope: null,
     is_default: false,
     l2_adjacency: true,
-    qos_policy_id: null,
+    qos_policy_id: n.qosPolicyId,
     ...(isAdmin
       ? { 'provider:network_type': n.networkType, 'provider:physical_network': n.physicalNetwork, 'provider:segmentation_id': n.segmentationId }
       : {}),
@@ -63,9 +63,9 @@ const Common = {
   'router:external': Type.Optional(Type.Boolean()),
   port_security_enabled: Type.Optional(Type.Boolean()),
   mtu: Type.Optional(Type.Integer({ minimum: 0 })),
-  // Accepted as Neutron's defaults only: Nubo has one availability zone and no QoS.
+  // Accepted as Neutron's default only: Nubo has one availability zone.
   availability_zone_hints: Type.Optional(Type.Array(Type.Literal('nova'))),
-  qos_policy_id: Type.Optional(Type.Null()),
+  qos_policy_id: Type.Optional(Nullable(Type.String({ minLength: 1 }))),
   is_default: Type.Optional(Type.Literal(false)),
 };
 const Provider = {
@@ -113,6 +113,7 @@ function networkInput(request: FastifyRequest, b: NetworkBody): NetworkInput {
     external: b['router:external'] ?? false,
     portSecurityEnabled: b.port_security_enabled ?? true,
     mtu: b.mtu,
+    qosPolicyId: b.qos_policy_id,
     provider: provider
       ? { networkType: b['provider:network_type'], physicalNetwork: b['provider:physical_network'], segmentationId: b['provider:segmentation_id'] }
       : undefined,
@@ -173,6 +174,7 @@ export function networkRoutes(app: FastifyInstance, net: NetworkApi): void {
         external: b['router:external'],
         portSecurityEnabled: b.port_security_enabled,
         mtu: b.mtu,
+        qosPolicyId: b.qos_policy_id,
       }),
     );
     return { network: networkView(network, caller.isAdmin) };

@@ -31,7 +31,7 @@ export function portView(p: Port, isAdmin: boolean): Record<string, unknown> {
     device_owner: p.deviceOwner,
     fixed_ips: fixedIps,
     allowed_address_pairs: p.allowedAddressPairs,
-    extra_dhcp_opts: [],
+    extra_dhcp_opts: p.extraDhcpOpts,
     security_groups: p.securityGroups,
     port_security_enabled: p.portSecurityEnabled,
     'binding:vnic_type': p.vnicType,
@@ -52,8 +52,8 @@ export function portView(p: Port, isAdmin: boolean): Record<string, unknown> {
     ip_allocation: 'immediate',
     propagate_uplink_status: false,
     data_plane_status: null,
-    qos_policy_id: null,
-    qos_network_policy_id: null,
+    qos_policy_id: p.qosPolicyId,
+    qos_network_policy_id: p.networkQosPolicyId ?? null,
     resource_request: null,
     tags: p.tags,
     revision_number: p.revision,
@@ -63,6 +63,14 @@ export function portView(p: Port, isAdmin: boolean): Record<string, unknown> {
 }
 
 const FixedIp = Type.Object({ subnet_id: Type.Optional(Type.String()), ip_address: Type.Optional(Type.String()) }, { additionalProperties: false });
+const ExtraDhcpOpt = Type.Object(
+  {
+    opt_name: Type.String({ minLength: 1, maxLength: 64 }),
+    opt_value: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    ip_version: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(6), Type.Literal('4'), Type.Literal('6')])),
+  },
+  { additionalProperties: false },
+);
 const Pair = Type.Object({ ip_address: Type.String(), mac_address: Type.Optional(Type.String()) }, { additionalProperties: false });
 const Mutable = {
   name: Type.Optional(Type.String({ maxLength: 255 })),
@@ -79,9 +87,9 @@ const Mutable = {
   'binding:vnic_type': Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('direct'), Type.Literal('macvtap'), Type.Literal('baremetal')])),
   'binding:profile': Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
   dns_name: Type.Optional(Type.String({ maxLength: 255 })),
-  // Neutron's defaults only: no extra DHCP options, QoS or uplink status propagation here.
-  extra_dhcp_opts: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 0 })),
-  qos_policy_id: Type.Optional(Type.Null()),
+  extra_dhcp_opts: Type.Optional(Type.Union([Type.Array(ExtraDhcpOpt), Type.Null()])),
+  qos_policy_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  // Neutron's default only: no uplink status propagation here.
   propagate_uplink_status: Type.Optional(Type.Literal(false)),
 };
 const PortBody = Type.Object(
@@ -132,6 +140,8 @@ const changesOf = (b: Fields) => ({
   vnicType: b['binding:vnic_type'],
   bindingProfile: b['binding:profile'] === null ? {} : b['binding:profile'],
   dnsName: b.dns_name,
+  extraDhcpOpts: b.extra_dhcp_opts === null ? undefined : b.extra_dhcp_opts,
+  qosPolicyId: b.qos_policy_id,
 });
 
 /** The filters the store applies itself (listResponse applies them again, with every other). */

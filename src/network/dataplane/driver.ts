@@ -34,8 +34,9 @@ export interface DhcpSpec {
   port: { id: string; mac: string; addresses: string[] };
   /** The subnets with enable_dhcp. */
   subnets: DhcpSubnet[];
-  /** One static lease per port of the network that has an IP on those subnets. */
-  hosts: { mac: string; ip: string; hostname: string }[];
+  /** One static lease per port of the network that has an IP on those subnets, with the port's
+   * extra DHCPv4 options (a dnsmasq option name or number, and its value). */
+  hosts: { mac: string; ip: string; hostname: string; options?: { name: string; value: string }[] }[];
   mtu: number;
   /** Answer http://169.254.169.254 from the DHCP namespace (the route is pushed by option 121)
    * and forward each request to the metadata service with the network and the asker's IP. */
@@ -56,6 +57,12 @@ export interface FirewallRule {
   remotes?: string[];
 }
 
+/** A QoS bandwidth limit: a rate in kbit/s and the burst allowed above it (0: the driver's default). */
+export interface BandwidthLimit {
+  maxKbps: number;
+  maxBurstKbps: number;
+}
+
 /** A port wired on this host: a tap device (or, in tests, a veth end) on its network's bridge. */
 export interface PortSpec {
   id: string;
@@ -71,6 +78,8 @@ export interface PortSpec {
     /** The union of the port's security groups' rules; anything else is dropped (stateful). */
     rules: FirewallRule[];
   };
+  /** Bandwidth limits, as Neutron names the directions: egress is what the guest sends. */
+  qos?: { egress?: BandwidthLimit; ingress?: BandwidthLimit };
 }
 
 /** A router: a namespace with a leg on each attached network, and NAT on its gateway leg. */

@@ -18,6 +18,8 @@ export interface DnsmasqFiles {
 /** The agent gives IPv4 subnets only: DHCPv6 without router advertisements would leave guests without a route. */
 const served = (spec: DhcpSpec) => spec.subnets.filter((s) => isV4(s.cidr));
 const tagOf = (subnet: DhcpSubnet) => `subnet-${subnet.id}`;
+/** The tag a host line sets when its port has extra options: the MAC is one port's on a network. */
+const hostTag = (mac: string) => `port-${mac.toLowerCase().replaceAll(':', '')}`;
 
 export function dnsmasqArgv(spec: DhcpSpec, iface: string, files: DnsmasqFiles): string[] {
   return [
@@ -55,7 +57,7 @@ const label = (name: string) =>
 export function hostsFile(spec: DhcpSpec): string {
   return spec.hosts
     .filter((h) => isV4(h.ip))
-    .map((h) => [h.mac, h.ip, label(h.hostname)].filter(Boolean).join(',') + '\n')
+    .map((h) => [h.mac, h.ip, label(h.hostname), h.options?.length ? `set:${hostTag(h.mac)}` : ''].filter(Boolean).join(',') + '\n')
     .join('');
 }
 
@@ -89,6 +91,13 @@ export function optsFile(spec: DhcpSpec): string {
       // Windows asks for Microsoft's number of the same option.
       lines.push(`${tag},249,${text}`);
     }
+  }
+  // The ports' extra options, for their hosts only: a tagged option wins over the subnet's.
+  const tagged = new Set<string>();
+  for (const h of spec.hosts) {
+    if (!h.options?.length || tagged.has(hostTag(h.mac))) continue;
+    tagged.add(hostTag(h.mac));
+    for (const o of h.options) lines.push(`tag:${hostTag(h.mac)},${/^\d+$/.test(o.name) ? o.name : `option:${o.name}`},${o.value}`);
   }
   return lines.map((l) => `${l}\n`).join('');
 }

@@ -7,6 +7,7 @@ import { deleteDhcp, dhcpNetworks, ensureDhcp, servedLeases } from './dhcp.ts';
 import { createFirewall } from './firewall.ts';
 import { createShell } from './host.ts';
 import { PREFIX } from './names.ts';
+import { applyQos, removeQos } from './qos.ts';
 import { deletePorts, ensurePorts, wiredPorts } from './ports.ts';
 import { deleteRouter, ensureRouter, hostedRouters } from './router.ts';
 
@@ -65,8 +66,14 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
     ensureDhcp: (spec) => ensureDhcp(ctx, spec),
     deleteDhcp: (networkId) => deleteDhcp(ctx, networkId),
     servedLeases: (networkId) => servedLeases(ctx, networkId),
-    ensurePorts: (specs) => ensurePorts(ctx, specs),
-    deletePorts: (ids) => deletePorts(ctx, ids),
+    async ensurePorts(specs) {
+      await ensurePorts(ctx, specs);
+      await applyQos(ctx, specs);
+    },
+    async deletePorts(ids) {
+      await removeQos(ctx, ids);
+      await deletePorts(ctx, ids);
+    },
     ensureRouter: (spec) => ensureRouter(ctx, spec),
     deleteRouter: (id) => deleteRouter(ctx, id),
     applyFirewall: (ports, o) => firewall.apply(ports, o),
