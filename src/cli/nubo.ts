@@ -34,6 +34,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   token: ['tokens', () => import('./commands/token.ts')],
   trust: ['trusts: delegation of roles on a project to another user (trust create|list|show|delete)', () => import('./commands/trust.ts')],
   user: ['users', () => import('./commands/user.ts')],
+  volume: ['volumes, their snapshots and types (volume …, volume snapshot …, volume type …)', () => import('./commands/volume.ts')],
 };
 
 const program = new Command('nubo')
