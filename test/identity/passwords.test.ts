@@ -83,3 +83,28 @@ test('lockout_failure_attempts wrong passwords lock the user out for lockout_dur
   await new Promise((r) => setTimeout(r, Math.max(0, lockedAt + 10_100 - Date.now())));
   assert.equal((await login('carol-pass-1')).status, 201);
 });
+
+test('change_password_upon_first_use: a password an administrator set must be changed before any login', async () => {
+  const other = await spawnNubo({ env: { NUBO_CHANGE_PASSWORD_UPON_FIRST_USE: 'true' } });
+  try {
+    const erin = JSON.parse(await cliAs(() => other.env)('user', 'create', '--password', 'given-by-admin', 'erin', '-f', 'json'));
+    const attempt = (password: string) =>
+      fetch(`${other.url}/identity/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { id: erin.id, password } } } } }),
+      });
+    const expired = await attempt('given-by-admin');
+    assert.equal(expired.status, 401);
+    assert.equal(((await expired.json()) as any).error.message, `The password is expired and needs to be changed for user: ${erin.id}.`);
+    const change = await fetch(`${other.url}/identity/v3/users/${erin.id}/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { original_password: 'given-by-admin', password: 'chosen-by-erin' } }),
+    });
+    assert.equal(change.status, 204);
+    assert.equal((await attempt('chosen-by-erin')).status, 201);
+  } finally {
+    await other.stop();
+  }
+});
