@@ -179,7 +179,9 @@ export class IdentityClient {
 
   /** A user's own change of password; the original password is the credential. */
   async changePassword(userId: string, original: string, password: string): Promise<void> {
-    await this.session.request('POST', `${this.url}/users/${encodeURIComponent(userId)}/password`, { body: { user: { password, original_password: original } } });
+    await this.session.request('POST', `${this.url}/users/${encodeURIComponent(userId)}/password`, {
+      body: { user: { password, original_password: original } },
+    });
   }
 
   /** The projects a user has a role on. */

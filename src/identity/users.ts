@@ -5,7 +5,16 @@ import { users } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { accountLocked, checkPasswordHistory, checkPasswordRules, isLockedOut, NO_RULES, passwordExpired, passwordExpiry, type SecurityCompliance } from './password-rules.ts';
+import {
+  accountLocked,
+  checkPasswordHistory,
+  checkPasswordRules,
+  isLockedOut,
+  NO_RULES,
+  passwordExpired,
+  passwordExpiry,
+  type SecurityCompliance,
+} from './password-rules.ts';
 
 export type User = typeof users.$inferSelect;
 
@@ -93,7 +102,13 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
 async function newPassword(db: Db, id: string, password: string | null, expiresAt: Date | null, rules: SecurityCompliance) {
   const [old] = await db.select({ hash: users.passwordHash, history: users.passwordHistory }).from(users).where(eq(users.id, id));
   const history = [...(old?.history ?? []), ...(old?.hash ? [old.hash] : [])].slice(-Math.max(0, rules.uniqueLastPasswordCount - 1));
-  return { passwordHash: password ? await hashPassword(password) : null, passwordExpiresAt: expiresAt, passwordHistory: history, failedAuthCount: 0, failedAuthAt: null };
+  return {
+    passwordHash: password ? await hashPassword(password) : null,
+    passwordExpiresAt: expiresAt,
+    passwordHistory: history,
+    failedAuthCount: 0,
+    failedAuthAt: null,
+  };
 }
 
 /**
@@ -102,7 +117,13 @@ async function newPassword(db: Db, id: string, password: string | null, expiresA
  * (`expired: 'allow'` for a password change, which an expired password may still make).
  * A wrong password counts towards a lockout when lockout_failure_attempts is set.
  */
-export async function checkPassword(db: Db, user: User, password: string, rules: SecurityCompliance = NO_RULES, expired: 'refuse' | 'allow' = 'refuse'): Promise<User> {
+export async function checkPassword(
+  db: Db,
+  user: User,
+  password: string,
+  rules: SecurityCompliance = NO_RULES,
+  expired: 'refuse' | 'allow' = 'refuse',
+): Promise<User> {
   if (isLockedOut(user, rules)) throw accountLocked(user.id);
   if (!(await verifyPassword(password, user.passwordHash))) {
     if (rules.lockoutFailureAttempts) {

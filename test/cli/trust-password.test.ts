@@ -18,7 +18,14 @@ after(async () => {
   await cloud?.stop();
 });
 
-const env = (user: string, password: string) => ({ ...cloud.env, OS_USERNAME: user, OS_PASSWORD: password, OS_PROJECT_NAME: 'tp', HOME: home, NUBO_TOKEN_CACHE: 'off' });
+const env = (user: string, password: string) => ({
+  ...cloud.env,
+  OS_USERNAME: user,
+  OS_PASSWORD: password,
+  OS_PROJECT_NAME: 'tp',
+  HOME: home,
+  NUBO_TOKEN_CACHE: 'off',
+});
 const nuboOk = cliAs(() => env('alice', 'alice-pw'), nubo);
 
 test('nubo trust create/show/list/delete print what openstack prints', async () => {

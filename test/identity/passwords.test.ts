@@ -59,7 +59,10 @@ test('a new password follows password_regex and differs from the last ones', asy
   const short = await cliFails(as('carol-pass-2'), 'user', 'password', 'set', '--original-password', 'carol-pass-2', '--password', 'short');
   assert.match(short, /The password does not match the requirements: at least 8 characters\. \(HTTP 400\)/);
   const reused = await cliFails(as('carol-pass-2'), 'user', 'password', 'set', '--original-password', 'carol-pass-2', '--password', 'carol-pass-1');
-  assert.match(reused, /The new password cannot be identical to a previous password\. The total number which includes the new password must be unique is 2\. \(HTTP 400\)/);
+  assert.match(
+    reused,
+    /The new password cannot be identical to a previous password\. The total number which includes the new password must be unique is 2\. \(HTTP 400\)/,
+  );
   const wrong = await fetch(`${nubo.url}/identity/v3/users/${carol.id}/password`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -42,10 +42,16 @@ test('a domain-scoped token, by domain name, for a user with a role on the domai
   assert.equal(token.domain_id, 'default');
   const body = (await call('GET', '/identity/v3/auth/tokens?nocatalog', { token: token.id, subject: token.id })).body.token;
   assert.deepEqual(body.domain, { id: 'default', name: 'Default' });
-  assert.deepEqual(body.roles.map((r: { name: string }) => r.name), ['reader']);
+  assert.deepEqual(
+    body.roles.map((r: { name: string }) => r.name),
+    ['reader'],
+  );
   assert.equal(body.project, undefined);
   const domains = await call('GET', '/identity/v3/auth/domains', { token: token.id });
-  assert.deepEqual(domains.body.domains.map((d: { id: string }) => d.id), ['default']);
+  assert.deepEqual(
+    domains.body.domains.map((d: { id: string }) => d.id),
+    ['default'],
+  );
   // By id too.
   const byId = await call('POST', '/identity/v3/auth/tokens', {
     body: { auth: { identity: { methods: ['password'], password: { user: { id: dave.id, password: 'dave-pw' } } }, scope: { domain: { id: 'default' } } } },
@@ -57,7 +63,11 @@ test('a user reads its own domain with a project-scoped token, and no other', as
   const shown = JSON.parse(await cliAs(daveEnv)('domain', 'show', 'default', '-f', 'json'));
   assert.equal(shown.name, 'Default');
   await cliAs(() => nubo.env)('domain', 'create', 'elsewhere');
-  const token = (await call('POST', '/identity/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { id: dave.id, password: 'dave-pw' } } } } } })).token;
+  const token = (
+    await call('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'], password: { user: { id: dave.id, password: 'dave-pw' } } } } },
+    })
+  ).token;
   const other = JSON.parse(await cliAs(() => nubo.env)('domain', 'show', 'elsewhere', '-f', 'json'));
   assert.equal((await call('GET', `/identity/v3/domains/${other.id}`, { token })).status, 403);
 });
@@ -69,18 +79,28 @@ test('system scope: the admin has it from the bootstrap, others only once grante
   const token = JSON.parse(await cliAs(() => adminSystem)('token', 'issue', '-f', 'json'));
   const body = (await call('GET', '/identity/v3/auth/tokens?nocatalog', { token: token.id, subject: token.id })).body.token;
   assert.deepEqual(body.system, { all: true });
-  assert.deepEqual(body.roles.map((r: { name: string }) => r.name), ['admin', 'member', 'reader']);
+  assert.deepEqual(
+    body.roles.map((r: { name: string }) => r.name),
+    ['admin', 'member', 'reader'],
+  );
   assert.deepEqual((await call('GET', '/identity/v3/auth/system', { token: token.id })).body.system, [{ all: true }]);
 
   const daveSystem = { ...unprojected(daveEnv()), OS_SYSTEM_SCOPE: 'all' };
   assert.match(await cliFails(daveSystem, 'token', 'issue'), /HTTP 401/);
-  const daveToken = (await call('POST', '/identity/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { id: dave.id, password: 'dave-pw' } } } } } })).token;
+  const daveToken = (
+    await call('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'], password: { user: { id: dave.id, password: 'dave-pw' } } } } },
+    })
+  ).token;
   assert.deepEqual((await call('GET', '/identity/v3/auth/system', { token: daveToken })).body.system, []);
 
   await cliAs(() => nubo.env)('role', 'add', '--system', 'all', '--user', 'dave', 'reader');
   const reader = (await call('GET', '/identity/v3/roles?name=reader', { token: token.id })).body.roles[0];
   const granted = await call('GET', `/identity/v3/system/users/${dave.id}/roles`, { token: token.id });
-  assert.deepEqual(granted.body.roles.map((r: { id: string }) => r.id), [reader.id]);
+  assert.deepEqual(
+    granted.body.roles.map((r: { id: string }) => r.id),
+    [reader.id],
+  );
   assert.equal((await call('HEAD', `/identity/v3/system/users/${dave.id}/roles/${reader.id}`, { token: token.id })).status, 204);
   const daveSys = JSON.parse(await cliAs(() => daveSystem)('token', 'issue', '-f', 'json'));
   assert.equal((await call('GET', '/identity/v3/auth/tokens?nocatalog', { token: daveSys.id, subject: daveSys.id })).status, 200);
@@ -96,7 +116,8 @@ test('rescoping keeps the audit chain and names the token method', async () => {
   assert.equal(first.status, 201);
   const [original] = first.body.token.audit_ids;
   assert.deepEqual(first.body.token.methods, ['password']);
-  const rescope = (token: string, scope: unknown) => call('POST', '/identity/v3/auth/tokens?nocatalog', { body: { auth: { identity: { methods: ['token'], token: { id: token } }, scope } } });
+  const rescope = (token: string, scope: unknown) =>
+    call('POST', '/identity/v3/auth/tokens?nocatalog', { body: { auth: { identity: { methods: ['token'], token: { id: token } }, scope } } });
   const second = await rescope(first.token, { project: { name: 'daves', domain: { id: 'default' } } });
   assert.equal(second.status, 201);
   assert.deepEqual(second.body.token.methods, ['token', 'password']);
@@ -109,7 +130,11 @@ test('rescoping keeps the audit chain and names the token method', async () => {
   assert.equal(third.body.token.audit_ids[1], original, "the second id is the chain's first, not the parent's");
   assert.ok(!second.body.token.audit_ids.includes(third.body.token.audit_ids[0]));
   // Revoking the original by its audit id ends every token of the chain.
-  const admin = (await call('POST', '/identity/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: nubo.env.OS_PASSWORD } } } } } })).token;
+  const admin = (
+    await call('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: nubo.env.OS_PASSWORD } } } } },
+    })
+  ).token;
   assert.equal((await call('DELETE', '/identity/v3/auth/tokens', { token: admin, subject: first.token })).status, 204);
   assert.equal((await call('GET', '/identity/v3/auth/tokens', { token: admin, subject: third.token })).status, 404);
 });

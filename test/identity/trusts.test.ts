@@ -51,7 +51,11 @@ async function tokenOf(env: Record<string, string>): Promise<string> {
 test('a trust lets the trustee see the trustor project, and ends when deleted', async () => {
   const aliceCli = cliAs(() => as('alice', 'alice-pw', 'proj-a'));
   // A private image of proj-a: bob cannot see it with his own token.
-  const image = await api('POST', '/image/v2/images', await tokenOf(as('alice', 'alice-pw', 'proj-a')), { name: 'secret-a', disk_format: 'raw', container_format: 'bare' });
+  const image = await api('POST', '/image/v2/images', await tokenOf(as('alice', 'alice-pw', 'proj-a')), {
+    name: 'secret-a',
+    disk_format: 'raw',
+    container_format: 'bare',
+  });
   assert.equal(image.status, 201);
   const own = JSON.parse(await cliAs(() => as('bob', 'bob-pw', 'proj-b'))('image', 'list', '-f', 'json')) as { Name: string }[];
   assert.ok(!own.some((i) => i.Name === 'secret-a'));
@@ -75,7 +79,10 @@ test('a trust lets the trustee see the trustor project, and ends when deleted', 
   assert.equal(token.project_id, projectId);
   assert.equal(token.user_id, bob.id);
   const seen = JSON.parse(await bobTrust('image', 'list', '-f', 'json')) as { Name: string }[];
-  assert.ok(seen.some((i) => i.Name === 'secret-a'), 'the trust-scoped token sees the trustor project');
+  assert.ok(
+    seen.some((i) => i.Name === 'secret-a'),
+    'the trust-scoped token sees the trustor project',
+  );
   assert.equal((await openstack(viaTrust(trust.id), 'server', 'list')).code, 0);
 
   // The token's body says which trust it comes from.
@@ -92,7 +99,21 @@ test('a trust lets the trustee see the trustor project, and ends when deleted', 
 });
 
 test('impersonation: the token is the trustor, and a trustor that loses the role takes the trust tokens with it', async () => {
-  const trust = JSON.parse(await cliAs(() => as('alice', 'alice-pw', 'proj-a'))('trust', 'create', '--project', projectId, '--role', 'member', '--impersonate', alice.id, bob.id, '-f', 'json'));
+  const trust = JSON.parse(
+    await cliAs(() => as('alice', 'alice-pw', 'proj-a'))(
+      'trust',
+      'create',
+      '--project',
+      projectId,
+      '--role',
+      'member',
+      '--impersonate',
+      alice.id,
+      bob.id,
+      '-f',
+      'json',
+    ),
+  );
   assert.equal(trust.impersonation, true);
   const token = JSON.parse(await cliAs(() => viaTrust(trust.id))('token', 'issue', '-f', 'json'));
   assert.equal(token.user_id, alice.id);
@@ -125,8 +146,20 @@ test('remaining uses, expiry, and who may see a trust', async () => {
   assert.equal(once.status, 201);
   assert.equal(once.body.trust.remaining_uses, 1);
   assert.deepEqual(Object.keys(once.body.trust).sort(), [
-    'allow_redelegation', 'deleted_at', 'expires_at', 'id', 'impersonation', 'links', 'project_id', 'redelegated_trust_id',
-    'redelegation_count', 'remaining_uses', 'roles', 'roles_links', 'trustee_user_id', 'trustor_user_id',
+    'allow_redelegation',
+    'deleted_at',
+    'expires_at',
+    'id',
+    'impersonation',
+    'links',
+    'project_id',
+    'redelegated_trust_id',
+    'redelegation_count',
+    'remaining_uses',
+    'roles',
+    'roles_links',
+    'trustee_user_id',
+    'trustor_user_id',
   ]);
   assert.equal((await trustLogin(once.body.trust.id)).status, 201);
   const spent = await trustLogin(once.body.trust.id);
@@ -135,7 +168,10 @@ test('remaining uses, expiry, and who may see a trust', async () => {
 
   // Someone who is neither trustor nor trustee may not use or read it.
   const notTrustee = await api('POST', '/identity/v3/auth/tokens', '', {
-    auth: { identity: { methods: ['password'], password: { user: { id: alice.id, password: 'alice-pw' } } }, scope: { 'OS-TRUST:trust': { id: once.body.trust.id } } },
+    auth: {
+      identity: { methods: ['password'], password: { user: { id: alice.id, password: 'alice-pw' } } },
+      scope: { 'OS-TRUST:trust': { id: once.body.trust.id } },
+    },
   });
   assert.equal(notTrustee.status, 403);
   assert.equal((await api('GET', `/identity/v3/OS-TRUST/trusts?trustor_user_id=${alice.id}`, bobToken)).status, 403);
@@ -144,7 +180,10 @@ test('remaining uses, expiry, and who may see a trust', async () => {
   assert.ok(forBob.body.trusts.some((t: { id: string }) => t.id === once.body.trust.id));
   assert.equal((await api('GET', '/identity/v3/OS-TRUST/trusts', bobToken)).status, 403);
   const roles = await api('GET', `/identity/v3/OS-TRUST/trusts/${once.body.trust.id}/roles`, bobToken);
-  assert.deepEqual(roles.body.roles.map((r: { name: string }) => r.name), ['member']);
+  assert.deepEqual(
+    roles.body.roles.map((r: { name: string }) => r.name),
+    ['member'],
+  );
   assert.equal((await api('DELETE', `/identity/v3/OS-TRUST/trusts/${once.body.trust.id}`, bobToken)).status, 403);
 
   const soon = new Date(Date.now() + 2000);
@@ -161,6 +200,8 @@ test('remaining uses, expiry, and who may see a trust', async () => {
   // A trust-scoped token cannot be rescoped, nor make another trust.
   const live = await create({});
   const scoped = (await trustLogin(live.body.trust.id)).token!;
-  const rescope = await api('POST', '/identity/v3/auth/tokens', '', { auth: { identity: { methods: ['token'], token: { id: scoped } }, scope: { project: { id: projectId } } } });
+  const rescope = await api('POST', '/identity/v3/auth/tokens', '', {
+    auth: { identity: { methods: ['token'], token: { id: scoped } }, scope: { project: { id: projectId } } },
+  });
   assert.equal(rescope.status, 403);
 });

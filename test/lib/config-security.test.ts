@@ -31,5 +31,8 @@ test("Keystone's security_compliance options: off by default, read under Keyston
   });
   assert.equal(loadConfig({ dataDir: dir }, { NUBO_LOCKOUT_FAILURE_ATTEMPTS: '2' }).securityCompliance.lockoutFailureAttempts, 2);
   assert.throws(() => loadConfig({ dataDir: tempDir() }, { NUBO_PASSWORD_REGEX: '^(' }), /password_regex is not a regular expression/);
-  assert.throws(() => loadConfig({ dataDir: tempDir() }, { NUBO_CHANGE_PASSWORD_UPON_FIRST_USE: 'yes' }), /change_password_upon_first_use must be one of true, false/);
+  assert.throws(
+    () => loadConfig({ dataDir: tempDir() }, { NUBO_CHANGE_PASSWORD_UPON_FIRST_USE: 'yes' }),
+    /change_password_upon_first_use must be one of true, false/,
+  );
 });

@@ -54,7 +54,15 @@ export function register(trust: Command): void {
       async (
         trustor: string,
         trustee: string,
-        o: { project: string; role?: string[]; impersonate?: boolean; expiration?: string; projectDomain?: string; trustorDomain?: string; trusteeDomain?: string },
+        o: {
+          project: string;
+          role?: string[];
+          impersonate?: boolean;
+          expiration?: string;
+          projectDomain?: string;
+          trustorDomain?: string;
+          trusteeDomain?: string;
+        },
         cmd: Command,
       ) => {
         if (o.expiration && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(o.expiration)) {

@@ -117,7 +117,10 @@ export function trustRoutes(app: FastifyInstance, identity: Identity): void {
 
   api.get(`${base}/:trust_id/roles`, { config: { policy: 'identity:list_roles_for_trust' }, schema: { params: ById } }, async (request) => {
     const trust = await visibleTrust(db, request, request.params.trust_id);
-    return { roles: (await rolesOf(db, trust)).map((r) => roleView(request.publicUrl, r)), links: listLinks(request.publicUrl, `${trustPath(trust.id)}/roles`) };
+    return {
+      roles: (await rolesOf(db, trust)).map((r) => roleView(request.publicUrl, r)),
+      links: listLinks(request.publicUrl, `${trustPath(trust.id)}/roles`),
+    };
   });
 
   api.get(`${base}/:trust_id/roles/:role_id`, { config: { policy: 'identity:get_role_for_trust' }, schema: { params: RoleParams } }, async (request) => {

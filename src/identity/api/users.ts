@@ -43,15 +43,19 @@ export function userRoutes(app: FastifyInstance, identity: Identity, limits: Log
     const domainId = input.domain_id ?? auth.project?.domainId ?? auth.domain?.id ?? DEFAULT_DOMAIN_ID;
     const user = await identity.change(async (tx) => {
       if (input.default_project_id) await getProject(tx, input.default_project_id);
-      return createUser(tx, {
-        name: input.name,
-        domainId,
-        password: input.password,
-        enabled: input.enabled,
-        defaultProjectId: input.default_project_id,
-        description: input.description,
-        email: input.email,
-      }, identity.passwordRules);
+      return createUser(
+        tx,
+        {
+          name: input.name,
+          domainId,
+          password: input.password,
+          enabled: input.enabled,
+          defaultProjectId: input.default_project_id,
+          description: input.description,
+          email: input.email,
+        },
+        identity.passwordRules,
+      );
     });
     return reply.status(201).send({ user: userView(request.publicUrl, user) });
   });
@@ -64,14 +68,19 @@ export function userRoutes(app: FastifyInstance, identity: Identity, limits: Log
     const { user: input } = request.body;
     const user = await identity.change(async (tx) => {
       if (input.default_project_id) await getProject(tx, input.default_project_id);
-      const updated = await updateUser(tx, request.params.user_id, {
-        name: input.name,
-        password: input.password,
-        enabled: input.enabled,
-        defaultProjectId: input.default_project_id,
-        description: input.description,
-        email: input.email,
-      }, identity.passwordRules);
+      const updated = await updateUser(
+        tx,
+        request.params.user_id,
+        {
+          name: input.name,
+          password: input.password,
+          enabled: input.enabled,
+          defaultProjectId: input.default_project_id,
+          description: input.description,
+          email: input.email,
+        },
+        identity.passwordRules,
+      );
       // A new password ends the sessions opened with the old one.
       if (input.password !== undefined) await identity.revoke(tx, { userId: updated.id });
       return updated;
