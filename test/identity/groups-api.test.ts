@@ -269,6 +269,12 @@ test('project tags: the set and one tag, filters, bounds; nulls; domain configur
   assert.equal((await call('PUT', tags, { tags: ['bad,tag'] })).status, 400);
   assert.equal((await call('PUT', tags, { tags: Array.from({ length: 81 }, (_, i) => `t${i}`) })).status, 400);
   assert.equal((await call('PUT', tags, { tags: ['z'.repeat(256)] })).status, 400);
+  // One tag in the path may be as long as in a body, whatever its characters.
+  const long = 'é'.repeat(255);
+  assert.equal((await call('PUT', `${tags}/${encodeURIComponent(long)}`)).status, 201);
+  assert.equal((await call('GET', `${tags}/${encodeURIComponent(long)}`)).status, 204);
+  assert.equal((await call('PUT', `${tags}/${encodeURIComponent(long + 'é')}`)).status, 400);
+  assert.equal((await call('DELETE', `${tags}/${encodeURIComponent(long)}`)).status, 204);
 
   await ok('POST', '/projects', { project: { name: 'tagged2', tags: ['x'] } });
   const names = async (q: string) => (await ok('GET', `/projects?${q}`)).projects.map((x: { name: string }) => x.name).filter((n: string) => n.startsWith('tagged')).sort();

@@ -84,7 +84,8 @@ export function createApp(opts: AppOptions): App {
     // Per-request log lines only when asked: at thousands of requests a second they cost more than the work.
     logController: new LogController({ disableRequestLogging: process.env.NUBO_LOG_REQUESTS !== '1' }),
     forceCloseConnections: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    // A path parameter may be as long as a Keystone project tag (255 characters), percent-encoded.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 255 * 12 },
     // A request head must arrive whole in time (a client dripping headers holds a connection
     // forever otherwise), checked often enough to cut it off near that time. A body has no overall
     // limit, as a large upload is long: the routes that stream give up on silence themselves.
