@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestCloud, openstack, cliAs, cliFails, type TestCloud } from '../helpers/cloud.ts';
+import { startTestCloud, openstack, nubo, cliAs, cliFails, type TestCloud } from '../helpers/cloud.ts';
 
 // Groups, group grants and inherited grants through the real openstack CLI: what a group or an
 // inherited grant gives shows in the member's tokens, and stops when it is taken back.
@@ -147,4 +147,35 @@ test('project tags filter the list, and a project shows its parents and its subt
   assert.deepEqual((await json('project', 'show', '--children', 'tagged1')).subtree, { [under1.id]: { [under2.id]: null } });
   // A project that has children is not deleted.
   assert.match(await cliFails(adminEnv, 'project', 'delete', 'under1'), /not a leaf/);
+});
+
+test('nubo speaks the same group grammar and prints what openstack prints', async () => {
+  const n = cliAs(() => adminEnv, nubo);
+  const created = JSON.parse(await n('group', 'create', 'ngroup', '--description', 'from nubo', '-f', 'json'));
+  assert.deepEqual(created, await json('group', 'show', 'ngroup'));
+  await n('project', 'create', 'nproj');
+  await n('user', 'create', '--password', 'npw', 'nuser');
+  await n('group', 'add', 'user', 'ngroup', 'nuser');
+  assert.equal(await n('group', 'contains', 'user', 'ngroup', 'nuser'), 'nuser in group ngroup\n');
+  await n('role', 'add', '--project', 'nproj', '--group', 'ngroup', 'member');
+  await n('role', 'add', '--domain', 'default', '--group', 'ngroup', '--inherited', 'reader');
+  for (const args of [
+    ['role', 'assignment', 'list', '--group', 'ngroup', '--names'],
+    ['role', 'assignment', 'list', '--group', 'ngroup', '--inherited'],
+    ['role', 'assignment', 'list', '--user', 'nuser', '--effective', '--names'],
+    ['group', 'list', '--user', 'nuser', '--long'],
+    ['user', 'list', '--group', 'ngroup'],
+  ])
+    assert.deepEqual(JSON.parse(await n(...args, '-f', 'json')), await json(...args), args.join(' '));
+  assert.equal((await openstack(as('nuser', 'npw', 'nproj'), 'token', 'issue')).code, 0);
+
+  await n('role', 'remove', '--project', 'nproj', '--group', 'ngroup', 'member');
+  await n('role', 'remove', '--domain', 'default', '--group', 'ngroup', '--inherited', 'reader');
+  await n('group', 'remove', 'user', 'ngroup', 'nuser');
+  const not = await nubo(adminEnv, 'group', 'contains', 'user', 'ngroup', 'nuser');
+  assert.equal(not.stderr, 'nuser not in group ngroup\n');
+  await n('group', 'set', 'ngroup', '--description', 'changed');
+  assert.equal((await json('group', 'show', 'ngroup')).description, 'changed');
+  await n('group', 'delete', 'ngroup');
+  assert.match(await cliFails(adminEnv, 'group', 'show', 'ngroup'), /No group with a name or ID of 'ngroup' exists/);
 });

@@ -60,11 +60,14 @@ export function register(user: Command): void {
   listOptions(
     domainOption(user.command('list').description('list users'))
       .option('--project <project>', 'only the users with a role on this project (name or ID)')
+      .option('--group <group>', 'only the members of this group (name or ID, looked up in --domain)')
       .option('--long', 'list more fields'),
-  ).action(async (o: { domain?: string; project?: string; long?: boolean }, cmd: Command) => {
+  ).action(async (o: { domain?: string; project?: string; group?: string; long?: boolean }, cmd: Command) => {
     const { identity } = await connect(cmd);
     let users: User[];
-    if (o.project) {
+    if (o.group) {
+      users = await identity.groupUsers((await identity.groups.find(o.group, await domainFilter(identity, o.domain))).id);
+    } else if (o.project) {
       // As openstackclient does: the project's role assignments name its users.
       const project = await findProject(identity, o.project);
       const ids = new Set((await identity.roleAssignments({ 'scope.project.id': project.id })).flatMap((a) => (a.user ? [a.user.id] : [])));
