@@ -1,5 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startTestCloud, openstack, nubo, cliAs, cliFails, type TestCloud } from '../helpers/cloud.ts';
 
 // Groups, group grants and inherited grants through the real openstack CLI: what a group or an
@@ -178,4 +180,21 @@ test('nubo speaks the same group grammar and prints what openstack prints', asyn
   assert.equal((await json('group', 'show', 'ngroup')).description, 'changed');
   await n('group', 'delete', 'ngroup');
   assert.match(await cliFails(adminEnv, 'group', 'show', 'ngroup'), /No group with a name or ID of 'ngroup' exists/);
+});
+
+test("openstacksdk's create_project and create_domain, which send description null, succeed", async () => {
+  // The SDK that openstackclient ships, as Ansible's modules call it.
+  const script = `
+import json, openstack
+c = openstack.connect()
+d = c.create_domain('sdk-domain')
+p = c.create_project('sdk-project', domain_id=d.id)
+c.update_project(p.id, description='now described')
+child = c.identity.create_project(name='sdk-child', parent_id=p.id, description=None, tags=['t1'])
+print(json.dumps({'domain': d.description, 'project': c.get_project(p.id).description, 'parent': child.parent_id == p.id, 'tags': child.tags}))
+`;
+  const run = promisify(execFile);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
+  const { stdout } = await run('/usr/bin/python3', ['-c', script], { env: { ...env, ...adminEnv } });
+  assert.deepEqual(JSON.parse(stdout), { domain: '', project: 'now described', parent: true, tags: ['t1'] });
 });
