@@ -15,19 +15,37 @@ export interface Ec2Credential {
   projectId: string | null;
   access: string;
   secret: string;
+  /** The trust or application credential of the token that made it: the tokens it gives are
+   * bound to the same delegation, never more than it. */
   trustId: string | null;
+  appCredId: string | null;
 }
 
 export function asEc2(c: Credential): Ec2Credential {
   const blob = ec2Blob(c.blob);
-  return { userId: c.userId, projectId: c.projectId, access: blob.access, secret: blob.secret ?? '', trustId: blob.trust_id ?? null };
+  return {
+    userId: c.userId,
+    projectId: c.projectId,
+    access: blob.access,
+    secret: blob.secret ?? '',
+    trustId: blob.trust_id ?? null,
+    appCredId: blob.app_cred_id ?? null,
+  };
 }
 
+/** The delegation a token acts under, recorded in the ec2 credentials it makes. */
+export const delegationOf = (auth: AuthContext) => ({ trustId: auth.trust?.id, appCredId: auth.applicationCredentialId });
+
 /** A new access key and secret for a user on a project. */
-export async function createEc2(db: Db, key: CredentialKey, userId: string, projectId: string): Promise<Ec2Credential> {
-  const access = newId();
-  const blob = JSON.stringify({ access, secret: newId(), trust_id: null });
-  return asEc2(await createCredential(db, key, { userId, projectId, type: 'ec2', blob }));
+export async function createEc2(
+  db: Db,
+  key: CredentialKey,
+  userId: string,
+  projectId: string,
+  by: { trustId?: string; appCredId?: string } = {},
+): Promise<Ec2Credential> {
+  const blob = { access: newId(), secret: newId(), trust_id: by.trustId ?? null, ...(by.appCredId ? { app_cred_id: by.appCredId } : {}) };
+  return asEc2(await createCredential(db, key, { userId, projectId, type: 'ec2', blob: JSON.stringify(blob) }));
 }
 
 export async function listEc2(db: Db, key: CredentialKey, userId: string): Promise<Ec2Credential[]> {
@@ -113,9 +131,12 @@ export async function ec2Token(
     issuedAt: now,
     expiresAt: now + ttlSeconds * 1000,
     auditIds: [newId().slice(0, 22)],
+    ...(cred.trustId ? { trustId: cred.trustId } : {}),
+    ...(cred.appCredId ? { applicationCredentialId: cred.appCredId } : {}),
   });
-  // Validation builds the context from the store: a disabled user or project, or a user without a
-  // role on the project, gets no token.
+  // Validation builds the context from the store: a disabled user or project, a user without a
+  // role on the project, a trust or application credential gone, gets no token; a delegation
+  // gives its own roles only.
   return tokens.validate(token).catch((err) => {
     if (err?.status === 401) throw unauthorized('User not valid for project.');
     throw err;

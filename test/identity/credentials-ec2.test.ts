@@ -248,6 +248,42 @@ test('ec2 credentials: the CLI makes them, s3tokens and ec2tokens accept their s
   assert.deepEqual(await json(asDemo, 'ec2', 'credentials', 'list'), []);
 });
 
+test('an ec2 credential made under an application credential gives only its roles; a restricted one makes none', async () => {
+  const made = await json(asDemo, 'application', 'credential', 'create', '--unrestricted', '--role', 'reader', 'ec2-maker');
+  const appEnv = {
+    OS_AUTH_URL: nubo.env.OS_AUTH_URL!,
+    OS_IDENTITY_API_VERSION: '3',
+    OS_REGION_NAME: 'RegionOne',
+    OS_AUTH_TYPE: 'v3applicationcredential',
+    OS_APPLICATION_CREDENTIAL_ID: made.id,
+    OS_APPLICATION_CREDENTIAL_SECRET: made.secret,
+  };
+  const cred = await json(
+    cliAs(() => appEnv),
+    'ec2',
+    'credentials',
+    'create',
+  );
+  const toSign = 'PUT\n\n\nSat, 05 Dec 2026 16:00:00 +0000\n/bucket/object';
+  const s3 = await call('POST', '/s3tokens', admin, { credentials: { access: cred.access, token: b64(toSign), signature: s3v2(cred.secret, toSign) } });
+  assert.equal(s3.status, 200, JSON.stringify(s3.body));
+  assert.deepEqual(
+    s3.body.token.roles.map((r: { name: string }) => r.name),
+    ['reader'],
+  );
+  assert.equal(s3.body.token.application_credential.id, made.id);
+
+  const restricted = await json(asDemo, 'application', 'credential', 'create', '--role', 'reader', 'restricted');
+  const refused = await openstack(
+    { ...appEnv, OS_APPLICATION_CREDENTIAL_ID: restricted.id, OS_APPLICATION_CREDENTIAL_SECRET: restricted.secret },
+    'ec2',
+    'credentials',
+    'create',
+  );
+  assert.match(refused.stderr, /HTTP 403/);
+  await asDemo('ec2', 'credentials', 'delete', cred.access);
+});
+
 test('nubo region, credential and ec2 credentials commands speak as openstack does', async () => {
   const n = cliAs(() => nubo.env, runNubo);
   const nd = cliAs(demoEnv, runNubo);

@@ -5,7 +5,8 @@ import { authOf, type AuthContext } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
 import { badRequest, forbidden, notFound } from '../../lib/errors.ts';
 import type { Identity } from '../identity.ts';
-import { createCredential, deleteCredential, findCredential, listCredentials, updateCredential, type Credential } from '../credentials.ts';
+import { createCredential, deleteCredential, ec2Blob, findCredential, listCredentials, updateCredential, type Credential } from '../credentials.ts';
+import { delegationOf } from '../ec2.ts';
 import { listLinks, selfLink } from './views.ts';
 
 export const credentialView = (base: string, c: Credential) => ({
@@ -38,11 +39,11 @@ const UpdateBody = Type.Object({
 });
 const Params = Type.Object({ credential_id: Type.String() });
 
-/** A token from an application credential reaches only the credentials of its own project, and
- * one without `unrestricted` makes no ec2 credential (which would outlive its restrictions). */
+/** A delegated token (a trust's, an application credential's) reaches only the credentials of
+ * its own project, and a restricted application credential makes no ec2 credential. */
 export function checkDelegation(auth: AuthContext, projectId: string | null, makesEc2 = false): void {
-  if (!auth.applicationCredentialId) return;
-  if (makesEc2 && !auth.applicationCredential?.unrestricted) {
+  if (!auth.applicationCredentialId && !auth.trust) return;
+  if (makesEc2 && auth.applicationCredentialId && !auth.applicationCredential?.unrestricted) {
     throw forbidden("Using method 'application_credential' is not allowed for managing additional credentials.");
   }
   if (projectId !== (auth.project?.id ?? null)) throw forbidden('Credential project does not match the project scope of the delegated token');
@@ -95,9 +96,13 @@ export function credentialRoutes(app: FastifyInstance, identity: Identity): void
     if (!allows('identity:create_credential', auth, { user_id: c.user_id }))
       throw forbidden("Policy doesn't allow identity:create_credential to be performed.");
     checkDelegation(auth, c.project_id ?? null, c.type.toLowerCase() === 'ec2');
-    const created = await identity.store.tx((tx) =>
-      createCredential(tx, key, { id: c.id, userId: c.user_id, projectId: c.project_id, type: c.type, blob: c.blob }),
-    );
+    // An ec2 credential made under a delegation gives tokens under that same delegation.
+    const { trustId, appCredId } = delegationOf(auth);
+    const blob =
+      c.type.toLowerCase() === 'ec2' && (trustId || appCredId)
+        ? JSON.stringify({ ...ec2Blob(c.blob), ...(trustId ? { trust_id: trustId } : {}), ...(appCredId ? { app_cred_id: appCredId } : {}) })
+        : c.blob;
+    const created = await identity.store.tx((tx) => createCredential(tx, key, { id: c.id, userId: c.user_id, projectId: c.project_id, type: c.type, blob }));
     return reply.status(201).send({ credential: credentialView(request.publicUrl, created) });
   });
   api.get('/v3/credentials/:credential_id', { config: { policy: 'identity:credential_api' }, schema: { params: Params } }, async (request) => ({

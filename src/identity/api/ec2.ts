@@ -7,7 +7,19 @@ import type { Identity } from '../identity.ts';
 import { getUser } from '../users.ts';
 import { getProject } from '../projects.ts';
 import { deleteCredential, ec2CredentialId, findCredential } from '../credentials.ts';
-import { asEc2, asEc2Request, asS3Request, createEc2, ec2Token, listEc2, signedRequestOf, verifyEc2, verifyS3, type Ec2Credential } from '../ec2.ts';
+import {
+  asEc2,
+  asEc2Request,
+  asS3Request,
+  createEc2,
+  delegationOf,
+  ec2Token,
+  listEc2,
+  signedRequestOf,
+  verifyEc2,
+  verifyS3,
+  type Ec2Credential,
+} from '../ec2.ts';
 import { checkDelegation } from './credentials.ts';
 import { listLinks, selfLink, tokenView } from './views.ts';
 
@@ -45,7 +57,8 @@ export function ec2Routes(app: FastifyInstance, identity: Identity): void {
   api.get(`/v3/users/:user_id/credentials/OS-EC2`, { config: { policy: 'identity:ec2_list_credentials' }, schema: { params: UserParams } }, async (request) => {
     const auth = authOf(request);
     await getUser(db, request.params.user_id);
-    const creds = (await listEc2(db, key, request.params.user_id)).filter((c) => !auth.applicationCredentialId || c.projectId === auth.project?.id);
+    const delegated = auth.applicationCredentialId || auth.trust;
+    const creds = (await listEc2(db, key, request.params.user_id)).filter((c) => !delegated || c.projectId === auth.project?.id);
     return { credentials: creds.map((c) => ec2View(request.publicUrl, c)), links: listLinks(request.publicUrl, base(request.params.user_id)) };
   });
   api.post(
@@ -54,11 +67,12 @@ export function ec2Routes(app: FastifyInstance, identity: Identity): void {
     async (request, reply) => {
       const { user_id } = request.params;
       const projectId = request.body.tenant_id;
-      checkDelegation(authOf(request), projectId, true);
+      const auth = authOf(request);
+      checkDelegation(auth, projectId, true);
       const cred = await identity.store.tx(async (tx) => {
         await getUser(tx, user_id);
         await getProject(tx, projectId);
-        return createEc2(tx, key, user_id, projectId);
+        return createEc2(tx, key, user_id, projectId, delegationOf(auth));
       });
       return reply.status(201).send({ credential: ec2View(request.publicUrl, cred) });
     },
