@@ -235,6 +235,12 @@ export async function deleteVolume(tx: Db, auth: AuthContext, id: string, opts: 
 
 /** os-reset_status, for an admin repairing a record by hand. */
 export async function resetVolumeStatus(tx: Db, auth: AuthContext, id: string, status: unknown): Promise<void> {
+  // An attach_status alone (openstack volume set --attached) changes nothing here: the attach
+  // status is derived from the attachments.
+  if (status === undefined || status === null) {
+    await getVolume(tx, auth, id);
+    return;
+  }
   if (typeof status !== 'string' || !(VOLUME_STATUSES as readonly string[]).includes(status)) throw badRequest(`Invalid input received: Must specify a valid status, not ${String(status)}.`);
   const vol = await getVolume(tx, auth, id, true);
   await tx
