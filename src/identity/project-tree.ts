@@ -9,9 +9,10 @@ export interface TreeNode {
   id: string;
   domainId: string;
   parentId: string | null;
+  enabled: boolean;
 }
 
-const node = { id: projects.id, domainId: projects.domainId, parentId: projects.parentId };
+const node = { id: projects.id, domainId: projects.domainId, parentId: projects.parentId, enabled: projects.enabled };
 
 /** The projects above one, nearest first (the project itself not included). */
 export async function ancestorsOf(db: Db, projectId: string): Promise<TreeNode[]> {

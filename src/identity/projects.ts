@@ -5,7 +5,7 @@ import { assignments, domains, groupAssignments, projects } from './tables.ts';
 import { newId, unique } from './ids.ts';
 import { findDomain, getDomain } from './domains.ts';
 import { projectIdsOf } from './assignments.ts';
-import { ancestorsOf, MAX_TREE_DEPTH } from './project-tree.ts';
+import { ancestorsOf, MAX_TREE_DEPTH, subtreeOf } from './project-tree.ts';
 import { checkTags, matchesTags, type TagFilter } from './project-tags.ts';
 
 export type Project = typeof projects.$inferSelect;
@@ -80,7 +80,10 @@ async function placement(db: Db, input: ProjectInput): Promise<{ domainId: strin
   }
   if (input.domainId !== undefined && input.domainId !== parent.domainId) throw badRequest(`Cannot create project, the parent (${parent.id}) is in a different domain.`);
   // The parent's depth is one more than its ancestors' count; the new project goes one below.
-  if ((await ancestorsOf(db, parent.id)).length + 2 > MAX_TREE_DEPTH) throw forbidden(`Max hierarchy depth reached for ${parent.id} branch.`);
+  const up = await ancestorsOf(db, parent.id);
+  if (up.length + 2 > MAX_TREE_DEPTH) throw forbidden(`Max hierarchy depth reached for ${parent.id} branch.`);
+  const disabled = [parent, ...up].find((p) => !p.enabled);
+  if (disabled) throw badRequest(`cannot create a project in a branch containing a disabled project: ${disabled.id}`);
   return { domainId: parent.domainId, parentId: parent.id };
 }
 
@@ -112,9 +115,19 @@ export async function updateProject(db: Db, id: string, patch: Partial<Omit<Proj
     tags: patch.tags && checkTags(patch.tags),
   };
   if (Object.values(set).every((v) => v === undefined)) return getProject(db, id);
+  if (patch.enabled !== undefined) await checkEnabledInTree(db, await getProject(db, id), patch.enabled);
   const [row] = await unique(db.update(projects).set(set).where(eq(projects.id, id)).returning(), patch.name ?? id);
   if (!row) throw notFound(`Could not find project: ${id}.`);
   return row;
+}
+
+/** As Keystone: a project is enabled only under enabled parents, and disabled only over a
+ * disabled subtree. */
+async function checkEnabledInTree(db: Db, project: Project, enabled: boolean): Promise<void> {
+  if (enabled === project.enabled) return;
+  const rows = enabled ? await ancestorsOf(db, project.id) : await subtreeOf(db, project.id);
+  if (enabled && rows.some((r) => !r.enabled)) throw forbidden(`Cannot enable project ${project.id} since it has disabled parents`);
+  if (!enabled && rows.some((r) => r.enabled)) throw forbidden(`Cannot disable project ${project.id} since its subtree contains enabled projects.`);
 }
 
 /** Keystone deletes only leaves of the tree; grants on the project go with it. */

@@ -236,6 +236,19 @@ test('the project tree: parents and subtree as lists and as ids, depth, leaves, 
   assert.equal(tooDeep.status, 403);
   assert.match(tooDeep.body.error.message, /Max hierarchy depth reached/);
   assert.equal((await call('POST', '/projects', { project: { name: 'tx', parent_id: a.id, domain_id: 'elsewhere' } })).status, 400);
+  // A project stays where it was made; it is enabled only under enabled parents, disabled only
+  // over a disabled subtree, and nothing is made under a disabled one.
+  assert.equal((await call('PATCH', `/projects/${b.id}`, { project: { parent_id: cc.id } })).status, 403);
+  assert.equal((await call('PATCH', `/projects/${b.id}`, { project: { parent_id: a.id, description: 'same place' } })).status, 200);
+  assert.equal((await call('PATCH', `/projects/${b.id}`, { project: { domain_id: 'elsewhere' } })).status, 400);
+  assert.equal((await call('PATCH', `/projects/${a.id}`, { project: { enabled: false } })).status, 403);
+  assert.equal((await call('PATCH', `/projects/${e.id}`, { project: { enabled: false } })).status, 200);
+  assert.equal((await call('PATCH', `/projects/${d.id}`, { project: { enabled: false } })).status, 200);
+  const underDisabled = await call('POST', '/projects', { project: { name: 'under-disabled', parent_id: d.id } });
+  assert.equal(underDisabled.status, 400);
+  assert.match(underDisabled.body.error.message, /disabled project/);
+  assert.equal((await call('PATCH', `/projects/${e.id}`, { project: { enabled: true } })).status, 403);
+  assert.equal((await call('PATCH', `/projects/${d.id}`, { project: { enabled: true } })).status, 200);
   const notLeaf = await call('DELETE', `/projects/${b.id}`);
   assert.equal(notLeaf.status, 403);
   assert.match(notLeaf.body.error.message, /not a leaf/);

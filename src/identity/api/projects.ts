@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { flag } from '../../lib/http/query.ts';
-import { badRequest } from '../../lib/errors.ts';
+import { badRequest, forbidden } from '../../lib/errors.ts';
 import type { Db } from '../../lib/store/db.ts';
 import type { Identity } from '../identity.ts';
 import { createProject, deleteProject, getProject, listProjects, updateProject, userProjects, type Project } from '../projects.ts';
@@ -30,7 +30,10 @@ const CreateBody = Type.Object({
     ...Fields,
   }),
 });
-const UpdateBody = Type.Object({ project: Type.Object({ name: Type.Optional(Name), ...Fields }) });
+// The place of a project in the tree is fixed: these are read only to refuse a change, as Keystone does.
+const UpdateBody = Type.Object({
+  project: Type.Object({ name: Type.Optional(Name), ...Fields, parent_id: Nullable(Type.String()), domain_id: Nullable(Type.String()), is_domain: Type.Optional(Type.Boolean()) }),
+});
 const ListQuery = Type.Object({
   name: Type.Optional(Type.String()),
   domain_id: Type.Optional(Type.String()),
@@ -144,7 +147,14 @@ export function projectRoutes(app: FastifyInstance, identity: Identity): void {
   });
 
   api.patch('/v3/projects/:project_id', { config: { policy: 'identity:update_project' }, schema: { params: ById, body: UpdateBody } }, async (request) => {
-    const project = await identity.change((tx) => updateProject(tx, request.params.project_id, request.body.project));
+    const { parent_id, domain_id, is_domain, ...patch } = request.body.project;
+    const project = await identity.change(async (tx) => {
+      const current = await getProject(tx, request.params.project_id);
+      if (parent_id !== undefined && parent_id !== (current.parentId ?? current.domainId)) throw forbidden('Update of `parent_id` is not allowed.');
+      if (domain_id !== undefined && domain_id !== current.domainId) throw badRequest('Update of `domain_id` is not allowed.');
+      if (is_domain) throw badRequest('Update of `is_domain` is not allowed.');
+      return updateProject(tx, current.id, patch);
+    });
     return { project: projectView(request.publicUrl, project) };
   });
 
