@@ -364,6 +364,16 @@ describe('linux data plane', () => {
     await dp.applyFirewall([withRules(vm1, [egressAll]), vm2]);
     assert.ok(!(await pings(ep2, '10.20.0.11')), 'removed again');
 
+    // A remote group lets its members in, through a set of their addresses that changes with them.
+    const group = randomUUID();
+    const fromGroup = (members: string[]): FirewallRule => ({ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remoteGroup: group, remotes: members });
+    await dp.applyFirewall([withRules(vm1, [egressAll, fromGroup(['10.20.0.12/32'])]), vm2]);
+    assert.ok(await reaches(ep2, '10.20.0.11'), 'vm2, a member, pings vm1');
+    await dp.applyFirewall([withRules(vm1, [egressAll, fromGroup(['10.20.0.13/32'])]), vm2]);
+    assert.ok(!(await pings(ep2, '10.20.0.11')), 'once out of the group, it does not');
+    await dp.applyFirewall([withRules(vm1, [egressAll]), vm2]);
+    assert.equal((await inNs(hostNs, ['ipset', 'list', '-n'])).stdout.trim(), '', 'the set goes with the last rule that names it');
+
     assert.ok(await reaches(ep2, '10.20.0.1'), 'replies to vm2 come back');
     assert.ok(!(await pings(routerNs, '10.20.0.12')), 'a new connection to vm2 does not');
 

@@ -171,13 +171,9 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     const unfiltered = await Promise.all(specs.map(async (s) => s.security !== undefined && !(await dp.isFiltered(s.id))));
     if (unfiltered.includes(true)) await reconcileFirewall();
     const served = await dhcpServed(rowsToWire);
-    const active = rowsToWire.filter((r) => r.adminStateUp && served.has(r.id)).map((r) => r.id);
-    await setStatus(db, active, 'ACTIVE');
-    await setStatus(
-      db,
-      rowsToWire.filter((r) => !active.includes(r.id)).map((r) => r.id),
-      'DOWN',
-    );
+    const active = (r: PortRow) => r.adminStateUp && served.has(r.id);
+    await setStatus(db, rowsToWire.filter(active).map((r) => r.id), 'ACTIVE');
+    await setStatus(db, rowsToWire.filter((r) => !active(r)).map((r) => r.id), 'DOWN');
   }
 
   /** Runs the pending batch. When a batch fails, each of its ports is tried alone, so that one

@@ -128,6 +128,7 @@ export async function portSpecs(db: Db, rows: PortRow[]): Promise<PortSpec[]> {
         portRangeMin: r.portRangeMin ?? undefined,
         portRangeMax: r.portRangeMax ?? undefined,
         remotes: r.remoteGroupId ? membersOf(r.remoteGroupId, r.ethertype) : r.remoteIpPrefix ? [r.remoteIpPrefix] : undefined,
+        remoteGroup: r.remoteGroupId ?? undefined,
       }));
   const limits = await portLimits(db, rows);
   return rows.map((p) => ({

@@ -55,6 +55,8 @@ export interface FirewallRule {
   portRangeMax?: number;
   /** Source prefixes for ingress, destination prefixes for egress. An empty list matches nothing. */
   remotes?: string[];
+  /** When the remote is a security group: its id (remotes then holds its members' addresses). */
+  remoteGroup?: string;
 }
 
 /** A QoS bandwidth limit: a rate in kbit/s and the burst allowed above it (0: the driver's default). */

@@ -1,5 +1,6 @@
 import { tapName, type FirewallRule, type PortSpec } from '../driver.ts';
 import { isV4 } from './cidr.ts';
+import { remoteSet } from './firewall-sets.ts';
 
 // Security groups rendered as pure text: an iptables-restore input per address family (stateful,
 // through br_netfilter and physdev, as Neutron's iptables firewall does it) and an nftables bridge
@@ -50,8 +51,9 @@ export function linkLocalOf(mac: string): string {
 const NUMBERED: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'ipv6-icmp', '132': 'sctp' };
 const WITH_PORTS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp']);
 
-/** The match of one rule, once per remote prefix; none when its remote list is empty. */
-export function ruleMatches(rule: FirewallRule, family: Family): string[][] {
+/** The match of one rule, once per remote prefix (none when its remote list is empty), or once
+ * naming its remote group's set (./firewall-sets.ts). */
+export function ruleMatches(rule: FirewallRule, family: Family, prefix: string): string[][] {
   const named = rule.protocol === undefined ? undefined : (NUMBERED[rule.protocol] ?? rule.protocol.toLowerCase());
   // Neutron lets an IPv6 rule say icmp for ICMPv6.
   const proto = family === 6 && (named === 'icmp' || named === 'icmpv6') ? 'ipv6-icmp' : named;
@@ -63,6 +65,7 @@ export function ruleMatches(rule: FirewallRule, family: Family): string[][] {
   } else if ((proto === 'icmp' || proto === 'ipv6-icmp') && min !== undefined) {
     match.push(proto === 'icmp' ? '--icmp-type' : '--icmpv6-type', max === undefined ? `${min}` : `${min}/${max}`);
   }
+  if (rule.remoteGroup !== undefined) return [['-m', 'set', '--match-set', remoteSet(prefix, rule.remoteGroup, family), rule.direction === 'ingress' ? 'src' : 'dst', ...match]];
   if (rule.remotes === undefined) return [match];
   const flag = rule.direction === 'ingress' ? '-s' : '-d';
   return rule.remotes.filter((r) => isV4(r) === (family === 4)).map((r) => [flag, r, ...match]);
@@ -84,7 +87,7 @@ function portRules(prefix: string, port: PortSpec, family: Family): string[][] {
   const c = portChains(prefix, port.id);
   const rules = port.security?.rules.filter((r) => r.ethertype === (family === 4 ? 'IPv4' : 'IPv6')) ?? [];
   const allowed = (direction: FirewallRule['direction']) =>
-    rules.filter((r) => r.direction === direction).flatMap((r) => ruleMatches(r, family).map((m) => [...m, '-j', 'RETURN']));
+    rules.filter((r) => r.direction === direction).flatMap((r) => ruleMatches(r, family, prefix).map((m) => [...m, '-j', 'RETURN']));
   const ingress = [
     CT_OK,
     // Replies of the DHCP server, and for IPv6 the neighbour discovery and router advertisements a port cannot live without.

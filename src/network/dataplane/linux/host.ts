@@ -15,6 +15,7 @@ const PACKAGES: Record<string, string> = {
   'ip6tables-save': 'iptables',
   'ip6tables-restore': 'iptables',
   sysctl: 'procps',
+  ipset: 'ipset',
   tc: 'iproute2',
 };
 
