@@ -36,9 +36,7 @@ export async function createTrust(db: Db, auth: AuthContext, input: TrustInput):
   if (input.trustorUserId !== auth.userId) throw forbidden('The authenticated user should match the trustor.');
   if (input.projectId && !input.roles?.length) throw forbidden('At least one role should be specified.');
   if (!input.projectId && input.roles?.length) throw badRequest('Roles can only be delegated on a project.');
-  await getUser(db, input.trusteeUserId).catch(() => {
-    throw notFound(`Could not find user: ${input.trusteeUserId}.`);
-  });
+  await getUser(db, input.trusteeUserId);
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badRequest('expires_at must be in the future.');
   const roleIds: string[] = [];
   if (input.projectId) {
