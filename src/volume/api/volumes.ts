@@ -68,7 +68,7 @@ function nextLinks(request: FastifyRequest, query: Query, page: { id: string }[]
   if (limit === undefined || page.length < limit || page.length === 0) return {};
   const url = new URL(request.url, request.publicUrl);
   url.searchParams.set('marker', page.at(-1)!.id);
-  return { [key]: [{ rel: 'next', href: `${request.publicUrl}/volume${url.pathname}${url.search}` }] };
+  return { [key]: [{ rel: 'next', href: `${request.publicUrl}${url.pathname}${url.search}` }] };
 }
 
 /** Cinder's volumes: /v3/{project_id}/volumes. */
