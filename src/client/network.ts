@@ -17,7 +17,18 @@ const RESOURCES = {
   'floating-ip': { path: 'floatingips', key: 'floatingip', sdk: 'FloatingIP', byName: false },
   'security-group': { path: 'security-groups', key: 'security_group', sdk: 'SecurityGroup', byName: true },
   'security-group-rule': { path: 'security-group-rules', key: 'security_group_rule', sdk: 'SecurityGroupRule', byName: false },
+  'qos-policy': { path: 'qos/policies', key: 'policy', sdk: 'QoSPolicy', byName: true, plural: 'policies' },
+  'qos-rule-type': { path: 'qos/rule-types', key: 'rule_type', sdk: 'QoSRuleType', byName: false, plural: 'rule_types' },
+  'subnet-pool': { path: 'subnetpools', key: 'subnetpool', sdk: 'SubnetPool', byName: true },
+  'address-scope': { path: 'address-scopes', key: 'address_scope', sdk: 'AddressScope', byName: true },
+  'rbac-policy': { path: 'rbac-policies', key: 'rbac_policy', sdk: 'RBACPolicy', byName: false },
 } as const;
+
+/** The key of a collection in its listing: the path's, unless the API names it otherwise. */
+const pluralOf = (kind: ResourceKind): string => {
+  const r = RESOURCES[kind];
+  return 'plural' in r ? r.plural : r.path.replaceAll('-', '_');
+};
 
 export type ResourceKind = keyof typeof RESOURCES;
 export type NetworkKind = 'network' | 'port' | 'security-group';
@@ -95,7 +106,7 @@ export class NetworkClient {
   /** Every page of a listing: follows the `<collection>_links` next link while there is one. */
   async list(kind: ResourceKind, query: NetworkQuery = {}): Promise<Resource[]> {
     const { path } = RESOURCES[kind];
-    const plural = path.replaceAll('-', '_');
+    const plural = pluralOf(kind);
     const out: Resource[] = [];
     let page = await this.request<Record<string, unknown>>('GET', `/${path}`, { query });
     for (;;) {

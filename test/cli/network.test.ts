@@ -168,3 +168,45 @@ test('what fails says what openstack says', async () => {
   ]);
   assert.equal((await json('port', 'list', '--network', 'private-net')).filter((p: { Name: string }) => p.Name === 'x').length, 0, 'nothing was left behind');
 });
+
+test('QoS policies and rules, and the QoS and DHCP options of ports and networks, print as openstack prints them', async () => {
+  const policy = await json('network', 'qos', 'policy', 'create', '--description', 'ten', '--share', 'ten-mbit');
+  assert.deepEqual([policy.shared, policy.is_default, policy.description, policy.rules], [true, false, 'ten', []]);
+  const bw = await json('network', 'qos', 'rule', 'create', '--type', 'bandwidth-limit', '--max-kbps', '10000', '--max-burst-kbits', '800', '--ingress', 'ten-mbit');
+  assert.deepEqual([bw.max_kbps, bw.max_burst_kbps, bw.direction], [10000, 800, 'ingress']);
+  const dscp = await json('network', 'qos', 'rule', 'create', '--type', 'dscp-marking', '--dscp-mark', '26', 'ten-mbit');
+  await ok('network', 'qos', 'rule', 'create', '--type', 'minimum-bandwidth', '--min-kbps', '1000', '--egress', 'ten-mbit');
+  assert.equal(await ok('network', 'qos', 'rule', 'set', '--max-kbps', '20000', 'ten-mbit', bw.id), '');
+  await ok('network', 'qos', 'policy', 'create', '--no-share', 'other');
+  assert.equal(await ok('network', 'qos', 'policy', 'set', '--name', 'spare', '--default', 'other'), '');
+  const port = await json(
+    ...['port', 'create', '--network', 'private-net', '--qos-policy', 'ten-mbit'],
+    ...['--extra-dhcp-option', 'name=domain-name,value=nubo.example', '--extra-dhcp-option', 'name=42,value=10.0.0.1,ip-version=4', 'qport'],
+  );
+  assert.equal(port.qos_policy_id, policy.id);
+  assert.equal(await ok('port', 'set', '--extra-dhcp-option', 'name=domain-name,value=other.example', 'qport'), '');
+  assert.equal(await ok('network', 'set', '--qos-policy', 'spare', 'private-net'), '');
+
+  const listings = [
+    ['network', 'qos', 'policy', 'list'],
+    ['network', 'qos', 'policy', 'list', '--share', '-f', 'json'],
+    ['network', 'qos', 'policy', 'show', 'ten-mbit'],
+    ['network', 'qos', 'policy', 'show', 'spare', '-f', 'json'],
+    ['network', 'qos', 'rule', 'list', 'ten-mbit'],
+    ['network', 'qos', 'rule', 'list', 'ten-mbit', '-f', 'json'],
+    ['network', 'qos', 'rule', 'show', 'ten-mbit', bw.id],
+    ['network', 'qos', 'rule', 'show', 'ten-mbit', dscp.id, '-f', 'json'],
+    ['network', 'qos', 'rule', 'type', 'list'],
+    ['network', 'qos', 'rule', 'type', 'show', 'bandwidth_limit', '-f', 'json'],
+    ['port', 'show', 'qport'],
+    ['network', 'show', 'private-net', '-f', 'json'],
+  ];
+  for (let i = 0; i < listings.length; i += 4) await Promise.all(listings.slice(i, i + 4).map((args) => same(...args)));
+
+  assert.equal(await ok('network', 'set', '--no-qos-policy', 'private-net'), '');
+  assert.equal((await json('network', 'show', 'private-net')).qos_policy_id, null);
+  assert.equal(await ok('network', 'qos', 'rule', 'delete', 'ten-mbit', dscp.id), '');
+  await ok('port', 'delete', 'qport');
+  assert.equal(await ok('network', 'qos', 'policy', 'delete', 'ten-mbit', 'spare'), '');
+  assert.deepEqual(await json('network', 'qos', 'policy', 'list'), []);
+});

@@ -4,6 +4,7 @@ import { connect } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
 import { findProject } from './project.ts';
 import { adminState, asShowOne, deleteAll, list, routerExternal, rows, showFields, type Field } from './network-columns.ts';
+import { register as registerQos } from './network-qos.ts';
 
 /** openstacksdk's Network, as `network show` names its attributes. */
 const FIELDS: Field[] = [
@@ -58,6 +59,14 @@ interface NetworkOptions {
   dnsDomain?: string;
   project?: string;
   projectDomain?: string;
+  /** A policy's name or ID, or false for --no-qos-policy. */
+  qosPolicy?: string | false;
+}
+
+/** The QoS policy the options name: its ID, null to take it away, undefined when not asked. */
+async function qosPolicyOf(net: NetworkClient, o: NetworkOptions): Promise<string | null | undefined> {
+  if (o.qosPolicy === false) return null;
+  return o.qosPolicy === undefined ? undefined : (await net.find('qos-policy', o.qosPolicy)).id;
 }
 
 /** The request body of create and set, built as openstackclient builds it. */
@@ -102,10 +111,12 @@ function commonOptions(cmd: Command, create: boolean): Command {
     .option('--provider-network-type <provider-network-type>', 'how the network is implemented: flat, vlan, vxlan, local…')
     .option('--provider-physical-network <provider-physical-network>', 'physical network the network is implemented on')
     .option('--provider-segment <provider-segment>', 'VLAN ID for VLAN networks, tunnel ID for VXLAN networks')
-    .option('--dns-domain <dns-domain>', 'DNS domain of the network');
+    .option('--dns-domain <dns-domain>', 'DNS domain of the network')
+    .option('--qos-policy <qos-policy>', 'QoS policy of the network and its ports without one (name or ID)');
 }
 
 export function register(network: Command): void {
+  registerQos(network.command('qos').description('QoS policies and their rules (network qos policy …, network qos rule …)'));
   const create = network.command('create').description('create a network').argument('<name>', 'new network name');
   showOptions(commonOptions(create, true))
     .option('--project <project>', "owner's project (name or ID)")
@@ -117,6 +128,8 @@ export function register(network: Command): void {
       // openstackclient sends admin_state_up: its --enable defaults to on.
       if (!o.disable) attrs.admin_state_up = true;
       if (o.project) attrs.project_id = (await findProject(identity, o.project, o.projectDomain)).id;
+      const policy = await qosPolicyOf(net, o);
+      if (policy !== undefined) attrs.qos_policy_id = policy;
       const created = await asShowOne(() => net.create('network', attrs));
       await printShow(cmd, showFields(created, FIELDS));
     });
@@ -189,11 +202,14 @@ export function register(network: Command): void {
 
   commonOptions(network.command('set').description("change a network's properties").argument('<network>', 'network to modify (name or ID)'), false)
     .option('--name <name>', 'new network name')
+    .option('--no-qos-policy', 'take the QoS policy away from the network')
     .action(async (ref: string, o: NetworkOptions, cmd: Command) => {
       const { session } = await connect(cmd);
       const net = new NetworkClient(session);
       const found = await net.find('network', ref);
       const attrs = attrsOf(o);
+      const policy = await qosPolicyOf(net, o);
+      if (policy !== undefined) attrs.qos_policy_id = policy;
       if (Object.keys(attrs).length) await net.update('network', found.id, attrs);
     });
 

@@ -66,6 +66,8 @@ interface PortOptions {
   securityGroup?: string[] | false;
   allowedAddress?: Pairs;
   bindingProfile?: Record<string, unknown>;
+  extraDhcpOption?: Pairs;
+  qosPolicy?: string;
 }
 
 /** The body fields create and set share, built as openstackclient builds them. */
@@ -84,6 +86,18 @@ function attrsOf(o: PortOptions): Record<string, unknown> {
   if (o.name !== undefined) attrs.name = o.name;
   if (o.disablePortSecurity) attrs.port_security_enabled = false;
   if (o.enablePortSecurity) attrs.port_security_enabled = true;
+  if (o.extraDhcpOption)
+    attrs.extra_dhcp_opts = o.extraDhcpOption.map((x) => ({
+      opt_name: x.name,
+      ...(x.value !== undefined ? { opt_value: x.value } : {}),
+      ...(x['ip-version'] !== undefined ? { ip_version: x['ip-version'] } : {}),
+    }));
+  return attrs;
+}
+
+/** attrs with the QoS policy --qos-policy names, looked up by name or ID. */
+async function withQosPolicy(net: NetworkClient, o: PortOptions, attrs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (o.qosPolicy) attrs.qos_policy_id = (await net.find('qos-policy', o.qosPolicy)).id;
   return attrs;
 }
 
@@ -124,7 +138,13 @@ function updatable(cmd: Command): Command {
       '--allowed-address <ip-address=ip-address[,mac-address=mac-address]>',
       'allowed address pair (repeat for more)',
       keyValues(['ip-address'], ['mac-address']),
-    );
+    )
+    .option(
+      '--extra-dhcp-option <name=name[,value=value,ip-version={4,6}]>',
+      'extra DHCP option for this port (repeat for more)',
+      keyValues(['name'], ['value', 'ip-version']),
+    )
+    .option('--qos-policy <qos-policy>', 'attach this QoS policy to the port (name or ID)');
 }
 
 const fixedIpOption = (cmd: Command) =>
@@ -158,7 +178,7 @@ export function register(port: Command): void {
       if (groups) attrs.security_groups = groups;
       else if (o.securityGroup === false) attrs.security_groups = [];
       if (o.allowedAddress) attrs.allowed_address_pairs = addressPairs(o.allowedAddress);
-      await printShow(cmd, showFields(await net.create('port', attrs), FIELDS));
+      await printShow(cmd, showFields(await net.create('port', await withQosPolicy(net, o, attrs)), FIELDS));
     });
 
   listOptions(port.command('list').description('list ports'))
@@ -292,6 +312,7 @@ export function register(port: Command): void {
       if (cleared.has('no-allowed-address')) attrs.allowed_address_pairs = [];
       if (o.allowedAddress)
         attrs.allowed_address_pairs = [...current<object>('allowed_address_pairs', 'no-allowed-address'), ...addressPairs(o.allowedAddress)];
+      await withQosPolicy(net, o, attrs);
       if (Object.keys(attrs).length) await net.update('port', found.id, attrs);
     });
 
