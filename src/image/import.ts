@@ -117,7 +117,7 @@ async function runImport(svc: ImageService, image: Image, task: Task, method: st
     if (!(err instanceof ApiError)) svc.log.error({ err, image: image.id, task: task.id }, 'image import failed');
     await svc.store.db
       .update(images)
-      .set({ status: 'queued', uploadingTo: null, updatedAt: new Date() })
+      .set({ status: 'queued', size: null, uploadingTo: null, updatedAt: new Date() })
       .where(and(eq(images.id, image.id), eq(images.status, 'importing')))
       .catch(() => undefined);
     await finishTask(svc.store.db, task.id, { message }).catch(() => undefined);

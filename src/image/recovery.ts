@@ -39,7 +39,7 @@ async function recoverImports(svc: ImageService): Promise<void> {
   await svc.staging.sweep();
   await db
     .update(images)
-    .set({ status: 'queued', uploadingTo: null, updatedAt: new Date() })
+    .set({ status: 'queued', size: null, uploadingTo: null, updatedAt: new Date() })
     .where(and(eq(images.status, 'uploading'), eq(images.uploadingTo, svc.staging.id)));
   const staged = new Set(await svc.staging.list());
   const cut = await db
@@ -49,7 +49,7 @@ async function recoverImports(svc: ImageService): Promise<void> {
   for (const { id } of cut) {
     await db
       .update(images)
-      .set({ status: staged.has(id) ? 'uploading' : 'queued', uploadingTo: null, updatedAt: new Date() })
+      .set(staged.has(id) ? { status: 'uploading', uploadingTo: null, updatedAt: new Date() } : { status: 'queued', size: null, uploadingTo: null, updatedAt: new Date() })
       .where(eq(images.id, id));
   }
   const waiting = staged.size

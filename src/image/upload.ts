@@ -70,7 +70,7 @@ export async function storeImageData(svc: ImageService, image: Image, during: 's
     await spool?.close();
     await writer?.abort();
     if (committed) await svc.data.delete(id);
-    await svc.store.db.update(images).set({ status: 'queued', uploadingTo: null, updatedAt: new Date() }).where(mine);
+    await svc.store.db.update(images).set({ status: 'queued', size: null, uploadingTo: null, updatedAt: new Date() }).where(mine);
     throw asApiError(err, svc, id);
   } finally {
     await spool?.close();

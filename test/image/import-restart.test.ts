@@ -40,6 +40,8 @@ test('staged data and interrupted imports survive a restart', async () => {
     const again = imagesOf(c, await c.adminToken());
     assert.equal((await again.show(waiting.id)).body.status, 'uploading');
     assert.equal((await again.show(cut.id)).body.status, 'uploading');
+    // Staged bytes count against the quota: the image's size is theirs.
+    assert.equal((await again.show(waiting.id)).body.size, 64 * 1024);
     const [after] = await c.cloud.store.db.select().from(tasks).where(eq(tasks.id, task!.id));
     assert.equal(after!.status, 'failure');
     assert.match(after!.message, /interrupted by a restart/);
