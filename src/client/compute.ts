@@ -7,6 +7,14 @@ import type { Session } from './session.ts';
 // Resource shapes as the compute service writes them (its views are the one source of truth);
 // what other Nova versions add is optional.
 export type Flavor = ReturnType<typeof flavorView> & { extra_specs?: Record<string, string>; description?: string | null };
+/** A volume attachment as Nova shows it before 2.89 (its id is the volume's). */
+export interface VolumeAttachment {
+  id: string;
+  serverId: string;
+  volumeId: string;
+  device: string | null;
+}
+
 export type Server = ReturnType<typeof serverView> & { adminPass?: string; tags?: string[] };
 
 export interface Keypair {
@@ -278,6 +286,16 @@ export class ComputeClient {
   /** The end of the server's console log: its last `lines`, or all of it. */
   async consoleOutput(id: string, lines?: number): Promise<string> {
     return (await this.action<{ output: string }>(id, { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } })).output;
+  }
+
+  /** POST os-volume_attachments: the device is chosen by the cloud when not given. */
+  async attachVolume(id: string, volumeId: string, device?: string): Promise<VolumeAttachment> {
+    const body = { volumeAttachment: { volumeId, ...(device ? { device } : {}) } };
+    return (await this.call<{ volumeAttachment: VolumeAttachment }>('POST', `/servers/${encodeURIComponent(id)}/os-volume_attachments`, { body })).volumeAttachment;
+  }
+
+  async detachVolume(id: string, volumeId: string): Promise<void> {
+    await this.call('DELETE', `/servers/${encodeURIComponent(id)}/os-volume_attachments/${encodeURIComponent(volumeId)}`);
   }
 
   /** Adds or changes these metadata items. */

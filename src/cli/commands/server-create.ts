@@ -50,7 +50,11 @@ function nicParser(key?: 'net-id' | 'port-id') {
 }
 
 interface CreateOptions {
-  image: string;
+  image?: string;
+  volume?: string;
+  snapshot?: string;
+  bootFromVolume?: number;
+  blockDevice: Record<string, string>[];
   flavor: string;
   securityGroup: string[];
   keyName?: string;
@@ -98,13 +102,66 @@ async function networksOf(compute: ComputeClient, network: NetworkClient): Promi
   return { networks };
 }
 
+/** One --block-device: comma-separated key=value pairs, as openstackclient reads them. */
+function blockDevice(value: string, previous: Record<string, string>[]): Record<string, string>[] {
+  const mapping: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new InvalidArgumentError(`Invalid argument ${value}; argument must be of form 'key=value,key=value'`);
+    mapping[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return [...previous, mapping];
+}
+
+const BOOLEAN = /^(1|t|true|on|y|yes|0|f|false|off|n|no)$/i;
+
+/** The block_device_mapping_v2 of the request, built as openstackclient 6.0 builds it. */
+async function mappingsOf(o: CreateOptions, volumes: () => Promise<import('../../client/volume.ts').VolumeClient>, imageId?: string) {
+  const out: Record<string, unknown>[] = [];
+  if (o.volume) out.push({ uuid: (await (await volumes()).findVolume(o.volume)).id, boot_index: '0', source_type: 'volume', destination_type: 'volume' });
+  else if (o.snapshot) {
+    const snap = await (await volumes()).findSnapshot(o.snapshot);
+    out.push({ uuid: snap.id, boot_index: '0', source_type: 'snapshot', destination_type: 'volume', delete_on_termination: false });
+  } else if (o.bootFromVolume !== undefined) {
+    out.push({ uuid: imageId, boot_index: '0', source_type: 'image', destination_type: 'volume', volume_size: o.bootFromVolume });
+  }
+  for (const given of o.blockDevice) {
+    const m: Record<string, unknown> = { ...given };
+    if ('boot_index' in given) {
+      if (!/^-?\d+$/.test(given.boot_index!)) throw new ClientError('The boot_index key of --block-device should be an integer');
+      m.boot_index = Number(given.boot_index);
+    }
+    if ('tag' in given) throw new ClientError('--os-compute-api-version 2.42 or greater is required to support the tag key of --block-device');
+    if ('volume_type' in given) throw new ClientError('--os-compute-api-version 2.67 or greater is required to support the volume_type key of --block-device');
+    m.source_type ??= 'blank';
+    if (!['volume', 'image', 'snapshot', 'blank'].includes(String(m.source_type))) throw new ClientError('The source_type key of --block-device should be one of: volume, image, snapshot, blank');
+    m.destination_type ??= m.source_type === 'blank' ? 'local' : 'volume';
+    if (!['local', 'volume'].includes(String(m.destination_type))) throw new ClientError('The destination_type key of --block-device should be one of: local, volume');
+    if ('delete_on_termination' in given) {
+      if (!BOOLEAN.test(given.delete_on_termination!)) throw new ClientError('The delete_on_termination key of --block-device should be a boolean-like value');
+      m.delete_on_termination = /^(1|t|true|on|y|yes)$/i.test(given.delete_on_termination!);
+    } else if (m.destination_type === 'local') m.delete_on_termination = true;
+    out.push(m);
+  }
+  return out;
+}
+
 export function registerCreate(server: Command): void {
   const create = server
     .command('create')
     .description('create a server, and with --wait, wait until it is running')
     .argument('<server-name>', 'new server name');
   showOptions(create)
-    .requiredOption('--image <image>', 'boot disk from this image (name or ID)')
+    .option('--image <image>', 'boot disk from this image (name or ID)')
+    .option('--volume <volume>', 'boot from this volume (name or ID)')
+    .option('--snapshot <snapshot>', 'boot from a new volume made from this volume snapshot (name or ID)')
+    .option('--boot-from-volume <volume-size>', 'boot from a new volume of this size (GiB) made from --image', integer)
+    .option(
+      '--block-device <key=value,...>',
+      'a block device: uuid, source_type (volume, image, snapshot, blank), destination_type, volume_size, delete_on_termination, boot_index, device_name (repeat for more)',
+      blockDevice,
+      [],
+    )
     .requiredOption('--flavor <flavor>', 'flavor of the server (name or ID)')
     .option(
       '--nic <net-id=net-uuid,port-id=port-uuid,v4-fixed-ip=ip-addr,v6-fixed-ip=ip-addr,auto,none>',
@@ -127,6 +184,13 @@ export function registerCreate(server: Command): void {
     .option('--wait', 'wait until the server is ACTIVE; fail if it goes to ERROR')
     .action(async (name: string, o: CreateOptions, cmd: Command) => {
       // The checks that need no cloud come first.
+      if (o.volume && o.bootFromVolume !== undefined) throw new ClientError('--volume is not allowed with --boot-from-volume');
+      if (o.snapshot && o.bootFromVolume !== undefined) throw new ClientError('--snapshot is not allowed with --boot-from-volume');
+      const bootsFromBlockDevice = o.blockDevice.some((m) => m.boot_index === '0');
+      if (!o.image && !o.volume && !o.snapshot && !bootsFromBlockDevice) {
+        throw new ClientError('An image (--image, --image-property) or bootable volume (--volume, --snapshot, --block-device) is required');
+      }
+      if (o.bootFromVolume !== undefined && !o.image) throw new ClientError('An image (--image) is required to boot from a new volume (--boot-from-volume)');
       if (o.min > o.max) throw new ClientError('min instances should be <= max instances');
       if (o.min < 1) throw new ClientError('min instances should be > 0');
       if (o.max < 1) throw new ClientError('max instances should be > 0');
@@ -143,14 +207,18 @@ export function registerCreate(server: Command): void {
       const images = new ImageClient(session);
       const network = new NetworkClient(session);
       const [image, flavor, nets, groups] = await Promise.all([
-        images.find(o.image),
+        o.image ? images.find(o.image) : undefined,
         compute.findFlavor(o.flavor, 'nova'),
         networksOf(compute, network),
         Promise.all(o.securityGroup.map(async (g) => (await network.findId('security-group', g)) ?? g)),
       ]);
+      const volumes = async () => new (await import('../../client/volume.ts')).VolumeClient(session);
+      const mappings = await mappingsOf(o, volumes, image?.id);
       const body: Record<string, unknown> = {
         name,
-        imageRef: image.id,
+        // A server booted from a new volume gets the image through its mapping only.
+        imageRef: image && o.bootFromVolume === undefined ? image.id : '',
+        block_device_mapping_v2: mappings.length ? mappings : undefined,
         flavorRef: flavor.id,
         min_count: o.min,
         max_count: o.max,

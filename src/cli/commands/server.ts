@@ -193,10 +193,12 @@ export function register(server: Command): void {
       for (const key of o.property) await compute.deleteMetadata(found.id, key);
     });
 
-  // The floating IP commands live with the others, loaded only when one of them runs.
-  server
-    .command('add')
-    .description('add things to servers (server add floating ip)')
+  // The floating IP and volume commands live with the others, loaded only when one of them runs.
+  const add = server.command('add').description('add things to servers (server add floating ip, server add volume)');
+  showOptions(add.command('volume').description('attach a volume to a server').argument('<server>', 'server (name or ID)').argument('<volume>', 'volume (name or ID)'))
+    .option('--device <device>', 'the device name the server should see, e.g. /dev/vdb (default: the next free one)')
+    .action(async (ref: string, volume: string, o: { device?: string }, cmd: Command) => (await import('./server-volume.ts')).addVolume(cmd, ref, volume, o.device));
+  add
     .command('floating')
     .description('floating IPs of servers (server add floating ip)')
     .command('ip')
@@ -207,9 +209,14 @@ export function register(server: Command): void {
     .action(async (ref: string, address: string, o: { fixedIpAddress?: string }, cmd: Command) =>
       (await import('./floating-ip.ts')).addToServer(cmd, ref, address, o.fixedIpAddress),
     );
-  server
-    .command('remove')
-    .description('remove things from servers (server remove floating ip)')
+  const remove = server.command('remove').description('remove things from servers (server remove floating ip, server remove volume)');
+  remove
+    .command('volume')
+    .description('detach a volume from a server')
+    .argument('<server>', 'server (name or ID)')
+    .argument('<volume>', 'volume (name or ID)')
+    .action(async (ref: string, volume: string, _o, cmd: Command) => (await import('./server-volume.ts')).removeVolume(cmd, ref, volume));
+  remove
     .command('floating')
     .description('floating IPs of servers (server remove floating ip)')
     .command('ip')

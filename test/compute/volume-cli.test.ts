@@ -1,0 +1,62 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliAs, nubo, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { eventually } from '../helpers/netns.ts';
+
+// `server add volume`, `server remove volume` and boot from volume with nubo and with the real
+// openstack CLI, same arguments, same output, on the fake hypervisor (test/volume/attach.test.ts
+// does it with real guests).
+let cloud: SpawnedNubo;
+let work: string;
+const openstack = cliAs(() => cloud.env);
+const nuboCli = cliAs(() => cloud.env, nubo);
+const json = (cli: typeof openstack) => async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+
+before(async () => {
+  cloud = await spawnNubo({ args: ['--compute-driver', 'fake'] });
+  work = tempDir('nubo-volume-cli-');
+  const file = join(work, 'disk.raw');
+  writeFileSync(file, Buffer.alloc(1 << 20));
+  await openstack('image', 'create', 'img', '--file', file, '--disk-format', 'raw', '--container-format', 'bare');
+  await openstack('flavor', 'create', '--ram', '128', '--disk', '1', '--vcpus', '1', 'tiny');
+  await openstack('network', 'create', 'net');
+  await openstack('subnet', 'create', '--network', 'net', '--subnet-range', '10.9.0.0/24', 'sub');
+});
+after(async () => {
+  await cloud?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const status = async (volume: string) => (await json(openstack)('volume', 'show', volume)).status as string;
+
+for (const [name, cli] of [
+  ['openstack', openstack],
+  ['nubo', nuboCli],
+] as const) {
+  test(`${name}: server add volume prints the attachment; server remove volume detaches it; boot from volume`, async () => {
+    const j = json(cli);
+    const server = await j('server', 'create', '--flavor', 'tiny', '--image', 'img', '--network', 'net', '--wait', `vm-${name}`);
+    const volume = (await json(openstack)('volume', 'create', '--size', '1', `vol-${name}`)).id;
+    await eventually('volume available', async () => (await status(volume)) === 'available');
+    const attached = await j('server', 'add', 'volume', `vm-${name}`, `vol-${name}`);
+    assert.deepEqual(attached, { ID: volume, 'Server ID': server.id, 'Volume ID': volume, Device: '/dev/vdb' });
+    await eventually('volume in-use', async () => (await status(volume)) === 'in-use');
+    assert.deepEqual((await j('server', 'show', `vm-${name}`)).volumes_attached, [{ id: volume }]);
+    assert.equal(await cli('server', 'remove', 'volume', `vm-${name}`, `vol-${name}`), '');
+    await eventually('volume available again', async () => (await status(volume)) === 'available');
+
+    const bfv = await j('server', 'create', '--flavor', 'tiny', '--image', 'img', '--boot-from-volume', '1', '--network', 'net', '--wait', `bfv-${name}`);
+    assert.equal(bfv.image, 'N/A (booted from volume)');
+    const [root] = bfv.volumes_attached;
+    assert.equal((await json(openstack)('volume', 'show', root.id)).attachments[0].device, '/dev/vda');
+    const byVolume = await j('server', 'create', '--flavor', 'tiny', '--volume', `vol-${name}`, '--network', 'net', '--wait', `byvol-${name}`);
+    assert.deepEqual(byVolume.volumes_attached, [{ id: volume }]);
+    await cli('server', 'delete', '--wait', `vm-${name}`, `bfv-${name}`, `byvol-${name}`);
+    // Neither was to be deleted with its server.
+    assert.equal(await status(volume), 'available');
+    assert.equal(await status(root.id), 'available');
+    await openstack('volume', 'delete', volume, root.id);
+  });
+}
