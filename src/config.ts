@@ -38,6 +38,9 @@ export interface Config {
   imageFormatCheckSkip: string[];
   /** URL prefixes the web-download import method may fetch images from; none: the method is off. */
   imageWebDownloadAllow: string[];
+  /** A directory of metadata definition files in Glance's JSON form (Debian's glance-common puts
+   * them in /etc/glance/metadefs) loaded at the first start instead of Nubo's own catalogue. */
+  imageMetadefsDir?: string;
   /** The hypervisor driver: qemu runs real guests; fake keeps them in memory, for scale tests. */
   computeDriver: 'qemu' | 'fake';
   /** This machine's name as the compute scheduler knows it. */
@@ -70,7 +73,7 @@ type SecurityKey =
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -98,6 +101,7 @@ const fileKeys: Record<string, keyof Flags> = {
   image_quota_bytes: 'imageQuotaBytes',
   image_format_check_skip: 'imageFormatCheckSkip',
   image_web_download_allow: 'imageWebDownloadAllow',
+  image_metadefs_dir: 'imageMetadefsDir',
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
   vif_plugging_timeout: 'vifPluggingTimeout',
@@ -132,6 +136,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_IMAGE_QUOTA_BYTES: 'imageQuotaBytes',
   NUBO_IMAGE_FORMAT_CHECK_SKIP: 'imageFormatCheckSkip',
   NUBO_IMAGE_WEB_DOWNLOAD_ALLOW: 'imageWebDownloadAllow',
+  NUBO_IMAGE_METADEFS_DIR: 'imageMetadefsDir',
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
   NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
@@ -226,6 +231,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
     imageFormatCheckSkip: list(merged.imageFormatCheckSkip),
     imageWebDownloadAllow: list(merged.imageWebDownloadAllow).map((prefix) => webPrefix('image_web_download_allow', prefix)),
+    imageMetadefsDir: merged.imageMetadefsDir ? resolve(merged.imageMetadefsDir) : undefined,
     computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
     vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),

@@ -80,6 +80,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       dataDir: config.dataDir,
       quota: config.imageQuota,
       settings: { formatCheckSkip: new Set(config.imageFormatCheckSkip), webDownloadAllow: config.imageWebDownloadAllow },
+      metadefsDir: config.imageMetadefsDir,
       log,
     });
     const metadataSocket = join(config.dataDir, 'metadata.sock');

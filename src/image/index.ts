@@ -24,6 +24,8 @@ export interface ImageOptions {
   dataDir: string;
   quota: ImageQuota;
   settings?: Partial<ImageSettings>;
+  /** Metadata definitions in Glance's JSON files, loaded at the first start instead of Nubo's. */
+  metadefsDir?: string;
   log: Logger;
 }
 
@@ -39,7 +41,7 @@ export async function startImages(store: Store, opts: ImageOptions): Promise<Ima
     imports: new Set(),
   };
   await recover(svc);
-  await loadCatalogue(store);
+  await loadCatalogue(store, opts.metadefsDir);
   return svc;
 }
 

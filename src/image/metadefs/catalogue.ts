@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Store } from '../../lib/store/db.ts';
 import { metadefCatalogue } from '../tables.ts';
@@ -136,14 +138,30 @@ const CATALOGUE: NamespaceBody[] = [
   },
 ];
 
-/** Loads the catalogue at the first start of a cloud, in one transaction, and never again. */
-export async function loadCatalogue(store: Store): Promise<void> {
+/** Namespaces from a directory of Glance's definition files (one namespace per .json file), which
+ * hold the same fields as a namespace create. */
+function readDirectory(dir: string): NamespaceBody[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      try {
+        return JSON.parse(readFileSync(join(dir, f), 'utf8')) as NamespaceBody;
+      } catch (err) {
+        throw new Error(`metadata definitions: ${join(dir, f)} is not valid JSON: ${(err as Error).message}`);
+      }
+    });
+}
+
+/** Loads the catalogue (Nubo's, or the files of `dir`) at the first start of a cloud, in one
+ * transaction, and never again. */
+export async function loadCatalogue(store: Store, dir?: string): Promise<void> {
   const [done] = await store.db.select().from(metadefCatalogue).where(eq(metadefCatalogue.version, VERSION));
   if (done) return;
   await store.tx(async (tx) => {
     const claimed = await tx.insert(metadefCatalogue).values({ version: VERSION }).onConflictDoNothing().returning();
     if (!claimed.length) return;
     const loader = { projectId: OWNER, admin: true, mayPublicize: true, mayCommunitize: true };
-    for (const ns of CATALOGUE) await createNamespace(tx, loader, { visibility: 'public', protected: true, ...ns });
+    for (const ns of dir ? readDirectory(dir) : CATALOGUE) await createNamespace(tx, loader, { visibility: 'public', protected: true, ...ns, owner: OWNER });
   });
 }
