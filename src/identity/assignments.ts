@@ -33,26 +33,63 @@ function table(actorType: ActorType) {
 
 function matching(actorType: ActorType, actorId: string, targetType: TargetType, targetId: string, inherited: boolean, roleId?: string): SQL {
   const { t, actor } = table(actorType);
-  return and(eq(actor, actorId), eq(t.targetType, targetType), eq(t.targetId, targetId), eq(t.inherited, inherited), roleId ? eq(t.roleId, roleId) : undefined)!;
+  return and(
+    eq(actor, actorId),
+    eq(t.targetType, targetType),
+    eq(t.targetId, targetId),
+    eq(t.inherited, inherited),
+    roleId ? eq(t.roleId, roleId) : undefined,
+  )!;
 }
 
-export async function addGrant(db: Db, actorType: ActorType, actorId: string, targetType: TargetType, targetId: string, roleId: string, inherited = false): Promise<void> {
+export async function addGrant(
+  db: Db,
+  actorType: ActorType,
+  actorId: string,
+  targetType: TargetType,
+  targetId: string,
+  roleId: string,
+  inherited = false,
+): Promise<void> {
   if (actorType === 'user') await db.insert(assignments).values({ userId: actorId, targetType, targetId, roleId, inherited }).onConflictDoNothing();
   else await db.insert(groupAssignments).values({ groupId: actorId, targetType, targetId, roleId, inherited }).onConflictDoNothing();
 }
 
-export async function removeGrant(db: Db, actorType: ActorType, actorId: string, targetType: TargetType, targetId: string, roleId: string, inherited = false): Promise<void> {
+export async function removeGrant(
+  db: Db,
+  actorType: ActorType,
+  actorId: string,
+  targetType: TargetType,
+  targetId: string,
+  roleId: string,
+  inherited = false,
+): Promise<void> {
   const { t } = table(actorType);
-  const gone = await db.delete(t).where(matching(actorType, actorId, targetType, targetId, inherited, roleId)).returning();
+  const gone = await db
+    .delete(t)
+    .where(matching(actorType, actorId, targetType, targetId, inherited, roleId))
+    .returning();
   if (!gone.length) throw notFound(`Could not find role assignment with role: ${roleId}, user or group: ${actorId}, ${targetType}: ${targetId}.`);
 }
 
 /** A user's direct role on a target (the bootstrap's grant of admin). */
-export const grantRole = (db: Db, userId: string, targetType: TargetType, targetId: string, roleId: string) => addGrant(db, 'user', userId, targetType, targetId, roleId);
+export const grantRole = (db: Db, userId: string, targetType: TargetType, targetId: string, roleId: string) =>
+  addGrant(db, 'user', userId, targetType, targetId, roleId);
 
-export async function hasGrant(db: Db, actorType: ActorType, actorId: string, targetType: TargetType, targetId: string, roleId: string, inherited = false): Promise<boolean> {
+export async function hasGrant(
+  db: Db,
+  actorType: ActorType,
+  actorId: string,
+  targetType: TargetType,
+  targetId: string,
+  roleId: string,
+  inherited = false,
+): Promise<boolean> {
   const { t } = table(actorType);
-  const [row] = await db.select({ roleId: t.roleId }).from(t).where(matching(actorType, actorId, targetType, targetId, inherited, roleId));
+  const [row] = await db
+    .select({ roleId: t.roleId })
+    .from(t)
+    .where(matching(actorType, actorId, targetType, targetId, inherited, roleId));
   return row !== undefined;
 }
 
@@ -119,13 +156,24 @@ async function grantsOfUser(db: Db, userId: string, where?: (t: typeof assignmen
 export async function roleIdsOn(db: Db, userId: string, targetType: TargetType, targetId: string): Promise<string[]> {
   const direct = (t: typeof assignments | typeof groupAssignments) => and(eq(t.targetType, targetType), eq(t.targetId, targetId), eq(t.inherited, false));
   if (targetType === 'domain') return [...new Set((await grantsOfUser(db, userId, direct)).map((g) => g.roleId))];
-  const [up, [self]] = await Promise.all([ancestorsOf(db, targetId), db.select({ domainId: projects.domainId }).from(projects).where(eq(projects.id, targetId))]);
+  const [up, [self]] = await Promise.all([
+    ancestorsOf(db, targetId),
+    db.select({ domainId: projects.domainId }).from(projects).where(eq(projects.id, targetId)),
+  ]);
   const inheritedFrom = (t: typeof assignments | typeof groupAssignments) =>
     and(
       eq(t.inherited, true),
       or(
         and(eq(t.targetType, 'domain'), eq(t.targetId, self?.domainId ?? '')),
-        up.length ? and(eq(t.targetType, 'project'), inArray(t.targetId, up.map((p) => p.id))) : undefined,
+        up.length
+          ? and(
+              eq(t.targetType, 'project'),
+              inArray(
+                t.targetId,
+                up.map((p) => p.id),
+              ),
+            )
+          : undefined,
       ),
     );
   const grants = await grantsOfUser(db, userId, (t) => or(direct(t), inheritedFrom(t)));
@@ -157,7 +205,10 @@ export async function effectiveGrants(db: Db, grants: Grant[]): Promise<Effectiv
   const nodes = grants.some((g) => g.inherited) ? await allNodes(db) : [];
   const out: EffectiveGrant[] = [];
   for (const g of grants) {
-    const users = g.actorType === 'user' ? [{ userId: g.actorId, viaGroupId: undefined }] : members.filter((m) => m.groupId === g.actorId).map((m) => ({ userId: m.userId, viaGroupId: g.actorId }));
+    const users =
+      g.actorType === 'user'
+        ? [{ userId: g.actorId, viaGroupId: undefined }]
+        : members.filter((m) => m.groupId === g.actorId).map((m) => ({ userId: m.userId, viaGroupId: g.actorId }));
     const targets: { targetType: TargetType; targetId: string }[] = !g.inherited
       ? [{ targetType: g.targetType, targetId: g.targetId }]
       : (g.targetType === 'domain' ? nodes.filter((n) => n.domainId === g.targetId).map((n) => n.id) : below(nodes, g.targetId)).map((id) => ({

@@ -28,9 +28,7 @@ export interface TagFilter {
 
 export function matchesTags(tags: string[], f: TagFilter): boolean {
   const has = (t: string) => tags.includes(t);
-  return (
-    (!f.all || f.all.every(has)) && (!f.any || f.any.some(has)) && (!f.notAll || !f.notAll.every(has)) && (!f.notAny || !f.notAny.some(has))
-  );
+  return (!f.all || f.all.every(has)) && (!f.any || f.any.some(has)) && (!f.notAll || !f.notAll.every(has)) && (!f.notAny || !f.notAny.some(has));
 }
 
 export async function tagsOf(db: Db, projectId: string): Promise<string[]> {
@@ -61,5 +59,9 @@ export async function checkTag(db: Db, projectId: string, tag: string): Promise<
 export async function removeTag(db: Db, projectId: string, tag: string): Promise<void> {
   const tags = await tagsOf(db, projectId);
   if (!tags.includes(tag)) throw notFound(`Tag ${tag} was not found on project ${projectId}.`);
-  await setTags(db, projectId, tags.filter((t) => t !== tag));
+  await setTags(
+    db,
+    projectId,
+    tags.filter((t) => t !== tag),
+  );
 }

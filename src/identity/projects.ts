@@ -43,7 +43,8 @@ export async function listProjects(db: Db, filter: ProjectFilter): Promise<Proje
   if (filter.domainId !== undefined) where.push(eq(projects.domainId, filter.domainId));
   if (filter.enabled !== undefined) where.push(eq(projects.enabled, filter.enabled));
   // A domain's id as the parent names the projects at its top.
-  if (filter.parentId !== undefined) where.push(or(eq(projects.parentId, filter.parentId), and(isNull(projects.parentId), eq(projects.domainId, filter.parentId)))!);
+  if (filter.parentId !== undefined)
+    where.push(or(eq(projects.parentId, filter.parentId), and(isNull(projects.parentId), eq(projects.domainId, filter.parentId)))!);
   const rows = await db
     .select()
     .from(projects)
@@ -70,7 +71,8 @@ async function placement(db: Db, input: ProjectInput): Promise<{ domainId: strin
     // Keystone names a domain as the parent of the projects at its top.
     const domain = await getDomain(db, parentId).catch(() => undefined);
     if (!domain) throw notFound(`Could not find project: ${parentId}.`);
-    if (input.domainId !== undefined && input.domainId !== domain.id) throw badRequest(`Cannot create project, the parent (${parentId}) is in a different domain.`);
+    if (input.domainId !== undefined && input.domainId !== domain.id)
+      throw badRequest(`Cannot create project, the parent (${parentId}) is in a different domain.`);
     return { domainId: domain.id, parentId: null };
   }
   if (!parent) {
@@ -78,7 +80,8 @@ async function placement(db: Db, input: ProjectInput): Promise<{ domainId: strin
     await getDomain(db, input.domainId);
     return { domainId: input.domainId, parentId: null };
   }
-  if (input.domainId !== undefined && input.domainId !== parent.domainId) throw badRequest(`Cannot create project, the parent (${parent.id}) is in a different domain.`);
+  if (input.domainId !== undefined && input.domainId !== parent.domainId)
+    throw badRequest(`Cannot create project, the parent (${parent.id}) is in a different domain.`);
   // The parent's depth is one more than its ancestors' count; the new project goes one below.
   const up = await ancestorsOf(db, parent.id);
   if (up.length + 2 > MAX_TREE_DEPTH) throw forbidden(`Max hierarchy depth reached for ${parent.id} branch.`);
@@ -134,7 +137,8 @@ async function checkEnabledInTree(db: Db, project: Project, enabled: boolean): P
 export async function deleteProject(db: Db, id: string): Promise<void> {
   await getProject(db, id);
   const [child] = await db.select({ id: projects.id }).from(projects).where(eq(projects.parentId, id)).limit(1);
-  if (child) throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
+  if (child)
+    throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
   for (const t of [assignments, groupAssignments]) await db.delete(t).where(and(eq(t.targetType, 'project'), eq(t.targetId, id)));
   await db.delete(projects).where(eq(projects.id, id));
 }

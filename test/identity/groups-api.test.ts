@@ -75,7 +75,13 @@ const Tags = obj({ tags: { type: 'array', items: str }, links: obj({ self: uri }
 const assignments = async (query: string) => {
   const body = await ok('GET', `/role_assignments?${query}`);
   assertSchema(Assignments, body, `role_assignments?${query}`);
-  return body.role_assignments as { role: { id: string; name?: string }; user?: { id: string; name?: string }; group?: { id: string }; scope: Record<string, { id: string; name?: string }>; links: Record<string, string> }[];
+  return body.role_assignments as {
+    role: { id: string; name?: string };
+    user?: { id: string; name?: string };
+    group?: { id: string };
+    scope: Record<string, { id: string; name?: string }>;
+    links: Record<string, string>;
+  }[];
 };
 
 test('groups: CRUD, filters and members, as the api-ref shows them', async () => {
@@ -89,7 +95,10 @@ test('groups: CRUD, filters and members, as the api-ref shows them', async () =>
 
   const listed = await ok('GET', '/groups?name=g1');
   assertSchema(obj({ groups: { type: 'array', items: Group }, links: collectionLinks }), listed, 'GET /v3/groups');
-  assert.deepEqual(listed.groups.map((x: { id: string }) => x.id), [g.id]);
+  assert.deepEqual(
+    listed.groups.map((x: { id: string }) => x.id),
+    [g.id],
+  );
   assert.equal((await ok('GET', '/groups?domain_id=default')).groups.length, 2);
   assert.equal((await ok('GET', '/groups?domain_id=other')).groups.length, 0);
 
@@ -104,11 +113,20 @@ test('groups: CRUD, filters and members, as the api-ref shows them', async () =>
   assert.equal((await call('GET', `/groups/${g.id}/users/${user.id}`)).status, 204);
   assert.equal((await call('PUT', `/groups/${g.id}/users/nobody`)).status, 404);
   const members = await ok('GET', `/groups/${g.id}/users`);
-  assertSchema(obj({ users: { type: 'array', items: obj({ id: str, name: str, domain_id: str }, ['id', 'name', 'domain_id'], true) }, links: collectionLinks }), members);
-  assert.deepEqual(members.users.map((u: { id: string }) => u.id), [user.id]);
+  assertSchema(
+    obj({ users: { type: 'array', items: obj({ id: str, name: str, domain_id: str }, ['id', 'name', 'domain_id'], true) }, links: collectionLinks }),
+    members,
+  );
+  assert.deepEqual(
+    members.users.map((u: { id: string }) => u.id),
+    [user.id],
+  );
   const groups = await ok('GET', `/users/${user.id}/groups`);
   assertSchema(obj({ groups: { type: 'array', items: Group }, links: collectionLinks }), groups);
-  assert.deepEqual(groups.groups.map((x: { id: string }) => x.id), [g.id]);
+  assert.deepEqual(
+    groups.groups.map((x: { id: string }) => x.id),
+    [g.id],
+  );
   // A user reads its own groups, not another's.
   const own = await c.login('member1', 'pw1');
   assert.equal((await call('GET', `/users/${user.id}/groups`, undefined, own)).status, 200);
@@ -133,7 +151,10 @@ test('group grants on projects and domains, checked, listed, and in role_assignm
   assert.equal((await call('GET', `/projects/${p.id}/groups/${g.id}/roles/${member.id}`)).status, 204);
   const roles = await ok('GET', `/projects/${p.id}/groups/${g.id}/roles`);
   assertSchema(Roles, roles);
-  assert.deepEqual(roles.roles.map((r: { name: string }) => r.name), ['member']);
+  assert.deepEqual(
+    roles.roles.map((r: { name: string }) => r.name),
+    ['member'],
+  );
   assert.equal((await call('PUT', `/domains/default/groups/${g.id}/roles/${member.id}`)).status, 204);
   assert.equal((await call('HEAD', `/domains/default/groups/${g.id}/roles/${member.id}`)).status, 204);
 
@@ -154,7 +175,10 @@ test('group grants on projects and domains, checked, listed, and in role_assignm
   assert.equal(viaGroup.links.membership, `${c.url}${V3}/groups/${g.id}/users/${u.id}`);
   assert.equal((await call('GET', `/role_assignments?group.id=${g.id}&effective`)).status, 400);
   const filtered = await assignments(`role.id=${member.id}&scope.project.id=${p.id}`);
-  assert.deepEqual(filtered.map((a) => [a.group?.id, a.role.id, a.scope.project?.id]), [[g.id, member.id, p.id]]);
+  assert.deepEqual(
+    filtered.map((a) => [a.group?.id, a.role.id, a.scope.project?.id]),
+    [[g.id, member.id, p.id]],
+  );
 
   assert.equal((await call('DELETE', `/projects/${p.id}/groups/${g.id}/roles/${member.id}`)).status, 204);
   assert.equal((await call('DELETE', `/projects/${p.id}/groups/${g.id}/roles/${member.id}`)).status, 404);
@@ -196,10 +220,16 @@ test('OS-INHERIT grants reach the projects below their target, in tokens and in 
   assert.equal((await call('PUT', onDomain)).status, 204);
   const listedRoles = await ok('GET', `/OS-INHERIT/domains/${d.id}/groups/${g.id}/roles/inherited_to_projects`);
   assertSchema(Roles, listedRoles);
-  assert.deepEqual(listedRoles.roles.map((r: { id: string }) => r.id), [member.id]);
+  assert.deepEqual(
+    listedRoles.roles.map((r: { id: string }) => r.id),
+    [member.id],
+  );
   for (const p of [top, mid, leaf]) assert.equal((await login(p)).status, 201);
   const effective = await assignments(`user.id=${u.id}&effective&include_names`);
-  const reached = effective.filter((a) => a.role.id === member.id).map((a) => a.scope.project!.name).sort();
+  const reached = effective
+    .filter((a) => a.role.id === member.id)
+    .map((a) => a.scope.project!.name)
+    .sort();
   assert.deepEqual(reached, ['leaf', 'mid', 'top']);
   // The projects a user may scope to follow the same grants.
   const projects = await ok('GET', `/users/${u.id}/projects`);
@@ -221,13 +251,22 @@ test('the project tree: parents and subtree as lists and as ids, depth, leaves, 
   const withLists = await ok('GET', `/projects/${b.id}?parents_as_list&subtree_as_list`);
   const wrapped = { type: 'array', items: obj({ project: Project }) };
   assertSchema(obj({ project: { ...Project, properties: { ...Project.properties, parents: wrapped, subtree: wrapped } } }), withLists);
-  assert.deepEqual(withLists.project.parents.map((p: { project: { id: string } }) => p.project.id), [a.id]);
-  assert.deepEqual(withLists.project.subtree.map((p: { project: { id: string } }) => p.project.id), [cc.id]);
+  assert.deepEqual(
+    withLists.project.parents.map((p: { project: { id: string } }) => p.project.id),
+    [a.id],
+  );
+  assert.deepEqual(
+    withLists.project.subtree.map((p: { project: { id: string } }) => p.project.id),
+    [cc.id],
+  );
   const withIds = await ok('GET', `/projects/${cc.id}?parents_as_ids`);
   assert.deepEqual(withIds.project.parents, { [b.id]: { [a.id]: { default: null } } });
   assert.deepEqual((await ok('GET', `/projects/${a.id}?subtree_as_ids`)).project.subtree, { [b.id]: { [cc.id]: null } });
   assert.equal((await call('GET', `/projects/${a.id}?parents_as_list&parents_as_ids`)).status, 400);
-  assert.deepEqual((await ok('GET', `/projects?parent_id=${a.id}`)).projects.map((p: { id: string }) => p.id), [b.id]);
+  assert.deepEqual(
+    (await ok('GET', `/projects?parent_id=${a.id}`)).projects.map((p: { id: string }) => p.id),
+    [b.id],
+  );
 
   // Keystone's default depth of 5, counted from the domain's top projects.
   const d = (await ok('POST', '/projects', { project: { name: 'td', parent_id: cc.id } })).project;
@@ -290,7 +329,11 @@ test('project tags: the set and one tag, filters, bounds; nulls; domain configur
   assert.equal((await call('DELETE', `${tags}/${encodeURIComponent(long)}`)).status, 204);
 
   await ok('POST', '/projects', { project: { name: 'tagged2', tags: ['x'] } });
-  const names = async (q: string) => (await ok('GET', `/projects?${q}`)).projects.map((x: { name: string }) => x.name).filter((n: string) => n.startsWith('tagged')).sort();
+  const names = async (q: string) =>
+    (await ok('GET', `/projects?${q}`)).projects
+      .map((x: { name: string }) => x.name)
+      .filter((n: string) => n.startsWith('tagged'))
+      .sort();
   assert.deepEqual(await names('tags=x,y'), ['tagged']);
   assert.deepEqual(await names('tags-any=x,y'), ['tagged', 'tagged2']);
   assert.deepEqual(await names('not-tags=x,y'), ['tagged2']);

@@ -105,7 +105,14 @@ test('a role inherited from a domain or a project reaches the projects below, in
   const listed = await json('role', 'assignment', 'list', '--user', 'iu', '--user-domain', 'd1', '--names');
   assert.deepEqual(listed, [{ Role: 'member', User: 'iu@d1', Group: '', Project: '', Domain: 'd1', System: '', Inherited: true }]);
   const ids = await json('role', 'assignment', 'list', '--user', 'iu', '--user-domain', 'd1', '--inherited');
-  assert.deepEqual(ids, [{ ...listed[0], Role: (await json('role', 'show', 'member')).id, User: (await json('user', 'show', '--domain', 'd1', 'iu')).id, Domain: (await json('domain', 'show', 'd1')).id }]);
+  assert.deepEqual(ids, [
+    {
+      ...listed[0],
+      Role: (await json('role', 'show', 'member')).id,
+      User: (await json('user', 'show', '--domain', 'd1', 'iu')).id,
+      Domain: (await json('domain', 'show', 'd1')).id,
+    },
+  ]);
   for (const project of ['top', 'child']) {
     const token = JSON.parse(await cliAs(() => iu(project))('token', 'issue', '-f', 'json'));
     assert.equal(token.project_id, project === 'top' ? top.id : child.id);
@@ -114,7 +121,13 @@ test('a role inherited from a domain or a project reaches the projects below, in
   const onDomain = await cliFails({ ...iu('top'), OS_PROJECT_NAME: '', OS_PROJECT_DOMAIN_NAME: '', OS_DOMAIN_NAME: 'd1' }, 'token', 'issue');
   assert.match(onDomain, /HTTP 401/);
   const effective = await json('role', 'assignment', 'list', '--user', 'iu', '--user-domain', 'd1', '--effective', '--names');
-  assert.deepEqual(effective.filter((a: { Role: string }) => a.Role === 'member').map((a: { Project: string }) => a.Project).sort(), ['child@d1', 'top@d1']);
+  assert.deepEqual(
+    effective
+      .filter((a: { Role: string }) => a.Role === 'member')
+      .map((a: { Project: string }) => a.Project)
+      .sort(),
+    ['child@d1', 'top@d1'],
+  );
 
   await os('role', 'remove', '--domain', 'd1', '--user', 'iu', '--user-domain', 'd1', '--inherited', 'member');
   assert.match(await cliFails(iu('child'), 'token', 'issue'), /HTTP 401/);
@@ -136,7 +149,10 @@ test('project tags filter the list, and a project shows its parents and its subt
   assert.deepEqual(await names('--tags', 'blue,big'), ['tagged1']);
   assert.deepEqual(await names('--tags-any', 'big,blue'), ['tagged1', 'tagged2']);
   assert.deepEqual((await names('--not-tags', 'blue,big')).includes('tagged1'), false);
-  assert.deepEqual((await names('--not-tags-any', 'blue')).filter((n: string) => n.startsWith('tagged')), []);
+  assert.deepEqual(
+    (await names('--not-tags-any', 'blue')).filter((n: string) => n.startsWith('tagged')),
+    [],
+  );
 
   await os('project', 'set', '--tag', 'red', 'tagged2');
   assert.deepEqual((await json('project', 'show', 'tagged2')).tags, ['blue', 'red']);

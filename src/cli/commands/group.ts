@@ -79,7 +79,12 @@ export function register(group: Command): void {
   };
 
   memberOptions(
-    group.command('add').description('add users to a group (group add user)').argument('<user>', 'the word user').argument('<group>', 'group (name or ID)').argument('<users...>', 'users to add (name or ID)'),
+    group
+      .command('add')
+      .description('add users to a group (group add user)')
+      .argument('<user>', 'the word user')
+      .argument('<group>', 'group (name or ID)')
+      .argument('<users...>', 'users to add (name or ID)'),
   ).action(async (word: string, groupRef: string, userRefs: string[], o: MemberOptions, cmd: Command) => {
     if (word !== 'user') throw new ClientError(`unknown command: group add ${word}`);
     const { identity, g, users } = await members(cmd, groupRef, userRefs, o);
@@ -87,7 +92,12 @@ export function register(group: Command): void {
   });
 
   memberOptions(
-    group.command('remove').description('remove users from a group (group remove user)').argument('<user>', 'the word user').argument('<group>', 'group (name or ID)').argument('<users...>', 'users to remove (name or ID)'),
+    group
+      .command('remove')
+      .description('remove users from a group (group remove user)')
+      .argument('<user>', 'the word user')
+      .argument('<group>', 'group (name or ID)')
+      .argument('<users...>', 'users to remove (name or ID)'),
   ).action(async (word: string, groupRef: string, userRefs: string[], o: MemberOptions, cmd: Command) => {
     if (word !== 'user') throw new ClientError(`unknown command: group remove ${word}`);
     const { identity, g, users } = await members(cmd, groupRef, userRefs, o);
@@ -96,7 +106,12 @@ export function register(group: Command): void {
 
   // As openstackclient: the answer goes to stdout when the user is a member, to stderr when not.
   memberOptions(
-    group.command('contains').description('whether a user is in a group (group contains user)').argument('<user>', 'the word user').argument('<group>', 'group (name or ID)').argument('<member>', 'user (name or ID)'),
+    group
+      .command('contains')
+      .description('whether a user is in a group (group contains user)')
+      .argument('<user>', 'the word user')
+      .argument('<group>', 'group (name or ID)')
+      .argument('<member>', 'user (name or ID)'),
   ).action(async (word: string, groupRef: string, userRef: string, o: MemberOptions, cmd: Command) => {
     if (word !== 'user') throw new ClientError(`unknown command: group contains ${word}`);
     const { identity, g } = await members(cmd, groupRef, [], o);

@@ -33,12 +33,14 @@ export function grantRoutes(app: FastifyInstance, identity: Identity): void {
         const suffix = inherited ? '/inherited_to_projects' : '';
         const linkOf = (t: string, a: string) => `${inherited ? 'OS-INHERIT/' : ''}${targetType}s/${t}/${actorType}s/${a}/roles${suffix}`;
 
-        api.get(`${prefix}${suffix}`, { config: { policy: 'identity:list_grants' }, schema: { params: Params } }, async (request) => {
-          const { target_id, actor_id } = request.params;
-          await Promise.all([checkTarget(db, targetType, target_id), checkActor(db, actorType, actor_id)]);
-          const roles = await grantedRoles(db, actorType, actor_id, targetType, target_id, inherited);
-          return { roles: roles.map((r) => roleView(request.publicUrl, r)), links: listLinks(request.publicUrl, linkOf(target_id, actor_id)) };
-        });
+        // Keystone lists inherited grants on domains only.
+        if (!inherited || targetType === 'domain')
+          api.get(`${prefix}${suffix}`, { config: { policy: 'identity:list_grants' }, schema: { params: Params } }, async (request) => {
+            const { target_id, actor_id } = request.params;
+            await Promise.all([checkTarget(db, targetType, target_id), checkActor(db, actorType, actor_id)]);
+            const roles = await grantedRoles(db, actorType, actor_id, targetType, target_id, inherited);
+            return { roles: roles.map((r) => roleView(request.publicUrl, r)), links: listLinks(request.publicUrl, linkOf(target_id, actor_id)) };
+          });
 
         api.put(`${prefix}/:role_id${suffix}`, { config: { policy: 'identity:create_grant' }, schema: { params: GrantParams } }, async (request, reply) => {
           const { target_id, actor_id, role_id } = request.params;
@@ -52,7 +54,8 @@ export function grantRoutes(app: FastifyInstance, identity: Identity): void {
         api.get(`${prefix}/:role_id${suffix}`, { config: { policy: 'identity:check_grant' }, schema: { params: GrantParams } }, async (request, reply) => {
           const { target_id, actor_id, role_id } = request.params;
           await Promise.all([checkTarget(db, targetType, target_id), checkActor(db, actorType, actor_id), getRole(db, role_id)]);
-          if (!(await hasGrant(db, actorType, actor_id, targetType, target_id, role_id, inherited))) throw notFound(`Could not find role assignment for role ${role_id}.`);
+          if (!(await hasGrant(db, actorType, actor_id, targetType, target_id, role_id, inherited)))
+            throw notFound(`Could not find role assignment for role ${role_id}.`);
           return reply.status(204).send();
         });
 

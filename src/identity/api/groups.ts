@@ -3,7 +3,19 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import type { Identity } from '../identity.ts';
-import { addMember, checkMember, createGroup, deleteGroup, getGroup, groupUsers, listGroups, removeMember, updateGroup, userGroups, type Group } from '../groups.ts';
+import {
+  addMember,
+  checkMember,
+  createGroup,
+  deleteGroup,
+  getGroup,
+  groupUsers,
+  listGroups,
+  removeMember,
+  updateGroup,
+  userGroups,
+  type Group,
+} from '../groups.ts';
 import { DEFAULT_DOMAIN_ID } from '../ids.ts';
 import { listLinks, selfLink, userView } from './views.ts';
 
@@ -26,7 +38,10 @@ export function groupRoutes(app: FastifyInstance, identity: Identity): void {
 
   api.get(
     '/v3/groups',
-    { config: { policy: 'identity:list_groups' }, schema: { querystring: Type.Object({ name: Type.Optional(Type.String()), domain_id: Type.Optional(Type.String()) }) } },
+    {
+      config: { policy: 'identity:list_groups' },
+      schema: { querystring: Type.Object({ name: Type.Optional(Type.String()), domain_id: Type.Optional(Type.String()) }) },
+    },
     async (request) => {
       const groups = await listGroups(db, { name: request.query.name, domainId: request.query.domain_id });
       return { groups: groups.map((g) => groupView(request.publicUrl, g)), links: listLinks(request.publicUrl, 'groups') };
@@ -55,7 +70,10 @@ export function groupRoutes(app: FastifyInstance, identity: Identity): void {
 
   api.patch(
     '/v3/groups/:group_id',
-    { config: { policy: 'identity:update_group' }, schema: { params: ById, body: Type.Object({ group: Type.Object({ name: Type.Optional(Name), description: Description }) }) } },
+    {
+      config: { policy: 'identity:update_group' },
+      schema: { params: ById, body: Type.Object({ group: Type.Object({ name: Type.Optional(Name), description: Description }) }) },
+    },
     async (request) => {
       const group = await identity.change((tx) => updateGroup(tx, request.params.group_id, request.body.group));
       return { group: groupView(request.publicUrl, group) };
@@ -83,13 +101,21 @@ export function groupRoutes(app: FastifyInstance, identity: Identity): void {
     return reply.status(204).send();
   });
 
-  api.delete('/v3/groups/:group_id/users/:user_id', { config: { policy: 'identity:remove_user_from_group' }, schema: { params: Member } }, async (request, reply) => {
-    await identity.change((tx) => removeMember(tx, request.params.group_id, request.params.user_id));
-    return reply.status(204).send();
-  });
+  api.delete(
+    '/v3/groups/:group_id/users/:user_id',
+    { config: { policy: 'identity:remove_user_from_group' }, schema: { params: Member } },
+    async (request, reply) => {
+      await identity.change((tx) => removeMember(tx, request.params.group_id, request.params.user_id));
+      return reply.status(204).send();
+    },
+  );
 
-  api.get('/v3/users/:user_id/groups', { config: { policy: 'identity:list_groups_for_user' }, schema: { params: Type.Object({ user_id: Type.String() }) } }, async (request) => {
-    const groups = await userGroups(db, request.params.user_id);
-    return { groups: groups.map((g) => groupView(request.publicUrl, g)), links: listLinks(request.publicUrl, `users/${request.params.user_id}/groups`) };
-  });
+  api.get(
+    '/v3/users/:user_id/groups',
+    { config: { policy: 'identity:list_groups_for_user' }, schema: { params: Type.Object({ user_id: Type.String() }) } },
+    async (request) => {
+      const groups = await userGroups(db, request.params.user_id);
+      return { groups: groups.map((g) => groupView(request.publicUrl, g)), links: listLinks(request.publicUrl, `users/${request.params.user_id}/groups`) };
+    },
+  );
 }

@@ -23,7 +23,8 @@ export function projectTagRoutes(app: FastifyInstance, identity: Identity): void
   api.put(
     '/v3/projects/:project_id/tags',
     { config: { policy: 'identity:update_project_tags' }, schema: { params: ById, body: Type.Object({ tags: Type.Array(Type.String()) }) } },
-    async (request) => wrap(tagsUrl(request.publicUrl, request.params.project_id), await identity.change((tx) => setTags(tx, request.params.project_id, request.body.tags))),
+    async (request) =>
+      wrap(tagsUrl(request.publicUrl, request.params.project_id), await identity.change((tx) => setTags(tx, request.params.project_id, request.body.tags))),
   );
 
   api.delete('/v3/projects/:project_id/tags', { config: { policy: 'identity:delete_project_tags' }, schema: { params: ById } }, async (request, reply) => {
@@ -40,7 +41,10 @@ export function projectTagRoutes(app: FastifyInstance, identity: Identity): void
   api.put('/v3/projects/:project_id/tags/:tag', { config: { policy: 'identity:create_project_tag' }, schema: { params: ByTag } }, async (request, reply) => {
     const { project_id, tag } = request.params;
     await identity.change((tx) => addTag(tx, project_id, tag));
-    return reply.status(201).header('location', `${tagsUrl(request.publicUrl, project_id)}/${encodeURIComponent(tag)}`).send();
+    return reply
+      .status(201)
+      .header('location', `${tagsUrl(request.publicUrl, project_id)}/${encodeURIComponent(tag)}`)
+      .send();
   });
 
   api.delete('/v3/projects/:project_id/tags/:tag', { config: { policy: 'identity:delete_project_tag' }, schema: { params: ByTag } }, async (request, reply) => {

@@ -32,7 +32,13 @@ const CreateBody = Type.Object({
 });
 // The place of a project in the tree is fixed: these are read only to refuse a change, as Keystone does.
 const UpdateBody = Type.Object({
-  project: Type.Object({ name: Type.Optional(Name), ...Fields, parent_id: Nullable(Type.String()), domain_id: Nullable(Type.String()), is_domain: Type.Optional(Type.Boolean()) }),
+  project: Type.Object({
+    name: Type.Optional(Name),
+    ...Fields,
+    parent_id: Nullable(Type.String()),
+    domain_id: Nullable(Type.String()),
+    is_domain: Type.Optional(Type.Boolean()),
+  }),
 });
 const ListQuery = Type.Object({
   name: Type.Optional(Type.String()),
@@ -138,7 +144,8 @@ export function projectRoutes(app: FastifyInstance, identity: Identity): void {
     const view: Record<string, unknown> = projectView(base, p);
     // The lists show only the projects the caller holds a role on, as Keystone filters them.
     const visible = asList || subList ? await projectIdsOf(db, authOf(request).userId) : new Set<string>();
-    const wrap = async (nodes: TreeNode[]) => Promise.all(nodes.filter((n) => visible.has(n.id)).map(async (n) => ({ project: projectView(base, await getProject(db, n.id)) })));
+    const wrap = async (nodes: TreeNode[]) =>
+      Promise.all(nodes.filter((n) => visible.has(n.id)).map(async (n) => ({ project: projectView(base, await getProject(db, n.id)) })));
     if (asList) view.parents = await wrap(await ancestorsOf(db, p.id));
     if (asIds) view.parents = parentIds(p, await ancestorsOf(db, p.id));
     if (subList) view.subtree = await wrap(await subtreeOf(db, p.id));
@@ -169,7 +176,10 @@ export function projectRoutes(app: FastifyInstance, identity: Identity): void {
     { config: { policy: 'identity:list_user_projects' }, schema: { params: Type.Object({ user_id: Type.String() }) } },
     async (request) => {
       const projects = await userProjects(db, request.params.user_id);
-      return { projects: projects.map((p) => projectView(request.publicUrl, p)), links: listLinks(request.publicUrl, `users/${request.params.user_id}/projects`) };
+      return {
+        projects: projects.map((p) => projectView(request.publicUrl, p)),
+        links: listLinks(request.publicUrl, `users/${request.params.user_id}/projects`),
+      };
     },
   );
 }

@@ -81,8 +81,18 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
     const scopeProjects = [...new Set(rows.filter((a) => a.targetType === 'project').map((a) => a.targetId))];
     const [userRows, groupRows, projectRows, domainRows] = names
       ? await Promise.all([
-          idsOf('user').length ? db.select().from(users).where(inArray(users.id, idsOf('user'))) : [],
-          idsOf('group').length ? db.select().from(groups).where(inArray(groups.id, idsOf('group'))) : [],
+          idsOf('user').length
+            ? db
+                .select()
+                .from(users)
+                .where(inArray(users.id, idsOf('user')))
+            : [],
+          idsOf('group').length
+            ? db
+                .select()
+                .from(groups)
+                .where(inArray(groups.id, idsOf('group')))
+            : [],
           scopeProjects.length ? db.select().from(projects).where(inArray(projects.id, scopeProjects)) : [],
           db.select().from(domains),
         ])
@@ -90,7 +100,8 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
     const actorById = new Map<string, { name: string; domainId: string }>([...userRows, ...groupRows].map((u) => [u.id, u]));
     const projectById = new Map(projectRows.map((p) => [p.id, p]));
     const domainRef = (id: string) => ({ id, name: domainRows.find((d) => d.id === id)?.name });
-    const named = (id: string, o: { name: string; domainId: string } | undefined) => (names && o ? { id, name: o.name, domain: domainRef(o.domainId) } : { id });
+    const named = (id: string, o: { name: string; domainId: string } | undefined) =>
+      names && o ? { id, name: o.name, domain: domainRef(o.domainId) } : { id };
 
     const role_assignments = rows.map((a) => {
       const scope =
