@@ -7,6 +7,7 @@ type Module = { register(group: Command): void };
 
 /** The command groups, each in its own module, loaded only when its word is on the command line. */
 const groups: Record<string, [description: string, load: () => Promise<Module>]> = {
+  address: ['address scopes (address scope create|list|show|set|delete)', () => import('./commands/address-scope.ts')],
   application: ['application credentials (application credential create|list|show|delete)', () => import('./commands/application-credential.ts')],
   catalog: ['the service catalog of the current token', () => import('./commands/catalog.ts')],
   console: ["servers' console output (console log show)", () => import('./commands/console.ts')],

@@ -210,3 +210,36 @@ test('QoS policies and rules, and the QoS and DHCP options of ports and networks
   assert.equal(await ok('network', 'qos', 'policy', 'delete', 'ten-mbit', 'spare'), '');
   assert.deepEqual(await json('network', 'qos', 'policy', 'list'), []);
 });
+
+test('subnet pools, address scopes and RBAC policies print as openstack prints them', async () => {
+  const scope = await json('address', 'scope', 'create', '--ip-version', '4', 'scope4');
+  assert.deepEqual([scope.name, scope.ip_version, scope.shared], ['scope4', 4, false]);
+  const pool = await json(
+    ...['subnet', 'pool', 'create', '--pool-prefix', '10.60.0.0/16', '--pool-prefix', '10.61.0.0/16', '--default-prefix-length', '24'],
+    ...['--address-scope', 'scope4', '--description', 'pool of two', 'pool4'],
+  );
+  assert.deepEqual([pool.address_scope_id, pool.default_prefixlen, pool.description], [scope.id, 24, 'pool of two']);
+  assert.equal(await ok('subnet', 'pool', 'set', '--pool-prefix', '10.62.0.0/16', '--min-prefix-length', '20', 'pool4'), '');
+  assert.equal(await ok('address', 'scope', 'set', '--name', 'scope-four', 'scope4'), '');
+  const project = JSON.parse(await osc('project', 'create', '--domain', 'default', 'rbac-target', '-f', 'json'));
+  const grant = await json('network', 'rbac', 'create', '--type', 'network', '--action', 'access_as_shared', '--target-project', 'rbac-target', 'private-net');
+  assert.deepEqual([grant.object_type, grant.target_project_id, grant.action], ['network', project.id, 'access_as_shared']);
+
+  const listings = [
+    ['address', 'scope', 'list'],
+    ['address', 'scope', 'show', 'scope-four', '-f', 'json'],
+    ['subnet', 'pool', 'list'],
+    ['subnet', 'pool', 'list', '--long'],
+    ['subnet', 'pool', 'show', 'pool4'],
+    ['subnet', 'pool', 'show', 'pool4', '-f', 'json'],
+    ['network', 'rbac', 'list', '--long'],
+    ['network', 'rbac', 'show', grant.id],
+  ];
+  for (let i = 0; i < listings.length; i += 4) await Promise.all(listings.slice(i, i + 4).map((args) => same(...args)));
+  await sameFailure('address', 'scope', 'delete', 'scope-four');
+
+  assert.equal(await ok('network', 'rbac', 'delete', grant.id), '');
+  assert.equal(await ok('subnet', 'pool', 'delete', 'pool4'), '');
+  assert.equal(await ok('address', 'scope', 'delete', 'scope-four'), '');
+  assert.deepEqual(await json('address', 'scope', 'list'), []);
+});

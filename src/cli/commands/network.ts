@@ -5,6 +5,7 @@ import { listOptions, printList, printShow, showOptions } from '../output.ts';
 import { findProject } from './project.ts';
 import { adminState, asShowOne, deleteAll, list, routerExternal, rows, showFields, type Field } from './network-columns.ts';
 import { register as registerQos } from './network-qos.ts';
+import { register as registerRbac } from './network-rbac.ts';
 
 /** openstacksdk's Network, as `network show` names its attributes. */
 const FIELDS: Field[] = [
@@ -117,6 +118,7 @@ function commonOptions(cmd: Command, create: boolean): Command {
 
 export function register(network: Command): void {
   registerQos(network.command('qos').description('QoS policies and their rules (network qos policy …, network qos rule …)'));
+  registerRbac(network.command('rbac').description('RBAC policies: networks shared with one project, or external to it'));
   const create = network.command('create').description('create a network').argument('<name>', 'new network name');
   showOptions(commonOptions(create, true))
     .option('--project <project>', "owner's project (name or ID)")

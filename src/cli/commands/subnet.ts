@@ -5,6 +5,7 @@ import { connect } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
 import { findProject } from './project.ts';
 import { allocationPools, append, deleteAll, keyValues, list, routes, rows, showFields, type Field } from './network-columns.ts';
+import { register as registerPool } from './subnet-pool.ts';
 
 /** openstacksdk's Subnet, as `subnet show` names its attributes. */
 const FIELDS: Field[] = [
@@ -78,6 +79,7 @@ function commonOptions(cmd: Command): Command {
 }
 
 export function register(subnet: Command): void {
+  registerPool(subnet.command('pool').description('subnet pools: prefixes subnets take their ranges from'));
   const create = subnet.command('create').description('create a subnet').argument('<name>', 'new subnet name');
   showOptions(commonOptions(create))
     .requiredOption('--network <network>', 'network the subnet belongs to (name or ID)')
