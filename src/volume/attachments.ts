@@ -193,11 +193,12 @@ export async function finishDetach(tx: Db, id: string): Promise<void> {
   await settleVolume(tx, a.volumeId);
 }
 
-/** The guest kept the volume: it stays attached (and in-use), with the reason. */
+/** The guest kept the volume: error_detaching with the reason, and the volume stays in-use. A
+ * later detach asks again; a guest that lets it go meanwhile finishes this one. */
 export async function keepAttached(tx: Db, id: string, fault: string): Promise<void> {
   const a = await lockAttachment(tx, id);
   await tx.select({ id: volumes.id }).from(volumes).where(eq(volumes.id, a.volumeId)).for('update');
-  await tx.update(attachments).set({ status: 'attached', fault, updatedAt: new Date() }).where(eq(attachments.id, id));
+  await tx.update(attachments).set({ status: 'error_detaching', fault, updatedAt: new Date() }).where(eq(attachments.id, id));
   await settleVolume(tx, a.volumeId);
 }
 

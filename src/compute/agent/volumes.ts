@@ -101,21 +101,33 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
         db,
         rows.map((a) => a.volumeId),
       );
+      const { power } = await driver.info(serverId);
+      const running = power === 'running' || power === 'paused';
       for (const a of rows) {
         if (a.status === 'attaching') await attach(serverId, a);
         else if (a.status === 'detaching') await detach(serverId, a);
-        else if (a.status !== 'attached' || !actual.has(a.volumeId)) continue;
-        // Level-based growth: a guest that sees less than the volume's size is told the new size.
-        const vol = sizes.get(a.volumeId);
-        const seen = actual.get(a.volumeId);
-        if (a.status === 'attached' && vol && seen !== undefined && seen < vol.size * GiB) {
-          await driver.extendVolume(serverId, a.volumeId, vol.size * GiB);
-          await store.tx((tx) => extendDone(tx, a.volumeId, vol.size));
+        else if (a.status === 'error_detaching' && running && !actual.has(a.volumeId)) {
+          // The guest let the device go after its detach had timed out: the detach is done now.
+          await store.tx((tx) => finishDetach(tx, a.id));
+        } else if (a.status === 'attached' && running) {
+          const seen = actual.get(a.volumeId);
+          if (seen === undefined) {
+            // The records say the guest has it and the guest does not: it gets it back.
+            if (a.bootIndex !== 0) await attach(serverId, a);
+            continue;
+          }
+          // Level-based growth: a guest that sees less than the volume's size is told the new size.
+          const vol = sizes.get(a.volumeId);
+          if (vol && seen < vol.size * GiB) {
+            await driver.extendVolume(serverId, a.volumeId, vol.size * GiB);
+            await store.tx((tx) => extendDone(tx, a.volumeId, vol.size));
+          }
         }
       }
       // A device no attachment asks for (detached through the API while this agent was away).
       for (const volumeId of actual.keys()) {
         if (rows.some((a) => a.volumeId === volumeId && a.status !== 'reserved' && a.status !== 'error_attaching')) continue;
+        if (!running) continue;
         log.warn({ server: serverId, volume: volumeId }, 'the guest holds a volume no attachment asks for; unplugging it');
         await driver.detachVolume(serverId, volumeId, opts.detachTimeoutMs).catch((err) => log.warn({ server: serverId, volume: volumeId, err }, 'unplugging failed'));
       }
