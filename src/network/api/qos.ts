@@ -51,6 +51,41 @@ export const policyView = (p: QosPolicy) => ({
 
 const Kbps = Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 });
 const Direction = Type.Union([Type.Literal('egress'), Type.Literal('ingress')]);
+
+/** What the api-ref documents of each rule, for the tests to hold every answer to. */
+export const QosRuleSchema = Type.Union([
+  Type.Object(
+    { id: Type.String(), qos_policy_id: Type.String(), type: Type.Literal('bandwidth_limit'), max_kbps: Kbps, max_burst_kbps: Kbps, direction: Direction },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { id: Type.String(), qos_policy_id: Type.String(), type: Type.Literal('dscp_marking'), dscp_mark: Type.Integer({ minimum: 0, maximum: 56 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { id: Type.String(), qos_policy_id: Type.String(), type: Type.Literal('minimum_bandwidth'), min_kbps: Kbps, direction: Direction },
+    { additionalProperties: false },
+  ),
+]);
+
+/** What the api-ref documents of a QoS policy. */
+export const QosPolicySchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    description: Type.String(),
+    tenant_id: Type.String(),
+    project_id: Type.String(),
+    shared: Type.Boolean(),
+    is_default: Type.Boolean(),
+    rules: Type.Array(QosRuleSchema),
+    tags: Type.Array(Type.String()),
+    revision_number: Type.Integer(),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  },
+  { additionalProperties: false },
+);
 /** The fields of each rule type as the api-ref documents them. */
 const RULE_BODIES: Record<QosRuleType, Record<string, ReturnType<typeof Type.Optional>>> = {
   bandwidth_limit: { max_kbps: Type.Optional(Kbps), max_burst_kbps: Type.Optional(Kbps), direction: Type.Optional(Direction) },
