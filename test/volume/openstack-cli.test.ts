@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { blockdevOptions, type VolumeDriver } from '../../src/volume/drivers/driver.ts';
@@ -168,9 +168,31 @@ test("over the gigabytes quota is 413 with Cinder's message; another project's v
 });
 
 test('a restart after a kill -9 mid-create leaves no volume creating, no temporary file and no orphan', async () => {
+  // An image large enough that its conversions are still under way when the process dies.
+  const raw = join(work, 'big.raw');
+  await run('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=4M', 'count=96', 'status=none']);
+  await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, join(work, 'big.qcow2')]);
+  rmSync(raw);
+  await ok('image', 'create', 'big', '--file', join(work, 'big.qcow2'), '--disk-format', 'qcow2', '--container-format', 'bare');
+  const image = (await json('image', 'show', 'big')).id as string;
   const before = new Set((await json('volume', 'list', '--all-projects')).map((v: { ID: string }) => v.ID));
-  const created = await Promise.all([1, 2, 3].map((i) => json('volume', 'create', '--size', '1', '--image', 'cirros', `crash-${i}`)));
+  const token = (await ok('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+  const project = (await ok('token', 'issue', '-f', 'value', '-c', 'project_id')).trim();
+  // Straight to the API, so that the kill follows the creates by milliseconds, not a CLI's start.
+  const created = await Promise.all(
+    [1, 2, 3].map(async (i) => {
+      const res = await fetch(`${nubo.url}/volume/v3/${project}/volumes`, {
+        method: 'POST',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ volume: { size: 1, imageRef: image, name: `crash-${i}` } }),
+      });
+      assert.equal(res.status, 202);
+      return ((await res.json()) as { volume: { id: string } }).volume;
+    }),
+  );
   await nubo.stop('SIGKILL');
+  const unfinished = await Promise.all(created.map(async (v) => (await driver.size(v.id)) === undefined));
+  assert.ok(unfinished.some(Boolean), 'every volume was finished before the kill: the test proves nothing');
   // Something left behind by a backend write that never finished, and a file with no record.
   writeFileSync(join(dataDir, 'volumes', 'tmp', `${randomUUID()}.${randomUUID()}`), 'partial');
   const orphan = randomUUID();
@@ -179,6 +201,8 @@ test('a restart after a kill -9 mid-create leaves no volume creating, no tempora
   nubo = await spawnNubo({ dataDir });
   for (const v of created) assert.equal((await settled('volume', v.id)).status, 'available');
   assert.deepEqual(readdirSync(join(dataDir, 'volumes', 'tmp')), []);
+  const spool = join(dataDir, 'volume-spool');
+  assert.deepEqual(existsSync(spool) ? readdirSync(spool) : [], []);
   for (let i = 0; i < 60 && (await driver.size(orphan)) !== undefined; i++) await new Promise((r) => setTimeout(r, 250));
   const records = new Set([...before, ...created.map((v) => v.id)]);
   assert.deepEqual(new Set((await driver.list()).volumes), records);
