@@ -1,0 +1,163 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cliAs, cliFails, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
+import { seedNetworks } from '../helpers/seed.ts';
+
+// Volumes in real guests, with the real openstack CLI: two qemu guests of the test image, reached
+// over ssh through their floating IPs. A 1 GiB volume is hot-plugged into the first (the guest sees
+// /dev/vdb with the volume's serial), written, grown while attached, refused to the second while
+// in use, unplugged (the device goes), then plugged into the second, which reads the same bytes;
+// a volume attached while the second is stopped is there at its next start, with the first one
+// still. Then a server booted from a volume made from the image reaches its ready line, and its
+// delete takes the volume with it (delete_on_termination).
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+let host: Awaited<ReturnType<typeof hostNamespace>>;
+let cloud: SpawnedNubo;
+let work: string;
+let pem: string;
+const fips: Record<string, string> = {};
+
+const cli = cliAs(() => cloud.env);
+const json = async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+/** Volume commands at the microversion that allows extending an in-use volume. */
+const cinder = (...args: string[]) => cli('--os-volume-api-version', '3.42', ...args);
+
+const ssh = (name: string, command: string) =>
+  inNs(
+    host.name,
+    ...['ssh', '-i', pem, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes'],
+    ...['-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${fips[name]}`, command],
+  ).then((r) => r.stdout.trim());
+
+async function consoleUntil(name: string, pattern: RegExp, timeoutMs = 180_000): Promise<void> {
+  let log = '';
+  await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(() =>
+    assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
+  );
+}
+
+const volumeStatus = async (name: string) => (await json('volume', 'show', name)).status as string;
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => eventually(what, () => check().catch(() => false), timeoutMs);
+
+before(async () => {
+  const { stdout } = await run('bash', [join(root, 'scripts/guest/build.sh')], { timeout: 600_000, maxBuffer: 1 << 24 });
+  const guestImage = stdout.trim().split('\n').at(-1)!;
+  host = await hostNamespace('v');
+  work = tempDir('nubo-attach-');
+  cloud = await spawnNubo({ env: { NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name } });
+  await cli('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
+  pem = join(work, 'key.pem');
+  writeFileSync(pem, await cli('keypair', 'create', 'mykey'));
+  chmodSync(pem, 0o600);
+  await cli('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
+  await seedNetworks(cli);
+  await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default');
+  // Both guests boot at once: two TCG boots are what two cores take well.
+  for (const name of ['vm-a', 'vm-b']) {
+    await cli('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', name);
+  }
+  for (const name of ['vm-a', 'vm-b']) {
+    await consoleUntil(name, /nubo-guest ready: .*keys=1/);
+    fips[name] = (await json('floating', 'ip', 'create', 'public-net')).floating_ip_address;
+    await cli('server', 'add', 'floating', 'ip', name, fips[name]!);
+  }
+  for (const name of ['vm-a', 'vm-b']) await until(`ssh into ${name}`, async () => (await ssh(name, 'hostname')) === name, 60_000);
+});
+
+after(async () => {
+  // Guests outlive `nubo up` by design; a test that failed half-way must not leave one running.
+  if (cloud) await run('pkill', ['-9', '-f', cloud.dataDir]).catch(() => undefined);
+  await cloud?.stop();
+  await host?.cleanup();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const PATTERN = 'nubo-volume-pattern-0123456789';
+let vol1: string;
+
+test('server add volume: the running guest sees /dev/vdb appear, with the volume id as its serial; it writes a pattern', async () => {
+  vol1 = (await json('volume', 'create', '--size', '1', 'vol1')).id;
+  await until('vol1 available', async () => (await volumeStatus('vol1')) === 'available');
+  assert.equal(await ssh('vm-a', 'test -e /dev/vdb && echo yes || echo no'), 'no');
+  await cli('server', 'add', 'volume', 'vm-a', 'vol1');
+  await until('vol1 in-use', async () => (await volumeStatus('vol1')) === 'in-use');
+  const shown = await json('volume', 'show', 'vol1');
+  assert.equal(shown.attachments[0].server_id, (await json('server', 'show', 'vm-a')).id);
+  assert.equal(shown.attachments[0].device, '/dev/vdb');
+  assert.deepEqual(
+    (await json('server', 'show', 'vm-a')).volumes_attached.map((v: { id: string }) => v.id),
+    [vol1],
+  );
+  await until('the guest sees /dev/vdb', async () => (await ssh('vm-a', 'cat /sys/block/vdb/serial')) === vol1.slice(0, 20), 30_000);
+  assert.equal(await ssh('vm-a', 'cat /sys/block/vdb/size'), String(2 * 1024 * 1024), '1 GiB in 512-byte sectors');
+  await ssh('vm-a', `printf '${PATTERN}' | dd of=/dev/vdb bs=512 seek=2048 conv=notrunc 2>/dev/null; sync`);
+});
+
+test('extend while attached: the guest sees the new size', async () => {
+  await cinder('volume', 'set', '--size', '2', 'vol1');
+  await until('the guest sees 2 GiB', async () => (await ssh('vm-a', 'cat /sys/block/vdb/size')) === String(4 * 1024 * 1024), 60_000);
+  assert.equal(await volumeStatus('vol1'), 'in-use');
+  assert.equal((await json('volume', 'show', 'vol1')).size, 2);
+});
+
+test('an in-use volume cannot be attached to a second server (409)', async () => {
+  const err = await cliFails(cloud.env, 'server', 'add', 'volume', 'vm-b', 'vol1');
+  assert.match(err, /ConflictException: 409: .*status must be available .* in-use/);
+  assert.equal(await volumeStatus('vol1'), 'in-use');
+});
+
+test('server remove volume: the device goes from the guest and the volume is available; the second guest reads the pattern', async () => {
+  await cli('server', 'remove', 'volume', 'vm-a', 'vol1');
+  await until('vol1 available again', async () => (await volumeStatus('vol1')) === 'available');
+  assert.equal(await ssh('vm-a', 'test -e /dev/vdb && echo yes || echo no'), 'no');
+  assert.deepEqual((await json('server', 'show', 'vm-a')).volumes_attached, []);
+
+  await cli('server', 'add', 'volume', 'vm-b', 'vol1');
+  await until('vol1 in-use by vm-b', async () => (await volumeStatus('vol1')) === 'in-use');
+  await until('vm-b sees /dev/vdb', async () => (await ssh('vm-b', 'cat /sys/block/vdb/serial')) === vol1.slice(0, 20), 30_000);
+  assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
+});
+
+test('a volume attached to a stopped server is there at its next start, beside the one it had', async () => {
+  await json('volume', 'create', '--size', '1', 'vol2');
+  await until('vol2 available', async () => (await volumeStatus('vol2')) === 'available');
+  await cli('server', 'stop', 'vm-b');
+  await until('vm-b SHUTOFF', async () => (await json('server', 'show', 'vm-b')).status === 'SHUTOFF');
+  await cli('server', 'add', 'volume', 'vm-b', 'vol2');
+  await until('vol2 in-use', async () => (await volumeStatus('vol2')) === 'in-use');
+  await cli('server', 'start', 'vm-b');
+  await until('vm-b answers again', async () => (await ssh('vm-b', 'hostname')) === 'vm-b', 180_000);
+  // sysfs serials end without a newline.
+  assert.equal(await ssh('vm-b', 'cat /sys/block/vdb/serial /sys/block/vdc/serial'), [vol1, (await json('volume', 'show', 'vol2')).id].map((id) => id.slice(0, 20)).join(''));
+  assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
+});
+
+test('deleting a server detaches its volumes', async () => {
+  await cli('server', 'delete', '--wait', 'vm-b');
+  assert.equal(await volumeStatus('vol1'), 'available');
+  assert.equal(await volumeStatus('vol2'), 'available');
+  await cli('volume', 'delete', 'vol1', 'vol2');
+});
+
+test('boot from a volume made from the test image: it reaches its ready line; its delete takes the volume along', async () => {
+  const image = (await json('image', 'show', 'nubo-guest')).id;
+  // openstackclient 6.0 wants --image beside a --block-device that boots.
+  await cli(
+    ...['server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey'],
+    ...['--block-device', `source_type=image,uuid=${image},destination_type=volume,volume_size=1,delete_on_termination=true,boot_index=0`, 'vm-c'],
+  );
+  // Its kernel and init come from the volume (the server has no disk of its own).
+  await consoleUntil('vm-c', /virtio_blk virtio0: \[vda\] 2097152 512-byte logical blocks[^]*nubo-guest ready: /);
+  const server = await json('server', 'show', 'vm-c');
+  assert.equal(server.image, 'N/A (booted from volume)');
+  const [root] = server.volumes_attached;
+  assert.equal((await json('volume', 'show', root.id)).status, 'in-use');
+  await cli('server', 'delete', '--wait', 'vm-c');
+  await until('its volume is deleted', async () => !(await cli('volume', 'list', '-f', 'value', '-c', 'ID')).includes(root.id));
+});
