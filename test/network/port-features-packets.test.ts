@@ -100,6 +100,12 @@ test('port_security_enabled=false lets a port send from any address; a secured p
     /Port security must be enabled and port must have an IP address in order to use security groups/,
   );
 
+  // A network's port_security_enabled is the default of its new ports.
+  await ok('network', 'create', '--disable-port-security', 'qopen');
+  assert.equal((await json('port', 'create', '--network', 'qopen', 'qopen-port')).port_security_enabled, false);
+  await ok('port', 'delete', 'qopen-port');
+  await ok('network', 'delete', 'qopen');
+
   // Turned off on the secured port, the same spoofed packets pass.
   await ok('port', 'set', '--no-security-group', '--disable-port-security', secured.port.id);
   await eventually('spoofing passes once port security is off', () => pings(secured.ns, dhcpIp, '-I', '10.40.0.99'));
