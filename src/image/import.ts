@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, forbidden } from '../lib/errors.ts';
+import { idleLimited } from '../lib/http/idle.ts';
 import { images } from './tables.ts';
 import { getOwned, getVisible, type Caller, type Image } from './access.ts';
 import { checkBytes, usage } from './quota.ts';
@@ -126,11 +127,37 @@ async function runImport(svc: ImageService, image: Image, task: Task, method: st
   }
 }
 
+/** A web server silent this long, before its answer or between two chunks of it, is given up on. */
+const WEB_IDLE_MS = 60_000;
+
 /** Fetches a web-download URL: redirects are refused rather than followed off the allow-list. */
 async function download(svc: ImageService, image: Image, uri: string): Promise<AsyncIterable<Buffer>> {
-  const res = await fetch(uri, { redirect: 'error' });
-  if (!res.ok || !res.body) throw badRequest(`web-download of ${uri} answered HTTP ${res.status}.`);
-  const length = res.headers.get('content-length');
-  if (length !== null) checkBytes(svc.quota, (await usage(svc.store.db, image.owner, image.id)).bytes, Number(length));
-  return Readable.fromWeb(res.body as never);
+  const silent = () => badRequest(`web-download of ${uri} sent nothing for ${WEB_IDLE_MS / 1000} s.`);
+  // The time limit is the answer's head only: the body may take as long as it keeps coming.
+  const waiting = new AbortController();
+  const timer = setTimeout(() => waiting.abort(silent()), WEB_IDLE_MS);
+  const res = await fetch(uri, { redirect: 'error', signal: waiting.signal })
+    .catch((err: Error) => {
+      throw waiting.signal.aborted ? err : badRequest(`web-download of ${uri} failed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    })
+    .finally(() => clearTimeout(timer));
+  try {
+    if (!res.ok || !res.body) throw badRequest(`web-download of ${uri} answered HTTP ${res.status}.`);
+    const length = res.headers.get('content-length');
+    if (length !== null) checkBytes(svc.quota, (await usage(svc.store.db, image.owner, image.id)).bytes, Number(length));
+  } catch (err) {
+    await res.body?.cancel();
+    throw err;
+  }
+  return closing(Readable.fromWeb(res.body as never), silent);
+}
+
+/** The body's chunks, given up on after a silence; the connection goes with the body however
+ * the reading ends. */
+async function* closing(body: Readable, silent: () => Error): AsyncGenerator<Buffer> {
+  try {
+    yield* idleLimited(body, WEB_IDLE_MS, silent);
+  } finally {
+    body.destroy();
+  }
 }

@@ -27,7 +27,8 @@ before(async () => {
   webPort = await freePort();
   web = createServer((req, res) => {
     webHits.push(req.url!);
-    res.end(qcow2);
+    if (req.url === '/images/moved') res.writeHead(302, { location: `http://127.0.0.1:${webPort}/secret/x.qcow2` }).end();
+    else res.end(qcow2);
   });
   await new Promise<void>((r) => web.listen(webPort, '127.0.0.1', r));
   nubo = await spawnNubo({ env: { NUBO_IMAGE_WEB_DOWNLOAD_ALLOW: `http://127.0.0.1:${webPort}/images/` } });
@@ -235,6 +236,21 @@ test('web-download fetches only below the allowed prefix', async () => {
   assert.equal(inside.status, 202);
   await eventually(async () => assert.equal((await api('GET', `/v2/images/${image.body.id}`)).body.status, 'active'), 20_000);
   assert.deepEqual(webHits, ['/images/x.qcow2']);
+
+  // A redirect off the allow-list is not followed: the task fails and the image is queued again.
+  const moved = await api('POST', '/v2/images', { name: 'moved', disk_format: 'qcow2', container_format: 'bare' });
+  const redirected = await api('POST', `/v2/images/${moved.body.id}/import`, {
+    method: { name: 'web-download', uri: `http://127.0.0.1:${webPort}/images/moved` },
+  });
+  assert.equal(redirected.status, 202);
+  let task: any;
+  await eventually(async () => {
+    task = (await api('GET', `/v2/images/${moved.body.id}/tasks`)).body.tasks[0];
+    assert.equal(task.status, 'failure');
+  }, 20_000);
+  assert.match(task.message, /web-download of .*\/images\/moved failed/);
+  assert.equal((await api('GET', `/v2/images/${moved.body.id}`)).body.status, 'queued');
+  assert.deepEqual(webHits, ['/images/x.qcow2', '/images/moved']);
 });
 
 test("the import methods and the one store are discoverable; the store details are the admin's", async () => {
