@@ -69,8 +69,11 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   // table that names them all), and the firewall.
   const bridges = serially();
   const firewall = serially();
-  const reconcileFirewall = () =>
+  /** Applies every port's rules; unless still says, once the firewall's turn comes, that an
+   * apply is still wanted (one that ran meanwhile may have done it). */
+  const reconcileFirewall = (still?: () => Promise<boolean>) =>
     firewall(async () => {
+      if (still && !(await still())) return;
       const reread = rereadFirewall;
       rereadFirewall = false;
       try {
@@ -168,8 +171,8 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     // ACTIVE starts the guest: a secured port gets there only once its rules are in place, even
     // when the firewall key has not come round to it yet, and once DHCP answers it (its network's
     // reconcile comes round to it, then queues it again).
-    const unfiltered = await Promise.all(specs.map(async (s) => s.security !== undefined && !(await dp.isFiltered(s.id))));
-    if (unfiltered.includes(true)) await reconcileFirewall();
+    const unfiltered = async () => (await Promise.all(specs.map(async (s) => s.security !== undefined && !(await dp.isFiltered(s.id))))).includes(true);
+    if (await unfiltered()) await reconcileFirewall(unfiltered);
     const served = await dhcpServed(rowsToWire);
     const active = (r: PortRow) => r.adminStateUp && served.has(r.id);
     await setStatus(db, rowsToWire.filter(active).map((r) => r.id), 'ACTIVE');
