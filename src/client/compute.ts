@@ -291,7 +291,8 @@ export class ComputeClient {
   /** POST os-volume_attachments: the device is chosen by the cloud when not given. */
   async attachVolume(id: string, volumeId: string, device?: string): Promise<VolumeAttachment> {
     const body = { volumeAttachment: { volumeId, ...(device ? { device } : {}) } };
-    return (await this.call<{ volumeAttachment: VolumeAttachment }>('POST', `/servers/${encodeURIComponent(id)}/os-volume_attachments`, { body })).volumeAttachment;
+    return (await this.call<{ volumeAttachment: VolumeAttachment }>('POST', `/servers/${encodeURIComponent(id)}/os-volume_attachments`, { body }))
+      .volumeAttachment;
   }
 
   async detachVolume(id: string, volumeId: string): Promise<void> {

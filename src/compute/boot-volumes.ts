@@ -50,8 +50,10 @@ export function parseMappings(bdms: BlockDeviceMapping[]): VolumeMapping[] {
     }
     if (source !== 'blank' && !b.uuid) throw badRequest(`Block Device Mapping is Invalid: a ${source} source needs a uuid.`);
     const size = b.volume_size === undefined || b.volume_size === '' ? undefined : Number(b.volume_size);
-    if (size !== undefined && (!Number.isInteger(size) || size < 1)) throw badRequest(`Invalid input for field/attribute volume_size. Value: ${b.volume_size}.`);
-    if ((source === 'image' || source === 'blank') && size === undefined) throw badRequest(`Block Device Mapping is Invalid: a volume made from ${source === 'image' ? 'an image' : 'nothing'} needs a volume_size.`);
+    if (size !== undefined && (!Number.isInteger(size) || size < 1))
+      throw badRequest(`Invalid input for field/attribute volume_size. Value: ${b.volume_size}.`);
+    if ((source === 'image' || source === 'blank') && size === undefined)
+      throw badRequest(`Block Device Mapping is Invalid: a volume made from ${source === 'image' ? 'an image' : 'nothing'} needs a volume_size.`);
     out.push({
       bootIndex: index !== undefined && index >= 0 ? index : undefined,
       source: source as VolumeMapping['source'],
@@ -63,7 +65,8 @@ export function parseMappings(bdms: BlockDeviceMapping[]): VolumeMapping[] {
     });
   }
   const boots = out.filter((m) => m.bootIndex === 0);
-  if (boots.length > 1) throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+  if (boots.length > 1)
+    throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
   return out;
 }
 
@@ -72,7 +75,13 @@ export const bootMapping = (maps: VolumeMapping[]) => maps.find((m) => m.bootInd
 
 /** Makes (or takes) each mapped volume and attaches it to the new server: the boot volume as its
  * root disk (vda), the others as data volumes. */
-export async function mapVolumes(tx: Db, svc: VolumeService, auth: AuthContext, server: { id: string; projectId: string; name: string }, maps: VolumeMapping[]) {
+export async function mapVolumes(
+  tx: Db,
+  svc: VolumeService,
+  auth: AuthContext,
+  server: { id: string; projectId: string; name: string },
+  maps: VolumeMapping[],
+) {
   // The boot volume first, so that it is the server's first attachment.
   const ordered = [...maps].sort((a, b) => Number(b.bootIndex === 0) - Number(a.bootIndex === 0));
   for (const m of ordered) {

@@ -243,7 +243,8 @@ export async function requestSnapshot(tx: Db, auth: AuthContext, id: string, ima
   const s = await getServer(tx, auth, id, true);
   await checkState(tx, s, 'createImage');
   // Its disk is a volume: Nova snapshots the volume instead, which this cloud does not do yet.
-  if (!s.imageId) throw badRequest(`Instance ${s.id} boots from a volume: snapshot the volume instead (openstack volume snapshot create --force --volume <volume> <name>).`);
+  if (!s.imageId)
+    throw badRequest(`Instance ${s.id} boots from a volume: snapshot the volume instead (openstack volume snapshot create --force --volume <volume> <name>).`);
   const image = await imageId(s);
   await tx.insert(snapshots).values({ imageId: image, serverId: s.id });
   await notify(tx, SERVERS_CHANNEL, s.id);

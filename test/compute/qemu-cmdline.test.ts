@@ -27,7 +27,14 @@ test('a guest without NICs under TCG: the whole command line', () => {
     ...['-nodefaults', '-no-user-config', '-display', 'none'],
     ...['-chardev', `file,id=serial0,path=${dir}/console.log,append=on`, '-serial', 'chardev:serial0'],
     ...['-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
-    ...['-drive', `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0', '-device', 'virtio-rng-pci'],
+    ...[
+      '-drive',
+      `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`,
+      '-device',
+      'virtio-blk-pci,drive=root,bootindex=0',
+      '-device',
+      'virtio-rng-pci',
+    ],
     ...['-nic', 'none', '-daemonize', '-pidfile', `${dir}/qemu.pid`],
   ]);
 });
@@ -114,7 +121,11 @@ test('attached volumes: one -blockdev node and one virtio-blk device each, in at
 
 test('a guest booted from a volume has no disk of its own: the volume is its boot device', () => {
   const id = '0b5e8a36-7c1d-4f2e-9a3b-5c6d7e8f9a0b';
-  const argv = qemuArgv({ ...spec, image: undefined, rootVolume: { volumeId: id, connection: { driver: 'rbd', pool: 'volumes', image: `volume-${id}` } } }, paths, 'tcg');
+  const argv = qemuArgv(
+    { ...spec, image: undefined, rootVolume: { volumeId: id, connection: { driver: 'rbd', pool: 'volumes', image: `volume-${id}` } } },
+    paths,
+    'tcg',
+  );
   assert.deepEqual(valuesOf(argv, '-drive'), []);
   assert.deepEqual(JSON.parse(valuesOf(argv, '-blockdev')[0]!), {
     'node-name': 'v0b5e8a367c1d4f2e9a3b5c6d7e8',

@@ -80,7 +80,11 @@ test('attach, list, show and detach through Nova; the volume goes available → 
   const foreign = await bob.call('POST', `/servers/${bobs}/os-volume_attachments`, { volumeAttachment: { volumeId: vol } });
   assert.equal(foreign.status, 404, "another project's volume is not found");
   assert.equal((await alice.call('POST', `/servers/${s2}/os-volume_attachments`, { volumeAttachment: { volumeId: 'nope' } })).status, 400);
-  assert.equal((await alice.call('PUT', `/servers/${s1}/os-volume_attachments/${vol}`, { volumeAttachment: { volumeId: vol } })).status, 403, 'swap is for admins');
+  assert.equal(
+    (await alice.call('PUT', `/servers/${s1}/os-volume_attachments/${vol}`, { volumeAttachment: { volumeId: vol } })).status,
+    403,
+    'swap is for admins',
+  );
   const swap = await admin.call('PUT', `/servers/${s1}/os-volume_attachments/${vol}`, { volumeAttachment: { volumeId: vol } });
   assert.equal(swap.status, 400);
   assert.match(swap.body.badRequest.message, /not supported/);
@@ -185,7 +189,11 @@ test('boot from a volume made from an image; delete_on_termination takes it alon
   await cinder.until(root, (v) => v === null);
 
   const given = await cinder.volume(1, { imageRef: image });
-  const t = await alice.create({ name: 'given', flavorRef: tiny, block_device_mapping_v2: [{ boot_index: '0', uuid: given, source_type: 'volume', destination_type: 'volume' }] });
+  const t = await alice.create({
+    name: 'given',
+    flavorRef: tiny,
+    block_device_mapping_v2: [{ boot_index: '0', uuid: given, source_type: 'volume', destination_type: 'volume' }],
+  });
   await alice.settled(t, 'ACTIVE');
   await cinder.until(given, (v) => v.status === 'in-use');
   const busy = await alice.call('POST', '/servers', {

@@ -12,7 +12,10 @@ let cloud: SpawnedNubo;
 let work: string;
 const openstack = cliAs(() => cloud.env);
 const nuboCli = cliAs(() => cloud.env, nubo);
-const json = (cli: typeof openstack) => async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+const json =
+  (cli: typeof openstack) =>
+  async (...args: string[]) =>
+    JSON.parse(await cli(...args, '-f', 'json'));
 
 before(async () => {
   cloud = await spawnNubo({ args: ['--compute-driver', 'fake'] });

@@ -134,9 +134,11 @@ async function mappingsOf(o: CreateOptions, volumes: () => Promise<import('../..
     if ('tag' in given) throw new ClientError('--os-compute-api-version 2.42 or greater is required to support the tag key of --block-device');
     if ('volume_type' in given) throw new ClientError('--os-compute-api-version 2.67 or greater is required to support the volume_type key of --block-device');
     m.source_type ??= 'blank';
-    if (!['volume', 'image', 'snapshot', 'blank'].includes(String(m.source_type))) throw new ClientError('The source_type key of --block-device should be one of: volume, image, snapshot, blank');
+    if (!['volume', 'image', 'snapshot', 'blank'].includes(String(m.source_type)))
+      throw new ClientError('The source_type key of --block-device should be one of: volume, image, snapshot, blank');
     m.destination_type ??= m.source_type === 'blank' ? 'local' : 'volume';
-    if (!['local', 'volume'].includes(String(m.destination_type))) throw new ClientError('The destination_type key of --block-device should be one of: local, volume');
+    if (!['local', 'volume'].includes(String(m.destination_type)))
+      throw new ClientError('The destination_type key of --block-device should be one of: local, volume');
     if ('delete_on_termination' in given) {
       if (!BOOLEAN.test(given.delete_on_termination!)) throw new ClientError('The delete_on_termination key of --block-device should be a boolean-like value');
       m.delete_on_termination = /^(1|t|true|on|y|yes)$/i.test(given.delete_on_termination!);

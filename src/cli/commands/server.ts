@@ -195,9 +195,13 @@ export function register(server: Command): void {
 
   // The floating IP and volume commands live with the others, loaded only when one of them runs.
   const add = server.command('add').description('add things to servers (server add floating ip, server add volume)');
-  showOptions(add.command('volume').description('attach a volume to a server').argument('<server>', 'server (name or ID)').argument('<volume>', 'volume (name or ID)'))
+  showOptions(
+    add.command('volume').description('attach a volume to a server').argument('<server>', 'server (name or ID)').argument('<volume>', 'volume (name or ID)'),
+  )
     .option('--device <device>', 'the device name the server should see, e.g. /dev/vdb (default: the next free one)')
-    .action(async (ref: string, volume: string, o: { device?: string }, cmd: Command) => (await import('./server-volume.ts')).addVolume(cmd, ref, volume, o.device));
+    .action(async (ref: string, volume: string, o: { device?: string }, cmd: Command) =>
+      (await import('./server-volume.ts')).addVolume(cmd, ref, volume, o.device),
+    );
   add
     .command('floating')
     .description('floating IPs of servers (server add floating ip)')

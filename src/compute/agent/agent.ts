@@ -202,10 +202,12 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     },
   });
   // The volume service announces a server whose attachments changed (attach, detach, extend).
-  const unlisten = await store.listen(ATTACHMENTS_CHANNEL, (serverId) => controller.add(serverId)).catch(async (err) => {
-    await controller.stop();
-    throw err;
-  });
+  const unlisten = await store
+    .listen(ATTACHMENTS_CHANNEL, (serverId) => controller.add(serverId))
+    .catch(async (err) => {
+      await controller.stop();
+      throw err;
+    });
   return {
     ...controller,
     async stop() {

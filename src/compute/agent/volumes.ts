@@ -129,7 +129,9 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
         if (rows.some((a) => a.volumeId === volumeId && a.status !== 'reserved' && a.status !== 'error_attaching')) continue;
         if (!running) continue;
         log.warn({ server: serverId, volume: volumeId }, 'the guest holds a volume no attachment asks for; unplugging it');
-        await driver.detachVolume(serverId, volumeId, opts.detachTimeoutMs).catch((err) => log.warn({ server: serverId, volume: volumeId, err }, 'unplugging failed'));
+        await driver
+          .detachVolume(serverId, volumeId, opts.detachTimeoutMs)
+          .catch((err) => log.warn({ server: serverId, volume: volumeId, err }, 'unplugging failed'));
       }
     },
   };

@@ -129,7 +129,12 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
           )
         : new Set<string>();
       const addresses = detailed ? await serverAddresses(db, rows) : new Map<string, ServerAddress[]>();
-      const volumes = detailed ? await attachedVolumeIds(db, rows.map((s) => s.id)) : new Map<string, string[]>();
+      const volumes = detailed
+        ? await attachedVolumeIds(
+            db,
+            rows.map((s) => s.id),
+          )
+        : new Map<string, string[]>();
       const next = nextLink(request, page, rows);
       return {
         servers: rows.map((s) => (detailed ? serverView(base, auth, s, addresses.get(s.id), busy.has(s.id), volumes.get(s.id)) : serverSummary(base, s))),

@@ -37,7 +37,11 @@ export function volumeAttachmentRoutes(app: FastifyInstance, store: Store): void
   api.post(path, { config: { policy: 'compute:os-volumes-attachments:create' }, schema: { params: ById, body: AttachBody } }, async (request) => {
     const b = request.body.volumeAttachment;
     const a = await store.tx((tx) =>
-      attachVolume(tx, authOf(request), request.params.server_id, { volumeId: b.volumeId, device: b.device ?? undefined, deleteOnTermination: b.delete_on_termination }),
+      attachVolume(tx, authOf(request), request.params.server_id, {
+        volumeId: b.volumeId,
+        device: b.device ?? undefined,
+        deleteOnTermination: b.delete_on_termination,
+      }),
     );
     return { volumeAttachment: attachmentView(a) };
   });

@@ -35,9 +35,7 @@ export interface GuestNic {
 }
 
 /** How qemu opens a volume where its backend keeps it: a file on this host, or an RBD image. */
-export type VolumeConnection =
-  | { driver: 'raw' | 'qcow2'; path: string }
-  | { driver: 'rbd'; pool: string; image: string; user?: string; conf?: string };
+export type VolumeConnection = { driver: 'raw' | 'qcow2'; path: string } | { driver: 'rbd'; pool: string; image: string; user?: string; conf?: string };
 
 export interface GuestVolume {
   /** Names the volume's block node and device; its first 20 characters are the disk's serial,

@@ -115,8 +115,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       const spec = await savedSpec(uuid).catch(() => undefined);
       if (spec) {
         if (spec.image) ids.add(spec.image.id);
-      }
-      else if (await exists(pathsOf(uuid).disk)) return undefined;
+      } else if (await exists(pathsOf(uuid).disk)) return undefined;
     }
     return ids;
   }

@@ -144,7 +144,9 @@ export const deviceDel = (qmp: Qmp, id: string) =>
 
 /** The ids of the devices plugged with an id (-device id=… or device_add id=…). */
 export const deviceIds = async (qmp: Qmp) =>
-  (await qmp.execute<{ name: string; type: string }[]>('qom-list', { path: '/machine/peripheral' })).flatMap((p) => (p.type.startsWith('child<') ? [p.name] : []));
+  (await qmp.execute<{ name: string; type: string }[]>('qom-list', { path: '/machine/peripheral' })).flatMap((p) =>
+    p.type.startsWith('child<') ? [p.name] : [],
+  );
 
 /** Grows a node to bytes: qemu grows the file (or image) and tells the guest the new capacity. */
 export const blockResize = (qmp: Qmp, nodeName: string, bytes: number) => qmp.execute('block_resize', { 'node-name': nodeName, size: bytes });
