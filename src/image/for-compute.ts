@@ -20,6 +20,9 @@ export const bootImage = (db: Db, auth: AuthContext, id: string) => getVisible(d
 /** The bytes of an active image. */
 export const imageBytes = (svc: ImageService, id: string): Promise<Readable> => svc.data.read(id);
 
+/** The local file of an active image's bytes, when the store keeps one (read it, never write it). */
+export const imageFile = (svc: ImageService, id: string): string | undefined => svc.data.localFile?.(id);
+
 /** A queued qcow2 image owned by the server's project, the record a snapshot fills in. */
 export function createSnapshotRecord(tx: Db, svc: ImageService, auth: AuthContext, name: string, properties: Record<string, string>): Promise<Image> {
   return createImage(tx, callerOf(auth), { name, disk_format: 'qcow2', container_format: 'bare', visibility: 'private', ...properties }, svc.quota);

@@ -129,3 +129,20 @@ test('types: the default exists and cannot go; a type in use cannot be deleted; 
   const other = (await c.request('GET', '/identity/v3/projects?name=other', { token })).body.projects[0].id;
   assert.equal((await c.request('POST', `/volume/v3/${other}/types`, { token: otherToken, body: { volume_type: { name: 'mine' } } })).status, 403);
 });
+
+test('an image whose bytes qemu-img cannot read leaves the volume in error with nothing on the backend, not creating forever', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const file = join(c.dataDir, 'source.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, '1M']);
+  const image = (await c.request('POST', '/image/v2/images', { token, body: { name: 'soon-broken', disk_format: 'qcow2', container_format: 'bare' } })).body.id;
+  const up = await fetch(`${c.url}/image/v2/images/${image}/file`, { method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' }, body: readFileSync(file) });
+  assert.equal(up.status, 204);
+  // The stored bytes rot after the upload's checks.
+  writeFileSync(join(c.dataDir, 'images', image), Buffer.alloc(4096, 0xff));
+  const v = (await call('POST', '/volumes', { volume: { size: 1, imageRef: image } })).body.volume;
+  const settled = await available(v.id);
+  assert.equal(settled.status, 'error');
+  assert.equal(await c.cloud.volumes.driver.size(v.id), undefined);
+});

@@ -36,6 +36,7 @@ export async function openFilesystemStore(root: string): Promise<ImageStore> {
         throw err;
       }
     },
+    localFile: (imageId) => path(imageId),
     async delete(imageId) {
       await rm(path(imageId), { force: true });
     },

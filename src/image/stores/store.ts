@@ -12,6 +12,9 @@ export interface ImageStore {
   create(imageId: string): Promise<StoreWriter>;
   /** The bytes of an image, whole or from start to end inclusive; fails at once if they are gone. */
   read(imageId: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** The file that holds an image's committed bytes, for readers that must seek (qemu-img), when
+   * the store keeps them in a local file; it may be removed by a delete at any time after. */
+  localFile?(imageId: string): string;
   /** Removes an image's bytes; removing bytes that are not there is no error. */
   delete(imageId: string): Promise<void>;
   /** The ids of every image whose bytes are committed. */

@@ -4,9 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { and, eq } from 'drizzle-orm';
-import { imageBytes, imageRecord } from '../../image/for-compute.ts';
+import { imageBytes, imageFile, imageRecord } from '../../image/for-compute.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { SourceMissingError } from '../drivers/driver.ts';
+import { HostCommandError } from '../../lib/host/run.ts';
+import { ImageTooLargeError, SourceMissingError } from '../drivers/driver.ts';
 import { hostOf, VOLUME_CHANNEL, type VolumeService } from '../service.ts';
 import { snapshots, volumes } from '../tables.ts';
 import { GiB, qemuFormatOf, type Volume } from '../volumes.ts';
@@ -52,7 +53,8 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
       else if (vol.imageId) await fromImage(vol, bytes);
       else await driver.createBlank(vol.id, bytes);
     } catch (err) {
-      if (err instanceof Failed || err instanceof SourceMissingError || (err as Error).name === 'ImageTooLargeError' || (err as Error).name === 'HostCommandError') {
+      // The source is gone, too large or unreadable (qemu-img said why): trying again cannot help.
+      if (err instanceof Failed || err instanceof SourceMissingError || err instanceof ImageTooLargeError || err instanceof HostCommandError) {
         await driver.delete(vol.id);
         throw new Failed((err as Error).message);
       }
@@ -63,12 +65,15 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
   async function fromImage(vol: Volume, bytes: number): Promise<void> {
     const image = await imageRecord(db, vol.imageId!);
     if (!image || image.status !== 'active') throw new Failed(`image ${vol.imageId} is not active`);
-    // The image store hands out a stream; qemu-img needs a file it can seek in.
+    const format = qemuFormatOf(image.diskFormat);
+    const local = imageFile(svc.images, image.id);
+    if (local) return driver.createFromImage(vol.id, { path: local, format }, bytes);
+    // Otherwise the image store hands out a stream; qemu-img needs a file it can seek in.
     const spool = join(svc.spoolDir, `${vol.id}.${randomUUID()}`);
     await mkdir(svc.spoolDir, { recursive: true, mode: 0o700 });
     try {
       await pipeline(await imageBytes(svc.images, image.id), createWriteStream(spool, { mode: 0o600 }));
-      await driver.createFromImage(vol.id, { path: spool, format: qemuFormatOf(image.diskFormat) }, bytes);
+      await driver.createFromImage(vol.id, { path: spool, format }, bytes);
     } finally {
       await rm(spool, { force: true });
     }
