@@ -24,7 +24,7 @@ export interface AssociationBody {
 }
 
 export function checkName(field: string, value: unknown, max: number): string {
-  if (typeof value !== 'string' || !value.trim() || value.length > max) throw badRequest(`${field} must be a non-empty string of at most ${max} characters.`);
+  if (typeof value !== 'string' || !value.trim() || value.length > max) throw badRequest(`${field} must be a string of 1 to ${max} characters.`);
   return value;
 }
 
