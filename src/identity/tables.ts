@@ -231,6 +231,20 @@ export const systemAssignments = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.roleId] })],
 );
 
+/** A role granted to a group on the whole deployment: its members hold it in system-scoped tokens. */
+export const systemGroupAssignments = pgTable(
+  'identity_system_group_assignments',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.roleId] })],
+);
+
 /** A trustor's delegation of some of its roles on a project to a trustee (OS-TRUST). */
 export const trusts = pgTable(
   'identity_trusts',
