@@ -50,7 +50,8 @@ before(async () => {
   const guestImage = stdout.trim().split('\n').at(-1)!;
   host = await hostNamespace('v');
   work = tempDir('nubo-attach-');
-  cloud = await spawnNubo({ env: { NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name } });
+  // A data directory of the test's own, which a restart of nubo keeps.
+  cloud = await spawnNubo({ dataDir: join(work, 'data'), env: { NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name } });
   await cli('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
   pem = join(work, 'key.pem');
   writeFileSync(pem, await cli('keypair', 'create', 'mykey'));
@@ -134,8 +135,26 @@ test('a volume attached to a stopped server is there at its next start, beside t
   await cli('server', 'start', 'vm-b');
   await until('vm-b answers again', async () => (await ssh('vm-b', 'hostname')) === 'vm-b', 180_000);
   // sysfs serials end without a newline.
-  assert.equal(await ssh('vm-b', 'cat /sys/block/vdb/serial /sys/block/vdc/serial'), [vol1, (await json('volume', 'show', 'vol2')).id].map((id) => id.slice(0, 20)).join(''));
+  assert.equal(
+    await ssh('vm-b', 'cat /sys/block/vdb/serial /sys/block/vdc/serial'),
+    [vol1, (await json('volume', 'show', 'vol2')).id].map((id) => id.slice(0, 20)).join(''),
+  );
   assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
+});
+
+test('a restart of nubo keeps the attachments: the guest keeps its disks, and a detach after it works', async () => {
+  const vol2 = (await json('volume', 'show', 'vol2')).id as string;
+  const { dataDir } = cloud;
+  await cloud.stop();
+  cloud = await spawnNubo({ dataDir, env: { NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name } });
+  assert.deepEqual(
+    (await json('server', 'show', 'vm-b')).volumes_attached.map((v: { id: string }) => v.id),
+    [vol1, vol2],
+  );
+  assert.equal(await ssh('vm-b', 'cat /sys/block/vdb/serial /sys/block/vdc/serial'), [vol1, vol2].map((id) => id.slice(0, 20)).join(''));
+  await cli('server', 'remove', 'volume', 'vm-b', 'vol2');
+  await until('vol2 available', async () => (await volumeStatus('vol2')) === 'available');
+  assert.equal(await ssh('vm-b', 'test -e /dev/vdc && echo yes || echo no'), 'no');
 });
 
 test('deleting a server detaches its volumes', async () => {
