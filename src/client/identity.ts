@@ -115,9 +115,9 @@ export interface ApplicationCredentialFields {
 export type Grantee = { user: string } | { group: string };
 
 /** Where a role is granted. */
-export type GrantTarget = { project: string } | { domain: string };
+export type GrantTarget = { project: string } | { domain: string } | { system: 'all' };
 
-const targetPath = (t: GrantTarget) => ('project' in t ? `projects/${t.project}` : `domains/${t.domain}`);
+const targetPath = (t: GrantTarget) => ('system' in t ? 'system' : 'project' in t ? `projects/${t.project}` : `domains/${t.domain}`);
 
 /** Keystone v3, reached through the catalog's identity endpoint. */
 export class IdentityClient {
@@ -194,7 +194,7 @@ export class IdentityClient {
     return (await this.session.request<{ projects: Project[] }>('GET', `${this.url}/auth/projects`)).projects;
   }
 
-  /** Filters: `user.id`, `role.id`, `scope.project.id`, `scope.domain.id`, `effective`, `include_names`. */
+  /** Filters: `user.id`, `role.id`, `scope.project.id`, `scope.domain.id`, `scope.system`, `effective`, `include_names`. */
   async roleAssignments(query: Query = {}): Promise<RoleAssignment[]> {
     return (await this.session.request<{ role_assignments: RoleAssignment[] }>('GET', `${this.url}/role_assignments`, { query })).role_assignments;
   }

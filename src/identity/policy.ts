@@ -74,6 +74,10 @@ definePolicy({
   'identity:check_system_grant_for_user': admin,
   'identity:create_system_grant_for_user': admin,
   'identity:revoke_system_grant_for_user': admin,
+  'identity:list_system_grants_for_group': admin,
+  'identity:check_system_grant_for_group': admin,
+  'identity:create_system_grant_for_group': admin,
+  'identity:revoke_system_grant_for_group': admin,
 
   'identity:list_application_credentials': anyOf(admin, self),
   'identity:get_application_credential': anyOf(admin, self),

@@ -15,6 +15,7 @@ interface ListOptions {
   project?: string;
   projectDomain?: string;
   domain?: string;
+  system?: string;
   role?: string;
   names?: boolean;
   effective?: boolean;
@@ -49,6 +50,7 @@ export function registerAssignments(assignment: Command): void {
     .option('--project <project>', 'only the assignments on this project (name or ID)')
     .option('--project-domain <project-domain>', 'domain of the project, to find it by name (name or ID)')
     .addOption(new Option('--domain <domain>', 'only the assignments on this domain (name or ID)').conflicts('project'))
+    .addOption(new Option('--system <system>', 'only the assignments on the whole deployment (all)').conflicts(['project', 'domain']))
     .option('--role <role>', 'only the assignments of this role (name or ID)')
     .option('--names', 'show names instead of IDs')
     .option('--effective', "as users hold them: groups' grants per member, inherited ones per project, implied roles spelled out")
@@ -68,6 +70,7 @@ export function registerAssignments(assignment: Command): void {
         'role.id': role?.id,
         'scope.project.id': projectId,
         'scope.domain.id': domainId,
+        'scope.system': o.system,
         effective: o.effective ? 'True' : undefined,
         include_names: o.names ? 'True' : undefined,
       });

@@ -17,6 +17,7 @@ interface GrantOptions {
   project?: string;
   projectDomain?: string;
   domain?: string;
+  system?: string;
 }
 
 const grantOptions = (cmd: Command) =>
@@ -29,16 +30,23 @@ const grantOptions = (cmd: Command) =>
     .option('--inherited', 'the grant reaches the projects below the target, not the target itself')
     .option('--project <project>', 'project (name or ID)')
     .option('--project-domain <project-domain>', 'domain of the project, to find it by name (name or ID)')
-    .addOption(new Option('--domain <domain>', 'domain (name or ID)').conflicts('project'));
+    .addOption(new Option('--domain <domain>', 'domain (name or ID)').conflicts('project'))
+    .addOption(new Option('--system <system>', 'the whole deployment (all)').conflicts(['project', 'domain', 'inherited']));
 
 /** The role, grantee and target of `role add|remove`, looked up in openstackclient's order. */
 async function grantOf(identity: IdentityClient, ref: string, o: GrantOptions, verb: string) {
-  if (!(o.user || o.group) || !(o.project || o.domain)) throw new ClientError(`Role not ${verb}: give --user or --group, and --project or --domain.`);
+  if (!(o.user || o.group) || !(o.project || o.domain || o.system))
+    throw new ClientError(`Role not ${verb}: give --user or --group, and --project, --domain or --system.`);
+  if (o.system !== undefined && o.system !== 'all') throw new ClientError(`Role not ${verb}: the only system is all.`);
   const role = await identity.roles.find(ref);
-  const who: Grantee = o.user ? { user: (await findUser(identity, o.user, o.userDomain)).id } : { group: (await findGroup(identity, o.group!, o.groupDomain)).id };
-  const target: GrantTarget = o.project
-    ? { project: (await findProject(identity, o.project, o.projectDomain)).id }
-    : { domain: (await identity.domains.find(o.domain!)).id };
+  const who: Grantee = o.user
+    ? { user: (await findUser(identity, o.user, o.userDomain)).id }
+    : { group: (await findGroup(identity, o.group!, o.groupDomain)).id };
+  const target: GrantTarget = o.system
+    ? { system: 'all' }
+    : o.project
+      ? { project: (await findProject(identity, o.project, o.projectDomain)).id }
+      : { domain: (await identity.domains.find(o.domain!)).id };
   return { roleId: role.id, who, target, inherited: Boolean(o.inherited) };
 }
 

@@ -12,7 +12,7 @@ import { kdfFull } from '../passwords.ts';
 import { listAssignments } from '../assignments.ts';
 import { getDomain } from '../domains.ts';
 import { userProjects } from '../projects.ts';
-import { systemRolesOf } from '../system.ts';
+import { heldSystemRoles } from '../system.ts';
 import { domainView, listLinks, projectView, tokenView } from './views.ts';
 
 // Keystone's own bounds: what a login names is also a key of the login limits, kept for a window.
@@ -105,7 +105,7 @@ export function authRoutes(app: FastifyInstance, identity: Identity, limits: Log
   });
 
   api.get('/v3/auth/system', { config: { policy: 'identity:get_auth_system' } }, async (request) => {
-    const granted = await systemRolesOf(identity.store.db, authOf(request).userId);
+    const granted = await heldSystemRoles(identity.store.db, authOf(request).userId);
     return { system: granted.length ? [{ all: true }] : [], links: { self: `${request.publicUrl}/identity/v3/auth/system` } };
   });
 }

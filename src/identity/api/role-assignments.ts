@@ -5,8 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { badRequest } from '../../lib/errors.ts';
 import { flag } from '../../lib/http/query.ts';
 import type { Identity } from '../identity.ts';
-import { domains, groups, projects, users } from '../tables.ts';
-import { allGrants, effectiveGrants, type EffectiveGrant, type Grant } from '../assignments.ts';
+import { domains, groupMembers, groups, projects, users } from '../tables.ts';
+import { allGrants, effectiveGrants, type EffectiveGrant, type TargetType } from '../assignments.ts';
+import { allSystemGrants } from '../system.ts';
 import { subtreeOf } from '../project-tree.ts';
 import { impliedBy, listRoles } from '../roles.ts';
 
@@ -25,7 +26,8 @@ const Query = Type.Object({
   include_subtree: Type.Optional(Type.String()),
 });
 
-type Row = EffectiveGrant & { priorRoleId?: string };
+// A system grant's target is the whole deployment.
+type Row = Omit<EffectiveGrant, 'targetType'> & { targetType: TargetType | 'system'; priorRoleId?: string };
 
 export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -43,13 +45,25 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
     if (projectId !== undefined && q['scope.domain.id'] !== undefined) throw badRequest('Specify a domain or project, not both');
     if (subtree && projectId === undefined) throw badRequest('scope.project.id must be specified if include_subtree is also specified');
     if (q[INHERITED_TO] !== undefined && q[INHERITED_TO] !== 'projects') throw badRequest(`${INHERITED_TO} must be projects, not ${q[INHERITED_TO]}`);
-    // Nubo keeps no system-scoped grants: such a filter matches nothing.
-    if (q['scope.system'] !== undefined) return { role_assignments: [], links };
+    if (q['scope.system'] !== undefined && q['scope.system'] !== 'all') throw badRequest(`scope.system must be all, not ${q['scope.system']}`);
 
     const roleList = await listRoles(db);
     const roleById = new Map(roleList.map((r) => [r.id, r]));
-    const stored: Grant[] = await allGrants(db);
+    const stored = await allGrants(db);
+    const system: Row[] = (await allSystemGrants(db)).map((g) => ({ ...g, targetType: 'system', targetId: 'all', inherited: false }));
     let rows: Row[] = effective ? await effectiveGrants(db, stored) : stored;
+    if (effective) {
+      // A group's system grant is held by each of its members.
+      const groupIds = system.filter((a) => a.actorType === 'group').map((a) => a.actorId);
+      const members = groupIds.length ? await db.select().from(groupMembers).where(inArray(groupMembers.groupId, groupIds)) : [];
+      rows = rows.concat(
+        system.flatMap((a) =>
+          a.actorType === 'user'
+            ? [a]
+            : members.filter((m) => m.groupId === a.actorId).map((m) => ({ ...a, actorType: 'user' as const, actorId: m.userId, viaGroupId: a.actorId })),
+        ),
+      );
+    } else rows = rows.concat(system);
     if (effective) {
       // Effective assignments also spell out the roles each grant implies.
       rows = rows.flatMap((a) => [
@@ -73,6 +87,7 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
         (q['role.id'] === undefined || a.roleId === q['role.id']) &&
         (projectIds === undefined || (a.targetType === 'project' && projectIds.has(a.targetId))) &&
         (q['scope.domain.id'] === undefined || (a.targetType === 'domain' && a.targetId === q['scope.domain.id'])) &&
+        (q['scope.system'] === undefined || a.targetType === 'system') &&
         (q[INHERITED_TO] === undefined || a.inherited),
     );
 
@@ -105,15 +120,17 @@ export function roleAssignmentRoutes(app: FastifyInstance, identity: Identity): 
 
     const role_assignments = rows.map((a) => {
       const scope =
-        a.targetType === 'project'
-          ? { project: named(a.targetId, projectById.get(a.targetId)) }
-          : { domain: names ? domainRef(a.targetId) : { id: a.targetId } };
+        a.targetType === 'system'
+          ? { system: { all: true } }
+          : a.targetType === 'project'
+            ? { project: named(a.targetId, projectById.get(a.targetId)) }
+            : { domain: names ? domainRef(a.targetId) : { id: a.targetId } };
       // The grant the assignment comes from: the group's, or the inherited one on a target above.
       const actor = a.viaGroupId ? `groups/${a.viaGroupId}` : `${a.actorType}s/${a.actorId}`;
       const roleId = a.priorRoleId ?? a.roleId;
       const from = a.from;
       const inherited = a.inherited || from !== undefined;
-      const target = from ? `${from.targetType}s/${from.targetId}` : `${a.targetType}s/${a.targetId}`;
+      const target = from ? `${from.targetType}s/${from.targetId}` : a.targetType === 'system' ? 'system' : `${a.targetType}s/${a.targetId}`;
       return {
         role: names ? { id: a.roleId, name: roleById.get(a.roleId)?.name } : { id: a.roleId },
         [a.actorType]: named(a.actorId, actorById.get(a.actorId)),
