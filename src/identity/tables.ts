@@ -178,6 +178,8 @@ export const regions = pgTable('identity_regions', {
   id: text('id').primaryKey(),
   description: text('description').notNull().default(''),
   parentRegionId: text('parent_region_id').references((): AnyPgColumn => regions.id, { onDelete: 'cascade' }),
+  /** Attributes Keystone keeps and echoes without knowing them (openstack region create sends enabled). */
+  extra: jsonb('extra').$type<Record<string, unknown>>().notNull().default({}),
 });
 
 export const services = pgTable('identity_services', {

@@ -1,0 +1,1 @@
+ALTER TABLE "identity_regions" ADD COLUMN "extra" jsonb DEFAULT '{}'::jsonb NOT NULL;
