@@ -52,6 +52,8 @@ export interface RegionFields {
   id?: string;
   description?: string;
   parent_region_id?: string | null;
+  /** Kept by Keystone as an attribute of its own; keystoneclient sends true. */
+  enabled?: boolean;
 }
 
 export interface CredentialFields {

@@ -10,6 +10,8 @@ export interface RegionInput {
   id?: string | null;
   description?: string | null;
   parentRegionId?: string | null;
+  /** Other attributes, kept as given; an update merges them into those kept. */
+  extra?: Record<string, unknown>;
 }
 
 export async function getRegion(db: Db, id: string): Promise<Region> {
@@ -32,7 +34,7 @@ export async function createRegion(db: Db, input: RegionInput): Promise<Region> 
   if (input.parentRegionId) await getRegion(db, input.parentRegionId);
   const [row] = await db
     .insert(regions)
-    .values({ id, description: input.description ?? '', parentRegionId: input.parentRegionId ?? null })
+    .values({ id, description: input.description ?? '', parentRegionId: input.parentRegionId ?? null, extra: input.extra ?? {} })
     .onConflictDoNothing()
     .returning();
   if (!row) throw conflict(`Conflict occurred attempting to store region - Duplicate ID, ${id}.`);
@@ -55,7 +57,7 @@ function descendants(all: Region[], id: string): string[] {
 }
 
 export async function updateRegion(db: Db, id: string, patch: Omit<RegionInput, 'id'>): Promise<Region> {
-  await getRegion(db, id);
+  const current = await getRegion(db, id);
   const parent = patch.parentRegionId;
   if (parent) {
     await getRegion(db, parent);
@@ -66,6 +68,7 @@ export async function updateRegion(db: Db, id: string, patch: Omit<RegionInput, 
   const set: Partial<Region> = {};
   if (patch.description !== undefined) set.description = patch.description ?? '';
   if (parent !== undefined) set.parentRegionId = parent;
+  if (patch.extra && Object.keys(patch.extra).length) set.extra = { ...current.extra, ...patch.extra };
   if (Object.keys(set).length === 0) return getRegion(db, id);
   const [row] = await db.update(regions).set(set).where(eq(regions.id, id)).returning();
   return row!;

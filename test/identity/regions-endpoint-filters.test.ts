@@ -54,9 +54,15 @@ test('regions: create with a chosen or a generated id, a tree, set, and the dele
   const listed = await json('region', 'list');
   assert.deepEqual(listed, [{ Region: 'RegionOne', 'Parent Region': null, Description: '' }]);
 
-  assert.deepEqual(await json('region', 'create', '--description', 'the top', 'Top'), { description: 'the top', parent_region: null, region: 'Top' });
+  // openstackclient sends enabled, which Keystone keeps and shows back.
+  assert.deepEqual(await json('region', 'create', '--description', 'the top', 'Top'), {
+    description: 'the top',
+    enabled: true,
+    parent_region: null,
+    region: 'Top',
+  });
   await ok('region', 'create', '--parent-region', 'Top', 'Child');
-  assert.deepEqual(await json('region', 'show', 'Child'), { description: '', parent_region: 'Top', region: 'Child' });
+  assert.deepEqual(await json('region', 'show', 'Child'), { description: '', enabled: true, parent_region: 'Top', region: 'Child' });
   assert.deepEqual(await json('region', 'list', '--parent-region', 'Top'), [{ Region: 'Child', 'Parent Region': 'Top', Description: '' }]);
   await ok('region', 'set', '--description', 'below', 'Child');
   assert.equal((await json('region', 'show', 'Child')).description, 'below');
@@ -68,6 +74,11 @@ test('regions: create with a chosen or a generated id, a tree, set, and the dele
   const put = await call('PUT', '/regions/ByPut', admin, { region: { description: 'x' } });
   assert.equal(put.status, 201);
   assert.equal(put.body.region.id, 'ByPut');
+  // Other attributes are kept, shown, and merged by an update.
+  const extra = await call('PATCH', '/regions/ByPut', admin, { region: { enabled: false, site: 'north' } });
+  assert.deepEqual([extra.body.region.enabled, extra.body.region.site, extra.body.region.description], [false, 'north', 'x']);
+  assert.equal((await call('PATCH', '/regions/ByPut', admin, { region: { site: 'south' } })).body.region.enabled, false);
+  assert.equal((await call('GET', '/regions/ByPut', admin)).body.region.site, 'south');
   assert.equal((await call('POST', '/regions', admin, { region: { id: 'Top' } })).status, 409);
   assert.equal((await call('POST', '/regions', admin, { region: { id: 'Orphan', parent_region_id: 'Nowhere' } })).status, 404);
   // Top under its own child would make a circle.
@@ -89,7 +100,7 @@ test('regions: create with a chosen or a generated id, a tree, set, and the dele
   assert.equal((await call('GET', '/regions/Child', admin)).status, 404);
 
   const member = await call('GET', '/regions', admin);
-  for (const r of member.body.regions) assertShape(r, ['id', 'description', 'parent_region_id']);
+  for (const r of member.body.regions) assertShape(r, ['id', 'description', 'parent_region_id', ...(r.id === 'ByPut' ? ['enabled', 'site'] : [])]);
 });
 
 test('endpoint filters: a project given an endpoint group and an endpoint sees only those in its catalog', async () => {

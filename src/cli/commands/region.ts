@@ -3,8 +3,17 @@ import type { Region } from '../../client/identity.ts';
 import { connect, deleteEach } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
 
-/** openstackclient shows a region as description, parent_region and region, sorted by name. */
-const shown = (r: Region) => ({ description: r.description, parent_region: r.parent_region_id, region: r.id });
+/** openstackclient shows a region as description, parent_region, region and the other attributes
+ * kept (enabled, which it sends), sorted by name. */
+function shown(r: Region): Record<string, unknown> {
+  const { id, parent_region_id, links: _, ...rest } = r;
+  const fields: Record<string, unknown> = { ...rest, parent_region: parent_region_id, region: id };
+  return Object.fromEntries(
+    Object.keys(fields)
+      .sort()
+      .map((k) => [k, fields[k]]),
+  );
+}
 
 export function register(region: Command): void {
   showOptions(region.command('create').description('create a new region').argument('<region-id>', 'new region ID'))
@@ -12,7 +21,7 @@ export function register(region: Command): void {
     .option('--description <description>', 'new region description')
     .action(async (id: string, o: { parentRegion?: string; description?: string }, cmd: Command) => {
       const { identity } = await connect(cmd);
-      await printShow(cmd, shown(await identity.regions.create({ id, parent_region_id: o.parentRegion, description: o.description })));
+      await printShow(cmd, shown(await identity.regions.create({ id, parent_region_id: o.parentRegion, description: o.description, enabled: true })));
     });
 
   region

@@ -7,13 +7,14 @@ import { createRegion, deleteRegion, getRegion, listRegions, updateRegion, type 
 import { listLinks, selfLink } from './views.ts';
 
 export const regionView = (base: string, r: Region) => ({
+  ...r.extra,
   id: r.id,
   description: r.description,
   parent_region_id: r.parentRegionId,
   links: selfLink(base, `regions/${r.id}`),
 });
 
-// Keystone's bounds; other fields are accepted and not kept.
+// Keystone's bounds; other fields are kept as given and shown back, as Keystone does.
 const RegionId = Type.String({ minLength: 1, maxLength: 255 });
 const Nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 const Fields = {
@@ -28,7 +29,22 @@ const Params = Type.Object({ region_id: RegionId });
 export function regionRoutes(app: FastifyInstance, identity: Identity): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = identity.store;
-  const input = (r: { description?: string | null; parent_region_id?: string | null }) => ({ description: r.description, parentRegionId: r.parent_region_id });
+  const input = ({
+    id: _,
+    description,
+    parent_region_id,
+    links: __,
+    ...extra
+  }: {
+    id?: string | null;
+    description?: string | null;
+    parent_region_id?: string | null;
+    links?: unknown;
+  }) => ({
+    description,
+    parentRegionId: parent_region_id,
+    extra,
+  });
 
   api.get(
     '/v3/regions',
