@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { assertSchema } from '../network/schema.ts';
 
-// Trusts, the trust-scoped token, system scope discovery and grants, and a user's own password
+// Trusts, the trust-scoped and domain-scoped tokens, system scope discovery and grants, and a user's own password
 // change, each answer checked against the shape Keystone's api-ref documents.
 let c: TestCloud;
 let admin: string;
@@ -89,6 +89,21 @@ const TrustToken = obj({
   ),
 });
 const AuthSystem = obj({ system: { type: 'array', items: obj({ all: { const: true } }), maxItems: 1 }, links: self });
+const DomainToken = obj({
+  token: obj(
+    {
+      methods: { type: 'array', items: str, minItems: 1 },
+      user: obj({ id: str, name: str, domain: domainRef, password_expires_at: nullable(time) }, ['id', 'name', 'domain']),
+      audit_ids: { type: 'array', items: str, minItems: 1, maxItems: 2 },
+      expires_at: time,
+      issued_at: time,
+      domain: domainRef,
+      roles: { type: 'array', items: obj({ id: str, name: str }), minItems: 1 },
+      catalog: { type: 'array' },
+    },
+    ['methods', 'user', 'audit_ids', 'expires_at', 'issued_at', 'domain', 'roles'],
+  ),
+});
 const SystemRoles = obj({ roles: { type: 'array', items: Role }, links: collectionLinks });
 
 test('a trust as created, shown and listed, and the trust-scoped token it gives', async () => {
@@ -104,6 +119,12 @@ test('a trust as created, shown and listed, and the trust-scoped token it gives'
     [member.id],
   );
   assertSchema(TrustBody, (await ok('GET', `/OS-TRUST/trusts/${trust.id}`, aliceToken)).body, 'GET /v3/OS-TRUST/trusts/{id}');
+  assertSchema(SystemRoles, (await ok('GET', `/OS-TRUST/trusts/${trust.id}/roles`, aliceToken)).body, 'GET /v3/OS-TRUST/trusts/{id}/roles');
+  assertSchema(
+    obj({ role: Role }),
+    (await ok('GET', `/OS-TRUST/trusts/${trust.id}/roles/${member.id}`, aliceToken)).body,
+    'GET /v3/OS-TRUST/trusts/{id}/roles/{r}',
+  );
   const listed = (await ok('GET', `/OS-TRUST/trusts?trustor_user_id=${alice.id}`, aliceToken)).body;
   assertSchema(Trusts, listed, 'GET /v3/OS-TRUST/trusts');
   assert.deepEqual(
@@ -126,11 +147,16 @@ test('a trust as created, shown and listed, and the trust-scoped token it gives'
   assertSchema(TrustToken, validated.body, 'GET /v3/auth/tokens (trust scope)');
 });
 
-test('system scope discovery and system grants', async () => {
+test('system scope discovery, a domain-scoped token and system grants', async () => {
   assertSchema(AuthSystem, (await ok('GET', '/auth/system', admin)).body, 'GET /v3/auth/system (admin)');
   const aliceToken = await c.login('alice', 'alice-pw-1', 'trusted');
   const none = (await ok('GET', '/auth/system', aliceToken)).body;
   assertSchema(AuthSystem, none, 'GET /v3/auth/system (no grant)');
+  await ok('PUT', `/domains/default/users/${alice.id}/roles/${member.id}`, admin, undefined, 204);
+  const domainScoped = await ok('POST', '/auth/tokens', undefined, {
+    auth: { identity: { methods: ['password'], password: { user: { id: alice.id, password: 'alice-pw-1' } } }, scope: { domain: { id: 'default' } } },
+  });
+  assertSchema(DomainToken, domainScoped.body, 'POST /v3/auth/tokens (domain scope)');
   assert.deepEqual(none.system, []);
   const adminId = (await ok('GET', '/users?name=admin', admin)).body.users[0].id;
   const roles = (await ok('GET', `/system/users/${adminId}/roles`, admin)).body;
