@@ -2,6 +2,7 @@ import type { snapshotView, typeView, volumeView } from '../volume/api/views.ts'
 import { ClientError, HttpError } from './errors.ts';
 import type { Query } from './http.ts';
 import type { Session } from './session.ts';
+import type { Limits } from './compute.ts';
 
 // Resource shapes as the volume service writes them (its views are the one source of truth).
 export type Volume = ReturnType<typeof volumeView>;
@@ -70,4 +71,9 @@ export class VolumeClient {
   deleteExtraSpec = (id: string, key: string) => this.call<void>('DELETE', `/types/${id}/extra_specs/${encodeURIComponent(key)}`);
   typeAccess = async (id: string) =>
     (await this.call<{ volume_type_access: { project_id: string }[] }>('GET', `/types/${id}/os-volume-type-access`)).volume_type_access.map((a) => a.project_id);
+
+  // Limits
+
+  /** The absolute limits and usage of the token's project (Cinder's /limits has no project query). */
+  limits = async () => (await this.call<{ limits: Limits }>('GET', '/limits')).limits;
 }

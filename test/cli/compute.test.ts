@@ -390,7 +390,7 @@ test('servers: what fails says why, on one line, with exit code 1', async () => 
     await nubo(admin, 'server', 'create', '--image', 'cirros', '--flavor', 'm1.server', '--key-name', 'nokey', 'x'),
     /^nubo: Invalid key_name provided\. \(HTTP 400\)/,
   );
-  failsWith(await nubo(admin, 'server', 'create', '--flavor', 'm1.server', 'x'), /^nubo: required option '--image <image>' not specified$/);
+  failsWith(await nubo(admin, 'server', 'create', '--flavor', 'm1.server', 'x'), /^nubo: An image \(--image, --image-property\) or bootable volume \(--volume, --snapshot, --block-device\) is required$/);
   failsWith(await nubo(admin, 'server', 'list', '--status', 'asleep'), /^nubo: option '--status <status>' argument 'asleep' is invalid/);
   failsWith(await nubo(admin, 'console', 'log', 'show', '--lines', '-1', 'x'), /--lines expected a non-negative integer$/);
   assert.equal(await ok('server', 'list'), '\n', 'nothing was left behind');
