@@ -135,6 +135,9 @@ test('a VIP held by either of two guests is reached only through their allowed a
   // Without its pair, the second guest's answers are spoofing again.
   await ok('port', 'unset', '--allowed-address', `ip-address=${vip},mac-address=${b.port.mac_address}`, b.port.id);
   await inNs(client.ns, 'ip', 'neigh', 'flush', 'to', vip);
+  // The agent applies the change after the API has answered: wait for it, then see that it holds.
+  await eventually('the VIP stops answering once its pair is removed', async () => !(await pings(client.ns, vip)));
+  await inNs(client.ns, 'ip', 'neigh', 'flush', 'to', vip);
   assert.ok(await never(() => pings(client.ns, vip)), 'the VIP answered after its pair was removed');
 });
 
