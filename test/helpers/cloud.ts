@@ -42,6 +42,42 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
+/** Requests to a cloud at `url` (in this process or spawned), and a password login as the
+ * Default domain's users do. */
+export function httpClient(url: string): Pick<TestCloud, 'request' | 'login'> {
+  const request: TestCloud['request'] = async (method, path, o = {}) => {
+    // As the SDKs ask: Glance answers errors in JSON only to a client that asks for JSON.
+    const headers: Record<string, string> = { accept: 'application/json', ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
+    let body: string | undefined = o.raw;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+  const login = async (user: string, password: string, project?: string) => {
+    const res = await request('POST', '/identity/v3/auth/tokens?nocatalog', {
+      body: {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+          ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
+        },
+      },
+    });
+    if (res.status !== 201) throw new Error(`login ${user}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.headers.get('x-subject-token')!;
+  };
+  return { request, login };
+}
+
 /** A cloud in this process on a free port, with a fresh data directory and, unless told
  * otherwise, a throw-away embedded database. */
 export async function startTestCloud(
@@ -75,36 +111,7 @@ export async function startTestCloud(
   );
   const cloud = await startCloud(config, opts.log ?? createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));
   const url = config.publicUrl;
-  const request: TestCloud['request'] = async (method, path, o = {}) => {
-    // As the SDKs ask: Glance answers errors in JSON only to a client that asks for JSON.
-    const headers: Record<string, string> = { accept: 'application/json', ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
-    let body: string | undefined = o.raw;
-    if (o.body !== undefined) {
-      body = JSON.stringify(o.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const res = await fetch(url + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON: keep the text.
-    }
-    return { status: res.status, headers: res.headers, body: parsed };
-  };
-  const login = async (user: string, password: string, project?: string) => {
-    const res = await request('POST', '/identity/v3/auth/tokens?nocatalog', {
-      body: {
-        auth: {
-          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-          ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
-        },
-      },
-    });
-    if (res.status !== 201) throw new Error(`login ${user}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.headers.get('x-subject-token')!;
-  };
+  const { request, login } = httpClient(url);
   return {
     cloud,
     url,

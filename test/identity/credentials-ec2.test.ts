@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnNubo, openstack, nubo as runNubo, cliAs, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, openstack, nubo as runNubo, cliAs, tempDir, type SpawnedNubo, httpClient } from '../helpers/cloud.ts';
+import { assertShape } from './shape.ts';
 
 // Credentials (/v3/credentials, sealed at rest) and EC2 credentials, through the real openstack
 // CLI, and the two calls an object store makes: s3tokens (radosgw) and ec2tokens. The signatures
@@ -25,40 +26,14 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The identity API under /identity/v3, and a login that scopes to a project. */
+const call = (method: string, path: string, token?: string, body?: unknown) => httpClient(nubo.url).request(method, `/identity/v3${path}`, { token, body });
+const login = (user: string, password: string, project: string) => httpClient(nubo.url).login(user, password, project);
+
 const ok = cliAs(() => nubo.env);
 const demoEnv = () => ({ ...nubo.env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
 const asDemo = cliAs(demoEnv);
 const json = async (cli: (...a: string[]) => Promise<string>, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
-
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${nubo.url}/identity/v3${path}`, {
-    method,
-    headers: { ...(token ? { 'x-auth-token': token } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-async function login(user: string, password: string, project: string): Promise<string> {
-  const res = await fetch(`${nubo.url}/identity/v3/auth/tokens?nocatalog`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-        scope: { project: { name: project, domain: { id: 'default' } } },
-      },
-    }),
-  });
-  assert.equal(res.status, 201, await res.text());
-  return res.headers.get('x-subject-token')!;
-}
-
-function assertShape(resource: Record<string, unknown>, fields: string[]): void {
-  assert.deepEqual(Object.keys(resource).sort(), [...fields, 'links'].sort());
-  assert.match((resource.links as { self: string }).self, /^http:\/\/127\.0\.0\.1:\d+\/identity\/v3\//);
-}
 
 test('credentials: CRUD through the CLI, each user sees its own, the admin all', async () => {
   const adminId = (await json(ok, 'user', 'show', 'admin')).id;

@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnNubo, openstack, cliAs, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { spawnNubo, openstack, cliAs, tempDir, type SpawnedNubo, httpClient } from '../helpers/cloud.ts';
+import { assertShape } from './shape.ts';
 
 // Regions, OS-EP-FILTER and /v3/policies, driven by the real openstack CLI; the shapes of the
 // answers are checked against Keystone's api-ref.
@@ -16,39 +17,12 @@ after(async () => {
   await nubo?.stop();
 });
 
+/** The identity API under /identity/v3, and a login that scopes to a project. */
+const call = (method: string, path: string, token?: string, body?: unknown) => httpClient(nubo.url).request(method, `/identity/v3${path}`, { token, body });
+const login = (user: string, password: string, project: string) => httpClient(nubo.url).login(user, password, project);
+
 const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
-
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${nubo.url}/identity/v3${path}`, {
-    method,
-    headers: { ...(token ? { 'x-auth-token': token } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function login(user: string, password: string, project: string): Promise<string> {
-  const res = await fetch(`${nubo.url}/identity/v3/auth/tokens?nocatalog`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-        scope: { project: { name: project, domain: { id: 'default' } } },
-      },
-    }),
-  });
-  assert.equal(res.status, 201, await res.text());
-  return res.headers.get('x-subject-token')!;
-}
-
-/** The fields the api-ref lists for a resource, no more, no fewer, and a self link. */
-function assertShape(resource: Record<string, unknown>, fields: string[]): void {
-  assert.deepEqual(Object.keys(resource).sort(), [...fields, 'links'].sort());
-  assert.match((resource.links as { self: string }).self, /^http:\/\/127\.0\.0\.1:\d+\/identity\/v3\//);
-}
 
 test('regions: create with a chosen or a generated id, a tree, set, and the delete rules of Keystone', async () => {
   const listed = await json('region', 'list');
