@@ -39,6 +39,14 @@ export async function createOrShow<T>(orShow: boolean | undefined, create: () =>
  */
 export async function deleteEach(kind: string, plural: string, refs: string[], remove: (ref: string) => Promise<void>): Promise<void> {
   if (refs.length === 1) return remove(refs[0]!);
+  return deleteCounted(refs, plural, (ref) => `Failed to delete ${kind} with name or ID '${ref}'`, remove);
+}
+
+/**
+ * Deletes each named resource, going on after a failure, as the openstackclient commands that
+ * count even one name do: a line per failure (`failure(ref)` and the error), then the count.
+ */
+export async function deleteCounted(refs: string[], plural: string, failure: (ref: string) => string, remove: (ref: string) => Promise<void>): Promise<void> {
   let failed = 0;
   for (const ref of refs) {
     try {
@@ -46,7 +54,7 @@ export async function deleteEach(kind: string, plural: string, refs: string[], r
     } catch (err) {
       if (!(err instanceof ClientError)) throw err;
       failed++;
-      process.stderr.write(`Failed to delete ${kind} with name or ID '${ref}': ${err.message}\n`);
+      process.stderr.write(`${failure(ref)}: ${err.message}\n`);
     }
   }
   if (failed) throw new ClientError(`${failed} of ${refs.length} ${plural} failed to delete.`);

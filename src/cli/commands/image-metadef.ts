@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { ClientError } from '../../client/errors.ts';
 import { MetadefClient, type MetadefNamespace, type NamespaceFields } from '../../client/image-metadefs.ts';
-import { connect } from '../context.ts';
+import { connect, deleteCounted } from '../context.ts';
 import { Formatted, listOptions, printList, printShow, showOptions } from '../output.ts';
 import { oneOf } from './image-options.ts';
 
@@ -90,17 +89,11 @@ export function registerMetadefs(image: Command): void {
     .action(async (names: string[], _o, cmd: Command) => {
       const { session } = await connect(cmd);
       const client = new MetadefClient(session);
-      // As openstackclient: every name is tried, each failure said, and a count ends the run.
-      let failed = 0;
-      for (const name of names) {
-        try {
-          await client.delete((await client.get(name)).namespace!);
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed++;
-          process.stderr.write(`Failed to delete namespace with name or ID '${name}': ${err.message}\n`);
-        }
-      }
-      if (failed) throw new ClientError(`${failed} of ${names.length} namespace failed to delete.`);
+      await deleteCounted(
+        names,
+        'namespace',
+        (name) => `Failed to delete namespace with name or ID '${name}'`,
+        async (name) => client.delete((await client.get(name)).namespace!),
+      );
     });
 }

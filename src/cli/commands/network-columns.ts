@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { ClientError } from '../../client/errors.ts';
 import { SdkError, type NetworkClient, type Resource, type ResourceKind } from '../../client/network.ts';
+import { deleteCounted } from '../context.ts';
 import { Formatted, text } from '../output.ts';
-import { formatDict, logError } from './compute-columns.ts';
+import { formatDict } from './compute-columns.ts';
 
 // How openstackclient shows Neutron resources. Its `show` prints every attribute openstacksdk's
 // resource class declares (whether the API sent it or not), under the class's attribute names
@@ -179,19 +180,13 @@ export async function asShowOne<T>(work: () => Promise<T>): Promise<T> {
  * Deletes each named resource, going on after a failure, as openstackclient's network commands
  * do: a line per failure, then a count, even for one name.
  */
-export async function deleteAll(net: NetworkClient, kind: ResourceKind, word: string, refs: string[]): Promise<void> {
-  let failed = 0;
-  for (const ref of refs) {
-    try {
-      await net.delete(kind, (await net.find(kind, ref)).id);
-    } catch (err) {
-      if (!(err instanceof ClientError)) throw err;
-      failed++;
-      logError(`Failed to delete ${word} with name or ID '${ref}': ${err.message}`);
-    }
-  }
-  if (failed) throw new ClientError(`${failed} of ${refs.length} ${word}s failed to delete.`);
-}
+export const deleteAll = (net: NetworkClient, kind: ResourceKind, word: string, refs: string[]) =>
+  deleteCounted(
+    refs,
+    `${word}s`,
+    (ref) => `Failed to delete ${word} with name or ID '${ref}'`,
+    async (ref) => net.delete(kind, (await net.find(kind, ref)).id),
+  );
 
 /** The rows of a listing: each resource's columns, read off its body and formatted. */
 export const rows = (items: Resource[], fields: Field[]) => items.map((r) => fields.map((f) => (f.format ? f.format(valueOf(r, f)) : valueOf(r, f))));

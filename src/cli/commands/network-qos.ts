@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ClientError } from '../../client/errors.ts';
 import { NetworkClient, type NetworkQuery, type Resource } from '../../client/network.ts';
-import { connect } from '../context.ts';
+import { connect, deleteCounted } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
-import { logError } from './compute-columns.ts';
 import { rows, showFields, type Field } from './network-columns.ts';
 import { findProject } from './project.ts';
 
@@ -180,17 +179,9 @@ function registerPolicy(policy: Command): void {
     .action(async (refs: string[], _o, cmd: Command) => {
       const { session } = await connect(cmd);
       const net = new NetworkClient(session);
-      let failed = 0;
-      for (const ref of refs) {
-        try {
-          await net.delete('qos-policy', (await net.find('qos-policy', ref)).id);
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed++;
-          logError(`Failed to delete QoS policy name or ID '${ref}': ${err.message}`);
-        }
-      }
-      if (failed) throw new ClientError(`${failed} of ${refs.length} QoS policies failed to delete.`);
+      await deleteCounted(refs, 'QoS policies', (ref) => `Failed to delete QoS policy name or ID '${ref}'`, async (ref) =>
+        net.delete('qos-policy', (await net.find('qos-policy', ref)).id),
+      );
     });
 }
 

@@ -3,7 +3,7 @@ import { ComputeClient } from '../../client/compute.ts';
 import { ClientError } from '../../client/errors.ts';
 import { ImageClient } from '../../client/image.ts';
 import { VolumeClient, type Snapshot, type Volume, type VolumeType } from '../../client/volume.ts';
-import { connect, deleteEach } from '../context.ts';
+import { connect, deleteCounted, deleteEach } from '../context.ts';
 import { collect } from '../options.ts';
 import { Formatted, listOptions, printList, printShow, showOptions } from '../output.ts';
 import { dictColumn, listColumn, logError } from './compute-columns.ts';
@@ -195,19 +195,11 @@ export function register(volume: Command): void {
       const { session } = await connect(cmd);
       const client = new VolumeClient(session);
       // openstackclient logs each failure and counts them, whatever the number of volumes.
-      let failed = 0;
-      for (const ref of refs) {
-        try {
-          const v = await client.findVolume(ref);
-          if (o.force) await client.volumeAction(v.id, 'os-force_delete', {});
-          else await client.deleteVolume(v.id, o.purge ? { cascade: 'True' } : {});
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed++;
-          logError(`Failed to delete volume with name or ID '${ref}': ${err.message}`);
-        }
-      }
-      if (failed) throw new ClientError(`${failed} of ${refs.length} volumes failed to delete.`);
+      await deleteCounted(refs, 'volumes', (ref) => `Failed to delete volume with name or ID '${ref}'`, async (ref) => {
+        const v = await client.findVolume(ref);
+        if (o.force) await client.volumeAction(v.id, 'os-force_delete', {});
+        else await client.deleteVolume(v.id, o.purge ? { cascade: 'True' } : {});
+      });
     });
 
   registerSnapshots(volume.command('snapshot').description('volume snapshots'));
