@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ComputeClient, type Flavor, type FlavorFields } from '../../client/compute.ts';
 import { ClientError } from '../../client/errors.ts';
 import type { IdentityClient } from '../../client/identity.ts';
-import { connect } from '../context.ts';
+import { connect, deleteCounted } from '../context.ts';
 import { collect } from '../options.ts';
 import { Float, listOptions, printList, printShow, showOptions } from '../output.ts';
 import { dictColumn, logError, sortedFields } from './compute-columns.ts';
@@ -266,17 +266,11 @@ export function register(flavor: Command): void {
     .action(async (refs: string[], _o, cmd: Command) => {
       const { session } = await connect(cmd);
       const compute = new ComputeClient(session);
-      // As openstackclient: every failure has its line, and a count ends the run, even for one.
-      let failed = 0;
-      for (const ref of refs) {
-        try {
-          await compute.deleteFlavor((await compute.findFlavor(ref)).id);
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed++;
-          logError(`Failed to delete flavor with name or ID '${ref}': ${err.message}`);
-        }
-      }
-      if (failed) throw new ClientError(`${failed} of ${refs.length} flavors failed to delete.`);
+      await deleteCounted(
+        refs,
+        'flavors',
+        (ref) => `Failed to delete flavor with name or ID '${ref}'`,
+        async (ref) => compute.deleteFlavor((await compute.findFlavor(ref)).id),
+      );
     });
 }

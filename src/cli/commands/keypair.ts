@@ -3,9 +3,9 @@ import { homedir } from 'node:os';
 import { Option, type Command } from 'commander';
 import { ComputeClient, type Keypair } from '../../client/compute.ts';
 import { ClientError } from '../../client/errors.ts';
-import { connect } from '../context.ts';
+import { connect, deleteCounted } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
-import { logError, osError } from './compute-columns.ts';
+import { osError } from './compute-columns.ts';
 
 /** `~/…` as Python's os.path.expanduser reads it. */
 const expand = (path: string) => (path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path);
@@ -89,16 +89,11 @@ export function register(keypair: Command): void {
     .action(async (names: string[], _o, cmd: Command) => {
       const { session } = await connect(cmd);
       const compute = new ComputeClient(session);
-      let failed = 0;
-      for (const name of names) {
-        try {
-          await compute.deleteKeypair(name);
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed++;
-          logError(`Failed to delete key with name '${name}': ${err.message}`);
-        }
-      }
-      if (failed) throw new ClientError(`${failed} of ${names.length} keys failed to delete.`);
+      await deleteCounted(
+        names,
+        'keys',
+        (name) => `Failed to delete key with name '${name}'`,
+        (name) => compute.deleteKeypair(name),
+      );
     });
 }
