@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema, nullable, obj, str, uri } from '../helpers/schema.ts';
 
 // Regions, endpoint groups and project endpoint filters, stored policies, credentials, EC2
 // credentials and the scope discovery lists, each answer checked against the shape Keystone's
@@ -28,15 +28,6 @@ before(async () => {
 after(() => c?.stop());
 
 // The api-ref's shapes, written as JSON schemas.
-const str = { type: 'string' };
-const uri = { type: 'string', format: 'uri' };
-const nullable = (s: object) => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties), extra = false) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: extra,
-});
 const self = obj({ self: uri });
 const collectionLinks = obj({ self: uri, previous: nullable(str), next: nullable(str) });
 const list = (key: string, item: object) => obj({ [key]: { type: 'array', items: item }, links: collectionLinks });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema, bool, nullable, obj, str, uri } from '../helpers/schema.ts';
 
 // The tokens s3tokens and ec2tokens give for a signed request, checked against the shape of a
 // project-scoped token as Keystone's api-ref documents it (both render the token Keystone renders
@@ -25,17 +25,7 @@ before(async () => {
 after(() => c?.stop());
 
 // The api-ref's shapes, written as JSON schemas.
-const str = { type: 'string' };
-const uri = { type: 'string', format: 'uri' };
-const bool = { type: 'boolean' };
 const time = { type: 'string', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z$' };
-const nullable = (s: object) => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties), extra = false) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: extra,
-});
 const domainRef = obj({ id: str, name: str });
 const Endpoint = obj({ id: str, interface: { enum: ['public', 'internal', 'admin'] }, region: nullable(str), region_id: nullable(str), url: uri });
 const Service = obj({ id: str, type: str, name: str, endpoints: { type: 'array', items: Endpoint } }, ['id', 'type', 'endpoints']);

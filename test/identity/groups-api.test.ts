@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema, nullable, obj, str, uri } from '../helpers/schema.ts';
 
 // Groups, grants (direct and OS-INHERIT), role assignments and the project tree over HTTP, each
 // response checked against the shape Keystone's api-ref documents.
@@ -23,27 +23,18 @@ async function ok(method: string, path: string, body?: unknown, status = method 
 }
 
 // The api-ref's shapes, written as JSON schemas.
-const str = { type: 'string' };
-const uri = { type: 'string', format: 'uri' };
-const nullable = (t: string) => ({ type: [t, 'null'] });
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties), extra = false) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: extra,
-});
 const ref = obj({ id: str, name: str }, ['id']);
 const scopedRef = obj({ id: str, name: str, domain: ref }, ['id']);
-const collectionLinks = obj({ self: uri, previous: nullable('string'), next: nullable('string') }, ['self']);
-const Group = obj({ id: str, name: str, domain_id: str, description: nullable('string'), links: obj({ self: uri }) });
+const collectionLinks = obj({ self: uri, previous: nullable(str), next: nullable(str) }, ['self']);
+const Group = obj({ id: str, name: str, domain_id: str, description: nullable(str), links: obj({ self: uri }) });
 const Project = obj(
   {
     id: str,
     name: str,
-    domain_id: nullable('string'),
-    description: nullable('string'),
+    domain_id: nullable(str),
+    description: nullable(str),
     enabled: { type: 'boolean' },
-    parent_id: nullable('string'),
+    parent_id: nullable(str),
     is_domain: { type: 'boolean' },
     tags: { type: 'array', items: { type: 'string', pattern: '^[^,/]*$', maxLength: 255 }, maxItems: 80, uniqueItems: true },
     options: { type: 'object' },

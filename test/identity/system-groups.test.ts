@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliAs, cliFails, nubo as nuboCli, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema, obj, str, uri } from '../helpers/schema.ts';
 
 // System role grants to groups and system assignments in /v3/role_assignments, through the real
 // openstack CLI and nubo's own.
@@ -32,14 +32,6 @@ async function call(method: string, path: string, token: string, subject?: strin
 }
 
 // The api-ref's role assignment, in its system-scoped form.
-const str = { type: 'string' };
-const uri = { type: 'string', format: 'uri' };
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: false,
-});
 const named = obj({ id: str, name: str, domain: obj({ id: str, name: str }, ['id']) }, ['id']);
 const SystemAssignments = obj({
   role_assignments: {

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema, bool, nullable, obj, str, uri } from '../helpers/schema.ts';
 
 // Trusts, the trust-scoped and domain-scoped tokens, system scope discovery and grants, and a user's own password
 // change, each answer checked against the shape Keystone's api-ref documents.
@@ -31,17 +31,7 @@ before(async () => {
 after(() => c?.stop());
 
 // The api-ref's shapes, written as JSON schemas.
-const str = { type: 'string' };
-const uri = { type: 'string', format: 'uri' };
-const bool = { type: 'boolean' };
 const time = { type: 'string', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z$' };
-const nullable = (s: object) => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties), extra = false) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: extra,
-});
 const self = obj({ self: uri });
 const collectionLinks = obj({ self: uri, previous: nullable(str), next: nullable(str) });
 const Role = obj({ id: str, name: str, domain_id: nullable(str), description: nullable(str), options: { type: 'object' }, links: self }, [

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { openstack, spawnNubo, tempDir, freePort, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, run } from './helpers.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 
 // Interoperable import, deactivation and the stores through the real clients: openstack
 // (python3-openstackclient 6.0) and glance (python3-glanceclient 4.1), against `nubo up`.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { assertSchema } from '../network/schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 import { makeProject } from './helpers.ts';
 
 // Metadata definitions: the catalogue loaded at the first start, read and edited through the real

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { makeProject } from '../image/helpers.ts';
 import { AgentSchema, AvailabilityZoneSchema } from '../../src/network/api/agents.ts';
-import { assertSchema } from './schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 
 // The network agents a running cloud reports over HTTP, and the availability zones they serve.
 let c: TestCloud;

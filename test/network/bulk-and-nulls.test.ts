@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
-import { assertSchema } from './schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 import { NetworkSchema, PortSchema, RouterSchema, SubnetSchema, many, single } from './core-schemas.ts';
 
 // Neutron's bulk creates (all made or none), its `.json` URL suffix, and the nulls it accepts;

@@ -6,7 +6,7 @@ import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 import { QosPolicySchema, QosRuleSchema } from '../../src/network/api/qos.ts';
 import type { FakeDataplane } from '../../src/network/dataplane/fake.ts';
-import { assertSchema } from './schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 import { eventually } from '../helpers/netns.ts';
 
 // QoS policies and extra DHCP options over HTTP, with the fake data plane: who may make, see and

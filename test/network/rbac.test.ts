@@ -5,7 +5,7 @@ import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { neutronOf } from './client.ts';
 import { makeProject } from '../image/helpers.ts';
 import { RbacPolicySchema } from '../../src/network/api/rbac-policies.ts';
-import { assertSchema } from './schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 
 // RBAC policies over HTTP: a network shared with one project is seen and used by it and by no
 // other; a grant in use is not taken back; external access likewise; shared derives from grants.

@@ -7,7 +7,7 @@ import { makeProject } from '../image/helpers.ts';
 import { SubnetPoolSchema } from '../../src/network/api/subnet-pools.ts';
 import { AddressScopeSchema } from '../../src/network/api/address-scopes.ts';
 import { parseCidr, overlaps } from '../../src/network/addresses.ts';
-import { assertSchema } from './schema.ts';
+import { assertSchema } from '../helpers/schema.ts';
 
 // Address scopes and subnet pools over HTTP: subnets allocated from a pool by prefix length, the
 // default pool, bounds and quotas, and parallel allocations that never overlap.
