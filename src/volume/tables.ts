@@ -67,6 +67,8 @@ export const volumes = pgTable(
     allocatedSize: integer('allocated_size').notNull().default(0),
     /** Why the last backend operation failed, for an operator. */
     fault: text('fault'),
+    /** The image an upload (os-volume_upload_image) fills while the volume is `uploading`. */
+    uploadImageId: text('upload_image_id'),
     createdAt: time('created_at'),
     updatedAt: time('updated_at'),
     launchedAt: timestamp('launched_at', { withTimezone: true }),

@@ -1,0 +1,1 @@
+ALTER TABLE "volume_volumes" ADD COLUMN "upload_image_id" text;
