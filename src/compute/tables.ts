@@ -109,6 +109,15 @@ export const servers = pgTable(
     securityGroups: jsonb('security_groups').$type<string[]>().notNull().default([]),
     accessIpv4: text('access_ip_v4').notNull().default(''),
     accessIpv6: text('access_ip_v6').notNull().default(''),
+    /** Microversion 2.19: free text of up to 255 characters. */
+    description: text('description'),
+    /** Microversion 2.26: up to 50 tags, each without '/' or ','. */
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    /** Microversion 2.63: certificate ids for image signature checks, kept and shown. */
+    trustedCerts: jsonb('trusted_certs').$type<string[]>(),
+    /** Who locked the server (its project's members or an admin), and why (microversion 2.73). */
+    lockedBy: text('locked_by', { enum: ['owner', 'admin'] }),
+    lockedReason: text('locked_reason'),
 
     // Spec. generation counts its changes; the agent reports the one it has carried out.
     power: text('power', { enum: ['running', 'shutdown', 'paused'] })
