@@ -60,6 +60,25 @@ export interface Config {
   /** How long the API waits on a silent client, seconds: for its whole request head, for the
    * next bytes of an upload, for a download to be read on. */
   clientIdleTimeout: number;
+  /** Where image data, volumes and instance disks live: local files, or RBD on a Ceph cluster. */
+  storage: 'local' | 'ceph';
+  /** The Ceph cluster's ceph.conf (its monitors, and through `keyring` each user's key). Nubo never
+   * starts Ceph; scripts/ceph/up.sh makes one for development. */
+  cephConf: string;
+  /** The cephx user and the pool of each service, as OpenStack deployments split them. */
+  ceph: Record<'image' | 'volume' | 'compute' | 'backup', CephClient>;
+  /** Glance's show_image_direct_url: admins see an image's `direct_url` and `locations`
+   * (rbd://fsid/pool/image/snap). */
+  imageShowDirectUrl: boolean;
+  /** qcow2 uploads are kept as raw, as Glance's rbd deployments convert them, so that instance
+   * disks and volumes can be copy-on-write clones of them. */
+  imageStoreRaw: boolean;
+}
+
+export interface CephClient {
+  /** The cephx id, without `client.` (`rbd --id`). */
+  user: string;
+  pool: string;
 }
 
 type SecurityKey =
@@ -71,9 +90,23 @@ type SecurityKey =
   | 'passwordRegexDescription'
   | 'changePasswordUponFirstUse';
 
+type CephKey =
+  | 'storage'
+  | 'cephConf'
+  | 'cephImageUser'
+  | 'cephImagePool'
+  | 'cephVolumeUser'
+  | 'cephVolumePool'
+  | 'cephComputeUser'
+  | 'cephComputePool'
+  | 'cephBackupUser'
+  | 'cephBackupPool'
+  | 'showImageDirectUrl'
+  | 'imageStoreRaw';
+
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -109,6 +142,18 @@ const fileKeys: Record<string, keyof Flags> = {
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
   client_idle_timeout: 'clientIdleTimeout',
+  storage: 'storage',
+  ceph_conf: 'cephConf',
+  ceph_image_user: 'cephImageUser',
+  ceph_image_pool: 'cephImagePool',
+  ceph_volume_user: 'cephVolumeUser',
+  ceph_volume_pool: 'cephVolumePool',
+  ceph_compute_user: 'cephComputeUser',
+  ceph_compute_pool: 'cephComputePool',
+  ceph_backup_user: 'cephBackupUser',
+  ceph_backup_pool: 'cephBackupPool',
+  show_image_direct_url: 'showImageDirectUrl',
+  image_store_raw: 'imageStoreRaw',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -144,6 +189,18 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
   NUBO_CLIENT_IDLE_TIMEOUT: 'clientIdleTimeout',
+  NUBO_STORAGE: 'storage',
+  NUBO_CEPH_CONF: 'cephConf',
+  NUBO_CEPH_IMAGE_USER: 'cephImageUser',
+  NUBO_CEPH_IMAGE_POOL: 'cephImagePool',
+  NUBO_CEPH_VOLUME_USER: 'cephVolumeUser',
+  NUBO_CEPH_VOLUME_POOL: 'cephVolumePool',
+  NUBO_CEPH_COMPUTE_USER: 'cephComputeUser',
+  NUBO_CEPH_COMPUTE_POOL: 'cephComputePool',
+  NUBO_CEPH_BACKUP_USER: 'cephBackupUser',
+  NUBO_CEPH_BACKUP_POOL: 'cephBackupPool',
+  NUBO_SHOW_IMAGE_DIRECT_URL: 'showImageDirectUrl',
+  NUBO_IMAGE_STORE_RAW: 'imageStoreRaw',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -240,6 +297,16 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.
     physicalNetworks: physicalNetworks(merged.physicalNetworks ?? 'physnet1:br-ex:172.24.4.1/24'),
     clientIdleTimeout: atLeastOne('client_idle_timeout', merged.clientIdleTimeout ?? '60'),
+    storage: oneOf('storage', merged.storage ?? 'local', ['local', 'ceph'] as const),
+    cephConf: resolve(merged.cephConf ?? '/etc/ceph/ceph.conf'),
+    ceph: {
+      image: cephClient('image', merged.cephImageUser ?? 'nubo-image', merged.cephImagePool ?? 'images'),
+      volume: cephClient('volume', merged.cephVolumeUser ?? 'nubo-volume', merged.cephVolumePool ?? 'volumes'),
+      compute: cephClient('compute', merged.cephComputeUser ?? 'nubo-compute', merged.cephComputePool ?? 'vms'),
+      backup: cephClient('backup', merged.cephBackupUser ?? 'nubo-backup', merged.cephBackupPool ?? 'backups'),
+    },
+    imageShowDirectUrl: oneOf('show_image_direct_url', merged.showImageDirectUrl ?? 'false', ['true', 'false'] as const) === 'true',
+    imageStoreRaw: oneOf('image_store_raw', merged.imageStoreRaw ?? 'false', ['true', 'false'] as const) === 'true',
   };
 }
 
@@ -267,6 +334,15 @@ function regex(name: string, text: string): string {
 function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(text)) throw new Error(`${name} must be one of ${allowed.join(', ')}, not "${text}"`);
   return text as T;
+}
+
+/** A cephx id and a pool name go into argv and qemu's `rbd:` strings, where `:`, `@` and `/` would
+ * split them. */
+function cephClient(service: string, user: string, pool: string): CephClient {
+  const name = /^[\w.-]+$/;
+  if (!name.test(user.replace(/^client\./, ''))) throw new Error(`ceph_${service}_user must be a cephx id such as nubo-${service}, not "${user}"`);
+  if (!name.test(pool)) throw new Error(`ceph_${service}_pool must be a pool name, not "${pool}"`);
+  return { user: user.replace(/^client\./, ''), pool };
 }
 
 function physicalNetworks(text: string): Config['physicalNetworks'] {

@@ -66,6 +66,18 @@ program
   .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
   .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')
   .option('--client-idle-timeout <seconds>', 'how long a silent client is waited on: for its request head, the next bytes of an upload, a download to be read (default 60)')
+  .option('--storage <name>', 'local (default) keeps image data, volumes and instance disks in files; ceph keeps them in RBD')
+  .option('--ceph-conf <file>', "the Ceph cluster's ceph.conf, when --storage ceph (default /etc/ceph/ceph.conf)")
+  .option('--ceph-image-user <id>', 'cephx user of the image service (default nubo-image)')
+  .option('--ceph-image-pool <pool>', 'RBD pool of image data (default images)')
+  .option('--ceph-volume-user <id>', 'cephx user of the block-storage service (default nubo-volume)')
+  .option('--ceph-volume-pool <pool>', 'RBD pool of volumes (default volumes)')
+  .option('--ceph-compute-user <id>', 'cephx user of the compute service (default nubo-compute)')
+  .option('--ceph-compute-pool <pool>', 'RBD pool of instance disks (default vms)')
+  .option('--ceph-backup-user <id>', 'cephx user of volume backups (default nubo-backup)')
+  .option('--ceph-backup-pool <pool>', 'RBD pool of volume backups (default backups)')
+  .option('--show-image-direct-url <bool>', "show admins an image's direct_url and locations, as Glance's option of that name (default false)")
+  .option('--image-store-raw <bool>', 'keep qcow2 uploads as raw so that disks can be clones of them, as Glance rbd deployments do (default false)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 async function main(): Promise<void> {
