@@ -65,7 +65,7 @@ export class CephCli {
       return stdout;
     } catch (err) {
       if (!(err instanceof HostCommandError)) throw err;
-      throw this.error(argv, err.code, err.stderr, opts.pool);
+      throw this.error([tool, ...args], err.code, err.stderr, opts.pool);
     }
   }
 
@@ -90,7 +90,7 @@ export class CephCli {
     let killed = false;
     const done = new Promise<void>((resolve, reject) => {
       child.on('error', (err) => reject(new CephUnavailableError(opts.pool ?? this.pool, `${argv[0]} could not start: ${err.message}`)));
-      child.on('close', (code) => (code === 0 || killed ? resolve() : reject(this.error(argv, code, stderr, opts.pool))));
+      child.on('close', (code) => (code === 0 || killed ? resolve() : reject(this.error([tool, ...args], code, stderr, opts.pool))));
     });
     return {
       stdin: child.stdin,
@@ -103,12 +103,13 @@ export class CephCli {
     };
   }
 
-  /** The typed error of a failed command. */
+  /** The typed error of a failed command (argv: the tool and the caller's arguments). */
   error(argv: string[], code: number | null, stderr: string, pool = this.pool): Error {
     const said = lastLines(stderr);
+    const missingPool = /error opening pool '?([^':\s]+)/.exec(stderr)?.[1];
     if (code === null || code === errno.ETIMEDOUT || code === errno.ESHUTDOWN || code === errno.ECONNREFUSED || /couldn't connect|connecting to the cluster|timed out/i.test(stderr))
       return new CephUnavailableError(pool, `the cluster did not answer (${this.conf}): ${said}`);
-    if (/error opening pool|pool .* does not exist/i.test(stderr)) return new CephUnavailableError(pool, `the pool is missing: ${said}`);
+    if (missingPool) return new CephUnavailableError(missingPool, `the pool does not exist or user ${this.user} may not open it`);
     if (code === errno.EPERM || code === errno.EACCES) return new CephUnavailableError(pool, `user ${this.user} is not allowed: ${said}`);
     if (code === errno.ENOENT) return new CephNotFoundError(code, argv, stderr);
     if (code === errno.EBUSY || code === errno.ENOTEMPTY) return new CephBusyError(code, argv, stderr);

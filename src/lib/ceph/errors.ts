@@ -9,7 +9,7 @@ export class CephError extends Error {
     readonly argv: string[],
     readonly stderr: string,
   ) {
-    super(`${argv[0]} ${argv.slice(1).filter((a) => !a.startsWith('--')).slice(0, 3).join(' ')} failed (${errno === null ? 'killed' : `errno ${errno}`}): ${lastLines(stderr)}`);
+    super(`${argv.slice(0, 4).join(' ')} failed (${errno === null ? 'killed' : `errno ${errno}`}): ${lastLines(stderr)}`);
   }
 }
 
