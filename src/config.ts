@@ -73,6 +73,12 @@ export interface Config {
   /** qcow2 uploads are kept as raw, as Glance's rbd deployments convert them, so that instance
    * disks and volumes can be copy-on-write clones of them. */
   imageStoreRaw: boolean;
+  /** radosgw's base URL (scripts/ceph/radosgw.sh writes it): the catalog's object-store (Swift)
+   * and s3 services point at it. Unset: the catalog has no object storage. */
+  objectStoreUrl?: string;
+  /** The password of the Keystone user `radosgw` validates tokens as, read from
+   * object_store_password_file (the file radosgw reads too); the user is made at start. */
+  objectStorePassword?: string;
 }
 
 export interface CephClient {
@@ -102,7 +108,9 @@ type CephKey =
   | 'cephBackupUser'
   | 'cephBackupPool'
   | 'showImageDirectUrl'
-  | 'imageStoreRaw';
+  | 'imageStoreRaw'
+  | 'objectStoreUrl'
+  | 'objectStorePasswordFile';
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
@@ -154,6 +162,8 @@ const fileKeys: Record<string, keyof Flags> = {
   ceph_backup_pool: 'cephBackupPool',
   show_image_direct_url: 'showImageDirectUrl',
   image_store_raw: 'imageStoreRaw',
+  object_store_url: 'objectStoreUrl',
+  object_store_password_file: 'objectStorePasswordFile',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -201,6 +211,8 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CEPH_BACKUP_POOL: 'cephBackupPool',
   NUBO_SHOW_IMAGE_DIRECT_URL: 'showImageDirectUrl',
   NUBO_IMAGE_STORE_RAW: 'imageStoreRaw',
+  NUBO_OBJECT_STORE_URL: 'objectStoreUrl',
+  NUBO_OBJECT_STORE_PASSWORD_FILE: 'objectStorePasswordFile',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -307,6 +319,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
     imageShowDirectUrl: oneOf('show_image_direct_url', merged.showImageDirectUrl ?? 'false', ['true', 'false'] as const) === 'true',
     imageStoreRaw: oneOf('image_store_raw', merged.imageStoreRaw ?? 'false', ['true', 'false'] as const) === 'true',
+    objectStoreUrl: optional(merged.objectStoreUrl, (t) => webPrefix('object_store_url', t).replace(/\/+$/, '')),
+    objectStorePassword: optional(merged.objectStorePasswordFile, (t) => secretFile('object_store_password_file', t)),
   };
 }
 
@@ -317,6 +331,18 @@ const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.
 function webPrefix(name: string, text: string): string {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (!url || !/^https?:$/.test(url.protocol) || !url.host) throw new Error(`${name}: expected http(s) URL prefixes such as https://images.example.org/, not "${text}"`);
+  return text;
+}
+
+/** A secret kept in a file of its own (as radosgw reads it), without its trailing newline. */
+function secretFile(name: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!text) throw new Error(`${name}: ${path} is empty`);
   return text;
 }
 

@@ -24,6 +24,15 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   { type: 'volumev3', name: 'cinderv3', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
 ];
 
+/** radosgw's Swift and S3 APIs, when one serves this cloud (Swift's account is the project). */
+const objectStore = ({ objectStoreUrl: base }: Config): CatalogService[] =>
+  base
+    ? [
+        { type: 'object-store', name: 'swift', base, path: '/swift/v1/AUTH_$(project_id)s' },
+        { type: 's3', name: 's3', base, path: '' },
+      ]
+    : [];
+
 export interface Cloud {
   config: Config;
   app: App;
@@ -72,8 +81,9 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     const { adminPassword } = await bootstrap(identity, {
       publicUrl: config.publicUrl,
       region: config.region,
-      services: SERVICES,
+      services: [...SERVICES, ...objectStore(config)],
       adminPassword: config.adminPassword,
+      serviceUsers: config.objectStorePassword ? [{ name: 'radosgw', password: config.objectStorePassword }] : [],
     });
 
     const images = await startImages(store, {

@@ -5,7 +5,8 @@ import { domains, endpoints, projects, regions, roles, services, users } from '.
 import { DEFAULT_DOMAIN_ID, newId } from './ids.ts';
 import { createRole } from './roles.ts';
 import { createProject } from './projects.ts';
-import { createUser } from './users.ts';
+import { createUser, updateUser } from './users.ts';
+import { verifyPassword } from './passwords.ts';
 import { grantRole } from './assignments.ts';
 import { grantSystemRole } from './system.ts';
 import type { Identity } from './identity.ts';
@@ -15,6 +16,15 @@ export interface CatalogService {
   name: string;
   /** The endpoint URL below the cloud's public URL, e.g. `/compute/v2.1`. */
   path: string;
+  /** What `path` is below when the service answers elsewhere than the cloud's port (radosgw). */
+  base?: string;
+}
+
+/** A daemon that validates its clients' tokens with Keystone (radosgw): a user of the `service`
+ * project with the `service` role, as OpenStack deployments make one per service. */
+export interface ServiceUser {
+  name: string;
+  password: string;
 }
 
 export interface BootstrapOptions {
@@ -23,6 +33,7 @@ export interface BootstrapOptions {
   services: CatalogService[];
   /** Used only when the admin user is created; a random one is made when absent. */
   adminPassword?: string;
+  serviceUsers?: ServiceUser[];
 }
 
 /** The admin's password when this start created the admin user, otherwise undefined. */
@@ -63,15 +74,37 @@ export async function bootstrap(identity: Identity, opts: BootstrapOptions): Pro
     }
     await tx.insert(regions).values({ id: opts.region, description: '' }).onConflictDoNothing();
     for (const s of opts.services) await upsertService(tx, s, opts);
+    if (opts.serviceUsers?.length) await upsertServiceUsers(tx, opts.serviceUsers);
     return { adminPassword };
   });
+}
+
+/** The service project and role, and each service user with the password it is configured with
+ * (set again when it no longer matches, so that the daemon's file stays the truth). */
+async function upsertServiceUsers(tx: Db, wanted: ServiceUser[]): Promise<void> {
+  const [role] = await tx.select().from(roles).where(eq(roles.name, 'service'));
+  const serviceRole = role ?? (await createRole(tx, { name: 'service' }));
+  const [project] = await tx
+    .select()
+    .from(projects)
+    .where(and(eq(projects.name, 'service'), eq(projects.domainId, DEFAULT_DOMAIN_ID)));
+  const serviceProject = project ?? (await createProject(tx, { name: 'service', domainId: DEFAULT_DOMAIN_ID, description: 'Users of the services that validate tokens' }));
+  for (const { name, password } of wanted) {
+    const [found] = await tx
+      .select()
+      .from(users)
+      .where(and(eq(users.name, name), eq(users.domainId, DEFAULT_DOMAIN_ID)));
+    const user = found ?? (await createUser(tx, { name, domainId: DEFAULT_DOMAIN_ID, password, defaultProjectId: serviceProject.id }));
+    if (found && !(await verifyPassword(password, found.passwordHash))) await updateUser(tx, found.id, { password });
+    await grantRole(tx, user.id, 'project', serviceProject.id, serviceRole.id);
+  }
 }
 
 async function upsertService(tx: Db, s: CatalogService, opts: BootstrapOptions): Promise<void> {
   const [found] = await tx.select().from(services).where(eq(services.type, s.type));
   const serviceId = found?.id ?? newId();
   if (!found) await tx.insert(services).values({ id: serviceId, type: s.type, name: s.name });
-  const url = opts.publicUrl + s.path;
+  const url = (s.base ?? opts.publicUrl) + s.path;
   for (const iface of ['public', 'internal'] as const) {
     const [ep] = await tx
       .select()
