@@ -8,6 +8,9 @@ const projectDomain: Rule = (auth, target) => target.domain_id !== undefined && 
  * administrator; everyone else sees themselves and their own scope. */
 definePolicy({
   'identity:admin_required': admin,
+  // Keystone's service_admin_or_token_subject: a service (radosgw, a Swift proxy) validates the
+  // tokens its clients bring.
+  'identity:service_admin_required': anyOf(admin, service),
   'identity:validate_token': authenticated,
   'identity:revoke_token': authenticated,
   'identity:get_auth_catalog': authenticated,
@@ -131,7 +134,9 @@ definePolicy({
   'identity:update_credential': anyOf(admin, self),
   'identity:delete_credential': anyOf(admin, self),
   'identity:ec2_list_credentials': anyOf(admin, self),
-  'identity:ec2_get_credential': anyOf(admin, self),
+  // A service reads the secret to check later requests itself, as radosgw does (Ceph's docs give
+  // its user this rule rather than admin).
+  'identity:ec2_get_credential': anyOf(admin, self, service),
   'identity:ec2_create_credential': anyOf(admin, self),
   'identity:ec2_delete_credential': anyOf(admin, self),
   // Only a service (or an admin) turns a signed request into a token.

@@ -49,11 +49,12 @@ const AuthBody = Type.Object({
 
 const NoCatalog = Type.Object({ nocatalog: Type.Optional(Type.String()) });
 
-/** The subject token of a validate/revoke call, which only its owner or an admin may look at. */
-async function subjectOf(identity: Identity, request: FastifyRequest) {
+/** The subject token of a validate/revoke call, which only its owner or a holder of `othersRule`
+ * (an admin; a service too for validation) may look at. */
+async function subjectOf(identity: Identity, request: FastifyRequest, othersRule: string) {
   const auth = authOf(request);
   const subject = await identity.tokens.validateSubject(String(request.headers['x-subject-token'] ?? ''));
-  if (subject.userId !== auth.userId && !allows('identity:admin_required', auth)) throw forbidden();
+  if (subject.userId !== auth.userId && !allows(othersRule, auth)) throw forbidden();
   return subject;
 }
 
@@ -75,13 +76,13 @@ export function authRoutes(app: FastifyInstance, identity: Identity, limits: Log
   });
 
   api.get('/v3/auth/tokens', { config: { policy: 'identity:validate_token' }, schema: { querystring: NoCatalog } }, async (request, reply) => {
-    const subject = await subjectOf(identity, request);
+    const subject = await subjectOf(identity, request, 'identity:service_admin_required');
     const catalog = wantsCatalog(request.query) ? await identity.catalogFor(subject) : undefined;
     return reply.header('x-subject-token', subject.token).send(tokenView(subject, catalog));
   });
 
   api.delete('/v3/auth/tokens', { config: { policy: 'identity:revoke_token' } }, async (request, reply) => {
-    const subject = await subjectOf(identity, request);
+    const subject = await subjectOf(identity, request, 'identity:admin_required');
     await identity.change((tx) => identity.revoke(tx, { auditId: subject.auditIds[0] }));
     return reply.status(204).send();
   });
