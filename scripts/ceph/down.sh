@@ -16,7 +16,7 @@ pids=()
 for pidfile in "$DIR"/run/*.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
-  if [ -n "$pid" ] && grep -q ceph "/proc/$pid/comm" 2>/dev/null; then
+  if [ -n "$pid" ] && grep -qE "ceph|radosgw" "/proc/$pid/comm" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
   fi
 done
