@@ -29,9 +29,17 @@ export function createSnapshotRecord(tx: Db, svc: ImageService, auth: AuthContex
 }
 
 /** Uploads a snapshot's file into its record, as the owning project would. */
-export function uploadSnapshot(svc: ImageService, owner: string, imageId: string, path: string): Promise<void> {
+export const uploadSnapshot = (svc: ImageService, owner: string, imageId: string, path: string): Promise<void> => uploadImageStream(svc, owner, imageId, createReadStream(path));
+
+/** A queued image owned by the caller's project with the attributes given, as POST /v2/images
+ * makes it (a volume uploaded to the image service). */
+export const createImageRecord = (tx: Db, svc: ImageService, auth: AuthContext, body: Record<string, unknown>): Promise<Image> =>
+  createImage(tx, callerOf(auth), body, svc.quota);
+
+/** Streams bytes into a queued image, as its owning project would upload them. */
+export function uploadImageStream(svc: ImageService, owner: string, imageId: string, body: AsyncIterable<Buffer>): Promise<void> {
   const caller: Caller = { projectId: owner, admin: false, mayPublicize: false, mayCommunitize: false };
-  return uploadImageData(svc, caller, imageId, createReadStream(path));
+  return uploadImageData(svc, caller, imageId, body);
 }
 
 /** An image's record by id alone, for the host that builds a server the API already let boot it. */

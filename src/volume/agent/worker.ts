@@ -10,11 +10,12 @@ import { HostCommandError } from '../../lib/host/run.ts';
 import { ImageTooLargeError, SourceMissingError } from '../drivers/driver.ts';
 import { hostOf, VOLUME_CHANNEL, type VolumeService } from '../service.ts';
 import { snapshots, volumes } from '../tables.ts';
+import { finishUpload } from '../uploads.ts';
 import { GiB, qemuFormatOf, type Volume } from '../volumes.ts';
 
 // The volume worker: keys are `v:<volume id>` and `s:<snapshot id>`. Each run re-reads the record
 // and the backend and moves them together: creating → available | error, extending → available |
-// error_extending, deleting → gone | error_deleting. Backend objects without a record are removed.
+// error_extending, deleting → gone | error_deleting, uploading → the status its attachments make. Backend objects without a record are removed.
 
 /** A failure that retrying cannot mend: the record goes to its error status with this message. */
 class Failed extends Error {}
@@ -31,7 +32,7 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
     const held = await driver.list();
     const known = new Set([...vols.map((v) => v.id), ...snaps.map((s) => s.id)]);
     return [
-      ...vols.filter((v) => ['creating', 'extending', 'deleting'].includes(v.status)).map((v) => `v:${v.id}`),
+      ...vols.filter((v) => ['creating', 'extending', 'deleting', 'uploading'].includes(v.status)).map((v) => `v:${v.id}`),
       ...snaps.filter((s) => ['creating', 'deleting'].includes(s.status)).map((s) => `s:${s.id}`),
       ...held.volumes.filter((id) => !known.has(id)).map((id) => `v:${id}`),
       ...held.snapshots.filter((id) => !known.has(id)).map((id) => `s:${id}`),
@@ -95,7 +96,14 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
           await settleVolume(id, 'creating', { status: 'error', fault: err.message });
           return;
         }
-        await settleVolume(id, 'creating', { status: 'available', allocatedSize: vol.size, providerLocation: driver.location(id), host: hostOf(svc), launchedAt: new Date(), fault: null });
+        await settleVolume(id, 'creating', {
+          status: 'available',
+          allocatedSize: vol.size,
+          providerLocation: driver.location(id),
+          host: hostOf(svc),
+          launchedAt: new Date(),
+          fault: null,
+        });
         return;
       case 'extending':
         try {
@@ -106,6 +114,9 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
           return;
         }
         await settleVolume(id, 'extending', { status: 'available', allocatedSize: vol.size });
+        return;
+      case 'uploading':
+        await finishUpload(svc, vol);
         return;
       case 'deleting': {
         // Snapshots go first (cascade): the worker's snapshot keys wake this one when done.

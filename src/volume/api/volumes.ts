@@ -7,9 +7,22 @@ import { badRequest, forbidden, notFound } from '../../lib/errors.ts';
 import { isAdmin } from '../policy.ts';
 import type { VolumeService } from '../service.ts';
 import { volumes, volumeTypes } from '../tables.ts';
-import { attachmentsOf, checkMetadata, createVolume, deleteVolume, extendVolume, getVolume, patchVolume, resetVolumeStatus, updateVolume, type Volume } from '../volumes.ts';
+import {
+  attachmentsOf,
+  checkMetadata,
+  createVolume,
+  deleteVolume,
+  extendVolume,
+  getVolume,
+  patchVolume,
+  resetVolumeStatus,
+  updateVolume,
+  type Volume,
+} from '../volumes.ts';
 import { bodyOf, boolOf, intOf, metadataFilter, sortAndPage, textOf } from './input.ts';
-import { volumeSummary, volumeView } from './views.ts';
+import { findType } from '../types.ts';
+import { requestUpload } from '../uploads.ts';
+import { stamp, typeView, volumeSummary, volumeView } from './views.ts';
 
 type Params = { project_id: string; id: string };
 type Query = Record<string, string | undefined>;
@@ -28,7 +41,13 @@ async function typeNames(svc: VolumeService, rows: Volume[]): Promise<Map<string
 }
 
 export async function volumeViews(svc: VolumeService, request: FastifyRequest, auth: AuthContext, rows: Volume[]) {
-  const [names, atts] = await Promise.all([typeNames(svc, rows), attachmentsOf(svc.store.db, rows.map((r) => r.id))]);
+  const [names, atts] = await Promise.all([
+    typeNames(svc, rows),
+    attachmentsOf(
+      svc.store.db,
+      rows.map((r) => r.id),
+    ),
+  ]);
   return rows.map((v) => volumeView(request, auth, v, names.get(v.volumeTypeId) ?? '', atts.get(v.id) ?? []));
 }
 
@@ -185,6 +204,36 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService): void {
           await tx.update(volumes).set({ imageMetadata: rest, updatedAt: new Date() }).where(eq(volumes.id, v.id));
         });
         return reply.status(200).send();
+      case 'os-volume_upload_image': {
+        const withAccess = inRange(request.apiVersion, '3.1');
+        if (typeof a.image_name !== 'string' || !a.image_name) throw badRequest('No image_name was specified in request.');
+        const req = {
+          imageName: a.image_name,
+          force: a.force !== undefined && a.force !== null && boolOf('force', a.force),
+          diskFormat: textOf('disk_format', a.disk_format) ?? 'raw',
+          containerFormat: textOf('container_format', a.container_format) ?? 'bare',
+          visibility: withAccess ? (textOf('visibility', a.visibility) ?? undefined) : undefined,
+          protected: withAccess && a.protected !== undefined && a.protected !== null ? boolOf('protected', a.protected) : undefined,
+        };
+        const { volume: v, image } = await store.tx((tx) => requestUpload(tx, svc, auth, id, req));
+        const type = await findType(store.db, v.volumeTypeId, undefined, true);
+        reply.status(202);
+        return {
+          'os-volume_upload_image': {
+            id: v.id,
+            updated_at: stamp(v.updatedAt),
+            status: v.status,
+            display_description: v.description,
+            size: v.size,
+            volume_type: typeView(type),
+            image_id: image.id,
+            container_format: image.containerFormat,
+            disk_format: image.diskFormat,
+            image_name: image.name,
+            ...(withAccess ? { visibility: image.visibility, protected: image.protected } : {}),
+          },
+        };
+      }
       case 'os-show_image_metadata': {
         const v = await getVolume(store.db, auth, id);
         return { metadata: v.imageMetadata ?? {} };
@@ -227,14 +276,18 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService): void {
     });
     return { meta };
   });
-  app.delete<{ Params: Params & { key: string } }>('/:project_id/volumes/:id/metadata/:key', { config: { policy: 'volume:update' } }, async (request, reply) => {
-    const auth = authOf(request);
-    await store.tx(async (tx) => {
-      const v = await getVolume(tx, auth, request.params.id, true);
-      if (!(request.params.key in v.metadata)) throw notFound(`Volume ${v.id} has no metadata with key ${request.params.key}.`);
-      const { [request.params.key]: _, ...rest } = v.metadata;
-      await patchVolume(tx, auth, v.id, { metadata: rest });
-    });
-    return reply.status(200).send();
-  });
+  app.delete<{ Params: Params & { key: string } }>(
+    '/:project_id/volumes/:id/metadata/:key',
+    { config: { policy: 'volume:update' } },
+    async (request, reply) => {
+      const auth = authOf(request);
+      await store.tx(async (tx) => {
+        const v = await getVolume(tx, auth, request.params.id, true);
+        if (!(request.params.key in v.metadata)) throw notFound(`Volume ${v.id} has no metadata with key ${request.params.key}.`);
+        const { [request.params.key]: _, ...rest } = v.metadata;
+        await patchVolume(tx, auth, v.id, { metadata: rest });
+      });
+      return reply.status(200).send();
+    },
+  );
 }
