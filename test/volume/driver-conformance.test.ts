@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { run } from '../../src/lib/host/run.ts';
 import { blockdevOptions, ImageTooLargeError, SourceMissingError, type VolumeDriver } from '../../src/volume/drivers/driver.ts';
 import { openFileDriver } from '../../src/volume/drivers/file.ts';
+import { openRbdDriver } from '../../src/volume/drivers/rbd.ts';
+import { CephCli } from '../../src/lib/ceph/index.ts';
+import { clientAuth } from '../../src/lib/ceph/auth.ts';
 import { tempDir } from '../helpers/cloud.ts';
+import { startCeph } from '../helpers/ceph.ts';
 
 // The contract of drivers/driver.ts, run against every volume driver. Bytes are written and
 // checked through qemu-io on the driver's own connection(), as a guest would reach them.
@@ -16,8 +20,11 @@ let n = 0;
 const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 
 async function qemuIo(driver: VolumeDriver, id: string, command: string): Promise<string> {
-  const spec = `json:${JSON.stringify(blockdevOptions(driver.connection(id)))}`;
-  const { stdout } = await run(['qemu-io', '-c', command, spec]);
+  const conn = driver.connection(id);
+  // An RBD volume's key reaches qemu as a secret object read from a file, as a guest's qemu gets it.
+  const secret = conn.driver === 'rbd' ? ['--object', `secret,id=key0,file=${keyFile(conn.key)},format=base64`] : [];
+  const spec = `json:${JSON.stringify(blockdevOptions(conn, conn.driver === 'rbd' ? 'key0' : undefined))}`;
+  const { stdout } = await run(['qemu-io', ...secret, '-c', command, spec]);
   if (/fail|error|Pattern verification/i.test(stdout)) throw new Error(`qemu-io ${command}: ${stdout}`);
   return stdout;
 }
@@ -30,6 +37,14 @@ async function bytes(d: VolumeDriver, id: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 const isZero = (b: Buffer) => b.every((x) => x === 0);
+
+const keys = tempDir('nubo-volkeys-');
+process.on('exit', () => rmSync(keys, { recursive: true, force: true }));
+function keyFile(key: string): string {
+  const path = join(keys, createHash('sha256').update(key).digest('hex').slice(0, 16));
+  writeFileSync(path, key, { mode: 0o600 });
+  return path;
+}
 
 function conformance(name: string, open: () => Promise<{ driver: VolumeDriver; close(): Promise<void> }>) {
   describe(`volume driver: ${name}`, () => {
@@ -158,6 +173,18 @@ function conformance(name: string, open: () => Promise<{ driver: VolumeDriver; c
     });
   });
 }
+
+conformance('rbd', async () => {
+  const ceph = await startCeph();
+  try {
+    const cli = new CephCli({ conf: ceph.conf, user: ceph.env.NUBO_CEPH_VOLUME_USER!, pool: 'volumes' });
+    const driver = openRbdDriver({ cli, auth: await clientAuth(ceph.conf, cli.user), imagePool: 'images' });
+    return { driver, close: () => ceph.stop() };
+  } catch (err) {
+    await ceph.stop();
+    throw err;
+  }
+});
 
 conformance('file', async () => {
   const root = tempDir('nubo-volumes-');

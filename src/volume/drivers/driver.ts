@@ -15,6 +15,14 @@ export interface ImageSource {
   format: string;
 }
 
+/** An image by its id in the image service: qemu-img's name of its format and its virtual size
+ * in bytes (a raw image's size). */
+export interface ImageRef {
+  id: string;
+  format: string;
+  virtualSize: number;
+}
+
 /** What a backend can do, as data the service reads instead of asking by name. */
 export interface DriverCapabilities {
   /** Copy-on-write clones: a clone from a snapshot or volume costs no copy. */
@@ -41,6 +49,10 @@ export interface VolumeDriver {
   /** Converts the image into the volume (raw) and grows it to size; an image whose virtual size
    * is larger than size fails with ImageTooLargeError. */
   createFromImage(volumeId: string, image: ImageSource, size: number): Promise<void>;
+  /** Makes the volume a copy-on-write clone of an image whose bytes the image service keeps in
+   * the same cluster, grown to size; false (and nothing made) when this backend cannot clone that
+   * image, and the caller converts it with createFromImage instead. Absent: never. */
+  cloneImage?(volumeId: string, image: ImageRef, size: number): Promise<boolean>;
   /** The snapshot's bytes, grown to size (never smaller than the snapshot). */
   cloneFromSnapshot(volumeId: string, snapshotId: string, size: number): Promise<void>;
   /** A copy of another volume's current bytes, grown to size. */
