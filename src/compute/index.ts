@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import { useMicroversions, type MicroversionSpec } from '../lib/http/microversion.ts';
+import { MAX_VERSION, MIN_VERSION } from './api/microversion.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startController, type Controller } from '../lib/reconcile/controller.ts';
@@ -20,11 +21,12 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { quotaRoutes } from './api/quotas.ts';
 import { serverRoutes } from './api/servers.ts';
 import { serverActionRoutes, type ConsoleReader } from './api/server-actions.ts';
+import { serverTagRoutes } from './api/server-tags.ts';
 import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
 import './policy.ts';
 
-/** The microversions served: each feature raises the maximum only when it is really there. */
-export const COMPUTE_VERSIONS: MicroversionSpec = { service: 'compute', legacyHeader: 'X-OpenStack-Nova-API-Version', min: '2.1', max: '2.1' };
+/** The microversions served; features Nubo lacks answer at every version as Nova does when off. */
+export const COMPUTE_VERSIONS: MicroversionSpec = { service: 'compute', legacyHeader: 'X-OpenStack-Nova-API-Version', min: MIN_VERSION, max: MAX_VERSION };
 
 const v21 = (base: string) => ({
   id: 'v2.1',
@@ -127,6 +129,7 @@ export function computePlugin(c: Compute) {
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
         serverRoutes(v2, c.store, c.quotas, c.volumes);
         serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf);
+        serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);
       },
       { prefix: '/v2.1' },

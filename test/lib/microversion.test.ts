@@ -35,8 +35,8 @@ test('the compute API echoes the negotiated version and refuses an unsupported o
   assert.match(res.headers.get('vary') ?? '', /OpenStack-API-Version/);
   const refused = await c.request('GET', '/compute/v2.1/', { headers: { 'openstack-api-version': 'compute 2.999' } });
   assert.equal(refused.status, 406);
-  assert.equal(refused.body.notAcceptable.code, 406);
+  assert.equal(refused.body.computeFault.code, 406);
   const bad = await c.request('GET', '/compute/v2.1/', { headers: { 'x-openstack-nova-api-version': 'x.y' } });
   assert.equal(bad.status, 400);
-  assert.match(bad.body.badRequest.message, /Invalid API version/);
+  assert.match(bad.body.badRequest.message, /API Version String x.y is of invalid format/);
 });

@@ -14,16 +14,17 @@ declare module 'fastify' {
   }
 }
 
+/** Nova's and Cinder's fault names; any other status (406 too) is a computeFault. */
 const novaNames: Record<number, string> = {
   400: 'badRequest',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'itemNotFound',
   405: 'badMethod',
-  406: 'notAcceptable',
   409: 'conflictingRequest',
   413: 'overLimit',
   415: 'badMediaType',
+  429: 'overLimit',
   501: 'notImplemented',
   503: 'serviceUnavailable',
 };
@@ -50,7 +51,7 @@ export function errorBody(style: ErrorStyle, status: number, message: string, ty
       return { error: { code: status, title: reason(status), message } };
     case 'nova':
     case 'cinder':
-      return { [novaNames[status] ?? (status >= 500 ? 'computeFault' : 'badRequest')]: { code: status, message } };
+      return { [novaNames[status] ?? 'computeFault']: { code: status, message } };
     case 'neutron':
       return { NeutronError: { type: type ?? neutronTypes[status] ?? 'HTTPError', message, detail: '' } };
     case 'glance':

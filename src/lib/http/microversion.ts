@@ -8,7 +8,8 @@ export interface Version {
 }
 
 export const parseVersion = (text: string): Version | undefined => {
-  const m = /^(\d+)\.(\d+)$/.exec(text.trim());
+  // Nova's and Cinder's grammar: no leading zeros (2.01 is malformed).
+  const m = /^([1-9]\d*)\.([1-9]\d*|0)$/.exec(text.trim());
   return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
 };
 export const formatVersion = (v: Version) => `${v.major}.${v.minor}`;
@@ -49,7 +50,7 @@ export function negotiate(headers: Record<string, string | string[] | undefined>
   if (asked === undefined) return min;
   if (asked === 'latest') return max;
   const v = parseVersion(asked);
-  if (!v) throw badRequest(`Invalid API version request: "${asked}"`);
+  if (!v) throw badRequest(`API Version String ${asked} is of invalid format. Must be of format MajorNum.MinorNum.`);
   if (compareVersions(v, min) < 0 || compareVersions(v, max) > 0) {
     throw new ApiError(
       'NotAcceptable',
