@@ -1,5 +1,5 @@
 import type { flavorView } from '../compute/api/flavors.ts';
-import type { serverView } from '../compute/api/server-view.ts';
+import type { ServerBody } from '../compute/api/server-view.ts';
 import { ClientError, HttpError } from './errors.ts';
 import { send, withQuery, type Query } from './http.ts';
 import type { Session } from './session.ts';
@@ -15,7 +15,7 @@ export interface VolumeAttachment {
   device: string | null;
 }
 
-export type Server = ReturnType<typeof serverView> & { adminPass?: string; tags?: string[] };
+export type Server = ServerBody & { adminPass?: string };
 
 export interface Keypair {
   name: string;

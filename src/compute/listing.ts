@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
@@ -19,8 +19,17 @@ export interface ServerFilter {
   ip?: string;
   ip6?: string;
   changesSince?: string;
-  sortKey: 'created_at' | 'updated_at' | 'display_name' | 'uuid' | 'vm_state' | 'host';
-  sortDir: 'asc' | 'desc';
+  changesBefore?: string;
+  /** Microversion 2.26: servers with all of `tags`, any of `tagsAny`, not all of `notTags`, none of `notTagsAny`. */
+  tags?: string[];
+  tagsAny?: string[];
+  notTags?: string[];
+  notTagsAny?: string[];
+  locked?: boolean;
+  /** Before 2.38 an unknown status matches nothing instead of being a 400. */
+  unknownStatusMatchesNone?: boolean;
+  /** In order; Nova then sorts by created_at and id, in the first direction. */
+  sort: { key: SortKey; dir: 'asc' | 'desc' }[];
   limit: number;
   marker?: string;
 }
@@ -28,15 +37,35 @@ export interface ServerFilter {
 /** Nova's status filter values, by the vm_state behind each. */
 const STATUS: Record<string, Server['vmState']> = { ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', PAUSED: 'paused', ERROR: 'error' };
 
-/** Nova's sort keys: the column, and the field of a server that holds its value (for the marker). */
-const SORT: Record<ServerFilter['sortKey'], [AnyPgColumn, keyof Server]> = {
+/** Nova's sort keys that Nubo's servers have: the column, and the field that holds its value (for the marker). */
+const SORT = {
   created_at: [servers.createdAt, 'createdAt'],
   updated_at: [servers.updatedAt, 'updatedAt'],
+  launched_at: [servers.launchedAt, 'launchedAt'],
   display_name: [servers.name, 'name'],
+  display_description: [servers.description, 'description'],
+  hostname: [servers.hostname, 'hostname'],
   uuid: [servers.id, 'id'],
   vm_state: [servers.vmState, 'vmState'],
+  power_state: [servers.powerState, 'powerState'],
   host: [servers.host, 'host'],
-};
+  node: [servers.host, 'host'],
+  key_name: [servers.keyName, 'keyName'],
+  image_ref: [servers.imageId, 'imageId'],
+  project_id: [servers.projectId, 'projectId'],
+  user_id: [servers.userId, 'userId'],
+  availability_zone: [servers.availabilityZone, 'availabilityZone'],
+  config_drive: [servers.configDrive, 'configDrive'],
+  access_ip_v4: [servers.accessIpv4, 'accessIpv4'],
+  access_ip_v6: [servers.accessIpv6, 'accessIpv6'],
+  locked_by: [servers.lockedBy, 'lockedBy'],
+  locked: [servers.lockedBy, 'lockedBy'],
+} satisfies Record<string, [AnyPgColumn, keyof Server]>;
+export type SortKey = keyof typeof SORT;
+export const SORT_KEYS = Object.keys(SORT) as SortKey[];
+
+/** The tags filters: a comma-separated list each, matched against the jsonb array. */
+const tagList = (text: string) => sql`array[${sql.join(text.split(',').map((t) => sql`${t}`), sql`, `)}]::text[]`;
 
 function regex(key: string, pattern: string): string {
   try {
@@ -61,9 +90,19 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
   }
   if (f.status !== undefined) {
     const vm = STATUS[f.status.toUpperCase()];
+    if (!vm && f.unknownStatusMatchesNone) return [];
     if (!vm) throw badRequest(`Invalid status value`);
     where.push(eq(servers.vmState, vm));
   }
+  for (const [list, test] of [
+    [f.tags, (t: SQL) => sql`${servers.tags} ?& ${t}`],
+    [f.tagsAny, (t: SQL) => sql`${servers.tags} ?| ${t}`],
+    [f.notTags, (t: SQL) => sql`not (${servers.tags} ?& ${t})`],
+    [f.notTagsAny, (t: SQL) => sql`not (${servers.tags} ?| ${t})`],
+  ] as const) {
+    for (const tags of list ?? []) where.push(test(tagList(tags)));
+  }
+  if (f.locked !== undefined) where.push(f.locked ? sql`${servers.lockedBy} is not null` : sql`${servers.lockedBy} is null`);
   if (f.image) where.push(eq(servers.imageId, f.image.split('/').at(-1)!));
   if (f.flavor) where.push(sql`${servers.flavor}->>'id' = ${f.flavor.split('/').at(-1)!}`);
   if (f.host && f.allProjects) where.push(eq(servers.host, f.host));
@@ -72,28 +111,52 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
     if (Number.isNaN(since.getTime())) throw badRequest(`Invalid input for field/attribute changes-since. Value: ${f.changesSince}.`);
     where.push(gte(servers.updatedAt, since));
   }
-  const [column, field] = SORT[f.sortKey];
-  const order = f.sortDir === 'asc' ? asc : desc;
+  if (f.changesBefore !== undefined) {
+    const before = new Date(f.changesBefore);
+    if (Number.isNaN(before.getTime())) throw badRequest(`Invalid input for field/attribute changes-before. Value: ${f.changesBefore}.`);
+    if (f.changesSince !== undefined && new Date(f.changesSince) > before) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
+    where.push(lte(servers.updatedAt, before));
+  }
+  const sort = sortOrder(f.sort);
   if (f.marker) {
     const [m] = await db
       .select()
       .from(servers)
       .where(and(eq(servers.id, f.marker), scopeOf(auth, f.allProjects)));
     if (!m) throw badRequest(`marker [${f.marker}] not found`);
-    const raw = m[field];
-    const value = raw instanceof Date ? raw.toISOString() : raw;
-    const past = f.sortDir === 'asc' ? sql`>` : sql`<`;
-    where.push(
-      or(
-        sql`${column} ${past} ${value}`,
-        and(sql`${column} is not distinct from ${value}`, f.sortDir === 'asc' ? sql`${servers.id} > ${m.id}` : sql`${servers.id} < ${m.id}`),
-      ),
-    );
+    where.push(after(sort, m));
   }
   return db
     .select()
     .from(servers)
     .where(and(...where))
-    .orderBy(order(column), order(servers.id))
+    .orderBy(...sort.map(({ key, dir }) => (dir === 'asc' ? asc : desc)(SORT[key][0])))
     .limit(f.limit);
+}
+
+/** The requested keys, then created_at and uuid (a total order) in the first key's direction. */
+function sortOrder(requested: ServerFilter['sort']): ServerFilter['sort'] {
+  const dir = requested[0]?.dir ?? 'desc';
+  const keys = [...requested];
+  for (const key of ['created_at', 'uuid'] as const) if (!keys.some((k) => SORT[k.key][0] === SORT[key][0])) keys.push({ key, dir });
+  return keys.filter((k, i) => keys.findIndex((o) => SORT[o.key][0] === SORT[k.key][0]) === i);
+}
+
+/** Rows past the marker in a multi-key order: past on the first key, or equal on it and past on the rest. */
+function after(sort: ServerFilter['sort'], m: Server): SQL {
+  const [first, ...rest] = sort;
+  const [column, field] = SORT[first!.key];
+  const raw = m[field];
+  const value = raw instanceof Date ? raw.toISOString() : raw;
+  // Postgres sorts nulls last ascending and first descending.
+  const past =
+    value === null
+      ? first!.dir === 'asc'
+        ? sql`false`
+        : sql`${column} is not null`
+      : first!.dir === 'asc'
+        ? sql`(${column} > ${value} or ${column} is null)`
+        : sql`${column} < ${value}`;
+  if (!rest.length) return past;
+  return or(past, and(sql`${column} is not distinct from ${value}`, after(rest, m)))!;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { allows } from '../lib/http/policy.ts';
-import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
 import { bootImage } from '../image/for-compute.ts';
 import { allocateServerPorts, releaseServerPorts, serverSecurityGroups } from '../network/for-compute.ts';
@@ -35,6 +35,11 @@ export interface ServerRequest {
   configDrive: boolean;
   availabilityZone?: string;
   count: number;
+  description?: string | null;
+  tags?: string[];
+  /** The guest's host name, instead of one made from the display name. */
+  hostname?: string;
+  trustedCerts?: string[] | null;
 }
 
 const isAdmin = (auth: AuthContext) => allows('compute:context_is_admin', auth);
@@ -84,6 +89,8 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
   const maps = req.volumes ?? [];
   if (maps.length && !volumeSvc) throw badRequest('Block Device Mapping is Invalid: this cloud has no block storage.');
   if (req.count > 1 && maps.some((m) => m.source === 'volume')) throw badRequest('Unable to launch multiple instances with a single configured volume.');
+  if (req.hostname !== undefined && req.count > 1) throw badRequest('Unable to allocate a single hostname to multiple instances');
+  if (req.trustedCerts?.length && bootMapping(maps)) throw badRequest('Image certificate validation is not supported when booting from volume');
   // A server that boots from a volume has no image of its own: its volume has the bytes.
   const image = bootMapping(maps) ? undefined : await imageToBoot(tx, auth, req.imageRef, flavor);
   if (req.count > 1 && Array.isArray(req.networks) && req.networks.some((n) => n.portId || n.fixedIp)) {
@@ -107,7 +114,10 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       projectId,
       userId: auth.userId,
       name,
-      hostname: hostnameOf(name),
+      hostname: req.hostname ?? hostnameOf(name),
+      description: req.description ?? null,
+      tags: req.tags ?? [],
+      trustedCerts: req.trustedCerts ?? null,
       imageId: image?.id ?? '',
       flavor: { ...copy, extraSpecs },
       keyName: key?.name ?? null,
@@ -198,6 +208,11 @@ export const faultOf = (message: string, details?: string): Fault => ({
   created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
 });
 
+/** A locked server refuses its project's members, not the admin, as Nova does. */
+function checkLock(auth: AuthContext, s: Server): void {
+  if (s.lockedBy && !isAdmin(auth)) throw conflict(`Instance ${s.id} is locked`);
+}
+
 /** Refuses an action the server's state does not allow, with Nova's 409. */
 async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
   const task = taskStateOf(s, (await snapshotting(db, [s.id])).has(s.id));
@@ -221,12 +236,14 @@ const POWER: Record<PowerAction, Server['power']> = { stop: 'shutdown', start: '
 
 export async function powerAction(tx: Db, auth: AuthContext, id: string, action: PowerAction): Promise<void> {
   const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
   await checkState(tx, s, action);
   await setSpec(tx, s, { power: POWER[action] });
 }
 
 export async function rebootServer(tx: Db, auth: AuthContext, id: string, hard: boolean): Promise<void> {
   const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
   await checkState(tx, s, 'reboot', hard);
   // A hard reboot of a stopped server starts it, as in Nova.
   await setSpec(tx, s, { reboots: s.reboots + 1, rebootHard: hard, power: 'running' });
@@ -235,6 +252,7 @@ export async function rebootServer(tx: Db, auth: AuthContext, id: string, hard: 
 /** Deleting is allowed in every state; the agent tears the guest down and removes the record. */
 export async function deleteServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
   const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
   if (!s.deleting) await setSpec(tx, s, { deleting: true });
 }
 
@@ -253,14 +271,50 @@ export async function requestSnapshot(tx: Db, auth: AuthContext, id: string, ima
 
 export async function setMetadata(tx: Db, auth: AuthContext, id: string, quotas: Quotas, change: (m: Record<string, string>) => Record<string, string>) {
   const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
   const metadata = change({ ...s.metadata });
   await quotas.checkMetadata(tx, s.projectId, Object.keys(metadata).length);
   await tx.update(servers).set({ metadata, updatedAt: new Date() }).where(eq(servers.id, s.id));
   return metadata;
 }
 
-export async function renameServer(tx: Db, auth: AuthContext, id: string, name: string): Promise<Server> {
+/** What PUT /servers/{id} may change. */
+export type ServerUpdate = Partial<Pick<Server, 'name' | 'description' | 'hostname' | 'accessIpv4' | 'accessIpv6'>>;
+
+export async function updateServer(tx: Db, auth: AuthContext, id: string, change: ServerUpdate): Promise<Server> {
   const s = await getServer(tx, auth, id, true);
-  const [row] = await tx.update(servers).set({ name, updatedAt: new Date() }).where(eq(servers.id, s.id)).returning();
+  if (!Object.keys(change).length) return s;
+  const [row] = await tx
+    .update(servers)
+    .set({ ...change, updatedAt: new Date() })
+    .where(eq(servers.id, s.id))
+    .returning();
   return row!;
 }
+
+/** Nova's lock: by the project's members or by the admin, whose lock only the admin lifts. */
+export async function lockServer(tx: Db, auth: AuthContext, id: string, reason: string | null): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  await tx
+    .update(servers)
+    .set({ lockedBy: s.projectId === auth.project?.id ? 'owner' : 'admin', lockedReason: reason, updatedAt: new Date() })
+    .where(eq(servers.id, s.id));
+}
+
+export async function unlockServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  if (s.lockedBy === 'admin' && !isAdmin(auth)) throw forbidden(`Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.`);
+  await tx.update(servers).set({ lockedBy: null, lockedReason: null, updatedAt: new Date() }).where(eq(servers.id, s.id));
+}
+
+/** A server's tags, changed in place (Nova caps them at 50); `action` names the change in a 409. */
+export async function setTags(tx: Db, auth: AuthContext, id: string, action: string, change: (tags: string[]) => string[]): Promise<string[]> {
+  const s = await getServer(tx, auth, id, true);
+  if (s.vmState === 'building' || s.vmState === 'error') throw conflict(`Cannot '${action}' instance ${s.id} while it is in vm_state ${s.vmState}`);
+  const tags = [...new Set(change([...s.tags]))];
+  if (tags.length > MAX_TAGS) throw badRequest(`The number of tags exceeded the per-server limit ${MAX_TAGS}`);
+  await tx.update(servers).set({ tags, updatedAt: new Date() }).where(eq(servers.id, s.id));
+  return tags;
+}
+
+export const MAX_TAGS = 50;

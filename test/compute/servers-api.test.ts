@@ -48,7 +48,8 @@ test('a server is built, listed, shown, stopped, started, rebooted and deleted',
   assert.equal((await alice.call('GET', '/servers/detail?name=^vm%20o')).body.servers.length, 1);
   assert.equal((await alice.call('GET', '/servers/detail?name=nomatch')).body.servers.length, 0);
   assert.equal((await alice.call('GET', '/servers/detail?status=SHUTOFF')).body.servers.length, 0);
-  assert.equal((await alice.call('GET', '/servers/detail?status=BOGUS')).status, 400);
+  // Before microversion 2.38 an unknown status matches nothing, as in Nova.
+  assert.equal((await alice.call('GET', '/servers/detail?status=BOGUS')).body.servers.length, 0);
 
   assert.equal((await alice.action(id, { 'os-start': null })).status, 409, 'an active server cannot start');
   assert.equal((await alice.action(id, { 'os-stop': null })).status, 202);

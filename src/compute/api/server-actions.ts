@@ -1,12 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { Value } from 'typebox/value';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
 import { badRequest, conflict, notFound } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
 import { createSnapshotRecord } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
-import { getServer, powerAction, rebootServer, requestSnapshot, setMetadata, type PowerAction, type Server } from '../servers.ts';
+import { getServer, lockServer, powerAction, rebootServer, requestSnapshot, setMetadata, unlockServer, type PowerAction, type Server } from '../servers.ts';
+import { versionOf } from './microversion.ts';
 import type { Quotas } from '../quotas.ts';
 
 const ById = Type.Object({ server_id: Type.String() });
@@ -14,11 +16,15 @@ const ByKey = Type.Object({ server_id: Type.String(), key: Type.String() });
 const Meta = Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }));
 
 /** One action per body, named by its only key, as Nova takes them. */
+// Nova takes any value with the power actions ({} from most clients, null from some).
 const ActionBody = Type.Union([
-  Type.Object({ 'os-stop': Type.Null() }, { additionalProperties: false }),
-  Type.Object({ 'os-start': Type.Null() }, { additionalProperties: false }),
-  Type.Object({ pause: Type.Null() }, { additionalProperties: false }),
-  Type.Object({ unpause: Type.Null() }, { additionalProperties: false }),
+  Type.Object({ 'os-stop': Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ 'os-start': Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ pause: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ unpause: Type.Unknown() }, { additionalProperties: false }),
+  // A reason from 2.73; before, any value.
+  Type.Object({ lock: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ unlock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ reboot: Type.Object({ type: Type.String({ pattern: '^([sS][oO][fF][tT]|[hH][aA][rR][dD])$' }) }) }, { additionalProperties: false }),
   Type.Object(
     { createImage: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), metadata: Type.Optional(Meta) }) },
@@ -32,6 +38,20 @@ const ActionBody = Type.Union([
 
 const POWER: Record<string, PowerAction> = { 'os-stop': 'stop', 'os-start': 'start', pause: 'pause', unpause: 'unpause' };
 
+/** The actions served, by the one key of each body. */
+const ACTIONS = ActionBody.anyOf.map((o) => Object.keys(o.properties)[0]!);
+
+/** Names the action before the body's schema is checked: one key, and one this cloud serves. */
+async function knownAction(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  const keys = Object.keys(body);
+  if (keys.length !== 1) throw badRequest('Malformed request body: an action body has exactly one key, the action');
+  if (!ACTIONS.includes(keys[0]!)) throw badRequest(`There is no such action: ${keys[0]}. The actions served are: ${ACTIONS.join(', ')}.`);
+}
+
+const LockBody = Type.Union([Type.Null(), Type.Object({ locked_reason: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }, { additionalProperties: false })]);
+
 /** Reads a guest's serial console on the host that runs it. */
 export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 
@@ -41,7 +61,7 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
 
   api.post(
     '/servers/:server_id/action',
-    { config: { policy: 'compute:servers:action' }, schema: { params: ById, body: ActionBody } },
+    { config: { policy: 'compute:servers:action' }, schema: { params: ById, body: ActionBody }, preValidation: knownAction },
     async (request, reply) => {
       const auth = authOf(request);
       const id = request.params.server_id;
@@ -53,6 +73,19 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
       }
       if ('reboot' in body) {
         await store.tx((tx) => rebootServer(tx, auth, id, body.reboot.type.toUpperCase() === 'HARD'));
+        return reply.status(202).send();
+      }
+      if ('lock' in body) {
+        const v = versionOf(request);
+        if (v.atLeast('2.73') && !Value.Check(LockBody, body.lock)) {
+          throw badRequest(`Invalid input for field/attribute lock. Value: ${JSON.stringify(body.lock)}. It is null or an object with only locked_reason (1 to 255 characters).`);
+        }
+        const reason = v.atLeast('2.73') ? ((body.lock as { locked_reason?: string } | null)?.locked_reason ?? null) : null;
+        await store.tx((tx) => lockServer(tx, auth, id, reason));
+        return reply.status(202).send();
+      }
+      if ('unlock' in body) {
+        await store.tx((tx) => unlockServer(tx, auth, id));
         return reply.status(202).send();
       }
       if ('createImage' in body) {

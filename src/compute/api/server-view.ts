@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AuthContext } from '../../lib/http/auth.ts';
 import { allows } from '../../lib/http/policy.ts';
-import type { ServerAddress } from '../../network/for-compute.ts';
-import { taskStateOf, type Server } from '../servers.ts';
+import type { Db } from '../../lib/store/db.ts';
+import { serverAddresses, type ServerAddress } from '../../network/for-compute.ts';
+import { attachmentsOfServers, type Attachment } from '../../volume/attachments.ts';
+import { snapshotting, taskStateOf, type Server } from '../servers.ts';
+import type { Microversion } from './microversion.ts';
 
 const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', error: 'ERROR' };
 
@@ -27,21 +30,62 @@ export const serverLinks = (base: string, id: string) => links(base, 'servers', 
 /** The short form that GET /servers lists. */
 export const serverSummary = (base: string, s: Server) => ({ id: s.id, name: s.name, links: serverLinks(base, s.id) });
 
-/** Nova's `addresses`: by network name, fixed then floating, with the port's MAC. */
-function addressesView(list: ServerAddress[]) {
-  const out: Record<string, { addr: string; version: number; 'OS-EXT-IPS:type': string; 'OS-EXT-IPS-MAC:mac_addr': string }[]> = {};
-  for (const a of list) (out[a.network] ??= []).push({ addr: a.addr, version: a.version, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac });
+/** What a server's view needs beyond its row: its addresses, a snapshot under way, its volumes. */
+export interface ServerFacts {
+  addresses: ServerAddress[];
+  snapshotting: boolean;
+  volumes: Attachment[];
+}
+
+/** The facts of many servers in three queries. */
+export async function factsOf(db: Db, rows: Server[]): Promise<Map<string, ServerFacts>> {
+  const ids = rows.map((s) => s.id);
+  const [addresses, busy, volumes] = await Promise.all([serverAddresses(db, rows), snapshotting(db, ids), attachmentsOfServers(db, ids)]);
+  return new Map(ids.map((id) => [id, { addresses: addresses.get(id) ?? [], snapshotting: busy.has(id), volumes: volumes.get(id) ?? [] }]));
+}
+
+export const factOf = async (db: Db, s: Server) => (await factsOf(db, [s])).get(s.id)!;
+
+/** Nova's `addresses`: by network name, fixed then floating; with the type and MAC unless plain. */
+function addressesView(list: ServerAddress[], plain: boolean) {
+  const out: Record<string, Record<string, string | number>[]> = {};
+  for (const a of list) {
+    (out[a.network] ??= []).push(plain ? { addr: a.addr, version: a.version } : { addr: a.addr, version: a.version, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac });
+  }
   return out;
 }
 
-/** A server as GET /servers/{id} shows it at 2.1; host details for the admin only. */
-export function serverView(base: string, auth: AuthContext, s: Server, addresses: ServerAddress[] = [], snapshotting = false, volumes: string[] = []) {
-  const task = taskStateOf(s, snapshotting);
-  const admin = allows('compute:context_is_admin', auth);
+/** The flavor inside a server: a link before 2.47, the copy it was built with from then on. */
+function flavorView(base: string, auth: AuthContext, s: Server, v: Microversion) {
+  if (v.below('2.47')) return { id: s.flavor.id, links: links(base, 'flavors', s.flavor.id, false) };
+  const f = s.flavor;
   return {
+    vcpus: f.vcpus,
+    ram: f.ram,
+    disk: f.disk,
+    ephemeral: f.ephemeral,
+    swap: f.swap,
+    original_name: f.name,
+    ...(allows('compute:flavor-extra-specs:index', auth, { project_id: s.projectId }) ? { extra_specs: f.extraSpecs ?? {} } : {}),
+  };
+}
+
+/**
+ * Which view: `detail` is an item of GET /servers/detail; `show` is GET /servers/{id} (and, from
+ * 2.75, the answer to PUT); `update` is PUT's narrower answer before 2.75.
+ */
+export type ServerForm = 'show' | 'detail' | 'update';
+
+/** A server as Nova shows it at the request's microversion; host details for the admin only. */
+export function serverView(base: string, auth: AuthContext, s: Server, facts: ServerFacts, v: Microversion, form: ServerForm = 'show') {
+  const task = taskStateOf(s, facts.snapshotting);
+  const admin = allows('compute:context_is_admin', auth);
+  const narrow = form === 'update' && v.below('2.75');
+  const status = statusOf(s, task);
+  const base21 = {
     id: s.id,
     name: s.name,
-    status: statusOf(s, task),
+    status,
     tenant_id: s.projectId,
     user_id: s.userId,
     metadata: s.metadata,
@@ -53,30 +97,70 @@ export function serverView(base: string, auth: AuthContext, s: Server, addresses
       : '',
     // A server booted from a volume has no image: Nova shows an empty string.
     image: s.imageId ? { id: s.imageId, links: links(base, 'images', s.imageId, false) } : '',
-    flavor: { id: s.flavor.id, links: links(base, 'flavors', s.flavor.id, false) },
+    flavor: flavorView(base, auth, s, v),
     created: iso(s.createdAt),
     updated: iso(s.updatedAt),
-    addresses: addressesView(addresses),
+    addresses: addressesView(facts.addresses, narrow),
     accessIPv4: s.accessIpv4,
     accessIPv6: s.accessIpv6,
     links: serverLinks(base, s.id),
     'OS-DCF:diskConfig': 'MANUAL',
     progress: s.vmState === 'building' ? 0 : s.vmState === 'active' ? 100 : undefined,
+    ...(s.fault && s.vmState === 'error'
+      ? { fault: { code: s.fault.code, created: s.fault.created, message: s.fault.message, ...(admin && s.fault.details ? { details: s.fault.details } : {}) } }
+      : {}),
+  };
+  const versioned = {
+    ...(v.atLeast('2.9') ? { locked: s.lockedBy !== null } : {}),
+    ...(v.atLeast('2.19') ? { description: s.description } : {}),
+    ...(v.atLeast('2.26') ? { tags: s.tags } : {}),
+    ...(v.atLeast('2.63') ? { trusted_image_certificates: s.trustedCerts } : {}),
+    // Nubo has no server groups yet: a server is in none.
+    ...(v.atLeast('2.71') && form !== 'detail' ? { server_groups: [] } : {}),
+    ...(v.atLeast('2.73') ? { locked_reason: s.lockedReason } : {}),
+  };
+  if (narrow) return { ...base21, ...versioned };
+  return {
+    ...base21,
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? 'nova',
     config_drive: s.configDrive ? 'True' : '',
     key_name: s.keyName,
     'OS-SRV-USG:launched_at': s.launchedAt ? isoNaive(s.launchedAt) : null,
     'OS-SRV-USG:terminated_at': null,
-    ...(admin
-      ? { 'OS-EXT-SRV-ATTR:host': s.host, 'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host, 'OS-EXT-SRV-ATTR:instance_name': `instance-${s.id.slice(0, 8)}` }
-      : {}),
+    ...(admin ? extendedAttributes(s, v) : v.atLeast('2.90') ? { 'OS-EXT-SRV-ATTR:hostname': s.hostname } : {}),
     'OS-EXT-STS:task_state': task,
     'OS-EXT-STS:vm_state': s.vmState,
     'OS-EXT-STS:power_state': s.powerState,
-    'os-extended-volumes:volumes_attached': volumes.map((id) => ({ id })),
+    'os-extended-volumes:volumes_attached': facts.volumes.map((a) =>
+      v.atLeast('2.3') ? { id: a.volumeId, delete_on_termination: a.deleteOnTermination } : { id: a.volumeId },
+    ),
     security_groups: s.securityGroups.map((name) => ({ name })),
-    ...(s.fault && s.vmState === 'error'
-      ? { fault: { code: s.fault.code, created: s.fault.created, message: s.fault.message, ...(admin && s.fault.details ? { details: s.fault.details } : {}) } }
+    // The all-in-one's only host is up whenever its agent runs, which serves this request.
+    ...(v.atLeast('2.16') && allows('compute:servers:show:host_status', auth) ? { host_status: s.host ? 'UP' : '' } : {}),
+    ...versioned,
+  };
+}
+
+/** A server's full body (GET /servers/{id}), as clients read it. */
+export type ServerBody = Extract<ReturnType<typeof serverView>, { 'OS-EXT-STS:vm_state': string }>;
+
+/** The OS-EXT-SRV-ATTR fields an admin sees: where the guest runs, and from 2.3 how it was made. */
+function extendedAttributes(s: Server, v: Microversion) {
+  return {
+    'OS-EXT-SRV-ATTR:host': s.host,
+    'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host,
+    'OS-EXT-SRV-ATTR:instance_name': `instance-${s.id.slice(0, 8)}`,
+    ...(v.atLeast('2.3')
+      ? {
+          // Nubo keeps no reservation of a multi-server request, nor a kernel or ramdisk apart from the image.
+          'OS-EXT-SRV-ATTR:reservation_id': null,
+          'OS-EXT-SRV-ATTR:launch_index': 0,
+          'OS-EXT-SRV-ATTR:hostname': s.hostname,
+          'OS-EXT-SRV-ATTR:kernel_id': '',
+          'OS-EXT-SRV-ATTR:ramdisk_id': '',
+          'OS-EXT-SRV-ATTR:root_device_name': s.host ? '/dev/vda' : null,
+          'OS-EXT-SRV-ATTR:user_data': s.userData,
+        }
       : {}),
   };
 }
