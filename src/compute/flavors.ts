@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, exists, gte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gte, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../lib/store/db.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
@@ -36,22 +36,29 @@ export interface FlavorFilter {
   isPublic?: boolean;
   minRam?: number;
   minDisk?: number;
-  sortKey: 'id' | 'name' | 'memory_mb' | 'vcpus' | 'root_gb' | 'flavorid' | 'created_at';
+  sortKey: FlavorSortKey;
   sortDir: 'asc' | 'desc';
   limit: number;
   marker?: string;
 }
 
 /** Nova's sort keys: the column, and the value of a flavor in it (for the marker). */
-const sortKeys: Record<FlavorFilter['sortKey'], [AnyPgColumn, (f: Flavor) => string | number | Date]> = {
+const sortKeys = {
   id: [flavors.id, (f) => f.id],
   flavorid: [flavors.id, (f) => f.id],
   name: [flavors.name, (f) => f.name],
+  description: [flavors.description, (f) => f.description ?? ''],
   memory_mb: [flavors.ram, (f) => f.ram],
   vcpus: [flavors.vcpus, (f) => f.vcpus],
   root_gb: [flavors.disk, (f) => f.disk],
+  ephemeral_gb: [flavors.ephemeral, (f) => f.ephemeral],
+  swap: [flavors.swap, (f) => f.swap],
+  rxtx_factor: [flavors.rxtxFactor, (f) => f.rxtxFactor],
+  is_public: [flavors.isPublic, (f) => String(f.isPublic)],
   created_at: [flavors.createdAt, (f) => f.createdAt],
-};
+} satisfies Record<string, [AnyPgColumn, (f: Flavor) => string | number | Date]>;
+export type FlavorSortKey = keyof typeof sortKeys;
+export const FLAVOR_SORT_KEYS = Object.keys(sortKeys) as FlavorSortKey[];
 
 /** Flavors in sort order (ties broken by id), after the marker flavor. */
 export async function listFlavors(db: Db, auth: AuthContext, f: FlavorFilter): Promise<Flavor[]> {
@@ -101,6 +108,22 @@ export async function createFlavor(db: Db, input: Omit<FlavorInput, 'id'> & { id
 export async function deleteFlavor(db: Db, auth: AuthContext, id: string): Promise<void> {
   await getFlavor(db, auth, id);
   await db.delete(flavors).where(eq(flavors.id, id));
+}
+
+/** Microversion 2.55: the admin changes a flavor's description, and nothing else of it. */
+export async function describeFlavor(db: Db, auth: AuthContext, id: string, description: string | null): Promise<Flavor> {
+  await getFlavor(db, auth, id);
+  const [row] = await db.update(flavors).set({ description }).where(eq(flavors.id, id)).returning();
+  return row!;
+}
+
+/** The extra specs of many flavors, by flavor id (each has a map, empty when it has none). */
+export async function extraSpecsOfMany(db: Db, flavorIds: string[]): Promise<Map<string, Record<string, string>>> {
+  const out = new Map(flavorIds.map((id) => [id, {} as Record<string, string>]));
+  if (!flavorIds.length) return out;
+  const rows = await db.select().from(flavorExtraSpecs).where(inArray(flavorExtraSpecs.flavorId, flavorIds)).orderBy(flavorExtraSpecs.key);
+  for (const r of rows) out.get(r.flavorId)![r.key] = r.value;
+  return out;
 }
 
 export async function extraSpecsOf(db: Db, flavorId: string): Promise<Record<string, string>> {
