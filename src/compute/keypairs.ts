@@ -1,11 +1,12 @@
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { isUniqueViolation } from '../lib/store/errors.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { keypairs } from './tables.ts';
 
 export type Keypair = typeof keypairs.$inferSelect;
+export type KeypairType = Keypair['type'];
 
 const KEY_TYPES = new Set(['ssh-rsa', 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-dss']);
 
@@ -32,6 +33,15 @@ function keyBlob(publicKey: string): Buffer {
 /** Nova's fingerprint: the MD5 of the key blob, as colon-separated hex. */
 export const fingerprintOf = (publicKey: string) => createHash('md5').update(keyBlob(publicKey)).digest('hex').match(/../g)!.join(':');
 
+/** An x509 key pair's fingerprint: the SHA-1 of its certificate, as colon-separated hex. */
+function certificateFingerprint(pem: string): string {
+  try {
+    return new X509Certificate(pem).fingerprint.toLowerCase();
+  } catch {
+    throw badRequest('Keypair data is invalid: failed to generate fingerprint');
+  }
+}
+
 /** A new RSA key pair: the private key in PEM (which OpenSSH reads) and the public key line. */
 export function generateKeypair(): { privateKey: string; publicKey: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
@@ -46,13 +56,13 @@ export function generateKeypair(): { privateKey: string; publicKey: string } {
 
 const NAME = /^[\w\- .@]{1,255}$/;
 
-export async function createKeypair(db: Db, userId: string, name: string, publicKey: string): Promise<Keypair> {
+export async function createKeypair(db: Db, userId: string, name: string, publicKey: string, type: KeypairType = 'ssh'): Promise<Keypair> {
   if (!NAME.test(name) || name.trim() !== name) {
     throw badRequest('Keypair data is invalid: Keypair name contains unsafe characters or is not between 1 and 255 characters long');
   }
-  const fingerprint = fingerprintOf(publicKey);
+  const fingerprint = type === 'x509' ? certificateFingerprint(publicKey) : fingerprintOf(publicKey);
   try {
-    const [row] = await db.insert(keypairs).values({ userId, name, publicKey: publicKey.trim(), fingerprint }).returning();
+    const [row] = await db.insert(keypairs).values({ userId, name, type, publicKey: publicKey.trim(), fingerprint }).returning();
     return row!;
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`Key pair '${name}' already exists.`);
@@ -69,7 +79,20 @@ export async function getKeypair(db: Db, userId: string, name: string): Promise<
   return row;
 }
 
-export const listKeypairs = (db: Db, userId: string) => db.select().from(keypairs).where(eq(keypairs.userId, userId)).orderBy(keypairs.name);
+/** A user's key pairs by name, after the marker name (microversion 2.35 pages them). */
+export async function listKeypairs(db: Db, userId: string, page: { limit?: number; marker?: string } = {}): Promise<Keypair[]> {
+  if (page.marker !== undefined) {
+    await getKeypair(db, userId, page.marker).catch(() => {
+      throw badRequest(`marker [${page.marker}] not found`);
+    });
+  }
+  const q = db
+    .select()
+    .from(keypairs)
+    .where(and(eq(keypairs.userId, userId), page.marker !== undefined ? gt(keypairs.name, page.marker) : undefined))
+    .orderBy(keypairs.name);
+  return page.limit === undefined ? q : q.limit(page.limit);
+}
 
 export async function deleteKeypair(db: Db, userId: string, name: string): Promise<void> {
   const gone = await db
