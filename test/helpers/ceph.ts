@@ -23,7 +23,19 @@ export interface TestCeph {
   start(): Promise<void>;
   /** Stops the daemons and removes the directory. */
   stop(): Promise<void>;
+  /** Starts radosgw (scripts/ceph/radosgw.sh) trusting the Keystone at `keystoneUrl`; returns the
+   * NUBO_* variables of DIR/radosgw.env, for the nubo that serves that Keystone. */
+  radosgw(keystoneUrl: string): Promise<Record<string, string>>;
 }
+
+/** The NUBO_* variables of an env file the scripts write. */
+const envFile = (path: string): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => /^NUBO_\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
 /**
  * A single-node Ceph of its own for a test file (scripts/ceph/up.sh in a temporary directory, on a
@@ -39,12 +51,7 @@ export async function startCeph(): Promise<TestCeph> {
     throw err;
   }
   const conf = join(dir, 'ceph.conf');
-  const env = Object.fromEntries(
-    readFileSync(join(dir, 'nubo.env'), 'utf8')
-      .split('\n')
-      .filter((l) => /^NUBO_\w+=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const env = envFile(join(dir, 'nubo.env'));
   const rbd = async (args: string[], user = 'admin') => (await exec('rbd', ['--conf', conf, '--id', user, ...args], { timeout: 60_000 })).stdout;
   return {
     dir,
@@ -56,5 +63,9 @@ export async function startCeph(): Promise<TestCeph> {
     halt: async () => void (await exec(join(scripts, 'down.sh'), ['--keep', dir], { timeout: 60_000 })),
     start: async () => void (await up()),
     stop: async () => void (await exec(join(scripts, 'down.sh'), [dir], { timeout: 60_000 })),
+    radosgw: async (keystoneUrl) => {
+      await exec(join(scripts, 'radosgw.sh'), [dir, keystoneUrl], { timeout: 120_000 });
+      return envFile(join(dir, 'radosgw.env'));
+    },
   };
 }
