@@ -62,6 +62,9 @@ export interface Config {
   clientIdleTimeout: number;
   /** Where image data, volumes and instance disks live: local files, or RBD on a Ceph cluster. */
   storage: 'local' | 'ceph';
+  /** Nova's images_type: servers' root disks as local qcow2 overlays, or as RBD clones of their
+   * images in the compute pool (the default with storage ceph). */
+  computeImagesType: 'local' | 'rbd';
   /** The Ceph cluster's ceph.conf (its monitors, and through `keyring` each user's key). Nubo never
    * starts Ceph; scripts/ceph/up.sh makes one for development. */
   cephConf: string;
@@ -98,6 +101,7 @@ type SecurityKey =
 
 type CephKey =
   | 'storage'
+  | 'computeImagesType'
   | 'cephConf'
   | 'cephImageUser'
   | 'cephImagePool'
@@ -151,6 +155,7 @@ const fileKeys: Record<string, keyof Flags> = {
   physical_networks: 'physicalNetworks',
   client_idle_timeout: 'clientIdleTimeout',
   storage: 'storage',
+  compute_images_type: 'computeImagesType',
   ceph_conf: 'cephConf',
   ceph_image_user: 'cephImageUser',
   ceph_image_pool: 'cephImagePool',
@@ -200,6 +205,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
   NUBO_CLIENT_IDLE_TIMEOUT: 'clientIdleTimeout',
   NUBO_STORAGE: 'storage',
+  NUBO_COMPUTE_IMAGES_TYPE: 'computeImagesType',
   NUBO_CEPH_CONF: 'cephConf',
   NUBO_CEPH_IMAGE_USER: 'cephImageUser',
   NUBO_CEPH_IMAGE_POOL: 'cephImagePool',
@@ -310,6 +316,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     physicalNetworks: physicalNetworks(merged.physicalNetworks ?? 'physnet1:br-ex:172.24.4.1/24'),
     clientIdleTimeout: atLeastOne('client_idle_timeout', merged.clientIdleTimeout ?? '60'),
     storage: oneOf('storage', merged.storage ?? 'local', ['local', 'ceph'] as const),
+    computeImagesType: oneOf('compute_images_type', merged.computeImagesType ?? (merged.storage === 'ceph' ? 'rbd' : 'local'), ['local', 'rbd'] as const),
     cephConf: resolve(merged.cephConf ?? '/etc/ceph/ceph.conf'),
     ceph: {
       image: cephClient('image', merged.cephImageUser ?? 'nubo-image', merged.cephImagePool ?? 'images'),

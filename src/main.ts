@@ -95,10 +95,15 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
     const metadataSocket = join(config.dataDir, 'metadata.sock');
     // Before compute, whose guests open volumes.
-    volumes = await startVolumes(store, { dataDir: config.dataDir, images, host: config.computeHost, log });
+    const ceph = config.storage === 'ceph';
+    volumes = await startVolumes(store, {
+      ...{ dataDir: config.dataDir, images, host: config.computeHost, log },
+      ceph: ceph ? { conf: config.cephConf, ...config.ceph.volume, imagePool: config.ceph.image.pool } : undefined,
+    });
     compute = await startCompute({
       ...{ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket },
       ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, volumes, log },
+      rbdDisks: config.computeImagesType === 'rbd' ? { conf: config.cephConf, ...config.ceph.compute, imagePool: config.ceph.image.pool } : undefined,
     });
 
     network = await startNetwork({

@@ -67,6 +67,7 @@ program
   .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')
   .option('--client-idle-timeout <seconds>', 'how long a silent client is waited on: for its request head, the next bytes of an upload, a download to be read (default 60)')
   .option('--storage <name>', 'local (default) keeps image data, volumes and instance disks in files; ceph keeps them in RBD')
+  .option('--compute-images-type <type>', "servers' root disks: local qcow2 overlays, or rbd clones of their images (default rbd with --storage ceph, else local)")
   .option('--ceph-conf <file>', "the Ceph cluster's ceph.conf, when --storage ceph (default /etc/ceph/ceph.conf)")
   .option('--ceph-image-user <id>', 'cephx user of the image service (default nubo-image)')
   .option('--ceph-image-pool <pool>', 'RBD pool of image data (default images)')

@@ -15,6 +15,9 @@ import { startComputeAgent } from './agent/agent.ts';
 import { createDriver, type DriverName } from './virt/index.ts';
 import { startMetadataServer } from './metadata/server.ts';
 import type { VirtDriver } from './virt/driver.ts';
+import { createRbdDisks, type RbdDisks } from './virt/qemu/rbd-disks.ts';
+import { CephCli } from '../lib/ceph/index.ts';
+import { clientAuth } from '../lib/ceph/auth.ts';
 import { flavorRoutes } from './api/flavors.ts';
 import { flavorExtraRoutes } from './api/flavor-extras.ts';
 import { keypairRoutes } from './api/keypairs.ts';
@@ -53,6 +56,8 @@ export interface ComputeOptions {
   vifPluggingTimeoutMs: number;
   /** The volume service, for attaching volumes and booting from them; without it, neither. */
   volumes?: VolumeService;
+  /** Root disks as RBD clones in `pool` of the images in `imagePool` (computeImagesType rbd). */
+  rbdDisks?: { conf: string; user: string; pool: string; imagePool: string };
   log: Logger;
 }
 
@@ -71,7 +76,8 @@ export interface Compute {
 export async function startCompute(opts: ComputeOptions): Promise<Compute> {
   const { store, log } = opts;
   const stateDir = join(opts.dataDir, 'compute');
-  const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log });
+  const rbdDisks = opts.rbdDisks && (await openRbdDisks(opts.rbdDisks, log));
+  const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log, rbdDisks });
   const scheduler: Controller = await startController({
     name: 'compute-scheduler',
     store,
@@ -93,6 +99,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     netns: opts.netns,
     vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
     connectionOf: opts.volumes && ((id) => opts.volumes!.driver.connection(id)),
+    rbdSnapshotOf: rbdDisks && ((id) => rbdDisks.imageSnapshot(id)),
     log,
   }).catch(async (err) => {
     await Promise.all([scheduler.stop(), metadata.close()]);
@@ -110,6 +117,14 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
       await Promise.all([scheduler.stop(), agent.stop(), metadata.close()]);
     },
   };
+}
+
+/** The compute user's RBD disks; its key is read from the keyring its ceph.conf names, without
+ * reaching the cluster, so that a Ceph that is down fails builds, not the start. */
+async function openRbdDisks(o: NonNullable<ComputeOptions['rbdDisks']>, log: Logger): Promise<RbdDisks> {
+  const cli = new CephCli({ conf: o.conf, user: o.user, pool: o.pool, log });
+  const images = new CephCli({ conf: o.conf, user: o.user, pool: o.imagePool, log });
+  return createRbdDisks({ cli, images, auth: await clientAuth(o.conf, o.user, log), log });
 }
 
 /** Nova v2.1, mounted under /compute. */

@@ -14,6 +14,9 @@ import { snapshotRoutes } from './api/snapshots.ts';
 import { typeRoutes } from './api/types.ts';
 import { volumeRoutes } from './api/volumes.ts';
 import { openFileDriver } from './drivers/file.ts';
+import { openRbdDriver } from './drivers/rbd.ts';
+import { CephCli } from '../lib/ceph/index.ts';
+import { clientAuth } from '../lib/ceph/auth.ts';
 import type { VolumeService } from './service.ts';
 import { ensureDefaultType } from './types.ts';
 import { onInUseExtend } from './volumes.ts';
@@ -40,6 +43,9 @@ export interface VolumeOptions {
   images: ImageService;
   /** This host's name, in each volume's os-vol-host-attr:host. */
   host: string;
+  /** Volumes as RBD images in this pool of this cluster, as this cephx user (storage ceph);
+   * imagePool: where the image service keeps raw images that volumes are cloned from. */
+  ceph?: { conf: string; user: string; pool: string; imagePool?: string };
   log: Logger;
 }
 
@@ -54,7 +60,7 @@ export async function startVolumes(store: Store, opts: VolumeOptions): Promise<V
   const root = join(opts.dataDir, 'volumes');
   const svc: VolumeService = {
     store,
-    driver: await openFileDriver(root, opts.log),
+    driver: opts.ceph ? await openCephDriver(opts.ceph, opts.log) : await openFileDriver(root, opts.log),
     images: opts.images,
     zone: 'nova',
     host: opts.host,
@@ -66,6 +72,13 @@ export async function startVolumes(store: Store, opts: VolumeOptions): Promise<V
   onInUseExtend(volumeExtended);
   const worker = await startVolumeWorker(svc);
   return { ...svc, worker, close: () => worker.stop() };
+}
+
+/** The rbd backend; the key qemu is given is read from the keyring the ceph.conf names, without
+ * reaching the cluster, so that a Ceph that is down fails volume operations, not the start. */
+async function openCephDriver(o: NonNullable<VolumeOptions['ceph']>, log: Logger) {
+  const cli = new CephCli({ conf: o.conf, user: o.user, pool: o.pool, log });
+  return openRbdDriver({ cli, auth: await clientAuth(o.conf, o.user, log), imagePool: o.imagePool, log });
 }
 
 /** Cinder v3, mounted under /volume. */

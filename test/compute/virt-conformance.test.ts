@@ -202,7 +202,7 @@ for (const s of subjects) {
     });
 
     test('powerOn starts the guest from its disk, even once its image is gone', async () => {
-      unlinkSync(a.image!.path);
+      unlinkSync(a.image!.path!);
       await d.powerOn(a);
       const { power, pid } = await d.info(a.uuid);
       assert.equal(power, 'running');

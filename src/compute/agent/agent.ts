@@ -14,7 +14,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { dropServer, faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
 import { registerHost } from '../scheduler.ts';
 import { servers, snapshots } from '../tables.ts';
-import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
+import type { GuestSpec, PowerState, RbdSnapshot, VirtDriver } from '../virt/driver.ts';
 import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
@@ -44,6 +44,8 @@ export interface AgentOptions {
   connectionOf?: ConnectionOf;
   /** How long a guest is given to let a volume go before the detach fails (default 30 s). */
   detachTimeoutMs?: number;
+  /** Where the image service keeps a raw image in RBD, for a host whose disks are clones of it. */
+  rbdSnapshotOf?: (imageId: string) => Promise<RbdSnapshot | undefined>;
 }
 
 const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
@@ -54,7 +56,7 @@ const failure = (err: unknown) => (err instanceof Error ? faultOf(err.message.sp
 export async function startComputeAgent(opts: AgentOptions): Promise<Controller> {
   const { store, driver, host, log } = opts;
   const { db } = store;
-  const cache = imageCache(join(opts.stateDir, 'images'), opts.images);
+  const cache = imageCache(join(opts.stateDir, 'images'), opts.images, opts.rbdSnapshotOf);
   const drives = join(opts.stateDir, 'config-drives');
   const timeout = opts.shutdownTimeoutMs ?? 60_000;
   const ratios = opts.allocation ?? { cpuRatio: 4, ramRatio: 1, diskRatio: 1, reservedMemoryMiB: 512 };

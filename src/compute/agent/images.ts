@@ -5,17 +5,22 @@ import { pipeline } from 'node:stream/promises';
 import { TerminalError } from '../../lib/reconcile/controller.ts';
 import { imageBytes, imageRecord } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
+import type { GuestSpec, RbdSnapshot } from '../virt/driver.ts';
+
+/** What a guest's root disk is made from: a local file, or the image's snapshot in RBD. */
+export type ImageForDisk = Omit<NonNullable<GuestSpec['image']>, 'id'>;
 
 /**
  * The host's copies of the images its servers boot from, one file per image id, fetched once
  * through the image service. A copy is written to a temporary name, synced and renamed, so a
- * crash leaves either a whole copy or none.
+ * crash leaves either a whole copy or none. A host whose disks are RBD clones (rbdSnapshotOf
+ * given) copies nothing of a raw image that the image service keeps in the same cluster.
  */
-export function imageCache(dir: string, images: ImageService) {
+export function imageCache(dir: string, images: ImageService, rbdSnapshotOf?: (imageId: string) => Promise<RbdSnapshot | undefined>) {
   // Servers built at once from one image share one download.
-  const fetching = new Map<string, Promise<{ path: string; format: 'qcow2' | 'raw' }>>();
+  const fetching = new Map<string, Promise<ImageForDisk>>();
   return {
-    ensure(imageId: string): Promise<{ path: string; format: 'qcow2' | 'raw' }> {
+    ensure(imageId: string): Promise<ImageForDisk> {
       let pending = fetching.get(imageId);
       if (!pending) {
         pending = fetch(imageId).finally(() => fetching.delete(imageId));
@@ -25,12 +30,15 @@ export function imageCache(dir: string, images: ImageService) {
     },
   };
 
-  async function fetch(imageId: string): Promise<{ path: string; format: 'qcow2' | 'raw' }> {
+  async function fetch(imageId: string): Promise<ImageForDisk> {
     const image = await imageRecord(images.store.db, imageId);
     if (!image || (image.status !== 'active' && image.status !== 'deactivated')) {
       throw new TerminalError(`Image ${imageId} could not be found or has no data.`);
     }
     if (image.diskFormat !== 'qcow2' && image.diskFormat !== 'raw') throw new TerminalError(`Image ${imageId} is ${image.diskFormat}, not qcow2 or raw.`);
+    // Clones need raw bytes: a qcow2 image in RBD is converted from a local copy instead.
+    const rbd = image.diskFormat === 'raw' ? await rbdSnapshotOf?.(imageId) : undefined;
+    if (rbd) return { rbd, format: 'raw' };
     const path = join(dir, imageId);
     const have = await stat(path).catch(() => undefined);
     if (have?.size === image.size) return { path, format: image.diskFormat };

@@ -31,7 +31,16 @@ export interface GuestVolumes {
 /** The volume service's description of a connection, as the virt driver takes it. */
 function guestConnection(c: BackendConnection): GuestVolume['connection'] {
   if (c.driver === 'file') return { driver: c.format, path: c.filename };
-  throw new Error(`volumes of the ${c.driver} backend cannot be attached on this host yet`);
+  return { driver: 'rbd', pool: c.pool, image: c.image, monitors: c.monitors, user: c.user, key: c.key };
+}
+
+/** The attachment's connection_info as Cinder records it: for RBD, where the image is and who
+ * opens it, never the key (Nova keeps that in a libvirt secret; here only the host has it). */
+function connectionInfo(c: GuestVolume['connection']): Record<string, unknown> {
+  if (c.driver !== 'rbd') return { driver_volume_type: 'file', data: c };
+  const hosts = (c.monitors ?? []).map((m) => m.slice(0, m.lastIndexOf(':')));
+  const ports = (c.monitors ?? []).map((m) => m.slice(m.lastIndexOf(':') + 1));
+  return { driver_volume_type: 'rbd', data: { name: `${c.pool}/${c.image}`, hosts, ports, auth_enabled: true, auth_username: c.user } };
 }
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 255);
@@ -53,7 +62,7 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
       const volume = guestVolume(a);
       // A root volume was opened by the guest's start: it is never hot-plugged.
       if (a.bootIndex !== 0) await driver.attachVolume(serverId, volume);
-      await store.tx((tx) => completeAttach(tx, a.id, { driver_volume_type: volume.connection.driver === 'rbd' ? 'rbd' : 'file', data: volume.connection }));
+      await store.tx((tx) => completeAttach(tx, a.id, connectionInfo(volume.connection)));
     } catch (err) {
       log.error({ server: serverId, volume: a.volumeId, err }, 'attach failed');
       await store.tx((tx) => failAttach(tx, a.id, firstLine(err)));

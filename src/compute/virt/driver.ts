@@ -12,9 +12,10 @@ export interface GuestSpec {
   memoryMiB: number;
   /** The root disk's virtual size; 0 keeps the image's own virtual size. */
   rootGiB: number;
-  /** The image the root disk is a copy-on-write overlay of, as a local file, and its format.
-   * Absent when the guest boots from a volume (rootVolume). */
-  image?: { id: string; path: string; format: 'qcow2' | 'raw' };
+  /** The image the root disk is a copy-on-write overlay of, as a local file, and its format; or,
+   * for a host whose instance disks are on RBD, the image's protected snapshot there (raw), which
+   * the disk is cloned from without a local copy. Absent when the guest boots from a volume. */
+  image?: { id: string; path?: string; rbd?: RbdSnapshot; format: 'qcow2' | 'raw' };
   /** The volume the guest boots from: its root disk, opened where the volume is, never copied. */
   rootVolume?: GuestVolume;
   /** Data volumes attached to the guest, in the order they were attached. */
@@ -34,8 +35,28 @@ export interface GuestNic {
   mtu?: number;
 }
 
+/** An image's snapshot in a Ceph pool (images/<id>@snap). */
+export interface RbdSnapshot {
+  pool: string;
+  image: string;
+  snapshot: string;
+}
+
+/** An RBD image as qemu's own rbd driver opens it: the monitors (host:port) and the cephx user
+ * inline, the key handed to qemu as a secret object, never on its command line. */
+export interface RbdConnection {
+  driver: 'rbd';
+  pool: string;
+  image: string;
+  monitors?: string[];
+  user?: string;
+  /** The cephx key, base64 as keyrings hold it. */
+  key?: string;
+  conf?: string;
+}
+
 /** How qemu opens a volume where its backend keeps it: a file on this host, or an RBD image. */
-export type VolumeConnection = { driver: 'raw' | 'qcow2'; path: string } | { driver: 'rbd'; pool: string; image: string; user?: string; conf?: string };
+export type VolumeConnection = { driver: 'raw' | 'qcow2'; path: string } | RbdConnection;
 
 export interface GuestVolume {
   /** Names the volume's block node and device; its first 20 characters are the disk's serial,

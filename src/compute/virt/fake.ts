@@ -169,6 +169,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
 async function diskBytes(spec: GuestSpec): Promise<number> {
   // A guest booted from a volume has no disk of its own.
   if (!spec.image) return 0;
+  // An image cloned in RBD has no file here: its disk is the flavor's size.
+  if (!spec.image.path) return spec.rootGiB * 2 ** 30;
   const { size } = await stat(spec.image.path);
   return spec.rootGiB ? spec.rootGiB * 2 ** 30 : Math.ceil(size / 512) * 512;
 }

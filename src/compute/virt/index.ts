@@ -2,6 +2,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { VirtDriver } from './driver.ts';
 import { createFakeDriver } from './fake.ts';
 import { createQemuDriver } from './qemu/driver.ts';
+import type { RbdDisks } from './qemu/rbd-disks.ts';
 
 export type { VirtDriver } from './driver.ts';
 
@@ -9,6 +10,8 @@ export interface DriverOptions {
   /** Where guests keep their disks, consoles and sockets. */
   instancesDir: string;
   log: Logger;
+  /** Root disks as RBD clones (qemu only). */
+  rbdDisks?: RbdDisks;
 }
 
 /** The hypervisor drivers, by the name the configuration uses. */

@@ -67,6 +67,8 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
     const image = await imageRecord(db, vol.imageId!);
     if (!image || image.status !== 'active') throw new Failed(`image ${vol.imageId} is not active`);
     const format = qemuFormatOf(image.diskFormat);
+    // A backend in the image store's cluster clones a raw image there instead of copying it.
+    if (await driver.cloneImage?.(vol.id, { id: image.id, format, virtualSize: image.virtualSize ?? image.size ?? 0 }, bytes)) return;
     const local = imageFile(svc.images, image.id);
     if (local) return driver.createFromImage(vol.id, { path: local, format }, bytes);
     // Otherwise the image store hands out a stream; qemu-img needs a file it can seek in.

@@ -1,5 +1,6 @@
-import type { GuestSpec } from '../driver.ts';
-import { blockdevOf, deviceArg, deviceOf } from './volumes.ts';
+import { join } from 'node:path';
+import type { GuestSpec, RbdConnection } from '../driver.ts';
+import { blockdevOf, deviceArg, deviceOf, nodeNameOf, rbdFileOf, secretIdOf } from './volumes.ts';
 
 /** Where a guest's files are, in its directory. */
 export interface GuestPaths {
@@ -7,6 +8,23 @@ export interface GuestPaths {
   console: string;
   qmp: string;
   pidfile: string;
+  /** The root disk when it is an RBD image rather than the file `disk`. */
+  rbdDisk?: RbdConnection;
+  /** The directory of the files qemu reads cephx keys from (one per secret object id). */
+  secrets?: string;
+}
+
+/** The root disk's block node when it is an RBD image. */
+const ROOT_NODE = 'root';
+
+/** The cephx keys qemu needs for a guest's RBD disks, by secret object id. */
+export function guestSecrets(spec: GuestSpec, paths: GuestPaths): Map<string, string> {
+  const keys = new Map<string, string>();
+  if (paths.rbdDisk?.key && !spec.rootVolume) keys.set(secretIdOf(ROOT_NODE), paths.rbdDisk.key);
+  for (const v of [...(spec.rootVolume ? [spec.rootVolume] : []), ...(spec.volumes ?? [])]) {
+    if (v.connection.driver === 'rbd' && v.connection.key) keys.set(secretIdOf(nodeNameOf(v.volumeId)), v.connection.key);
+  }
+  return keys;
 }
 
 /** A value inside a qemu option list, where a comma separates options and ",," is a comma. */
@@ -52,11 +70,23 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     'chardev:serial0',
     '-qmp',
     `unix:${opt(paths.qmp)},server=on,wait=off`,
+    // cephx keys as secret objects read from files: a key on the command line would show in ps.
+    ...[...guestSecrets(spec, paths).keys()].flatMap((id) => {
+      if (!paths.secrets) throw new Error(`guest ${spec.uuid}: an RBD disk has a key and there is no directory for it`);
+      return ['-object', `secret,id=${id},file=${opt(join(paths.secrets, id))},format=base64`];
+    }),
     // A guest that boots from a volume opens it where it is: it has no disk of its own. The boot
     // disk is named by bootindex: without it SeaBIOS may try an attached volume first.
     ...(spec.rootVolume
       ? ['-blockdev', JSON.stringify(blockdevOf(spec.rootVolume)), '-device', deviceArg(deviceOf(spec.rootVolume, 0))]
-      : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0']),
+      : paths.rbdDisk
+        ? [
+            '-blockdev',
+            JSON.stringify({ 'node-name': ROOT_NODE, driver: 'raw', discard: 'unmap', file: rbdFileOf(paths.rbdDisk, ROOT_NODE) }),
+            '-device',
+            'virtio-blk-pci,drive=root,bootindex=0',
+          ]
+        : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0']),
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
     'virtio-rng-pci',

@@ -45,18 +45,20 @@ export function createDisks(instancesDir: string, log: Logger): Disks {
 
   async function ensureBase(image: NonNullable<GuestSpec['image']>): Promise<string> {
     if (!SAFE_NAME.test(image.id)) throw new Error(`image id ${JSON.stringify(image.id)} cannot name a file`);
+    if (!image.path) throw new Error(`image ${image.id} has no file on this host for a local disk`);
+    const from = image.path;
     const base = join(baseDir, image.id);
     if (await exists(base)) return base;
     await mkdir(baseDir, { recursive: true, mode: 0o700 });
     const tmp = join(baseDir, `.${image.id}.part`);
     await rm(tmp, { force: true });
     try {
-      await link(image.path, tmp);
+      await link(from, tmp);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // Another filesystem, or one without hard links: a copy, synced before it is renamed.
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw err;
-      await copyFile(image.path, tmp);
+      await copyFile(from, tmp);
       const file = await open(tmp, 'r');
       await file.sync().finally(() => file.close());
     }

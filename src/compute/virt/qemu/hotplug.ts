@@ -1,7 +1,21 @@
 import type { Logger } from '../../../lib/log.ts';
 import { DetachTimeout, type GuestSpec, type VirtDriver } from '../driver.ts';
-import { blockdevAdd, blockdevDel, blockNodeNames, blockNodeSizes, blockResize, deviceAdd, deviceDel, deviceIds, withQmp, type Qmp } from './qmp.ts';
-import { blockdevOf, deviceIdOf, deviceOf, nodeNameOf, volumeOfDevice } from './volumes.ts';
+import {
+  blockdevAdd,
+  blockdevDel,
+  blockNodeNames,
+  blockNodeSizes,
+  blockResize,
+  deviceAdd,
+  deviceDel,
+  deviceIds,
+  objectDel,
+  objectIds,
+  secretAdd,
+  withQmp,
+  type Qmp,
+} from './qmp.ts';
+import { blockdevOf, deviceIdOf, deviceOf, nodeNameOf, secretIdOf, volumeOfDevice } from './volumes.ts';
 
 /** What the volume operations need of the driver that holds the guests. */
 export interface GuestAccess {
@@ -33,11 +47,15 @@ export function volumeOps(g: GuestAccess): VolumeOps {
           const device = deviceOf(volume);
           if ((await deviceIds(q)).includes(String(device.id))) return;
           const node = nodeNameOf(volume.volumeId);
+          const c = volume.connection;
+          // An RBD volume's key goes to qemu as a secret object first, over the monitor socket.
+          if (c.driver === 'rbd' && c.key && !(await objectIds(q)).includes(secretIdOf(node))) await secretAdd(q, secretIdOf(node), c.key);
           if (!(await blockNodeNames(q)).includes(node)) await blockdevAdd(q, blockdevOf(volume));
           try {
             await deviceAdd(q, device);
           } catch (err) {
             await blockdevDel(q, node).catch((e) => g.log.warn({ guest: uuid, err: e }, 'volume node left open after a failed attach'));
+            await objectDel(q, secretIdOf(node)).catch((e) => g.log.warn({ guest: uuid, err: e }, 'volume key left in qemu after a failed attach'));
             throw err;
           }
         });
@@ -64,6 +82,7 @@ export function volumeOps(g: GuestAccess): VolumeOps {
             }
           }
           if ((await blockNodeNames(q)).includes(node)) await blockdevDel(q, node);
+          if ((await objectIds(q)).includes(secretIdOf(node))) await objectDel(q, secretIdOf(node));
           return true;
         });
         if (!released) throw new DetachTimeout(uuid, volumeId, timeoutMs);

@@ -150,3 +150,16 @@ export const deviceIds = async (qmp: Qmp) =>
 
 /** Grows a node to bytes: qemu grows the file (or image) and tells the guest the new capacity. */
 export const blockResize = (qmp: Qmp, nodeName: string, bytes: number) => qmp.execute('block_resize', { 'node-name': nodeName, size: bytes });
+
+/** Creates a secret object holding base64 data (a cephx key) that block nodes name by id. */
+export const secretAdd = (qmp: Qmp, id: string, base64: string) => qmp.execute('object-add', { 'qom-type': 'secret', id, data: base64, format: 'base64' });
+
+/** Removes an object (a secret no node uses any more); one that is not there is no error. */
+export const objectDel = (qmp: Qmp, id: string) =>
+  qmp.execute('object-del', { id }).catch((err: Error) => {
+    if (!(err instanceof QmpError && /not found/i.test(err.message))) throw err;
+  });
+
+/** The ids of the user-created objects (-object or object-add). */
+export const objectIds = async (qmp: Qmp) =>
+  (await qmp.execute<{ name: string; type: string }[]>('qom-list', { path: '/objects' })).flatMap((p) => (p.type.startsWith('child<') ? [p.name] : []));

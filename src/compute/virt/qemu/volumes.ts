@@ -1,4 +1,4 @@
-import type { GuestVolume } from '../driver.ts';
+import type { GuestVolume, RbdConnection } from '../driver.ts';
 
 // How a volume appears in qemu, the same at start (-blockdev/-device) and in a hot-plug
 // (blockdev-add/device_add): one block node and one virtio-blk device per volume, both named
@@ -16,15 +16,34 @@ export const volumeOfDevice = (deviceId: string) => (deviceId.startsWith('vol-')
  * the disk /dev/disk/by-id/virtio-<serial>. */
 export const serialOf = (volumeId: string) => volumeId.slice(0, 20);
 
+/** The id of the secret object that holds the cephx key of a block node. */
+export const secretIdOf = (nodeName: string) => `key-${nodeName}`;
+
+/** qemu's rbd protocol node: monitors as servers, the key by the id of a secret object that the
+ * caller creates first (-object secret or object-add), so that it never shows in `ps`. */
+export function rbdFileOf(c: RbdConnection, nodeName: string): Record<string, unknown> {
+  const server = c.monitors?.map((m) => {
+    const at = m.lastIndexOf(':');
+    return at > 0 ? { host: m.slice(0, at), port: m.slice(at + 1) } : { host: m, port: '6789' };
+  });
+  return {
+    driver: 'rbd',
+    pool: c.pool,
+    image: c.image,
+    ...(server?.length ? { server } : {}),
+    ...(c.user ? { user: c.user } : {}),
+    ...(c.conf ? { conf: c.conf } : {}),
+    ...(c.key ? { 'key-secret': secretIdOf(nodeName) } : {}),
+  };
+}
+
 /** The blockdev-add description of a volume (qemu's BlockdevOptions). */
 export function blockdevOf(v: GuestVolume): Record<string, unknown> {
   const c = v.connection;
-  const file =
-    c.driver === 'rbd'
-      ? { driver: 'rbd', pool: c.pool, image: c.image, ...(c.user ? { user: c.user } : {}), ...(c.conf ? { conf: c.conf } : {}) }
-      : { driver: 'file', filename: c.path };
+  const node = nodeNameOf(v.volumeId);
+  const file = c.driver === 'rbd' ? rbdFileOf(c, node) : { driver: 'file', filename: c.path };
   return {
-    'node-name': nodeNameOf(v.volumeId),
+    'node-name': node,
     driver: c.driver === 'rbd' ? 'raw' : c.driver,
     'read-only': v.readOnly ?? false,
     discard: 'unmap',
