@@ -1,8 +1,11 @@
-import { ApiError, badRequest } from '../lib/errors.ts';
+import { Readable } from 'node:stream';
+import { bootImage, createImageRecord, uploadImageStream } from '../image/for-compute.ts';
+import type { ImageService } from '../image/index.ts';
+import { ApiError, badRequest, conflict } from '../lib/errors.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Db } from '../lib/store/db.ts';
-import { createAttachment } from '../volume/attachments.ts';
-import { createVolume } from '../volume/for-compute.ts';
+import { createAttachment, serverAttachments } from '../volume/attachments.ts';
+import { createSnapshot, createVolume } from '../volume/for-compute.ts';
 import type { VolumeService } from '../volume/service.ts';
 
 // Nova's block device mappings (v2) at server create: the volume a server boots from, and the
@@ -112,4 +115,95 @@ export async function mapVolumes(
       throw err;
     });
   }
+}
+
+/** The states in which Nova images a volume-backed server. */
+const SNAPSHOTTABLE = ['active', 'stopped', 'paused'];
+
+/**
+ * createImage of a server whose root disk is a volume, as Nova does it: each of its volumes is
+ * snapshotted (forced: crash-consistent while the guest runs), and the image, with no bytes of its
+ * own, names the snapshots in its `block_device_mapping` property (bdm_v2), so that a server booted
+ * from it gets volumes made from them. The image is made queued here; activateVolumeBackedImage
+ * makes it active once the transaction has committed.
+ */
+export async function snapshotVolumeBacked(
+  tx: Db,
+  images: ImageService,
+  auth: AuthContext,
+  server: { id: string; vmState: string; deleting: boolean },
+  name: string,
+  metadata: Record<string, string>,
+): Promise<string> {
+  if (server.deleting || !SNAPSHOTTABLE.includes(server.vmState)) {
+    throw conflict(`Cannot 'createImage' instance ${server.id} while it is in vm_state ${server.vmState}`);
+  }
+  const mappings = [];
+  for (const a of await serverAttachments(tx, server.id)) {
+    if (a.status !== 'attached') continue;
+    const snap = await createSnapshot(tx, auth, { volumeId: a.volumeId, name: `snapshot for ${name}`, force: true });
+    mappings.push({
+      boot_index: a.bootIndex ?? -1,
+      device_name: a.device,
+      source_type: 'snapshot',
+      destination_type: 'volume',
+      snapshot_id: snap.id,
+      volume_id: null,
+      image_id: null,
+      volume_size: snap.size,
+      delete_on_termination: a.deleteOnTermination,
+      device_type: 'disk',
+      disk_bus: 'virtio',
+      guest_format: null,
+      no_device: null,
+      tag: null,
+      volume_type: null,
+    });
+  }
+  if (!mappings.some((m) => m.boot_index === 0)) throw conflict(`Instance ${server.id} has no attached root volume to snapshot.`);
+  const image = await createImageRecord(tx, images, auth, {
+    ...metadata,
+    name,
+    disk_format: 'raw',
+    container_format: 'bare',
+    instance_uuid: server.id,
+    block_device_mapping: JSON.stringify(mappings),
+    bdm_v2: 'True',
+    root_device_name: '/dev/vda',
+  });
+  return image.id;
+}
+
+/** The image of a volume-backed server holds no bytes: it is active, of size 0, as Nova leaves it. */
+export const activateVolumeBackedImage = (images: ImageService, owner: string, imageId: string) => uploadImageStream(images, owner, imageId, Readable.from([]));
+
+const TRUE = ['true', '1', 'yes', 'on', 't', 'y'];
+
+/**
+ * The block device mappings of the image a server boots from (one made by snapshotVolumeBacked,
+ * or any image with `bdm_v2` and a `block_device_mapping` property), beneath the request's own:
+ * a device the request maps, or a boot volume it gives, is the request's.
+ */
+export async function withImageMappings(tx: Db, auth: AuthContext, imageRef: string, maps: VolumeMapping[]): Promise<VolumeMapping[]> {
+  if (!imageRef || bootMapping(maps)) return maps;
+  const image = await bootImage(tx, auth, imageRef.replace(/\/+$/, '').split('/').at(-1) ?? '').catch(() => undefined);
+  const raw = image?.properties.block_device_mapping;
+  if (!image || !raw || !TRUE.includes(String(image.properties.bdm_v2).toLowerCase())) return maps;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch {
+    entries = undefined;
+  }
+  if (!Array.isArray(entries)) throw badRequest(`Block Device Mapping is Invalid: the block_device_mapping of image ${image.id} is not a list.`);
+  const fromImage = parseMappings(
+    entries.map((e: Record<string, unknown>) => ({
+      ...e,
+      uuid: (e.snapshot_id ?? e.volume_id ?? e.image_id ?? e.uuid ?? undefined) as string | undefined,
+      device_name: (e.device_name ?? undefined) as string | undefined,
+      volume_size: (e.volume_size ?? undefined) as number | undefined,
+      volume_type: (e.volume_type ?? undefined) as string | undefined,
+    })),
+  );
+  return [...fromImage.filter((m) => !m.device || !maps.some((r) => r.device === m.device)), ...maps];
 }

@@ -8,7 +8,7 @@ import { bootImage } from '../image/for-compute.ts';
 import { allocateServerPorts, releaseServerPorts, serverSecurityGroups } from '../network/for-compute.ts';
 import { releaseServer } from '../volume/attachments.ts';
 import type { VolumeService } from '../volume/service.ts';
-import { bootMapping, mapVolumes, type VolumeMapping } from './boot-volumes.ts';
+import { bootMapping, mapVolumes, type VolumeMapping, withImageMappings } from './boot-volumes.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
@@ -86,7 +86,8 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
   const flavor = await getFlavor(tx, auth, refId(req.flavorRef)).catch(() => {
     throw badRequest(`Flavor ${req.flavorRef} could not be found.`);
   });
-  const maps = req.volumes ?? [];
+  // An image made from a volume-backed server brings the mappings of its volumes' snapshots.
+  const maps = await withImageMappings(tx, auth, req.imageRef, req.volumes ?? []);
   if (maps.length && !volumeSvc) throw badRequest('Block Device Mapping is Invalid: this cloud has no block storage.');
   if (req.count > 1 && maps.some((m) => m.source === 'volume')) throw badRequest('Unable to launch multiple instances with a single configured volume.');
   if (req.hostname !== undefined && req.count > 1) throw badRequest('Unable to allocate a single hostname to multiple instances');

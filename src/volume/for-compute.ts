@@ -11,6 +11,7 @@ import type { Volume } from './volumes.ts';
 
 export { blockdevOptions, type VolumeConnection } from './drivers/driver.ts';
 export { createVolume, deleteVolume, onInUseExtend, GiB, type Volume } from './volumes.ts';
+export { createSnapshot } from './snapshots.ts';
 
 /** A volume's record by id alone, for the host that carries out what the API already allowed. */
 export async function volumeRecord(db: Db, id: string): Promise<Volume | undefined> {

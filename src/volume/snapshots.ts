@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
 import { isAdmin } from './policy.ts';
 import { reserve } from './quotas.ts';
-import { VOLUME_CHANNEL, type VolumeService } from './service.ts';
+import { VOLUME_CHANNEL } from './service.ts';
 import { snapshots, SNAPSHOT_STATUSES, type SnapshotStatus } from './tables.ts';
 import { findType } from './types.ts';
 import { checkMetadata, getVolume } from './volumes.ts';
@@ -27,7 +27,6 @@ export async function getSnapshot(db: Db, auth: AuthContext, id: string, lock = 
 /** Records a snapshot of an available volume (or of an in-use one when forced); the worker takes it. */
 export async function createSnapshot(
   tx: Db,
-  svc: VolumeService,
   auth: AuthContext,
   req: { volumeId: string; name?: string | null; description?: string | null; force?: boolean; metadata?: unknown },
 ): Promise<Snapshot> {
@@ -36,7 +35,8 @@ export async function createSnapshot(
   if (req.description && req.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
   const metadata = req.metadata === undefined || req.metadata === null ? {} : checkMetadata(req.metadata);
   if (vol.status === 'in-use' && !req.force) throw badRequest(`Invalid volume: Volume ${vol.id} status must be available, but current status is: in-use.`);
-  if (vol.status !== 'available' && vol.status !== 'in-use') throw badRequest(`Invalid volume: Volume ${vol.id} status must be available, but current status is: ${vol.status}.`);
+  if (vol.status !== 'available' && vol.status !== 'in-use')
+    throw badRequest(`Invalid volume: Volume ${vol.id} status must be available, but current status is: ${vol.status}.`);
   const type = await findType(tx, vol.volumeTypeId, undefined, true);
   await reserve(tx, vol.projectId, type.name, { snapshots: 1, gigabytes: vol.size });
   const [row] = await tx
@@ -50,14 +50,20 @@ export async function createSnapshot(
       description: req.description ?? null,
       size: vol.size,
       metadata,
-      backend: svc.driver.name,
+      // A snapshot lives beside its volume, on the volume's backend.
+      backend: vol.backend,
     })
     .returning();
   await wakeSnapshot(tx, row!.id);
   return row!;
 }
 
-export async function updateSnapshot(tx: Db, auth: AuthContext, id: string, patch: { name?: string | null; description?: string | null; metadata?: Record<string, string> }): Promise<Snapshot> {
+export async function updateSnapshot(
+  tx: Db,
+  auth: AuthContext,
+  id: string,
+  patch: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
+): Promise<Snapshot> {
   const snap = await getSnapshot(tx, auth, id, true);
   if (patch.name && patch.name.length > 255) throw badRequest('Invalid input received: name has more than 255 characters.');
   if (patch.description && patch.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
@@ -72,13 +78,15 @@ export async function updateSnapshot(tx: Db, auth: AuthContext, id: string, patc
 export async function deleteSnapshot(tx: Db, auth: AuthContext, id: string): Promise<void> {
   const snap = await getSnapshot(tx, auth, id, true);
   if (snap.status === 'deleting') return;
-  if (!['available', 'error', 'error_deleting'].includes(snap.status)) throw badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
+  if (!['available', 'error', 'error_deleting'].includes(snap.status))
+    throw badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
   await tx.update(snapshots).set({ status: 'deleting', updatedAt: new Date() }).where(eq(snapshots.id, snap.id));
   await wakeSnapshot(tx, snap.id);
 }
 
 export async function resetSnapshotStatus(tx: Db, auth: AuthContext, id: string, status: unknown): Promise<void> {
-  if (typeof status !== 'string' || !(SNAPSHOT_STATUSES as readonly string[]).includes(status)) throw badRequest(`Invalid input received: Must specify a valid status, not ${String(status)}.`);
+  if (typeof status !== 'string' || !(SNAPSHOT_STATUSES as readonly string[]).includes(status))
+    throw badRequest(`Invalid input received: Must specify a valid status, not ${String(status)}.`);
   const snap = await getSnapshot(tx, auth, id, true);
   await tx
     .update(snapshots)

@@ -7,6 +7,7 @@ import { badRequest, conflict, notFound } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
 import { createSnapshotRecord } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
+import { activateVolumeBackedImage, snapshotVolumeBacked } from '../boot-volumes.ts';
 import { getServer, lockServer, powerAction, rebootServer, requestSnapshot, setMetadata, unlockServer, type PowerAction, type Server } from '../servers.ts';
 import { versionOf } from './microversion.ts';
 import type { Quotas } from '../quotas.ts';
@@ -90,8 +91,13 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
       }
       if ('createImage' in body) {
         const { name, metadata = {} } = body.createImage;
-        const imageId = await store.tx((tx) =>
-          requestSnapshot(tx, auth, id, async (s) => {
+        let volumeBacked = false;
+        const imageId = await store.tx(async (tx) => {
+          // A server whose disk is a volume is imaged by snapshots of its volumes, as Nova does.
+          const server = await getServer(tx, auth, id, true);
+          volumeBacked = !server.imageId;
+          if (volumeBacked) return snapshotVolumeBacked(tx, images, auth, server, name, metadata);
+          return requestSnapshot(tx, auth, id, async (s) => {
             const image = await createSnapshotRecord(tx, images, auth, name, {
               ...metadata,
               image_type: 'snapshot',
@@ -100,8 +106,9 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
               owner_user_name: auth.userName,
             });
             return image.id;
-          }),
-        );
+          });
+        });
+        if (volumeBacked) await activateVolumeBackedImage(images, auth.project!.id, imageId);
         // Before 2.45 the new image is named by the Location header only.
         return reply.status(202).header('location', `${request.publicUrl}/image/v2/images/${imageId}`).send();
       }

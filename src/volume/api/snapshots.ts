@@ -54,7 +54,7 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService): void {
     const volumeId = textOf('volume_id', b.volume_id);
     if (!volumeId) throw badRequest("Invalid input received: 'volume_id' is a required property.");
     const snap = await store.tx((tx) =>
-      createSnapshot(tx, svc, auth, {
+      createSnapshot(tx, auth, {
         volumeId,
         name: textOf('name', b.name ?? b.display_name),
         description: textOf('description', b.description ?? b.display_description),
