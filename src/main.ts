@@ -89,7 +89,8 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     const images = await startImages(store, {
       dataDir: config.dataDir,
       quota: config.imageQuota,
-      settings: { formatCheckSkip: new Set(config.imageFormatCheckSkip), webDownloadAllow: config.imageWebDownloadAllow },
+      settings: { formatCheckSkip: new Set(config.imageFormatCheckSkip), webDownloadAllow: config.imageWebDownloadAllow, showDirectUrl: config.imageShowDirectUrl },
+      ceph: config.storage === 'ceph' ? { conf: config.cephConf, ...config.ceph.image } : undefined,
       metadefsDir: config.imageMetadefsDir,
       log,
     });

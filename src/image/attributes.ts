@@ -48,11 +48,15 @@ export const CORE: Record<string, AttributeSchema> = {
   min_disk: { type: 'integer', description: 'The disk, in GiB, a server needs to boot the image.', minimum: 0 },
   self: readOnly('string', 'The URL of the image.'),
   file: readOnly('string', 'The URL of the image data.'),
+  direct_url: readOnly('string', "Where the store keeps the data (show_image_direct_url, admin only)."),
+  // Not read-only in Glance's schema, where show_multiple_locations lets clients write them; here
+  // they stay reserved.
+  locations: { type: 'array', description: "The data's locations in the store (show_image_direct_url, admin only).", items: { type: 'object', description: 'A URL and its metadata.' } },
   schema: readOnly('string', 'The URL of this schema.'),
 };
 
-/** Names clients may not use for properties: Glance's internal ones, and locations, which Nubo
- * does not expose. */
+/** Names clients may not use for properties: Glance's internal ones, and locations, which only
+ * the store sets. */
 const RESERVED = new Set(['location', 'locations', 'direct_url', 'stores', 'deleted', 'deleted_at']);
 const RESERVED_PREFIX = 'os_glance';
 const MAX_PROPERTY_KEY = 255;

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { useErrorStyle } from '../lib/http/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
+import { CephCli } from '../lib/ceph/index.ts';
 import { openFilesystemStore } from './stores/filesystem.ts';
+import { openRbdStore } from './stores/rbd.ts';
 import { recover } from './recovery.ts';
 import { loadCatalogue } from './metadefs/catalogue.ts';
 import type { ImageQuota } from './quota.ts';
@@ -20,8 +22,10 @@ import './policy.ts';
 export type { ImageService } from './service.ts';
 
 export interface ImageOptions {
-  /** Image bytes are kept under <dataDir>/images. */
+  /** Image bytes are kept under <dataDir>/images, unless in Ceph; staged imports always are. */
   dataDir: string;
+  /** Image bytes are kept as RBD images in this pool of this cluster, as this cephx user. */
+  ceph?: { conf: string; user: string; pool: string };
   quota: ImageQuota;
   settings?: Partial<ImageSettings>;
   /** Metadata definitions in Glance's JSON files, loaded at the first start instead of Nubo's. */
@@ -33,10 +37,10 @@ export interface ImageOptions {
 export async function startImages(store: Store, opts: ImageOptions): Promise<ImageService> {
   const svc: ImageService = {
     store,
-    data: await openFilesystemStore(join(opts.dataDir, 'images')),
+    data: opts.ceph ? await openRbdStore(new CephCli({ ...opts.ceph, log: opts.log }), opts.log) : await openFilesystemStore(join(opts.dataDir, 'images')),
     staging: await openFilesystemStore(join(opts.dataDir, 'image-staging')),
     quota: opts.quota,
-    settings: { formatCheckSkip: new Set(), webDownloadAllow: [], ...opts.settings },
+    settings: { formatCheckSkip: new Set(), webDownloadAllow: [], showDirectUrl: false, ...opts.settings },
     log: opts.log,
     imports: new Set(),
   };

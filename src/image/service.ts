@@ -10,6 +10,8 @@ export interface ImageSettings {
   formatCheckSkip: ReadonlySet<string>;
   /** URL prefixes the web-download import method may fetch from; empty: the method is off. */
   webDownloadAllow: readonly string[];
+  /** Glance's show_image_direct_url: admins see where an image's bytes are in the store. */
+  showDirectUrl: boolean;
 }
 
 /** What the image API works with: the database, the store of image bytes and the staging area

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authOf } from '../../lib/http/auth.ts';
-import { callerOf, getVisible } from '../access.ts';
+import { callerOf, getVisible, type Caller, type Image } from '../access.ts';
 import { addTag, createImage, deleteImage, removeTag, setDeactivated, updateImage } from '../images.ts';
 import { importMethods, STORE_ID } from '../import.ts';
 import { listImages, type Query } from '../listing.ts';
@@ -42,15 +42,23 @@ export function imageRoutes(app: FastifyInstance, svc: ImageService): void {
     return reply.status(201).header('location', `${request.publicUrl}/image/v2/images/${image.id}`).send(imageView(image));
   });
 
+  // Glance's show_image_direct_url, with locations shown to the admin only, as its policy does.
+  const view = (c: Caller) => (i: Image) => {
+    const url = svc.settings.showDirectUrl && c.admin && (i.status === 'active' || i.status === 'deactivated') ? svc.data.location?.(i.id) : undefined;
+    return url ? { ...imageView(i), direct_url: url, locations: [{ url, metadata: {} }] } : imageView(i);
+  };
+
   api.get('/v2/images', { config: { policy: 'image:get_images' } }, async (request) => {
-    const { images, limit } = await listImages(store.db, callerOf(authOf(request)), request.query as Query);
+    const c = callerOf(authOf(request));
+    const { images, limit } = await listImages(store.db, c, request.query as Query);
     const full = images.length > 0 && images.length === limit;
-    return { images: images.map(imageView), ...pageLinks(request, full ? images.at(-1)!.id : undefined), schema: '/v2/schemas/images' };
+    return { images: images.map(view(c)), ...pageLinks(request, full ? images.at(-1)!.id : undefined), schema: '/v2/schemas/images' };
   });
 
-  api.get('/v2/images/:image_id', { config: { policy: 'image:get_image' }, schema: { params: ById } }, async (request) =>
-    imageView(await getVisible(store.db, callerOf(authOf(request)), request.params.image_id)),
-  );
+  api.get('/v2/images/:image_id', { config: { policy: 'image:get_image' }, schema: { params: ById } }, async (request) => {
+    const c = callerOf(authOf(request));
+    return view(c)(await getVisible(store.db, c, request.params.image_id));
+  });
 
   api.patch('/v2/images/:image_id', { config: { policy: 'image:modify_image' }, schema: { params: ById } }, async (request, reply) => {
     const changes = parsePatch(request.body, patchDraft(request.headers['content-type']));
@@ -59,9 +67,13 @@ export function imageRoutes(app: FastifyInstance, svc: ImageService): void {
   });
 
   api.delete('/v2/images/:image_id', { config: { policy: 'image:delete_image' }, schema: { params: ById } }, async (request, reply) => {
-    const image = await store.tx((tx) => deleteImage(tx, callerOf(authOf(request)), request.params.image_id));
-    // The record is gone first: bytes left by a crash just here are removed at the next start.
-    await svc.data.delete(image.id);
+    // The bytes go before the record commits, as Glance deletes from its store first: a store that
+    // refuses (an RBD image that disks are clones of) leaves the image as it was.
+    const image = await store.tx(async (tx) => {
+      const image = await deleteImage(tx, callerOf(authOf(request)), request.params.image_id);
+      await svc.data.delete(image.id);
+      return image;
+    });
     await svc.staging.delete(image.id);
     return reply.status(204).send();
   });

@@ -15,6 +15,9 @@ export interface ImageStore {
   /** The file that holds an image's committed bytes, for readers that must seek (qemu-img), when
    * the store keeps them in a local file; it may be removed by a delete at any time after. */
   localFile?(imageId: string): string;
+  /** Where the store keeps an image's committed bytes, as Glance shows it in `direct_url` (e.g.
+   * rbd://fsid/pool/image/snap), when the store has such an address. */
+  location?(imageId: string): string | undefined;
   /** Removes an image's bytes; removing bytes that are not there is no error. */
   delete(imageId: string): Promise<void>;
   /** The ids of every image whose bytes are committed. */

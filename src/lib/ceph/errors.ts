@@ -38,7 +38,7 @@ export class CephUnavailableError extends ApiError {
 export const lastLines = (stderr: string) =>
   stderr
     .split('\n')
-    .map((l) => l.replace(/^\S+T\S+ \S+ -1 /, '').trim())
+    .map((l) => l.replace(/^\S+T\S+ \S+ +-?\d+ /, '').trim())
     .filter((l) => l && !/% complete/.test(l))
     .slice(-2)
     .join(' ') || '(no output)';
