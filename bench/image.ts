@@ -4,7 +4,7 @@
 // receives, hashes md5 and sha512 and writes 64 KiB at a time). Every transfer is a plain curl.
 // Each figure is the median of a few rounds, first on the machine as it is ("quiet"), then with
 // two busy processes beside it that the bench starts and stops itself.
-// Run: npx tsx bench/image.ts [MiB] [rounds]   (needs curl and python3)
+// Run: npx tsx bench/image.ts [MiB] [rounds] [quiet,hog]   (needs curl and python3)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;
 const ROUNDS = Number(process.argv[3] ?? 3);
+/** Both by default; one alone when measuring a change against one of them. */
+const PHASES = (process.argv[4] ?? 'quiet,hog').split(',');
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'nubo-bench-'));
 const source = join(work, 'image.raw');
@@ -68,6 +70,20 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
+
+/** CPU seconds the process has used so far, every thread counted (user + system). */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A transfer's rate, and the server's CPU seconds per GiB for it: what the share of a busy
+ * machine it gets has to pay for. */
+async function measured(pid: number, transfer: () => Promise<number>): Promise<[number, number]> {
+  const before = cpuOf(pid);
+  const r = await transfer();
+  return [r, ((cpuOf(pid) - before) * 1024 * MiB) / size];
+}
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -177,6 +193,10 @@ interface Round {
   down: number;
   loopUp: number;
   loopDown: number;
+  upCpu: number;
+  downCpu: number;
+  loopUpCpu: number;
+  loopDownCpu: number;
 }
 
 async function main(): Promise<void> {
@@ -199,7 +219,7 @@ async function main(): Promise<void> {
     let extra = 0;
 
     const phases: { name: string; load: number; rounds: Round[] }[] = [];
-    for (const name of ['quiet', 'hog']) {
+    for (const name of PHASES) {
       if (name === 'hog') hog = startHog();
       const phase = { name, load: loadavg()[0]!, rounds: [] as Round[] };
       phases.push(phase);
@@ -212,15 +232,16 @@ async function main(): Promise<void> {
         const id = await create();
         const before = rssOf(nubo.child.pid!);
         const sampler = setInterval(() => (extra = Math.max(extra, rssOf(nubo.child.pid!) - before)), 20);
-        const up = await curlUpload(`${nubo.base}/image/v2/images/${id}/file`, auth).finally(() => clearInterval(sampler));
+        const [up, upCpu] = await measured(nubo.child.pid!, () => curlUpload(`${nubo.base}/image/v2/images/${id}/file`, auth)).finally(() => clearInterval(sampler));
         const image = (await (await call(`${nubo.base}/image/v2/images/${id}`, 'GET', nubo.token)).json()) as { os_hash_value: string; size: number };
         if (image.os_hash_value !== expected || image.size !== size) throw new Error('the stored image differs from the source');
-        const down = await curlDownload(`${nubo.base}/image/v2/images/${id}/file`, auth);
+        const [down, downCpu] = await measured(nubo.child.pid!, () => curlDownload(`${nubo.base}/image/v2/images/${id}/file`, auth));
         await call(`${nubo.base}/image/v2/images/${id}`, 'DELETE', nubo.token);
-        const loopUp = await curlUpload(`${loop.base}/upload`, []);
-        const loopDown = await curlDownload(`${loop.base}/file`, []);
-        phase.rounds.push({ disk, read, sha512, md5, up, down, loopUp, loopDown });
-        console.log(`  round ${i + 1}: ${Object.entries(phase.rounds.at(-1)!).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} MiB/s`);
+        const [loopUp, loopUpCpu] = await measured(loop.child.pid!, () => curlUpload(`${loop.base}/upload`, []));
+        const [loopDown, loopDownCpu] = await measured(loop.child.pid!, () => curlDownload(`${loop.base}/file`, []));
+        phase.rounds.push({ disk, read, sha512, md5, up, down, loopUp, loopDown, upCpu, downCpu, loopUpCpu, loopDownCpu });
+        const figures = Object.entries(phase.rounds.at(-1)!).map(([k, v]) => (k.endsWith('Cpu') ? `${k} ${v.toFixed(2)} s/GiB` : `${k} ${v.toFixed(0)} MiB/s`));
+        console.log(`  round ${i + 1}: ${figures.join(', ')}`);
       }
       for (const p of hog.splice(0)) p.kill('SIGKILL');
     }
@@ -236,12 +257,15 @@ async function main(): Promise<void> {
     row('md5 in Node', (p) => fmt(m(p, 'md5')));
     row('limit: min(disk, sha512)', (p) => fmt(Math.min(m(p, 'disk'), m(p, 'sha512'))));
     console.log('64 KiB loop, one thread (python3)');
-    row('upload (md5 + sha512)', (p) => fmt(m(p, 'loopUp')));
-    row('download', (p) => fmt(m(p, 'loopDown')));
+    const cpu = (p: (typeof phases)[number], k: keyof Round) => `, server CPU ${m(p, k).toFixed(2)} s/GiB`;
+    row('upload (md5 + sha512)', (p) => fmt(m(p, 'loopUp')) + cpu(p, 'loopUpCpu'));
+    row('download', (p) => fmt(m(p, 'loopDown')) + cpu(p, 'loopDownCpu'));
     console.log('nubo up');
     const limit = (p: (typeof phases)[number]) => Math.min(m(p, 'disk'), m(p, 'sha512'));
     row('upload', (p) => `${fmt(m(p, 'up'))}  ${(m(p, 'up') / limit(p)).toFixed(2)} × limit, ${(m(p, 'up') / m(p, 'loopUp')).toFixed(2)} × loop`);
+    row('', (p) => cpu(p, 'upCpu').slice(2));
     row('download', (p) => `${fmt(m(p, 'down'))}  ${(m(p, 'down') / m(p, 'read')).toFixed(2)} × read, ${(m(p, 'down') / m(p, 'loopDown')).toFixed(2)} × loop`);
+    row('', (p) => cpu(p, 'downCpu').slice(2));
     console.log(`  server RSS              ${(idle / MiB).toFixed(0)} MiB idle, +${(extra / MiB).toFixed(1)} MiB at most during an upload`);
   } finally {
     for (const p of hog) p.kill('SIGKILL');

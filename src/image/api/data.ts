@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { authOf } from '../../lib/http/auth.ts';
 import { idleLimited } from '../../lib/http/idle.ts';
 import { callerOf, getVisible } from '../access.ts';
 import { uploadImageData } from '../upload.ts';
+import { sendFile } from './send-file.ts';
 import type { ImageService } from '../service.ts';
 
 const ById = Type.Object({ image_id: Type.String() });
@@ -67,10 +69,13 @@ export function dataRoutes(app: FastifyInstance, svc: ImageService, idleMs: numb
     if (image.status !== 'active' && image.status !== 'deactivated') return reply.status(204).send();
     const size = image.size!;
     const range = rangeOf(request.headers.range, size);
-    let stream: Readable;
+    // A store that keeps the bytes in a local file has them sent from it by the event loop itself.
+    const local = svc.data.localFile?.(image.id);
+    let source: Readable | FileHandle;
     try {
-      stream = await svc.data.read(image.id, range);
+      source = local ? await open(local, 'r') : await svc.data.read(image.id, range);
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       request.log.error({ err, image: image.id }, 'image data missing from the store');
       throw new ApiError('Unavailable', `The data of image ${image.id} cannot be read from the store.`);
     }
@@ -82,6 +87,8 @@ export function dataRoutes(app: FastifyInstance, svc: ImageService, idleMs: numb
     } else {
       reply.header('content-length', size).header('content-md5', image.checksum);
     }
-    return reply.send(stream);
+    if (source instanceof Readable) return reply.send(source);
+    sendFile(reply, source, range?.start ?? 0, range?.end ?? size - 1);
+    return reply;
   });
 }
