@@ -92,6 +92,8 @@ export async function startTestCloud(
     networkNetns?: string;
     /** Where the cloud logs (silent, or NUBO_TEST_LOG's level, unless given). */
     log?: Logger;
+    /** NUBO_* settings beyond these (a test Ceph's nubo.env, for one). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestCloud> {
   const dataDir = opts.dataDir ?? tempDir();
@@ -107,7 +109,7 @@ export async function startTestCloud(
       networkDataplane: opts.networkNetns ? 'linux' : 'fake',
       networkNetns: opts.networkNetns,
     },
-    {},
+    opts.env ?? {},
   );
   const cloud = await startCloud(config, opts.log ?? createLogger(process.env.NUBO_TEST_LOG ?? 'silent'));
   const url = config.publicUrl;
