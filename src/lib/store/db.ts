@@ -52,7 +52,7 @@ async function openPglite(url: string): Promise<Store> {
   const dir = url === 'memory://' ? undefined : url;
   if (dir) ensurePrivateDir(dir, 'database directory');
   const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
-  if (dir) await initPgliteDir(dir, startParams);
+  if (dir) await initPgliteDir(dir, startParams, migrationsFolder);
   const client = await PGlite.create(dir, { startParams });
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(db as never, { migrationsFolder });

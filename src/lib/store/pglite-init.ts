@@ -1,31 +1,54 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 
-/** Opens the database once and closes it; plain JavaScript, evaluated, so that the worker needs
- * no module loader of the parent's (tsx). */
-const INIT = `
-const { parentPort, workerData } = require('node:worker_threads');
-import(workerData.module)
-  .then(async ({ PGlite }) => (await PGlite.create(workerData.dir, { startParams: workerData.startParams })).close())
-  .then(() => parentPort.postMessage('done'));`;
+/** Creates the database and applies the migrations; plain JavaScript, so that the child needs no
+ * module loader of the parent's (tsx). Its one argument names the modules and the directory. */
+const PREPARE = `
+const { dir, startParams, migrationsFolder, modules } = JSON.parse(process.argv[1]);
+// Stdin closes when the parent is gone: a database nobody waits for is not worth finishing.
+process.stdin.on('end', () => process.exit(1)).resume();
+const { PGlite } = await import(modules.pglite);
+const { drizzle } = await import(modules.drizzle);
+const { migrate } = await import(modules.migrator);
+const client = await PGlite.create(dir, { startParams });
+await migrate(drizzle(client), { migrationsFolder });
+await client.close();
+process.exit(0);`;
 
 /**
- * Creates a new embedded database directory in a thread of its own. initdb holds about 600 MB of
- * WebAssembly memory that the process would otherwise keep until some later garbage collection;
- * a worker's memory goes back to the system when it exits. An existing database is left alone.
+ * Makes a new embedded database in dir, migrated, in a process of its own. initdb and the first
+ * migrations take about 600 MB of WebAssembly memory and the allocator's arenas of the threads
+ * that ran them; a WebAssembly memory never shrinks, and a worker thread's arenas stay with the
+ * process, but a child's all go back to the system when it exits, so that the cloud's own process
+ * starts from a ready database as after a restart. It is built in a directory inside dir and moved
+ * up, PG_VERSION last: a start interrupted meanwhile leaves no half-made database that a later
+ * one would take as ready. An existing database is left alone.
  */
-export async function initPgliteDir(dir: string, startParams: string[]): Promise<void> {
+export async function initPgliteDir(dir: string, startParams: string[], migrationsFolder: string): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
-  const module = import.meta.resolve('@electric-sql/pglite');
-  const worker = new Worker(INIT, { eval: true, workerData: { module, dir, startParams }, execArgv: [] });
-  let done = false;
-  worker.once('message', () => {
-    done = true;
-    void worker.terminate();
+  const building = join(dir, '.creating');
+  rmSync(building, { recursive: true, force: true });
+  if (readdirSync(dir).length) throw new Error(`the database directory ${dir} holds files but no database; empty it, or name another directory`);
+  const modules = {
+    pglite: import.meta.resolve('@electric-sql/pglite'),
+    drizzle: import.meta.resolve('drizzle-orm/pglite'),
+    migrator: import.meta.resolve('drizzle-orm/pglite/migrator'),
+  };
+  const argv = ['--input-type=module', '-e', PREPARE, JSON.stringify({ dir: building, startParams, migrationsFolder, modules })];
+  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
   });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('exit', () => (done ? resolve() : reject(new Error(`initializing the database in ${dir} stopped before it was done`))));
-  });
+  if (code !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    throw new Error(`creating the database in ${dir} failed: ${stderr.trim() || `exit code ${code}`}`);
+  }
+  // PG_VERSION is what marks the directory as a database.
+  const names = readdirSync(building).sort((a, b) => Number(a === 'PG_VERSION') - Number(b === 'PG_VERSION'));
+  for (const name of names) renameSync(join(building, name), join(dir, name));
+  rmdirSync(building);
 }
