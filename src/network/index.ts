@@ -64,6 +64,7 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   const close = async () => {
     heartbeat.stop();
     await agent.stop();
+    await opts.dataplane.close();
   };
   return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close };
 }

@@ -18,6 +18,7 @@ import {
   type RouterSpec,
 } from '../../src/network/dataplane/driver.ts';
 import { createDataplane } from '../../src/network/dataplane/index.ts';
+import { namespaces } from '../../src/network/dataplane/linux/names.ts';
 
 // The Linux data plane with real packets. Everything lives in namespaces this test makes: one
 // stands for the host (bridges, taps, firewall, and the "outside world" on br-ex at 172.24.4.1),
@@ -88,7 +89,7 @@ async function endpoint(name: string, port: PortSpec): Promise<string> {
 const namespacesOfPrefix = async () =>
   (await exec('ip', ['netns', 'list'])).stdout.split('\n').flatMap((l) => (l.startsWith(`${prefix}-`) ? [l.split(' ')[0]!] : []));
 
-/** Processes whose command line names the state directory: dnsmasq and the metadata proxies. */
+/** Processes whose command line names the state directory: the dnsmasqs. */
 const daemons = () =>
   readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
@@ -151,8 +152,18 @@ const router: RouterSpec = {
 };
 const routerNs = `${prefix}-qrouter-${router.id}`;
 const dnsmasqPid = () => Number(readFileSync(join(stateDir, 'dhcp', netId, 'dnsmasq.pid'), 'utf8'));
-const proxyPid = () => Number(readFileSync(join(stateDir, 'dhcp', netId, 'metadata-proxy.pid'), 'utf8'));
 const alive = (pid: number) => existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '';
+
+const linuxDataplane = () =>
+  createDataplane({
+    driver: 'linux',
+    hostNetns: hostNs,
+    prefix,
+    stateDir,
+    physicalNetworks: { physnet1: { bridge: 'br-ex', address: '172.24.4.1/24' } },
+    metadataSocket,
+    log,
+  });
 
 describe('linux data plane', () => {
   let dp: Dataplane;
@@ -170,18 +181,11 @@ describe('linux data plane', () => {
       res.end('{"uuid": "the-instance"}');
     });
     await new Promise<void>((r) => metadata.listen(metadataSocket, r));
-    dp = createDataplane({
-      driver: 'linux',
-      hostNetns: hostNs,
-      prefix,
-      stateDir,
-      physicalNetworks: { physnet1: { bridge: 'br-ex', address: '172.24.4.1/24' } },
-      metadataSocket,
-      log,
-    });
+    dp = linuxDataplane();
   });
 
   after(async () => {
+    await dp?.close();
     outside?.kill('SIGKILL');
     metadata?.close();
     for (const ns of await namespacesOfPrefix()) {
@@ -385,7 +389,7 @@ describe('linux data plane', () => {
     await dp.applyFirewall([vm1, vm2]);
   });
 
-  test('the metadata proxy forwards with the network and the asker', async () => {
+  test('the metadata endpoint forwards with the network and the asker, in no process of its own', async () => {
     asked.length = 0;
     const body = await fetchIn(epNs('ep1'), 'http://169.254.169.254/openstack/latest/meta_data.json', [
       'X-Forwarded-For: 6.6.6.6',
@@ -396,6 +400,8 @@ describe('linux data plane', () => {
     assert.equal(asked[0]!.url, '/openstack/latest/meta_data.json');
     assert.equal(asked[0]!.headers['x-nubo-network-id'], netId);
     assert.equal(asked[0]!.headers['x-forwarded-for'], '10.20.0.11');
+    const inside = (await exec('ip', ['netns', 'pids', namespaces(prefix).dhcp(netId)])).stdout.split(/\s+/).filter(Boolean).map(Number);
+    assert.deepEqual(inside, [dnsmasqPid()], 'only dnsmasq runs in the DHCP namespace');
   });
 
   test('ensure* converges from a half-broken state', async () => {
@@ -405,15 +411,17 @@ describe('linux data plane', () => {
     await dp.ensureRouter(router);
     assert.ok(await reaches(ep1, '10.20.0.1'), 'the router leg is back');
 
-    const [dnsmasq, proxy] = [dnsmasqPid(), proxyPid()];
+    const dnsmasq = dnsmasqPid();
     process.kill(dnsmasq, 'SIGKILL');
-    process.kill(proxy, 'SIGKILL');
+    // A restart of Nubo: the new process serves metadata once it has ensured the network's DHCP.
+    await dp.close();
+    assert.notEqual(await fetchIn(ep1, 'http://169.254.169.254/').catch(() => 'refused'), '{"uuid": "the-instance"}', 'closed, the endpoint answers no more');
+    dp = linuxDataplane();
     await sleep(100);
     assert.deepEqual(await dp.servedLeases(netId), [], 'a dnsmasq that is gone serves nothing');
     await dp.ensureDhcp(dhcp([hostOf(vm1, 'vm-1'), hostOf(vm2, 'vm-2')]));
     assert.equal((await dp.servedLeases(netId)).length, 2);
     assert.ok(alive(dnsmasqPid()) && dnsmasqPid() !== dnsmasq, 'dnsmasq restarted');
-    assert.ok(alive(proxyPid()) && proxyPid() !== proxy, 'metadata proxy restarted');
     await dhcpLease(ep1);
     assert.equal(await fetchIn(ep1, 'http://169.254.169.254/'), '{"uuid": "the-instance"}');
 

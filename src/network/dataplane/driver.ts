@@ -139,6 +139,9 @@ export interface Dataplane {
   isFiltered(portId: string): Promise<boolean>;
   /** What exists on this host now, by full id: how the agent finds what the store no longer wants. */
   inventory(): Promise<DataplaneInventory>;
+  /** Lets go of what the driver holds in this process (the metadata endpoints' sockets); what it
+   * made on the host stays, for the next process to adopt. */
+  close(): Promise<void>;
 }
 
 /** The name of a port's device on the host, as Neutron's Linux agents name it: the compute driver

@@ -44,6 +44,7 @@ export class FakeDataplane implements Dataplane {
   async isFiltered(portId: string) {
     return this.firewall.some((p) => p.id === portId && p.security);
   }
+  async close() {}
   async inventory(): Promise<DataplaneInventory> {
     return { networks: [...this.networks.keys()], dhcp: [...this.dhcp.keys()], ports: [...this.ports.keys()], routers: [...this.routers.keys()] };
   }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../lib/log.ts';
 import type { Shell } from './host.ts';
+import type { MetadataEndpoint } from './metadata.ts';
 
 export interface LinuxDataplaneOptions {
   /** A named network namespace standing for the host: bridges, taps, veth ends and the firewall
@@ -14,7 +15,7 @@ export interface LinuxDataplaneOptions {
   /** Physical network name → the host bridge it is. A missing bridge is made, and given `address`
    * (with prefix) if set: the all-in-one's br-ex with 172.24.4.1/24, as DevStack does. */
   physicalNetworks: Record<string, { bridge: string; address?: string }>;
-  /** The unix socket of the metadata service each network's metadata proxy forwards to. */
+  /** The unix socket of the metadata service each network's metadata endpoint forwards to. */
   metadataSocket: string;
   log: Logger;
 }
@@ -22,4 +23,6 @@ export interface LinuxDataplaneOptions {
 /** What every part of the driver works with. */
 export interface Context extends LinuxDataplaneOptions {
   sh: Shell;
+  /** The metadata endpoints this process serves, by network. */
+  metadataEndpoints: Map<string, MetadataEndpoint>;
 }

@@ -7,12 +7,12 @@ import { killAndWait, livePid, stopDaemon } from './daemon.ts';
 import { dnsmasqArgv, hostsFile, METADATA_IP, optsFile, parseHostsFile, type DnsmasqFiles } from './dnsmasq.ts';
 import { awaitHostsRead, logEnd, servedHosts } from './dnsmasq-served.ts';
 import { ensureLeg, ip, links } from './links.ts';
-import { ensureMetadataProxy, stopMetadataProxy } from './metadata.ts';
+import { ensureMetadataEndpoint, stopMetadataEndpoint } from './metadata.ts';
 import { dhcpLeg, namespaces } from './names.ts';
 import { deleteNamespace, ensureNamespace, listNamespaces } from './netns.ts';
 
 // One dnsmasq per network, in the network's DHCP namespace on a veth from the network's bridge,
-// with the network's metadata proxy beside it.
+// with the network's metadata endpoint beside it.
 
 const dirOf = (ctx: Context, networkId: string) => join(ctx.stateDir, 'dhcp', networkId);
 
@@ -78,14 +78,14 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
     ctx.log.info({ network: spec.networkId, restarted: Boolean(live) }, 'dnsmasq started');
   }
 
-  if (spec.metadata) await ensureMetadataProxy(ctx, ns, spec.networkId, dir);
-  else await stopMetadataProxy(dir);
+  if (spec.metadata) await ensureMetadataEndpoint(ctx, ns, spec.networkId, dir);
+  else await stopMetadataEndpoint(ctx, spec.networkId, dir);
 }
 
 export async function deleteDhcp(ctx: Context, networkId: string): Promise<void> {
   const dir = dirOf(ctx, networkId);
   const files = filesOf(dir);
-  await stopMetadataProxy(dir);
+  await stopMetadataEndpoint(ctx, networkId, dir);
   await stopDaemon(files.pidfile, isDnsmasqOf(files));
   await deleteNamespace(ctx.sh, namespaces(ctx.prefix).dhcp(networkId));
   await rm(dir, { recursive: true, force: true });

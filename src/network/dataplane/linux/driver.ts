@@ -6,6 +6,7 @@ import type { Context, LinuxDataplaneOptions } from './context.ts';
 import { deleteDhcp, dhcpNetworks, ensureDhcp, servedLeases } from './dhcp.ts';
 import { createFirewall } from './firewall.ts';
 import { createShell } from './host.ts';
+import { closeMetadataEndpoints } from './metadata.ts';
 import { PREFIX } from './names.ts';
 import { applyQos, removeQos } from './qos.ts';
 import { deletePorts, ensurePorts, wiredPorts } from './ports.ts';
@@ -41,7 +42,7 @@ function makeSearchable(path: string): void {
 }
 
 /**
- * The data plane of a Linux host: bridges, veths and namespaces, dnsmasq and metadata proxies,
+ * The data plane of a Linux host: bridges, veths and namespaces, dnsmasq, metadata endpoints,
  * iptables and nftables. Every call reads the host afresh, so a new driver with the same prefix and
  * state directory adopts what an earlier process made; only the firewall is known from what was
  * applied, between rereads (./firewall.ts). Calls may overlap as the Dataplane contract says.
@@ -58,7 +59,7 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
     );
   }
   makeSearchable(opts.stateDir);
-  const ctx: Context = { ...opts, sh: createShell(opts.hostNetns, opts.log) };
+  const ctx: Context = { ...opts, sh: createShell(opts.hostNetns, opts.log), metadataEndpoints: new Map() };
   const firewall = createFirewall(ctx);
   return {
     ensureNetwork: (spec) => ensureNetwork(ctx, spec),
@@ -82,5 +83,6 @@ export function createLinuxDataplane(opts: LinuxDataplaneOptions): Dataplane {
       const [networks, dhcp, ports, routers] = await Promise.all([wiredNetworks(ctx), dhcpNetworks(ctx), wiredPorts(ctx), hostedRouters(ctx)]);
       return { networks, dhcp, ports, routers };
     },
+    close: () => closeMetadataEndpoints(ctx),
   };
 }
