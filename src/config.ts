@@ -73,9 +73,6 @@ export interface Config {
   /** Glance's show_image_direct_url: admins see an image's `direct_url` and `locations`
    * (rbd://fsid/pool/image/snap). */
   imageShowDirectUrl: boolean;
-  /** qcow2 uploads are kept as raw, as Glance's rbd deployments convert them, so that instance
-   * disks and volumes can be copy-on-write clones of them. */
-  imageStoreRaw: boolean;
   /** radosgw's base URL (scripts/ceph/radosgw.sh writes it): the catalog's object-store (Swift)
    * and s3 services point at it. Unset: the catalog has no object storage. */
   objectStoreUrl?: string;
@@ -112,7 +109,6 @@ type CephKey =
   | 'cephBackupUser'
   | 'cephBackupPool'
   | 'showImageDirectUrl'
-  | 'imageStoreRaw'
   | 'objectStoreUrl'
   | 'objectStorePasswordFile';
 
@@ -166,7 +162,6 @@ const fileKeys: Record<string, keyof Flags> = {
   ceph_backup_user: 'cephBackupUser',
   ceph_backup_pool: 'cephBackupPool',
   show_image_direct_url: 'showImageDirectUrl',
-  image_store_raw: 'imageStoreRaw',
   object_store_url: 'objectStoreUrl',
   object_store_password_file: 'objectStorePasswordFile',
 };
@@ -216,7 +211,6 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CEPH_BACKUP_USER: 'cephBackupUser',
   NUBO_CEPH_BACKUP_POOL: 'cephBackupPool',
   NUBO_SHOW_IMAGE_DIRECT_URL: 'showImageDirectUrl',
-  NUBO_IMAGE_STORE_RAW: 'imageStoreRaw',
   NUBO_OBJECT_STORE_URL: 'objectStoreUrl',
   NUBO_OBJECT_STORE_PASSWORD_FILE: 'objectStorePasswordFile',
 };
@@ -325,7 +319,6 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       backup: cephClient('backup', merged.cephBackupUser ?? 'nubo-backup', merged.cephBackupPool ?? 'backups'),
     },
     imageShowDirectUrl: oneOf('show_image_direct_url', merged.showImageDirectUrl ?? 'false', ['true', 'false'] as const) === 'true',
-    imageStoreRaw: oneOf('image_store_raw', merged.imageStoreRaw ?? 'false', ['true', 'false'] as const) === 'true',
     objectStoreUrl: optional(merged.objectStoreUrl, (t) => webPrefix('object_store_url', t).replace(/\/+$/, '')),
     objectStorePassword: optional(merged.objectStorePasswordFile, (t) => secretFile('object_store_password_file', t)),
   };
