@@ -139,8 +139,14 @@ export class ComputeClient {
     );
   }
 
-  async createFlavor(fields: FlavorFields): Promise<Flavor> {
-    return (await this.call<{ flavor: Flavor }>('POST', '/flavors', { body: { flavor: fields } })).flavor;
+  /** With a description the request asks for microversion 2.55, which brought it. */
+  async createFlavor(fields: FlavorFields & { description?: string }): Promise<Flavor> {
+    const version = fields.description === undefined ? undefined : '2.55';
+    return (await this.call<{ flavor: Flavor }>('POST', '/flavors', { body: { flavor: fields }, version })).flavor;
+  }
+
+  async describeFlavor(id: string, description: string): Promise<Flavor> {
+    return (await this.call<{ flavor: Flavor }>('PUT', `/flavors/${encodeURIComponent(id)}`, { body: { flavor: { description } }, version: '2.55' })).flavor;
   }
 
   async deleteFlavor(id: string): Promise<void> {

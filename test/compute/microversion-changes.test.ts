@@ -83,6 +83,14 @@ test('servers: networks required from 2.37; description, tags and hostname from 
       .status,
     400,
   );
+  const personality = await call(
+    alice,
+    'POST',
+    '/servers',
+    { server: { name: 'x', imageRef: image, flavorRef: tiny, networks: 'none', personality: [] } },
+    '2.57',
+  );
+  assert.match(personality.body.badRequest.message, /'personality' was unexpected/, 'file injection went at 2.57');
 
   const s = await server('2.93', { description: 'web', tags: ['blue', 'prod'], hostname: 'web-1', trusted_image_certificates: ['cert-1'] });
   assert.equal(s.description, 'web');

@@ -39,11 +39,10 @@ function flavorFields(f: Flavor, specs: Record<string, string>, access?: string[
   });
 }
 
-/** Refuses --description: flavor descriptions came with microversion 2.55. */
-async function refuseDescription(compute: ComputeClient): Promise<void> {
+/** Refuses --description where the cloud lacks microversion 2.55, which brought it, in openstackclient's words. */
+async function needDescriptions(compute: ComputeClient): Promise<void> {
   const max = (await compute.maxVersion()).split('.').map(Number);
-  if (max[0]! > 2 || (max[0] === 2 && max[1]! >= 55)) throw new ClientError('nubo does not send flavor descriptions (microversion 2.55) yet');
-  throw new ClientError('The --description parameter requires server support for API microversion 2.55');
+  if (max[0]! < 2 || (max[0] === 2 && max[1]! < 55)) throw new ClientError('The --description parameter requires server support for API microversion 2.55');
 }
 
 const projectIdOf = async (identity: IdentityClient, ref: string, domain?: string) => (await findProject(identity, ref, domain)).id;
@@ -88,13 +87,13 @@ export function register(flavor: Command): void {
     .option('--rxtx-factor <factor>', 'RX/TX factor', float, 1.0)
     .option('--property <key=value>', 'property (extra spec) to add to the flavor (repeat for more)', keyValue)
     .option('--project <project>', 'allow this project to use the private flavor (name or ID); needs --private')
-    .option('--description <description>', "flavor description (needs microversion 2.55, which Nubo's compute service does not offer)")
+    .option('--description <description>', 'flavor description (microversion 2.55)')
     .action(async (name: string, o: CreateOptions, cmd: Command) => {
       if (o.project && !o.private) throw new ClientError('--project is only allowed with --private');
       const { session, identity } = await connect(cmd);
       const compute = new ComputeClient(session);
-      if (o.description) await refuseDescription(compute);
-      const fields: FlavorFields = {
+      if (o.description) await needDescriptions(compute);
+      const fields: FlavorFields & { description?: string } = {
         name,
         id: o.id,
         ram: o.ram,
@@ -104,6 +103,7 @@ export function register(flavor: Command): void {
         swap: o.swap,
         rxtx_factor: o.rxtxFactor,
         'os-flavor-access:is_public': !o.private,
+        ...(o.description ? { description: o.description } : {}),
       };
       const created = await compute.createFlavor(fields);
       // As openstackclient: the flavor stays, and is shown, when access or properties fail.
@@ -192,12 +192,12 @@ export function register(flavor: Command): void {
     .option('--property <key=value>', 'property to add or change (repeat for more)', (v: string) => Object.assign(properties, keyValue(v)))
     .option('--no-property', 'remove every property first (with --property, before setting the new ones)')
     .option('--project <project>', 'share the private flavor with this project (name or ID) (admin only)')
-    .option('--description <description>', "new description (needs microversion 2.55, which Nubo's compute service does not offer)")
+    .option('--description <description>', 'new description (microversion 2.55)')
     .action(async (ref: string, o: { project?: string; projectDomain?: string; description?: string }, cmd: Command) => {
       const { session, identity } = await connect(cmd);
       const compute = new ComputeClient(session);
       const found = await compute.findFlavor(ref);
-      if (o.description) await refuseDescription(compute);
+      if (o.description) await needDescriptions(compute);
       let failed = 0;
       const attempt = async (what: string, work: () => Promise<void>) => {
         try {
@@ -213,6 +213,7 @@ export function register(flavor: Command): void {
           for (const key of Object.keys(await compute.extraSpecs(found.id))) await compute.deleteExtraSpec(found.id, key);
         });
       }
+      if (o.description) await attempt('Failed to set flavor description', async () => void (await compute.describeFlavor(found.id, o.description!)));
       if (Object.keys(properties).length)
         await attempt('Failed to set flavor properties', async () => void (await compute.setExtraSpecs(found.id, properties)));
       if (o.project) {

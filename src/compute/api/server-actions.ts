@@ -51,7 +51,10 @@ async function knownAction(request: FastifyRequest): Promise<void> {
   if (!ACTIONS.includes(keys[0]!)) throw badRequest(`There is no such action: ${keys[0]}. The actions served are: ${ACTIONS.join(', ')}.`);
 }
 
-const LockBody = Type.Union([Type.Null(), Type.Object({ locked_reason: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }, { additionalProperties: false })]);
+const LockBody = Type.Union([
+  Type.Null(),
+  Type.Object({ locked_reason: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }, { additionalProperties: false }),
+]);
 
 /** Reads a guest's serial console on the host that runs it. */
 export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
@@ -79,7 +82,9 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
       if ('lock' in body) {
         const v = versionOf(request);
         if (v.atLeast('2.73') && !Value.Check(LockBody, body.lock)) {
-          throw badRequest(`Invalid input for field/attribute lock. Value: ${JSON.stringify(body.lock)}. It is null or an object with only locked_reason (1 to 255 characters).`);
+          throw badRequest(
+            `Invalid input for field/attribute lock. Value: ${JSON.stringify(body.lock)}. It is null or an object with only locked_reason (1 to 255 characters).`,
+          );
         }
         const reason = v.atLeast('2.73') ? ((body.lock as { locked_reason?: string } | null)?.locked_reason ?? null) : null;
         await store.tx((tx) => lockServer(tx, auth, id, reason));

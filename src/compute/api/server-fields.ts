@@ -30,7 +30,18 @@ type NicBody = { uuid?: string; port?: string; fixed_ip?: string };
 export function introducedIn(v: Microversion, what: string, body: object, since: Record<string, string>): void {
   for (const [field, version] of Object.entries(since)) {
     if (field in body && v.below(version)) {
-      throw badRequest(`Invalid input for field/attribute ${what}. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${field}' was unexpected)`);
+      throw badRequest(
+        `Invalid input for field/attribute ${what}. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${field}' was unexpected)`,
+      );
+    }
+  }
+}
+
+/** Refuses fields that the request's microversion no longer has (personality went at 2.57). */
+export function removedIn(v: Microversion, what: string, body: object, until: Record<string, string>): void {
+  for (const [field, version] of Object.entries(until)) {
+    if (field in body && v.atLeast(version)) {
+      throw badRequest(`Invalid input for field/attribute ${what}. Additional properties are not allowed ('${field}' was unexpected)`);
     }
   }
 }
@@ -43,7 +54,8 @@ export function networksOf(networks: NicBody[] | string | undefined, v: Microver
   }
   if (typeof networks === 'string') {
     if (v.below('2.37')) throw badRequest(`Invalid input for field/attribute networks. Value: ${networks}. '${networks}' is not of type 'array'`);
-    if (networks !== 'auto' && networks !== 'none') throw badRequest(`Invalid input for field/attribute networks. Value: ${networks}. '${networks}' is not one of ['none', 'auto']`);
+    if (networks !== 'auto' && networks !== 'none')
+      throw badRequest(`Invalid input for field/attribute networks. Value: ${networks}. '${networks}' is not one of ['none', 'auto']`);
     return networks;
   }
   return networks.map((n) => ({ networkId: n.uuid, portId: n.port, fixedIp: n.fixed_ip }));

@@ -13,7 +13,7 @@ import { factOf, factsOf, serverSummary, serverView, serverLinks } from './serve
 import { parseMappings } from '../boot-volumes.ts';
 import type { VolumeService } from '../../volume/service.ts';
 import { versionOf, type Microversion } from './microversion.ts';
-import { Description, Hostname, Tag, introducedIn, networksOf, Nic, TrustedCerts } from './server-fields.ts';
+import { Description, Hostname, Tag, introducedIn, networksOf, Nic, removedIn, TrustedCerts } from './server-fields.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' });
 const CreateBody = Type.Object({
@@ -94,9 +94,35 @@ const ListQuery = Type.Object({
 type ListParams = Partial<Record<(typeof LIST_PARAMS)[number], string[]>> & { sort_key?: SortKey[]; sort_dir?: ('asc' | 'desc')[] };
 /** Filters Nova knows and Nubo does not apply (its servers have no such field, or the admin's only): accepted, as older Nova ignores unknown ones. */
 const IGNORED_PARAMS = new Set([
-  'user_id', 'launch_index', 'image_ref', 'kernel_id', 'ramdisk_id', 'hostname', 'key_name', 'power_state', 'vm_state', 'task_state', 'node',
-  'reservation_id', 'launched_at', 'terminated_at', 'availability_zone', 'display_name', 'description', 'display_description', 'locked_by',
-  'uuid', 'root_device_name', 'config_drive', 'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress', 'soft_deleted', 'deleted', 'created_at',
+  'user_id',
+  'launch_index',
+  'image_ref',
+  'kernel_id',
+  'ramdisk_id',
+  'hostname',
+  'key_name',
+  'power_state',
+  'vm_state',
+  'task_state',
+  'node',
+  'reservation_id',
+  'launched_at',
+  'terminated_at',
+  'availability_zone',
+  'display_name',
+  'description',
+  'display_description',
+  'locked_by',
+  'uuid',
+  'root_device_name',
+  'config_drive',
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'progress',
+  'soft_deleted',
+  'deleted',
+  'created_at',
 ]);
 const ById = Type.Object({ server_id: Type.String() });
 const UpdateBody = Type.Object({
@@ -125,7 +151,9 @@ function checkParams(query: Record<string, unknown>, v: Microversion): void {
   if (v.below('2.75')) return;
   for (const key of Object.keys(query)) {
     if (!(LIST_PARAMS as readonly string[]).includes(key) && !IGNORED_PARAMS.has(key) && key !== 'sort_key' && key !== 'sort_dir') {
-      throw badRequest(`Invalid input for query parameters ${key}. Value: ${String(query[key])}. Additional properties are not allowed ('${key}' was unexpected)`);
+      throw badRequest(
+        `Invalid input for query parameters ${key}. Value: ${String(query[key])}. Additional properties are not allowed ('${key}' was unexpected)`,
+      );
     }
   }
 }
@@ -199,6 +227,8 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
     const v = versionOf(request);
     const b = request.body.server;
     introducedIn(v, 'server', b, { description: '2.19', tags: '2.52', trusted_image_certificates: '2.63', hostname: '2.90' });
+    removedIn(v, 'server', b, { personality: '2.57' });
+    for (const m of b.block_device_mapping_v2 ?? []) introducedIn(v, 'block_device_mapping_v2', m, { volume_type: '2.67' });
     checkUserData(b.user_data);
     const min = b.min_count ?? 1;
     const max = b.max_count ?? min;
