@@ -65,7 +65,11 @@ export type SortKey = keyof typeof SORT;
 export const SORT_KEYS = Object.keys(SORT) as SortKey[];
 
 /** The tags filters: a comma-separated list each, matched against the jsonb array. */
-const tagList = (text: string) => sql`array[${sql.join(text.split(',').map((t) => sql`${t}`), sql`, `)}]::text[]`;
+const tagList = (text: string) =>
+  sql`array[${sql.join(
+    text.split(',').map((t) => sql`${t}`),
+    sql`, `,
+  )}]::text[]`;
 
 function regex(key: string, pattern: string): string {
   try {
@@ -114,7 +118,8 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
   if (f.changesBefore !== undefined) {
     const before = new Date(f.changesBefore);
     if (Number.isNaN(before.getTime())) throw badRequest(`Invalid input for field/attribute changes-before. Value: ${f.changesBefore}.`);
-    if (f.changesSince !== undefined && new Date(f.changesSince) > before) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
+    if (f.changesSince !== undefined && new Date(f.changesSince) > before)
+      throw badRequest('The value of changes-since must be less than or equal to changes-before.');
     where.push(lte(servers.updatedAt, before));
   }
   const sort = sortOrder(f.sort);

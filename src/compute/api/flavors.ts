@@ -47,7 +47,13 @@ export const flavorView = (base: string, f: Flavor, v: Microversion, extraSpecs?
 /** Flavors with their extra specs when the request's version shows them and the caller may read them. */
 async function views(request: FastifyRequest, store: Store, rows: Flavor[]) {
   const v = versionOf(request);
-  const specs = v.atLeast('2.61') && allows('compute:flavor-extra-specs:index', authOf(request)) ? await extraSpecsOfMany(store.db, rows.map((f) => f.id)) : undefined;
+  const specs =
+    v.atLeast('2.61') && allows('compute:flavor-extra-specs:index', authOf(request))
+      ? await extraSpecsOfMany(
+          store.db,
+          rows.map((f) => f.id),
+        )
+      : undefined;
   return rows.map((f) => flavorView(request.publicUrl, f, v, specs?.get(f.id)));
 }
 

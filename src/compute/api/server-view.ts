@@ -50,7 +50,9 @@ export const factOf = async (db: Db, s: Server) => (await factsOf(db, [s])).get(
 function addressesView(list: ServerAddress[], plain: boolean) {
   const out: Record<string, Record<string, string | number>[]> = {};
   for (const a of list) {
-    (out[a.network] ??= []).push(plain ? { addr: a.addr, version: a.version } : { addr: a.addr, version: a.version, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac });
+    (out[a.network] ??= []).push(
+      plain ? { addr: a.addr, version: a.version } : { addr: a.addr, version: a.version, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac },
+    );
   }
   return out;
 }
