@@ -94,10 +94,12 @@ export async function startTestCloud(
     log?: Logger;
     /** NUBO_* settings beyond these (a test Ceph's nubo.env, for one). */
     env?: Record<string, string>;
+    /** A port chosen beforehand, for a daemon told the cloud's URL before it starts (radosgw). */
+    port?: number;
   } = {},
 ): Promise<TestCloud> {
   const dataDir = opts.dataDir ?? tempDir();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const config = loadConfig(
     {
       port: String(port),

@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startCeph, type TestCeph } from '../helpers/ceph.ts';
-import { cliAs, freePort, httpClient, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { cliAs, freePort, httpClient, openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 
 // Object storage as OpenStack deployments serve it on Ceph: the real radosgw, started by
 // scripts/ceph/radosgw.sh on a cluster of this file's own, trusts Nubo's Keystone. Users of two
@@ -14,7 +14,7 @@ import { cliAs, freePort, httpClient, openstack, spawnNubo, tempDir, type Spawne
 const exec = promisify(execFile);
 const work = tempDir('nubo-objects-');
 let ceph: TestCeph;
-let nubo: SpawnedNubo;
+let nubo: TestCloud;
 let gateway: string;
 const projects: Record<string, string> = {};
 
@@ -24,19 +24,21 @@ before(async () => {
   const port = await freePort();
   const env = await ceph.radosgw(`http://127.0.0.1:${port}/identity`);
   gateway = env.NUBO_OBJECT_STORE_URL!;
-  nubo = await spawnNubo({ port, env: { ...env, NUBO_COMPUTE_DRIVER: 'fake' } });
+  // The settings as nubo up reads them from radosgw.env.
+  nubo = await startTestCloud({ port, env });
 
   const api = httpClient(nubo.url);
-  const token = await api.login('admin', nubo.env.OS_PASSWORD!, 'admin');
+  const token = await nubo.adminToken();
   const post = async (path: string, body: unknown) => (await api.request('POST', `/identity/v3${path}`, { token, body })).body;
-  const member = (await api.request('GET', '/identity/v3/roles?name=member', { token })).body.roles[0].id;
-  for (const [project, user] of [
-    ['alpha', 'alice'],
-    ['beta', 'bob'],
+  const role = async (name: string) => (await api.request('GET', `/identity/v3/roles?name=${name}`, { token })).body.roles[0].id;
+  for (const [project, user, roleName] of [
+    ['alpha', 'alice', 'member'],
+    ['beta', 'bob', 'member'],
+    ['alpha', 'rita', 'reader'],
   ] as const) {
-    projects[project] = (await post('/projects', { project: { name: project, domain_id: 'default' } })).project.id;
+    projects[project] ??= (await post('/projects', { project: { name: project, domain_id: 'default' } })).project.id;
     const id = (await post('/users', { user: { name: user, password: `${user}-pw`, domain_id: 'default', default_project_id: projects[project] } })).user.id;
-    await api.request('PUT', `/identity/v3/projects/${projects[project]}/users/${id}/roles/${member}`, { token });
+    await api.request('PUT', `/identity/v3/projects/${projects[project]}/users/${id}/roles/${await role(roleName)}`, { token });
   }
 });
 
@@ -46,7 +48,15 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const envOf = (user: string, project: string) => () => ({ ...nubo.env, OS_USERNAME: user, OS_PASSWORD: `${user}-pw`, OS_PROJECT_NAME: project });
+const envOf = (user: string, project: string) => () => ({
+  OS_AUTH_URL: `${nubo.url}/identity`,
+  OS_IDENTITY_API_VERSION: '3',
+  OS_USER_DOMAIN_NAME: 'Default',
+  OS_PROJECT_DOMAIN_NAME: 'Default',
+  OS_USERNAME: user,
+  OS_PASSWORD: `${user}-pw`,
+  OS_PROJECT_NAME: project,
+});
 const alice = cliAs(envOf('alice', 'alpha'));
 const bob = cliAs(envOf('bob', 'beta'));
 const json = async (cli: (...a: string[]) => Promise<string>, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
@@ -102,8 +112,10 @@ test("a project's containers and objects through Swift: its own to write and rea
   assert.equal(await swift('PUT', `${alpha}/photos/planted.bin`, 'bob', 'beta', 'x'), 403);
   assert.equal(await swift('DELETE', `${alpha}/photos/holiday.bin`, 'bob', 'beta'), 403);
   assert.equal(await swift('POST', alpha, 'bob', 'beta'), 403);
-  // Nor with no token at all.
+  // Nor with no token at all, nor with a reader's: radosgw accepts members and admins only, having
+  // no read-only mapping of a role.
   assert.equal((await fetch(`${gateway}/swift/v1${alpha}/photos/holiday.bin`)).status, 401);
+  assert.equal(await swift('GET', `${alpha}/photos/holiday.bin`, 'rita', 'alpha'), 401);
   assert.equal(await swift('GET', `${alpha}/photos/holiday.bin`, 'alice', 'alpha'), 200);
 });
 
