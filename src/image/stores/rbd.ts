@@ -12,6 +12,9 @@ export const IMAGE_SNAP = 'snap';
 
 /** An upload's RBD image until commit renames it to the image id; sweep() removes what a crash left. */
 const PARTIAL = '.partial.';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const IMAGE_ID = new RegExp(`^${UUID}$`, 'i');
+const PARTIAL_NAME = new RegExp(`^${UUID}\\.partial\\.[0-9a-f]{8}$`, 'i');
 
 /**
  * Image bytes as RBD images in one pool, as Glance's rbd store keeps them: `<pool>/<image id>` with a
@@ -103,18 +106,21 @@ export class RbdImageStore implements ImageStore {
       if (err instanceof CephBusyError)
         throw conflict(`Image ${imageId} could not be deleted because it is in use: The image cannot be deleted because it is in use through the backend store outside of Nubo.`);
       if (err instanceof CephNotFoundError && !(await this.exists(imageId))) return;
-      // EINVAL: already unprotected by a delete that stopped half-way; go on.
-      if (!(err instanceof CephError) || err.errno !== 22) throw err;
+      // ENOENT with the image there: no snapshot yet; EINVAL: already unprotected by a delete that
+      // stopped half-way. Either way, go on.
+      if (!(err instanceof CephError) || (err.errno !== 2 && err.errno !== 22)) throw err;
     }
     await this.remove(imageId);
   }
 
+  /** The images named like image ids: a start's repair removes those without a record, and leaves
+   * whatever else an operator keeps in the pool alone. */
   async list(): Promise<string[]> {
-    return (await this.names()).filter((n) => !n.includes(PARTIAL));
+    return (await this.names()).filter((n) => IMAGE_ID.test(n));
   }
 
   async sweep(): Promise<void> {
-    for (const name of await this.names()) if (name.includes(PARTIAL)) await this.remove(name);
+    for (const name of await this.names()) if (PARTIAL_NAME.test(name)) await this.remove(name);
   }
 
   /** Every image in the pool. Only a start's repair asks, and a cluster that is down then must not
