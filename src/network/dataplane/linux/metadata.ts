@@ -86,7 +86,8 @@ async function close(endpoint: MetadataEndpoint): Promise<void> {
 
 // Earlier versions ran a proxy process per network, which holds the address until it is stopped.
 const oldPidfile = (dir: string) => join(dir, 'metadata-proxy.pid');
-const isOldProxy = (pidfile: string) => (args: string[]) => args.some((a) => basename(a).startsWith('metadata-proxy.')) && args.includes(`--pidfile=${pidfile}`);
+const isOldProxy = (pidfile: string) => (args: string[]) =>
+  args.some((a) => basename(a).startsWith('metadata-proxy.')) && args.includes(`--pidfile=${pidfile}`);
 
 /** Makes the network's endpoint listen in netns, unless it does already. */
 export async function ensureMetadataEndpoint(ctx: Context, netns: string, networkId: string, dir: string): Promise<void> {
