@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { spawnNubo, tempDir, type SpawnedNubo, cliAs } from '../helpers/cloud.ts';
+import { spawnNubo, tempDir, type SpawnedNubo, cliAs, nubo as nuboCli } from '../helpers/cloud.ts';
 
 // The real openstack CLI at the microversions that carry its newer options, and openstacksdk,
 // which negotiates the highest microversion each resource knows, against `nubo up`.
@@ -40,6 +40,11 @@ test('openstack at 2.92 (the highest its novaclient knows): flavor --description
     'f1',
   );
   assert.equal(flavor.description, 'for tests');
+  // nubo's own CLI sends descriptions when OS_COMPUTE_API_VERSION allows them, as openstack does.
+  const ours = cliAs(() => ({ ...nubo.env, OS_COMPUTE_API_VERSION: '2.55' }), nuboCli);
+  assert.equal(JSON.parse(await ours('flavor', 'create', '--ram', '64', '--vcpus', '1', '--description', 'ours', 'f2', '-f', 'json')).description, 'ours');
+  await ours('flavor', 'set', '--description', 'changed', 'f2');
+  assert.equal((await json('--os-compute-api-version', '2.55', 'flavor', 'show', 'f2')).description, 'changed');
   const file = join(work, 'disk.raw');
   writeFileSync(file, Buffer.alloc(1 << 20));
   await ok('image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--public', '--file', file, 'img');
