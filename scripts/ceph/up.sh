@@ -78,7 +78,9 @@ if [ -f "$DIR/nubo.env" ]; then
   report restarted
   exit 0
 fi
-[ -z "$(ls -A "$DIR")" ] || die "$DIR is neither empty nor a cluster this script made"
+[ -z "$(ls -A "$DIR")" ] || die "$DIR is neither empty nor a cluster this script made (after a failed start, scripts/ceph/down.sh DIR clears it)"
+# A creation that fails stops the daemons it started, so that none outlives it; DIR stays for its logs.
+trap '[ $? -eq 0 ] || "$(dirname "$0")/down.sh" --keep "$DIR"' EXIT
 
 mkdir -p "$DIR"/{mon/a,mgr/x,osd,log,run,keyring}
 fsid=$(uuidgen)
