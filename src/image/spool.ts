@@ -21,7 +21,8 @@ export interface Spooled {
  * Carries an upload to a store writer while hashing it, in bounded memory. Chunks are copied once,
  * into a small ring shared with the hash pool; each full slot is written to the store straight
  * from the ring while pool threads hash it, one thread per algorithm, and write() waits when every
- * slot is still busy, which holds back the network. The event loop only receives and copies.
+ * slot is still busy, which holds back the network. The event loop only receives, copies and
+ * hands each full slot to the inspector.
  */
 export class Spool {
   private readonly ring: SharedArrayBuffer;
@@ -37,9 +38,13 @@ export class Spool {
   /** Writes go one after the other: concurrent writes to one file only contend for its lock. */
   private writing: Promise<void> = Promise.resolve();
 
+  /** `inspect` sees each slot's bytes before they are written or hashed, in order, and may throw
+   * to stop the upload: given 1 MiB at a time rather than each 64 KiB the socket hands over, it
+   * costs the event loop a sixteenth of the calls. */
   constructor(
     private readonly writer: StoreWriter,
     algorithms: string[],
+    private readonly inspect: (bytes: Buffer) => void,
   ) {
     this.ring = spareRings.pop() ?? new SharedArrayBuffer(SLOT_BYTES * SLOTS);
     this.view = Buffer.from(this.ring);
@@ -47,15 +52,18 @@ export class Spool {
     this.hashes = algorithms.map((a) => [a, pooledHash(a, this.ring)]);
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /** Copies a chunk in; a promise only when the ring is full and the caller must wait for it
+   * (most chunks go in at once, and an await per 64 KiB chunk is a cost of its own). */
+  write(chunk: Buffer): Promise<void> | undefined {
     for (let at = 0; at < chunk.length;) {
-      if (this.busy[this.current]) await this.idle[this.current]!.promise;
+      if (this.busy[this.current]) return this.idle[this.current]!.promise.then(() => this.write(chunk.subarray(at)));
       if (this.failure) throw this.failure;
       const n = chunk.copy(this.view, this.current * SLOT_BYTES + this.filled, at, at + Math.min(chunk.length - at, SLOT_BYTES - this.filled));
       this.filled += n;
       at += n;
       if (this.filled === SLOT_BYTES) this.dispatch();
     }
+    return undefined;
   }
 
   /** Flushes the last slot and waits for every write and hash: the size and the digests. */
@@ -83,6 +91,7 @@ export class Spool {
     const slot = this.current;
     const offset = slot * SLOT_BYTES;
     const length = this.filled;
+    this.inspect(this.view.subarray(offset, offset + length));
     this.busy[slot] = 1 + this.hashes.length;
     this.idle[slot] = pending();
     const done = () => this.release(slot);

@@ -42,18 +42,19 @@ export async function storeImageData(svc: ImageService, image: Image, during: 's
   let committed = false;
   try {
     writer = await svc.data.create(id);
-    spool = new Spool(writer, ['md5', 'sha512']);
     const declared = image.diskFormat!;
     const sniffer = new FormatSniffer({ declared, strict: BARE_CONTAINERS.has(image.containerFormat!) && !svc.settings.formatCheckSkip.has(declared) });
+    spool = new Spool(writer, ['md5', 'sha512'], (bytes) => sniffer.push(bytes));
     let received = 0;
     for await (const chunk of body) {
       received += chunk.length;
       checkBytes(svc.quota, held, received);
-      sniffer.push(chunk);
-      await spool.write(chunk);
+      const full = spool.write(chunk);
+      if (full) await full;
     }
-    const { virtualSize } = sniffer.finish();
+    // The spool's last slot is inspected as it ends, before the sniffer's verdict.
     const { size, digests } = await spool.end();
+    const { virtualSize } = sniffer.finish();
     await writer.commit();
     committed = true;
     await svc.store.tx(async (tx) => {
