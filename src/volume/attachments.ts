@@ -94,12 +94,13 @@ export async function createAttachment(tx: Db, req: NewAttachment): Promise<Atta
   const vol = await lockVolume(tx, req.volumeId, req.projectId);
   const others = await tx.select().from(attachments).where(eq(attachments.volumeId, vol.id));
   if (req.serverId && others.some((a) => a.serverId === req.serverId)) {
-    throw conflict(`Volume ${vol.id} is already attached to server ${req.serverId}.`);
+    throw badRequest(`Invalid volume: Volume ${vol.id} is already attached to server ${req.serverId}.`);
   }
   const free = (vol.status === 'available' || (req.fresh && vol.status === 'creating')) && others.length === 0;
   const shareable = vol.multiattach && ['available', 'reserved', 'attaching', 'in-use'].includes(vol.status);
+  // 400 as Cinder's attachment create and Nova's os-volume_attachments answer it (InvalidVolume).
   if (!free && !shareable) {
-    throw conflict(`Invalid volume: Volume ${vol.id} status must be available or downloading to reserve, but the current status is ${vol.status}.`);
+    throw badRequest(`Invalid volume: Volume ${vol.id} status must be available or downloading to reserve, but the current status is ${vol.status}.`);
   }
   let device: string | null = null;
   if (req.serverId) {

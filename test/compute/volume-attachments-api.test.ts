@@ -71,8 +71,8 @@ test('attach, list, show and detach through Nova; the volume goes available → 
   assert.ok((await c.cloud.compute.driver.attachedVolumes(s1)).has(vol));
 
   const again = await alice.call('POST', `/servers/${s2}/os-volume_attachments`, { volumeAttachment: { volumeId: vol } });
-  assert.equal(again.status, 409, 'an in-use volume is not attached twice');
-  assert.match(again.body.conflictingRequest.message, /in-use/);
+  assert.equal(again.status, 400, 'an in-use volume is not attached twice (InvalidVolume, as Nova answers it)');
+  assert.match(again.body.badRequest.message, /in-use/);
   const other = await bob.call('POST', `/servers/${s2}/os-volume_attachments`, { volumeAttachment: { volumeId: vol } });
   assert.equal(other.status, 404, "another project's server is not found");
   const bobs = await bob.create({ name: 'b', imageRef: image, flavorRef: tiny });

@@ -107,9 +107,9 @@ test('extend while attached: the guest sees the new size', async () => {
   assert.equal((await json('volume', 'show', 'vol1')).size, 2);
 });
 
-test('an in-use volume cannot be attached to a second server (409)', async () => {
+test('an in-use volume cannot be attached to a second server (400, as Nova answers it)', async () => {
   const err = await cliFails(cloud.env, 'server', 'add', 'volume', 'vm-b', 'vol1');
-  assert.match(err, /ConflictException: 409: .*status must be available .* in-use/);
+  assert.match(err, /BadRequestException: 400: .*status must be available .* in-use/);
   assert.equal(await volumeStatus('vol1'), 'in-use');
 });
 

@@ -49,17 +49,22 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
   const { store, driver, log } = opts;
   const { db } = store;
 
-  const guestVolume = (a: Attachment): GuestVolume => {
+  const guestVolume = (a: Attachment, shareable = false): GuestVolume => {
     if (!opts.connectionOf) throw new Error('this host has no volume service to open volumes with');
-    return { volumeId: a.volumeId, connection: guestConnection(opts.connectionOf(a.volumeId)), readOnly: a.attachMode === 'ro' };
+    return {
+      volumeId: a.volumeId,
+      connection: guestConnection(opts.connectionOf(a.volumeId)),
+      readOnly: a.attachMode === 'ro',
+      ...(shareable ? { shareable } : {}),
+    };
   };
 
   /** Attachments a started guest opens: attached ones, and those being attached. */
   const opened = (a: Attachment) => a.status === 'attached' || a.status === 'attaching';
 
-  async function attach(serverId: string, a: Attachment): Promise<void> {
+  async function attach(serverId: string, a: Attachment, shareable: boolean | undefined): Promise<void> {
     try {
-      const volume = guestVolume(a);
+      const volume = guestVolume(a, shareable);
       // A root volume was opened by the guest's start: it is never hot-plugged.
       if (a.bootIndex !== 0) await driver.attachVolume(serverId, volume);
       await store.tx((tx) => completeAttach(tx, a.id, connectionInfo(volume.connection)));
@@ -85,7 +90,12 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
     async specOf(serverId) {
       const rows = (await serverAttachments(db, serverId)).filter(opened);
       const root = rows.find((a) => a.bootIndex === 0);
-      return { rootVolume: root && guestVolume(root), volumes: rows.filter((a) => a !== root).map(guestVolume) };
+      const vols = await volumesById(
+        db,
+        rows.map((a) => a.volumeId),
+      );
+      const of = (a: Attachment) => guestVolume(a, vols.get(a.volumeId)?.multiattach);
+      return { rootVolume: root && of(root), volumes: rows.filter((a) => a !== root).map(of) };
     },
 
     async ready(serverId) {
@@ -113,7 +123,7 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
       const { power } = await driver.info(serverId);
       const running = power === 'running' || power === 'paused';
       for (const a of rows) {
-        if (a.status === 'attaching') await attach(serverId, a);
+        if (a.status === 'attaching') await attach(serverId, a, sizes.get(a.volumeId)?.multiattach);
         else if (a.status === 'detaching') await detach(serverId, a);
         else if (a.status === 'error_detaching' && running && !actual.has(a.volumeId)) {
           // The guest let the device go after its detach had timed out: the detach is done now.
@@ -122,7 +132,7 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
           const seen = actual.get(a.volumeId);
           if (seen === undefined) {
             // The records say the guest has it and the guest does not: it gets it back.
-            if (a.bootIndex !== 0) await attach(serverId, a);
+            if (a.bootIndex !== 0) await attach(serverId, a, sizes.get(a.volumeId)?.multiattach);
             continue;
           }
           // Level-based growth: a guest that sees less than the volume's size is told the new size.

@@ -64,6 +64,9 @@ export interface GuestVolume {
   volumeId: string;
   connection: VolumeConnection;
   readOnly?: boolean;
+  /** A multiattach volume: other guests write it at the same time (qemu's share-rw, as Nova's
+   * <shareable/>), which every guest that opens it must allow. */
+  shareable?: boolean;
 }
 
 /** A guest that did not let a volume's device go in time: the device (and volume) stay attached. */

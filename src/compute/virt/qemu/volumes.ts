@@ -52,18 +52,19 @@ export function blockdevOf(v: GuestVolume): Record<string, unknown> {
 }
 
 /** The device_add properties of a volume; bootIndex 0 for the disk a guest boots from. */
-export function deviceOf(v: GuestVolume, bootIndex?: number): Record<string, string | number> {
+export function deviceOf(v: GuestVolume, bootIndex?: number): Record<string, string | number | boolean> {
   return {
     driver: 'virtio-blk-pci',
     id: deviceIdOf(v.volumeId),
     drive: nodeNameOf(v.volumeId),
     serial: serialOf(v.volumeId),
+    ...(v.shareable ? { 'share-rw': true } : {}),
     ...(bootIndex === undefined ? {} : { bootindex: bootIndex }),
   };
 }
 
 /** The same device as a -device option value. Ids and node names hold no commas. */
-export const deviceArg = (props: Record<string, string | number>) =>
+export const deviceArg = (props: Record<string, string | number | boolean>) =>
   Object.entries(props)
     .map(([k, v]) => (k === 'driver' ? String(v) : `${k}=${v}`))
     .join(',');
