@@ -35,11 +35,13 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const as = (env: () => Record<string, string>) => async (...args: string[]) => {
-  const r = await openstack(env(), ...args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-};
+const as =
+  (env: () => Record<string, string>) =>
+  async (...args: string[]) => {
+    const r = await openstack(env(), ...args);
+    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
 const ok = as(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
@@ -88,7 +90,10 @@ test('a blank volume goes available with its size and reads zeros everywhere, al
   assert.equal(n, GiB);
   assert.ok(zero, 'a new volume read bytes that were not zero');
   const listed = await json('volume', 'list');
-  assert.deepEqual(listed.map((v: { Name: string }) => v.Name), ['blank']);
+  assert.deepEqual(
+    listed.map((v: { Name: string }) => v.Name),
+    ['blank'],
+  );
 });
 
 test("a volume from an image holds the image's bytes, converted to raw, and keeps its metadata", async () => {
@@ -153,14 +158,20 @@ test("over the gigabytes quota is 413 with Cinder's message; another project's v
   const asDemo = as(() => demo);
   await asDemo('volume', 'create', '--size', '2', 'mine');
   const stderr = await cliFails(demo, 'volume', 'create', '--size', '2', 'too-much');
-  assert.match(stderr, /VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 2G, quota is 3G and 2G has been consumed\. \(HTTP 413\)/);
+  assert.match(
+    stderr,
+    /VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 2G, quota is 3G and 2G has been consumed\. \(HTTP 413\)/,
+  );
   const quota = JSON.parse(await ok('quota', 'show', 'demo', '-f', 'json'));
   assert.equal(quota.gigabytes, 3);
 
   // The admin's volumes are not the demo project's to see, by name or by id.
   const adminVolume = (await json('volume', 'show', 'blank')).id as string;
   assert.match(await cliFails(demo, 'volume', 'show', adminVolume), /No volume with a name or ID/);
-  assert.deepEqual(JSON.parse(await asDemo('volume', 'list', '-f', 'json')).map((v: { Name: string }) => v.Name), ['mine']);
+  assert.deepEqual(
+    JSON.parse(await asDemo('volume', 'list', '-f', 'json')).map((v: { Name: string }) => v.Name),
+    ['mine'],
+  );
   assert.match(await cliFails(demo, 'volume', 'delete', adminVolume), /No volume with a name or ID|Failed to delete/);
   // The admin sees every project's volumes when asked.
   const all = await json('volume', 'list', '--all-projects');
@@ -239,4 +250,34 @@ test('nubo volume, volume snapshot and volume type print what openstack prints',
   assert.equal((await settled('volume', 'typed')).type, 'fast');
   await asNubo('volume', 'snapshot', 'delete', 'blank-snap');
   await asNubo('volume', 'delete', 'typed');
+});
+
+test('quota set and show, volume part: per-type limits; nubo sets and shows what openstack does', async () => {
+  await ok('volume', 'type', 'create', 'quota-type');
+  await ok('quota', 'set', '--volumes', '7', '--snapshots', '4', '--gigabytes', '100', '--per-volume-gigabytes', '5', 'demo');
+  await ok('quota', 'set', '--volumes', '2', '--gigabytes', '9', '--volume-type', 'quota-type', 'demo');
+  const shown = JSON.parse(await ok('quota', 'show', 'demo', '-f', 'json'));
+  assert.equal(shown.volumes, 7);
+  assert.equal(shown.snapshots, 4);
+  assert.equal(shown['per-volume-gigabytes'], 5);
+  assert.equal(shown['volumes_quota-type'], 2);
+  assert.equal(shown['gigabytes_quota-type'], 9);
+  assert.equal(shown['snapshots_quota-type'], -1);
+  // Two volumes of the type reach its limit of 2: a third is refused.
+  const asDemo = as(() => demo);
+  await asDemo('volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-1');
+  await asDemo('volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-2');
+  assert.match(await cliFails(demo, 'volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-3'), /VolumeLimitExceeded: .*\(HTTP 413\)/);
+
+  assert.equal((await nuboCli(nubo.env, 'quota', 'set', '--snapshots', '6', '--volume-type', 'quota-type', 'demo')).code, 0);
+  assert.equal((await nuboCli(nubo.env, 'quota', 'set', '--backups', '3', 'demo')).code, 0);
+  const [theirs, ours] = await Promise.all([ok('quota', 'show', 'demo', '-f', 'json'), nuboCli(nubo.env, 'quota', 'show', 'demo', '-f', 'json')]);
+  const mine = JSON.parse(ours.stdout);
+  const volumeKeys = Object.keys(JSON.parse(theirs)).filter((k) =>
+    /^(volumes|snapshots|gigabytes|backups|backup-gigabytes|per-volume-gigabytes|groups)($|_)/.test(k),
+  );
+  assert.ok(volumeKeys.includes('snapshots_quota-type'));
+  for (const k of volumeKeys) assert.equal(mine[k], JSON.parse(theirs)[k], `nubo quota show: ${k}`);
+  assert.equal(mine['snapshots_quota-type'], 6);
+  assert.equal(mine.backups, 3);
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ComputeClient, type QuotaSet } from '../../client/compute.ts';
 import { ClientError, HttpError } from '../../client/errors.ts';
+import { VolumeClient } from '../../client/volume.ts';
 import type { Project } from '../../client/identity.ts';
 import { connect } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
@@ -29,6 +30,28 @@ const NOVA_NETWORK_QUOTAS: [string, string][] = [
   ['security_groups', 'secgroups'],
 ];
 
+/** Cinder's quota resources by openstackclient's option names; the first three also per volume
+ * type (`--volume-type`), as `<resource>_<type>`. */
+const VOLUME_QUOTAS: [string, string][] = [
+  ['volumes', 'volumes'],
+  ['snapshots', 'snapshots'],
+  ['gigabytes', 'gigabytes'],
+  ['backups', 'backups'],
+  ['backup_gigabytes', 'backup-gigabytes'],
+  ['per_volume_gigabytes', 'per-volume-gigabytes'],
+];
+const PER_TYPE = new Set(['volumes', 'snapshots', 'gigabytes']);
+
+/** The block storage endpoint may be absent from the catalog: its part of a quota is then empty. */
+async function volumePart<T>(session: ConstructorParameters<typeof VolumeClient>[0], get: (v: VolumeClient) => Promise<T>): Promise<T | undefined> {
+  try {
+    session.endpoint('block-storage');
+  } catch {
+    return undefined;
+  }
+  return get(new VolumeClient(session));
+}
+
 const LIST_COLUMNS: [string, string][] = [
   ['id', 'Project ID'],
   ['cores', 'Cores'],
@@ -50,16 +73,24 @@ const camel = (option: string) => option.replace(/-(\w)/g, (_, c: string) => c.t
 const computePart = (q: QuotaSet) => COMPUTE_QUOTAS.map(([r]) => q[r] ?? '');
 
 export function register(quota: Command): void {
-  const set = quota.command('set').description("set a project's compute quotas").argument('<project>', 'project to set the quotas of (name or ID)');
-  for (const [resource, option] of COMPUTE_QUOTAS) set.option(`--${option} <${option}>`, `new value for the ${option} quota (${resource})`, integer);
+  const set = quota.command('set').description("set a project's compute and volume quotas").argument('<project>', 'project to set the quotas of (name or ID)');
+  for (const [resource, option] of [...COMPUTE_QUOTAS, ...VOLUME_QUOTAS])
+    set.option(`--${option} <${option}>`, `new value for the ${option} quota (${resource})`, integer);
+  set.option('--volume-type <volume-type>', 'set the volumes, snapshots and gigabytes quotas of this volume type');
   set.option('--force', 'set the quotas even when they are below what is in use');
-  set.action(async (ref: string, o: Record<string, number | boolean | undefined>, cmd: Command) => {
+  set.action(async (ref: string, o: Record<string, number | boolean | string | undefined>, cmd: Command) => {
     const changes: Record<string, number | boolean> = {};
-    for (const [resource, option] of COMPUTE_QUOTAS) if (o[camel(option)] !== undefined) changes[resource] = o[camel(option)]!;
+    for (const [resource, option] of COMPUTE_QUOTAS) if (o[camel(option)] !== undefined) changes[resource] = o[camel(option)] as number;
     if (o.force) changes.force = true;
+    const volumeChanges: Record<string, number> = {};
+    for (const [resource, option] of VOLUME_QUOTAS) {
+      if (o[camel(option)] === undefined) continue;
+      volumeChanges[o.volumeType && PER_TYPE.has(resource) ? `${resource}_${o.volumeType}` : resource] = o[camel(option)] as number;
+    }
     const { session, identity } = await connect(cmd);
     const project = await identity.projects.find(ref);
     if (Object.keys(changes).length) await new ComputeClient(session).updateQuotas(project.id, changes);
+    if (Object.keys(volumeChanges).length) await new VolumeClient(session).updateQuotas(project.id, volumeChanges);
   });
 
   listOptions(quota.command('list').description('list the projects whose compute quotas differ from the defaults, or with --detail the usage of one project'))
@@ -105,7 +136,7 @@ export function register(quota: Command): void {
   showOptions(
     quota
       .command('show')
-      .description("show a project's compute quotas (openstackclient's also shows the volume and network services' quotas, which this one leaves out)")
+      .description("show a project's compute and volume quotas (openstackclient's also shows the network service's, which this one leaves out)")
       .argument('[project]', 'project (name or ID; default: the current project)'),
   )
     .option('--default', 'show the default quotas instead')
@@ -114,9 +145,12 @@ export function register(quota: Command): void {
       const project = ref ? await identity.projects.find(ref) : session.auth.project;
       if (!project) throw new ClientError('Give a project: the current token is not scoped to a project.');
       const compute = new ComputeClient(session);
-      const q = o.default ? await compute.defaultQuotas(project.id) : await compute.quotas(project.id);
-      const info: Record<string, unknown> = { ...q };
-      for (const [resource, option] of [...COMPUTE_QUOTAS, ...NOVA_NETWORK_QUOTAS]) {
+      const [q, v] = await Promise.all([
+        o.default ? compute.defaultQuotas(project.id) : compute.quotas(project.id),
+        volumePart(session, (volume) => (o.default ? volume.defaultQuotas(project.id) : volume.quotas(project.id))),
+      ]);
+      const info: Record<string, unknown> = { ...q, ...v };
+      for (const [resource, option] of [...COMPUTE_QUOTAS, ...NOVA_NETWORK_QUOTAS, ...VOLUME_QUOTAS]) {
         if (resource !== option && info[resource] !== undefined && info[resource] !== null) {
           info[option] = info[resource];
           delete info[resource];
