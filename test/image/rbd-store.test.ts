@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { CephCli, CephNotFoundError } from '../../src/lib/ceph/index.ts';
+import { openRbdStore } from '../../src/image/stores/rbd.ts';
 import { startCeph, type TestCeph } from '../helpers/ceph.ts';
 import { openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 
@@ -53,6 +56,35 @@ const api = (method: string, path: string, body?: Buffer<ArrayBuffer> | Record<s
   });
 
 const inPool = async () => JSON.parse(await ceph.rbd(['ls', 'images', '--format', 'json'])) as string[];
+
+test('the store contract on RBD: visible only once committed, writes out of order, abort and sweep leave nothing, delete is idempotent', async () => {
+  const store = await openRbdStore(new CephCli({ conf: ceph.conf, user: 'nubo-image', pool: 'images' }));
+  const id = '11111111-2222-4333-8444-555555555555';
+  const w = await store.create(id);
+  await Promise.all([w.write(Buffer.from('world'), 6), w.write(Buffer.from('hello '), 0)]);
+  assert.deepEqual(await store.list(), []);
+  await w.commit();
+  assert.deepEqual(await store.list(), [id]);
+  assert.equal(await text(await store.read(id)), 'hello world');
+  assert.equal(await text(await store.read(id, { start: 6, end: 8 })), 'wor');
+
+  const aborted = await store.create('99999999-2222-4333-8444-555555555555');
+  await aborted.write(Buffer.alloc(1000), 0);
+  await aborted.abort();
+  await aborted.abort();
+  // What a crash mid-upload leaves, removed by the next start's sweep.
+  await ceph.rbd(['create', '--size', '1M', 'images/aaaaaaaa-2222-4333-8444-555555555555.partial.0123abcd']);
+  await ceph.rbd(['create', '--size', '1M', 'images/kept-by-the-operator']);
+  await store.sweep();
+  assert.deepEqual((await inPool()).sort(), [id, 'kept-by-the-operator']);
+  assert.deepEqual(await store.list(), [id], 'only images named like image ids are the store\'s');
+
+  await store.delete(id);
+  await store.delete(id);
+  assert.deepEqual(await store.list(), []);
+  await assert.rejects(store.read(id), CephNotFoundError);
+  await ceph.rbd(['rm', '--no-progress', 'images/kept-by-the-operator']);
+});
 
 test('openstack image create --file lands in the images pool with a protected snapshot; save gives the same bytes', async () => {
   const image = JSON.parse(await cli('image', 'create', '--file', file, '--disk-format', 'raw', '--container-format', 'bare', 'on-rbd', '-f', 'json'));
