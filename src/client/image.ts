@@ -3,7 +3,8 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { imageView, memberView } from '../image/api/views.ts';
-import { ClientError, HttpError, errorDetail } from './errors.ts';
+import { ClientError, HttpError } from './errors.ts';
+import { rawRequest } from './raw.ts';
 import type { Session } from './session.ts';
 
 // Resource shapes as the image service writes them (its views are the one source of truth).
@@ -231,32 +232,7 @@ export class ImageClient {
     return this.session.request<ImageMember>('PUT', `${this.image(imageId)}/members/${encodeURIComponent(projectId)}`, { body: { status } });
   }
 
-  /**
-   * A request whose body or answer is not plain JSON (a JSON patch, image data), which the
-   * session's JSON requests cannot carry. Errors become the same HttpError and ClientError.
-   */
-  private async raw(
-    method: string,
-    url: string,
-    init: { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' },
-    logBody?: string,
-  ): Promise<Response> {
-    const log = this.session.options.log;
-    log?.(`REQ: ${method} ${url}${logBody ? ` ${logBody}` : ''}`);
-    let res: Response;
-    try {
-      res = await fetch(url, { ...init, method, headers: { 'user-agent': 'nubo', 'x-auth-token': this.session.token, ...init.headers } });
-    } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      throw new ClientError(`${method} ${url} failed: ${cause}`);
-    }
-    if (!res.ok) {
-      const text = await res.text();
-      log?.(`RESP: [${res.status}] ${text}`);
-      const requestId = res.headers.get('x-openstack-request-id') ?? undefined;
-      throw new HttpError(errorDetail(text, res.statusText || 'Error'), res.status, method, url, requestId);
-    }
-    log?.(`RESP: [${res.status}]`);
-    return res;
+  private raw(method: string, url: string, init: { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' }, logBody?: string): Promise<Response> {
+    return rawRequest(this.session, method, url, init, logBody);
   }
 }
