@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestCloud, tempDir, type TestCloud, cliAs, nubo as nuboCli } from '../helpers/cloud.ts';
+import { adminEnv, startTestCloud, tempDir, type TestCloud, cliAs, nubo as nuboCli } from '../helpers/cloud.ts';
 
 // The real openstack CLI at the microversions that carry its newer options, and openstacksdk,
 // which negotiates the highest microversion each resource knows, against a cloud in this process
@@ -15,17 +15,7 @@ let env: Record<string, string>;
 let work: string;
 before(async () => {
   c = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10 });
-  env = {
-    OS_AUTH_URL: `${c.url}/identity`,
-    OS_AUTH_TYPE: 'password',
-    OS_IDENTITY_API_VERSION: '3',
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: c.cloud.credentials!.password,
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  };
+  env = adminEnv(c.url, c.cloud.credentials!.password);
   work = tempDir('nubo-microversions-cli-');
 });
 after(async () => {

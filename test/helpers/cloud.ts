@@ -160,6 +160,19 @@ export interface SpawnedNubo {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** The OS_* variables with which the openstack CLI and openstacksdk reach a cloud at `url` as its admin. */
+export const adminEnv = (url: string, password: string): Record<string, string> => ({
+  OS_AUTH_URL: `${url}/identity`,
+  OS_AUTH_TYPE: 'password',
+  OS_IDENTITY_API_VERSION: '3',
+  OS_USERNAME: 'admin',
+  OS_PASSWORD: password,
+  OS_PROJECT_NAME: 'admin',
+  OS_USER_DOMAIN_NAME: 'Default',
+  OS_PROJECT_DOMAIN_NAME: 'Default',
+  OS_REGION_NAME: 'RegionOne',
+});
+
 /** How long a spawned `nubo up` may take to say it is up. On a loaded machine (load average 28
  * on 2 cores) first starts took 122 and 147 s, about 53 s of them creating the embedded database
  * in its child process, and restarts 49 and 55 s: 60 s failed tests that were merely slow. */
@@ -212,18 +225,7 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
     throw err;
   }
   const url = `http://127.0.0.1:${port}`;
-  const pw = readCredentials(dataDir)?.password;
-  const env: Record<string, string> = {
-    OS_AUTH_URL: `${url}/identity`,
-    OS_AUTH_TYPE: 'password',
-    OS_IDENTITY_API_VERSION: '3',
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: pw ?? '',
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  };
+  const env = adminEnv(url, readCredentials(dataDir)?.password ?? '');
   return {
     url,
     dataDir,
