@@ -7,9 +7,10 @@ import type { FastifyReply } from 'fastify';
  * buffers cost the kernel's page faults and zeroing for every MiB, as much again as the copies. */
 const CHUNK = 1024 * 1024;
 const BUFFERS = 2;
-/** A read from the page cache is a memory copy, well under a millisecond even on a busy machine;
- * reads that wait this long went to the disk, and a few of them move the rest of the download to
- * the thread pool, where waiting for the disk stalls no other request. */
+/** A read from the page cache is a memory copy, well under a millisecond; reads that take this
+ * long, several in a row, went to the disk, and move the rest of the download to the thread pool,
+ * where waiting for the disk stalls no other request. One slow read alone is the scheduler giving
+ * the CPU to others on a busy machine, where the pool would only add waits. */
 const SLOW_READ_MS = 20;
 const SLOW_READS = 3;
 
@@ -27,6 +28,7 @@ export function sendFile(reply: FastifyReply, file: FileHandle, start: number, e
   res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
   const free = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafeSlow(Math.min(CHUNK, end + 1 - start)));
   let next = start;
+  /** Slow reads in a row. */
   let slowReads = 0;
   /** Waiting for the socket to drain, for a read in the pool, or for the next turn of the loop. */
   let waiting = false;
@@ -96,7 +98,7 @@ export function sendFile(reply: FastifyReply, file: FileHandle, start: number, e
       } catch (err) {
         return finish(err as Error);
       }
-      if (performance.now() - began > SLOW_READ_MS) slowReads++;
+      slowReads = performance.now() - began > SLOW_READ_MS ? slowReads + 1 : 0;
       if (!send(buffer, got, length)) return;
     }
   };
