@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestCloud, type TestCloud } from '../test/helpers/cloud.ts';
+import { hosts } from '../src/compute/tables.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -71,6 +72,49 @@ const sections: [string, (b: Backend) => Promise<string>][] = [
   ],
 ];
 
+/**
+ * Boot-to-ACTIVE of ten servers of the test guest, made in one request, with root disks as local
+ * qcow2 overlays of a host copy of the image and as RBD clones of it (compute_images_type), the
+ * image raw in the rbd store both times; then the space their ten disks hold.
+ */
+async function tenServers(env: Record<string, string>, guestRaw: string): Promise<void> {
+  for (const type of ['local', 'rbd'] as const) {
+    const cloud = await startTestCloud({ computeDriver: 'qemu', env: { ...env, NUBO_COMPUTE_IMAGES_TYPE: type } });
+    try {
+      const token = await cloud.adminToken();
+      const call = (method: string, path: string, body?: unknown) => cloud.request(method, `/compute/v2.1${path}`, { token, body });
+      const project = (await cloud.request('GET', '/identity/v3/projects?name=admin', { token })).body.projects[0].id;
+      await call('PUT', `/os-quota-sets/${project}`, { quota_set: { instances: 10, cores: 10, ram: 10 * 256 } });
+      // Ten one-vCPU servers on a small host: its CPU allocation ratio raised, as Nova's cpu_allocation_ratio is.
+      await cloud.cloud.store.db.update(hosts).set({ cpuRatio: 16 });
+      const flavor = (await call('POST', '/flavors', { flavor: { name: 'nano', ram: 256, disk: 1, vcpus: 1 } })).body.flavor.id;
+      const image = (await cloud.request('POST', '/image/v2/images', { token, body: { name: 'guest', disk_format: 'raw', container_format: 'bare' } })).body.id;
+      await run('curl', ['-sS', '-f', '-X', 'PUT', '-T', guestRaw, '-H', `x-auth-token: ${token}`, '-H', 'content-type: application/octet-stream', `${cloud.url}/image/v2/images/${image}/file`]);
+      const start = performance.now();
+      const made = await call('POST', '/servers', { server: { name: 'b', imageRef: image, flavorRef: flavor, min_count: 10, max_count: 10 } });
+      if (made.status !== 202) throw new Error(`server create: ${made.status} ${JSON.stringify(made.body)}`);
+      for (const deadline = Date.now() + 600_000; ; await new Promise((r) => setTimeout(r, 50))) {
+        const all: { status: string }[] = (await call('GET', '/servers/detail')).body.servers;
+        if (all.filter((s) => s.status === 'ACTIVE').length === 10) break;
+        if (all.some((s) => s.status === 'ERROR') || Date.now() > deadline) throw new Error(`not all ACTIVE: ${all.map((s) => s.status).join(' ')}`);
+      }
+      const active = performance.now() - start;
+      const held =
+        type === 'rbd'
+          ? (JSON.parse((await run('rbd', ['--conf', join(cephDir, 'ceph.conf'), 'du', '-p', 'vms', '--format', 'json'])).stdout) as { total_used_size: number }).total_used_size
+          : Number((await run('du', ['-sb', join(cloud.dataDir, 'compute', 'instances')])).stdout.split('\t')[0]);
+      console.log(`10 servers to ACTIVE, ${type === 'rbd' ? 'RBD clones ' : 'local disks'}  ${(active / 1000).toFixed(1).padStart(5)} s, their disks hold ${(held / MiB).toFixed(1)} MiB`);
+      for (const s of (await call('GET', '/servers')).body.servers) await call('DELETE', `/servers/${s.id}`);
+      for (const deadline = Date.now() + 300_000; (await call('GET', '/servers')).body.servers.length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
+      await cloud.request('DELETE', `/image/v2/images/${image}`, { token });
+    } finally {
+      // Guests outlive their cloud by design: none of the bench's may stay.
+      await run('pkill', ['-9', '-f', cloud.dataDir]).catch(() => undefined);
+      await cloud.stop();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   makeSource();
   const { stdout: up } = await run(join(root, 'scripts/ceph/up.sh'), [cephDir], { timeout: 180_000 });
@@ -99,6 +143,9 @@ async function main(): Promise<void> {
     for (const [title, measure] of sections) {
       for (const b of backends) console.log(`${title.padEnd(32)} ${b.name.padEnd(6)} ${await measure(b)}`);
     }
+    const { stdout: guest } = await run('bash', [join(root, 'scripts/guest/build.sh')], { maxBuffer: 1 << 24 });
+    await run('qemu-img', ['convert', '-O', 'raw', guest.trim().split('\n').at(-1)!, join(work, 'guest.raw')]);
+    await tenServers(env, join(work, 'guest.raw'));
   } finally {
     for (const b of backends) await b.cloud.stop();
     await run(join(root, 'scripts/ceph/down.sh'), [cephDir]);

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { hosts } from '../../src/compute/tables.ts';
 import { startGuestCloudOnCeph, type GuestCloud } from '../helpers/guest-cloud.ts';
 
 // Instance disks on RBD, with the real openstack CLI against a nubo on a single-node Ceph of the
@@ -38,8 +39,10 @@ async function deleteServers(...ids: string[]): Promise<void> {
 
 before(async () => {
   c = await startGuestCloudOnCeph('r');
-  // Room for eleven servers at once.
+  // Room for eleven one-vCPU servers at once: the quota, and the host's CPU allocation ratio (two
+  // cores × 4 by default), raised as an operator raises Nova's cpu_allocation_ratio.
   await c.cli('quota', 'set', '--instances', '20', '--cores', '20', 'admin');
+  await c.cloud.cloud.store.db.update(hosts).set({ cpuRatio: 16 });
 });
 after(() => c?.stop());
 
