@@ -10,11 +10,13 @@ import { eventually, imagesOf, storeFiles } from './helpers.ts';
 // uploads at once. The cloud runs in this process, so its threads are this process's.
 let c: TestCloud;
 let api: ReturnType<typeof imagesOf>;
+let token: string;
 let dataDir: string;
 before(async () => {
   dataDir = tempDir('nubo-footprint-');
   c = await startTestCloud({ dataDir });
-  api = imagesOf(c, await c.adminToken());
+  token = await c.adminToken();
+  api = imagesOf(c, token);
 });
 after(async () => {
   await c?.stop();
@@ -63,7 +65,7 @@ test('uploads at once share the hash threads instead of starting their own; each
   }
 });
 
-test('a download reads ahead in large pieces and still serves exact bytes and ranges across them', async () => {
+test('a download is sent in 1 MiB pieces from reused buffers and still serves exact bytes and ranges across them; HEAD sends none', async () => {
   const image = await api.create({ name: 'pieces' });
   const data = randomBytes(5 * MiB + 3);
   assert.equal((await api.upload(image.id, data)).status, 204);
@@ -75,4 +77,11 @@ test('a download reads ahead in large pieces and still serves exact bytes and ra
   assert.ok(range.data.equals(data.subarray(MiB - 5, 3 * MiB + 5)));
   const tail = await api.download(image.id, { range: 'bytes=-2' });
   assert.ok(tail.data.equals(data.subarray(-2)));
+  // Two downloads at once share the event loop, each with its own buffers.
+  const [a, b] = await Promise.all([api.download(image.id), api.download(image.id, { range: `bytes=${2 * MiB}-` })]);
+  assert.ok(a.data.equals(data) && b.data.equals(data.subarray(2 * MiB)));
+  const head = await fetch(`${c.url}/image/v2/images/${image.id}/file`, { method: 'HEAD', headers: { 'x-auth-token': token } });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(data.length));
+  assert.equal((await head.arrayBuffer()).byteLength, 0);
 });
