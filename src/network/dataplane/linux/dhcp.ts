@@ -61,14 +61,17 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
   const live = await livePid(files.pidfile, isDnsmasqOf(files));
   if (live && live.args.slice(1).join('\0') === argv.slice(1).join('\0')) {
     // Also when nothing changed but no reload of this text was seen (a crash between write and signal).
-    if (hostsChanged || optsChanged || (await servedHosts(files, live.pid)) !== hosts) {
+    const served = await servedHosts(files, live.pid);
+    if (hostsChanged || optsChanged || served !== hosts) {
       const offset = await logEnd(files);
       process.kill(live.pid, 'SIGHUP');
       await awaitHostsRead(files, live.pid, offset, hosts);
+      await releaseGone(ctx, ns, leg.inside, served ?? '', hosts);
     }
   } else {
     if (live) await killAndWait(live.pid);
     await rm(files.pidfile, { force: true });
+    await pruneLeases(files.leases, hosts);
     const offset = await logEnd(files);
     // dnsmasq checks its setup, forks and returns: an error here is a dnsmasq that did not start.
     await ctx.sh.in(ns, argv);
@@ -80,6 +83,32 @@ export async function ensureDhcp(ctx: Context, spec: DhcpSpec): Promise<void> {
 
   if (spec.metadata) await ensureMetadataEndpoint(ctx, ns, spec.networkId, dir);
   else await stopMetadataEndpoint(ctx, spec.networkId, dir);
+}
+
+// dnsmasq keeps a lease until it expires, and will not hand a configured address to a new MAC while
+// another MAC holds it: an address freed by a deleted port and given to a new one would get no
+// answer for a day. So the leases of hosts that left go as Neutron lets them go: a DHCPRELEASE sent
+// by dhcp_release to a running dnsmasq, and dropped from the lease file before a start.
+
+/** Releases, in the running dnsmasq, the leases of the host lines that were and are no more. */
+async function releaseGone(ctx: Context, ns: string, iface: string, before: string, after: string): Promise<void> {
+  const kept = new Set(parseHostsFile(after).map((h) => `${h.mac} ${h.ip}`));
+  for (const h of parseHostsFile(before)) {
+    if (!kept.has(`${h.mac} ${h.ip}`)) await ctx.sh.in(ns, ['dhcp_release', iface, h.ip, h.mac]);
+  }
+}
+
+/** Drops from a lease file (expiry, MAC, IP, name, client id per line) the leases of MACs and
+ * addresses the hosts text no longer pairs. */
+async function pruneLeases(path: string, hosts: string): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const kept = new Set(parseHostsFile(hosts).map((h) => `${h.mac.toLowerCase()} ${h.ip}`));
+  const lines = text.split('\n').filter((line) => {
+    const [, mac = '', ip = ''] = line.split(' ');
+    return line && kept.has(`${mac.toLowerCase()} ${ip}`);
+  });
+  await writeIfChanged(path, lines.map((l) => `${l}\n`).join(''));
 }
 
 export async function deleteDhcp(ctx: Context, networkId: string): Promise<void> {
