@@ -98,7 +98,7 @@ test('a multiattach volume is in both running guests at once; an ordinary one at
     return v.status === 'in-use' && v.attachments.length === 2;
   });
   // Each guest's kernel reports the hot-plugged 1 GiB disk.
-  for (const name of ['vm-src', 'vm-copy']) await consoleUntil(name, /virtio_blk virtio\d+: \[vdb\] 2097152 512-byte logical blocks/, 60_000);
+  for (const name of ['vm-src', 'vm-copy']) await consoleUntil(name, /virtio_blk virtio\d+: \[vd[b-z]\] 2097152 512-byte logical blocks/, 60_000);
 
   await json('volume', 'create', '--size', '1', 'single');
   await until('single available', async () => (await json('volume', 'show', 'single')).status === 'available');
