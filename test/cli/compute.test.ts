@@ -95,7 +95,10 @@ const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII4qa34AVtuh11v/QQa1VJBg
 
 before(async () => {
   cloud = await spawnNubo({ args: ['--compute-driver', 'fake'] });
-  admin = cloud.env;
+  // Both CLIs at 2.1: openstack otherwise negotiates the cloud's highest microversion (2.92 for
+  // its novaclient) and nubo does not yet, so their default outputs differ in the fields that came
+  // after 2.1 (key pair types, flavor descriptions, quota sets without network resources).
+  admin = { ...cloud.env, OS_COMPUTE_API_VERSION: '2.1' };
   home = tempDir('nubo-cli-home-');
   work = tempDir('nubo-cli-compute-');
 });
@@ -382,15 +385,18 @@ test('servers: what fails says why, on one line, with exit code 1', async () => 
     await nubo(admin, 'server', 'create', '--image', 'cirros', '--flavor', 'm1.server', '--nic', 'auto', '--network', 'n', 'x'),
     /^nubo: Specifying a --nic of auto or none cannot be used with any other --nic, --network or --port value\.$/,
   );
-  failsWith(
-    await nubo(admin, 'server', 'create', '--image', 'cirros', '--flavor', 'm1.server', '--nic', 'none', 'x'),
-    /^nubo: --nic none needs compute API microversion 2\.37; this cloud offers 2\.1 at most$/,
-  );
+  // --nic none asks for 2.37, which the cloud offers: a server with no port.
+  const none = JSON.parse(await ok('server', 'create', '--image', 'cirros', '--flavor', 'm1.server', '--nic', 'none', '-f', 'json', 'x-none'));
+  assert.deepEqual(JSON.parse(await ok('port', 'list', '--device-id', none.id, '-f', 'json')), []);
+  await ok('server', 'delete', '--wait', 'x-none');
   failsWith(
     await nubo(admin, 'server', 'create', '--image', 'cirros', '--flavor', 'm1.server', '--key-name', 'nokey', 'x'),
     /^nubo: Invalid key_name provided\. \(HTTP 400\)/,
   );
-  failsWith(await nubo(admin, 'server', 'create', '--flavor', 'm1.server', 'x'), /^nubo: An image \(--image, --image-property\) or bootable volume \(--volume, --snapshot, --block-device\) is required$/);
+  failsWith(
+    await nubo(admin, 'server', 'create', '--flavor', 'm1.server', 'x'),
+    /^nubo: An image \(--image, --image-property\) or bootable volume \(--volume, --snapshot, --block-device\) is required$/,
+  );
   failsWith(await nubo(admin, 'server', 'list', '--status', 'asleep'), /^nubo: option '--status <status>' argument 'asleep' is invalid/);
   failsWith(await nubo(admin, 'console', 'log', 'show', '--lines', '-1', 'x'), /--lines expected a non-negative integer$/);
   assert.equal(await ok('server', 'list'), '\n', 'nothing was left behind');
@@ -412,15 +418,22 @@ test('quota set, quota list --compute, quota show and limits show --absolute', a
     await same(...args);
   }
   const shown = await json('quota', 'show', 'admin');
+  // The compute and the block storage quota sets, merged under openstackclient's names.
   assert.deepEqual(Object.keys(shown), [
+    'backup-gigabytes',
+    'backups',
     'cores',
     'fixed-ips',
     'floating-ips',
+    'gigabytes',
+    'gigabytes___DEFAULT__',
+    'groups',
     'injected-file-size',
     'injected-files',
     'injected-path-size',
     'instances',
     'key-pairs',
+    'per-volume-gigabytes',
     'project',
     'project_name',
     'properties',
@@ -429,6 +442,10 @@ test('quota set, quota list --compute, quota show and limits show --absolute', a
     'secgroups',
     'server-group-members',
     'server-groups',
+    'snapshots',
+    'snapshots___DEFAULT__',
+    'volumes',
+    'volumes___DEFAULT__',
   ]);
   assert.deepEqual([shown.instances, shown.cores, shown.properties, shown['key-pairs'], shown.project_name], [7, 9, 50, 20, 'admin']);
   assert.deepEqual(await json('quota', 'show'), shown, 'the current project by default');
