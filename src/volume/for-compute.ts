@@ -9,7 +9,7 @@ import type { Volume } from './volumes.ts';
 // record behind an attachment and how QEMU opens it. Compute reaches volumes through this file,
 // volumes.ts (createVolume, deleteVolume, onInUseExtend) and attachments.ts.
 
-export { blockdevOptions, type VolumeConnection } from './drivers/driver.ts';
+export { type VolumeConnection } from './drivers/driver.ts';
 export { createVolume, deleteVolume, onInUseExtend, GiB, type Volume } from './volumes.ts';
 export { createSnapshot } from './snapshots.ts';
 

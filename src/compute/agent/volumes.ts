@@ -1,3 +1,4 @@
+import { monitorAddress } from '../../lib/ceph/auth.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Store } from '../../lib/store/db.ts';
 import {
@@ -38,8 +39,9 @@ function guestConnection(c: BackendConnection): GuestVolume['connection'] {
  * opens it, never the key (Nova keeps that in a libvirt secret; here only the host has it). */
 function connectionInfo(c: GuestVolume['connection']): Record<string, unknown> {
   if (c.driver !== 'rbd') return { driver_volume_type: 'file', data: c };
-  const hosts = (c.monitors ?? []).map((m) => m.slice(0, m.lastIndexOf(':')));
-  const ports = (c.monitors ?? []).map((m) => m.slice(m.lastIndexOf(':') + 1));
+  const monitors = (c.monitors ?? []).map(monitorAddress);
+  const hosts = monitors.map((m) => m.host);
+  const ports = monitors.map((m) => m.port);
   return { driver_volume_type: 'rbd', data: { name: `${c.pool}/${c.image}`, hosts, ports, auth_enabled: true, auth_username: c.user } };
 }
 

@@ -9,6 +9,13 @@ export interface CephClientAuth {
   key: string;
 }
 
+/** A monitor's `host:port` (a bare host: Ceph's default port) split as qemu's and Cinder's
+ * connection descriptions take it. */
+export function monitorAddress(monitor: string): { host: string; port: string } {
+  const at = monitor.lastIndexOf(':');
+  return at > 0 ? { host: monitor.slice(0, at), port: monitor.slice(at + 1) } : { host: monitor, port: '6789' };
+}
+
 /**
  * The monitors of a ceph.conf and a user's key from the keyring that ceph.conf names for it, read
  * with Ceph's own tools (ceph-conf expands `$name` and the defaults; ceph-authtool reads keyrings).

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { monitorAddress } from '../../lib/ceph/auth.ts';
 
 /**
  * What QEMU needs to open a volume: the `file` (or `driver`) part of a QMP blockdev-add, read by the
@@ -98,9 +99,9 @@ export class SourceMissingError extends Error {}
  */
 export function blockdevOptions(conn: VolumeConnection, keySecretId?: string): Record<string, unknown> {
   if (conn.driver === 'file') return { driver: conn.format, file: { driver: 'file', filename: conn.filename } };
-  const server = conn.monitors.map((m) => {
-    const at = m.lastIndexOf(':');
-    return at > 0 ? { host: m.slice(0, at), port: m.slice(at + 1) } : { host: m, port: '6789' };
-  });
-  return { driver: 'raw', file: { driver: 'rbd', pool: conn.pool, image: conn.image, server, user: conn.user, ...(keySecretId ? { 'key-secret': keySecretId } : {}) } };
+  const server = conn.monitors.map(monitorAddress);
+  return {
+    driver: 'raw',
+    file: { driver: 'rbd', pool: conn.pool, image: conn.image, server, user: conn.user, ...(keySecretId ? { 'key-secret': keySecretId } : {}) },
+  };
 }

@@ -1,3 +1,4 @@
+import { monitorAddress } from '../../../lib/ceph/auth.ts';
 import type { GuestVolume, RbdConnection } from '../driver.ts';
 
 // How a volume appears in qemu, the same at start (-blockdev/-device) and in a hot-plug
@@ -22,10 +23,7 @@ export const secretIdOf = (nodeName: string) => `key-${nodeName}`;
 /** qemu's rbd protocol node: monitors as servers, the key by the id of a secret object that the
  * caller creates first (-object secret or object-add), so that it never shows in `ps`. */
 export function rbdFileOf(c: RbdConnection, nodeName: string): Record<string, unknown> {
-  const server = c.monitors?.map((m) => {
-    const at = m.lastIndexOf(':');
-    return at > 0 ? { host: m.slice(0, at), port: m.slice(at + 1) } : { host: m, port: '6789' };
-  });
+  const server = c.monitors?.map(monitorAddress);
   return {
     driver: 'rbd',
     pool: c.pool,
