@@ -16,7 +16,7 @@ const arr = (items: object, extra: object = {}) => ({ type: 'array', items, ...e
 const record = (values: object) => ({ type: 'object', additionalProperties: values });
 const link = obj({ rel: str, href: uri });
 const links = arr(link);
-const only = (v: string, since: string, props: Record<string, unknown>) => (atLeast(v, since) ? props : {});
+const fromVersion = (v: string, since: string, props: Record<string, unknown>) => (atLeast(v, since) ? props : {});
 const before = (v: string, until: string, props: Record<string, unknown>) => (atLeast(v, until) ? {} : props);
 
 const address = (plain: boolean) => obj({ addr: str, version: int, ...(plain ? {} : { 'OS-EXT-IPS:type': str, 'OS-EXT-IPS-MAC:mac_addr': str }) });
@@ -55,11 +55,11 @@ function coreServer(v: string, plainAddresses: boolean) {
     'OS-DCF:diskConfig': { enum: ['AUTO', 'MANUAL'] },
     progress: int,
     fault: obj({ code: int, created: str, message: str, details: str }, ['code', 'created', 'message']),
-    ...only(v, '2.9', { locked: bool }),
-    ...only(v, '2.19', { description: nullable(str) }),
-    ...only(v, '2.26', { tags: arr(str) }),
-    ...only(v, '2.63', { trusted_image_certificates: nullable(arr(str)) }),
-    ...only(v, '2.73', { locked_reason: nullable(str) }),
+    ...fromVersion(v, '2.9', { locked: bool }),
+    ...fromVersion(v, '2.19', { description: nullable(str) }),
+    ...fromVersion(v, '2.26', { tags: arr(str) }),
+    ...fromVersion(v, '2.63', { trusted_image_certificates: nullable(arr(str)) }),
+    ...fromVersion(v, '2.73', { locked_reason: nullable(str) }),
   };
 }
 const OPTIONAL = new Set(['progress', 'fault', 'OS-EXT-SRV-ATTR:user_data']);
@@ -86,14 +86,14 @@ export function serverSchema(v: string, form: ServerForm, admin: boolean) {
     'OS-EXT-STS:task_state': nullable(str),
     'OS-EXT-STS:vm_state': str,
     'OS-EXT-STS:power_state': int,
-    'os-extended-volumes:volumes_attached': arr(obj({ id: str, ...only(v, '2.3', { delete_on_termination: bool }) })),
+    'os-extended-volumes:volumes_attached': arr(obj({ id: str, ...fromVersion(v, '2.3', { delete_on_termination: bool }) })),
     security_groups: arr(obj({ name: str })),
     ...(admin
       ? {
           'OS-EXT-SRV-ATTR:host': nullable(str),
           'OS-EXT-SRV-ATTR:hypervisor_hostname': nullable(str),
           'OS-EXT-SRV-ATTR:instance_name': str,
-          ...only(v, '2.3', {
+          ...fromVersion(v, '2.3', {
             'OS-EXT-SRV-ATTR:reservation_id': nullable(str),
             'OS-EXT-SRV-ATTR:launch_index': int,
             'OS-EXT-SRV-ATTR:hostname': str,
@@ -102,9 +102,9 @@ export function serverSchema(v: string, form: ServerForm, admin: boolean) {
             'OS-EXT-SRV-ATTR:root_device_name': nullable(str),
             'OS-EXT-SRV-ATTR:user_data': nullable(str),
           }),
-          ...only(v, '2.16', { host_status: str }),
+          ...fromVersion(v, '2.16', { host_status: str }),
         }
-      : only(v, '2.90', { 'OS-EXT-SRV-ATTR:hostname': str })),
+      : fromVersion(v, '2.90', { 'OS-EXT-SRV-ATTR:hostname': str })),
   });
 }
 
@@ -129,14 +129,14 @@ export const flavorSchema = (v: string, extraSpecs: boolean) =>
     'os-flavor-access:is_public': bool,
     rxtx_factor: num,
     links,
-    ...only(v, '2.55', { description: nullable(str) }),
-    ...(extraSpecs ? only(v, '2.61', { extra_specs: record(str) }) : {}),
+    ...fromVersion(v, '2.55', { description: nullable(str) }),
+    ...(extraSpecs ? fromVersion(v, '2.61', { extra_specs: record(str) }) : {}),
   });
 export const flavorList = (v: string) =>
-  obj({ flavors: arr(obj({ id: str, name: str, links, ...only(v, '2.55', { description: nullable(str) }) })), flavors_links: links }, ['flavors']);
+  obj({ flavors: arr(obj({ id: str, name: str, links, ...fromVersion(v, '2.55', { description: nullable(str) }) })), flavors_links: links }, ['flavors']);
 export const flavorDetailList = (v: string, extraSpecs: boolean) => obj({ flavors: arr(flavorSchema(v, extraSpecs)), flavors_links: links }, ['flavors']);
 
-const keypairCore = (v: string) => ({ name: str, public_key: str, fingerprint: str, ...only(v, '2.2', { type: { enum: ['ssh', 'x509'] } }) });
+const keypairCore = (v: string) => ({ name: str, public_key: str, fingerprint: str, ...fromVersion(v, '2.2', { type: { enum: ['ssh', 'x509'] } }) });
 export const keypairList = (v: string) => obj({ keypairs: arr(obj({ keypair: obj(keypairCore(v)) })), keypairs_links: links }, ['keypairs']);
 export const keypairShown = (v: string) =>
   obj({
@@ -201,8 +201,8 @@ export const attachmentSchema = (v: string, created = false) => {
     serverId: uuid,
     volumeId: uuid,
     device: nullable(str),
-    ...only(v, '2.70', { tag: nullable(str) }),
-    ...only(v, '2.79', { delete_on_termination: bool }),
+    ...fromVersion(v, '2.70', { tag: nullable(str) }),
+    ...fromVersion(v, '2.79', { delete_on_termination: bool }),
   });
 };
 
