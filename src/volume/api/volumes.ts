@@ -27,12 +27,6 @@ import { stamp, typeView, volumeSummary, volumeView } from './views.ts';
 type Params = { project_id: string; id: string };
 type Query = Record<string, string | undefined>;
 
-/** A handler for a volume action the volume service does not define (the attach actions). */
-export type VolumeAction = (request: FastifyRequest, auth: AuthContext, volumeId: string, args: unknown) => Promise<unknown>;
-const extraActions = new Map<string, VolumeAction>();
-/** Lets another module of the service answer `POST /volumes/{id}/action {name: …}`. */
-export const defineVolumeAction = (name: string, handler: VolumeAction) => void extraActions.set(name, handler);
-
 async function typeNames(svc: VolumeService, rows: Volume[]): Promise<Map<string, string>> {
   const ids = [...new Set(rows.map((r) => r.volumeTypeId))];
   if (ids.length === 0) return new Map();
@@ -239,9 +233,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService): void {
         return { metadata: v.imageMetadata ?? {} };
       }
     }
-    const extra = extraActions.get(name);
-    if (!extra) throw badRequest(`Invalid request body: unknown volume action ${name}.`);
-    return extra(request, auth, id, args);
+    throw badRequest(`Invalid request body: unknown volume action ${name}.`);
   });
 
   // Metadata: /volumes/{id}/metadata[/{key}].
