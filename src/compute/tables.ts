@@ -127,6 +127,9 @@ export const servers = pgTable(
     reboots: integer('reboots').notNull().default(0),
     rebootHard: boolean('reboot_hard').notNull().default(false),
     deleting: boolean('deleting').notNull().default(false),
+    /** Soft-deleted (with a reclaim interval): the guest is off and the server is reclaimed after
+     * the interval unless restored. */
+    softDeletedAt: timestamp('soft_deleted_at', { withTimezone: true }),
     generation: integer('generation').notNull().default(1),
 
     // Placement, written by the scheduler.
@@ -178,4 +181,54 @@ export const quotas = pgTable(
     hardLimit: bigint('hard_limit', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.resource] })],
+);
+
+/**
+ * What was asked of a server, by whom and in which request (Nova's instance actions). Kept after
+ * the server is gone, so that its project still reads them (microversion 2.21): no foreign key.
+ */
+export const instanceActions = pgTable(
+  'compute_instance_actions',
+  {
+    id: serial('id').primaryKey(),
+    serverId: text('server_id').notNull(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    requestId: text('request_id').notNull(),
+    action: text('action').notNull(),
+    /** Set to 'Error' when one of its events failed, as Nova does. */
+    message: text('message'),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('compute_instance_actions_server').on(t.serverId, t.startTime)],
+);
+
+/** What an event waits for before it is done: the server's spec as it was when the action was
+ * asked (the agent reports it carried out that generation and those reboots), and an image. */
+export interface EventAwaits {
+  generation?: number;
+  reboots?: number;
+  snapshotImageId?: string;
+}
+
+/** One step of an action carried out on the host, with its result. */
+export const instanceActionEvents = pgTable(
+  'compute_instance_action_events',
+  {
+    id: serial('id').primaryKey(),
+    actionId: integer('action_id')
+      .notNull()
+      .references(() => instanceActions.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    awaits: jsonb('awaits').$type<EventAwaits>().notNull().default({}),
+    host: text('host'),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull().defaultNow(),
+    finishTime: timestamp('finish_time', { withTimezone: true }),
+    result: text('result'),
+    traceback: text('traceback'),
+    /** Microversion 2.84: the fault's message, safe for the server's project to read. */
+    details: text('details'),
+  },
+  (t) => [index('compute_instance_action_events_action').on(t.actionId)],
 );
