@@ -18,6 +18,9 @@ export const VOLUME_STATUSES = [
   'maintenance',
   'uploading',
   'downloading',
+  'backing-up',
+  'restoring-backup',
+  'error_restoring',
 ] as const;
 export type VolumeStatus = (typeof VOLUME_STATUSES)[number];
 
@@ -138,6 +141,46 @@ export const snapshots = pgTable(
     updatedAt: time('updated_at'),
   },
   (t) => [index('volume_snapshots_project').on(t.projectId), index('volume_snapshots_volume').on(t.volumeId)],
+);
+
+export const BACKUP_STATUSES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'restoring', 'error_restoring'] as const;
+export type BackupStatus = (typeof BACKUP_STATUSES)[number];
+
+/**
+ * A backup of a volume, held by the backup store (the Ceph `backups` pool, or files), apart from
+ * the volume's backend: it outlives its volume. The API writes intent (creating, restoring,
+ * deleting); the volume worker makes the store match.
+ */
+export const backups = pgTable(
+  'volume_backups',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    // No foreign key: a backup stays when its volume goes.
+    volumeId: text('volume_id').notNull(),
+    name: text('name'),
+    description: text('description'),
+    /** GiB, the volume's size when taken. */
+    size: integer('size').notNull(),
+    status: text('status', { enum: BACKUP_STATUSES }).notNull().default('creating'),
+    isIncremental: boolean('is_incremental').notNull().default(false),
+    /** The backup an incremental one builds on; it cannot go while this one exists. */
+    parentId: text('parent_id'),
+    /** The store that holds it (rbd, file) and its handle there, once written. */
+    backend: text('backend').notNull(),
+    location: text('location'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    /** The volume a restore writes, while restoring; restoreCreates: it was made for the restore. */
+    restoreVolumeId: text('restore_volume_id'),
+    restoreCreates: boolean('restore_creates').notNull().default(false),
+    fault: text('fault'),
+    /** When the volume's bytes were read. */
+    dataTimestamp: timestamp('data_timestamp', { withTimezone: true }),
+    createdAt: time('created_at'),
+    updatedAt: time('updated_at'),
+  },
+  (t) => [index('volume_backups_project').on(t.projectId), index('volume_backups_volume').on(t.volumeId)],
 );
 
 /** Volume types; `__DEFAULT__` always exists. */
