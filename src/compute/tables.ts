@@ -1,4 +1,5 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, real, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -153,6 +154,9 @@ export const servers = pgTable(
 /** A hypervisor host: what it offers, as its agent reported when it started. */
 export const hosts = pgTable('compute_hosts', {
   name: text('name').primaryKey(),
+  /** The hypervisor's ids: an integer before microversion 2.53, a UUID from then on. */
+  id: serial('id').notNull().unique(),
+  uuid: text('uuid').notNull().unique().default(sql`gen_random_uuid()::text`),
   vcpus: integer('vcpus').notNull(),
   memoryMiB: integer('memory_mib').notNull(),
   diskGiB: integer('disk_gib').notNull(),
@@ -231,4 +235,100 @@ export const instanceActionEvents = pgTable(
     details: text('details'),
   },
   (t) => [index('compute_instance_action_events_action').on(t.actionId)],
+);
+
+/** A service of a host (nova-compute, nova-scheduler): what an admin disabled or forced down. */
+export const services = pgTable(
+  'compute_services',
+  {
+    id: serial('id').primaryKey(),
+    uuid: text('uuid').notNull().unique().default(sql`gen_random_uuid()::text`),
+    binary: text('binary').notNull(),
+    host: text('host').notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    disabledReason: text('disabled_reason'),
+    forcedDown: boolean('forced_down').notNull().default(false),
+    createdAt: created(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.host, t.binary)],
+);
+
+/** A server group: the scheduler places its members on one host or on different ones. */
+export const serverGroups = pgTable(
+  'compute_server_groups',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    policy: text('policy', { enum: ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] }).notNull(),
+    /** Microversion 2.64: how many members anti-affinity lets share a host. */
+    rules: jsonb('rules').$type<{ max_server_per_host?: number }>().notNull().default({}),
+    createdAt: created(),
+  },
+  (t) => [index('compute_server_groups_project').on(t.projectId)],
+);
+
+/** A server belongs to at most one group, the one its create request's hint named. */
+export const serverGroupMembers = pgTable(
+  'compute_server_group_members',
+  {
+    serverId: text('server_id')
+      .primaryKey()
+      .references(() => servers.id, { onDelete: 'cascade' }),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => serverGroups.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('compute_server_group_members_group').on(t.groupId)],
+);
+
+/** A host aggregate; its availability zone, when set, is the zone of its hosts. */
+export const aggregates = pgTable('compute_aggregates', {
+  id: serial('id').primaryKey(),
+  uuid: text('uuid').notNull().unique().default(sql`gen_random_uuid()::text`),
+  name: text('name').notNull().unique(),
+  availabilityZone: text('availability_zone'),
+  metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+  createdAt: created(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }),
+});
+
+export const aggregateHosts = pgTable(
+  'compute_aggregate_hosts',
+  {
+    aggregateId: integer('aggregate_id')
+      .notNull()
+      .references(() => aggregates.id, { onDelete: 'cascade' }),
+    host: text('host').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.aggregateId, t.host] })],
+);
+
+/** The default quota class's limits, where an admin changed them (os-quota-class-sets). */
+export const quotaClasses = pgTable(
+  'compute_quota_classes',
+  {
+    className: text('class_name').notNull(),
+    resource: text('resource').notNull(),
+    hardLimit: bigint('hard_limit', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.className, t.resource] })],
+);
+
+/** A deleted server's usage record: os-simple-tenant-usage still counts its hours. */
+export const terminatedServers = pgTable(
+  'compute_terminated_servers',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    name: text('name').notNull(),
+    flavor: jsonb('flavor').$type<FlavorCopy>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    /** Null for a server deleted before it ever ran: it used nothing. */
+    launchedAt: timestamp('launched_at', { withTimezone: true }),
+    terminatedAt: timestamp('terminated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('compute_terminated_servers_project').on(t.projectId)],
 );
