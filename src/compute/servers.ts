@@ -174,10 +174,12 @@ export async function dropServer(tx: Db, s: Server): Promise<void> {
 const ALLOWED: Record<string, Server['vmState'][]> = {
   stop: ['active', 'error'],
   start: ['stopped'],
-  reboot: ['active', 'stopped', 'paused', 'error'],
+  reboot: ['active', 'stopped', 'paused', 'suspended', 'error'],
   pause: ['active'],
   unpause: ['paused'],
-  createImage: ['active', 'stopped', 'paused'],
+  suspend: ['active'],
+  resume: ['suspended'],
+  createImage: ['active', 'stopped', 'paused', 'suspended'],
 };
 
 /** The task under way, as Nova names it; none when the agent has caught up with the spec. */
@@ -189,6 +191,8 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.generation > s.observedGeneration) {
     if (s.power === 'shutdown') return 'powering-off';
     if (s.power === 'paused') return 'pausing';
+    if (s.power === 'suspended') return 'suspending';
+    if (s.vmState === 'suspended') return 'resuming';
     return s.vmState === 'paused' ? 'unpausing' : 'powering-on';
   }
   return snapshotting ? 'image_snapshot' : null;
@@ -232,8 +236,16 @@ async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | '
   await notify(tx, SERVERS_CHANNEL, s.id);
 }
 
-export type PowerAction = 'stop' | 'start' | 'pause' | 'unpause';
-const POWER: Record<PowerAction, Server['power']> = { stop: 'shutdown', start: 'running', pause: 'paused', unpause: 'running' };
+export type PowerAction = 'stop' | 'start' | 'pause' | 'unpause' | 'suspend' | 'resume';
+const POWER: Record<PowerAction, Server['power']> = {
+  stop: 'shutdown',
+  start: 'running',
+  pause: 'paused',
+  unpause: 'running',
+  // The guest's memory is saved on its host and its process ends; resume restores it.
+  suspend: 'suspended',
+  resume: 'running',
+};
 
 export async function powerAction(tx: Db, auth: AuthContext, id: string, action: PowerAction): Promise<void> {
   const s = await getServer(tx, auth, id, true);

@@ -121,7 +121,7 @@ export const servers = pgTable(
     lockedReason: text('locked_reason'),
 
     // Spec. generation counts its changes; the agent reports the one it has carried out.
-    power: text('power', { enum: ['running', 'shutdown', 'paused'] })
+    power: text('power', { enum: ['running', 'shutdown', 'paused', 'suspended'] })
       .notNull()
       .default('running'),
     /** Bumped by each reboot request; the agent has carried out the ones up to observedReboot. */
@@ -137,7 +137,7 @@ export const servers = pgTable(
     host: text('host'),
 
     // Status, written by the agent.
-    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'error'] })
+    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'error'] })
       .notNull()
       .default('building'),
     powerState: integer('power_state').notNull().default(0),

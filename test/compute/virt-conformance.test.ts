@@ -247,6 +247,33 @@ for (const s of subjects) {
       );
     });
 
+    test("suspend saves the guest's memory and ends its process; powerOn resumes it where it was, once", async () => {
+      const { pid } = await d.info(a.uuid);
+      await d.suspend(a.uuid);
+      await d.suspend(a.uuid);
+      assert.deepEqual(await d.info(a.uuid), { power: 'shutdown' });
+      assert.equal(await s.alive(pid!, a.uuid).catch(() => false), false);
+      assert.deepEqual(await d.list(), [a.uuid]);
+      await d.powerOn(a);
+      const resumed = await d.info(a.uuid);
+      assert.equal(resumed.power, 'running');
+      assert.ok(resumed.pid && resumed.pid !== pid && (await s.alive(resumed.pid, a.uuid)), 'a new process');
+      assert.equal(await boots(a), 5, 'resumed, not booted');
+      // The boot sector armed the power button before the save: the restored guest still obeys it.
+      const t0 = performance.now();
+      await d.powerOff(a.uuid, 30_000);
+      assert.ok(performance.now() - t0 < 10_000, 'the resumed guest shut down by itself');
+      await d.powerOn(a);
+      await booted(a, 6);
+    });
+
+    test("a hard reboot of a suspended guest boots it afresh, its saved memory dropped", async () => {
+      await d.suspend(a.uuid);
+      await d.reboot(a.uuid, true, 1000);
+      assert.equal((await d.info(a.uuid)).power, 'running');
+      await booted(a, 7);
+    });
+
     test('a guest that ignores the power button is stopped after the timeout', async () => {
       await d.spawn(b);
       assert.equal((await d.info(b.uuid)).power, 'running');
@@ -294,7 +321,7 @@ for (const s of subjects) {
 
       test('volumes survive a soft reboot, and a stopped guest gets what was attached meanwhile at its next start', async () => {
         await d.reboot(a.uuid, false, 30_000);
-        await booted(a, 6);
+        await booted(a, 8);
         assert.deepEqual([...(await d.attachedVolumes(a.uuid)).keys()], [v1.volumeId]);
         await d.powerOff(a.uuid, 30_000);
         assert.deepEqual(await d.attachedVolumes(a.uuid), new Map());

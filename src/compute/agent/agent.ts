@@ -49,6 +49,8 @@ export interface AgentOptions {
 }
 
 const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
+/** The vm_state a server settles in once its guest is as asked. */
+const VM_STATE = { shutdown: 'stopped', paused: 'paused', suspended: 'suspended', running: 'active' } as const;
 
 /** The fault of a failed build: the error's first line for the user, its stack for the admin. */
 const failure = (err: unknown) => (err instanceof Error ? faultOf(err.message.split('\n')[0]!.slice(0, 255), err.stack) : faultOf(String(err)));
@@ -165,7 +167,8 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     let { power } = await driver.info(id);
     let desired = s.power;
     if (s.reboots > s.observedReboots) {
-      if (power === 'running' || power === 'paused') await driver.reboot(id, s.rebootHard, timeout);
+      // A suspended guest's hard reboot boots it afresh, its saved memory dropped, as Nova's does.
+      if (power === 'running' || power === 'paused' || s.vmState === 'suspended') await driver.reboot(id, s.rebootHard, timeout);
       else if (!nics) return PORTS_PENDING;
       else await driver.powerOn(await specOf(s, nics));
     } else if (s.generation === s.observedGeneration && s.vmState === 'active' && power === 'shutdown') {
@@ -179,11 +182,13 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await driver.powerOff(id, timeout);
     } else if (desired === 'paused' && power === 'running') {
       await driver.pause(id);
+    } else if (desired === 'suspended' && (power === 'running' || power === 'paused')) {
+      await driver.suspend(id);
     }
     await volumesOf.sync(id);
     await takeSnapshots(s);
     ({ power } = await driver.info(id));
-    const vmState = desired === 'shutdown' ? 'stopped' : desired === 'paused' ? 'paused' : 'active';
+    const vmState = VM_STATE[desired];
     await report(s, { power: desired, vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
     return { requeueAfter: opts.syncEveryMs ?? 30_000 };
   }

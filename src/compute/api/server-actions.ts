@@ -23,6 +23,8 @@ const ActionBody = Type.Union([
   Type.Object({ 'os-start': Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ pause: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ unpause: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ suspend: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ resume: Type.Unknown() }, { additionalProperties: false }),
   // A reason from 2.73; before, any value.
   Type.Object({ lock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ unlock: Type.Unknown() }, { additionalProperties: false }),
@@ -37,7 +39,14 @@ const ActionBody = Type.Union([
   ),
 ]);
 
-const POWER: Record<string, PowerAction> = { 'os-stop': 'stop', 'os-start': 'start', pause: 'pause', unpause: 'unpause' };
+const POWER: Record<string, PowerAction> = {
+  'os-stop': 'stop',
+  'os-start': 'start',
+  pause: 'pause',
+  unpause: 'unpause',
+  suspend: 'suspend',
+  resume: 'resume',
+};
 
 /** The actions served, by the one key of each body. */
 const ACTIONS = ActionBody.anyOf.map((o) => Object.keys(o.properties)[0]!);

@@ -7,7 +7,7 @@ import { attachmentsOfServers, type Attachment } from '../../volume/attachments.
 import { snapshotting, taskStateOf, type Server } from '../servers.ts';
 import type { Microversion } from './microversion.ts';
 
-const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', error: 'ERROR' };
+const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', suspended: 'SUSPENDED', error: 'ERROR' };
 
 /** Nova's status: the vm_state's, except while a reboot or a delete is under way. */
 export function statusOf(s: Server, task: string | null): string {

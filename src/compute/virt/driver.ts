@@ -108,10 +108,18 @@ export interface VirtDriver {
   /** Asks the guest to shut down, waits up to timeoutMs, then stops it hard. Keeps its disks. */
   powerOff(uuid: string, timeoutMs: number): Promise<void>;
 
-  /** Starts a guest whose disks exist (after powerOff, or after the host restarted). */
+  /** Starts a guest whose disks exist (after powerOff, or after the host restarted). A suspended
+   * guest is restored instead, with the spec it was suspended with, and carries on where it was. */
   powerOn(spec: GuestSpec): Promise<void>;
 
-  /** Soft: the guest is asked to restart (falls back to hard after timeoutMs). Hard: reset. */
+  /** Saves the running (or paused) guest's memory and device state on the host and ends its
+   * process, keeping its disks: info() says shutdown until powerOn restores it. A guest that does
+   * not run: no-op. */
+  suspend(uuid: string): Promise<void>;
+
+  /** Soft: the guest is asked to restart (falls back to hard after timeoutMs). Hard: reset. A
+   * guest that does not run is booted afresh with the spec it last had (a suspended one's saved
+   * memory is dropped). */
   reboot(uuid: string, hard: boolean, timeoutMs: number): Promise<void>;
 
   pause(uuid: string): Promise<void>;

@@ -14,6 +14,8 @@ export interface FakeGuest {
   volumes: Map<string, number>;
   /** Stands for a guest that never lets a volume go: every detach times out. */
   keepsVolumes?: boolean;
+  /** Its memory saved on the host: the next powerOn resumes it, without a boot. */
+  suspended?: boolean;
 }
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
@@ -34,12 +36,12 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
   const hasProcess = (g: FakeGuest) => g.power === 'running' || g.power === 'paused';
   const say = (g: FakeGuest, line: string) => g.console.push(`[fake] ${g.spec.name}: ${line}`);
   // A start opens the volumes of the spec, as qemu's command line does.
-  const boot = async (g: FakeGuest) => {
+  const boot = async (g: FakeGuest, line = 'booted') => {
     g.power = 'running';
     g.pid = ++lastPid;
     g.volumes = new Map();
     for (const v of g.spec.volumes ?? []) g.volumes.set(v.volumeId, await volumeBytes(v));
-    say(g, 'booted');
+    say(g, line);
   };
   const halt = (g: FakeGuest) => {
     g.power = 'shutdown';
@@ -84,8 +86,21 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       const g = host.get(spec.uuid);
       if (!held(g)) return driver.spawn(spec);
       if (hasProcess(g)) return;
+      // A suspended guest comes back as it was saved, with the spec it had.
+      if (g.suspended) {
+        g.suspended = false;
+        return boot(g, 'resumed');
+      }
       g.spec = spec;
       await boot(g);
+    },
+
+    async suspend(uuid) {
+      const g = host.get(uuid);
+      if (!held(g) || !hasProcess(g)) return;
+      halt(g);
+      g.suspended = true;
+      say(g, 'suspended');
     },
 
     async reboot(uuid, hard) {
@@ -99,6 +114,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       }
       // Soft, as the qemu driver does it: shut down, then a new process.
       if (hasProcess(g)) say(g, 'powered off');
+      g.suspended = false;
       await boot(g);
     },
 

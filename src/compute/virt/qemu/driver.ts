@@ -10,6 +10,7 @@ import { tailConsole } from './console.ts';
 import { createDisks } from './disks.ts';
 import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
+import { loadState, saveState } from './suspend.ts';
 import { volumeOps } from './hotplug.ts';
 import { cont, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
@@ -99,6 +100,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     secrets: dirOf(uuid),
   });
   const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
+  /** A suspended guest's memory and device state. */
+  const stateFile = (uuid: string) => join(dirOf(uuid), 'memory.state');
   const pidOf = (uuid: string) => guestPid(pathsOf(uuid).pidfile, uuid);
 
   /** Saves the spec the guest runs with, for a restart that has no spec at hand (soft reboot). */
@@ -126,7 +129,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     return ids;
   }
 
-  async function start(spec: GuestSpec): Promise<void> {
+  /** Starts qemu for the guest; `incoming`: waiting for a saved state to load instead of booting. */
+  async function start(spec: GuestSpec, incoming = false): Promise<void> {
     const paths = pathsOf(spec.uuid);
     // qemu writes a fresh one; a stale one must not be read meanwhile.
     await rm(paths.pidfile, { force: true });
@@ -136,7 +140,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     const keyFiles = [...secrets].map(([id, key]) => ({ file: join(paths.secrets!, id), key }));
     try {
       for (const { file, key } of keyFiles) await writeFile(file, key, { mode: 0o600 });
-      await run(qemuArgv(spec, paths, accel, binary), { log, timeoutMs: 60_000 });
+      await run([...qemuArgv(spec, paths, accel, binary), ...(incoming ? ['-incoming', 'defer'] : [])], { log, timeoutMs: 60_000 });
     } finally {
       for (const { file } of keyFiles) await rm(file, { force: true });
     }
@@ -174,6 +178,21 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
         if (paused) await withQmp(qmp, cont).catch((err) => log.warn({ guest: uuid, err }, 'guest left paused after its snapshot'));
       }
     });
+  }
+
+  /** A suspended guest comes back with the spec it was saved with: qemu loads a state only into
+   * the same machine. The state goes once the guest runs from it, so that a later start boots. */
+  async function restore(uuid: string): Promise<void> {
+    await start(await savedSpec(uuid), true);
+    try {
+      await loadState(pathsOf(uuid).qmp, stateFile(uuid));
+    } catch (err) {
+      const pid = await pidOf(uuid);
+      if (pid) await stopHard(uuid, pid);
+      throw err;
+    }
+    await rm(stateFile(uuid), { force: true });
+    log.info({ guest: uuid }, 'guest resumed');
   }
 
   const driver: VirtDriver = {
@@ -239,11 +258,20 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
 
     async powerOn(spec) {
       if (await pidOf(spec.uuid)) return;
+      if (await exists(stateFile(spec.uuid))) return restore(spec.uuid);
       // A guest whose disk is gone (never built, or the host lost it) is built afresh.
       const hasDisk = spec.rootVolume ? exists(specFile(spec.uuid)) : rbdDisks ? rbdDisks.exists(spec.uuid) : exists(pathsOf(spec.uuid).disk);
       if (!(await hasDisk)) return driver.spawn(spec);
       await saveSpec(spec);
       await start(spec);
+    },
+
+    async suspend(uuid) {
+      const pid = await pidOf(uuid);
+      if (!pid) return;
+      await saveState(pathsOf(uuid).qmp, stateFile(uuid));
+      await stopHard(uuid, pid);
+      log.info({ guest: uuid }, 'guest suspended');
     },
 
     // Hard: the machine is reset in place (and left running even if it was paused, as Nova's hard
@@ -261,6 +289,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       }
       const spec = await savedSpec(uuid);
       if (pid) await driver.powerOff(uuid, timeoutMs);
+      // A fresh boot: the memory of a suspended guest is dropped.
+      await rm(stateFile(uuid), { force: true });
       await start(spec);
     },
 
