@@ -121,7 +121,7 @@ export const servers = pgTable(
     lockedReason: text('locked_reason'),
 
     // Spec. generation counts its changes; the agent reports the one it has carried out.
-    power: text('power', { enum: ['running', 'shutdown', 'paused', 'suspended'] })
+    power: text('power', { enum: ['running', 'shutdown', 'paused', 'suspended', 'shelved', 'offloaded'] })
       .notNull()
       .default('running'),
     /** Bumped by each reboot request; the agent has carried out the ones up to observedReboot. */
@@ -133,11 +133,16 @@ export const servers = pgTable(
     softDeletedAt: timestamp('soft_deleted_at', { withTimezone: true }),
     generation: integer('generation').notNull().default(1),
 
+    /** The image a shelve writes the disk into (Nova's "<name>-shelved"), until an unshelve has
+     * booted from it and deleted it; and when the server was shelved, for the offload's timer. */
+    shelvedImageId: text('shelved_image_id'),
+    shelvedAt: timestamp('shelved_at', { withTimezone: true }),
+
     // Placement, written by the scheduler.
     host: text('host'),
 
     // Status, written by the agent.
-    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'error'] })
+    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'shelved', 'shelved_offloaded', 'error'] })
       .notNull()
       .default('building'),
     powerState: integer('power_state').notNull().default(0),
