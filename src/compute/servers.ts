@@ -8,6 +8,7 @@ import { bootImage } from '../image/for-compute.ts';
 import { allocateServerPorts, releaseServerPorts, serverSecurityGroups } from '../network/for-compute.ts';
 import { releaseServer } from '../volume/attachments.ts';
 import type { VolumeService } from '../volume/service.ts';
+import { checkBootImage } from './boot-formats.ts';
 import { bootMapping, mapVolumes, type VolumeMapping, withImageMappings } from './boot-volumes.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
@@ -147,9 +148,7 @@ async function imageToBoot(tx: Db, auth: AuthContext, imageRef: string, flavor: 
     throw badRequest(`Image ${imageRef} could not be found.`);
   });
   if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
-  if (image.diskFormat !== 'qcow2' && image.diskFormat !== 'raw') {
-    throw badRequest(`Image ${image.id} has disk format ${image.diskFormat}; servers boot from qcow2 or raw images.`);
-  }
+  checkBootImage(image, flavor);
   if (flavor.ram < image.minRam) throw badRequest(`Flavor's memory is too small for requested image.`);
   if (flavor.disk > 0 && flavor.disk < image.minDisk) throw badRequest(`Flavor's disk is too small for requested image.`);
   const gib = 1024 ** 3;

@@ -14,6 +14,9 @@ import type { ImageService } from './service.ts';
 
 export type { Image };
 
+/** The upload's format checks, over a host's copy of an image before qemu-img reads it. */
+export { inspectImageFile } from './formats/inspect-file.ts';
+
 /** The image as the caller may see it, for a server to boot from. */
 export const bootImage = (db: Db, auth: AuthContext, id: string) => getVisible(db, callerOf(auth), id);
 

@@ -19,6 +19,7 @@ import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
+import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
 
@@ -94,7 +95,8 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await writeConfigDrive(s, await serverNetworkData(db, s), configDrive, log);
     }
     const f = s.flavor;
-    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image, rootVolume, volumes, nics, configDrive };
+    const hardware = await imageHardware(db, s.imageId);
+    return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image, hardware, rootVolume, volumes, nics, configDrive };
   }
 
   async function remove(id: string): Promise<void> {

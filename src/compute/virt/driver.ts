@@ -2,6 +2,8 @@
 // Every method is idempotent and safe to call after a crash at any point of an earlier call
 // (of this process or of a previous one); none leaves anything behind when it fails.
 
+import type { GuestHardware } from './hardware.ts';
+
 /** What a guest needs to run on this host; the agent derives it from the server's record. */
 export interface GuestSpec {
   /** The server's uuid: names the guest's directory, process and everything else it owns. */
@@ -14,8 +16,11 @@ export interface GuestSpec {
   rootGiB: number;
   /** The image the root disk is a copy-on-write overlay of, as a local file, and its format; or,
    * for a host whose instance disks are on RBD, the image's protected snapshot there (raw), which
-   * the disk is cloned from without a local copy. Absent when the guest boots from a volume. */
-  image?: { id: string; path?: string; rbd?: RbdSnapshot; format: 'qcow2' | 'raw' };
+   * the disk is cloned from without a local copy. Absent when the guest boots from a volume. An
+   * ISO is attached as a CD-ROM the guest boots from, and the root disk is blank, of rootGiB. */
+  image?: { id: string; path?: string; rbd?: RbdSnapshot; format: 'qcow2' | 'raw' | 'iso' };
+  /** The buses, NIC model and firmware the image's properties ask for; Nova's defaults when absent. */
+  hardware?: GuestHardware;
   /** The volume the guest boots from: its root disk, opened where the volume is, never copied. */
   rootVolume?: GuestVolume;
   /** Data volumes attached to the guest, in the order they were attached. */

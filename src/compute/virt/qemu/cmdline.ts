@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { GuestSpec, RbdConnection } from '../driver.ts';
 import { blockdevOf, deviceArg, deviceOf, nodeNameOf, rbdFileOf, secretIdOf } from './volumes.ts';
+import { cdromArgs, controllerArgs, nicDriverOf, rootDeviceArg } from './devices.ts';
+import { firmwareArgs } from './firmware.ts';
 
 /** Where a guest's files are, in its directory. */
 export interface GuestPaths {
@@ -12,6 +14,8 @@ export interface GuestPaths {
   rbdDisk?: RbdConnection;
   /** The directory of the files qemu reads cephx keys from (one per secret object id). */
   secrets?: string;
+  /** A UEFI guest's own variable store. */
+  nvram?: string;
 }
 
 /** The root disk's block node when it is an RBD image. */
@@ -49,6 +53,7 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     spec.uuid,
     '-machine',
     'pc',
+    ...firmwareArgs(spec, paths.nvram),
     // tb-size bounds TCG's translation cache, the bulk of a software guest's memory on the host.
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=32']),
     '-m',
@@ -77,6 +82,7 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     }),
     // A guest that boots from a volume opens it where it is: it has no disk of its own. The boot
     // disk is named by bootindex: without it SeaBIOS may try an attached volume first.
+    ...controllerArgs(spec),
     ...(spec.rootVolume
       ? ['-blockdev', JSON.stringify(blockdevOf(spec.rootVolume)), '-device', deviceArg(deviceOf(spec.rootVolume, 0))]
       : paths.rbdDisk
@@ -84,9 +90,10 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
             '-blockdev',
             JSON.stringify({ 'node-name': ROOT_NODE, driver: 'raw', discard: 'unmap', file: rbdFileOf(paths.rbdDisk, ROOT_NODE) }),
             '-device',
-            'virtio-blk-pci,drive=root,bootindex=0',
+            rootDeviceArg(spec),
           ]
-        : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=root,bootindex=0']),
+        : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', rootDeviceArg(spec)]),
+    ...cdromArgs(spec),
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
     'virtio-rng-pci',
@@ -99,7 +106,10 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
   spec.nics.forEach((nic, i) => {
     argv.push('-netdev', `tap,id=net${i},ifname=${opt(nic.tap)},script=no,downscript=no`);
     // romfile= skips the iPXE option ROM: guests boot from their disk, never from the network.
-    argv.push('-device', `virtio-net-pci,netdev=net${i},mac=${nic.mac},romfile=${nic.mtu ? `,host_mtu=${nic.mtu}` : ''}`);
+    const driver = nicDriverOf(spec);
+    // host_mtu is virtio-net's alone: the emulated NICs learn their MTU from DHCP only.
+    const mtu = nic.mtu && driver === 'virtio-net-pci' ? `,host_mtu=${nic.mtu}` : '';
+    argv.push('-device', `${driver},netdev=net${i},mac=${nic.mac},romfile=${mtu}`);
   });
   argv.push('-daemonize', '-pidfile', paths.pidfile);
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;

@@ -3,6 +3,7 @@ import { join, relative, dirname } from 'node:path';
 import { run } from '../../../lib/host/run.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { GuestSpec } from '../driver.ts';
+import { createBlankDisk } from './blank-disk.ts';
 
 // Guests' root disks: qcow2 overlays on bases that the guests of one image share. A base is the
 // image's file, hard-linked (or copied) once into <instancesDir>/_base/<imageId>, so that
@@ -70,6 +71,7 @@ export function createDisks(instancesDir: string, log: Logger): Disks {
   return {
     async ensureDisk(spec, disk) {
       if (await exists(disk)) return;
+      if (spec.image.format === 'iso') return createBlankDisk(disk, spec.rootGiB, log);
       await serially(async () => {
         const base = await ensureBase(spec.image);
         const fmt = spec.image.format;

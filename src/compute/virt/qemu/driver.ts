@@ -8,6 +8,7 @@ import type { GuestInfo, GuestSpec, PowerState, VirtDriver } from '../driver.ts'
 import { guestSecrets, qemuArgv, type GuestPaths } from './cmdline.ts';
 import { tailConsole } from './console.ts';
 import { createDisks } from './disks.ts';
+import { ensureNvram } from './firmware.ts';
 import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
 import { loadState, saveState } from './suspend.ts';
@@ -98,6 +99,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     pidfile: join(dirOf(uuid), 'qemu.pid'),
     rbdDisk: rbdDisks?.connection(uuid),
     secrets: dirOf(uuid),
+    nvram: join(dirOf(uuid), 'nvram.fd'),
   });
   const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
   /** A suspended guest's memory and device state. */
@@ -138,6 +140,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     // qemu reads the cephx keys of RBD disks from files while it starts; they go right after.
     const secrets = guestSecrets(spec, paths);
     const keyFiles = [...secrets].map(([id, key]) => ({ file: join(paths.secrets!, id), key }));
+    await ensureNvram(spec, paths.nvram!);
     try {
       for (const { file, key } of keyFiles) await writeFile(file, key, { mode: 0o600 });
       await run([...qemuArgv(spec, paths, accel, binary), ...(incoming ? ['-incoming', 'defer'] : [])], { log, timeoutMs: 60_000 });

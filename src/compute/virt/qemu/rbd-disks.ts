@@ -66,7 +66,9 @@ export function createRbdDisks(opts: { cli: CephCli; images: CephCli; auth: Ceph
       const name = nameOf(s.uuid);
       if (!(await rbdInfo(cli, name))) {
         const cloned = s.image.rbd ? await clone(s.uuid, s.image.rbd) : false;
-        if (!cloned) {
+        // An ISO is the guest's CD-ROM, not its disk: the root disk starts blank (one step, whole).
+        if (s.image.format === 'iso') await cli.run('rbd', ['create', '--size', `${s.rootGiB * 2 ** 30}B`, spec(s.uuid)]);
+        else if (!cloned) {
           if (!s.image.path) throw new Error(`image ${s.image.id} is neither in RBD nor on this host`);
           const virtual = (
             JSON.parse((await run(['qemu-img', 'info', '--output=json', '-f', s.image.format, s.image.path], { log })).stdout) as { 'virtual-size': number }
