@@ -26,6 +26,16 @@ import { serverRoutes } from './api/servers.ts';
 import { serverActionRoutes, type ConsoleReader } from './api/server-actions.ts';
 import { serverTagRoutes } from './api/server-tags.ts';
 import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
+import { serverGroupRoutes } from './api/server-groups.ts';
+import { serviceRoutes } from './api/services.ts';
+import { hypervisorRoutes } from './api/hypervisors.ts';
+import { availabilityZoneRoutes } from './api/availability-zones.ts';
+import { aggregateRoutes } from './api/aggregates.ts';
+import { usageRoutes } from './api/usage.ts';
+import { quotaClassRoutes } from './api/quota-classes.ts';
+import { migrationRoutes } from './api/migrations.ts';
+import { externalEventRoutes } from './api/external-events.ts';
+import { registerService } from './services.ts';
 import './policy.ts';
 
 /** The microversions served; features Nubo lacks answer at every version as Nova does when off. */
@@ -78,6 +88,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
   const stateDir = join(opts.dataDir, 'compute');
   const rbdDisks = opts.rbdDisks && (await openRbdDisks(opts.rbdDisks, log));
   const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log, rbdDisks });
+  await registerService(store.db, opts.host, 'nova-scheduler');
   const scheduler: Controller = await startController({
     name: 'compute-scheduler',
     store,
@@ -146,6 +157,15 @@ export function computePlugin(c: Compute) {
         serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf);
         serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);
+        serverGroupRoutes(v2, c.store, QUOTA_DEFAULTS);
+        serviceRoutes(v2, c.store);
+        hypervisorRoutes(v2, c.store, c.driver.name);
+        availabilityZoneRoutes(v2, c.store);
+        aggregateRoutes(v2, c.store);
+        usageRoutes(v2, c.store);
+        quotaClassRoutes(v2, c.store, QUOTA_DEFAULTS);
+        migrationRoutes(v2);
+        externalEventRoutes(v2, c.store);
       },
       { prefix: '/v2.1' },
     );

@@ -2,6 +2,7 @@ import { count, eq, sql, sum } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { overQuota } from '../lib/errors.ts';
 import { keypairs, quotas, servers } from './tables.ts';
+import { classLimits } from './quota-classes.ts';
 
 /** Nova's compute quota resources and their default limits (-1: unlimited). */
 export const QUOTA_DEFAULTS = {
@@ -37,7 +38,7 @@ const lock = (tx: Db, key: string) => tx.execute(sql`select pg_advisory_xact_loc
 
 export async function limitsOf(db: Db, projectId: string, defaults: QuotaSet = QUOTA_DEFAULTS): Promise<QuotaSet> {
   const rows = await db.select().from(quotas).where(eq(quotas.projectId, projectId));
-  const out = { ...defaults };
+  const out = await classLimits(db, defaults);
   for (const r of rows) if (isQuotaResource(r.resource)) out[r.resource] = r.hardLimit;
   return out;
 }

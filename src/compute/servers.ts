@@ -13,6 +13,9 @@ import { bootMapping, mapVolumes, type VolumeMapping, withImageMappings } from '
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
+import { checkZone } from './services.ts';
+import { joinGroup } from './server-groups.ts';
+import { recordTermination } from './usage.ts';
 import { servers, snapshots, type Fault, type RequestedNic } from './tables.ts';
 
 export type Server = typeof servers.$inferSelect;
@@ -41,6 +44,8 @@ export interface ServerRequest {
   /** The guest's host name, instead of one made from the display name. */
   hostname?: string;
   trustedCerts?: string[] | null;
+  /** The server group its scheduler hint named: the servers join it, and are placed by its policy. */
+  group?: string;
 }
 
 const isAdmin = (auth: AuthContext) => allows('compute:context_is_admin', auth);
@@ -81,9 +86,7 @@ export function hostnameOf(name: string): string {
  */
 export async function createServers(tx: Db, auth: AuthContext, req: ServerRequest, quotas: Quotas, volumeSvc?: VolumeService): Promise<Server[]> {
   const projectId = auth.project!.id;
-  if (req.availabilityZone !== undefined && req.availabilityZone !== 'nova') {
-    throw badRequest(`The requested availability zone is not available`);
-  }
+  await checkZone(tx, req.availabilityZone);
   const flavor = await getFlavor(tx, auth, refId(req.flavorRef)).catch(() => {
     throw badRequest(`Flavor ${req.flavorRef} could not be found.`);
   });
@@ -137,6 +140,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
     await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroupIds: groups.ids });
     if (maps.length) await mapVolumes(tx, volumeSvc!, auth, s, maps);
   }
+  if (req.group) await joinGroup(tx, auth, req.group, created.map((s) => s.id));
   for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
   return created;
 }
@@ -166,6 +170,7 @@ export async function dropServer(tx: Db, s: Server): Promise<void> {
   const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
   await releaseServerPorts(tx, s, given);
   await releaseServer(tx, s.id);
+  await recordTermination(tx, s);
   await tx.delete(servers).where(eq(servers.id, s.id));
 }
 

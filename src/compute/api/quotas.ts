@@ -6,6 +6,8 @@ import { badRequest } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
 import { versionOf, type Microversion } from './microversion.ts';
 import { isQuotaResource, limitsOf, resetLimits, setLimits, usageOf, type QuotaSet } from '../quotas.ts';
+import { classLimits } from '../quota-classes.ts';
+import { groupsUsed } from '../server-groups.ts';
 
 const ByProject = Type.Object({ project_id: Type.String() });
 const Limit = Type.Union([Type.Integer({ minimum: -1, maximum: 2 ** 31 - 1 }), Type.String({ pattern: '^-?\\d+$' })]);
@@ -39,7 +41,7 @@ export function quotaRoutes(app: FastifyInstance, store: Store, defaults: QuotaS
   const { db } = store;
 
   api.get('/os-quota-sets/:project_id/defaults', { config: { policy: 'compute:os-quota-sets:defaults' }, schema: { params: ByProject } }, async (request) => ({
-    quota_set: at(request, { id: request.params.project_id, ...defaults }),
+    quota_set: at(request, { id: request.params.project_id, ...(await classLimits(db, defaults)) }),
   }));
 
   api.get('/os-quota-sets/:project_id', { config: { policy: 'compute:os-quota-sets:show' }, schema: { params: ByProject } }, async (request) => ({
@@ -48,9 +50,10 @@ export function quotaRoutes(app: FastifyInstance, store: Store, defaults: QuotaS
 
   api.get('/os-quota-sets/:project_id/detail', { config: { policy: 'compute:os-quota-sets:show' }, schema: { params: ByProject } }, async (request) => {
     const { project_id } = request.params;
-    const [limits, used] = await Promise.all([limitsOf(db, project_id, defaults), usageOf(db, project_id)]);
+    const [limits, used, groups] = await Promise.all([limitsOf(db, project_id, defaults), usageOf(db, project_id), groupsUsed(db, project_id)]);
+    const inUse: Record<string, number> = { ...used, server_groups: groups };
     const detail = Object.fromEntries(
-      Object.entries(limits).map(([r, limit]) => [r, { limit, in_use: (used as Record<string, number>)[r] ?? 0, reserved: 0 }]),
+      Object.entries(limits).map(([r, limit]) => [r, { limit, in_use: inUse[r] ?? 0, reserved: 0 }]),
     );
     return { quota_set: at(request, { id: project_id, ...detail }) };
   });
@@ -82,7 +85,7 @@ export function quotaRoutes(app: FastifyInstance, store: Store, defaults: QuotaS
 
   api.get('/limits', { config: { policy: 'compute:limits' } }, async (request) => {
     const projectId = authOf(request).project?.id ?? '';
-    const [limits, used] = await Promise.all([limitsOf(db, projectId, defaults), usageOf(db, projectId)]);
+    const [limits, used, groups] = await Promise.all([limitsOf(db, projectId, defaults), usageOf(db, projectId), groupsUsed(db, projectId)]);
     return {
       limits: {
         rate: [],
@@ -105,7 +108,7 @@ export function quotaRoutes(app: FastifyInstance, store: Store, defaults: QuotaS
             totalInstancesUsed: used.instances,
             totalCoresUsed: used.cores,
             totalRAMUsed: used.ram,
-            totalServerGroupsUsed: 0,
+            totalServerGroupsUsed: groups,
             totalFloatingIpsUsed: 0,
             totalSecurityGroupsUsed: 0,
           },

@@ -6,6 +6,7 @@ import { serverAddresses, type ServerAddress } from '../../network/for-compute.t
 import { attachmentsOfServers, type Attachment } from '../../volume/attachments.ts';
 import { snapshotting, taskStateOf, type Server } from '../servers.ts';
 import type { Microversion } from './microversion.ts';
+import { groupsOfServers } from '../server-groups.ts';
 
 const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', suspended: 'SUSPENDED', error: 'ERROR' };
 
@@ -35,13 +36,20 @@ export interface ServerFacts {
   addresses: ServerAddress[];
   snapshotting: boolean;
   volumes: Attachment[];
+  /** The server group it is in (none or one). */
+  groups: string[];
 }
 
 /** The facts of many servers in three queries. */
 export async function factsOf(db: Db, rows: Server[]): Promise<Map<string, ServerFacts>> {
   const ids = rows.map((s) => s.id);
-  const [addresses, busy, volumes] = await Promise.all([serverAddresses(db, rows), snapshotting(db, ids), attachmentsOfServers(db, ids)]);
-  return new Map(ids.map((id) => [id, { addresses: addresses.get(id) ?? [], snapshotting: busy.has(id), volumes: volumes.get(id) ?? [] }]));
+  const [addresses, busy, volumes, groups] = await Promise.all([
+    serverAddresses(db, rows),
+    snapshotting(db, ids),
+    attachmentsOfServers(db, ids),
+    groupsOfServers(db, ids),
+  ]);
+  return new Map(ids.map((id) => [id, { addresses: addresses.get(id) ?? [], snapshotting: busy.has(id), volumes: volumes.get(id) ?? [], groups: groups.has(id) ? [groups.get(id)!] : [] }]));
 }
 
 export const factOf = async (db: Db, s: Server) => (await factsOf(db, [s])).get(s.id)!;
@@ -117,8 +125,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, facts: Se
     ...(v.atLeast('2.19') ? { description: s.description } : {}),
     ...(v.atLeast('2.26') ? { tags: s.tags } : {}),
     ...(v.atLeast('2.63') ? { trusted_image_certificates: s.trustedCerts } : {}),
-    // Nubo has no server groups yet: a server is in none.
-    ...(v.atLeast('2.71') && form !== 'detail' ? { server_groups: [] } : {}),
+    ...(v.atLeast('2.71') && form !== 'detail' ? { server_groups: facts.groups } : {}),
     ...(v.atLeast('2.73') ? { locked_reason: s.lockedReason } : {}),
   };
   if (narrow) return { ...base21, ...versioned };

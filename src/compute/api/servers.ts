@@ -13,6 +13,7 @@ import { factOf, factsOf, serverSummary, serverView, serverLinks } from './serve
 import { parseMappings } from '../boot-volumes.ts';
 import type { VolumeService } from '../../volume/service.ts';
 import { versionOf, type Microversion } from './microversion.ts';
+import { groupHint } from './server-groups.ts';
 import { Description, Hostname, Tag, introducedIn, networksOf, Nic, removedIn, TrustedCerts } from './server-fields.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' });
@@ -254,6 +255,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
           tags: b.tags,
           hostname: b.hostname,
           trustedCerts: b.trusted_image_certificates,
+          group: groupHint(request.body['os:scheduler_hints']),
         },
         quotas,
         volumes,

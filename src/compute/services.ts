@@ -1,0 +1,83 @@
+import { and, eq, isNotNull } from 'drizzle-orm';
+import type { Db } from '../lib/store/db.ts';
+import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { aggregateHosts, aggregates, hosts, servers, services } from './tables.ts';
+
+export type Service = typeof services.$inferSelect;
+
+/** The zone Nova gives hosts in no aggregate with a zone (default_availability_zone). */
+export const DEFAULT_ZONE = 'nova';
+/** The zone of the services that are not nova-compute. */
+export const INTERNAL_ZONE = 'internal';
+
+/** Records that a service runs on a host; what an admin set (disabled, forced down) is kept. */
+export async function registerService(db: Db, host: string, binary: string): Promise<void> {
+  await db
+    .insert(services)
+    .values({ host, binary })
+    .onConflictDoUpdate({ target: [services.host, services.binary], set: { updatedAt: new Date() } });
+}
+
+/** Every service, with the zone it is in: its host's aggregate's, or nova; internal for all but nova-compute. */
+export async function listServices(db: Db): Promise<(Service & { zone: string })[]> {
+  const [rows, zones] = await Promise.all([db.select().from(services).orderBy(services.id), hostZones(db)]);
+  return rows.map((s) => ({ ...s, zone: s.binary === 'nova-compute' ? (zones.get(s.host) ?? DEFAULT_ZONE) : INTERNAL_ZONE }));
+}
+
+/** The availability zone of each host in an aggregate that names one. */
+export async function hostZones(db: Db): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ host: aggregateHosts.host, zone: aggregates.availabilityZone })
+    .from(aggregateHosts)
+    .innerJoin(aggregates, eq(aggregates.id, aggregateHosts.aggregateId))
+    .where(isNotNull(aggregates.availabilityZone));
+  return new Map(rows.map((r) => [r.host, r.zone!]));
+}
+
+/** A zone a server may ask for: one that some host is in. */
+export async function checkZone(db: Db, zone: string | undefined): Promise<void> {
+  if (zone === undefined) return;
+  const computes = await db.select({ host: services.host }).from(services).where(eq(services.binary, 'nova-compute'));
+  const zones = await hostZones(db);
+  if (!computes.some((c) => (zones.get(c.host) ?? DEFAULT_ZONE) === zone)) throw badRequest('The requested availability zone is not available');
+}
+
+/** A service by its integer id (before microversion 2.53) or its UUID. */
+export async function getService(db: Db, id: string, byUuid: boolean): Promise<Service> {
+  const where = byUuid ? eq(services.uuid, id) : /^\d+$/.test(id) ? eq(services.id, Number(id)) : undefined;
+  const [row] = where ? await db.select().from(services).where(where) : [];
+  if (!row) throw notFound(`Service ${id} could not be found.`);
+  return row;
+}
+
+/** A service named by its host and binary, as the requests before 2.53 name it. */
+export async function findService(db: Db, host: string, binary: string): Promise<Service> {
+  const [row] = await db
+    .select()
+    .from(services)
+    .where(and(eq(services.host, host), eq(services.binary, binary)));
+  if (!row) throw notFound(`Service ${binary} on host ${host} could not be found.`);
+  return row;
+}
+
+export type ServiceChange = Partial<Pick<Service, 'disabled' | 'disabledReason' | 'forcedDown'>>;
+
+export async function updateService(db: Db, s: Service, change: ServiceChange): Promise<Service> {
+  const [row] = await db
+    .update(services)
+    .set({ ...change, updatedAt: new Date() })
+    .where(eq(services.id, s.id))
+    .returning();
+  return row!;
+}
+
+/** Deletes a service; a compute service takes its hypervisor with it, and may not go while servers run there. */
+export async function deleteService(tx: Db, s: Service): Promise<void> {
+  if (s.binary === 'nova-compute') {
+    const [busy] = await tx.select({ id: servers.id }).from(servers).where(eq(servers.host, s.host)).limit(1);
+    if (busy) throw conflict('Unable to delete compute service that is hosting instances. Migrate or delete the instances first.');
+    await tx.delete(hosts).where(eq(hosts.name, s.host));
+    await tx.delete(aggregateHosts).where(eq(aggregateHosts.host, s.host));
+  }
+  await tx.delete(services).where(eq(services.id, s.id));
+}
