@@ -35,7 +35,16 @@ export interface ServerFilter {
 }
 
 /** Nova's status filter values, by the vm_state behind each. */
-const STATUS: Record<string, Server['vmState']> = { ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', PAUSED: 'paused', SUSPENDED: 'suspended', ERROR: 'error' };
+const STATUS: Record<string, Server['vmState']> = {
+  ACTIVE: 'active',
+  BUILD: 'building',
+  SHUTOFF: 'stopped',
+  PAUSED: 'paused',
+  SUSPENDED: 'suspended',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded',
+  ERROR: 'error',
+};
 
 /** Nova's sort keys that Nubo's servers have: the column, and the field that holds its value (for the marker). */
 const SORT = {

@@ -184,15 +184,22 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   suspend: ['active'],
   resume: ['suspended'],
   createImage: ['active', 'stopped', 'paused', 'suspended'],
+  shelve: ['active', 'stopped', 'paused'],
+  shelveOffload: ['shelved'],
+  unshelve: ['shelved', 'shelved_offloaded'],
 };
 
 /** The task under way, as Nova names it; none when the agent has caught up with the spec. */
 export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.deleting) return 'deleting';
-  if (s.vmState === 'building') return s.host ? 'spawning' : 'scheduling';
+  // An unshelve of an offloaded server is a build again, from its shelved image.
+  if (s.vmState === 'building') return s.host ? 'spawning' : s.shelvedAt ? 'unshelving' : 'scheduling';
   if (s.vmState === 'error') return null;
   if (s.reboots > s.observedReboots) return s.rebootHard ? 'rebooting_hard' : 'rebooting';
   if (s.generation > s.observedGeneration) {
+    if (s.power === 'shelved') return snapshotting ? 'shelving_image_uploading' : 'shelving';
+    if (s.power === 'offloaded') return 'shelving_offloading';
+    if (s.vmState === 'shelved') return 'unshelving';
     if (s.power === 'shutdown') return 'powering-off';
     if (s.power === 'paused') return 'pausing';
     if (s.power === 'suspended') return 'suspending';
@@ -209,6 +216,10 @@ export async function snapshotting(db: Db, ids: string[]): Promise<Set<string>> 
   return new Set(rows.map((r) => r.id));
 }
 
+/** The vm_state shown: an offloaded server being unshelved is built again, and still shown
+ * offloaded until it runs, as Nova shows it. */
+export const shownVmState = (s: Server): string => (s.vmState === 'building' && s.shelvedAt ? 'shelved_offloaded' : s.vmState);
+
 /** A fault as Nova shows it, created now. */
 export const faultOf = (message: string, details?: string): Fault => ({
   code: 500,
@@ -218,12 +229,12 @@ export const faultOf = (message: string, details?: string): Fault => ({
 });
 
 /** A locked server refuses its project's members, not the admin, as Nova does. */
-function checkLock(auth: AuthContext, s: Server): void {
+export function checkLock(auth: AuthContext, s: Server): void {
   if (s.lockedBy && !isAdmin(auth)) throw conflict(`Instance ${s.id} is locked`);
 }
 
 /** Refuses an action the server's state does not allow, with Nova's 409. */
-async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
+export async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
   const task = taskStateOf(s, (await snapshotting(db, [s.id])).has(s.id));
   if (task) throw conflict(`Cannot '${action}' instance ${s.id} while it is in task_state ${task}`);
   const soft = action === 'reboot' && !hard;
@@ -232,7 +243,7 @@ async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard 
   }
 }
 
-async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting'>>): Promise<void> {
+export async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting'>>): Promise<void> {
   await tx
     .update(servers)
     .set({ ...spec, generation: s.generation + 1, updatedAt: new Date() })

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Db } from '../lib/store/db.ts';
 import { callerOf, getVisible, type Caller, type Image } from './access.ts';
-import { createImage } from './images.ts';
+import { createImage, deleteImage } from './images.ts';
 import { uploadImageData } from './upload.ts';
 import { images } from './tables.ts';
 import type { ImageService } from './service.ts';
@@ -49,4 +49,15 @@ export function uploadImageStream(svc: ImageService, owner: string, imageId: str
 export async function imageRecord(db: Db, id: string): Promise<Image | undefined> {
   const [row] = await db.select().from(images).where(eq(images.id, id));
   return row;
+}
+
+/** Deletes an image as its owning project would (a server's shelved image, once unshelved): its
+ * record and bytes together, then whatever was staged of it. */
+export async function deleteProjectImage(svc: ImageService, owner: string, id: string): Promise<void> {
+  const caller: Caller = { projectId: owner, admin: false, mayPublicize: false, mayCommunitize: false };
+  await svc.store.tx(async (tx) => {
+    await deleteImage(tx, caller, id);
+    await svc.data.delete(id);
+  });
+  await svc.staging.delete(id);
 }

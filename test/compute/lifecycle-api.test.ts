@@ -8,15 +8,17 @@ import { computeOf, rawImage } from './helpers.ts';
 // states, statuses and Nova's 409s for a state that does not allow them. lifecycle.test.ts drives
 // them on a real guest.
 let c: TestCloud;
-let alice: ReturnType<typeof computeOf>;
+let admin: ReturnType<typeof computeOf>;
+let alice: ReturnType<typeof computeOf> & { token: string };
 let image: string;
 let tiny: string;
 
 before(async () => {
   c = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10 });
   const token = await c.adminToken();
-  const admin = computeOf(c, token);
-  alice = computeOf(c, (await makeProject(c, token, 'alice')).token);
+  admin = computeOf(c, token);
+  const a = await makeProject(c, token, 'alice');
+  alice = { ...computeOf(c, a.token), token: a.token };
   image = await rawImage(c, token);
   tiny = await admin.flavor('tiny', 128, 1);
 });
@@ -66,4 +68,49 @@ test('a suspended server: no soft reboot, and a hard reboot boots it afresh', as
     log.split('\n').filter(Boolean).map((l) => l.split(': ').at(-1)),
     ['booted', 'suspended', 'booted'],
   );
+});
+
+test('shelve: the disk into "<name>-shelved", then offloaded at once (host freed); unshelve builds it again with its addresses and deletes the image', async () => {
+  const id = await alice.create({ name: 'shelf', imageRef: image, flavorRef: tiny });
+  const before = await alice.settled(id, 'ACTIVE');
+  const early = await alice.action(id, { unshelve: null });
+  assert.equal(early.status, 409);
+  assert.equal(early.body.conflictingRequest.message, `Cannot 'unshelve' instance ${id} while it is in vm_state active`);
+
+  assert.equal((await alice.action(id, { shelve: null })).status, 202);
+  const shelved = await alice.settled(id, 'SHELVED_OFFLOADED');
+  assert.equal(shelved['OS-EXT-STS:vm_state'], 'shelved_offloaded');
+  assert.equal(shelved['OS-EXT-STS:power_state'], 0);
+  assert.equal((await admin.show(id))['OS-EXT-SRV-ATTR:host'], null, 'the host is freed');
+  assert.deepEqual(shelved.addresses, before.addresses);
+  const images = (await c.request('GET', '/image/v2/images?name=shelf-shelved', { token: alice.token })).body.images;
+  assert.equal(images.length, 1);
+  assert.equal(images[0].status, 'active');
+  assert.equal(images[0].instance_uuid, id);
+  const again = await alice.action(id, { shelve: null });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.conflictingRequest.message, `Cannot 'shelve' instance ${id} while it is in vm_state shelved_offloaded`);
+  assert.equal((await alice.action(id, { 'os-start': null })).status, 409);
+  assert.equal((await alice.action(id, { unshelve: { availability_zone: 'elsewhere' } })).status, 400);
+
+  assert.equal((await alice.action(id, { unshelve: null })).status, 202);
+  const back = await alice.settled(id, 'ACTIVE');
+  assert.deepEqual(back.addresses, before.addresses);
+  assert.equal(back.image.id, image, 'the server still names the image it was made from');
+  assert.ok((await admin.show(id))['OS-EXT-SRV-ATTR:host']);
+  assert.equal((await c.request('GET', `/image/v2/images/${images[0].id}`, { token: alice.token })).status, 404, 'the shelved image is deleted');
+});
+
+test('a server shelved while stopped; shelveOffload of a server not shelved is a 409', async () => {
+  const id = await alice.create({ name: 'shelf2', imageRef: image, flavorRef: tiny });
+  await alice.settled(id, 'ACTIVE');
+  const off = await alice.action(id, { shelveOffload: null });
+  assert.equal(off.status, 409);
+  assert.equal(off.body.conflictingRequest.message, `Cannot 'shelveOffload' instance ${id} while it is in vm_state active`);
+  assert.equal((await alice.action(id, { 'os-stop': null })).status, 202);
+  await alice.settled(id, 'SHUTOFF');
+  assert.equal((await alice.action(id, { shelve: {} })).status, 202);
+  await alice.settled(id, 'SHELVED_OFFLOADED');
+  assert.equal((await alice.action(id, { unshelve: { availability_zone: null } })).status, 202);
+  await alice.settled(id, 'ACTIVE');
 });

@@ -19,6 +19,7 @@ import { writeConfigDrive } from '../metadata/config-drive.ts';
 import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
+import { shelving } from './shelve.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
@@ -36,6 +37,9 @@ export interface AgentOptions {
   log: Logger;
   /** How long a guest is given to shut down before it is stopped hard. */
   shutdownTimeoutMs?: number;
+  /** Nova's shelved_offload_time: seconds a shelved server keeps its host (0, the default: it
+   * leaves at once; -1: until shelveOffload). */
+  shelvedOffloadTimeS?: number;
   /** How often a settled server is looked at again, to notice a guest that stopped on its own. */
   syncEveryMs?: number;
   /** How long a new server waits for its ports to be wired before it fails (default 300 s). */
@@ -87,8 +91,10 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
 
   async function specOf(s: Server, nics: GuestSpec['nics']): Promise<GuestSpec> {
     const { rootVolume, volumes } = await volumesOf.specOf(s.id);
-    // A server booted from a volume has no image of its own to copy.
-    const image = rootVolume ? undefined : { id: s.imageId, ...(await cache.ensure(s.imageId)) };
+    // A server booted from a volume has no image of its own to copy; an offloaded one being
+    // unshelved is built from its shelved image.
+    const from = s.vmState === 'building' && s.shelvedImageId ? s.shelvedImageId : s.imageId;
+    const image = rootVolume ? undefined : { id: from, ...(await cache.ensure(from)) };
     let configDrive: string | undefined;
     if (s.configDrive) {
       configDrive = join(drives, `${s.id}.iso`);
@@ -123,6 +129,12 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     }
   }
 
+  const shelf = shelving({
+    ...{ driver, images: opts.images, report, remove, takeSnapshots, shutdownTimeoutMs: timeout, log },
+    offloadAfterS: opts.shelvedOffloadTimeS ?? 0,
+    syncEveryMs: opts.syncEveryMs ?? 30_000,
+  });
+
   async function reconcile(id: string): Promise<ReconcileResult | void> {
     const s = await load(id);
     if (!s || s.host !== host) {
@@ -136,6 +148,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       return;
     }
     if (s.vmState === 'error') return;
+    if (s.power === 'shelved' || s.power === 'offloaded') return shelf.shelve(s);
     const nics = await nicsOf(s);
     if (s.vmState === 'building') {
       if (!nics && Date.now() - s.createdAt.getTime() > (opts.vifPluggingTimeoutMs ?? 300_000)) {
@@ -163,6 +176,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await volumesOf.sync(id);
       const { power } = await driver.info(id);
       await report(s, { vmState: 'active', powerState: POWER_STATE[power], launchedAt: new Date(), observedGeneration: s.generation, fault: null });
+      if (s.shelvedAt) await shelf.unshelved(s);
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
     }
 
@@ -192,6 +206,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     ({ power } = await driver.info(id));
     const vmState = VM_STATE[desired];
     await report(s, { power: desired, vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
+    if (s.shelvedAt && desired === 'running') await shelf.unshelved(s);
     return { requeueAfter: opts.syncEveryMs ?? 30_000 };
   }
 

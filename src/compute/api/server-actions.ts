@@ -10,6 +10,7 @@ import type { ImageService } from '../../image/index.ts';
 import { activateVolumeBackedImage, snapshotVolumeBacked } from '../boot-volumes.ts';
 import { getServer, lockServer, powerAction, rebootServer, requestSnapshot, setMetadata, unlockServer, type PowerAction, type Server } from '../servers.ts';
 import { versionOf } from './microversion.ts';
+import { LIFECYCLE_BODIES, lifecycleActions } from './lifecycle-actions.ts';
 import type { Quotas } from '../quotas.ts';
 
 const ById = Type.Object({ server_id: Type.String() });
@@ -25,6 +26,7 @@ const ActionBody = Type.Union([
   Type.Object({ unpause: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ suspend: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ resume: Type.Unknown() }, { additionalProperties: false }),
+  ...LIFECYCLE_BODIES,
   // A reason from 2.73; before, any value.
   Type.Object({ lock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ unlock: Type.Unknown() }, { additionalProperties: false }),
@@ -71,6 +73,7 @@ export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
+  const lifecycle = lifecycleActions(images);
 
   api.post(
     '/servers/:server_id/action',
@@ -86,6 +89,10 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
       }
       if ('reboot' in body) {
         await store.tx((tx) => rebootServer(tx, auth, id, body.reboot.type.toUpperCase() === 'HARD'));
+        return reply.status(202).send();
+      }
+      if (action && lifecycle[action]) {
+        await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action]));
         return reply.status(202).send();
       }
       if ('lock' in body) {

@@ -4,17 +4,17 @@ import { allows } from '../../lib/http/policy.ts';
 import type { Db } from '../../lib/store/db.ts';
 import { serverAddresses, type ServerAddress } from '../../network/for-compute.ts';
 import { attachmentsOfServers, type Attachment } from '../../volume/attachments.ts';
-import { snapshotting, taskStateOf, type Server } from '../servers.ts';
+import { shownVmState, snapshotting, taskStateOf, type Server } from '../servers.ts';
 import type { Microversion } from './microversion.ts';
 import { groupsOfServers } from '../server-groups.ts';
 
-const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', suspended: 'SUSPENDED', error: 'ERROR' };
+const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', suspended: 'SUSPENDED', shelved: 'SHELVED', shelved_offloaded: 'SHELVED_OFFLOADED', error: 'ERROR' };
 
 /** Nova's status: the vm_state's, except while a reboot or a delete is under way. */
 export function statusOf(s: Server, task: string | null): string {
   if (task === 'rebooting') return 'REBOOT';
   if (task === 'rebooting_hard') return 'HARD_REBOOT';
-  return STATUS[s.vmState];
+  return STATUS[shownVmState(s) as Server['vmState']];
 }
 
 /** Nova's timestamps: seconds precision with a Z, and launched_at in its own older style. */
@@ -138,7 +138,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, facts: Se
     'OS-SRV-USG:terminated_at': null,
     ...(admin ? extendedAttributes(s, v) : v.atLeast('2.90') ? { 'OS-EXT-SRV-ATTR:hostname': s.hostname } : {}),
     'OS-EXT-STS:task_state': task,
-    'OS-EXT-STS:vm_state': s.vmState,
+    'OS-EXT-STS:vm_state': shownVmState(s),
     'OS-EXT-STS:power_state': s.powerState,
     'os-extended-volumes:volumes_attached': facts.volumes.map((a) =>
       v.atLeast('2.3') ? { id: a.volumeId, delete_on_termination: a.deleteOnTermination } : { id: a.volumeId },

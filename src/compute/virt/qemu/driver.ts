@@ -265,8 +265,12 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       // A guest whose disk is gone (never built, or the host lost it) is built afresh.
       const hasDisk = spec.rootVolume ? exists(specFile(spec.uuid)) : rbdDisks ? rbdDisks.exists(spec.uuid) : exists(pathsOf(spec.uuid).disk);
       if (!(await hasDisk)) return driver.spawn(spec);
-      await saveSpec(spec);
-      await start(spec);
+      // The disk stays an overlay of the image it was made from, whichever the server names now
+      // (an unshelved server's disk was made from its shelved image): that base must be kept.
+      const made = (await savedSpec(spec.uuid).catch(() => undefined))?.image;
+      const kept = made ? { ...spec, image: made } : spec;
+      await saveSpec(kept);
+      await start(kept);
     },
 
     async suspend(uuid) {
