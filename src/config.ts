@@ -48,6 +48,9 @@ export interface Config {
   /** How long a new server waits for the network to wire its ports before it fails (Nova's
    * vif_plugging_timeout), seconds. */
   vifPluggingTimeout: number;
+  /** Seconds a deleted server stays SOFT_DELETED, restorable, before it is reclaimed (Nova's
+   * reclaim_instance_interval); 0 deletes at once. */
+  reclaimInstanceInterval: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -114,7 +117,7 @@ type CephKey =
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'reclaimInstanceInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -146,6 +149,7 @@ const fileKeys: Record<string, keyof Flags> = {
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
   vif_plugging_timeout: 'vifPluggingTimeout',
+  reclaim_instance_interval: 'reclaimInstanceInterval',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -195,6 +199,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
   NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
+  NUBO_RECLAIM_INSTANCE_INTERVAL: 'reclaimInstanceInterval',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -304,6 +309,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
     vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),
+    reclaimInstanceInterval: positive('reclaim_instance_interval', merged.reclaimInstanceInterval ?? '0'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

@@ -36,6 +36,10 @@ import { quotaClassRoutes } from './api/quota-classes.ts';
 import { migrationRoutes } from './api/migrations.ts';
 import { externalEventRoutes } from './api/external-events.ts';
 import { registerService } from './services.ts';
+import { adminActions } from './api/admin-actions.ts';
+import { instanceActionRoutes } from './api/instance-actions.ts';
+import type { NmiSender } from './admin-actions.ts';
+import { startReclaimer } from './soft-delete.ts';
 import './policy.ts';
 
 /** The microversions served; features Nubo lacks answer at every version as Nova does when off. */
@@ -66,6 +70,8 @@ export interface ComputeOptions {
   vifPluggingTimeoutMs: number;
   /** The volume service, for attaching volumes and booting from them; without it, neither. */
   volumes?: VolumeService;
+  /** Seconds a deleted server stays SOFT_DELETED before it is reclaimed; 0 (default): none. */
+  reclaimInstanceIntervalS?: number;
   /** Root disks as RBD clones in `pool` of the images in `imagePool` (computeImagesType rbd). */
   rbdDisks?: { conf: string; user: string; pool: string; imagePool: string };
   log: Logger;
@@ -77,6 +83,10 @@ export interface Compute {
   quotas: Quotas;
   driver: VirtDriver;
   consoleOf: ConsoleReader;
+  /** Sends a running guest an NMI (trigger_crash_dump) on the host that runs it. */
+  sendNmi: NmiSender;
+  /** Seconds a deleted server stays SOFT_DELETED; 0: DELETE deletes. */
+  reclaimIntervalS: number;
   volumes?: VolumeService;
   /** Stops the scheduler and the agent; the guests keep running and are adopted at the next start. */
   close(): Promise<void>;
@@ -116,6 +126,14 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     await Promise.all([scheduler.stop(), metadata.close()]);
     throw err;
   });
+  const reclaimIntervalS = opts.reclaimInstanceIntervalS ?? 0;
+  const reclaimer =
+    reclaimIntervalS > 0
+      ? await startReclaimer(store, reclaimIntervalS, log).catch(async (err) => {
+          await Promise.all([scheduler.stop(), agent.stop(), metadata.close()]);
+          throw err;
+        })
+      : undefined;
   return {
     store,
     images: opts.images,
@@ -124,8 +142,10 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     volumes: opts.volumes,
     // All in one: every guest runs on this host.
     consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
+    sendNmi: (server) => driver.injectNmi(server.id),
+    reclaimIntervalS,
     async close() {
-      await Promise.all([scheduler.stop(), agent.stop(), metadata.close()]);
+      await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop()]);
     },
   };
 }
@@ -142,6 +162,10 @@ async function openRbdDisks(o: NonNullable<ComputeOptions['rbdDisks']>, log: Log
 export function computePlugin(c: Compute) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'nova');
+    // Nova's own name for the request id, which older clients read.
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header('x-compute-request-id', request.id);
+    });
     app.get('/', { config: { public: true } }, async (request) => ({ versions: [v21(request.publicUrl)] }));
     await app.register(
       async (v2) => {
@@ -153,8 +177,9 @@ export function computePlugin(c: Compute) {
         flavorExtraRoutes(v2, c.store);
         keypairRoutes(v2, c.store, c.quotas);
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
-        serverRoutes(v2, c.store, c.quotas, c.volumes);
-        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf);
+        serverRoutes(v2, c.store, c.quotas, c.volumes, c.reclaimIntervalS);
+        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, adminActions(c.store, c.images, c.sendNmi));
+        instanceActionRoutes(v2, c.store);
         serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);
         serverGroupRoutes(v2, c.store, QUOTA_DEFAULTS);

@@ -17,6 +17,7 @@ import { checkZone } from './services.ts';
 import { joinGroup } from './server-groups.ts';
 import { recordTermination } from './usage.ts';
 import { servers, snapshots, type Fault, type RequestedNic } from './tables.ts';
+import { settleDeleted } from './instance-actions.ts';
 
 export type Server = typeof servers.$inferSelect;
 
@@ -44,6 +45,8 @@ export interface ServerRequest {
   /** The guest's host name, instead of one made from the display name. */
   hostname?: string;
   trustedCerts?: string[] | null;
+  accessIpv4?: string;
+  accessIpv6?: string;
   /** The server group its scheduler hint named: the servers join it, and are placed by its policy. */
   group?: string;
 }
@@ -133,6 +136,8 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
       availabilityZone: req.availabilityZone ?? null,
       networks: req.networks ?? 'auto',
       securityGroups: groups.names,
+      accessIpv4: req.accessIpv4 ?? '',
+      accessIpv6: req.accessIpv6 ?? '',
     };
   });
   const created = await tx.insert(servers).values(rows).returning();
@@ -170,6 +175,7 @@ export async function dropServer(tx: Db, s: Server): Promise<void> {
   const given = Array.isArray(s.networks) ? s.networks.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
   await releaseServerPorts(tx, s, given);
   await releaseServer(tx, s.id);
+  await settleDeleted(tx, s);
   await recordTermination(tx, s);
   await tx.delete(servers).where(eq(servers.id, s.id));
 }
@@ -197,6 +203,7 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.vmState === 'error') return null;
   if (s.reboots > s.observedReboots) return s.rebootHard ? 'rebooting_hard' : 'rebooting';
   if (s.generation > s.observedGeneration) {
+    if (s.softDeletedAt) return 'soft-deleting';
     if (s.power === 'shelved') return snapshotting ? 'shelving_image_uploading' : 'shelving';
     if (s.power === 'offloaded') return 'shelving_offloading';
     if (s.vmState === 'shelved') return 'unshelving';
@@ -235,6 +242,7 @@ export function checkLock(auth: AuthContext, s: Server): void {
 
 /** Refuses an action the server's state does not allow, with Nova's 409. */
 export async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED, hard = false): Promise<void> {
+  if (s.softDeletedAt) throw conflict(`Cannot '${action}' instance ${s.id} while it is in vm_state soft-delete`);
   const task = taskStateOf(s, (await snapshotting(db, [s.id])).has(s.id));
   if (task) throw conflict(`Cannot '${action}' instance ${s.id} while it is in task_state ${task}`);
   const soft = action === 'reboot' && !hard;
@@ -243,7 +251,7 @@ export async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED
   }
 }
 
-export async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting'>>): Promise<void> {
+export async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting' | 'softDeletedAt'>>): Promise<void> {
   await tx
     .update(servers)
     .set({ ...spec, generation: s.generation + 1, updatedAt: new Date() })

@@ -23,6 +23,7 @@ import { shelving } from './shelve.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
+import { settleActions } from '../instance-actions.ts';
 
 export interface AgentOptions {
   store: Store;
@@ -72,11 +73,15 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
 
   const volumesOf = guestVolumes({ store, driver, connectionOf: opts.connectionOf, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
-  const report = (s: Server, status: Partial<Server>) =>
-    db
+  const report = async (s: Server, status: Partial<Server>) => {
+    const [row] = await db
       .update(servers)
       .set({ ...status, updatedAt: new Date() })
-      .where(eq(servers.id, s.id));
+      .where(eq(servers.id, s.id))
+      .returning();
+    // The actions asked of the server are done, or failed, as far as this report says.
+    if (row) await settleActions(db, row);
+  };
 
   /** How long to wait before looking again at a guest whose ports are not wired yet. */
   const PORTS_PENDING = { requeueAfter: 250 };

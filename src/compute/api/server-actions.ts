@@ -10,6 +10,9 @@ import type { ImageService } from '../../image/index.ts';
 import { activateVolumeBackedImage, snapshotVolumeBacked } from '../boot-volumes.ts';
 import { getServer, lockServer, powerAction, rebootServer, requestSnapshot, setMetadata, unlockServer, type PowerAction, type Server } from '../servers.ts';
 import { versionOf } from './microversion.ts';
+import { recordAction } from '../instance-actions.ts';
+import { ADMIN_ACTION_BODIES, type ActionHandler } from './admin-actions.ts';
+import { actionContext } from './instance-actions.ts';
 import { LIFECYCLE_BODIES, lifecycleActions } from './lifecycle-actions.ts';
 import type { Quotas } from '../quotas.ts';
 
@@ -31,6 +34,7 @@ const ActionBody = Type.Union([
   Type.Object({ lock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ unlock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ reboot: Type.Object({ type: Type.String({ pattern: '^([sS][oO][fF][tT]|[hH][aA][rR][dD])$' }) }) }, { additionalProperties: false }),
+  ...ADMIN_ACTION_BODIES,
   Type.Object(
     { createImage: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), metadata: Type.Optional(Meta) }) },
     { additionalProperties: false },
@@ -70,7 +74,7 @@ const LockBody = Type.Union([
 /** Reads a guest's serial console on the host that runs it. */
 export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 
-export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader): void {
+export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader, more: Record<string, ActionHandler>): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
   const lifecycle = lifecycleActions(images);
@@ -83,12 +87,22 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
       const id = request.params.server_id;
       const body = request.body;
       const [action] = Object.keys(body);
+      const ctx = actionContext(request);
+      // Actions served by handlers of their own.
+      if (action && more[action]) return more[action](request, reply, id, (body as Record<string, unknown>)[action]);
       if (action && POWER[action]) {
-        await store.tx((tx) => powerAction(tx, auth, id, POWER[action]!));
+        const verb = POWER[action];
+        await store.tx(async (tx) => {
+          await powerAction(tx, auth, id, verb);
+          await recordAction(tx, ctx, id, { action: verb, event: `compute_${verb}_instance` });
+        });
         return reply.status(202).send();
       }
       if ('reboot' in body) {
-        await store.tx((tx) => rebootServer(tx, auth, id, body.reboot.type.toUpperCase() === 'HARD'));
+        await store.tx(async (tx) => {
+          await rebootServer(tx, auth, id, body.reboot.type.toUpperCase() === 'HARD');
+          await recordAction(tx, ctx, id, { action: 'reboot', event: 'compute_reboot_instance' });
+        });
         return reply.status(202).send();
       }
       if (action && lifecycle[action]) {
@@ -103,11 +117,17 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
           );
         }
         const reason = v.atLeast('2.73') ? ((body.lock as { locked_reason?: string } | null)?.locked_reason ?? null) : null;
-        await store.tx((tx) => lockServer(tx, auth, id, reason));
+        await store.tx(async (tx) => {
+          await lockServer(tx, auth, id, reason);
+          await recordAction(tx, ctx, id, { action: 'lock' });
+        });
         return reply.status(202).send();
       }
       if ('unlock' in body) {
-        await store.tx((tx) => unlockServer(tx, auth, id));
+        await store.tx(async (tx) => {
+          await unlockServer(tx, auth, id);
+          await recordAction(tx, ctx, id, { action: 'unlock' });
+        });
         return reply.status(202).send();
       }
       if ('createImage' in body) {
@@ -117,8 +137,12 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
           // A server whose disk is a volume is imaged by snapshots of its volumes, as Nova does.
           const server = await getServer(tx, auth, id, true);
           volumeBacked = !server.imageId;
-          if (volumeBacked) return snapshotVolumeBacked(tx, images, auth, server, name, metadata);
-          return requestSnapshot(tx, auth, id, async (s) => {
+          if (volumeBacked) {
+            const image = await snapshotVolumeBacked(tx, images, auth, server, name, metadata);
+            await recordAction(tx, ctx, id, { action: 'createImage', event: 'compute_snapshot_instance', done: { result: 'Success', host: server.host } });
+            return image;
+          }
+          const image = await requestSnapshot(tx, auth, id, async (s) => {
             const image = await createSnapshotRecord(tx, images, auth, name, {
               ...metadata,
               image_type: 'snapshot',
@@ -128,6 +152,8 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
             });
             return image.id;
           });
+          await recordAction(tx, ctx, id, { action: 'createImage', event: 'compute_snapshot_instance', awaits: { snapshotImageId: image } });
+          return image;
         });
         if (volumeBacked) await activateVolumeBackedImage(images, auth.project!.id, imageId);
         // Before 2.45 the new image is named by the Location header only.

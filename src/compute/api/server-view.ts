@@ -12,6 +12,7 @@ const STATUS: Record<Server['vmState'], string> = { building: 'BUILD', active: '
 
 /** Nova's status: the vm_state's, except while a reboot or a delete is under way. */
 export function statusOf(s: Server, task: string | null): string {
+  if (s.softDeletedAt) return 'SOFT_DELETED';
   if (task === 'rebooting') return 'REBOOT';
   if (task === 'rebooting_hard') return 'HARD_REBOOT';
   return STATUS[shownVmState(s) as Server['vmState']];
@@ -138,7 +139,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, facts: Se
     'OS-SRV-USG:terminated_at': null,
     ...(admin ? extendedAttributes(s, v) : v.atLeast('2.90') ? { 'OS-EXT-SRV-ATTR:hostname': s.hostname } : {}),
     'OS-EXT-STS:task_state': task,
-    'OS-EXT-STS:vm_state': shownVmState(s),
+    'OS-EXT-STS:vm_state': s.softDeletedAt ? 'soft-delete' : shownVmState(s),
     'OS-EXT-STS:power_state': s.powerState,
     'os-extended-volumes:volumes_attached': facts.volumes.map((a) =>
       v.atLeast('2.3') ? { id: a.volumeId, delete_on_termination: a.deleteOnTermination } : { id: a.volumeId },

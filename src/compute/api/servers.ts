@@ -6,7 +6,11 @@ import { allows } from '../../lib/http/policy.ts';
 import { nextLink, pageOf } from '../../lib/http/paging.ts';
 import { badRequest } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
-import { createServers, deleteServer, getServer, updateServer, type ServerUpdate } from '../servers.ts';
+import { randomBytes } from 'node:crypto';
+import { createServers, getServer, updateServer, type ServerUpdate } from '../servers.ts';
+import { deleteOrSoftDelete } from '../soft-delete.ts';
+import { recordAction } from '../instance-actions.ts';
+import { actionContext } from './instance-actions.ts';
 import { listServers, SORT_KEYS, type ServerFilter, type SortKey } from '../listing.ts';
 import type { Quotas } from '../quotas.ts';
 import { factOf, factsOf, serverSummary, serverView, serverLinks } from './server-view.ts';
@@ -137,6 +141,12 @@ const UpdateBody = Type.Object({
   }),
 });
 
+/** A password as Nova makes one: 12 characters without look-alikes. */
+function randomPassword(length = 12): string {
+  const chars = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  return Array.from(randomBytes(length), (b) => chars[b % chars.length]).join('');
+}
+
 /** Nova takes all_tenants as present-or-truthy. */
 const truthy = (v: string | undefined) => v !== undefined && !['0', 'false', 'f', 'no', 'n', 'off'].includes(v.toLowerCase());
 
@@ -186,7 +196,7 @@ function filterOf(q: ListParams, allProjects: boolean, v: Microversion): ServerF
   };
 }
 
-export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas, volumes?: VolumeService): void {
+export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas, volumes?: VolumeService, reclaimIntervalS = 0): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
 
@@ -234,8 +244,9 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
     const min = b.min_count ?? 1;
     const max = b.max_count ?? min;
     if (max < min) throw badRequest('min_count must be <= max_count');
-    const created = await store.tx((tx) =>
-      createServers(
+    const ctx = actionContext(request);
+    const created = await store.tx(async (tx) => {
+      const made = await createServers(
         tx,
         auth,
         {
@@ -256,11 +267,15 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
           hostname: b.hostname,
           trustedCerts: b.trusted_image_certificates,
           group: groupHint(request.body['os:scheduler_hints']),
+          accessIpv4: b.accessIPv4,
+          accessIpv6: b.accessIPv6,
         },
         quotas,
         volumes,
-      ),
-    );
+      );
+      for (const s of made) await recordAction(tx, ctx, s.id, { action: 'create', event: 'compute__do_build_and_run_instance' });
+      return made;
+    });
     const first = created[0]!;
     return reply.status(202).send({
       server: {
@@ -268,8 +283,9 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
         links: serverLinks(request.publicUrl, first.id),
         'OS-DCF:diskConfig': 'MANUAL',
         security_groups: first.securityGroups.map((name) => ({ name })),
-        // Nubo sets no root password in the guest; the key pair is the way in.
-        adminPass: '',
+        // Nova answers with the password asked for, or one it made (enable_instance_password); as
+        // Nova's libvirt driver by default, Nubo sets none in the guest: the key pair is the way in.
+        adminPass: b.adminPass ?? randomPassword(),
       },
     });
   });
@@ -292,7 +308,7 @@ export function serverRoutes(app: FastifyInstance, store: Store, quotas: Quotas,
   });
 
   api.delete('/servers/:server_id', { config: { policy: 'compute:servers:delete' }, schema: { params: ById } }, async (request, reply) => {
-    await store.tx((tx) => deleteServer(tx, authOf(request), request.params.server_id));
+    await store.tx((tx) => deleteOrSoftDelete(tx, actionContext(request), request.params.server_id, reclaimIntervalS));
     return reply.status(204).send();
   });
 }

@@ -130,6 +130,10 @@ export interface VirtDriver {
   pause(uuid: string): Promise<void>;
   unpause(uuid: string): Promise<void>;
 
+  /** Sends a running guest a non-maskable interrupt (Nova's trigger_crash_dump): a guest set up for
+   * it writes a kernel crash dump; any Linux guest at least logs it. Not running: an error. */
+  injectNmi(uuid: string): Promise<void>;
+
   /** The guest's state as the host sees it now; 'nostate' for a guest unknown on this host. */
   info(uuid: string): Promise<GuestInfo>;
 

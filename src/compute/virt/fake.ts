@@ -126,6 +126,11 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       running(uuid).power = 'running';
     },
 
+    async injectNmi(uuid) {
+      // What a Linux guest's kernel prints for an NMI it was not set up to dump on.
+      running(uuid).console.push('Uhhuh. NMI received for unknown reason 30 on CPU 0.');
+    },
+
     async info(uuid) {
       const g = host.get(uuid);
       if (!held(g)) return { power: 'nostate' };

@@ -13,7 +13,7 @@ import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
 import { loadState, saveState } from './suspend.ts';
 import { volumeOps } from './hotplug.ts';
-import { cont, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
+import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
   /** One directory per guest (disk overlay, console, QMP socket, pidfile, guest.json), and _base/. */
@@ -309,6 +309,11 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     async unpause(uuid) {
       await mustRun(uuid);
       await withQmp(pathsOf(uuid).qmp, cont);
+    },
+
+    async injectNmi(uuid) {
+      await mustRun(uuid);
+      await withQmp(pathsOf(uuid).qmp, injectNmi);
     },
 
     async info(uuid): Promise<GuestInfo> {

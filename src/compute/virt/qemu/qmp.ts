@@ -106,6 +106,9 @@ export const systemPowerdown = (qmp: Qmp) => qmp.execute('system_powerdown');
 /** Resets the machine, as the reset button does: no shutdown inside the guest. */
 export const systemReset = (qmp: Qmp) => qmp.execute('system_reset');
 
+/** A non-maskable interrupt to every vCPU. */
+export const injectNmi = (qmp: Qmp) => qmp.execute('inject-nmi');
+
 /** Makes qemu exit at once, closing its disks cleanly; it may hang up before it answers. */
 export const quit = (qmp: Qmp) =>
   qmp.execute('quit').catch((err: Error) => {
