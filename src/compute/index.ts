@@ -26,6 +26,8 @@ import { serverRoutes } from './api/servers.ts';
 import { serverActionRoutes, type ConsoleReader } from './api/server-actions.ts';
 import { serverTagRoutes } from './api/server-tags.ts';
 import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
+import { interfaceRoutes } from './api/interfaces.ts';
+import { serverIpRoutes } from './api/server-ips.ts';
 import { serverGroupRoutes } from './api/server-groups.ts';
 import { serviceRoutes } from './api/services.ts';
 import { hypervisorRoutes } from './api/hypervisors.ts';
@@ -182,6 +184,8 @@ export function computePlugin(c: Compute) {
         instanceActionRoutes(v2, c.store);
         serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);
+        interfaceRoutes(v2, c.store);
+        serverIpRoutes(v2, c.store);
         serverGroupRoutes(v2, c.store, QUOTA_DEFAULTS);
         serviceRoutes(v2, c.store);
         hypervisorRoutes(v2, c.store, c.driver.name);

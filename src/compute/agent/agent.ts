@@ -22,6 +22,7 @@ import { imageCache } from './images.ts';
 import { shelving } from './shelve.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
+import { guestNics } from './nics.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
 import { settleActions } from '../instance-actions.ts';
 
@@ -72,6 +73,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   await registerHost(db, { name: host, ...(await driver.resources()), ...ratios });
 
   const volumesOf = guestVolumes({ store, driver, connectionOf: opts.connectionOf, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
+  const liveNics = guestNics({ db, driver, netns: opts.netns, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
   const report = async (s: Server, status: Partial<Server>) => {
     const [row] = await db
@@ -212,7 +214,8 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     const vmState = VM_STATE[desired];
     await report(s, { power: desired, vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
     if (s.shelvedAt && desired === 'running') await shelf.unshelved(s);
-    return { requeueAfter: opts.syncEveryMs ?? 30_000 };
+    // Ports attached or detached through os-interface, hot-plugged once the guest runs.
+    return { requeueAfter: (await liveNics.sync(s)) ?? opts.syncEveryMs ?? 30_000 };
   }
 
   const controller = await startController({

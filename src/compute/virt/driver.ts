@@ -164,4 +164,17 @@ export interface VirtDriver {
   /** The volumes the running guest has now: id → the size it sees, in bytes. Empty when it does
    * not run. */
   attachedVolumes(uuid: string): Promise<Map<string, number>>;
+
+  /** Hot-plugs a NIC into a running guest on the tap the network service made for its port. A
+   * guest that is not running gets it at its next start (kept in its saved spec). A NIC with that
+   * MAC already plugged: no-op. */
+  attachNic(uuid: string, nic: GuestNic): Promise<void>;
+
+  /** Asks a running guest to let the NIC with that MAC go, waits up to timeoutMs for it, then
+   * closes its tap; a guest that keeps it: an error, and the NIC stays. Not plugged, or the guest
+   * not running: only forgotten for the next start. */
+  detachNic(uuid: string, mac: string, timeoutMs: number): Promise<void>;
+
+  /** The MACs of the NICs the running guest has now; empty when it does not run. */
+  attachedNics(uuid: string): Promise<string[]>;
 }

@@ -182,6 +182,22 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       const g = host.get(uuid);
       return new Map(held(g) && hasProcess(g) ? g.volumes : []);
     },
+
+    // A running fake guest has the NICs of its spec: plugging one changes both at once.
+    async attachNic(uuid, nic) {
+      const g = host.get(uuid);
+      if (held(g) && !g.spec.nics.some((n) => n.mac === nic.mac)) g.spec = { ...g.spec, nics: [...g.spec.nics, nic] };
+    },
+
+    async detachNic(uuid, mac) {
+      const g = host.get(uuid);
+      if (held(g)) g.spec = { ...g.spec, nics: g.spec.nics.filter((n) => n.mac !== mac) };
+    },
+
+    async attachedNics(uuid) {
+      const g = host.get(uuid);
+      return held(g) && hasProcess(g) ? g.spec.nics.map((n) => n.mac) : [];
+    },
   };
   return driver;
 }

@@ -12,7 +12,8 @@ import { ensureNvram } from './firmware.ts';
 import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
 import { loadState, saveState } from './suspend.ts';
-import { volumeOps } from './hotplug.ts';
+import { volumeOps, type GuestAccess } from './hotplug.ts';
+import { nicOps } from './nic-hotplug.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -198,17 +199,20 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     log.info({ guest: uuid }, 'guest resumed');
   }
 
+  const guests: GuestAccess = {
+    pidOf,
+    qmpSocket: (uuid) => pathsOf(uuid).qmp,
+    log,
+    async updateSpec(uuid, change) {
+      const spec = await savedSpec(uuid).catch(() => undefined);
+      if (spec) await saveSpec(change(spec));
+    },
+  };
+
   const driver: VirtDriver = {
     name: 'qemu',
-    ...volumeOps({
-      pidOf,
-      qmpSocket: (uuid) => pathsOf(uuid).qmp,
-      log,
-      async updateSpec(uuid, change) {
-        const spec = await savedSpec(uuid).catch(() => undefined);
-        if (spec) await saveSpec(change(spec));
-      },
-    }),
+    ...volumeOps(guests),
+    ...nicOps(guests),
 
     async resources() {
       await mkdir(instancesDir, { recursive: true, mode: 0o700 });

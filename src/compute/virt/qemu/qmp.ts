@@ -166,3 +166,18 @@ export const objectDel = (qmp: Qmp, id: string) =>
 /** The ids of the user-created objects (-object or object-add). */
 export const objectIds = async (qmp: Qmp) =>
   (await qmp.execute<{ name: string; type: string }[]>('qom-list', { path: '/objects' })).flatMap((p) => (p.type.startsWith('child<') ? [p.name] : []));
+
+/** Opens a network backend (a tap by name, for a hot-plugged NIC). */
+export const netdevAdd = (qmp: Qmp, options: Record<string, unknown>) => qmp.execute('netdev_add', options);
+
+/** Closes a network backend no device uses any more; one that is not there is no error. */
+export const netdevDel = (qmp: Qmp, id: string) =>
+  qmp.execute('netdev_del', { id }).catch((err: Error) => {
+    if (!(err instanceof QmpError && /not found/i.test(err.message))) throw err;
+  });
+
+/** The children of a QOM path, with their types (child<virtio-net-pci>, link<…>, string…). */
+export const qomChildren = (qmp: Qmp, path: string) => qmp.execute<{ name: string; type: string }[]>('qom-list', { path });
+
+/** One property of a QOM object (a device's mac or netdev). */
+export const qomGet = (qmp: Qmp, path: string, property: string) => qmp.execute<unknown>('qom-get', { path, property });
