@@ -121,7 +121,7 @@ export const servers = pgTable(
     lockedReason: text('locked_reason'),
 
     // Spec. generation counts its changes; the agent reports the one it has carried out.
-    power: text('power', { enum: ['running', 'shutdown', 'paused', 'suspended', 'shelved', 'offloaded'] })
+    power: text('power', { enum: ['running', 'shutdown', 'paused', 'suspended', 'shelved', 'offloaded', 'rescued'] })
       .notNull()
       .default('running'),
     /** Bumped by each reboot request; the agent has carried out the ones up to observedReboot. */
@@ -137,17 +137,23 @@ export const servers = pgTable(
      * booted from it and deleted it; and when the server was shelved, for the offload's timer. */
     shelvedImageId: text('shelved_image_id'),
     shelvedAt: timestamp('shelved_at', { withTimezone: true }),
+    /** The image a rescue boots, with the server's own disk as the second disk. */
+    rescueImageId: text('rescue_image_id'),
+    /** Bumped by each rebuild (its disk made afresh from imageId); the agent has carried out the
+     * ones up to observedRebuilds. */
+    rebuilds: integer('rebuilds').notNull().default(0),
 
     // Placement, written by the scheduler.
     host: text('host'),
 
     // Status, written by the agent.
-    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'shelved', 'shelved_offloaded', 'error'] })
+    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'shelved', 'shelved_offloaded', 'rescued', 'error'] })
       .notNull()
       .default('building'),
     powerState: integer('power_state').notNull().default(0),
     observedGeneration: integer('observed_generation').notNull().default(0),
     observedReboots: integer('observed_reboots').notNull().default(0),
+    observedRebuilds: integer('observed_rebuilds').notNull().default(0),
     fault: jsonb('fault').$type<Fault>(),
     launchedAt: timestamp('launched_at', { withTimezone: true }),
     createdAt: created(),
