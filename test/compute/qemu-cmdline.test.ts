@@ -5,7 +5,14 @@ import { qemuArgv, type GuestPaths } from '../../src/compute/virt/qemu/cmdline.t
 
 const uuid = '6f1c2a9e-4b7d-4e21-9c0a-2d5e8f3b7a10';
 const dir = `/var/lib/nubo/compute/instances/${uuid}`;
-const paths: GuestPaths = { disk: `${dir}/disk`, console: `${dir}/console.log`, qmp: `${dir}/qmp.sock`, pidfile: `${dir}/qemu.pid` };
+const paths: GuestPaths = {
+  disk: `${dir}/disk`,
+  console: `${dir}/console.log`,
+  qmp: `${dir}/qmp.sock`,
+  serial: `${dir}/serial.sock`,
+  vnc: `${dir}/vnc.sock`,
+  pidfile: `${dir}/qemu.pid`,
+};
 const spec: GuestSpec = {
   uuid,
   name: 'web 1',
@@ -24,8 +31,8 @@ test('a guest without NICs under TCG: the whole command line', () => {
     'qemu-system-x86_64',
     ...['-name', 'web_1,debug-threads=on', '-uuid', uuid, '-machine', 'pc', '-accel', 'tcg,tb-size=32', '-m', '512', '-smp', '2'],
     ...['-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,family=Virtual Machine,serial=${uuid},uuid=${uuid}`],
-    ...['-nodefaults', '-no-user-config', '-display', 'none'],
-    ...['-chardev', `file,id=serial0,path=${dir}/console.log,append=on`, '-serial', 'chardev:serial0'],
+    ...['-nodefaults', '-no-user-config', '-display', 'none', '-vnc', `unix:${dir}/vnc.sock`],
+    ...['-chardev', `socket,id=serial0,path=${dir}/serial.sock,server=on,wait=off,logfile=${dir}/console.log,logappend=on`, '-serial', 'chardev:serial0'],
     ...['-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
     ...[
       '-drive',
@@ -34,6 +41,8 @@ test('a guest without NICs under TCG: the whole command line', () => {
       'virtio-blk-pci,drive=root,bootindex=0',
       '-device',
       'virtio-rng-pci',
+      '-device',
+      'VGA',
     ],
     ...['-nic', 'none', '-daemonize', '-pidfile', `${dir}/qemu.pid`],
   ]);
@@ -139,10 +148,11 @@ test('a guest booted from a volume has no disk of its own: the volume is its boo
 
 test('commas in paths are escaped as qemu options need; the name is reduced to safe characters', () => {
   const odd = '/data/a,b';
-  const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, pidfile: `${odd}/p` }, 'tcg');
+  const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, serial: `${odd}/s`, vnc: `${odd}/v`, pidfile: `${odd}/p` }, 'tcg');
   assert.ok(argv.includes('file=/data/a,,b/disk,if=none,id=root,format=qcow2,discard=unmap'));
   assert.ok(argv.includes('unix:/data/a,,b/q,server=on,wait=off'));
-  assert.ok(argv.includes('file,id=serial0,path=/data/a,,b/c,append=on'));
+  assert.ok(argv.includes('socket,id=serial0,path=/data/a,,b/s,server=on,wait=off,logfile=/data/a,,b/c,logappend=on'));
+  assert.ok(argv.includes('unix:/data/a,,b/v'));
   assert.deepEqual(valuesOf(argv, '-name'), ['x_file__etc_shadow,debug-threads=on']);
   assert.deepEqual(valuesOf(argv, '-pidfile'), ['/data/a,b/p'], 'a plain argument, not an option list');
 });

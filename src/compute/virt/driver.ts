@@ -144,6 +144,10 @@ export interface VirtDriver {
   /** The last `lines` lines of the guest's serial console (all of it when omitted). */
   consoleLog(uuid: string, lines?: number): Promise<string>;
 
+  /** The unix socket where the guest's screen (VNC) or first serial port answers while it runs,
+   * for the console proxy; it serves one serial client at a time. */
+  consoleSocket(uuid: string, kind: 'vnc' | 'serial'): string;
+
   /** Writes a standalone qcow2 of the guest's root disk (base and overlay flattened) to target.
    * A guest that boots from a volume has no such disk: its volume is snapshotted instead. */
   snapshot(uuid: string, target: string): Promise<void>;

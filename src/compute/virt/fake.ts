@@ -1,4 +1,6 @@
 import { rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DetachTimeout, type GuestInfo, type GuestSpec, type VirtDriver } from './driver.ts';
 
 /** A guest as the fake host holds it. */
@@ -146,6 +148,11 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       if (lines !== undefined && lines <= 0) return '';
       const shown = lines === undefined ? all : all.slice(-lines);
       return shown.map((l) => `${l}\n`).join('');
+    },
+
+    // No process, so nothing listens there unless a test stands a console up in its place.
+    consoleSocket(uuid, kind) {
+      return join(tmpdir(), 'nubo-fake-consoles', `${uuid}-${kind}.sock`);
     },
 
     async snapshot(uuid, target) {

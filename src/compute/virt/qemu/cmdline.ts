@@ -9,6 +9,10 @@ export interface GuestPaths {
   disk: string;
   console: string;
   qmp: string;
+  /** The first serial port's listening socket, for the console proxy. */
+  serial: string;
+  /** The screen's VNC socket, for the console proxy. */
+  vnc: string;
   pidfile: string;
   /** The root disk when it is an RBD image rather than the file `disk`. */
   rbdDisk?: RbdConnection;
@@ -66,11 +70,16 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,family=Virtual Machine,serial=${spec.uuid},uuid=${spec.uuid}`,
     '-nodefaults',
     '-no-user-config',
+    // The screen (a VGA card, below) is shown in no window: VNC on a unix socket serves it to the
+    // console proxy.
     '-display',
     'none',
-    // append=on keeps the console of earlier boots across a stop and start, as a serial log should.
+    '-vnc',
+    `unix:${opt(paths.vnc)}`,
+    // The serial port listens for the console proxy and logs everything the guest writes, a client
+    // connected or not; logappend=on keeps the console of earlier boots across a stop and start.
     '-chardev',
-    `file,id=serial0,path=${opt(paths.console)},append=on`,
+    `socket,id=serial0,path=${opt(paths.serial)},server=on,wait=off,logfile=${opt(paths.console)},logappend=on`,
     '-serial',
     'chardev:serial0',
     '-qmp',
@@ -97,6 +106,9 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
     'virtio-rng-pci',
+    // The screen the VNC console shows: Nova's guests have one too, and boot loaders draw on it.
+    '-device',
+    'VGA',
   ];
   if (spec.configDrive) argv.push('-drive', `file=${opt(spec.configDrive)},if=virtio,format=raw,readonly=on`);
   // Attached volumes after the disks it always had, in attach order: the guest names them as it

@@ -79,10 +79,11 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
   const { instancesDir, log } = opts;
   const accel = opts.accel ?? pickAccel();
   const binary = opts.qemuBinary ?? 'qemu-system-x86_64';
-  const longest = join(instancesDir, '00000000-0000-0000-0000-000000000000', 'qmp.sock');
+  // The serial console's socket has the longest name of a guest's sockets.
+  const longest = join(instancesDir, '00000000-0000-0000-0000-000000000000', 'serial.sock');
   if (Buffer.byteLength(longest) > SOCKET_PATH_MAX) {
     throw new Error(
-      `the instances directory ${instancesDir} is too deep: its guests' QMP sockets would pass the ${SOCKET_PATH_MAX}-byte limit of a unix socket path`,
+      `the instances directory ${instancesDir} is too deep: its guests' sockets would pass the ${SOCKET_PATH_MAX}-byte limit of a unix socket path`,
     );
   }
   const disks = createDisks(instancesDir, log);
@@ -97,6 +98,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     disk: join(dirOf(uuid), 'disk'),
     console: join(dirOf(uuid), 'console.log'),
     qmp: join(dirOf(uuid), 'qmp.sock'),
+    serial: join(dirOf(uuid), 'serial.sock'),
+    vnc: join(dirOf(uuid), 'vnc.sock'),
     pidfile: join(dirOf(uuid), 'qemu.pid'),
     rbdDisk: rbdDisks?.connection(uuid),
     secrets: dirOf(uuid),
@@ -338,6 +341,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     },
 
     consoleLog: (uuid, lines) => tailConsole(pathsOf(uuid).console, lines),
+    consoleSocket: (uuid, kind) => pathsOf(uuid)[kind],
 
     // A running guest is paused for the copy and resumed after it: pausing flushes its disk to
     // the file, so the copy is consistent without the agent having to stop the guest first.
