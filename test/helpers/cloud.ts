@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startCloud, type Cloud } from '../../src/main.ts';
 import { createLogger, type Logger } from '../../src/lib/log.ts';
 import { readCredentials } from '../../src/credentials.ts';
+import { openstackPool, type CliResult } from './openstack-pool.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -247,16 +248,11 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
 
 const run = promisify(execFile);
 
-/** The real `openstack` CLI (Debian's python3-openstackclient) with the given OS_* variables. */
-export async function openstack(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-  try {
-    const { stdout, stderr } = await run('openstack', args, { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** The real `openstack` CLI (Debian's python3-openstackclient) with the given OS_* variables:
+ * its own main(), run by interpreters kept for the test's life (openstack-pool.ts). */
+export function openstack(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('OS_') && v !== undefined)) as Record<string, string>;
+  return openstackPool.run(args, { ...clean, ...env }, 60_000);
 }
 
 /** Nubo's own CLI from the sources, with the given OS_* variables, as openstack() runs its own. */
