@@ -48,6 +48,8 @@ export interface Config {
   /** How long a new server waits for the network to wire its ports before it fails (Nova's
    * vif_plugging_timeout), seconds. */
   vifPluggingTimeout: number;
+  /** How long a console URL's token may wait for its connection (Nova's token_ttl), seconds. */
+  consoleTokenTtl: number;
   /** Seconds a deleted server stays SOFT_DELETED, restorable, before it is reclaimed (Nova's
    * reclaim_instance_interval); 0 deletes at once. */
   reclaimInstanceInterval: number;
@@ -117,7 +119,7 @@ type CephKey =
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'reclaimInstanceInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -149,6 +151,7 @@ const fileKeys: Record<string, keyof Flags> = {
   compute_driver: 'computeDriver',
   compute_host: 'computeHost',
   vif_plugging_timeout: 'vifPluggingTimeout',
+  console_token_ttl: 'consoleTokenTtl',
   reclaim_instance_interval: 'reclaimInstanceInterval',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
@@ -199,6 +202,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_COMPUTE_DRIVER: 'computeDriver',
   NUBO_COMPUTE_HOST: 'computeHost',
   NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
+  NUBO_CONSOLE_TOKEN_TTL: 'consoleTokenTtl',
   NUBO_RECLAIM_INSTANCE_INTERVAL: 'reclaimInstanceInterval',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
@@ -309,6 +313,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     computeDriver: oneOf('compute_driver', merged.computeDriver ?? 'qemu', ['qemu', 'fake'] as const),
     computeHost: merged.computeHost ?? hostname(),
     vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),
+    consoleTokenTtl: atLeastOne('console_token_ttl', merged.consoleTokenTtl ?? '600'),
     reclaimInstanceInterval: positive('reclaim_instance_interval', merged.reclaimInstanceInterval ?? '0'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,

@@ -103,7 +103,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
     compute = await startCompute({
       ...{ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket },
-      ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, volumes, log },
+      ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, consoleTokenTtl: config.consoleTokenTtl, volumes, log },
       reclaimInstanceIntervalS: config.reclaimInstanceInterval,
       rbdDisks: config.computeImagesType === 'rbd' ? { conf: config.cephConf, ...config.ceph.compute, imagePool: config.ceph.image.pool } : undefined,
     });

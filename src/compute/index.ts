@@ -42,6 +42,9 @@ import { adminActions } from './api/admin-actions.ts';
 import { instanceActionRoutes } from './api/instance-actions.ts';
 import type { NmiSender } from './admin-actions.ts';
 import { startReclaimer } from './soft-delete.ts';
+import { remoteConsoleRoutes } from './api/remote-consoles.ts';
+import { createConsoleTokens, type ConsoleTokens } from './consoles/tokens.ts';
+import { serveConsoles } from './consoles/serve.ts';
 import './policy.ts';
 
 /** The microversions served; features Nubo lacks answer at every version as Nova does when off. */
@@ -70,6 +73,8 @@ export interface ComputeOptions {
   metadataSocket: string;
   /** How long a new server waits for its ports to be wired before it fails. */
   vifPluggingTimeoutMs: number;
+  /** Seconds a console URL's token stays valid. */
+  consoleTokenTtl: number;
   /** The volume service, for attaching volumes and booting from them; without it, neither. */
   volumes?: VolumeService;
   /** Seconds a deleted server stays SOFT_DELETED before it is reclaimed; 0 (default): none. */
@@ -85,6 +90,8 @@ export interface Compute {
   quotas: Quotas;
   driver: VirtDriver;
   consoleOf: ConsoleReader;
+  /** The tokens of the console URLs handed out, until spent or expired. */
+  consoleTokens: ConsoleTokens;
   /** Sends a running guest an NMI (trigger_crash_dump) on the host that runs it. */
   sendNmi: NmiSender;
   /** Seconds a deleted server stays SOFT_DELETED; 0: DELETE deletes. */
@@ -144,6 +151,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     volumes: opts.volumes,
     // All in one: every guest runs on this host.
     consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
+    consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
     sendNmi: (server) => driver.injectNmi(server.id),
     reclaimIntervalS,
     async close() {
@@ -164,6 +172,7 @@ async function openRbdDisks(o: NonNullable<ComputeOptions['rbdDisks']>, log: Log
 export function computePlugin(c: Compute) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'nova');
+    const consoles = serveConsoles(app, { store: c.store, tokens: c.consoleTokens, driver: c.driver });
     // Nova's own name for the request id, which older clients read.
     app.addHook('onRequest', async (request, reply) => {
       reply.header('x-compute-request-id', request.id);
@@ -180,7 +189,8 @@ export function computePlugin(c: Compute) {
         keypairRoutes(v2, c.store, c.quotas);
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
         serverRoutes(v2, c.store, c.quotas, c.volumes, c.reclaimIntervalS);
-        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, adminActions(c.store, c.images, c.sendNmi));
+        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, adminActions(c.store, c.images, c.sendNmi));
+        remoteConsoleRoutes(v2, consoles);
         instanceActionRoutes(v2, c.store);
         serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);

@@ -15,6 +15,7 @@ import { ADMIN_ACTION_BODIES, type ActionHandler } from './admin-actions.ts';
 import { actionContext } from './instance-actions.ts';
 import { LIFECYCLE_BODIES, lifecycleActions } from './lifecycle-actions.ts';
 import type { Quotas } from '../quotas.ts';
+import { legacyConsole, type RemoteConsoles } from './remote-consoles.ts';
 
 const ById = Type.Object({ server_id: Type.String() });
 const ByKey = Type.Object({ server_id: Type.String(), key: Type.String() });
@@ -43,6 +44,9 @@ const ActionBody = Type.Union([
     { 'os-getConsoleOutput': Type.Object({ length: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.String(), Type.Null()])) }) },
     { additionalProperties: false },
   ),
+  // The console URLs of 2.1 to 2.5; remote-consoles from 2.6.
+  Type.Object({ 'os-getVNCConsole': Type.Object({ type: Type.String() }) }, { additionalProperties: false }),
+  Type.Object({ 'os-getSerialConsole': Type.Object({ type: Type.String() }) }, { additionalProperties: false }),
 ]);
 
 const POWER: Record<string, PowerAction> = {
@@ -74,7 +78,7 @@ const LockBody = Type.Union([
 /** Reads a guest's serial console on the host that runs it. */
 export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 
-export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader, more: Record<string, ActionHandler>): void {
+export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader, consoles: RemoteConsoles, more: Record<string, ActionHandler>): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
   const lifecycle = lifecycleActions(images);
@@ -159,6 +163,8 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
         // Before 2.45 the new image is named by the Location header only.
         return reply.status(202).header('location', `${request.publicUrl}/image/v2/images/${imageId}`).send();
       }
+      if ('os-getVNCConsole' in body) return legacyConsole(consoles, request, id, 'vnc', body['os-getVNCConsole'].type);
+      if ('os-getSerialConsole' in body) return legacyConsole(consoles, request, id, 'serial', body['os-getSerialConsole'].type);
       if (!('os-getConsoleOutput' in body)) throw badRequest(`Unknown action ${action}`);
       const { length } = body['os-getConsoleOutput'];
       const lines = length === undefined || length === null || Number(length) === -1 ? undefined : Number(length);
