@@ -276,7 +276,9 @@ test('availability zones and aggregates: a zone made by an aggregate takes serve
     ['az1'],
   );
   const inZone = await alice.create({ name: 'in-az1', imageRef: image, flavorRef: tiny, availability_zone: 'az1' });
-  await alice.settled(inZone, 'ACTIVE');
+  assert.equal((await alice.settled(inZone, 'ACTIVE'))['OS-EXT-AZ:availability_zone'], 'az1');
+  const anyZone = await alice.create({ name: 'any-zone', imageRef: image, flavorRef: tiny });
+  assert.equal((await alice.settled(anyZone, 'ACTIVE'))['OS-EXT-AZ:availability_zone'], 'az1', 'the zone of the host it was placed on');
   const wrong = await alice.call('POST', '/servers', { server: { name: 'in-nova', imageRef: image, flavorRef: tiny, availability_zone: 'nova' } });
   assert.equal(wrong.status, 400, 'no host is left in nova');
   assert.equal((await admin('2.1', 'GET', '/os-services')).body.services.find((s: any) => s.binary === 'nova-compute').zone, 'az1');
