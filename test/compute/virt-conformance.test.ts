@@ -189,6 +189,13 @@ for (const s of subjects) {
       assert.deepEqual(await d.info(a.uuid), { power: 'running', pid });
     });
 
+    test('injectNmi reaches a running guest, which runs on; one that does not run refuses it', async () => {
+      const { pid } = await d.info(a.uuid);
+      await d.injectNmi(a.uuid);
+      assert.deepEqual(await d.info(a.uuid), { power: 'running', pid });
+      await assert.rejects(d.injectNmi(randomUUID()), /not running/);
+    });
+
     test('powerOff presses the power button: a guest that obeys is off long before the timeout, its disk kept', async () => {
       const { pid } = await d.info(a.uuid);
       const t0 = performance.now();
