@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
@@ -101,11 +101,13 @@ export async function listServers(db: Db, auth: AuthContext, f: ServerFilter): P
   ] as const) {
     if (pattern !== undefined) where.push(sql`(${servers.id}, ${servers.projectId}) in ${serversWithAddress(db, regex(key, pattern), version)}`);
   }
-  if (f.status !== undefined) {
+  if (f.status?.toUpperCase() === 'SOFT_DELETED') where.push(isNotNull(servers.softDeletedAt));
+  else if (f.status !== undefined) {
     const vm = STATUS[f.status.toUpperCase()];
     if (!vm && f.unknownStatusMatchesNone) return [];
     if (!vm) throw badRequest(`Invalid status value`);
-    where.push(eq(servers.vmState, vm));
+    // A soft-deleted server's guest is off, yet its status is SOFT_DELETED, not SHUTOFF.
+    where.push(eq(servers.vmState, vm), isNull(servers.softDeletedAt));
   }
   for (const [list, test] of [
     [f.tags, (t: SQL) => sql`${servers.tags} ?& ${t}`],

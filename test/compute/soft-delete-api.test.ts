@@ -31,6 +31,9 @@ test('DELETE soft-deletes: the guest is off, other actions refused, restore brin
   assert.equal(s['OS-EXT-STS:vm_state'], 'soft-delete');
   assert.equal(s['OS-EXT-STS:power_state'], 4);
   assert.equal(await guest(id), 'shutdown');
+  const listed = async (status: string) => (await alice.call('GET', `/servers/detail?status=${status}`)).body.servers.map((x: any) => x.id);
+  assert.deepEqual(await listed('SOFT_DELETED'), [id]);
+  assert.deepEqual(await listed('SHUTOFF'), [], 'its guest is off, yet it is not SHUTOFF');
   const start = await alice.action(id, { 'os-start': null });
   assert.equal(start.status, 409);
   assert.match(start.body.conflictingRequest.message, /soft-delete/);
