@@ -95,6 +95,9 @@ test('attach, list, show and detach through Nova; the volume goes available → 
   await cinder.until(vol, (v) => v.status === 'available' && v.attachments.length === 0);
   assert.equal((await c.cloud.compute.driver.attachedVolumes(s1)).has(vol), false);
   assert.equal((await alice.call('DELETE', `/servers/${s1}/os-volume_attachments/${vol}`)).status, 404);
+  // Both are the server's instance actions.
+  const actions = (await alice.call('GET', `/servers/${s1}/os-instance-actions`)).body.instanceActions.map((a: any) => a.action);
+  assert.deepEqual(actions, ['detach_volume', 'attach_volume', 'create']);
 
   // Attached while stopped: it is in the guest from its next start.
   assert.equal((await alice.action(s2, { 'os-stop': null })).status, 202);

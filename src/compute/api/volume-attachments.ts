@@ -8,6 +8,8 @@ import type { Attachment } from '../../volume/attachments.ts';
 import { versionOf, type Microversion } from './microversion.ts';
 import { introducedIn } from './server-fields.ts';
 import { attachVolume, detachVolume, listAttachments, showAttachment } from '../volumes.ts';
+import { recordAction } from '../instance-actions.ts';
+import { actionContext } from './instance-actions.ts';
 
 const ById = Type.Object({ server_id: Type.String() });
 const ByVolume = Type.Object({ server_id: Type.String(), volume_id: Type.String() });
@@ -55,13 +57,15 @@ export function volumeAttachmentRoutes(app: FastifyInstance, store: Store): void
     introducedIn(v, 'volumeAttachment', b, { tag: '2.49', delete_on_termination: '2.79' });
     // Nova's answer when the hypervisor cannot tag devices for the guest's metadata.
     if (b.tag !== undefined) throw badRequest('Tagged volume attachment is not supported for this instance.');
-    const a = await store.tx((tx) =>
-      attachVolume(tx, authOf(request), request.params.server_id, {
+    const a = await store.tx(async (tx) => {
+      const made = await attachVolume(tx, authOf(request), request.params.server_id, {
         volumeId: b.volumeId,
         device: b.device ?? undefined,
         deleteOnTermination: b.delete_on_termination,
-      }),
-    );
+      });
+      await recordAction(tx, actionContext(request), request.params.server_id, { action: 'attach_volume', event: 'compute_attach_volume' });
+      return made;
+    });
     return { volumeAttachment: attachmentView(a, v, true) };
   });
 
@@ -71,7 +75,10 @@ export function volumeAttachmentRoutes(app: FastifyInstance, store: Store): void
   });
 
   api.delete(`${path}/:volume_id`, { config: { policy: 'compute:os-volumes-attachments:delete' }, schema: { params: ByVolume } }, async (request, reply) => {
-    await store.tx((tx) => detachVolume(tx, authOf(request), request.params.server_id, request.params.volume_id));
+    await store.tx(async (tx) => {
+      await detachVolume(tx, authOf(request), request.params.server_id, request.params.volume_id);
+      await recordAction(tx, actionContext(request), request.params.server_id, { action: 'detach_volume', event: 'compute_detach_volume' });
+    });
     return reply.status(202).send();
   });
 }
