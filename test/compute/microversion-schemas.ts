@@ -115,6 +115,36 @@ export const serverCreated = obj({
 });
 export const tagList = obj({ tags: arr(str) });
 
+/** An instance action: naive times with microseconds; updated_at from 2.58. */
+const instanceAction = (v: string) => ({
+  action: str,
+  instance_uuid: str,
+  message: nullable(str),
+  project_id: str,
+  request_id: str,
+  start_time: str,
+  user_id: str,
+  ...fromVersion(v, '2.58', { updated_at: nullable(str) }),
+});
+export const instanceActionList = (v: string) =>
+  obj({ instanceActions: arr(obj(instanceAction(v))), ...fromVersion(v, '2.58', { links }) }, ['instanceActions']);
+/** Events for the admin (traceback always, host from 2.62), for the project from 2.51 without
+ * traceback; hostId from 2.62, details from 2.84. */
+export const instanceActionShown = (v: string, admin: boolean) => {
+  const event = obj({
+    event: str,
+    start_time: str,
+    finish_time: nullable(str),
+    result: nullable(str),
+    ...(admin ? { traceback: nullable(str) } : {}),
+    ...(admin ? fromVersion(v, '2.62', { host: str }) : {}),
+    ...fromVersion(v, '2.62', { hostId: str }),
+    ...fromVersion(v, '2.84', { details: nullable(str) }),
+  });
+  const events = admin || atLeast(v, '2.51') ? { events: arr(event) } : {};
+  return obj({ instanceAction: obj({ ...instanceAction(v), ...events }) });
+};
+
 /** A flavor's full view (show, detail, create, update). */
 export const flavorSchema = (v: string, extraSpecs: boolean) =>
   obj({

@@ -166,6 +166,13 @@ for (const v of VERSIONS) {
     const quota = await admin('PUT', `/os-quota-sets/${alice.project}`, { quota_set: { instances: 20 } }, 200);
     assertSchema(s.quotaSetSchema(v, { type: 'integer' }, false), quota.body, 'quota update');
 
+    // Instance actions: the list, and the server's create as its project and the admin see it.
+    const actions = (await member('GET', `/servers/${id}/os-instance-actions`, undefined, 200)).body;
+    assertSchema(s.instanceActionList(v), actions, 'instance action list');
+    const first = `/servers/${id}/os-instance-actions/${actions.instanceActions.at(-1).request_id}`;
+    assertSchema(s.instanceActionShown(v, false), (await member('GET', first, undefined, 200)).body, 'instance action');
+    assertSchema(s.instanceActionShown(v, true), (await admin('GET', first, undefined, 200)).body, 'instance action (admin)');
+
     await member('DELETE', `/servers/${id}`, undefined, 204);
   });
 }
