@@ -294,6 +294,13 @@ export class ComputeClient {
     return (await this.action<{ output: string }>(id, { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } })).output;
   }
 
+  /** POST remote-consoles (2.6): a URL that opens the server's console of that protocol and type. */
+  async remoteConsole(id: string, protocol: string, type: string): Promise<{ protocol: string; type: string; url: string }> {
+    const body = { remote_console: { protocol, type } };
+    return (await this.call<{ remote_console: { protocol: string; type: string; url: string } }>('POST', `/servers/${encodeURIComponent(id)}/remote-consoles`, { body, version: '2.6' }))
+      .remote_console;
+  }
+
   /** POST os-volume_attachments: the device is chosen by the cloud when not given. */
   async attachVolume(id: string, volumeId: string, device?: string): Promise<VolumeAttachment> {
     const body = { volumeAttachment: { volumeId, ...(device ? { device } : {}) } };

@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { adminEnv, nubo, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { makeProject } from '../image/helpers.ts';
 import { computeOf, rawImage } from './helpers.ts';
@@ -201,6 +201,20 @@ test('a token opens one connection, to its own console type, before it expires; 
   const tokens = [...logged.join('').matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)].map((m) => m[0]);
   assert.ok(logged.join('').includes('console connection opened'), 'the connection is logged');
   for (const t of issued) assert.ok(!tokens.includes(t), `token ${t} is in the log: ${logged.find((l) => l.includes(t))}`);
+});
+
+test('nubo console url show prints what openstack prints, with a URL of its own', async () => {
+  const env = { ...adminEnv(c.url, 'pw'), OS_USERNAME: 'alice-user', OS_PROJECT_NAME: 'alice' };
+  for (const kind of ['--novnc', '--serial']) {
+    const theirs = await openstack(env, 'console', 'url', 'show', kind, 'console', '-f', 'json');
+    const ours = await nubo(env, 'console', 'url', 'show', kind, 'console', '-f', 'json');
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.code, 0, ours.stderr);
+    const [a, b] = [JSON.parse(theirs.stdout), JSON.parse(ours.stdout)];
+    // Each asked for a token of its own.
+    assert.notEqual(a.url, b.url);
+    assert.deepEqual({ ...b, url: b.url.replace(/[0-9a-f-]{36}/, 'T') }, { ...a, url: a.url.replace(/[0-9a-f-]{36}/, 'T') });
+  }
 });
 
 const issued: string[] = [];

@@ -2,6 +2,17 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ComputeClient } from '../../client/compute.ts';
 import { connect } from '../context.ts';
 import { integer } from './image-options.ts';
+import { printShow, showOptions } from '../output.ts';
+
+/** The console kinds openstack's `console url show` takes, as remote-consoles' protocol and type. */
+const URL_TYPES: Record<string, [string, string]> = {
+  novnc: ['vnc', 'novnc'],
+  xvpvnc: ['vnc', 'xvpvnc'],
+  spice: ['spice', 'spice-html5'],
+  rdp: ['rdp', 'rdp-html5'],
+  serial: ['serial', 'serial'],
+  mks: ['mks', 'webmks'],
+};
 
 /** --lines, which cannot be negative. */
 function lines(value: string): number {
@@ -26,4 +37,22 @@ export function register(console: Command): void {
       const output = await compute.consoleOutput(found.id, o.lines);
       process.stdout.write(output && !output.endsWith('\n') ? output + '\n' : output);
     });
+
+  const url = showOptions(
+    console.command('url').description("servers' remote console URLs").command('show').description("show a URL that opens a server's console"),
+  ).argument('<server>', 'server to show the console URL of (name or ID)');
+  for (const [name, [protocol, type]] of Object.entries(URL_TYPES)) {
+    url.option(`--${name}`, `a ${type} console (${protocol})${name === 'novnc' ? ', the default' : ''}`);
+  }
+  url.action(async (ref: string, o: Record<string, boolean | undefined>, cmd: Command) => {
+    const chosen = Object.keys(URL_TYPES).filter((k) => o[k]);
+    if (chosen.length > 1) throw new InvalidArgumentError(`only one of ${chosen.map((k) => `--${k}`).join(', ')}`);
+    const [protocol, type] = URL_TYPES[chosen[0] ?? 'novnc']!;
+    const { session } = await connect(cmd);
+    const compute = new ComputeClient(session);
+    const found = await compute.findServer(ref, { style: 'sdk' });
+    // openstack prints the fields sorted by name.
+    const c = await compute.remoteConsole(found.id, protocol, type);
+    await printShow(cmd, { protocol: c.protocol, type: c.type, url: c.url });
+  });
 }
