@@ -4,7 +4,9 @@ import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Db } from '../lib/store/db.ts';
 import { callerOf, getVisible, type Caller, type Image } from './access.ts';
-import { createImage, deleteImage } from './images.ts';
+import { createImage, deleteImage, updateImage } from './images.ts';
+import { listImages } from './listing.ts';
+import type { Change } from './patch.ts';
 import { uploadImageData } from './upload.ts';
 import { images } from './tables.ts';
 import type { ImageService } from './service.ts';
@@ -60,4 +62,37 @@ export async function deleteProjectImage(svc: ImageService, owner: string, id: s
     await svc.data.delete(id);
   });
   await svc.staging.delete(id);
+}
+
+// Nova's deprecated image proxy (/compute/v2.1/images): the same records and rules as /v2/images.
+
+/** The images the caller would list at /v2/images with that query (Glance's names). */
+export async function proxyListImages(db: Db, auth: AuthContext, query: Record<string, string | undefined>): Promise<Image[]> {
+  const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+  return (await listImages(db, callerOf(auth), defined)).images;
+}
+
+export const proxyImage = (db: Db, auth: AuthContext, id: string) => getVisible(db, callerOf(auth), id);
+
+/** Deletes an image's record and its bytes, as DELETE /v2/images does (the bytes first: a store
+ * that refuses leaves the image); imageDeleted then drops what was staged. */
+export async function proxyDeleteImage(tx: Db, svc: ImageService, auth: AuthContext, id: string): Promise<Image> {
+  const image = await deleteImage(tx, callerOf(auth), id);
+  await svc.data.delete(image.id);
+  return image;
+}
+
+export const imageDeleted = (svc: ImageService, id: string) => svc.staging.delete(id);
+
+/** Makes an image's free properties `next`, as a PATCH of removes and adds would. */
+export function proxySetProperties(tx: Db, auth: AuthContext, id: string, current: Record<string, string>, next: Record<string, string>): Promise<Image> {
+  const changes: Change[] = [
+    ...Object.keys(current)
+      .filter((k) => !(k in next))
+      .map((name) => ({ op: 'remove' as const, name })),
+    ...Object.entries(next)
+      .filter(([k, v]) => current[k] !== v)
+      .map(([name, value]) => ({ op: 'add' as const, name, value })),
+  ];
+  return updateImage(tx, callerOf(auth), id, changes);
 }
