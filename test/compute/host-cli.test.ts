@@ -38,6 +38,42 @@ test('server group create, list, show, delete', async () => {
   assert.deepEqual(await json('server', 'group', 'list'), []);
 });
 
+test('server create --hint group=: anti-affinity on the one host fails the second member with No valid host', async () => {
+  const group = await json('server', 'group', 'create', '--policy', 'anti-affinity', 'spread');
+  // Two servers of one request, both members: the first placed, the second refused.
+  await ok(
+    '--os-compute-api-version',
+    '2.37',
+    'server',
+    'create',
+    '--image',
+    'raw',
+    '--flavor',
+    'small',
+    '--nic',
+    'none',
+    '--hint',
+    `group=${group.id}`,
+    '--min',
+    '2',
+    '--max',
+    '2',
+    'spread',
+  );
+  const api = computeOf(c, await c.adminToken());
+  const ids = (await api.call('GET', '/servers?name=^spread-')).body.servers.map((s: any) => s.id);
+  assert.equal(ids.length, 2);
+  const seen = await Promise.all(
+    ids.map((id: string) => api.until(id, (s) => (s?.status === 'ACTIVE' && !s['OS-EXT-STS:task_state']) || s?.status === 'ERROR')),
+  );
+  assert.deepEqual(seen.map((s) => s.status).sort(), ['ACTIVE', 'ERROR']);
+  assert.match(seen.find((s) => s.status === 'ERROR')!.fault.message, /^No valid host was found/);
+  assert.deepEqual((await json('server', 'group', 'show', 'spread')).members.sort(), [...ids].sort());
+  await ok('server', 'delete', ...ids);
+  for (const id of ids) await api.gone(id);
+  await ok('server', 'group', 'delete', 'spread');
+});
+
 test('compute service list and set --disable/--enable', async () => {
   const services = await json('compute', 'service', 'list');
   const compute = services.find((s: any) => s.Binary === 'nova-compute');
@@ -93,9 +129,10 @@ test('usage list and show', async () => {
   const list = await json('usage', 'list', '--start', start, '--end', end);
   // The JSON output lists the servers' usages where the table counts them.
   const count = (v: unknown) => (Array.isArray(v) ? v.length : v);
+  // The running server and the deleted member of the group that ran; the refused one never did.
   assert.equal(list.length, 1);
-  assert.equal(count(list[0].Servers), 1);
+  assert.equal(count(list[0].Servers), 2);
   const shown = await json('usage', 'show', '--project', 'admin', '--start', start, '--end', end);
-  assert.equal(count(shown.Servers), 1);
+  assert.equal(count(shown.Servers), 2);
   assert.ok(Number(shown['RAM MB-Hours']) > 0);
 });
