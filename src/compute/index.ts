@@ -43,6 +43,7 @@ import { externalEventRoutes } from './api/external-events.ts';
 import { registerService } from './services.ts';
 import { adminActions } from './api/admin-actions.ts';
 import { instanceActionRoutes } from './api/instance-actions.ts';
+import { serverPasswordRoutes } from './api/server-password.ts';
 import type { NmiSender } from './admin-actions.ts';
 import { startReclaimer } from './soft-delete.ts';
 import { remoteConsoleRoutes } from './api/remote-consoles.ts';
@@ -195,6 +196,7 @@ export function computePlugin(c: Compute) {
         serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, adminActions(c.store, c.images, c.sendNmi));
         remoteConsoleRoutes(v2, consoles);
         instanceActionRoutes(v2, c.store);
+        serverPasswordRoutes(v2, c.store);
         serverTagRoutes(v2, c.store);
         volumeAttachmentRoutes(v2, c.store);
         interfaceRoutes(v2, c.store);

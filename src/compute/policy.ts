@@ -36,6 +36,8 @@ definePolicy({
   'compute:os-instance-actions:show': anyOf(admin, projectReader),
   'compute:os-instance-actions:events': admin,
   'compute:os-admin-actions:reset_state': admin,
+  'compute:os-server-password:show': anyOf(admin, projectReader),
+  'compute:os-server-password:clear': anyOf(admin, projectMember),
   'compute:os-server-groups:index': anyOf(admin, projectReader),
   'compute:os-server-groups:show': anyOf(admin, projectReader),
   'compute:os-server-groups:create': projectMember,

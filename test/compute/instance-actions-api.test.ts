@@ -216,6 +216,10 @@ test('changePassword: a clear 409, no guest agent sets it', async () => {
   const res = await alice.action(id, { changePassword: { adminPass: 'new-one' } });
   assert.equal(res.status, 409);
   assert.match(res.body.conflictingRequest.message, /guest agent/);
+  // No agent posts one either: the server's password is empty, and clearing it is accepted.
+  assert.deepEqual((await alice.call('GET', `/servers/${id}/os-server-password`)).body, { password: '' });
+  assert.equal((await alice.call('DELETE', `/servers/${id}/os-server-password`)).status, 204);
+  assert.equal((await alice.call('GET', '/servers/nope/os-server-password')).status, 404);
 });
 
 test('createBackup keeps the newest `rotation` backups of the server and type', async () => {
