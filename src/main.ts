@@ -99,7 +99,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     const ceph = config.storage === 'ceph';
     volumes = await startVolumes(store, {
       ...{ dataDir: config.dataDir, images, host: config.computeHost, log },
-      ceph: ceph ? { conf: config.cephConf, ...config.ceph.volume, imagePool: config.ceph.image.pool } : undefined,
+      ceph: ceph ? { conf: config.cephConf, ...config.ceph.volume, imagePool: config.ceph.image.pool, backup: config.ceph.backup } : undefined,
     });
     compute = await startCompute({
       ...{ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket },

@@ -15,6 +15,9 @@ import { typeRoutes } from './api/types.ts';
 import { volumeRoutes } from './api/volumes.ts';
 import { openFileDriver } from './drivers/file.ts';
 import { openRbdDriver } from './drivers/rbd.ts';
+import { openFileBackupStore } from './backup-stores/file.ts';
+import { openRbdBackupStore } from './backup-stores/rbd.ts';
+import { backupRoutes } from './api/backups.ts';
 import { CephCli } from '../lib/ceph/index.ts';
 import { clientAuth } from '../lib/ceph/auth.ts';
 import type { VolumeService } from './service.ts';
@@ -38,14 +41,14 @@ const v3 = (base: string) => ({
 });
 
 export interface VolumeOptions {
-  /** Volumes are kept under <dataDir>/volumes. */
+  /** Volumes are kept under <dataDir>/volumes, and their backups under <dataDir>/backups (storage local). */
   dataDir: string;
   images: ImageService;
   /** This host's name, in each volume's os-vol-host-attr:host. */
   host: string;
   /** Volumes as RBD images in this pool of this cluster, as this cephx user (storage ceph);
    * imagePool: where the image service keeps raw images that volumes are cloned from. */
-  ceph?: { conf: string; user: string; pool: string; imagePool?: string };
+  ceph?: { conf: string; user: string; pool: string; imagePool?: string; backup?: { user: string; pool: string } };
   log: Logger;
 }
 
@@ -57,10 +60,11 @@ export interface Volumes extends VolumeService {
 /** Opens the file backend, makes the default volume type, and starts the worker, which finishes
  * or removes whatever a crash left half done. */
 export async function startVolumes(store: Store, opts: VolumeOptions): Promise<Volumes> {
-  const root = join(opts.dataDir, 'volumes');
+  const { driver, backups } = opts.ceph ? await openCeph(opts.ceph, opts.log) : await openFiles(opts.dataDir, opts.log);
   const svc: VolumeService = {
     store,
-    driver: opts.ceph ? await openCephDriver(opts.ceph, opts.log) : await openFileDriver(root, opts.log),
+    driver,
+    backups,
     images: opts.images,
     zone: 'nova',
     host: opts.host,
@@ -74,11 +78,20 @@ export async function startVolumes(store: Store, opts: VolumeOptions): Promise<V
   return { ...svc, worker, close: () => worker.stop() };
 }
 
-/** The rbd backend; the key qemu is given is read from the keyring the ceph.conf names, without
- * reaching the cluster, so that a Ceph that is down fails volume operations, not the start. */
-async function openCephDriver(o: NonNullable<VolumeOptions['ceph']>, log: Logger) {
+/** The rbd backend and backups in the backup pool; the key qemu is given is read from the keyring
+ * the ceph.conf names, without reaching the cluster, so that a Ceph that is down fails volume
+ * operations, not the start. */
+async function openCeph(o: NonNullable<VolumeOptions['ceph']>, log: Logger) {
   const cli = new CephCli({ conf: o.conf, user: o.user, pool: o.pool, log });
-  return openRbdDriver({ cli, auth: await clientAuth(o.conf, o.user, log), imagePool: o.imagePool, log });
+  const driver = openRbdDriver({ cli, auth: await clientAuth(o.conf, o.user, log), imagePool: o.imagePool, log });
+  const backups = o.backup ? openRbdBackupStore({ volumes: cli, backups: new CephCli({ conf: o.conf, ...o.backup, log }), log }) : undefined;
+  return { driver, backups };
+}
+
+/** Volumes under <dataDir>/volumes, backups under <dataDir>/backups. */
+async function openFiles(dataDir: string, log: Logger) {
+  const driver = await openFileDriver(join(dataDir, 'volumes'), log);
+  return { driver, backups: await openFileBackupStore(join(dataDir, 'backups'), (id) => driver.location(id), log) };
 }
 
 /** Cinder v3, mounted under /volume. */
@@ -92,6 +105,7 @@ export function volumePlugin(svc: VolumeService) {
         api.get('/', { config: { public: true } }, async (request) => ({ version: v3(request.publicUrl) }));
         volumeRoutes(api, svc);
         snapshotRoutes(api, svc);
+        backupRoutes(api, svc);
         typeRoutes(api, svc);
         quotaRoutes(api, svc);
         attachmentRoutes(api, svc);

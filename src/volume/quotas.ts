@@ -1,7 +1,7 @@
 import { count, eq, sql, sum } from 'drizzle-orm';
 import { badRequest, overQuota } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
-import { quotas, snapshots, volumes, volumeTypes } from './tables.ts';
+import { backups, quotas, snapshots, volumes, volumeTypes } from './tables.ts';
 
 /** Cinder's project quota resources and their default limits (-1: unlimited). */
 export const QUOTA_DEFAULTS = { volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10, per_volume_gigabytes: -1 };
@@ -30,7 +30,7 @@ export async function limitsOf(db: Db, projectId: string): Promise<QuotaSet> {
 }
 
 /** What a project holds: volumes and their GiB, snapshots and their GiB (which count as gigabytes
- * too, as Cinder counts them by default), overall and per type. */
+ * too, as Cinder counts them by default), overall and per type; backups and their GiB. */
 export async function usageOf(db: Db, projectId: string): Promise<QuotaSet> {
   const out: QuotaSet = Object.fromEntries((await resourceNames(db)).map((r) => [r, 0]));
   const vols = await db
@@ -46,7 +46,12 @@ export async function usageOf(db: Db, projectId: string): Promise<QuotaSet> {
     .innerJoin(volumeTypes, eq(volumeTypes.id, volumes.volumeTypeId))
     .where(eq(snapshots.projectId, projectId))
     .groupBy(volumeTypes.name);
+  const [held] = await db
+    .select({ n: count(), gb: sum(backups.size) })
+    .from(backups)
+    .where(eq(backups.projectId, projectId));
   const add = (resource: string, n: number) => (out[resource] = (out[resource] ?? 0) + n);
+  add('backups', held?.n ?? 0), add('backup_gigabytes', Number(held?.gb ?? 0));
   for (const v of vols) {
     add('volumes', v.n), add(`volumes_${v.type}`, v.n), add('gigabytes', Number(v.gb)), add(`gigabytes_${v.type}`, Number(v.gb));
   }
@@ -98,5 +103,19 @@ export async function reserve(tx: Db, projectId: string, typeName: string, addin
       const what = resource === 'volumes' ? 'VolumeLimitExceeded: Maximum number of volumes' : 'SnapshotLimitExceeded: Maximum number of snapshots';
       throw overQuota(`${what} allowed (${limit}) exceeded for quota '${name}'.`, 413);
     }
+  }
+}
+
+/** reserve() for one more backup of `size` GiB: Cinder's backups and backup_gigabytes. */
+export async function reserveBackup(tx: Db, projectId: string, size: number): Promise<void> {
+  await lock(tx, projectId);
+  const limits = await limitsOf(tx, projectId);
+  const used = await usageOf(tx, projectId);
+  if (limits.backups! >= 0 && used.backups! + 1 > limits.backups!) throw overQuota(`BackupLimitExceeded: Maximum number of backups allowed (${limits.backups}) exceeded.`, 413);
+  if (limits.backup_gigabytes! >= 0 && used.backup_gigabytes! + size > limits.backup_gigabytes!) {
+    throw overQuota(
+      `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${size}G, quota is ${limits.backup_gigabytes}G and ${used.backup_gigabytes}G has been consumed.`,
+      413,
+    );
   }
 }

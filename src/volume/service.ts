@@ -1,15 +1,19 @@
 import type { ImageService } from '../image/index.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
+import type { BackupStore } from './backup-stores/store.ts';
 import type { VolumeDriver } from './drivers/driver.ts';
 
-/** The store channel whose notifications name a volume (`v:<id>`) or snapshot (`s:<id>`) for the worker. */
+/** The store channel whose notifications name a volume (`v:<id>`), snapshot (`s:<id>`) or backup
+ * (`b:<id>`) for the worker. */
 export const VOLUME_CHANNEL = 'volume';
 
 /** What the volume API and its worker work with. */
 export interface VolumeService {
   store: Store;
   driver: VolumeDriver;
+  /** Where volume backups go; the API refuses backups without one. */
+  backups?: BackupStore;
   images: ImageService;
   /** The availability zone every volume is in, as Cinder's default storage_availability_zone. */
   zone: string;

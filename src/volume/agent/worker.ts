@@ -8,6 +8,7 @@ import { imageBytes, imageFile, imageRecord } from '../../image/for-compute.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
 import { HostCommandError } from '../../lib/host/run.ts';
 import { ImageTooLargeError, SourceMissingError } from '../drivers/driver.ts';
+import { backupReconciler } from './backups.ts';
 import { hostOf, VOLUME_CHANNEL, type VolumeService } from '../service.ts';
 import { snapshots, volumes } from '../tables.ts';
 import { finishUpload } from '../uploads.ts';
@@ -16,6 +17,7 @@ import { GiB, qemuFormatOf, type Volume } from '../volumes.ts';
 // The volume worker: keys are `v:<volume id>` and `s:<snapshot id>`. Each run re-reads the record
 // and the backend and moves them together: creating → available | error, extending → available |
 // error_extending, deleting → gone | error_deleting, uploading → the status its attachments make. Backend objects without a record are removed.
+// Backups (`b:<id>`) are ./backups.ts's.
 
 /** A failure that retrying cannot mend: the record goes to its error status with this message. */
 class Failed extends Error {}
@@ -25,6 +27,7 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
   const db = store.db;
   await driver.sweep();
   await rm(svc.spoolDir, { recursive: true, force: true });
+  const backupKeys = backupReconciler(svc);
 
   async function listKeys(): Promise<string[]> {
     const vols = await db.select({ id: volumes.id, status: volumes.status }).from(volumes);
@@ -36,6 +39,7 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
       ...snaps.filter((s) => ['creating', 'deleting'].includes(s.status)).map((s) => `s:${s.id}`),
       ...held.volumes.filter((id) => !known.has(id)).map((id) => `v:${id}`),
       ...held.snapshots.filter((id) => !known.has(id)).map((id) => `s:${id}`),
+      ...(await backupKeys.keys()),
     ];
   }
 
@@ -176,7 +180,8 @@ export async function startVolumeWorker(svc: VolumeService): Promise<Controller>
     channel: VOLUME_CHANNEL,
     log,
     listKeys,
-    reconcile: (key) => (key.startsWith('s:') ? reconcileSnapshot(key.slice(2)) : reconcileVolume(key.slice(2))),
+    reconcile: (key) =>
+      key.startsWith('s:') ? reconcileSnapshot(key.slice(2)) : key.startsWith('b:') ? backupKeys.reconcile(key.slice(2)) : reconcileVolume(key.slice(2)),
   });
   return controller;
 }

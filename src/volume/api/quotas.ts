@@ -62,8 +62,8 @@ export function quotaRoutes(app: FastifyInstance, svc: VolumeService): void {
           totalVolumesUsed: used.volumes ?? 0,
           totalSnapshotsUsed: used.snapshots ?? 0,
           totalGigabytesUsed: used.gigabytes ?? 0,
-          totalBackupsUsed: 0,
-          totalBackupGigabytesUsed: 0,
+          totalBackupsUsed: used.backups ?? 0,
+          totalBackupGigabytesUsed: used.backup_gigabytes ?? 0,
         },
       },
     };

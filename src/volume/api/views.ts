@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../lib/http/auth.ts';
 import { inRange } from '../../lib/http/microversion.ts';
+import type { Backup } from '../backups.ts';
 import { isAdmin } from '../policy.ts';
 import type { Snapshot } from '../snapshots.ts';
 import type { attachments } from '../tables.ts';
@@ -92,5 +93,34 @@ export function typeView(t: VolumeType) {
     'os-volume-type-access:is_public': t.isPublic,
     extra_specs: t.extraSpecs,
     qos_specs_id: null,
+  };
+}
+
+export function backupSummary(request: FastifyRequest, b: Backup) {
+  return { id: b.id, name: b.name, links: link(request, b.projectId, 'backups', b.id) };
+}
+
+/** A backup as Cinder's detail view shows it at the request's microversion. */
+export function backupView(request: FastifyRequest, auth: AuthContext, b: Backup, opts: { container: string; zone: string; hasDependents: boolean }) {
+  return {
+    id: b.id,
+    name: b.name,
+    description: b.description,
+    status: b.status,
+    size: b.size,
+    volume_id: b.volumeId,
+    snapshot_id: null,
+    container: opts.container,
+    availability_zone: opts.zone,
+    object_count: 0,
+    is_incremental: b.isIncremental,
+    has_dependent_backups: opts.hasDependents,
+    fail_reason: b.fault,
+    created_at: stamp(b.createdAt),
+    updated_at: stamp(b.updatedAt),
+    data_timestamp: stamp(b.dataTimestamp ?? b.createdAt),
+    links: link(request, b.projectId, 'backups', b.id),
+    ...(inRange(request.apiVersion, '3.18') && isAdmin(auth) ? { 'os-backup-project-attr:project_id': b.projectId } : {}),
+    ...(inRange(request.apiVersion, '3.43') ? { metadata: b.metadata } : {}),
   };
 }
