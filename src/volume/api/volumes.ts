@@ -91,7 +91,9 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService): void {
   app.post<{ Params: Params }>('/:project_id/volumes', { config: { policy: 'volume:create' } }, async (request, reply) => {
     const auth = authOf(request);
     const b = bodyOf(request, 'volume');
-    if (b.backup_id) throw badRequest('Invalid input received: volume backups are not offered by this cloud.');
+    if (b.backup_id) throw badRequest('Invalid input received: backup_id needs microversion 3.47; restore the backup instead (POST /backups/{id}/restore).');
+    // A backend that cannot be reached is a 503 now, not a volume stuck in creating.
+    await svc.driver.probe?.();
     const vol = await store.tx((tx) =>
       createVolume(tx, svc, auth, {
         size: intOf('size', b.size),
@@ -145,6 +147,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService): void {
     const cascade = request.query.cascade !== undefined && boolOf('cascade', request.query.cascade);
     const force = request.query.force !== undefined && boolOf('force', request.query.force);
     if (force && !allows('volume:force_delete', auth)) throw forbidden("Policy doesn't allow volume:force_delete to be performed.");
+    await svc.driver.probe?.();
     await store.tx((tx) => deleteVolume(tx, auth, request.params.id, { cascade, force }));
     return reply.status(202).send();
   });

@@ -77,6 +77,9 @@ export interface VolumeDriver {
   list(): Promise<{ volumes: string[]; snapshots: string[] }>;
   /** Removes the leftovers of operations a crash interrupted (temporary names). */
   sweep(): Promise<void>;
+  /** Fails at once (CephUnavailableError, a 503) when the backend cannot be reached, so that the
+   * API refuses work it could not start rather than recording it. Absent: always reachable. */
+  probe?(): Promise<void>;
 }
 
 /** The image's virtual size is larger than the volume asked for. */

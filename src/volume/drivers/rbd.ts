@@ -206,6 +206,9 @@ export function openRbdDriver(opts: RbdDriverOptions): VolumeDriver {
       };
     },
 
+    // Reading the pool's directory object: the cheapest call that needs the monitors and an OSD.
+    probe: () => rbd(['ls', pool]).then(() => undefined),
+
     async sweep() {
       const all = await entries();
       for (const e of all) if (e.snapshot === undefined && PART.test(e.image)) await orUndefined(rbd(['rm', '--no-progress', spec(e.image)]));
