@@ -11,6 +11,7 @@ import { importMethods, startImport, STORE_ID, type ImportRequest } from '../imp
 import { stageImageData } from '../stage.ts';
 import { getTask, listTasks, tasksOfImage, type TaskQuery } from '../tasks.ts';
 import type { ImageService } from '../service.ts';
+import { RbdImageStore } from '../stores/rbd.ts';
 import { taskView } from './views.ts';
 
 const ById = Type.Object({ image_id: Type.String() });
@@ -22,7 +23,16 @@ const ImportBody = Type.Object({
   all_stores_must_succeed: Type.Optional(Type.Boolean()),
 });
 
-const STORE_DESCRIPTION = 'Image data on the local disks of the controller.';
+/** The one store, as Glance's stores info tells it: its type, and for rbd (as Glance's rbd store
+ * shows) the pool and the RBD object size by which images are cut, with the cephx user. */
+function storeInfo(svc: ImageService) {
+  const data = svc.data;
+  if (data instanceof RbdImageStore) {
+    const { pool, user } = data.cli;
+    return { description: `Image data as RBD images in the Ceph pool "${pool}".`, type: 'rbd', properties: { pool, user, chunk_size: 4 * 2 ** 20, thin_provisioning: false } };
+  }
+  return { description: 'Image data on the local disks of the controller.', type: 'file', properties: { thin_provisioning: false } };
+}
 
 /** Interoperable image import (stage, then import), the stores and import methods on offer, and
  * the tasks imports run as. */
@@ -57,12 +67,13 @@ export function importRoutes(app: FastifyInstance, svc: ImageService, idleMs: nu
   }));
 
   api.get('/v2/info/stores', { config: { policy: 'image:get_images' } }, async () => ({
-    stores: [{ id: STORE_ID, description: STORE_DESCRIPTION, default: true }],
+    stores: [{ id: STORE_ID, description: storeInfo(svc).description, default: true }],
   }));
 
-  api.get('/v2/info/stores/detail', { config: { policy: 'image:stores_info_detail' } }, async () => ({
-    stores: [{ id: STORE_ID, description: STORE_DESCRIPTION, default: true, type: 'file', weight: 0, properties: { thin_provisioning: false } }],
-  }));
+  api.get('/v2/info/stores/detail', { config: { policy: 'image:stores_info_detail' } }, async () => {
+    const { description, type, properties } = storeInfo(svc);
+    return { stores: [{ id: STORE_ID, description, default: true, type, weight: 0, properties }] };
+  });
 
   api.get('/v2/images/:image_id/tasks', { config: { policy: 'image:get_image' }, schema: { params: ById } }, async (request) => {
     const image = await getVisible(svc.store.db, callerOf(authOf(request)), request.params.image_id);

@@ -25,7 +25,8 @@ export class RbdImageStore implements ImageStore {
   readonly id: string;
 
   constructor(
-    private readonly cli: CephCli,
+    /** Its cephx user and pool, which the stores info shows. */
+    readonly cli: CephCli,
     /** The cluster's fsid, for rbd:// locations. */
     private readonly fsid: string | undefined,
     private readonly log?: Logger,
