@@ -362,6 +362,17 @@ test('os-migrations is empty; os-server-external-events answers each event', asy
   assert.equal((await admin('2.1', 'POST', '/os-server-external-events', { events: [{ name: 'network-changed', server_uuid: missing }] })).status, 404);
   assert.equal((await admin('2.1', 'POST', '/os-server-external-events', { events: [{ name: 'volume-reimaged', server_uuid: id }] })).status, 400);
   assert.equal((await admin('2.93', 'POST', '/os-server-external-events', { events: [{ name: 'volume-reimaged', server_uuid: id, tag: 'v' }] })).status, 200);
+  const power = await admin('2.76', 'POST', '/os-server-external-events', {
+    events: [
+      { name: 'power-update', server_uuid: id, tag: 'POWER_ON' },
+      { name: 'power-update', server_uuid: id, tag: 'SLEEP' },
+    ],
+  });
+  assert.equal(power.status, 207);
+  assert.deepEqual(
+    power.body.events.map((e: any) => e.code),
+    [200, 400],
+  );
   assert.equal((await at(alice.token, '2.1', 'POST', '/os-server-external-events', { events: [{ name: 'network-changed', server_uuid: id }] })).status, 403);
 });
 

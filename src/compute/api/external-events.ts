@@ -37,9 +37,10 @@ const Body = Type.Object(
 
 /**
  * /os-server-external-events: what Neutron and Cinder tell Nova about a server. Each event is
- * answered on its own (200, 404 for an unknown server, 422 for one on no host yet); the whole is
- * 200 when all were accepted, 207 when some were not, 404 when none was. An accepted event wakes
- * the server's agent, which re-reads the server, its ports and volumes.
+ * answered on its own (200, 404 for an unknown server, 422 for one on no host yet, 400 for a
+ * power-update without POWER_ON or POWER_OFF); the whole is 200 when all were accepted, 207 when
+ * some were not, 404 when none was. An accepted event wakes the server's agent, which re-reads
+ * the server, its ports and volumes.
  */
 export function externalEventRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -55,7 +56,9 @@ export function externalEventRoutes(app: FastifyInstance, store: Store): void {
       const rows = await tx.select({ id: servers.id, host: servers.host }).from(servers).where(inArray(servers.id, ids));
       const hostOf = new Map(rows.map((r) => [r.id, r.host]));
       const out = events.map((e) => {
-        const code = !hostOf.has(e.server_uuid) ? 404 : hostOf.get(e.server_uuid) === null ? 422 : 200;
+        // A power-update names the new power state in its tag.
+        const bad = e.name === 'power-update' && e.tag !== 'POWER_ON' && e.tag !== 'POWER_OFF';
+        const code = !hostOf.has(e.server_uuid) ? 404 : bad ? 400 : hostOf.get(e.server_uuid) === null ? 422 : 200;
         return { ...e, status: code === 200 ? (e.status ?? 'completed') : 'failed', code };
       });
       for (const id of new Set(out.filter((e) => e.code === 200).map((e) => e.server_uuid))) await notify(tx, SERVERS_CHANNEL, id);
