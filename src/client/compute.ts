@@ -70,6 +70,13 @@ const exactly = (name: string) => `^${name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'
 /** A 404 (or a 400 some services answer for an ID they cannot parse): "not this ID". */
 const missing = (err: unknown) => err instanceof HttpError && (err.status === 404 || err.status === 400);
 
+/** A URL that opens a server's console, as remote-consoles answers. */
+export interface RemoteConsole {
+  protocol: string;
+  type: string;
+  url: string;
+}
+
 /** Nova v2.1, reached through the catalog's compute endpoint. Requests ask for microversion 2.1,
  * the one openstackclient speaks by default. */
 export class ComputeClient {
@@ -295,10 +302,10 @@ export class ComputeClient {
   }
 
   /** POST remote-consoles (2.6): a URL that opens the server's console of that protocol and type. */
-  async remoteConsole(id: string, protocol: string, type: string): Promise<{ protocol: string; type: string; url: string }> {
+  async remoteConsole(id: string, protocol: string, type: string): Promise<RemoteConsole> {
     const body = { remote_console: { protocol, type } };
-    return (await this.call<{ remote_console: { protocol: string; type: string; url: string } }>('POST', `/servers/${encodeURIComponent(id)}/remote-consoles`, { body, version: '2.6' }))
-      .remote_console;
+    const path = `/servers/${encodeURIComponent(id)}/remote-consoles`;
+    return (await this.call<{ remote_console: RemoteConsole }>('POST', path, { body, version: '2.6' })).remote_console;
   }
 
   /** POST os-volume_attachments: the device is chosen by the cloud when not given. */
