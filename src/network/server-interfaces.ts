@@ -59,7 +59,11 @@ export interface InterfaceRequest {
  * default security group, as Nova has Neutron make it. Returns the port's id and whether the user
  * gave it (given ports are unbound at detach or delete, never deleted).
  */
-export async function attachServerPort(tx: Db, server: ServerRef & { host: string | null }, req: InterfaceRequest): Promise<{ portId: string; given: boolean }> {
+export async function attachServerPort(
+  tx: Db,
+  server: ServerRef & { host: string | null },
+  req: InterfaceRequest,
+): Promise<{ portId: string; given: boolean }> {
   const bind = { deviceId: server.id, deviceOwner: SERVER_PORT_OWNER, hostId: server.host ?? '' };
   if (req.portId) {
     const [port] = await tx.select().from(ports).where(eq(ports.id, req.portId)).for('update');

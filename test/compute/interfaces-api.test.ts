@@ -82,7 +82,10 @@ test('attach by port and by network, list, show, detach: the ports and addresses
   assert.equal(made.body.interfaceAttachment.fixed_ips[0].ip_address, '10.2.0.77');
   const ips = await alice.call('GET', `/servers/${id}/ips`);
   assertSchema(obj({ addresses: { type: 'object', additionalProperties: { type: 'array', items: obj({ version: { enum: [4, 6] }, addr: str }) } } }), ips.body);
-  assert.deepEqual(ips.body.addresses.second.map((a: { addr: string }) => a.addr).sort(), [attached.body.interfaceAttachment.fixed_ips[0].ip_address, '10.2.0.77'].sort());
+  assert.deepEqual(
+    ips.body.addresses.second.map((a: { addr: string }) => a.addr).sort(),
+    [attached.body.interfaceAttachment.fixed_ips[0].ip_address, '10.2.0.77'].sort(),
+  );
   const one = await alice.call('GET', `/servers/${id}/ips/first`);
   assert.deepEqual(Object.keys(one.body), ['first']);
   assert.equal((await alice.call('GET', `/servers/${id}/ips/nowhere`)).status, 404);
@@ -101,7 +104,11 @@ test('attach by port and by network, list, show, detach: the ports and addresses
   const ipOnly = await alice.call('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { fixed_ips: [{ ip_address: '10.2.0.9' }] } });
   assert.equal(ipOnly.status, 400);
   assert.equal((await alice.call('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { port_id: port.id } })).status, 409, 'a port in use');
-  assert.equal((await alice.call('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: second.id, tag: 'x' } })).status, 400, 'no tag before 2.49');
+  assert.equal(
+    (await alice.call('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: second.id, tag: 'x' } })).status,
+    400,
+    'no tag before 2.49',
+  );
   assert.equal((await bob.call('GET', `/servers/${id}/os-interface`)).status, 404, 'another project sees no server');
 
   // Detach both: the given port is unbound and kept, the made one is gone.
@@ -112,6 +119,11 @@ test('attach by port and by network, list, show, detach: the ports and addresses
   await alice.until(id, (s) => Object.keys(s.addresses).join() === 'first');
   assert.equal((await alice.call('GET', `/servers/${id}/os-interface/${port.id}`)).status, 404);
   assert.equal((await alice.call('DELETE', `/servers/${id}/os-interface/${port.id}`)).status, 404);
+
+  // Each attach and detach is an instance action of its caller.
+  const actions = (await alice.call('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+  assert.equal(actions.filter((a: string) => a === 'attach_interface').length, 2);
+  assert.equal(actions.filter((a: string) => a === 'detach_interface').length, 2);
 
   // Given again, then the server deleted: the port survives it.
   await alice.call('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { port_id: port.id } });

@@ -78,7 +78,10 @@ test('/images: list, detail and show as Nova shaped them, through the image serv
   assert.equal((await call(alice, 'GET', '/images/detail?minRam=64')).body.images.length, 1, 'minRam filters');
   assert.equal((await call(alice, 'GET', '/images?name=mine')).body.images.length, 1);
   assert.equal((await call(bob, 'GET', `/images/${own}`)).status, 404, 'another project’s private image is not found');
-  assert.deepEqual((await call(bob, 'GET', '/images')).body.images.map((i: { id: string }) => i.id), [image]);
+  assert.deepEqual(
+    (await call(bob, 'GET', '/images')).body.images.map((i: { id: string }) => i.id),
+    [image],
+  );
   for (const path of ['/images', '/images/detail', `/images/${own}`, `/images/${own}/metadata`]) {
     assert.equal((await call(alice, 'GET', path, undefined, '2.36')).status, 404, `${path} at 2.36`);
     assert.equal((await call(alice, 'GET', path, undefined, '2.35')).status, 200, `${path} at 2.35`);
@@ -133,7 +136,8 @@ test('os-security-groups and os-security-group-rules over the network service; a
   assert.equal(tcp.port_range_min, 80);
   assert.equal(tcp.direction, 'ingress');
   assert.equal(
-    (await call(alice, 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: gid, ip_protocol: 'tcp', from_port: 0, to_port: 99999 } })).status,
+    (await call(alice, 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: gid, ip_protocol: 'tcp', from_port: 0, to_port: 99999 } }))
+      .status,
     400,
   );
   const shown = await call(alice, 'GET', `/os-security-groups/${gid}`);
@@ -148,7 +152,9 @@ test('os-security-groups and os-security-group-rules over the network service; a
   // A server's groups (not a proxy).
   const n = (await net(alice, 'POST', '/networks', { network: { name: 'sg-net' } })).body.network;
   await net(alice, 'POST', '/subnets', { subnet: { network_id: n.id, cidr: '10.4.0.0/24', ip_version: 4 } });
-  const s = await call(alice, 'POST', '/servers', { server: { name: 'sg', imageRef: image, flavorRef: tiny, networks: [{ uuid: n.id }], security_groups: [{ name: 'www' }] } });
+  const s = await call(alice, 'POST', '/servers', {
+    server: { name: 'sg', imageRef: image, flavorRef: tiny, networks: [{ uuid: n.id }], security_groups: [{ name: 'www' }] },
+  });
   assert.equal(s.status, 202, JSON.stringify(s.body));
   const groups = await call(alice, 'GET', `/servers/${s.body.server.id}/os-security-groups`, undefined, '2.93');
   assert.equal(groups.status, 200);

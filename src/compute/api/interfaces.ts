@@ -9,6 +9,8 @@ import type { ServerInterface } from '../../network/server-interfaces.ts';
 import { attachInterface, detachInterface, listInterfaces, showInterface } from '../interfaces.ts';
 import { versionOf, type Microversion } from './microversion.ts';
 import { introducedIn } from './server-fields.ts';
+import { recordAction } from '../instance-actions.ts';
+import { actionContext } from './instance-actions.ts';
 
 definePolicy({
   'compute:os-attach-interfaces:list': anyOf(admin, projectReader),
@@ -25,7 +27,9 @@ const AttachBody = Type.Object({
       net_id: Type.Optional(Type.String({ format: 'uuid' })),
       port_id: Type.Optional(Type.String({ format: 'uuid' })),
       // Nova takes one address at most.
-      fixed_ips: Type.Optional(Type.Array(Type.Object({ ip_address: Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]) }), { maxItems: 1 })),
+      fixed_ips: Type.Optional(
+        Type.Array(Type.Object({ ip_address: Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]) }), { maxItems: 1 }),
+      ),
       tag: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' })),
     },
     { additionalProperties: false },
@@ -65,14 +69,23 @@ export function interfaceRoutes(app: FastifyInstance, store: Store): void {
     if (b.fixed_ips && !b.net_id) throw badRequest('Must input network_id when request IP address');
     // Nova's answer when the hypervisor cannot tag devices for the guest's metadata.
     if (b.tag !== undefined) throw badRequest('Tagged network interface attachment is not supported for this instance.');
-    const attached = await store.tx((tx) =>
-      attachInterface(tx, authOf(request), request.params.server_id, { portId: b.port_id, networkId: b.net_id, fixedIp: b.fixed_ips?.[0]?.ip_address }),
-    );
+    const attached = await store.tx(async (tx) => {
+      const port = await attachInterface(tx, authOf(request), request.params.server_id, {
+        portId: b.port_id,
+        networkId: b.net_id,
+        fixedIp: b.fixed_ips?.[0]?.ip_address,
+      });
+      await recordAction(tx, actionContext(request), request.params.server_id, { action: 'attach_interface', event: 'compute_attach_interface' });
+      return port;
+    });
     return { interfaceAttachment: interfaceView(attached, v) };
   });
 
   api.delete(`${path}/:port_id`, { config: { policy: 'compute:os-attach-interfaces:delete' }, schema: { params: ByPort } }, async (request, reply) => {
-    await store.tx((tx) => detachInterface(tx, authOf(request), request.params.server_id, request.params.port_id));
+    await store.tx(async (tx) => {
+      await detachInterface(tx, authOf(request), request.params.server_id, request.params.port_id);
+      await recordAction(tx, actionContext(request), request.params.server_id, { action: 'detach_interface', event: 'compute_detach_interface' });
+    });
     return reply.status(202).send();
   });
 }

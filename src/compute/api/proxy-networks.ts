@@ -100,10 +100,12 @@ export function networkProxyRoutes(app: FastifyInstance, store: Store): void {
 
   api.delete('/os-floating-ips/:id', { config: fips, schema: { params: ById } }, async (request, reply) => {
     removedAt236(request);
-    await store.tx((tx) => deleteFloatingIp(tx, projectCaller(authOf(request)), request.params.id)).catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 404) throw notFound(`Floating IP not found for ID ${request.params.id}`);
-      throw err;
-    });
+    await store
+      .tx((tx) => deleteFloatingIp(tx, projectCaller(authOf(request)), request.params.id))
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) throw notFound(`Floating IP not found for ID ${request.params.id}`);
+        throw err;
+      });
     return reply.status(202).send();
   });
 

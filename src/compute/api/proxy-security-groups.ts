@@ -178,11 +178,15 @@ export function securityGroupProxyRoutes(app: FastifyInstance, store: Store): vo
   );
 
   // The groups of a server's ports: not a proxy, served at every version.
-  api.get('/servers/:server_id/os-security-groups', { config: { policy: 'compute:os-security-groups:list' }, schema: { params: ByServer } }, async (request) => {
-    const s = await getServer(db, authOf(request), request.params.server_id);
-    const ids = await serverSecurityGroupIds(db, s);
-    const names = await groupNames(db);
-    const groups = await Promise.all(ids.map((id) => getSecurityGroup(db, 'all', id)));
-    return { security_groups: groups.map((g) => groupView(g, names)) };
-  });
+  api.get(
+    '/servers/:server_id/os-security-groups',
+    { config: { policy: 'compute:os-security-groups:list' }, schema: { params: ByServer } },
+    async (request) => {
+      const s = await getServer(db, authOf(request), request.params.server_id);
+      const ids = await serverSecurityGroupIds(db, s);
+      const names = await groupNames(db);
+      const groups = await Promise.all(ids.map((id) => getSecurityGroup(db, 'all', id)));
+      return { security_groups: groups.map((g) => groupView(g, names)) };
+    },
+  );
 }

@@ -51,7 +51,11 @@ export function serverIpRoutes(app: FastifyInstance, store: Store): void {
     if (v.atLeast('2.44')) throw notFound('The resource could not be found.');
     const s = await getServer(db, authOf(request), request.params.server_id);
     return {
-      virtual_interfaces: (await serverInterfaces(db, s)).map((i) => ({ id: i.portId, mac_address: i.mac, ...(v.atLeast('2.12') ? { net_id: i.networkId } : {}) })),
+      virtual_interfaces: (await serverInterfaces(db, s)).map((i) => ({
+        id: i.portId,
+        mac_address: i.mac,
+        ...(v.atLeast('2.12') ? { net_id: i.networkId } : {}),
+      })),
     };
   });
 }
