@@ -43,6 +43,7 @@ const STATUS: Record<string, Server['vmState']> = {
   SUSPENDED: 'suspended',
   SHELVED: 'shelved',
   SHELVED_OFFLOADED: 'shelved_offloaded',
+  RESCUE: 'rescued',
   ERROR: 'error',
 };
 

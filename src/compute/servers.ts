@@ -193,6 +193,8 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   shelve: ['active', 'stopped', 'paused'],
   shelveOffload: ['shelved'],
   unshelve: ['shelved', 'shelved_offloaded'],
+  rescue: ['active', 'stopped', 'error'],
+  unrescue: ['rescued'],
 };
 
 /** The task under way, as Nova names it; none when the agent has caught up with the spec. */
@@ -207,6 +209,8 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
     if (s.power === 'shelved') return snapshotting ? 'shelving_image_uploading' : 'shelving';
     if (s.power === 'offloaded') return 'shelving_offloading';
     if (s.vmState === 'shelved') return 'unshelving';
+    if (s.power === 'rescued') return 'rescuing';
+    if (s.vmState === 'rescued') return 'unrescuing';
     if (s.power === 'shutdown') return 'powering-off';
     if (s.power === 'paused') return 'pausing';
     if (s.power === 'suspended') return 'suspending';

@@ -114,3 +114,32 @@ test('a server shelved while stopped; shelveOffload of a server not shelved is a
   assert.equal((await alice.action(id, { unshelve: { availability_zone: null } })).status, 202);
   await alice.settled(id, 'ACTIVE');
 });
+
+test('rescue: RESCUE from another image, 200 with no password; unrescue: ACTIVE again; a wrong state is a 409', async () => {
+  const other = await rawImage(c, await c.adminToken(), 8192);
+  const id = await alice.create({ name: 'resc', imageRef: image, flavorRef: tiny });
+  await alice.settled(id, 'ACTIVE');
+  const early = await alice.action(id, { unrescue: null });
+  assert.equal(early.status, 409);
+  assert.equal(early.body.conflictingRequest.message, `Cannot 'unrescue' instance ${id} while it is in vm_state active`);
+  assert.equal((await alice.action(id, { rescue: { rescue_image_ref: 'no-such-image' } })).status, 400);
+
+  const rescued = await alice.action(id, { rescue: { rescue_image_ref: other } });
+  assert.equal(rescued.status, 200);
+  assert.deepEqual(rescued.body, {});
+  const s = await alice.settled(id, 'RESCUE');
+  assert.equal(s['OS-EXT-STS:vm_state'], 'rescued');
+  assert.equal(s['OS-EXT-STS:power_state'], 1);
+  const again = await alice.action(id, { rescue: null });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.conflictingRequest.message, `Cannot 'rescue' instance ${id} while it is in vm_state rescued`);
+  assert.equal((await alice.action(id, { 'os-stop': null })).status, 409);
+
+  assert.equal((await alice.action(id, { unrescue: null })).status, 202);
+  await alice.settled(id, 'ACTIVE');
+  const log = (await alice.action(id, { 'os-getConsoleOutput': {} })).body.output as string;
+  assert.deepEqual(
+    log.split('\n').filter(Boolean).map((l) => l.split(': ').at(-1)),
+    ['booted', 'powered off', 'booted', 'powered off', 'booted'],
+  );
+});

@@ -299,6 +299,24 @@ for (const s of subjects) {
       assert.deepEqual(await d.info(b.uuid), { power: 'shutdown' });
     });
 
+    test("rescue boots the rescue image in place of the guest's disk; unrescue boots its own disk again", async () => {
+      const image = join(s.dir, 'rescue.raw');
+      buttonDisk(image);
+      const booting = await boots(b);
+      const rescue = { ...b, rescue: { id: randomUUID(), path: image, format: 'raw' as const } };
+      await d.rescue(rescue);
+      const { power, pid } = await d.info(b.uuid);
+      assert.equal(power, 'running');
+      await booted(b, booting + 1);
+      await d.rescue(rescue);
+      assert.equal((await d.info(b.uuid)).pid, pid, 'a rescued guest is left as it is');
+      await d.unrescue(b);
+      const back = await d.info(b.uuid);
+      assert.equal(back.power, 'running');
+      assert.notEqual(back.pid, pid);
+      await d.powerOff(b.uuid, 1000);
+    });
+
     test('list shows exactly the guests on the host, running or not', async () => {
       assert.deepEqual((await d.list()).sort(), [a.uuid, b.uuid].sort());
     });

@@ -20,6 +20,7 @@ import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
 import { shelving } from './shelve.ts';
+import { rescuing } from './rescue.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { guestNics } from './nics.ts';
@@ -142,6 +143,11 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     syncEveryMs: opts.syncEveryMs ?? 30_000,
   });
 
+  const rescue = rescuing({
+    ...{ driver, imageFile: (imageId: string) => cache.ensure(imageId), report, powerState: (p: PowerState) => POWER_STATE[p] },
+    ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
+  });
+
   async function reconcile(id: string): Promise<ReconcileResult | void> {
     const s = await load(id);
     if (!s || s.host !== host) {
@@ -187,6 +193,10 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
     }
 
+    if (s.power === 'rescued' || s.vmState === 'rescued') {
+      if (!nics) return PORTS_PENDING;
+      return rescue(s, await specOf(s, nics));
+    }
     let { power } = await driver.info(id);
     let desired = s.power;
     if (s.reboots > s.observedReboots) {

@@ -110,8 +110,8 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
         return reply.status(202).send();
       }
       if (action && lifecycle[action]) {
-        await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action]));
-        return reply.status(202).send();
+        const answer = await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action]));
+        return answer ? reply.status(answer.status).send(answer.body) : reply.status(202).send();
       }
       if ('lock' in body) {
         const v = versionOf(request);

@@ -17,6 +17,7 @@ const STATUS: Record<Server['vmState'], string> = {
   suspended: 'SUSPENDED',
   shelved: 'SHELVED',
   shelved_offloaded: 'SHELVED_OFFLOADED',
+  rescued: 'RESCUE',
   error: 'ERROR',
 };
 

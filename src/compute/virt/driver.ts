@@ -21,6 +21,9 @@ export interface GuestSpec {
   image?: { id: string; path?: string; rbd?: RbdSnapshot; format: 'qcow2' | 'raw' | 'iso' };
   /** The buses, NIC model and firmware the image's properties ask for; Nova's defaults when absent. */
   hardware?: GuestHardware;
+  /** A rescue: the image the guest boots from instead, on a disk of its own made for the rescue,
+   * with the root disk attached as the second disk (the rescue sees it as /dev/vdb). */
+  rescue?: GuestSpec['image'];
   /** The volume the guest boots from: its root disk, opened where the volume is, never copied. */
   rootVolume?: GuestVolume;
   /** Data volumes attached to the guest, in the order they were attached. */
@@ -126,6 +129,13 @@ export interface VirtDriver {
    * guest that does not run is booted afresh with the spec it last had (a suspended one's saved
    * memory is dropped). */
   reboot(uuid: string, hard: boolean, timeoutMs: number): Promise<void>;
+
+  /** Boots the guest, which is not running, from a new disk made from spec.rescue, its own root
+   * disk as the second disk; restarts keep that layout. Already rescued and running: no-op. */
+  rescue(spec: GuestSpec): Promise<void>;
+
+  /** Stops the rescued guest hard, drops its rescue disk and starts it from its own disk. */
+  unrescue(spec: GuestSpec): Promise<void>;
 
   pause(uuid: string): Promise<void>;
   unpause(uuid: string): Promise<void>;

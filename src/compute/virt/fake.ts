@@ -97,6 +97,22 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       await boot(g);
     },
 
+    async rescue(spec) {
+      const g = host.get(spec.uuid);
+      if (!held(g)) throw new Error(`guest ${spec.uuid} is not on this host`);
+      if (g.spec.rescue && hasProcess(g)) return;
+      g.spec = spec;
+      await boot(g);
+    },
+
+    async unrescue(spec) {
+      const g = host.get(spec.uuid);
+      if (!held(g)) throw new Error(`guest ${spec.uuid} is not on this host`);
+      if (hasProcess(g)) say(g, 'powered off');
+      g.spec = { ...spec, rescue: undefined };
+      await boot(g);
+    },
+
     async suspend(uuid) {
       const g = host.get(uuid);
       if (!held(g) || !hasProcess(g)) return;

@@ -12,6 +12,7 @@ import { ensureNvram } from './firmware.ts';
 import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
 import { loadState, saveState } from './suspend.ts';
+import { originalDiskArgs, rescueDiskOf } from './rescue.ts';
 import { volumeOps, type GuestAccess } from './hotplug.ts';
 import { nicOps } from './nic-hotplug.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
@@ -130,6 +131,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       const spec = await savedSpec(uuid).catch(() => undefined);
       if (spec) {
         if (spec.image) ids.add(spec.image.id);
+        if (spec.rescue) ids.add(spec.rescue.id);
       } else if (await exists(pathsOf(uuid).disk)) return undefined;
     }
     return ids;
@@ -137,7 +139,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
 
   /** Starts qemu for the guest; `incoming`: waiting for a saved state to load instead of booting. */
   async function start(spec: GuestSpec, incoming = false): Promise<void> {
-    const paths = pathsOf(spec.uuid);
+    const own = pathsOf(spec.uuid);
+    const paths = spec.rescue ? { ...own, disk: rescueDiskOf(own.disk) } : own;
     // qemu writes a fresh one; a stale one must not be read meanwhile.
     await rm(paths.pidfile, { force: true });
     const t0 = performance.now();
@@ -147,7 +150,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     await ensureNvram(spec, paths.nvram!);
     try {
       for (const { file, key } of keyFiles) await writeFile(file, key, { mode: 0o600 });
-      await run([...qemuArgv(spec, paths, accel, binary), ...(incoming ? ['-incoming', 'defer'] : [])], { log, timeoutMs: 60_000 });
+      await run([...qemuArgv(spec, paths, accel, binary), ...(spec.rescue ? originalDiskArgs(own.disk) : []), ...(incoming ? ['-incoming', 'defer'] : [])], { log, timeoutMs: 60_000 });
     } finally {
       for (const { file } of keyFiles) await rm(file, { force: true });
     }
@@ -276,6 +279,34 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       // (an unshelved server's disk was made from its shelved image): that base must be kept.
       const made = (await savedSpec(spec.uuid).catch(() => undefined))?.image;
       const kept = made ? { ...spec, image: made } : spec;
+      await saveSpec(kept);
+      await start(kept);
+    },
+
+    async rescue(spec) {
+      const { uuid } = spec;
+      if (!spec.rescue?.path) throw new Error(`guest ${uuid}: a rescue needs the rescue image's file on this host`);
+      if (rbdDisks || spec.rootVolume) throw new Error(`guest ${uuid}: only a guest with a local root disk can be rescued`);
+      const saved = await savedSpec(uuid);
+      if (await pidOf(uuid)) {
+        if (saved.rescue) return;
+        throw new Error(`guest ${uuid} is running: it is shut down before its rescue`);
+      }
+      const disk = rescueDiskOf(pathsOf(uuid).disk);
+      await disks.ensureDisk({ ...spec, image: spec.rescue, rootGiB: 0 }, disk);
+      // The root disk stays an overlay of the image it was made from.
+      const kept = { ...spec, image: saved.image ?? spec.image };
+      await saveSpec(kept);
+      await start(kept);
+    },
+
+    async unrescue(spec) {
+      const { uuid } = spec;
+      const pid = await pidOf(uuid);
+      if (pid) await stopHard(uuid, pid);
+      await rm(rescueDiskOf(pathsOf(uuid).disk), { force: true });
+      const made = (await savedSpec(uuid).catch(() => undefined))?.image;
+      const kept = { ...spec, rescue: undefined, image: made ?? spec.image };
       await saveSpec(kept);
       await start(kept);
     },
