@@ -93,7 +93,10 @@ async function standInVnc(path: string): Promise<{ received: () => string; close
     close: () =>
       new Promise((resolve) => {
         for (const s of clients) s.destroy();
-        srv.close(() => resolve());
+        srv.close(() => {
+          rmSync(path, { force: true });
+          resolve();
+        });
       }),
   };
 }
