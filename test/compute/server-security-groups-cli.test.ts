@@ -69,3 +69,19 @@ test('addFloatingIp and removeFloatingIp (before 2.44) associate a floating IP b
   assert.equal((await net('GET', `/floatingips/${fip.id}`)).body.floatingip.port_id, null);
   assert.equal((await compute.action(server.id, { removeFloatingIp: { address: fip.floating_ip_address } })).status, 409);
 });
+
+test("openstack server event list/show read the server's instance actions", async () => {
+  const events = await json('server', 'event', 'list', 'vm');
+  assert.deepEqual(
+    events.map((e: any) => e.Action),
+    ['create'],
+  );
+  const [create] = events;
+  assert.match(create['Request ID'], /^req-/);
+  const shown = await json('--os-compute-api-version', '2.51', 'server', 'event', 'show', 'vm', create['Request ID']);
+  assert.equal(shown.action, 'create');
+  assert.deepEqual(
+    shown.events.map((e: any) => [e.event, e.result]),
+    [['compute__do_build_and_run_instance', 'Success']],
+  );
+});
