@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { Logger } from '../log.ts';
 import { initPgliteDir } from './pglite-init.ts';
+import { migrationsFolder, readTemplate, templatePath } from './pglite-template.ts';
 import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
 
 /** A database handle or an open transaction: domain functions accept either. */
@@ -27,7 +27,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 /** Wakes the listeners of channel once the surrounding transaction commits. */
 export async function notify(db: Db, channel: string, payload: string): Promise<void> {
@@ -46,14 +45,15 @@ export async function openStore(url: string, log?: Logger): Promise<Store> {
 // PostgreSQL's default 128 MB of shared buffers is resident in the embedded database's memory
 // once touched; the operating system's page cache already holds the files, so 16 MB is enough for
 // a cloud's catalogue and saves about 120 MB of the process at rest (bench/footprint.ts).
-const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
+export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 async function openPglite(url: string): Promise<Store> {
   const dir = url === 'memory://' ? undefined : url;
   if (dir) ensurePrivateDir(dir, 'database directory');
-  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
-  if (dir) await initPgliteDir(dir, startParams, migrationsFolder);
-  const client = await PGlite.create(dir, { startParams });
+  const startParams = PGLITE_START_PARAMS;
+  if (dir) await initPgliteDir(dir, startParams, migrationsFolder, templatePath());
+  // A throw-away database starts from the build's template too, when there is one.
+  const client = await PGlite.create(dir, { startParams, loadDataDir: dir ? undefined : await readTemplate() });
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(db as never, { migrationsFolder });
   // PGlite gives its files modes of its own (0666 for those of a new database), whatever the umask.

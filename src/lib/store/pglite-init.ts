@@ -2,16 +2,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Creates the database and applies the migrations; plain JavaScript, so that the child needs no
- * module loader of the parent's (tsx). Its one argument names the modules and the directory. */
+/** Creates the database (from the build's template when there is one) and applies the
+ * migrations; plain JavaScript, so that the child needs no module loader of the parent's (tsx).
+ * Its one argument names the modules, the directory and the template. */
 const PREPARE = `
-const { dir, startParams, migrationsFolder, modules } = JSON.parse(process.argv[1]);
+const { dir, startParams, migrationsFolder, template, modules } = JSON.parse(process.argv[1]);
 // Stdin closes when the parent is gone: a database nobody waits for is not worth finishing.
 process.stdin.on('end', () => process.exit(1)).resume();
+const { readFile } = await import('node:fs/promises');
 const { PGlite } = await import(modules.pglite);
 const { drizzle } = await import(modules.drizzle);
 const { migrate } = await import(modules.migrator);
-const client = await PGlite.create(dir, { startParams });
+const bytes = await readFile(template).catch(() => undefined);
+const client = await PGlite.create(dir, { startParams, loadDataDir: bytes && new Blob([bytes]) });
 await migrate(drizzle(client), { migrationsFolder });
 await client.close();
 process.exit(0);`;
@@ -25,7 +28,7 @@ process.exit(0);`;
  * up, PG_VERSION last: a start interrupted meanwhile leaves no half-made database that a later
  * one would take as ready. An existing database is left alone.
  */
-export async function initPgliteDir(dir: string, startParams: string[], migrationsFolder: string): Promise<void> {
+export async function initPgliteDir(dir: string, startParams: string[], migrationsFolder: string, template: string): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
   const building = join(dir, '.creating');
   rmSync(building, { recursive: true, force: true });
@@ -35,7 +38,7 @@ export async function initPgliteDir(dir: string, startParams: string[], migratio
     drizzle: import.meta.resolve('drizzle-orm/pglite'),
     migrator: import.meta.resolve('drizzle-orm/pglite/migrator'),
   };
-  const argv = ['--input-type=module', '-e', PREPARE, JSON.stringify({ dir: building, startParams, migrationsFolder, modules })];
+  const argv = ['--input-type=module', '-e', PREPARE, JSON.stringify({ dir: building, startParams, migrationsFolder, template, modules })];
   const child = spawn(process.execPath, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
