@@ -5,11 +5,13 @@ interpreter, then the import of every client plugin) costs about a second and a 
 command; the tests run over a thousand of them. Here that start is paid once: each request line
 is a JSON {"argv": [...], "env": {...}}, run with exactly that environment, no stdin, and its
 stdout, stderr and exit status captured; the answer is one JSON line on the real stdout.
-Whatever one command leaves behind (log handlers, warning filters, and the API clients that
-osc_lib caches on the ClientManager class, with the credentials of the command that made them)
-is reset before the next.
+Whatever one command leaves behind is reset before the next: log handlers, warning filters,
+the API clients that osc_lib caches on the ClientManager class (with the credentials of the
+command that made them), and the plain values at the top of each client plugin's module (the
+volume plugin deletes entries of its API_VERSIONS and keeps the negotiated microversion there).
 """
 
+import copy
 import io
 import json
 import logging
@@ -20,13 +22,18 @@ import warnings
 
 from osc_lib.clientmanager import ClientCache
 from openstackclient import shell
-from openstackclient.common.clientmanager import ClientManager
+from openstackclient.common.clientmanager import PLUGIN_MODULES, ClientManager
 
 protocol_out = sys.stdout
 # argparse names the program after argv[0], in usage lines and --version.
 sys.argv[0] = 'openstack'
 pristine_filters = list(warnings.filters)
 root = logging.getLogger('')
+PLAIN = (dict, list, set, str, int, float, bool, type(None))
+plugin_globals = [
+    (module, {k: copy.copy(v) for k, v in vars(module).items() if isinstance(v, PLAIN) and not k.startswith('__')})
+    for module in PLUGIN_MODULES
+]
 
 
 def capture():
@@ -42,6 +49,9 @@ def forget_clients():
         for attr in vars(cls).values():
             if isinstance(attr, ClientCache):
                 attr._handle = None
+    for module, values in plugin_globals:
+        for k, v in values.items():
+            setattr(module, k, copy.copy(v))
 
 
 def run(argv, env):
