@@ -151,7 +151,7 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
 }
 
 /** The image a server boots from, checked against the flavor. */
-async function imageToBoot(tx: Db, auth: AuthContext, imageRef: string, flavor: { ram: number; disk: number }) {
+export async function imageToBoot(tx: Db, auth: AuthContext, imageRef: string, flavor: { ram: number; disk: number }) {
   if (!imageRef) throw badRequest('An image (imageRef) or a volume to boot from (block_device_mapping_v2 with boot_index 0) is required.');
   const image = await bootImage(tx, auth, refId(imageRef)).catch(() => {
     throw badRequest(`Image ${imageRef} could not be found.`);
@@ -194,6 +194,7 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   shelveOffload: ['shelved'],
   unshelve: ['shelved', 'shelved_offloaded'],
   rescue: ['active', 'stopped', 'error'],
+  rebuild: ['active', 'stopped'],
   unrescue: ['rescued'],
 };
 
@@ -204,6 +205,7 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.vmState === 'building') return s.host ? 'spawning' : s.shelvedAt ? 'unshelving' : 'scheduling';
   if (s.vmState === 'error') return null;
   if (s.reboots > s.observedReboots) return s.rebootHard ? 'rebooting_hard' : 'rebooting';
+  if (s.rebuilds > s.observedRebuilds) return 'rebuilding';
   if (s.generation > s.observedGeneration) {
     if (s.softDeletedAt) return 'soft-deleting';
     if (s.power === 'shelved') return snapshotting ? 'shelving_image_uploading' : 'shelving';

@@ -143,3 +143,37 @@ test('rescue: RESCUE from another image, 200 with no password; unrescue: ACTIVE 
     ['booted', 'powered off', 'booted', 'powered off', 'booted'],
   );
 });
+
+test('rebuild: REBUILD then ACTIVE on the new image, same id and addresses, with a new name and metadata; key_name from 2.54', async () => {
+  const other = await rawImage(c, await c.adminToken(), 16384);
+  const id = await alice.create({ name: 'rb', imageRef: image, flavorRef: tiny, metadata: { a: '1' } });
+  const before = await alice.settled(id, 'ACTIVE');
+  const at = (version: string, body: unknown) =>
+    c.request('POST', `/compute/v2.1/servers/${id}/action`, { token: alice.token, body, headers: { 'OpenStack-API-Version': `compute ${version}` } });
+  assert.equal((await at('2.53', { rebuild: { imageRef: other, key_name: null } })).status, 400, 'key_name is 2.54');
+  assert.equal((await alice.action(id, { rebuild: { name: 'x' } })).status, 400, 'imageRef is required');
+
+  const res = await alice.action(id, { rebuild: { imageRef: other, name: 'rb2', metadata: { b: '2' } } });
+  assert.equal(res.status, 202);
+  assert.equal(res.body.server.id, id);
+  assert.equal(res.body.server.status, 'REBUILD');
+  assert.equal(res.body.server['OS-EXT-STS:task_state'], 'rebuilding');
+  assert.equal((await alice.action(id, { 'os-stop': null })).status, 409, 'no stop while rebuilding');
+  const after = await alice.settled(id, 'ACTIVE');
+  assert.equal(after.image.id, other);
+  assert.equal(after.name, 'rb2');
+  assert.deepEqual(after.metadata, { b: '2' });
+  assert.deepEqual(after.addresses, before.addresses);
+  const log = (await alice.action(id, { 'os-getConsoleOutput': {} })).body.output as string;
+  assert.deepEqual(
+    log.split('\n').filter(Boolean).map((l) => l.split(': ').at(-1)),
+    ['booted'],
+    'a new guest on a new disk',
+  );
+
+  assert.equal((await alice.action(id, { pause: null })).status, 202);
+  await alice.settled(id, 'PAUSED');
+  const paused = await alice.action(id, { rebuild: { imageRef: image } });
+  assert.equal(paused.status, 409);
+  assert.equal(paused.body.conflictingRequest.message, `Cannot 'rebuild' instance ${id} while it is in vm_state paused`);
+});

@@ -193,6 +193,18 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
     }
 
+    if (s.rebuilds > s.observedRebuilds) {
+      if (!nics) return PORTS_PENDING;
+      // A fresh disk from the server's image; its ports and volumes stay as they are.
+      await remove(id);
+      await driver.spawn(await specOf(s, nics));
+      if (s.power === 'shutdown') await driver.powerOff(id, timeout);
+      await volumesOf.sync(id);
+      const { power } = await driver.info(id);
+      const vmState = VM_STATE[s.power === 'shutdown' ? 'shutdown' : 'running'];
+      await report(s, { vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots, observedRebuilds: s.rebuilds });
+      return { requeueAfter: opts.syncEveryMs ?? 30_000 };
+    }
     if (s.power === 'rescued' || s.vmState === 'rescued') {
       if (!nics) return PORTS_PENDING;
       return rescue(s, await specOf(s, nics));

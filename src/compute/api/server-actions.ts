@@ -81,7 +81,7 @@ export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader, consoles: RemoteConsoles, more: Record<string, ActionHandler>): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
-  const lifecycle = lifecycleActions(images);
+  const lifecycle = lifecycleActions(images, quotas);
 
   api.post(
     '/servers/:server_id/action',
@@ -110,7 +110,7 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
         return reply.status(202).send();
       }
       if (action && lifecycle[action]) {
-        const answer = await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action]));
+        const answer = await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action], request));
         return answer ? reply.status(answer.status).send(answer.body) : reply.status(202).send();
       }
       if ('lock' in body) {

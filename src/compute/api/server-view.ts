@@ -26,6 +26,7 @@ export function statusOf(s: Server, task: string | null): string {
   if (s.softDeletedAt) return 'SOFT_DELETED';
   if (task === 'rebooting') return 'REBOOT';
   if (task === 'rebooting_hard') return 'HARD_REBOOT';
+  if (task === 'rebuilding') return 'REBUILD';
   return STATUS[shownVmState(s) as Server['vmState']];
 }
 
