@@ -53,6 +53,9 @@ export interface Config {
   /** Seconds a deleted server stays SOFT_DELETED, restorable, before it is reclaimed (Nova's
    * reclaim_instance_interval); 0 deletes at once. */
   reclaimInstanceInterval: number;
+  /** Seconds a shelved server keeps its host before it is offloaded (Nova's shelved_offload_time):
+   * 0 at once, -1 never (until shelveOffload). */
+  shelvedOffloadTime: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -119,7 +122,7 @@ type CephKey =
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -153,6 +156,7 @@ const fileKeys: Record<string, keyof Flags> = {
   vif_plugging_timeout: 'vifPluggingTimeout',
   console_token_ttl: 'consoleTokenTtl',
   reclaim_instance_interval: 'reclaimInstanceInterval',
+  shelved_offload_time: 'shelvedOffloadTime',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -204,6 +208,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_VIF_PLUGGING_TIMEOUT: 'vifPluggingTimeout',
   NUBO_CONSOLE_TOKEN_TTL: 'consoleTokenTtl',
   NUBO_RECLAIM_INSTANCE_INTERVAL: 'reclaimInstanceInterval',
+  NUBO_SHELVED_OFFLOAD_TIME: 'shelvedOffloadTime',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -315,6 +320,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     vifPluggingTimeout: atLeastOne('vif_plugging_timeout', merged.vifPluggingTimeout ?? '300'),
     consoleTokenTtl: atLeastOne('console_token_ttl', merged.consoleTokenTtl ?? '600'),
     reclaimInstanceInterval: positive('reclaim_instance_interval', merged.reclaimInstanceInterval ?? '0'),
+    shelvedOffloadTime: merged.shelvedOffloadTime === '-1' ? -1 : positive('shelved_offload_time (or -1)', merged.shelvedOffloadTime ?? '0'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

@@ -105,6 +105,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       ...{ store, images, dataDir: config.dataDir, driver: config.computeDriver, host: config.computeHost, netns: config.networkNetns, metadataSocket },
       ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, consoleTokenTtl: config.consoleTokenTtl, volumes, log },
       reclaimInstanceIntervalS: config.reclaimInstanceInterval,
+      shelvedOffloadTimeS: config.shelvedOffloadTime,
       rbdDisks: config.computeImagesType === 'rbd' ? { conf: config.cephConf, ...config.ceph.compute, imagePool: config.ceph.image.pool } : undefined,
     });
 

@@ -83,6 +83,8 @@ export interface ComputeOptions {
   volumes?: VolumeService;
   /** Seconds a deleted server stays SOFT_DELETED before it is reclaimed; 0 (default): none. */
   reclaimInstanceIntervalS?: number;
+  /** Seconds a shelved server keeps its host; 0 (default): offloaded at once; -1: never. */
+  shelvedOffloadTimeS?: number;
   /** Root disks as RBD clones in `pool` of the images in `imagePool` (computeImagesType rbd). */
   rbdDisks?: { conf: string; user: string; pool: string; imagePool: string };
   log: Logger;
@@ -132,6 +134,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     stateDir,
     netns: opts.netns,
     vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
+    shelvedOffloadTimeS: opts.shelvedOffloadTimeS,
     connectionOf: opts.volumes && ((id) => opts.volumes!.driver.connection(id)),
     rbdSnapshotOf: rbdDisks && ((id) => rbdDisks.imageSnapshot(id)),
     log,

@@ -177,3 +177,28 @@ test('rebuild: REBUILD then ACTIVE on the new image, same id and addresses, with
   assert.equal(paused.status, 409);
   assert.equal(paused.body.conflictingRequest.message, `Cannot 'rebuild' instance ${id} while it is in vm_state paused`);
 });
+
+test('shelved_offload_time -1: SHELVED keeps its host until shelveOffload; unshelve from SHELVED starts it where it is', async () => {
+  const keep = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10, env: { NUBO_SHELVED_OFFLOAD_TIME: '-1' } });
+  try {
+    const api = computeOf(keep, await keep.adminToken());
+    const flavor = await api.flavor('tiny', 128, 1);
+    const img = await rawImage(keep, await keep.adminToken());
+    const id = await api.create({ name: 'kept', imageRef: img, flavorRef: flavor });
+    await api.settled(id, 'ACTIVE');
+    assert.equal((await api.action(id, { shelve: null })).status, 202);
+    const shelved = await api.settled(id, 'SHELVED');
+    assert.equal(shelved['OS-EXT-STS:power_state'], 4);
+    assert.ok(shelved['OS-EXT-SRV-ATTR:host'], 'it keeps its host');
+    assert.equal((await api.action(id, { unshelve: null })).status, 202);
+    await api.settled(id, 'ACTIVE');
+
+    assert.equal((await api.action(id, { shelve: null })).status, 202);
+    await api.settled(id, 'SHELVED');
+    assert.equal((await api.action(id, { shelveOffload: null })).status, 202);
+    const off = await api.settled(id, 'SHELVED_OFFLOADED');
+    assert.equal(off['OS-EXT-SRV-ATTR:host'], null);
+  } finally {
+    await keep.stop();
+  }
+});

@@ -10,7 +10,8 @@ import { seedNetworks } from '../helpers/seed.ts';
 
 // The lifecycle actions on one real guest of the test image, in sequence, with the real openstack
 // CLI, the guest reached by ssh through its floating IP: suspend/resume keeps its uptime; shelve
-// removes its qemu and unshelve boots it again with a file written before. One guest for all:
+// removes its qemu and unshelve boots it again with data written before; a rescue shows its disk
+// second; a rebuild on another image keeps its ports and addresses. One guest for all:
 // each TCG boot costs minutes on two cores.
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -68,7 +69,10 @@ before(async () => {
   host = await hostNamespace('l');
   work = tempDir('nubo-lifecycle-');
   cloud = await spawnNubo({ dataDir: join(work, 'data'), env: { NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name } });
-  await cli('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
+  // Two images of the same guest, the second for the rebuild.
+  for (const name of ['nubo-guest', 'nubo-guest-2']) {
+    await cli('image', 'create', name, '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
+  }
   pem = join(work, 'key.pem');
   writeFileSync(pem, await cli('keypair', 'create', 'mykey'));
   chmodSync(pem, 0o600);
@@ -129,4 +133,18 @@ test('rescue: RESCUE, booted from the image with its own disk second (its data o
   await answers();
   assert.equal(await readPattern('vda'), PATTERN);
   assert.equal(await ssh('test -e /dev/vdb && echo yes || echo no'), 'no');
+});
+
+test('rebuild on another image: REBUILD then ACTIVE on a fresh disk, with the same id, port and addresses', async () => {
+  const before = await status();
+  const ports = await cli('port', 'list', '--server', 'vm', '-f', 'value', '-c', 'ID');
+  await cli('server', 'rebuild', '--image', 'nubo-guest-2', 'vm');
+  await settled('ACTIVE');
+  const after = await status();
+  assert.equal(after.id, id);
+  assert.equal(after.image.split(' ')[0], 'nubo-guest-2');
+  assert.deepEqual(after.addresses, before.addresses);
+  assert.equal(await cli('port', 'list', '--server', 'vm', '-f', 'value', '-c', 'ID'), ports);
+  await answers();
+  assert.notEqual(await readPattern('vda'), PATTERN, 'a fresh disk from the new image');
 });
