@@ -1,6 +1,7 @@
 // Compute: with the fake driver, 200 servers created in parallel → seconds until all are ACTIVE,
 // and GET /servers/detail latency with 1,000 servers; with qemu, Nubo's own time from the API
-// call to qemu's exec beside qemu's start time measured alone.
+// call to qemu's exec beside qemu's start time measured alone, and the wall time of each lifecycle
+// action on one guest (API call → settled in its status) beside a plain stop and start.
 // Run: npx tsx bench/compute.ts   (the qemu part needs qemu-system-x86 and the guest image tools)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -69,6 +70,32 @@ async function execTime(uuid: string): Promise<number> {
   }
 }
 
+/** Each action's wall time on one guest, from the API call until the server settles in `status`. */
+async function lifecycle(api: ReturnType<typeof computeOf>, image: string, flavor: string): Promise<void> {
+  const id = await api.create({ name: 'life', imageRef: image, flavorRef: flavor });
+  await api.settled(id, 'ACTIVE', 300_000);
+  const steps: [string, unknown, string][] = [
+    ['stop', { 'os-stop': null }, 'SHUTOFF'],
+    ['start', { 'os-start': null }, 'ACTIVE'],
+    ['suspend', { suspend: null }, 'SUSPENDED'],
+    ['resume', { resume: null }, 'ACTIVE'],
+    ['shelve (offloaded)', { shelve: null }, 'SHELVED_OFFLOADED'],
+    ['unshelve', { unshelve: null }, 'ACTIVE'],
+    ['rescue', { rescue: null }, 'RESCUE'],
+    ['unrescue', { unrescue: null }, 'ACTIVE'],
+    ['rebuild', { rebuild: { imageRef: image } }, 'ACTIVE'],
+  ];
+  for (const [name, body, status] of steps) {
+    const t = performance.now();
+    const res = await api.action(id, body);
+    if (res.status >= 300) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    await api.settled(id, status, 600_000);
+    console.log(`qemu (${pickAccel()}): ${name.padEnd(20)} ${fmt(performance.now() - t)}`);
+  }
+  await api.call('DELETE', `/servers/${id}`);
+  await api.gone(id, 60_000);
+}
+
 async function qemu(): Promise<void> {
   const { stdout } = await run('bash', [join(import.meta.dirname, '../scripts/guest/build.sh')], { maxBuffer: 1 << 24 });
   const guest = stdout.trim().split('\n').at(-1)!;
@@ -93,6 +120,7 @@ async function qemu(): Promise<void> {
     await api.call('DELETE', `/servers/${id}`);
     await api.gone(id, 60_000);
   }
+  await lifecycle(api, created.body.id, flavor);
   await c.stop();
 
   // qemu alone: the same kind of command line on an overlay made beforehand, until QMP answers.
