@@ -99,6 +99,8 @@ test('shelve: the disk into "<name>-shelved", then offloaded at once (host freed
   assert.equal(back.image.id, image, 'the server still names the image it was made from');
   assert.ok((await admin.show(id))['OS-EXT-SRV-ATTR:host']);
   assert.equal((await c.request('GET', `/image/v2/images/${images[0].id}`, { token: alice.token })).status, 404, 'the shelved image is deleted');
+  const actions = (await alice.call('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((x: { action: string }) => x.action);
+  assert.deepEqual(actions.filter((x: string) => x.includes('shelve')).sort(), ['shelve', 'unshelve'], 'both recorded as instance actions');
 });
 
 test('a server shelved while stopped; shelveOffload of a server not shelved is a 409', async () => {

@@ -110,7 +110,13 @@ export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Q
         return reply.status(202).send();
       }
       if (action && lifecycle[action]) {
-        const answer = await store.tx((tx) => lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action], request));
+        const answer = await store.tx(async (tx) => {
+          const done = await lifecycle[action]!(tx, auth, id, (body as Record<string, unknown>)[action], request);
+          // Nova's event names: shelveOffload is compute_shelve_offload_instance.
+          const event = `compute_${action.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_instance`;
+          await recordAction(tx, ctx, id, { action, event });
+          return done;
+        });
         return answer ? reply.status(answer.status).send(answer.body) : reply.status(202).send();
       }
       if ('lock' in body) {
