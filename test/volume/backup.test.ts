@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { adminEnv, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { adminEnv, cliAs, cliFails, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 
 // Volume backups on the file backend (storage local), through the real openstack CLI: backups are
 // files under the data directory, an incremental one needs a parent and keeps it, a restore into a
@@ -23,30 +23,13 @@ before(async () => {
 });
 after(() => c?.stop());
 
-/** The openstack command as its own process: the interpreters the other tests share lose the
- * volume client after their first volume command ("'1'" on stderr). */
-async function openstack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-  return exec('openstack', args, { env: { ...clean, ...env }, timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
-  );
-}
-async function ok(...args: string[]): Promise<string> {
-  const r = await openstack(...args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-async function cliFails(...args: string[]): Promise<string> {
-  const r = await openstack(...args);
-  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
-  return r.stderr;
-}
+const ok = cliAs(() => env);
+const fails = (...args: string[]) => cliFails(env, ...args);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 /** `openstack volume backup restore`: openstackclient 6.0 sends the restore, then fails to print
  * cinderclient's answer (its ShowOne unpacks a resource object); anything else is a failure. */
 async function restore(...args: string[]): Promise<void> {
-  const r = await openstack('volume', 'backup', 'restore', ...args);
+  const r = await openstack(env, 'volume', 'backup', 'restore', ...args);
   if (r.code !== 0) assert.match(r.stderr, /^cannot unpack non-iterable VolumeBackupsRestore object\s*$/, `openstack volume backup restore ${args.join(' ')} failed: ${r.stderr}`);
 }
 /** A volume or backup by name, as the API's detail list shows it. */
@@ -106,7 +89,7 @@ test('an incremental backup builds on the last one, which then cannot go first; 
   await json('volume', 'backup', 'create', '--incremental', '--name', 'incr', 'src');
   assert.equal((await settled('volume backup', 'incr')).is_incremental, true);
   assert.equal((await json('volume', 'backup', 'show', 'full')).has_dependent_backups, true);
-  assert.match(await cliFails('volume', 'backup', 'delete', 'full'), /Incremental backups exist for this backup/);
+  assert.match(await fails('volume', 'backup', 'delete', 'full'), /Incremental backups exist for this backup/);
   const names = async (...filters: string[]) => (await json('volume', 'backup', 'list', ...filters)).map((b: { Name: string }) => b.Name).sort();
   assert.deepEqual(await names(), ['full', 'incr']);
   assert.deepEqual(await names('--name', 'incr'), ['incr']);
@@ -119,7 +102,7 @@ test('an incremental backup builds on the last one, which then cannot go first; 
 test('an incremental backup of a volume never backed up is refused', async () => {
   await json('volume', 'create', '--size', '1', 'fresh');
   await settled('volume', 'fresh');
-  assert.match(await cliFails('volume', 'backup', 'create', '--incremental', 'fresh'), /No backups available to do an incremental backup/);
+  assert.match(await fails('volume', 'backup', 'create', '--incremental', 'fresh'), /No backups available to do an incremental backup/);
 });
 
 test('a restore into a new volume gives the bytes of the backup exactly', async () => {
@@ -134,7 +117,7 @@ test('a restore into a new volume gives the bytes of the backup exactly', async 
 test('a restore into an existing volume needs --force and overwrites it, zeros included', async () => {
   const target = (await json('volume', 'show', 'fresh')).id;
   await qemuIo(target, 'write -P 0xcc 0 1G');
-  assert.match(await cliFails('volume', 'backup', 'restore', 'full', 'fresh'), /--force/);
+  assert.match(await fails('volume', 'backup', 'restore', 'full', 'fresh'), /--force/);
   await restore('--force', 'full', 'fresh');
   assert.equal((await settled('volume', 'fresh')).status, 'available');
   await qemuIo(target, 'read -P 0xa1 0 4M');
@@ -146,7 +129,7 @@ test('an in-use volume is backed up only with --force, and keeps its status', as
   const reset = (status: string) => api('POST', `/volumes/${src}/action`, { 'os-reset_status': { status } });
   assert.equal((await reset('in-use')).status, 202);
   try {
-    assert.match(await cliFails('volume', 'backup', 'create', '--name', 'busy', 'src'), /in-use volume must use the force flag/);
+    assert.match(await fails('volume', 'backup', 'create', '--name', 'busy', 'src'), /in-use volume must use the force flag/);
     await ok('volume', 'backup', 'create', '--force', '--name', 'busy', 'src');
     assert.equal((await settled('volume backup', 'busy')).status, 'available');
     assert.equal((await json('volume', 'show', 'src')).status, 'in-use');
@@ -162,13 +145,13 @@ test('quotas count backups and their gigabytes', async () => {
   assert.deepEqual([usage.backups.in_use, usage.backup_gigabytes.in_use], [2, 2]);
   await ok('quota', 'set', '--backups', '2', 'admin');
   try {
-    assert.match(await cliFails('volume', 'backup', 'create', 'src'), /BackupLimitExceeded/);
+    assert.match(await fails('volume', 'backup', 'create', 'src'), /BackupLimitExceeded/);
   } finally {
     await ok('quota', 'set', '--backups', '10', 'admin');
   }
   await ok('quota', 'set', '--backup-gigabytes', '2', 'admin');
   try {
-    assert.match(await cliFails('volume', 'backup', 'create', 'src'), /VolumeBackupSizeExceedsAvailableQuota/);
+    assert.match(await fails('volume', 'backup', 'create', 'src'), /VolumeBackupSizeExceedsAvailableQuota/);
   } finally {
     await ok('quota', 'set', '--backup-gigabytes', '1000', 'admin');
   }
