@@ -54,8 +54,9 @@ export function shelving(d: ShelvingDeps) {
     async unshelved(s: Server): Promise<void> {
       if (s.shelvedImageId) {
         await deleteProjectImage(d.images, s.projectId, s.shelvedImageId).catch((err) => {
-          // Deleted by its owner meanwhile: nothing left to do.
-          if (!(err instanceof ApiError && err.kind === 'NotFound')) throw err;
+          // Deleted by its owner meanwhile: nothing left to do. Refused (protected, or a store that
+          // keeps it while a disk is cloned from it): the image stays, the server runs on.
+          if (!(err instanceof ApiError && err.kind === 'NotFound')) d.log.warn({ server: s.id, image: s.shelvedImageId, err }, 'shelved image not deleted');
         });
       }
       await d.report(s, { shelvedImageId: null, shelvedAt: null });
