@@ -8,8 +8,11 @@ type Module = { register(group: Command): void };
 /** The command groups, each in its own module, loaded only when its word is on the command line. */
 const groups: Record<string, [description: string, load: () => Promise<Module>]> = {
   address: ['address scopes (address scope create|list|show|set|delete)', () => import('./commands/address-scope.ts')],
+  aggregate: ['host aggregates (aggregate create|list|show|set|add host|remove host|delete)', () => import('./commands/aggregate.ts')],
   application: ['application credentials (application credential create|list|show|delete)', () => import('./commands/application-credential.ts')],
+  availability: ['availability zones of compute, block storage and networking (availability zone list)', () => import('./commands/availability-zone.ts')],
   catalog: ['the service catalog of the current token', () => import('./commands/catalog.ts')],
+  compute: ['compute services (compute service list|set)', () => import('./commands/compute-service.ts')],
   console: ["servers' console output and console URLs (console log show, console url show)", () => import('./commands/console.ts')],
   container: ['object storage containers (container create|list|show|delete)', () => import('./commands/container.ts')],
   credential: ['credentials kept by the identity service (cert, ec2, totp…)', () => import('./commands/credential.ts')],
@@ -19,6 +22,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   flavor: ['flavors: the sizes servers come in', () => import('./commands/flavor.ts')],
   floating: ['floating IPs: public addresses for servers (floating ip create|list|show|set|unset|delete)', () => import('./commands/floating-ip.ts')],
   group: ['groups of users, and their members (group add|remove|contains user)', () => import('./commands/group.ts')],
+  hypervisor: ['hypervisors and their totals (hypervisor list|show, hypervisor stats show)', () => import('./commands/hypervisor.ts')],
   image: ['images: create, upload, share and download', () => import('./commands/image.ts')],
   keypair: ['SSH key pairs for servers', () => import('./commands/keypair.ts')],
   limits: ['the compute limits and usage of the current project (limits show)', () => import('./commands/limits.ts')],

@@ -9,6 +9,7 @@ import { imageFields } from './image-format.ts';
 import { integer, keyValue, oneOf } from './image-options.ts';
 import { findProject } from './project.ts';
 import { registerCreate } from './server-create.ts';
+import { registerGroup } from './server-group.ts';
 import { lookupNames, serverFields, serverTable, waitForDelete, waitForStatus, type Names } from './server-format.ts';
 
 // Nova's status values, which `server list --status` takes.
@@ -77,6 +78,7 @@ function eachServer(
 
 export function register(server: Command): void {
   registerCreate(server);
+  registerGroup(server);
 
   const list = server.command('list').description('list servers, with the names of their images and flavors');
   list
