@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { startCeph, type TestCeph } from '../helpers/ceph.ts';
-import { adminEnv, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { adminEnv, cliAs, cliFails, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 
 // On one single-node Ceph of the file's own, through the real openstack CLI and the APIs:
 // volume backups in the `backups` pool (export-diff of a snapshot of the volume piped into
@@ -31,30 +31,13 @@ after(async () => {
   await ceph?.stop();
 });
 
-/** The openstack command as its own process: the interpreters the other tests share lose the
- * volume client after their first volume command ("'1'" on stderr). */
-async function openstack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-  return exec('openstack', args, { env: { ...clean, ...env }, timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
-  );
-}
-async function ok(...args: string[]): Promise<string> {
-  const r = await openstack(...args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-async function cliFails(...args: string[]): Promise<string> {
-  const r = await openstack(...args);
-  assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed`);
-  return r.stderr;
-}
+const ok = cliAs(() => env);
+const fails = (...args: string[]) => cliFails(env, ...args);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 /** `openstack volume backup restore`: openstackclient 6.0 sends the restore, then fails to print
  * cinderclient's answer (its ShowOne unpacks a resource object); anything else is a failure. */
 async function restore(...args: string[]): Promise<void> {
-  const r = await openstack('volume', 'backup', 'restore', ...args);
+  const r = await openstack(env, 'volume', 'backup', 'restore', ...args);
   if (r.code !== 0) assert.match(r.stderr, /^cannot unpack non-iterable VolumeBackupsRestore object\s*$/, `openstack volume backup restore ${args.join(' ')} failed: ${r.stderr}`);
 }
 /** A volume or backup by name, as the API's detail list shows it. */
@@ -127,7 +110,7 @@ test('an incremental backup is a snapshot of the same image, holding only what c
     maxBuffer: 64 << 20,
   });
   assert.ok(diff.stdout.length < 2 << 20, `the incremental diff is ${diff.stdout.length} bytes`);
-  assert.match(await cliFails('volume', 'backup', 'delete', 'full'), /Incremental backups exist/);
+  assert.match(await fails('volume', 'backup', 'delete', 'full'), /Incremental backups exist/);
 });
 
 test('a restore into a new volume is byte-identical to the volume backed up', async () => {
