@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
 
 // nubo's compute commands against `nubo up` with the fake hypervisor, judged by the real
 // openstack CLI: for the same arguments, both print the same.
@@ -26,7 +27,7 @@ function nubo(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args],
+      [...nuboArgv, ...args],
       { cwd: root, env: { ...clean, HOME: home, ...env } },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -22,7 +23,7 @@ let admin: Record<string, string>;
 function nubo(env: Record<string, string>, ...args: string[]): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args], { cwd: root, env: { ...clean, HOME: home, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nuboArgv, ...args], { cwd: root, env: { ...clean, HOME: home, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

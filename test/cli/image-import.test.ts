@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
 import { eventually, run } from '../image/helpers.ts';
 
 // nubo's image import, stage and metadef namespace commands, in openstackclient's grammar.
@@ -38,7 +39,7 @@ const root = new URL('../..', import.meta.url).pathname;
 /** nubo from the sources with its standard input on /dev/null: image create reads any other. */
 function nubo(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args], {
+  const child = spawn(process.execPath, [...nuboArgv, ...args], {
     cwd: root,
     env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

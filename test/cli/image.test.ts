@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
 import { makeProject, run } from '../image/helpers.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -27,7 +28,7 @@ let admin: Record<string, string>;
 function nubo(env: Record<string, string>, args: string[], stdinFile?: string): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
   const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args], {
+  const child = spawn(process.execPath, [...nuboArgv, ...args], {
     cwd: root,
     env: { ...clean, HOME: home, ...env },
     stdio: [stdin, 'pipe', 'pipe'],

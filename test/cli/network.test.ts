@@ -2,8 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
 
 // nubo's network commands against `nubo up` with the fake network data plane, judged by the real
 // openstack CLI: for the same arguments on the same cloud, both print the same. One cloud and
@@ -26,7 +26,7 @@ function nubo(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args],
+      [...nuboArgv, ...args],
       { cwd: root, env: { ...clean, HOME: home, ...admin } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );

@@ -11,6 +11,7 @@ import { startCloud, type Cloud } from '../../src/main.ts';
 import { createLogger, type Logger } from '../../src/lib/log.ts';
 import { readCredentials } from '../../src/credentials.ts';
 import { openstackPool, type CliResult } from './openstack-pool.ts';
+import { nuboArgv } from './nubo-command.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -186,7 +187,7 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
+    [...nuboArgv, 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
     {
       cwd: root,
       // Tests wire no real network unless they ask, and then in namespaces of their own.
@@ -255,11 +256,11 @@ export function openstack(env: Record<string, string>, ...args: string[]): Promi
   return openstackPool.run(args, { ...clean, ...env }, 60_000);
 }
 
-/** Nubo's own CLI from the sources, with the given OS_* variables, as openstack() runs its own. */
+/** Nubo's own CLI, as installed (nubo-command.ts), with the given OS_* variables. */
 export async function nubo(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), ...args], { cwd: root, env: { ...clean, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [...nuboArgv, ...args], { cwd: root, env: { ...clean, ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
