@@ -9,6 +9,8 @@ import { imageFields } from './image-format.ts';
 import { integer, keyValue, oneOf } from './image-options.ts';
 import { findProject } from './project.ts';
 import { registerCreate } from './server-create.ts';
+import { registerActions } from './server-actions.ts';
+import { registerEvent } from './server-event.ts';
 import { registerGroup } from './server-group.ts';
 import { lookupNames, serverFields, serverTable, waitForDelete, waitForStatus, type Names } from './server-format.ts';
 
@@ -79,6 +81,8 @@ function eachServer(
 export function register(server: Command): void {
   registerCreate(server);
   registerGroup(server);
+  registerEvent(server);
+  registerActions(server);
 
   const list = server.command('list').description('list servers, with the names of their images and flavors');
   list

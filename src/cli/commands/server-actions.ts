@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { ComputeClient, type LookupStyle } from '../../client/compute.ts';
+import { ClientError } from '../../client/errors.ts';
+import { ImageClient } from '../../client/image.ts';
+import { connect } from '../context.ts';
+
+/** A server action that takes no arguments, run on each server named in turn, as openstackclient
+ * does (stopping at the first failure); `style` is the lookup wording of the client it uses. */
+function simple(server: Command, verb: string, help: string, body: Record<string, unknown>, style: LookupStyle): Command {
+  return server
+    .command(verb)
+    .description(help)
+    .argument('<server...>', `servers to ${verb} (name or ID)`)
+    .action(async (refs: string[], _o, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      for (const ref of refs) await compute.action((await compute.findServer(ref, { style })).id, body);
+    });
+}
+
+/** `server suspend|resume|shelve|unshelve|lock|unlock|rescue|unrescue|restore`, at microversion 2.1. */
+export function registerActions(server: Command): void {
+  simple(server, 'suspend', 'suspend servers: their memory saved to disk', { suspend: null }, 'sdk');
+  simple(server, 'resume', 'resume suspended servers', { resume: null }, 'sdk');
+  simple(server, 'shelve', 'shelve servers: snapshot them and free their host', { shelve: null }, 'nova');
+  simple(server, 'unshelve', 'unshelve servers: boot them again from their snapshot', { unshelve: null }, 'nova');
+  simple(server, 'unlock', 'unlock servers', { unlock: null }, 'nova');
+  simple(server, 'unrescue', 'boot rescued servers from their own disk again', { unrescue: null }, 'nova');
+  simple(server, 'restore', 'restore soft-deleted servers', { restore: null }, 'nova');
+
+  server
+    .command('lock')
+    .description('lock servers: only admins may act on them')
+    .argument('<server...>', 'servers to lock (name or ID)')
+    .option('--reason <reason>', 'why the servers are locked (needs microversion 2.73)')
+    .action(async (refs: string[], o: { reason?: string }, cmd: Command) => {
+      // The reason came with 2.73; this client speaks 2.1, as openstackclient does by default.
+      if (o.reason !== undefined) throw new ClientError('--os-compute-api-version 2.73 or greater is required to use the --reason option.');
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      for (const ref of refs) await compute.action((await compute.findServer(ref, { style: 'nova' })).id, { lock: null });
+    });
+
+  server
+    .command('rescue')
+    .description('boot a server from a rescue image, its own disk attached second')
+    .argument('<server>', 'server (name or ID)')
+    .option('--image <image>', 'image (name or ID) to boot (default: the server’s own)')
+    .option('--password <password>', 'admin password of the rescued server')
+    .action(async (ref: string, o: { image?: string; password?: string }, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      const image = o.image ? (await new ImageClient(session).find(o.image)).id : undefined;
+      const found = await compute.findServer(ref, { style: 'nova' });
+      await compute.action(found.id, { rescue: { ...(image ? { rescue_image_ref: image } : {}), ...(o.password ? { adminPass: o.password } : {}) } });
+    });
+}
