@@ -99,4 +99,10 @@ test('suspend, resume, shelve, unshelve, lock, unlock, rescue and unrescue act a
   const [first] = JSON.parse(await run(nubo, 'server', 'event', 'list', 'mine', '-f', 'json'));
   await same('server', 'event', 'show', 'mine', first['Request ID']);
   await same('server', 'event', 'show', 'mine', first['Request ID'], '-f', 'yaml');
+
+  // Usage grows while the servers run: the projects and their server counts must match.
+  assert.match(await same('usage', 'list', '-c', 'Project', '-c', 'Servers'), /\| admin +\| 2 +\|/);
+  const table = await run(nubo, 'usage', 'list');
+  assert.match(table, /^Usage from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: \n\+-+\+/);
+  await same('usage', 'list', '--start', '2020-01-01', '--end', '2020-01-02', '-f', 'json');
 });
