@@ -54,4 +54,46 @@ export function registerActions(server: Command): void {
       const found = await compute.findServer(ref, { style: 'nova' });
       await compute.action(found.id, { rescue: { ...(image ? { rescue_image_ref: image } : {}), ...(o.password ? { adminPass: o.password } : {}) } });
     });
+
+  registerResize(server);
+}
+
+/** `server resize --flavor|--confirm|--revert <server>` and `server resize confirm|revert <server>`. */
+function registerResize(server: Command): void {
+  const resize = server
+    .command('resize')
+    .description('resize a server to a new flavor, then confirm or revert it (server resize confirm|revert)')
+    .argument('<server>', 'server (name or ID)')
+    .option('--flavor <flavor>', 'the new flavor (name or ID)')
+    .option('--confirm', 'deprecated: confirm the resize (server resize confirm)')
+    .option('--revert', 'deprecated: revert the resize (server resize revert)')
+    .action(async (ref: string, o: { flavor?: string; confirm?: boolean; revert?: boolean }, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      const found = await compute.findServer(ref, { style: 'nova' });
+      if (o.flavor) return compute.action(found.id, { resize: { flavorRef: (await compute.findFlavor(o.flavor, 'nova')).id } });
+      // openstackclient warns of the old options and still honours them.
+      if (o.confirm) {
+        process.stderr.write("The --confirm option has been deprecated. Please use the 'openstack server resize confirm' command instead.\n");
+        return compute.action(found.id, { confirmResize: null });
+      }
+      if (o.revert) {
+        process.stderr.write("The --revert option has been deprecated. Please use the 'openstack server resize revert' command instead.\n");
+        return compute.action(found.id, { revertResize: null });
+      }
+    });
+  for (const [verb, body, help] of [
+    ['confirm', 'confirmResize', 'confirm a resize: the old server is released'],
+    ['revert', 'revertResize', 'revert a resize: back to the old flavor'],
+  ] as const) {
+    resize
+      .command(verb)
+      .description(help)
+      .argument('<server>', 'server (name or ID)')
+      .action(async (ref: string, _o, cmd: Command) => {
+        const { session } = await connect(cmd);
+        const compute = new ComputeClient(session);
+        await compute.action((await compute.findServer(ref, { style: 'nova' })).id, { [body]: null });
+      });
+  }
 }
