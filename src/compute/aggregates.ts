@@ -3,6 +3,7 @@ import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { DEFAULT_ZONE, INTERNAL_ZONE } from './services.ts';
 import { aggregateHosts, aggregates, services } from './tables.ts';
+import { serialId } from '../lib/store/serial-id.ts';
 
 export type Aggregate = typeof aggregates.$inferSelect & { hosts: string[] };
 
@@ -24,12 +25,8 @@ export async function listAggregates(db: Db): Promise<Aggregate[]> {
 }
 
 export async function getAggregate(db: Db, id: string): Promise<Aggregate> {
-  const [row] = /^\d+$/.test(id)
-    ? await db
-        .select()
-        .from(aggregates)
-        .where(eq(aggregates.id, Number(id)))
-    : [];
+  const n = serialId(id);
+  const [row] = n === undefined ? [] : await db.select().from(aggregates).where(eq(aggregates.id, n));
   if (!row) throw notFound(`Aggregate ${id} could not be found.`);
   return (await withHosts(db, [row]))[0]!;
 }

@@ -2,6 +2,7 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { aggregateHosts, aggregates, hosts, servers, services } from './tables.ts';
+import { serialId } from '../lib/store/serial-id.ts';
 
 export type Service = typeof services.$inferSelect;
 
@@ -44,7 +45,8 @@ export async function checkZone(db: Db, zone: string | undefined): Promise<void>
 
 /** A service by its integer id (before microversion 2.53) or its UUID. */
 export async function getService(db: Db, id: string, byUuid: boolean): Promise<Service> {
-  const where = byUuid ? eq(services.uuid, id) : /^\d+$/.test(id) ? eq(services.id, Number(id)) : undefined;
+  const n = serialId(id);
+  const where = byUuid ? eq(services.uuid, id) : n !== undefined ? eq(services.id, n) : undefined;
   const [row] = where ? await db.select().from(services).where(where) : [];
   if (!row) throw notFound(`Service ${id} could not be found.`);
   return row;
