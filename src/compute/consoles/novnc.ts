@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../lib/errors.ts';
 
 /** noVNC's package root: its own files, not a CDN's, so that a cloud without Internet access has
  * consoles and every cloud runs the client version it was tested with. */
@@ -53,9 +54,10 @@ export function novncRoutes(app: FastifyInstance, base: string): void {
   app.get(`${base}/vnc.html`, quiet, async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
   app.get(`${base}/novnc/*`, quiet, async (request, reply) => {
     const rel = normalize((request.params as { '*': string })['*']);
-    if (!SERVED.includes(rel.split(sep)[0]!) || rel.split(sep).includes('..')) return reply.status(404).type('text/plain').send('Not found');
+    // Nothing else of the package, nor outside it; a 404 in the compute API's format, as any other.
+    if (!SERVED.includes(rel.split(sep)[0]!) || rel.split(sep).includes('..')) throw notFound('The resource could not be found.');
     const body = await readFile(join(NOVNC, rel)).catch(() => undefined);
-    if (!body) return reply.status(404).type('text/plain').send('Not found');
+    if (!body) throw notFound('The resource could not be found.');
     return reply.type(TYPES[extname(rel)] ?? 'application/octet-stream').send(body);
   });
 }
