@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cliAs, nubo, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
+import { consoleUntil as consoleOf } from '../helpers/console.ts';
 
 // The seed workflow, for real, with the real openstack CLI: the test guest image, a key pair, a
 // flavor, a private network behind a router to a flat external network, a server booted under
@@ -46,13 +47,8 @@ const jsonOf =
   async (...args: string[]) =>
     JSON.parse(await cli(...args, '-f', 'json'));
 
-async function consoleUntil(cli: Cli, name: string, pattern: RegExp, timeoutMs = 180_000): Promise<string> {
-  let log = '';
-  await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(() =>
-    assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
-  );
-  return log.match(pattern)![0];
-}
+/** The console's line that matches pattern, once it does. */
+const consoleUntil = async (cli: Cli, name: string, pattern: RegExp) => (await consoleOf(cli, name, pattern, 180_000)).match(pattern)![0];
 
 /** The qemu processes running a guest. */
 const guests = async (id: string) => {

@@ -5,8 +5,9 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
-import { eventually, hostNamespace } from '../helpers/netns.ts';
+import { hostNamespace } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
+import { consoleUntil as consoleOf } from '../helpers/console.ts';
 
 // The seed's other image formats, booted for real under QEMU with the openstack CLI, two guests
 // at once in one cloud: the test image converted to VMDK (the host converts it to qcow2 before
@@ -22,13 +23,7 @@ let work: string;
 const cli = cliAs(() => cloud.env);
 const json = async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
 
-async function consoleUntil(name: string, pattern: RegExp, timeoutMs = 480_000): Promise<string> {
-  let log = '';
-  await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(() =>
-    assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
-  );
-  return log;
-}
+const consoleUntil = (name: string, pattern: RegExp) => consoleOf(cli, name, pattern);
 
 /** An El Torito ISO (isolinux, no emulation) with the kernel, initramfs and syslinux.cfg taken out
  * of the test image's FAT file system: the same guest, from a CD-ROM. */

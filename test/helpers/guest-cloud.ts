@@ -1,12 +1,12 @@
-import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, startTestCloud, tempDir, type TestCloud } from './cloud.ts';
 import { startCeph, type TestCeph } from './ceph.ts';
 import { eventually, hostNamespace, inNs } from './netns.ts';
 import { seedNetworks } from './seed.ts';
+import { consoleUntil } from './console.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -27,8 +27,9 @@ export async function startGuestCloudOnCeph(tag: string) {
   let cloud: TestCloud | undefined;
   const stop = async () => {
     // Guests outlive their cloud by design; a test that failed half-way must not leave one running.
-    await run('pkill', ['-9', '-f', join(work, 'data')]).catch(() => undefined);
+    // The cloud stops first: its agent would otherwise start guests still building after the kill.
     await cloud?.stop();
+    await run('pkill', ['-9', '-f', join(work, 'data')]).catch(() => undefined);
     await host?.cleanup();
     await ceph?.stop();
     rmSync(work, { recursive: true, force: true });
@@ -66,12 +67,7 @@ export async function startGuestCloudOnCeph(tag: string) {
       stop,
       /** Polls until check holds (a failing check counts as not yet). */
       until: (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => eventually(what, () => check().catch(() => false), timeoutMs),
-      async consoleUntil(name: string, pattern: RegExp, timeoutMs = 480_000): Promise<void> {
-        let log = '';
-        await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(
-          () => assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
-        );
-      },
+      consoleUntil: (name: string, pattern: RegExp, timeoutMs?: number) => consoleUntil(cli, name, pattern, timeoutMs),
       /** A floating IP for the server, and its ssh: one command as root through it. */
       async reach(name: string) {
         const ip = (await json('floating', 'ip', 'create', 'public-net')).floating_ip_address as string;
@@ -100,25 +96,33 @@ export type GuestCloud = Awaited<ReturnType<typeof startGuestCloudOnCeph>>;
  * cleanup ends it.
  */
 async function reachCephFrom(ceph: TestCeph, netns: string): Promise<void> {
-  const dump = JSON.parse(await ceph.ceph(['osd', 'dump', '--format', 'json'])) as { osds: { public_addrs: { addrvec: { addr: string }[] } }[] };
+  type Dump = { osds: { up: number; public_addrs: { addrvec: { addr: string }[] } }[] };
+  let dump: Dump = { osds: [] };
+  // Every OSD up with its address: a forwarder missing for one leaves qemu waiting on it for ever.
+  await eventually('the OSDs up with their addresses', async () => {
+    dump = JSON.parse(await ceph.ceph(['osd', 'dump', '--format', 'json'])) as Dump;
+    return dump.osds.length > 0 && dump.osds.every((o) => o.up === 1 && o.public_addrs.addrvec.length > 0);
+  }, 60_000);
   const mon = /mon_host = \[v2:(127\.0\.0\.1:\d+)\]/.exec(readFileSync(ceph.conf, 'utf8'))![1]!;
   const ports = [mon, ...dump.osds.flatMap((o) => o.public_addrs.addrvec.map((a) => a.addr))].map((a) => a.slice(a.lastIndexOf(':') + 1));
   for (const port of new Set(ports)) {
     const here = `nsenter --net=/proc/${process.pid}/ns/net socat STDIO TCP\\:127.0.0.1\\:${port}`;
-    spawn('ip', ['netns', 'exec', netns, 'socat', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `EXEC:${here}`], {
-      stdio: 'ignore',
+    // Its complaints go to the cluster's log directory, where a failed run can be read.
+    const log = openSync(join(ceph.dir, 'log', `forward-${port}.log`), 'a');
+    spawn('ip', ['netns', 'exec', netns, 'socat', '-d', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `EXEC:${here}`], {
+      stdio: ['ignore', log, log],
       detached: true,
     }).unref();
+    closeSync(log);
   }
-  await eventually('the Ceph ports reachable from the host namespace', async () => {
-    const open = await Promise.all(
-      ports.map((p) =>
-        inNs(netns, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${p}`).then(
-          () => true,
-          () => false,
-        ),
+  // The whole path, as qemu takes it: the monitor, then an OSD, from inside the host namespace.
+  await eventually(
+    'the Ceph cluster usable from the host namespace',
+    () =>
+      inNs(netns, 'rbd', '--conf', ceph.conf, '--id', 'admin', '--client_mount_timeout', '10', '--rados_osd_op_timeout', '10', 'ls', 'images').then(
+        () => true,
+        () => false,
       ),
-    );
-    return open.every(Boolean);
-  });
+    60_000,
+  );
 }

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cliAs, cliFails, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
+import { consoleUntil as consoleOf } from '../helpers/console.ts';
 
 // Volumes in real guests, with the real openstack CLI: two qemu guests of the test image, reached
 // over ssh through their floating IPs. A 1 GiB volume is hot-plugged into the first (the guest sees
@@ -35,12 +36,7 @@ const ssh = (name: string, command: string) =>
     ...['-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${fips[name]}`, command],
   ).then((r) => r.stdout.trim());
 
-async function consoleUntil(name: string, pattern: RegExp, timeoutMs = 180_000): Promise<void> {
-  let log = '';
-  await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(() =>
-    assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
-  );
-}
+const consoleUntil = (name: string, pattern: RegExp) => consoleOf(cli, name, pattern, 180_000);
 
 const volumeStatus = async (name: string) => (await json('volume', 'show', name)).status as string;
 const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => eventually(what, () => check().catch(() => false), timeoutMs);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, cliFails, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
+import { consoleUntil as consoleOf } from '../helpers/console.ts';
 
 // Real qemu guests of the test image, seen through their consoles (no network needed):
 // `server image create` of a server booted from a volume makes snapshots of its volumes and an
@@ -22,13 +23,7 @@ const json = async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'j
 const MARKER = 'nubo-marker-5d41402a';
 const OFFSET_MIB = 900;
 
-async function consoleUntil(name: string, pattern: RegExp, timeoutMs = 240_000): Promise<string> {
-  let log = '';
-  await eventually(`console of ${name} matches ${pattern}`, async () => pattern.test((log = await cli('console', 'log', 'show', name))), timeoutMs).catch(() =>
-    assert.fail(`console of ${name} never matched ${pattern}:\n${log}`),
-  );
-  return log;
-}
+const consoleUntil = (name: string, pattern: RegExp, timeoutMs = 240_000) => consoleOf(cli, name, pattern, timeoutMs);
 const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => eventually(what, () => check().catch(() => false), timeoutMs);
 
 before(async () => {
