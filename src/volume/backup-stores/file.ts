@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { run } from '../../lib/host/run.ts';
 import type { Logger } from '../../lib/log.ts';
 import { SourceMissingError } from '../drivers/driver.ts';
 import type { BackupStore } from './store.ts';
+import { exists, syncFile } from '../../lib/durable-fs.ts';
 
 /**
  * Backups as sparse raw files, `<root>/<backup id>.raw`, for the file volume backend (which gives
@@ -32,9 +33,9 @@ export async function openFileBackupStore(root: string, volumePath: (volumeId: s
       const temp = join(tmp, `${safe(id)}.${randomUUID()}`);
       try {
         await run(['cp', '--sparse=always', '--reflink=auto', source, temp], { log });
-        await sync(temp);
+        await syncFile(temp);
         await rename(temp, final);
-        await sync(root);
+        await syncFile(root);
       } catch (err) {
         await rm(temp, { force: true });
         throw err;
@@ -49,7 +50,7 @@ export async function openFileBackupStore(root: string, volumePath: (volumeId: s
       // backup's bytes exactly; a fresh one reads zeros already, which need not be written.
       const zero = fresh ? ['--target-is-zero'] : [];
       await run(['qemu-img', 'convert', '-q', '-n', ...zero, '-f', 'raw', '-O', 'raw', from, volumePath(volumeId)], { log });
-      await sync(volumePath(volumeId));
+      await syncFile(volumePath(volumeId));
     },
 
     async delete(backup) {
@@ -64,23 +65,4 @@ export async function openFileBackupStore(root: string, volumePath: (volumeId: s
 function safe(id: string): string {
   if (!/^[A-Za-z0-9-]+$/.test(id)) throw new Error(`invalid backup id: ${id}`);
   return id;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    },
-  );
-}
-
-async function sync(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { run } from '../../lib/host/run.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ImageTooLargeError, SourceMissingError, type VolumeDriver } from './driver.ts';
+import { exists, syncFile } from '../../lib/durable-fs.ts';
 
 /**
  * Volumes as sparse raw files: `<root>/volumes/<id>.raw`, snapshots as full copies in
@@ -109,24 +110,4 @@ export async function openFileDriver(root: string, log?: Logger): Promise<Volume
 function safe(id: string): string {
   if (!/^[A-Za-z0-9-]+$/.test(id)) throw new Error(`invalid id for the file backend: ${id}`);
   return id;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    },
-  );
-}
-
-/** fsync of a file or a directory (a rename is durable once its directory is synced). */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
