@@ -7,7 +7,7 @@ import { isAdmin } from './policy.ts';
 import { reserveBackup } from './quotas.ts';
 import { VOLUME_CHANNEL, type VolumeService } from './service.ts';
 import { backups, BACKUP_STATUSES, volumes, type BackupStatus } from './tables.ts';
-import { checkMetadata, createVolume, getVolume } from './volumes.ts';
+import { checkMetadata, checkText, createVolume, getVolume } from './volumes.ts';
 
 export type Backup = typeof backups.$inferSelect;
 
@@ -49,8 +49,8 @@ export interface CreateBackupRequest {
 export async function createBackup(tx: Db, svc: VolumeService, auth: AuthContext, req: CreateBackupRequest): Promise<Backup> {
   if (!svc.backups) throw badRequest('Invalid input received: volume backups are not offered by this cloud.');
   const vol = await getVolume(tx, auth, req.volumeId, true);
-  if (req.name && req.name.length > 255) throw badRequest('Invalid input received: name has more than 255 characters.');
-  if (req.description && req.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
+  checkText('name', req.name, 255);
+  checkText('description', req.description, 255);
   if (req.snapshotId) throw badRequest('Invalid input received: backups of a snapshot are not offered by this cloud; back up the volume.');
   const metadata = req.metadata === undefined || req.metadata === null ? {} : checkMetadata(req.metadata);
   if (vol.status === 'in-use' && !req.force) throw badRequest('Invalid volume: Backing up an in-use volume must use the force flag.');
@@ -85,8 +85,8 @@ export async function createBackup(tx: Db, svc: VolumeService, auth: AuthContext
 
 export async function updateBackup(tx: Db, auth: AuthContext, id: string, patch: { name?: string | null; description?: string | null; metadata?: Record<string, string> }): Promise<Backup> {
   const b = await getBackup(tx, auth, id, true);
-  if (patch.name && patch.name.length > 255) throw badRequest('Invalid input received: name has more than 255 characters.');
-  if (patch.description && patch.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
+  checkText('name', patch.name, 255);
+  checkText('description', patch.description, 255);
   const [row] = await tx
     .update(backups)
     .set({ ...patch, updatedAt: new Date() })

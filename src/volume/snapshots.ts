@@ -8,7 +8,7 @@ import { reserve } from './quotas.ts';
 import { VOLUME_CHANNEL } from './service.ts';
 import { snapshots, SNAPSHOT_STATUSES, type SnapshotStatus } from './tables.ts';
 import { findType } from './types.ts';
-import { checkMetadata, getVolume } from './volumes.ts';
+import { checkMetadata, checkText, getVolume } from './volumes.ts';
 
 export type Snapshot = typeof snapshots.$inferSelect;
 
@@ -31,8 +31,8 @@ export async function createSnapshot(
   req: { volumeId: string; name?: string | null; description?: string | null; force?: boolean; metadata?: unknown },
 ): Promise<Snapshot> {
   const vol = await getVolume(tx, auth, req.volumeId, true);
-  if (req.name && req.name.length > 255) throw badRequest('Invalid input received: name has more than 255 characters.');
-  if (req.description && req.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
+  checkText('name', req.name, 255);
+  checkText('description', req.description, 255);
   const metadata = req.metadata === undefined || req.metadata === null ? {} : checkMetadata(req.metadata);
   if (vol.status === 'in-use' && !req.force) throw badRequest(`Invalid volume: Volume ${vol.id} status must be available, but current status is: in-use.`);
   if (vol.status !== 'available' && vol.status !== 'in-use')
@@ -65,8 +65,8 @@ export async function updateSnapshot(
   patch: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
 ): Promise<Snapshot> {
   const snap = await getSnapshot(tx, auth, id, true);
-  if (patch.name && patch.name.length > 255) throw badRequest('Invalid input received: name has more than 255 characters.');
-  if (patch.description && patch.description.length > 255) throw badRequest('Invalid input received: description has more than 255 characters.');
+  checkText('name', patch.name, 255);
+  checkText('description', patch.description, 255);
   const [row] = await tx
     .update(snapshots)
     .set({ ...patch, updatedAt: new Date() })

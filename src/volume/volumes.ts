@@ -38,7 +38,7 @@ export async function getVolume(db: Db, auth: AuthContext, id: string, lock = fa
   return row;
 }
 
-function checkText(name: string, value: string | null | undefined, max: number): void {
+export function checkText(name: string, value: string | null | undefined, max: number): void {
   if (value !== undefined && value !== null && value.length > max) throw badRequest(`Invalid input received: ${name} has more than ${max} characters.`);
 }
 
