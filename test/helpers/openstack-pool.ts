@@ -13,6 +13,7 @@ export interface CliResult {
 interface Job {
   argv: string[];
   env: Record<string, string>;
+  timeoutMs: number;
   resolve(r: CliResult): void;
 }
 
@@ -42,12 +43,12 @@ class OpenstackPool {
 
   run(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
     return new Promise((resolve) => {
-      this.queue.push({ argv, env, resolve });
-      this.next(timeoutMs);
+      this.queue.push({ argv, env, timeoutMs, resolve });
+      this.next();
     });
   }
 
-  private next(timeoutMs: number): void {
+  private next(): void {
     if (!this.queue.length) return;
     let w = this.idle.pop();
     if (!w) {
@@ -56,9 +57,9 @@ class OpenstackPool {
       w = new Worker(() => this.count--);
     }
     const job = this.queue.shift()!;
-    w.run(job, timeoutMs).then((alive) => {
+    w.run(job).then((alive) => {
       if (alive) this.idle.push(w);
-      this.next(timeoutMs);
+      this.next();
     });
   }
 }
@@ -81,7 +82,8 @@ class Worker {
   }
 
   /** Runs the job; false when the interpreter had to be killed. */
-  async run(job: Job, timeoutMs: number): Promise<boolean> {
+  async run(job: Job): Promise<boolean> {
+    const { timeoutMs } = job;
     const line = new Promise<string>((resolve) => this.answers.push(resolve));
     this.child.stdin!.write(`${JSON.stringify({ argv: job.argv, env: job.env })}\n`);
     let timer: NodeJS.Timeout | undefined;
