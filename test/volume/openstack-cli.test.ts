@@ -17,7 +17,8 @@ let dataDir: string;
 let nubo: SpawnedNubo;
 let work: string;
 let driver: VolumeDriver;
-let demo: Record<string, string>;
+/** The demo project's member, at the cloud's current address (a restart moves it to another port). */
+const demo = () => ({ ...nubo.env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
 
 before(async () => {
   dataDir = tempDir('nubo-vol-');
@@ -27,7 +28,6 @@ before(async () => {
   await ok('project', 'create', 'demo');
   await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
   await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
-  demo = { ...nubo.env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' };
 });
 after(async () => {
   await nubo?.stop();
@@ -155,9 +155,9 @@ test('a volume from a snapshot of a written volume holds the written bytes; dele
 
 test("over the gigabytes quota is 413 with Cinder's message; another project's volume is not found to it", async () => {
   await ok('quota', 'set', '--gigabytes', '3', 'demo');
-  const asDemo = as(() => demo);
+  const asDemo = as(demo);
   await asDemo('volume', 'create', '--size', '2', 'mine');
-  const stderr = await cliFails(demo, 'volume', 'create', '--size', '2', 'too-much');
+  const stderr = await cliFails(demo(), 'volume', 'create', '--size', '2', 'too-much');
   assert.match(
     stderr,
     /VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 2G, quota is 3G and 2G has been consumed\. \(HTTP 413\)/,
@@ -167,12 +167,12 @@ test("over the gigabytes quota is 413 with Cinder's message; another project's v
 
   // The admin's volumes are not the demo project's to see, by name or by id.
   const adminVolume = (await json('volume', 'show', 'blank')).id as string;
-  assert.match(await cliFails(demo, 'volume', 'show', adminVolume), /No volume with a name or ID/);
+  assert.match(await cliFails(demo(), 'volume', 'show', adminVolume), /No volume with a name or ID/);
   assert.deepEqual(
     JSON.parse(await asDemo('volume', 'list', '-f', 'json')).map((v: { Name: string }) => v.Name),
     ['mine'],
   );
-  assert.match(await cliFails(demo, 'volume', 'delete', adminVolume), /No volume with a name or ID|Failed to delete/);
+  assert.match(await cliFails(demo(), 'volume', 'delete', adminVolume), /No volume with a name or ID|Failed to delete/);
   // The admin sees every project's volumes when asked.
   const all = await json('volume', 'list', '--all-projects');
   assert.ok(all.some((v: { Name: string }) => v.Name === 'mine'));
@@ -264,10 +264,10 @@ test('quota set and show, volume part: per-type limits; nubo sets and shows what
   assert.equal(shown['gigabytes_quota-type'], 9);
   assert.equal(shown['snapshots_quota-type'], -1);
   // Two volumes of the type reach its limit of 2: a third is refused.
-  const asDemo = as(() => demo);
+  const asDemo = as(demo);
   await asDemo('volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-1');
   await asDemo('volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-2');
-  assert.match(await cliFails(demo, 'volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-3'), /VolumeLimitExceeded: .*\(HTTP 413\)/);
+  assert.match(await cliFails(demo(), 'volume', 'create', '--size', '1', '--type', 'quota-type', 'typed-3'), /VolumeLimitExceeded: .*\(HTTP 413\)/);
 
   assert.equal((await nuboCli(nubo.env, 'quota', 'set', '--snapshots', '6', '--volume-type', 'quota-type', 'demo')).code, 0);
   assert.equal((await nuboCli(nubo.env, 'quota', 'set', '--backups', '3', 'demo')).code, 0);
