@@ -8,6 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { adminEnv, cliAs, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
+import { consoleUntil } from '../helpers/console.ts';
 
 // The consoles of a real guest, as a user reaches them: the test guest boots under qemu, the real
 // openstack CLI asks for its noVNC URL, Debian's Chromium opens it, and the screenshot shows the
@@ -40,10 +41,7 @@ after(async () => {
 
 test("the noVNC URL shows the guest's screen in Chromium; the serial console streams its lines", async () => {
   // The serial log is written while no console client is connected.
-  let log = '';
-  await eventually('the guest is ready', async () => /nubo-guest ready: /.test((log = await cli('console', 'log', 'show', 'vm'))), 480_000).catch(() =>
-    assert.fail(`the guest never said it was ready:\n${log}`),
-  );
+  await consoleUntil(cli, 'vm', /nubo-guest ready: /);
 
   const url = (await cli('console', 'url', 'show', '--novnc', 'vm', '-f', 'value', '-c', 'url')).trim();
   assert.match(url, new RegExp(`^${c.url}/compute/console/vnc\\.html\\?path=`));

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cliAs, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
+import { consoleUntil } from '../helpers/console.ts';
 
 // os-interface on a real guest, with the openstack CLI: a port of a second network is hot-plugged
 // into the running test guest (a virtio-net device on the tap the network agent wired) and the
@@ -48,10 +49,7 @@ before(async () => {
   await cli('subnet', 'create', '--network', 'second-net', '--subnet-range', '10.20.0.0/24', 'second-subnet');
   await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default');
   await cli('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', 'vm');
-  let log = '';
-  await until('the guest is ready', async () => /nubo-guest ready: .*keys=1/.test((log = await cli('console', 'log', 'show', 'vm'))), 300_000).catch(async () =>
-    assert.fail(`the guest never said it was ready: ${await cli('server', 'show', 'vm', '-c', 'status', '-c', 'fault').catch(String)}\n${log}`),
-  );
+  await consoleUntil(cli, 'vm', /nubo-guest ready: .*keys=1/, 300_000);
   fip = (await json('floating', 'ip', 'create', 'public-net')).floating_ip_address;
   await cli('server', 'add', 'floating', 'ip', 'vm', fip);
   await until('ssh into the guest', async () => (await ssh('hostname')) === 'vm', 90_000);

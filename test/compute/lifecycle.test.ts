@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cliAs, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
+import { consoleUntil } from '../helpers/console.ts';
 
 // The lifecycle actions on one real guest of the test image, in sequence, with the real openstack
 // CLI, the guest reached by ssh through its floating IP: suspend/resume keeps its uptime; shelve
@@ -80,7 +81,7 @@ before(async () => {
   await seedNetworks(cli);
   await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default');
   id = (await json('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', 'vm')).id;
-  await until('vm ready', async () => /nubo-guest ready: .*keys=1/.test(await cli('console', 'log', 'show', 'vm')), 300_000);
+  await consoleUntil(cli, 'vm', /nubo-guest ready: .*keys=1/, 300_000);
   fip = (await json('floating', 'ip', 'create', 'public-net')).floating_ip_address;
   await cli('server', 'add', 'floating', 'ip', 'vm', fip);
   await answers();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
+import { consoleUntil } from '../helpers/console.ts';
 
 // kill -9 of Nubo while a server builds under QEMU, then a restart on the same data directory:
 // the server converges to ACTIVE with exactly one guest, which reads its hostname from its config
@@ -46,11 +47,7 @@ test('a server whose build was cut by kill -9 of Nubo is ACTIVE with one guest a
 
   cloud = await spawnNubo({ dataDir: killed.dataDir, port: Number(new URL(killed.url).port) });
   await eventually('ACTIVE after the restart', async () => (await json('server', 'show', 'vm-cut')).status === 'ACTIVE', 120_000);
-  await eventually(
-    'the guest reaches its ready line',
-    async () => /nubo-guest ready: hostname=vm-cut .*source=config-drive/.test(await ok('console', 'log', 'show', 'vm-cut')),
-    120_000,
-  );
+  await consoleUntil(ok, 'vm-cut', /nubo-guest ready: hostname=vm-cut .*source=config-drive/, 120_000);
   assert.equal((await guests(server.id)).length, 1, 'exactly one qemu runs the guest');
 
   await ok('server', 'delete', '--wait', 'vm-cut');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, spawnNubo, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
+import { consoleUntil } from '../helpers/console.ts';
 
 // kill -9 of Nubo while a volume is being hot-plugged into a running guest, then a restart on the
 // same data directory: the volume settles (in-use with the guest seeing the disk, or available
@@ -30,11 +31,10 @@ after(async () => {
 
 const ok = cliAs(() => cloud.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
-const consoleOf = () => ok('console', 'log', 'show', 'vm');
 
 test('kill -9 of Nubo during an attach: after the restart the volume is in-use and in the guest, or available with no attachment', async () => {
   const server = await json('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--config-drive', 'true', 'vm');
-  await eventually('the guest is ready', async () => /nubo-guest ready: /.test(await consoleOf()), 240_000);
+  await consoleUntil(ok, 'vm', /nubo-guest ready: /, 240_000);
   const vol = await json('volume', 'create', '--size', '1', 'vol');
   await eventually('the volume is available', async () => (await json('volume', 'show', 'vol')).status === 'available', 120_000);
 
@@ -64,7 +64,7 @@ test('kill -9 of Nubo during an attach: after the restart the volume is in-use a
       shown.attachments.map((a) => [a.server_id, a.device]),
       [[server.id, '/dev/vdb']],
     );
-    await eventually('the guest sees the disk', async () => /virtio_blk virtio\d+: \[vd[b-z]\] 2097152 512-byte logical blocks/.test(await consoleOf()), 60_000);
+    await consoleUntil(ok, 'vm', /virtio_blk virtio\d+: \[vd[b-z]\] 2097152 512-byte logical blocks/, 60_000);
     assert.deepEqual(
       (await json('server', 'show', 'vm')).volumes_attached.map((v: { id: string }) => v.id),
       [vol.id],
@@ -72,7 +72,7 @@ test('kill -9 of Nubo during an attach: after the restart the volume is in-use a
   } else {
     assert.equal(shown.status, 'available');
     assert.deepEqual(shown.attachments, []);
-    assert.doesNotMatch(await consoleOf(), /\[vd[b-z]\] 2097152 512-byte/);
+    assert.doesNotMatch(await ok('console', 'log', 'show', 'vm'), /\[vd[b-z]\] 2097152 512-byte/);
   }
   await ok('server', 'delete', '--wait', 'vm');
   assert.equal((await json('volume', 'show', 'vol')).status, 'available');
