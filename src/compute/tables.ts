@@ -142,12 +142,17 @@ export const servers = pgTable(
     /** Bumped by each rebuild (its disk made afresh from imageId); the agent has carried out the
      * ones up to observedRebuilds. */
     rebuilds: integer('rebuilds').notNull().default(0),
+    /** A resize under way (its guest moved onto `flavor`), confirmed or reverted: the step the
+     * agent carries out next; cleared by the agent once confirmed or reverted. */
+    resizeStep: text('resize_step', { enum: ['resize', 'confirm', 'revert'] }),
+    /** The flavor before a resize, until it is confirmed (forgotten) or reverted (restored). */
+    oldFlavor: jsonb('old_flavor').$type<FlavorCopy>(),
 
     // Placement, written by the scheduler.
     host: text('host'),
 
     // Status, written by the agent.
-    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'shelved', 'shelved_offloaded', 'rescued', 'error'] })
+    vmState: text('vm_state', { enum: ['building', 'active', 'stopped', 'paused', 'suspended', 'shelved', 'shelved_offloaded', 'rescued', 'resized', 'error'] })
       .notNull()
       .default('building'),
     powerState: integer('power_state').notNull().default(0),
@@ -342,4 +347,26 @@ export const terminatedServers = pgTable(
     terminatedAt: timestamp('terminated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('compute_terminated_servers_project').on(t.projectId)],
+);
+
+/** Nova's migration records: one per resize of a server (the only move this cloud makes), its
+ * status going pre-migrating, migrating, post-migrating, finished, then confirmed or reverted. */
+export const migrations = pgTable(
+  'compute_migrations',
+  {
+    id: serial('id').primaryKey(),
+    uuid: text('uuid').notNull().unique().default(sql`gen_random_uuid()::text`),
+    serverId: text('server_id').notNull(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    migrationType: text('migration_type', { enum: ['resize', 'migration', 'live-migration', 'evacuation'] }).notNull(),
+    status: text('status').notNull(),
+    sourceCompute: text('source_compute'),
+    destCompute: text('dest_compute'),
+    oldFlavorId: text('old_flavor_id').notNull(),
+    newFlavorId: text('new_flavor_id').notNull(),
+    createdAt: created(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('compute_migrations_server').on(t.serverId)],
 );
