@@ -5,7 +5,7 @@ import { storageFailure } from '../store/errors.ts';
 import { validationMessage } from './validation.ts';
 
 /** Each OpenStack service wraps its errors in a body of its own shape. */
-export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder';
+export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +56,9 @@ export function errorBody(style: ErrorStyle, status: number, message: string, ty
       return { NeutronError: { type: type ?? neutronTypes[status] ?? 'HTTPError', message, detail: '' } };
     case 'glance':
       return { code: `${status} ${reason(status)}`, title: reason(status), message };
+    // heatclient prints error.message; type is the engine's exception name (StackValidationFailed…).
+    case 'heat':
+      return { code: status, title: reason(status), explanation: message, error: { message, type: type ?? reason(status).replace(/ /g, ''), traceback: null } };
   }
 }
 
