@@ -135,4 +135,7 @@ test('usage list and show', async () => {
   const shown = await json('usage', 'show', '--project', 'admin', '--start', start, '--end', end);
   assert.equal(count(shown.Servers), 2);
   assert.ok(Number(shown['RAM MB-Hours']) > 0);
+  // A period without usage prints zeros in the table (an empty answer failed: "must be real number, not str").
+  const idle = await ok('usage', 'show', '--start', '2020-01-01', '--end', '2020-01-02');
+  assert.match(idle, /\| Servers +\| 0 +\|\n\| RAM MB-Hours +\| 0\.0 +\|/);
 });

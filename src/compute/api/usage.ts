@@ -111,8 +111,9 @@ export function usageRoutes(app: FastifyInstance, store: Store): void {
       const { project_id: tenantId } = request.params;
       const { start, stop, records, links } = await usagePage(store, request, tenantId);
       return {
-        // A project that used nothing in the period: an empty object, as Nova answers.
-        tenant_usage: records.length ? tenantUsage(tenantId, records, start, stop, true) : {},
+        // A project that used nothing in the period gets zero totals, where Nova answers an empty
+        // object that `openstack usage show` cannot print ("must be real number, not str").
+        tenant_usage: tenantUsage(tenantId, records, start, stop, true),
         ...(links ? { tenant_usage_links: links } : {}),
       };
     },
