@@ -56,6 +56,9 @@ export interface Config {
   /** Seconds a shelved server keeps its host before it is offloaded (Nova's shelved_offload_time):
    * 0 at once, -1 never (until shelveOffload). */
   shelvedOffloadTime: number;
+  /** Seconds a resized server waits in VERIFY_RESIZE before it is confirmed for its user (Nova's
+   * resize_confirm_window); 0 never. */
+  resizeConfirmWindow: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -122,7 +125,7 @@ type CephKey =
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -157,6 +160,7 @@ const fileKeys: Record<string, keyof Flags> = {
   console_token_ttl: 'consoleTokenTtl',
   reclaim_instance_interval: 'reclaimInstanceInterval',
   shelved_offload_time: 'shelvedOffloadTime',
+  resize_confirm_window: 'resizeConfirmWindow',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -209,6 +213,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CONSOLE_TOKEN_TTL: 'consoleTokenTtl',
   NUBO_RECLAIM_INSTANCE_INTERVAL: 'reclaimInstanceInterval',
   NUBO_SHELVED_OFFLOAD_TIME: 'shelvedOffloadTime',
+  NUBO_RESIZE_CONFIRM_WINDOW: 'resizeConfirmWindow',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -321,6 +326,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     consoleTokenTtl: atLeastOne('console_token_ttl', merged.consoleTokenTtl ?? '600'),
     reclaimInstanceInterval: positive('reclaim_instance_interval', merged.reclaimInstanceInterval ?? '0'),
     shelvedOffloadTime: merged.shelvedOffloadTime === '-1' ? -1 : positive('shelved_offload_time (or -1)', merged.shelvedOffloadTime ?? '0'),
+    resizeConfirmWindow: positive('resize_confirm_window', merged.resizeConfirmWindow ?? '0'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

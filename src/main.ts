@@ -106,6 +106,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       ...{ vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, consoleTokenTtl: config.consoleTokenTtl, volumes, log },
       reclaimInstanceIntervalS: config.reclaimInstanceInterval,
       shelvedOffloadTimeS: config.shelvedOffloadTime,
+      resizeConfirmWindowS: config.resizeConfirmWindow,
       rbdDisks: config.computeImagesType === 'rbd' ? { conf: config.cephConf, ...config.ceph.compute, imagePool: config.ceph.image.pool } : undefined,
     });
 

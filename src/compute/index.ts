@@ -46,6 +46,8 @@ import { instanceActionRoutes } from './api/instance-actions.ts';
 import { serverPasswordRoutes } from './api/server-password.ts';
 import type { NmiSender } from './admin-actions.ts';
 import { startReclaimer } from './soft-delete.ts';
+import { startResizeConfirmer } from './resize-confirm.ts';
+import { resizeActions } from './api/resize-actions.ts';
 import { remoteConsoleRoutes } from './api/remote-consoles.ts';
 import { createConsoleTokens, type ConsoleTokens } from './consoles/tokens.ts';
 import { serveConsoles } from './consoles/serve.ts';
@@ -85,6 +87,9 @@ export interface ComputeOptions {
   reclaimInstanceIntervalS?: number;
   /** Seconds a shelved server keeps its host; 0 (default): offloaded at once; -1: never. */
   shelvedOffloadTimeS?: number;
+  /** Seconds a resized server waits in VERIFY_RESIZE before it is confirmed for its user (Nova's
+   * resize_confirm_window); 0 (default): until the user confirms or reverts. */
+  resizeConfirmWindowS?: number;
   /** Root disks as RBD clones in `pool` of the images in `imagePool` (computeImagesType rbd). */
   rbdDisks?: { conf: string; user: string; pool: string; imagePool: string };
   log: Logger;
@@ -150,6 +155,14 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
           throw err;
         })
       : undefined;
+  const confirmWindowS = opts.resizeConfirmWindowS ?? 0;
+  const confirmer =
+    confirmWindowS > 0
+      ? await startResizeConfirmer(store, confirmWindowS, log).catch(async (err) => {
+          await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop()]);
+          throw err;
+        })
+      : undefined;
   return {
     store,
     images: opts.images,
@@ -162,7 +175,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     sendNmi: (server) => driver.injectNmi(server.id),
     reclaimIntervalS,
     async close() {
-      await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop()]);
+      await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop(), confirmer?.stop()]);
     },
   };
 }
@@ -196,7 +209,7 @@ export function computePlugin(c: Compute) {
         keypairRoutes(v2, c.store, c.quotas);
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
         serverRoutes(v2, c.store, c.quotas, c.volumes, c.reclaimIntervalS);
-        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, adminActions(c.store, c.images, c.sendNmi));
+        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, { ...adminActions(c.store, c.images, c.sendNmi), ...resizeActions(c.store, c.quotas) });
         remoteConsoleRoutes(v2, consoles);
         instanceActionRoutes(v2, c.store);
         serverPasswordRoutes(v2, c.store);
@@ -214,7 +227,7 @@ export function computePlugin(c: Compute) {
         aggregateRoutes(v2, c.store);
         usageRoutes(v2, c.store);
         quotaClassRoutes(v2, c.store, QUOTA_DEFAULTS);
-        migrationRoutes(v2);
+        migrationRoutes(v2, c.store);
         externalEventRoutes(v2, c.store);
       },
       { prefix: '/v2.1' },

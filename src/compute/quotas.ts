@@ -71,25 +71,29 @@ export interface Quotas {
   /** Locks the project's quota and checks that `n` more servers of this size fit; call it in the
    * transaction that inserts them. Nova's 403 when they do not. */
   reserveServers(tx: Db, projectId: string, n: number, size: { vcpus: number; ram: number }): Promise<void>;
+  /** Locks the project's quota and checks that the servers' cores and RAM may grow by `delta`
+   * (a resize to a bigger flavor; parts that shrink are not checked, as Nova checks them). */
+  reserveGrowth(tx: Db, projectId: string, delta: { vcpus: number; ram: number }): Promise<void>;
   /** Key pairs belong to a user; the limit is the one of the project the user is working in. */
   reserveKeypair(tx: Db, userId: string, projectId: string | undefined): Promise<void>;
   checkMetadata(db: Db, projectId: string, items: number): Promise<void>;
 }
 
 export function createQuotas(defaults: QuotaSet = QUOTA_DEFAULTS): Quotas {
+  async function reserve(tx: Db, projectId: string, wanted: Usage): Promise<void> {
+    await lock(tx, projectId);
+    const [limits, used] = await Promise.all([limitsOf(tx, projectId, defaults), usageOf(tx, projectId)]);
+    const over = (Object.keys(wanted) as (keyof Usage)[]).filter((r) => wanted[r] > 0 && limits[r] >= 0 && used[r] + wanted[r] > limits[r]);
+    if (over.length) {
+      const list = (f: (r: keyof Usage) => number) => over.map(f).join(', ');
+      throw overQuota(
+        `Quota exceeded for ${over.join(', ')}: Requested ${list((r) => wanted[r])}, but already used ${list((r) => used[r])} of ${list((r) => limits[r])} ${over.join(', ')}`,
+      );
+    }
+  }
   return {
-    async reserveServers(tx, projectId, n, size) {
-      await lock(tx, projectId);
-      const [limits, used] = await Promise.all([limitsOf(tx, projectId, defaults), usageOf(tx, projectId)]);
-      const wanted: Usage = { instances: n, cores: n * size.vcpus, ram: n * size.ram };
-      const over = (Object.keys(wanted) as (keyof Usage)[]).filter((r) => limits[r] >= 0 && used[r] + wanted[r] > limits[r]);
-      if (over.length) {
-        const list = (f: (r: keyof Usage) => number) => over.map(f).join(', ');
-        throw overQuota(
-          `Quota exceeded for ${over.join(', ')}: Requested ${list((r) => wanted[r])}, but already used ${list((r) => used[r])} of ${list((r) => limits[r])} ${over.join(', ')}`,
-        );
-      }
-    },
+    reserveServers: (tx, projectId, n, size) => reserve(tx, projectId, { instances: n, cores: n * size.vcpus, ram: n * size.ram }),
+    reserveGrowth: (tx, projectId, delta) => reserve(tx, projectId, { instances: 0, cores: Math.max(0, delta.vcpus), ram: Math.max(0, delta.ram) }),
     async reserveKeypair(tx, userId, projectId) {
       await lock(tx, `user:${userId}`);
       const [row] = await tx.select({ n: count() }).from(keypairs).where(eq(keypairs.userId, userId));

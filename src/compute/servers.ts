@@ -69,7 +69,7 @@ export async function getServer(db: Db, auth: AuthContext, id: string, lock = fa
 }
 
 /** The last path segment of a flavorRef or imageRef, which clients may give as a URL. */
-const refId = (ref: string) => ref.replace(/\/+$/, '').split('/').at(-1) ?? '';
+export const refId = (ref: string) => ref.replace(/\/+$/, '').split('/').at(-1) ?? '';
 
 /** RFC 952 host name from the display name, as Nova makes it. */
 export function hostnameOf(name: string): string {
@@ -196,6 +196,9 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   rescue: ['active', 'stopped', 'error'],
   rebuild: ['active', 'stopped'],
   unrescue: ['rescued'],
+  resize: ['active', 'stopped'],
+  confirmResize: ['resized'],
+  revertResize: ['resized'],
 };
 
 /** The task under way, as Nova names it; none when the agent has caught up with the spec. */
@@ -208,6 +211,10 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.rebuilds > s.observedRebuilds) return 'rebuilding';
   if (s.generation > s.observedGeneration) {
     if (s.softDeletedAt) return 'soft-deleting';
+    // A confirm shows none: the server stays VERIFY_RESIZE until its host has dropped the old disk.
+    if (s.resizeStep === 'resize') return 'resize_migrating';
+    if (s.resizeStep === 'revert') return 'resize_reverting';
+    if (s.resizeStep === 'confirm') return null;
     if (s.power === 'shelved') return snapshotting ? 'shelving_image_uploading' : 'shelving';
     if (s.power === 'offloaded') return 'shelving_offloading';
     if (s.vmState === 'shelved') return 'unshelving';

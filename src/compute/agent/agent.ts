@@ -21,6 +21,7 @@ import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
 import { shelving } from './shelve.ts';
 import { rescuing } from './rescue.ts';
+import { resizing } from './resize.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { guestNics } from './nics.ts';
@@ -148,6 +149,11 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
   });
 
+  const resize = resizing({
+    ...{ db, driver, report, powerState: (p: PowerState) => POWER_STATE[p] },
+    ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
+  });
+
   async function reconcile(id: string): Promise<ReconcileResult | void> {
     const s = await load(id);
     if (!s || s.host !== host) {
@@ -204,6 +210,10 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       const vmState = VM_STATE[s.power === 'shutdown' ? 'shutdown' : 'running'];
       await report(s, { vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots, observedRebuilds: s.rebuilds });
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
+    }
+    if (s.resizeStep) {
+      if (!nics) return PORTS_PENDING;
+      return resize(s, await specOf(s, nics));
     }
     if (s.power === 'rescued' || s.vmState === 'rescued') {
       if (!nics) return PORTS_PENDING;

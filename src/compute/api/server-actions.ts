@@ -14,6 +14,7 @@ import { recordAction } from '../instance-actions.ts';
 import { ADMIN_ACTION_BODIES, type ActionHandler } from './admin-actions.ts';
 import { actionContext } from './instance-actions.ts';
 import { LIFECYCLE_BODIES, lifecycleActions } from './lifecycle-actions.ts';
+import { RESIZE_ACTION_BODIES } from './resize-actions.ts';
 import type { Quotas } from '../quotas.ts';
 import { legacyConsole, type RemoteConsoles } from './remote-consoles.ts';
 
@@ -36,6 +37,7 @@ const ActionBody = Type.Union([
   Type.Object({ unlock: Type.Unknown() }, { additionalProperties: false }),
   Type.Object({ reboot: Type.Object({ type: Type.String({ pattern: '^([sS][oO][fF][tT]|[hH][aA][rR][dD])$' }) }) }, { additionalProperties: false }),
   ...ADMIN_ACTION_BODIES,
+  ...RESIZE_ACTION_BODIES,
   Type.Object(
     { createImage: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), metadata: Type.Optional(Meta) }) },
     { additionalProperties: false },

@@ -18,6 +18,7 @@ const STATUS: Record<Server['vmState'], string> = {
   shelved: 'SHELVED',
   shelved_offloaded: 'SHELVED_OFFLOADED',
   rescued: 'RESCUE',
+  resized: 'VERIFY_RESIZE',
   error: 'ERROR',
 };
 
@@ -27,6 +28,8 @@ export function statusOf(s: Server, task: string | null): string {
   if (task === 'rebooting') return 'REBOOT';
   if (task === 'rebooting_hard') return 'HARD_REBOOT';
   if (task === 'rebuilding') return 'REBUILD';
+  if (task === 'resize_migrating') return 'RESIZE';
+  if (task === 'resize_reverting') return 'REVERT_RESIZE';
   return STATUS[shownVmState(s) as Server['vmState']];
 }
 

@@ -137,6 +137,15 @@ export interface VirtDriver {
   /** Stops the rescued guest hard, drops its rescue disk and starts it from its own disk. */
   unrescue(spec: GuestSpec): Promise<void>;
 
+  /** Before a resize: keeps a copy of the stopped guest's root disk aside, then grows the disk to
+   * rootGiB (never shrinks it). A copy already kept (a call repeated after a crash) is left as it is,
+   * so that it stays the disk from before the resize. No root disk of its own: no-op. */
+  resizeDisk(uuid: string, rootGiB: number): Promise<void>;
+
+  /** Ends a resize of the stopped guest: a revert puts the kept copy back in place of the root
+   * disk, a confirm drops it. No copy kept: no-op. */
+  finishResize(uuid: string, revert: boolean): Promise<void>;
+
   pause(uuid: string): Promise<void>;
   unpause(uuid: string): Promise<void>;
 

@@ -18,6 +18,8 @@ export interface FakeGuest {
   keepsVolumes?: boolean;
   /** Its memory saved on the host: the next powerOn resumes it, without a boot. */
   suspended?: boolean;
+  /** The root disk's size kept aside by a resize, until it is confirmed or reverted. */
+  keptDiskBytes?: number;
 }
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
@@ -134,6 +136,21 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       if (hasProcess(g)) say(g, 'powered off');
       g.suspended = false;
       await boot(g);
+    },
+
+    async resizeDisk(uuid, rootGiB) {
+      const g = host.get(uuid);
+      if (!held(g) || !g.spec.image) return;
+      if (hasProcess(g)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is resized`);
+      g.keptDiskBytes ??= g.diskBytes;
+      g.diskBytes = Math.max(g.diskBytes, rootGiB * 2 ** 30);
+    },
+
+    async finishResize(uuid, revert) {
+      const g = host.get(uuid);
+      if (!held(g) || g.keptDiskBytes === undefined) return;
+      if (revert) g.diskBytes = g.keptDiskBytes;
+      g.keptDiskBytes = undefined;
     },
 
     async pause(uuid) {

@@ -13,6 +13,7 @@ import type { RbdDisks } from './rbd-disks.ts';
 import { guestPid, killHard, waitGone } from './process.ts';
 import { loadState, saveState } from './suspend.ts';
 import { originalDiskArgs, rescueDiskOf } from './rescue.ts';
+import { finishLocalResize, keepAndGrow } from './resize.ts';
 import { volumeOps, type GuestAccess } from './hotplug.ts';
 import { nicOps } from './nic-hotplug.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
@@ -337,6 +338,18 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       // A fresh boot: the memory of a suspended guest is dropped.
       await rm(stateFile(uuid), { force: true });
       await start(spec);
+    },
+
+    async resizeDisk(uuid, rootGiB) {
+      if (await pidOf(uuid)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is resized`);
+      if (rbdDisks) return rbdDisks.keepAndGrow(uuid, rootGiB * 2 ** 30);
+      await keepAndGrow(pathsOf(uuid).disk, rootGiB * 2 ** 30, log);
+    },
+
+    async finishResize(uuid, revert) {
+      if (revert && (await pidOf(uuid))) throw new Error(`guest ${uuid} is running: it is shut down before its disk is put back`);
+      if (rbdDisks) return rbdDisks.finishResize(uuid, revert);
+      await finishLocalResize(pathsOf(uuid).disk, revert);
     },
 
     async pause(uuid) {

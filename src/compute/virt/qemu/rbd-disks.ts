@@ -19,6 +19,10 @@ export interface RbdDisks {
   exists(uuid: string): Promise<boolean>;
   /** Makes the guest's disk unless it is there, and grows it to the flavor's disk. */
   ensureDisk(spec: GuestSpec & { image: NonNullable<GuestSpec['image']> }): Promise<void>;
+  /** Before a resize: snapshots the disk (once) so that a revert can roll back to it, then grows it. */
+  keepAndGrow(uuid: string, bytes: number): Promise<void>;
+  /** After a resize: a revert rolls the disk back to its snapshot (its size too); the snapshot goes. */
+  finishResize(uuid: string, revert: boolean): Promise<void>;
   /** Removes the disk and any snapshot of it; a disk that is not there is no error. */
   remove(uuid: string): Promise<void>;
   /**
@@ -30,6 +34,8 @@ export interface RbdDisks {
 
 /** The snapshot the image service's rbd store gives every image (Glance's name for it). */
 const IMAGE_SNAPSHOT = 'snap';
+/** The disk as it was before a resize, until the resize is confirmed or reverted. */
+const RESIZE_SNAPSHOT = 'pre-resize';
 
 /** cli: the compute user in its pool; images: the same user in the image pool (read-only there). */
 export function createRbdDisks(opts: { cli: CephCli; images: CephCli; auth: CephClientAuth; log: Logger }): RbdDisks {
@@ -79,6 +85,18 @@ export function createRbdDisks(opts: { cli: CephCli; images: CephCli; auth: Ceph
       }
       // Never smaller than the image: growing only (the API refuses a flavor disk below it).
       await rbdGrow(cli, name, s.rootGiB * 2 ** 30);
+    },
+
+    async keepAndGrow(uuid, bytes) {
+      if (!(await rbdInfo(cli, nameOf(uuid)))) return;
+      if (!(await rbdInfo(cli, nameOf(uuid), RESIZE_SNAPSHOT))) await cli.run('rbd', ['snap', 'create', '--no-progress', spec(uuid, RESIZE_SNAPSHOT)]);
+      await rbdGrow(cli, nameOf(uuid), bytes);
+    },
+
+    async finishResize(uuid, revert) {
+      if (!(await rbdInfo(cli, nameOf(uuid), RESIZE_SNAPSHOT))) return;
+      if (revert) await cli.run('rbd', ['snap', 'rollback', '--no-progress', spec(uuid, RESIZE_SNAPSHOT)], { timeoutMs: 600_000 });
+      await cli.run('rbd', ['snap', 'rm', '--no-progress', spec(uuid, RESIZE_SNAPSHOT)]);
     },
 
     async remove(uuid) {

@@ -1,0 +1,101 @@
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { AuthContext } from '../lib/http/auth.ts';
+import { badRequest } from '../lib/errors.ts';
+import type { Db } from '../lib/store/db.ts';
+import { extraSpecsOf, getFlavor } from './flavors.ts';
+import type { Quotas } from './quotas.ts';
+import { checkLock, checkState, getServer, refId, setSpec, type Server } from './servers.ts';
+import { migrations, servers, type FlavorCopy } from './tables.ts';
+
+// Nova's cold resize on one host: the server moves onto another flavor (its guest stopped, its
+// root disk kept aside and grown, started again with the new vCPUs and RAM), then waits in
+// VERIFY_RESIZE until the user confirms (the kept disk and the old flavor are dropped) or reverts
+// (the kept disk and the old flavor come back). Each resize leaves a migration record.
+
+export type Migration = typeof migrations.$inferSelect;
+
+/** The statuses of a migration, as Nova names them. */
+export type MigrationStatus = 'pre-migrating' | 'migrating' | 'post-migrating' | 'finished' | 'confirming' | 'confirmed' | 'reverting' | 'reverted' | 'error';
+
+/** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
+const volumeBacked = (s: Server) => !s.imageId;
+
+export async function resizeServer(tx: Db, auth: AuthContext, id: string, flavorRef: string, quotas: Quotas): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
+  await checkState(tx, s, 'resize');
+  const flavor = await getFlavor(tx, auth, refId(flavorRef)).catch(() => {
+    throw badRequest('Unable to locate requested flavor.');
+  });
+  if (flavor.id === s.flavor.id) throw badRequest('When resizing, instances must change flavor!');
+  if (!volumeBacked(s)) {
+    // Nova's CannotResizeDisk: a file system cannot be shrunk under the guest's feet.
+    if (flavor.disk === 0 && s.flavor.disk !== 0) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
+    if (flavor.disk < s.flavor.disk) throw badRequest('Server disk was unable to be resized because: Resizing to a smaller disk flavor is not allowed.');
+  }
+  await quotas.reserveGrowth(tx, s.projectId, { vcpus: flavor.vcpus - s.flavor.vcpus, ram: flavor.ram - s.flavor.ram });
+  const copy: FlavorCopy = {
+    ...{ id: flavor.id, name: flavor.name, ram: flavor.ram, vcpus: flavor.vcpus, disk: flavor.disk, ephemeral: flavor.ephemeral, swap: flavor.swap },
+    extraSpecs: await extraSpecsOf(tx, flavor.id),
+  };
+  await tx.update(servers).set({ flavor: copy, oldFlavor: s.flavor, resizeStep: 'resize' }).where(eq(servers.id, s.id));
+  await tx.insert(migrations).values({
+    ...{ serverId: s.id, projectId: s.projectId, userId: auth.userId, migrationType: 'resize', status: 'pre-migrating' },
+    ...{ sourceCompute: s.host, destCompute: s.host, oldFlavorId: s.flavor.id, newFlavorId: flavor.id },
+  });
+  await setSpec(tx, s, {});
+}
+
+/** The server's resize that waits for a confirm or a revert; Nova's 400 when there is none. */
+async function finishedResize(tx: Db, s: Server): Promise<Migration> {
+  const [m] = await tx
+    .select()
+    .from(migrations)
+    .where(and(eq(migrations.serverId, s.id), eq(migrations.status, 'finished')))
+    .orderBy(desc(migrations.id))
+    .limit(1);
+  if (!m) throw badRequest('Instance has not been resized.');
+  return m;
+}
+
+/** Confirms a resize: by the user, or by the auto-confirm once resize_confirm_window has passed. */
+export async function confirmResize(tx: Db, s: Server): Promise<void> {
+  await finishedResize(tx, s);
+  await setMigrationStatus(tx, s.id, ['finished'], 'confirming');
+  await tx.update(servers).set({ oldFlavor: null, resizeStep: 'confirm' }).where(eq(servers.id, s.id));
+  await setSpec(tx, s, {});
+}
+
+export async function confirmResizeServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
+  // A server that is not resized has no resize to confirm: Nova's 400 before its state's 409.
+  if (s.vmState === 'resized' && s.resizeStep !== 'resize') throw badRequest('Instance has not been resized.');
+  await checkState(tx, s, 'confirmResize');
+  await confirmResize(tx, s);
+}
+
+export async function revertResizeServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+  const s = await getServer(tx, auth, id, true);
+  checkLock(auth, s);
+  if (s.vmState === 'resized' && s.resizeStep !== 'resize') throw badRequest('Instance has not been resized.');
+  await checkState(tx, s, 'revertResize');
+  await finishedResize(tx, s);
+  if (!s.oldFlavor) throw badRequest('Instance has not been resized.');
+  await setMigrationStatus(tx, s.id, ['finished'], 'reverting');
+  await tx.update(servers).set({ flavor: s.oldFlavor, oldFlavor: null, resizeStep: 'revert' }).where(eq(servers.id, s.id));
+  await setSpec(tx, s, {});
+}
+
+/** Moves the server's latest migration on, from one of `from`; the agent and the API both call it. */
+export async function setMigrationStatus(db: Db, serverId: string, from: MigrationStatus[], to: MigrationStatus): Promise<Migration | undefined> {
+  const [m] = await db
+    .select()
+    .from(migrations)
+    .where(and(eq(migrations.serverId, serverId), inArray(migrations.status, from)))
+    .orderBy(desc(migrations.id))
+    .limit(1);
+  if (!m) return undefined;
+  const [row] = await db.update(migrations).set({ status: to, updatedAt: new Date() }).where(eq(migrations.id, m.id)).returning();
+  return row;
+}
