@@ -12,6 +12,7 @@ import { networkPlugin, startNetwork, NETWORK_DEFAULTS, type Network } from './n
 import { createDataplane } from './network/dataplane/index.ts';
 import { startVolumes, volumePlugin, type Volumes } from './volume/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
+import { dashboardPlugin } from './dashboard/index.ts';
 
 /** Where each service lives below the public URL, DevStack's layout. */
 const SERVICES: (CatalogService & { prefix: string })[] = [
@@ -126,6 +127,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(network), { prefix: '/networking' });
     await app.register(volumePlugin(volumes), { prefix: '/volume' });
+    await app.register(dashboardPlugin());
     await app.listen({ host: config.host, port: config.port });
 
     const known = readCredentials(config.dataDir);

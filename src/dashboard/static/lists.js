@@ -1,0 +1,154 @@
+// The lists of the project's resources, refreshed while shown, with the main actions.
+import { api, has } from './api.js';
+import { h, table } from './dom.js';
+
+const POLL_MS = 3000;
+const gb = (bytes) => (bytes == null ? '—' : `${(bytes / 1024 ** 3).toFixed(2)} GB`);
+const addresses = (server) =>
+  Object.entries(server.addresses ?? {})
+    .map(([net, ips]) => `${net}: ${ips.map((i) => i.addr).join(', ')}`)
+    .join('; ') || '—';
+
+/** The launch form: a server from an image, a flavor and a network, validated before it is sent. */
+async function launchForm(report, done) {
+  const [images, flavors, networks] = await Promise.all([
+    api('image', 'GET', '/images?limit=1000').then((b) => b.images.filter((i) => i.status === 'active')),
+    api('compute', 'GET', '/flavors/detail').then((b) => b.flavors),
+    api('network', 'GET', '/networks').then((b) => b.networks.filter((n) => !n['router:external'])),
+  ]);
+  const select = (name, label, items, text) =>
+    h('label', {}, [label, h('select', { name, required: true }, [h('option', { value: '', text: '— choose —' }), ...items.map((i) => h('option', { value: i.id, text: text(i) }))])]);
+  const form = h('form', { class: 'launch', 'aria-label': 'Launch a server' }, [
+    h('label', {}, ['Name', h('input', { name: 'name', required: true, maxlength: 255, autocomplete: 'off' })]),
+    select('image', 'Image', images, (i) => i.name || i.id),
+    select('flavor', 'Flavor', flavors, (f) => `${f.name} (${f.vcpus} vCPU, ${f.ram} MB, ${f.disk} GB)`),
+    select('network', 'Network', networks, (n) => n.name || n.id),
+    h('button', { type: 'submit', text: 'Launch' }),
+  ]);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!form.reportValidity()) return;
+    const f = new FormData(form);
+    const server = { name: String(f.get('name')).trim(), imageRef: f.get('image'), flavorRef: f.get('flavor'), networks: [{ uuid: f.get('network') }] };
+    try {
+      await api('compute', 'POST', '/servers', { server });
+      report(`Server ${server.name} is being built.`);
+      form.reset();
+      done();
+    } catch (err) {
+      report(err.message, true);
+    }
+  });
+  return form;
+}
+
+const VIEWS = {
+  servers: {
+    title: 'Servers',
+    service: 'compute',
+    load: () => api('compute', 'GET', '/servers/detail').then((b) => b.servers),
+    columns: (act) => [
+      ['Name', (r) => r.name],
+      ['Status', (r) => h('span', { class: `badge ${r.status.toLowerCase()}`, text: r.status })],
+      ['Addresses', addresses],
+      ['Flavor', (r) => r.flavor?.original_name ?? r.flavor?.id ?? '—'],
+      ['', (r) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete server ${r.name}`, onclick: () => act('delete', r), text: 'Delete' })],
+    ],
+    async act(what, r, report) {
+      if (what === 'delete' && confirm(`Delete server ${r.name}?`)) {
+        await api('compute', 'DELETE', `/servers/${r.id}`);
+        report(`Server ${r.name} is being deleted.`);
+      }
+    },
+  },
+  images: {
+    title: 'Images',
+    service: 'image',
+    load: () => api('image', 'GET', '/images?limit=1000').then((b) => b.images),
+    columns: () => [
+      ['Name', (r) => r.name ?? r.id],
+      ['Status', (r) => r.status],
+      ['Visibility', (r) => r.visibility],
+      ['Format', (r) => r.disk_format ?? '—'],
+      ['Size', (r) => gb(r.size)],
+    ],
+  },
+  networks: {
+    title: 'Networks',
+    service: 'network',
+    async load() {
+      const [nets, subnets] = await Promise.all([api('network', 'GET', '/networks'), api('network', 'GET', '/subnets')]);
+      const cidrs = new Map();
+      for (const s of subnets.subnets) cidrs.set(s.network_id, [...(cidrs.get(s.network_id) ?? []), s.cidr]);
+      return nets.networks.map((n) => ({ ...n, cidrs: cidrs.get(n.id) ?? [] }));
+    },
+    columns: () => [
+      ['Name', (r) => r.name || r.id],
+      ['Subnets', (r) => r.cidrs.join(', ') || '—'],
+      ['External', (r) => (r['router:external'] ? 'yes' : 'no')],
+      ['Shared', (r) => (r.shared ? 'yes' : 'no')],
+      ['Status', (r) => r.status],
+    ],
+  },
+  volumes: {
+    title: 'Volumes',
+    service: 'volume',
+    load: () => api('volume', 'GET', '/volumes/detail').then((b) => b.volumes),
+    columns: () => [
+      ['Name', (r) => r.name || r.id],
+      ['Size', (r) => `${r.size} GB`],
+      ['Status', (r) => r.status],
+      ['Attached to', (r) => (r.attachments ?? []).map((a) => a.server_id).join(', ') || '—'],
+    ],
+  },
+};
+
+/** Mounts the list named `kind` in `main`; returns the function that stops its polling. */
+export function listView(main, kind, { report }) {
+  const view = VIEWS[kind];
+  let timer;
+  let stopped = false;
+  const body = h('div', { class: 'list', 'aria-busy': 'true' }, h('p', { text: 'Loading…' }));
+  const extra = h('div');
+  main.replaceChildren(h('section', {}, [h('div', { class: 'toolbar' }, [h('h1', { text: view.title })]), extra, body]));
+  if (!has(view.service)) {
+    body.replaceChildren(h('p', { text: `This cloud offers no ${view.service} service.` }));
+    return () => undefined;
+  }
+  let last = '';
+  const act = async (what, r) => {
+    try {
+      await view.act(what, r, report);
+      refresh();
+    } catch (err) {
+      report(err.message, true);
+    }
+  };
+  const refresh = async () => {
+    clearTimeout(timer);
+    try {
+      const rows = await view.load();
+      if (stopped) return;
+      const sig = JSON.stringify(rows);
+      if (sig !== last) {
+        last = sig;
+        body.replaceChildren(table(view.title, view.columns(act), rows));
+      }
+      body.setAttribute('aria-busy', 'false');
+    } catch (err) {
+      if (!stopped) body.replaceChildren(h('p', { class: 'error', role: 'alert', text: err.message }));
+    }
+    if (!stopped) timer = setTimeout(refresh, POLL_MS);
+  };
+  if (kind === 'servers') {
+    launchForm(report, refresh).then(
+      (form) => extra.replaceChildren(h('details', {}, [h('summary', { text: 'Launch a server' }), form])),
+      (err) => report(err.message, true),
+    );
+  }
+  refresh();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

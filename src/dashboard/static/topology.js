@@ -1,0 +1,226 @@
+// The topology view: the project's graph drawn as SVG, redrawn when a poll finds it changed,
+// each node a button that opens its details, and the way in to a server drawn on demand.
+import { api, has } from './api.js';
+import { G, buildGraph, layout, pathTo } from './graph.js';
+import { cut, h, s } from './dom.js';
+
+const POLL_MS = 2000;
+const KIND = { external: 'external network', network: 'network', router: 'router', server: 'server', port: 'port', fip: 'floating IP', volume: 'volume' };
+
+/** Every list the graph is made of, read in parallel; a service the cloud lacks adds nothing. */
+async function fetchAll() {
+  const none = () => [];
+  const get = (service, path, key) => (has(service) ? api(service, 'GET', path).then((b) => b[key]) : Promise.resolve([]));
+  const [networks, subnets, routers, ports, floatingips, servers, images, volumes] = await Promise.all([
+    get('network', '/networks', 'networks'),
+    get('network', '/subnets', 'subnets'),
+    get('network', '/routers', 'routers'),
+    get('network', '/ports', 'ports'),
+    get('network', '/floatingips', 'floatingips'),
+    get('compute', '/servers/detail', 'servers'),
+    get('image', '/images?limit=1000', 'images').catch(none),
+    get('volume', '/volumes/detail', 'volumes').catch(none),
+  ]);
+  return { networks, subnets, routers, ports, floatingips, servers, images, volumes };
+}
+
+function nodeShape(n, p) {
+  const label = `${KIND[n.kind]} ${n.name}`;
+  const common = { class: `node ${n.kind}`, 'data-id': n.id, tabindex: 0, role: 'button', 'aria-label': label };
+  if (n.kind === 'port') {
+    return s('g', common, [s('circle', { cx: p.x + p.w / 2, cy: p.y + p.h / 2, r: p.w / 2 }), s('title', { text: label })]);
+  }
+  const lines = [];
+  if (n.kind === 'server') lines.push(n.image ? `${n.image}` : 'no image', n.status ?? '');
+  if (n.kind === 'router') lines.push(n.r.external_gateway_info ? 'router, gateway set' : 'router');
+  if (n.kind === 'network' || n.kind === 'external') for (const sub of n.subnets.slice(0, 4)) lines.push(sub.cidr);
+  const pill = n.kind === 'fip' || n.kind === 'volume';
+  const chars = Math.floor(p.w / 7);
+  return s('g', common, [
+    s('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: pill ? p.h / 2 : 6 }),
+    s('text', { x: p.x + (pill ? 8 : 10), y: p.y + (pill ? 12 : 17), class: 'name', text: cut(pill && n.kind === 'volume' ? `▣ ${n.name}` : n.name, pill ? chars - 1 : chars) }),
+    n.kind === 'server' ? s('text', { x: p.x + 10, y: p.y + 32, class: 'sub', text: cut(`${lines[0]} · ${lines[1]}`, chars + 4) }) : null,
+    n.kind !== 'server' ? lines.map((line, i) => s('text', { x: p.x + 10, y: p.y + 33 + i * 14, class: 'sub', text: cut(line, chars + 4) })) : null,
+    n.kind === 'server' ? s('rect', { x: p.x, y: p.y, width: 4, height: p.h, class: `status ${String(n.status).toLowerCase()}` }) : null,
+  ]);
+}
+
+function edgeShape(e, pos) {
+  const a = pos.get(e.from);
+  const b = pos.get(e.to);
+  if (!a || !b) return null;
+  let d;
+  if (e.kind === 'attachment' && b.y >= a.y && b.y + b.h <= a.y + a.h) {
+    // Along the gap above the port's row, then down to it: each row of a network reads as a bus.
+    const rowTop = b.y - ((b.y - a.y) % G.cell.h) + 1;
+    d = `M${a.x + a.w},${rowTop} H${b.x + b.w / 2} V${b.y}`;
+  } else {
+    const x1 = a.x + a.w;
+    const y1 = Math.min(Math.max(b.y + b.h / 2, a.y + 10), a.y + a.h - 10);
+    const x2 = b.x;
+    const y2 = e.kind === 'interface' ? Math.min(Math.max(a.y + a.h / 2, b.y + 10), b.y + b.h - 10) : b.y + b.h / 2;
+    const mid = (x1 + x2) / 2;
+    d = `M${x1},${e.kind === 'interface' ? a.y + a.h / 2 : y1} C${mid},${e.kind === 'interface' ? a.y + a.h / 2 : y1} ${mid},${y2} ${x2},${y2}`;
+  }
+  return s('path', { d, class: `edge ${e.kind}`, 'data-from': e.from, 'data-to': e.to });
+}
+
+/** The details of one node, with what can be done to it. */
+function details(graph, n, { showPath, remove }) {
+  const name = (id) => graph.nodes.get(id)?.name ?? id;
+  const rows = [['ID', n.r.id]];
+  if (n.kind === 'server') {
+    rows.push(['Status', n.status], ['Image', n.image || '—'], ['Flavor', n.r.flavor?.original_name ?? n.r.flavor?.id ?? '—']);
+    rows.push(['Addresses', n.ports.map((p) => `${graph.nodes.get(p).ip}`).join(', ') || '—']);
+    rows.push(['Floating IPs', n.pills.filter((p) => p.startsWith('fip:')).map(name).join(', ') || '—']);
+    rows.push(['Volumes', n.pills.filter((p) => p.startsWith('volume:')).map(name).join(', ') || '—']);
+  } else if (n.kind === 'network' || n.kind === 'external') {
+    rows.push(['Subnets', n.subnets.map((x) => `${x.name || x.id} ${x.cidr}`).join(', ') || '—'], ['Shared', n.r.shared ? 'yes' : 'no'], ['Status', n.r.status]);
+  } else if (n.kind === 'router') {
+    const gw = n.r.external_gateway_info;
+    rows.push(['Gateway', gw ? `${name(`external:${gw.network_id}`)} ${(gw.external_fixed_ips ?? []).map((i) => i.ip_address).join(', ')}` : '—'], ['Status', n.r.status]);
+  } else if (n.kind === 'port') {
+    rows.push(['IP addresses', (n.r.fixed_ips ?? []).map((i) => i.ip_address).join(', ')], ['MAC', n.r.mac_address], ['Server', name(n.server)], ['Status', n.r.status]);
+  } else if (n.kind === 'fip') {
+    rows.push(['Fixed IP', n.r.fixed_ip_address ?? '—'], ['Server', n.server ? name(n.server) : '—'], ['Status', n.r.status]);
+  } else if (n.kind === 'volume') {
+    rows.push(['Size', `${n.r.size} GB`], ['Status', n.r.status], ['Attached to', n.server ? name(n.server) : '—']);
+  }
+  const paths = n.kind === 'server' ? pathTo(graph, n.id) : [];
+  return [
+    h('h2', { id: 'details-title', text: `${KIND[n.kind]} ${n.name}` }),
+    h('dl', {}, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v ?? '—') })])),
+    paths.length ? h('button', { type: 'button', onclick: () => showPath(n.id), text: 'Show the way in from outside' }) : null,
+    n.kind === 'server' ? h('button', { type: 'button', class: 'danger', onclick: () => remove(n), text: 'Delete server' }) : null,
+  ];
+}
+
+/** Describes a path in words, for the panel (and whoever cannot see the drawing). */
+const describe = (graph, path) => ['Outside', ...path.map((id) => `${KIND[graph.nodes.get(id).kind]} ${graph.nodes.get(id).name}`)].join(' → ');
+
+/** Mounts the view in `main`; returns the function that stops its polling. */
+export function topologyView(main, { project, report }) {
+  let graph;
+  let last = '';
+  let selected;
+  let path;
+  let timer;
+  let stopped = false;
+  const status = h('span', { class: 'updated', text: 'Loading…' });
+  const svg = s('svg', { role: 'group', 'aria-label': `Topology of project ${project}`, class: 'graph' });
+  const canvas = h('div', { class: 'canvas' }, svg);
+  const panel = h('aside', { class: 'details', 'aria-labelledby': 'details-title', hidden: true });
+  main.replaceChildren(
+    h('section', { class: 'topology' }, [
+      h('div', { class: 'toolbar' }, [h('h1', { text: 'Topology' }), status, h('button', { type: 'button', onclick: () => ((last = ''), refresh()), text: 'Refresh' })]),
+      h('div', { class: 'split' }, [canvas, panel]),
+    ]),
+  );
+
+  const mark = () => {
+    const on = new Set(path ? pathTo(graph, path).flat() : []);
+    for (const el of svg.querySelectorAll('.node')) {
+      el.classList.toggle('selected', el.dataset.id === selected);
+      el.classList.toggle('on-path', on.has(el.dataset.id));
+    }
+    for (const el of svg.querySelectorAll('.edge')) el.classList.toggle('on-path', on.has(el.dataset.from) && on.has(el.dataset.to));
+  };
+
+  const open = (id) => {
+    const n = graph.nodes.get(id);
+    if (!n) {
+      panel.hidden = true;
+      selected = undefined;
+      return mark();
+    }
+    selected = id;
+    const showPath = (serverId) => {
+      path = serverId;
+      mark();
+      panel.querySelector('.path')?.remove();
+      panel.append(h('ol', { class: 'path', 'aria-label': 'The way in' }, pathTo(graph, serverId).map((p) => h('li', { text: describe(graph, p) }))));
+    };
+    const remove = async (server) => {
+      if (!confirm(`Delete server ${server.name}?`)) return;
+      try {
+        await api('compute', 'DELETE', `/servers/${server.r.id}`);
+        report(`Server ${server.name} is being deleted.`);
+        refresh();
+      } catch (err) {
+        report(err.message, true);
+      }
+    };
+    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove }).filter(Boolean));
+    if (path === id) showPath(id);
+    panel.hidden = false;
+    mark();
+  };
+
+  const draw = () => {
+    const focused = document.activeElement?.closest?.('.node')?.dataset.id;
+    const l = layout(graph, Math.max(canvas.clientWidth, 900));
+    svg.setAttribute('width', l.width);
+    svg.setAttribute('height', l.height);
+    svg.setAttribute('viewBox', `0 0 ${l.width} ${l.height}`);
+    const bands = l.bands.map((b, i) => s('rect', { class: `band ${i % 2 ? 'odd' : ''}`, x: 0, y: b.y - 6, width: l.width, height: b.h + 12 }));
+    const loose = l.bands.filter((b) => b.id === 'band:loose').map((b) => s('text', { class: 'band-label', x: 380, y: b.y + 14, text: b.label }));
+    // A floating IP sits beside its server: a line to the port would cross the server's box.
+    const edges = graph.edges.filter((e) => e.kind !== 'nat').map((e) => edgeShape(e, l.pos)).filter(Boolean);
+    const nodes = [...graph.nodes.values()].filter((n) => l.pos.has(n.id)).map((n) => nodeShape(n, l.pos.get(n.id)));
+    svg.replaceChildren(...bands, ...loose, ...edges, ...nodes);
+    if (selected) open(graph.nodes.has(selected) ? selected : undefined);
+    if (focused) svg.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
+    mark();
+  };
+
+  const refresh = async () => {
+    clearTimeout(timer);
+    // A tab out of sight asks nothing of the cloud; it catches up when shown again.
+    if (document.hidden) {
+      timer = setTimeout(refresh, POLL_MS);
+      return;
+    }
+    try {
+      const data = await fetchAll();
+      if (stopped) return;
+      const sig = JSON.stringify(data);
+      if (sig !== last) {
+        last = sig;
+        graph = buildGraph(data);
+        draw();
+      }
+      const count = (k) => [...graph.nodes.values()].filter((n) => n.kind === k).length;
+      status.textContent = `${count('server')} servers, ${count('network')} networks, ${count('router')} routers · updated ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      if (stopped) return;
+      status.textContent = `Not updated: ${err.message}`;
+    }
+    if (!stopped) timer = setTimeout(refresh, POLL_MS);
+  };
+
+  svg.addEventListener('click', (ev) => {
+    const node = ev.target.closest?.('.node');
+    if (node) open(node.dataset.id);
+  });
+  svg.addEventListener('keydown', (ev) => {
+    const node = ev.target.closest?.('.node');
+    if (node && (ev.key === 'Enter' || ev.key === ' ')) {
+      ev.preventDefault();
+      open(node.dataset.id);
+    }
+  });
+  let width = 0;
+  const resize = new ResizeObserver(() => {
+    if (graph && Math.abs(canvas.clientWidth - width) > 40) {
+      width = canvas.clientWidth;
+      draw();
+    }
+  });
+  resize.observe(canvas);
+  refresh();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    resize.disconnect();
+  };
+}

@@ -1,0 +1,162 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { makeProject } from '../image/helpers.ts';
+import { computeOf, rawImage } from '../compute/helpers.ts';
+import { neutronOf } from '../network/client.ts';
+
+// The dashboard in Debian's Chromium against a cloud on the fake compute driver: a member logs
+// in, sees the project's topology (external network, router, network, server with its image,
+// port, floating IP, volume) drawn by name, opens a server and the way in to it, sees a server
+// made meanwhile through the API appear without a reload, switches project, and logs out, which
+// revokes the token the page held. The token never shows in the address bar.
+let c: TestCloud;
+let browser: Browser;
+let demo: { id: string; token: string };
+let other: { id: string; token: string };
+let image: string;
+let tiny: string;
+let webNet: string;
+let fipAddress: string;
+
+before(async () => {
+  c = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10 });
+  const admin = await c.adminToken();
+  const net = neutronOf(c, admin);
+  const pub = (await net.ok('POST', '/networks', { network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } })).network;
+  await net.ok('POST', '/subnets', { subnet: { network_id: pub.id, cidr: '172.24.4.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '172.24.4.1' } });
+  image = await rawImage(c, admin, 1 << 20, { name: 'cirros-like' });
+  tiny = await computeOf(c, admin).flavor('tiny', 128, 1);
+
+  demo = await makeProject(c, admin, 'demo');
+  other = await makeProject(c, admin, 'other');
+  // demo's user is also a member of `other`, for the project switcher.
+  const user = (await c.request('GET', '/identity/v3/users?name=demo-user', { token: admin })).body.users[0].id;
+  const member = (await c.request('GET', '/identity/v3/roles?name=member', { token: admin })).body.roles[0].id;
+  assert.equal((await c.request('PUT', `/identity/v3/projects/${other.id}/users/${user}/roles/${member}`, { token: admin })).status, 204);
+
+  const d = neutronOf(c, demo.token);
+  webNet = (await d.ok('POST', '/networks', { network: { name: 'web-net' } })).network.id;
+  const subnet = (await d.ok('POST', '/subnets', { subnet: { name: 'web-subnet', network_id: webNet, cidr: '10.1.0.0/24', ip_version: 4 } })).subnet;
+  const router = (await d.ok('POST', '/routers', { router: { name: 'edge', external_gateway_info: { network_id: pub.id } } })).router;
+  await d.ok('PUT', `/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
+  const compute = computeOf(c, demo.token);
+  const web1 = await compute.create({ name: 'web-1', imageRef: image, flavorRef: tiny, networks: [{ uuid: webNet }] });
+  await compute.settled(web1, 'ACTIVE');
+  const port = (await d.ok('GET', `/ports?device_id=${web1}`)).ports[0];
+  fipAddress = (await d.ok('POST', '/floatingips', { floatingip: { floating_network_id: pub.id, port_id: port.id } })).floatingip.floating_ip_address;
+  const vol = await c.request('POST', `/volume/v3/${demo.id}/volumes`, { token: demo.token, body: { volume: { size: 1, name: 'data-1' } } });
+  assert.equal(vol.status, 202, JSON.stringify(vol.body));
+
+  const o = computeOf(c, other.token);
+  const onet = (await neutronOf(c, other.token).ok('POST', '/networks', { network: { name: 'other-net' } })).network.id;
+  await neutronOf(c, other.token).ok('POST', '/subnets', { subnet: { network_id: onet, cidr: '10.2.0.0/24', ip_version: 4 } });
+  await o.create({ name: 'other-vm', imageRef: image, flavorRef: tiny, networks: [{ uuid: onet }] });
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await c?.stop();
+});
+
+const node = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+
+async function logIn(page: Page, user: string, password: string) {
+  await page.goto(`${c.url}/topology`);
+  await page.waitForURL(/\/login$/);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('/ is the page for a browser and the same 404 as before for an API client', async () => {
+  const page = await fetch(`${c.url}/`, { headers: { accept: 'text/html,application/xhtml+xml', 'accept-encoding': 'br' } });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type')!, /^text\/html/);
+  assert.match(page.headers.get('content-security-policy')!, /default-src 'self'/);
+  assert.match(await page.text(), /<script type="module" src="\/dashboard\/app\.js">/);
+  const api = await c.request('GET', '/');
+  assert.equal(api.status, 404);
+  const script = await fetch(`${c.url}/dashboard/topology.js`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(script.headers.get('content-encoding'), 'gzip');
+  const again = await fetch(`${c.url}/dashboard/topology.js`, { headers: { 'if-none-match': script.headers.get('etag')! } });
+  assert.equal(again.status, 304);
+  assert.equal((await fetch(`${c.url}/dashboard/nothing.js`)).status, 404);
+});
+
+test('a wrong password is said so on the login page', async () => {
+  const page = await browser.newPage();
+  await logIn(page, 'demo-user', 'wrong');
+  await page.getByRole('alert').filter({ hasText: 'The user name, password or domain is wrong.' }).waitFor();
+  assert.match(page.url(), /\/login$/);
+  await page.close();
+});
+
+test('the topology shows the project by name, follows changes, shows the way in, and logout revokes the token', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(r.url()));
+  const started = Date.now();
+  await logIn(page, 'demo-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  await node(page, 'server web-1').waitFor();
+  const firstDraw = Date.now() - started;
+  for (const name of ['external network public', 'router edge', 'network web-net', `floating IP ${fipAddress}`, 'volume data-1']) {
+    await node(page, name).waitFor({ timeout: 5000 });
+  }
+  assert.equal(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).count(), 1);
+  assert.match(await node(page, 'server web-1').textContent() ?? '', /cirros-like/);
+  assert.equal(await page.getByRole('button', { name: 'server other-vm' }).count(), 0, "another project's server is not shown");
+
+  // The details of a server, and the way in from outside to it.
+  await node(page, 'server web-1').click();
+  const panel = page.getByRole('complementary');
+  await panel.getByRole('heading', { name: 'server web-1' }).waitFor();
+  await panel.getByRole('button', { name: 'Show the way in from outside' }).click();
+  const way = await panel.getByRole('list', { name: 'The way in' }).textContent();
+  assert.equal(way, `Outside → external network public → floating IP ${fipAddress} → router edge → network web-net → port ${(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).getAttribute('aria-label'))!.slice(5)} → server web-1`);
+  assert.equal(await page.locator('.node.on-path').count(), 6);
+  assert.equal(await page.locator('.edge.on-path').count(), 3, 'gateway, interface and attachment');
+
+  // A server made through the API appears by itself, the page not reloaded.
+  await page.evaluate(() => ((window as any).stillHere = true));
+  const made = Date.now();
+  await computeOf(c, demo.token).create({ name: 'web-2', imageRef: image, flavorRef: tiny, networks: [{ uuid: webNet }] });
+  await node(page, 'server web-2').waitFor({ timeout: 15_000 });
+  const followed = Date.now() - made;
+  assert.equal(await page.evaluate(() => (window as any).stillHere), true);
+  assert.equal(await page.locator('.node.on-path').count(), 6, 'the way in stays drawn across redraws');
+
+  // The token: in the session's storage, never in an address the page went to or asked for.
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nubo.session')!).token as string);
+  assert.ok(token.length > 20);
+  assert.ok(!page.url().includes(token));
+  assert.ok(!requested.some((u) => u.includes(token)), 'no request carries the token in its URL');
+  assert.equal((await c.request('GET', '/compute/v2.1/servers', { token })).status, 200);
+
+  // The project switcher: the other project's server, and none of demo's.
+  await page.getByLabel('Project', { exact: true }).selectOption({ label: 'other' });
+  await node(page, 'server other-vm').waitFor();
+  assert.equal(await node(page, 'server web-1').count(), 0);
+  const switched = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nubo.session')!).token as string);
+  assert.notEqual(switched, token);
+  assert.equal((await c.request('GET', '/compute/v2.1/servers', { token })).status, 401, 'the old project token is revoked on switching');
+
+  // The servers list of the project, reached from the navigation.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Servers' }).click();
+  await page.waitForURL(/\/servers$/);
+  await page.getByRole('cell', { name: 'other-vm', exact: true }).waitFor();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(/\/login$/);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('nubo.session')), null);
+  const admin = await c.adminToken();
+  const check = await c.request('GET', '/identity/v3/auth/tokens', { token: admin, headers: { 'x-subject-token': switched } });
+  assert.equal(check.status, 404, 'Keystone no longer knows the token');
+  assert.equal((await c.request('GET', '/compute/v2.1/servers', { token: switched })).status, 401);
+  console.log(`# topology drawn ${firstDraw} ms after the login page opened; a new server shown ${followed} ms after its create`);
+  await page.close();
+});
