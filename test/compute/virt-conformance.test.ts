@@ -317,6 +317,33 @@ for (const s of subjects) {
       await d.powerOff(b.uuid, 1000);
     });
 
+    test('resizeDisk keeps the stopped guest\'s disk aside once and grows it; finishResize puts it back (revert) or drops it (confirm)', async () => {
+      const size = async () => {
+        const target = join(s.dir, 'resized.qcow2');
+        await d.snapshot(b.uuid, target);
+        const bytes = (await qcow2Info(target))['virtual-size'];
+        rmSync(target, { force: true });
+        return bytes;
+      };
+      assert.deepEqual(await d.info(b.uuid), { power: 'shutdown' });
+      await d.resizeDisk(b.uuid, 2);
+      assert.equal(await size(), 2 * 2 ** 30);
+      // Repeated after a crash, even with another size: the copy from before the first call stays.
+      await d.resizeDisk(b.uuid, 3);
+      assert.equal(await size(), 3 * 2 ** 30);
+      await d.finishResize(b.uuid, true);
+      assert.equal(await size(), 2 ** 30, 'the disk from before the resize');
+      await d.finishResize(b.uuid, true);
+      assert.equal(await size(), 2 ** 30, 'nothing kept any more: a second revert does nothing');
+      await d.resizeDisk(b.uuid, 2);
+      await d.finishResize(b.uuid, false);
+      await d.finishResize(b.uuid, true);
+      assert.equal(await size(), 2 * 2 ** 30, 'confirmed: nothing left to revert to');
+      await d.powerOn({ ...b, rootGiB: 2 });
+      await assert.rejects(d.resizeDisk(b.uuid, 4), /running/);
+      await d.powerOff(b.uuid, 1000);
+    });
+
     test('list shows exactly the guests on the host, running or not', async () => {
       assert.deepEqual((await d.list()).sort(), [a.uuid, b.uuid].sort());
     });
