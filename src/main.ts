@@ -11,6 +11,7 @@ import { computePlugin, startCompute, type Compute } from './compute/index.ts';
 import { networkPlugin, startNetwork, NETWORK_DEFAULTS, type Network } from './network/index.ts';
 import { createDataplane } from './network/dataplane/index.ts';
 import { startVolumes, volumePlugin, type Volumes } from './volume/index.ts';
+import { orchestrationPlugin, startOrchestration, type Orchestrator } from './orchestration/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 import { dashboardPlugin } from './dashboard/index.ts';
 
@@ -23,6 +24,7 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   { type: 'block-storage', name: 'cinder', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
   // The same endpoint under Cinder's older type, which the openstack CLI looks for (limits show).
   { type: 'volumev3', name: 'cinderv3', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
+  { type: 'orchestration', name: 'heat', prefix: '/orchestration', path: '/orchestration/v1/$(project_id)s' },
 ];
 
 /** radosgw's Swift and S3 APIs, when one serves this cloud (Swift's account is the project). */
@@ -77,6 +79,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let compute: Compute | undefined;
   let network: Network | undefined;
   let volumes: Volumes | undefined;
+  let orchestration: Orchestrator | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, dataDir: config.dataDir, kdf: config.kdf }, log);
     const { adminPassword } = await bootstrap(identity, {
@@ -119,6 +122,9 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       log,
     });
 
+    // Its resources reach the other services through the public URL, as a client does.
+    orchestration = await startOrchestration(store, { identityUrl: `${config.publicUrl}/identity`, log });
+
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
     declareServices(app, SERVICES);
@@ -127,6 +133,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(computePlugin(compute), { prefix: '/compute' });
     await app.register(networkPlugin(network), { prefix: '/networking' });
     await app.register(volumePlugin(volumes), { prefix: '/volume' });
+    await app.register(orchestrationPlugin(orchestration), { prefix: '/orchestration' });
     await app.register(dashboardPlugin());
     await app.listen({ host: config.host, port: config.port });
 
@@ -160,6 +167,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       files,
       async close() {
         await app.close();
+        await orchestration!.close();
         await compute!.close();
         await network!.close();
         await volumes!.close();
@@ -170,6 +178,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await compute?.close();
     await network?.close();
     await volumes?.close();
+    await orchestration?.close();
     await store.close();
     throw err;
   }

@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import { asc, eq } from 'drizzle-orm';
+import { badRequest, notFound } from '../../lib/errors.ts';
+import { pseudoParameters, scopeOf, type StackRow } from '../engine.ts';
+import { RESOURCE_TYPES } from '../resources/index.ts';
+import type { Orchestration } from '../service.ts';
+import { resourcesOf } from '../stacks.ts';
+import { stackEvents } from '../tables.ts';
+import { HOT_VERSIONS, parameterValues } from '../template.ts';
+import { baseOf, bothForms, stackOf, templateOf } from './stacks.ts';
+import { eventView, resourceView } from './views.ts';
+
+/** Which resources depend on each one, from the stack's template. */
+function requiredBy(stack: StackRow): Map<string, string[]> {
+  const t = templateOf(stack);
+  const by = new Map<string, string[]>();
+  for (const [name, r] of Object.entries(t.resources)) for (const d of r.dependsOn) by.set(d, [...(by.get(d) ?? []), name]);
+  return by;
+}
+
+export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
+  bothForms(api, 'GET', '/resources', 'resource:index', async (request) => {
+    const stack = await stackOf(svc, request.params);
+    const by = requiredBy(stack);
+    const base = baseOf(request, stack.projectId);
+    return { resources: (await resourcesOf(svc.store, stack)).map((r) => resourceView(base, stack, r, by.get(r.name) ?? [])) };
+  });
+
+  bothForms(api, 'GET', '/resources/:resource', 'resource:show', async (request) => {
+    const stack = await stackOf(svc, request.params);
+    const rows = await resourcesOf(svc.store, stack);
+    const row = rows.find((r) => r.name === request.params.resource);
+    if (!row) throw notFound(`The Resource (${request.params.resource}) could not be found in Stack ${stack.name}.`, 'ResourceNotFound');
+    const t = templateOf(stack);
+    const scope = scopeOf(t, { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) }, new Map(rows.map((r) => [r.name, r])));
+    const attributes: Record<string, unknown> = {};
+    for (const name of RESOURCE_TYPES[row.type]?.attributes ?? []) attributes[name] = scope.attr(row.name, [name]) ?? null;
+    const view = resourceView(baseOf(request, stack.projectId), stack, row, requiredBy(stack).get(row.name) ?? []);
+    return { resource: { ...view, description: '', attributes, metadata: {} } };
+  });
+
+  const events = async (request: Parameters<Parameters<typeof bothForms>[4]>[0]) => {
+    const stack = await stackOf(svc, request.params);
+    const q = request.query;
+    let rows = await svc.store.db.select().from(stackEvents).where(eq(stackEvents.stackId, stack.id)).orderBy(asc(stackEvents.seq));
+    const resource = request.params.resource ?? q.resource_name;
+    if (resource) rows = rows.filter((e) => e.resourceName === resource);
+    if (q.resource_status) rows = rows.filter((e) => e.status === q.resource_status || `${e.action}_${e.status}` === q.resource_status);
+    if (q.resource_action) rows = rows.filter((e) => e.action === q.resource_action);
+    if (q.sort_dir === 'desc') rows.reverse();
+    if (q.marker) {
+      const at = rows.findIndex((e) => e.id === q.marker);
+      if (at < 0) throw notFound(`The event (${q.marker}) could not be found.`, 'EntityNotFound');
+      rows = rows.slice(at + 1);
+    }
+    if (q.limit !== undefined) {
+      const limit = Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`Invalid limit ${q.limit}`);
+      rows = rows.slice(0, limit);
+    }
+    const base = baseOf(request, stack.projectId);
+    return { events: rows.map((e) => eventView(base, stack, e)) };
+  };
+  bothForms(api, 'GET', '/events', 'events:index', events);
+  bothForms(api, 'GET', '/resources/:resource/events', 'events:index', events);
+
+  api.get<{ Params: { project_id: string }; Querystring: { with_description?: string; name?: string } }>(
+    '/:project_id/resource_types',
+    { config: { policy: 'stacks:list_resource_types' } },
+    async (request) => {
+      const described = String(request.query.with_description).toLowerCase() === 'true';
+      const names = Object.keys(RESOURCE_TYPES)
+        .filter((n) => !request.query.name || n.includes(request.query.name))
+        .sort();
+      return { resource_types: described ? names.map((n) => ({ resource_type: n, description: '' })) : names };
+    },
+  );
+
+  api.get('/:project_id/template_versions', { config: { policy: 'stacks:list_template_versions' } }, async () => ({
+    template_versions: Object.entries(HOT_VERSIONS).map(([v, aliases]) => ({
+      version: `heat_template_version.${v}`,
+      type: 'hot',
+      aliases: aliases.map((a) => `heat_template_version.${a}`),
+    })),
+  }));
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authOf } from '../../lib/http/auth.ts';
+import { notFound } from '../../lib/errors.ts';
+import type { Orchestration } from '../service.ts';
+import { outputsOf, shownParameters } from '../outputs.ts';
+import { createStack, deleteStack, findStack, listStacks, readRequest, resourcesOf, type StackRequest } from '../stacks.ts';
+import { readTemplate } from '../template.ts';
+import { stackDetail, stackPath, stackSummary } from './views.ts';
+
+export type StackParams = { project_id: string; stack: string; id?: string };
+
+/** The project's endpoint, as the catalog gives it. */
+export const baseOf = (request: FastifyRequest, projectId: string) => `${request.publicUrl}/orchestration/v1/${projectId}`;
+
+/** The stack a path names, by name, id, or name and id. */
+export const stackOf = (svc: Orchestration, p: StackParams) => findStack(svc.store, p.project_id, p.stack, p.id);
+
+/** Registers a route for both ways Heat's paths name a stack: /stacks/{name or id}… and /stacks/{name}/{id}…. */
+export function bothForms(
+  api: FastifyInstance,
+  method: 'GET' | 'DELETE',
+  suffix: string,
+  policy: string,
+  handler: (request: FastifyRequest<{ Params: StackParams & Record<string, string>; Querystring: Record<string, string> }>, reply: any) => Promise<unknown>,
+) {
+  for (const path of [`/:project_id/stacks/:stack${suffix}`, `/:project_id/stacks/:stack/:id${suffix}`]) {
+    api.route({ method, url: path, config: { policy }, handler: handler as never });
+  }
+}
+
+export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
+  api.get<{ Params: { project_id: string } }>('/:project_id/stacks', { config: { policy: 'stacks:index' } }, async (request) => {
+    const base = baseOf(request, request.params.project_id);
+    return { stacks: (await listStacks(svc.store, request.params.project_id)).map((s) => stackSummary(base, s)) };
+  });
+
+  api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/stacks', { config: { policy: 'stacks:create' } }, async (request, reply) => {
+    const stack = await createStack(svc.store, svc.engine, authOf(request), request.params.project_id, request.body ?? {});
+    return reply.status(201).send({ stack: { id: stack.id, links: [{ href: stackPath(baseOf(request, stack.projectId), stack), rel: 'self' }] } });
+  });
+
+  // Heat's lookup: a stack named by its name or id alone is found at its full path.
+  api.get<{ Params: StackParams }>('/:project_id/stacks/:stack', { config: { policy: 'stacks:show' } }, async (request, reply) => {
+    const stack = await stackOf(svc, request.params);
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    return reply.status(302).header('location', stackPath(baseOf(request, stack.projectId), stack) + query).send();
+  });
+
+  api.get<{ Params: StackParams; Querystring: { resolve_outputs?: string } }>(
+    '/:project_id/stacks/:stack/:id',
+    { config: { policy: 'stacks:show' } },
+    async (request) => {
+      const stack = await stackOf(svc, request.params);
+      const resolve = !['false', '0', 'no'].includes(String(request.query.resolve_outputs ?? 'true').toLowerCase());
+      const outputs = resolve ? outputsOf(stack, await resourcesOf(svc.store, stack)) : undefined;
+      return { stack: stackDetail(baseOf(request, stack.projectId), stack, { parameters: shownParameters(stack), outputs }) };
+    },
+  );
+
+  bothForms(api, 'DELETE', '', 'stacks:delete', async (request, reply) => {
+    await deleteStack(svc.store, svc.engine, authOf(request), await stackOf(svc, request.params));
+    return reply.status(204).send();
+  });
+
+  bothForms(api, 'GET', '/template', 'stacks:template', async (request) => (await stackOf(svc, request.params)).template);
+
+  bothForms(api, 'GET', '/outputs', 'stacks:show', async (request) => {
+    const stack = await stackOf(svc, request.params);
+    return { outputs: outputsOf(stack, await resourcesOf(svc.store, stack)).map(({ output_key, description }) => ({ output_key, description })) };
+  });
+
+  bothForms(api, 'GET', '/outputs/:key', 'stacks:show', async (request) => {
+    const stack = await stackOf(svc, request.params);
+    const output = outputsOf(stack, await resourcesOf(svc.store, stack)).find((o) => o.output_key === request.params.key);
+    if (!output) throw notFound(`Specified output key ${request.params.key} not found.`, 'NotFound');
+    return { output };
+  });
+
+  api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/validate', { config: { policy: 'stacks:validate_template' } }, async (request) => {
+    const { template } = readRequest(request.body ?? {}, { partial: true });
+    const types: Record<string, string> = { string: 'String', number: 'Number', json: 'Json', comma_delimited_list: 'CommaDelimitedList', boolean: 'Boolean' };
+    const parameters = Object.fromEntries(
+      Object.entries(template.parameters).map(([name, p]) => [
+        name,
+        {
+          Type: types[p.type],
+          Description: p.description ?? '',
+          Label: p.label ?? name,
+          NoEcho: String(p.hidden ?? false),
+          ...(p.default !== undefined ? { Default: p.default } : {}),
+        },
+      ]),
+    );
+    return { Description: template.description, Parameters: parameters, ParameterGroups: template.raw.parameter_groups ?? [] };
+  });
+}
+
+/** Reads the template of a stored stack; kept separate for the routes that show its resources. */
+export const templateOf = (stack: { template: Record<string, unknown> }) => readTemplate(stack.template);

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { Logger } from '../lib/log.ts';
+import type { Db, Store } from '../lib/store/db.ts';
+import { dig, evaluate, TemplateError, type Scope } from './functions.ts';
+import { RESOURCE_TYPES } from './resources/index.ts';
+import { ServiceError, servicesFor, type Services } from './services.ts';
+import { stackEvents, stackResources, stacks } from './tables.ts';
+import { parameterValues, readTemplate, type Template } from './template.ts';
+
+export type StackRow = typeof stacks.$inferSelect;
+export type ResourceRow = typeof stackResources.$inferSelect;
+
+/** Heat's default time a stack's action may take. */
+const DEFAULT_TIMEOUT_MINS = 60;
+
+/** Records one event of the stack (resourceName is the stack's name for the stack's own). */
+export async function recordEvent(
+  db: Db,
+  stackId: string,
+  e: { resourceName: string; physicalId?: string | null; resourceType?: string; action: string; status: string; reason?: string },
+): Promise<void> {
+  await db.insert(stackEvents).values({ id: randomUUID(), stackId, ...e, reason: e.reason ?? '' });
+}
+
+/** The pseudo parameters every template may read, beside its own. */
+export const pseudoParameters = (stack: StackRow) => ({ 'OS::stack_id': stack.id, 'OS::stack_name': stack.name, 'OS::project_id': stack.projectId });
+
+/** The scope in which a stack's functions are evaluated: its parameters, and the ids and
+ * attributes of the resources made so far. */
+export function scopeOf(t: Template, params: Record<string, unknown>, rows: Map<string, ResourceRow>): Scope {
+  return {
+    param: (name) => params[name],
+    resource: (name) => rows.get(name)?.physicalId ?? null,
+    attr(name, path) {
+      const row = rows.get(name);
+      const type = RESOURCE_TYPES[t.resources[name]!.type]!;
+      const [attribute, ...rest] = path.map(String);
+      if (!row?.physicalId) return null;
+      if (attribute === undefined || attribute === 'show') return dig(row.data, rest);
+      if (!type.attributes.includes(attribute)) throw new TemplateError(`The Referenced Attribute (${name} ${attribute}) is incorrect.`);
+      const value = type.attribute?.(row.data, attribute) ?? row.data[attribute];
+      return dig(value, rest);
+    },
+  };
+}
+
+/** The reason Heat gives for a failed resource: the kind of failure, the resource, the message. */
+function failure(name: string, err: unknown): string {
+  if (err instanceof ServiceError) return `${err.kind}: resources.${name}: ${err.message}`;
+  if (err instanceof TemplateError) return `StackValidationFailed: resources.${name}: ${err.message}`;
+  return `Error: resources.${name}: ${(err as Error).message}`;
+}
+
+/**
+ * Carries out stacks' actions: each resource as soon as what it depends on is done (the
+ * independent ones at once), in reverse order for a delete. Every step is written to the store
+ * first, so a restart finds where each stack stood. The user's token is kept in memory only, for
+ * the action it was given with.
+ */
+export class Engine {
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly identityUrl: string,
+    private readonly log: Logger,
+  ) {}
+
+  isRunning(stackId: string): boolean {
+    return this.running.has(stackId);
+  }
+
+  /** Ends every wait on another service and lets the running actions finish. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  create(stack: StackRow, token: string): void {
+    this.start(stack, () => this.runCreate(stack, servicesFor(this.identityUrl, token)));
+  }
+
+  delete(stack: StackRow, token: string): void {
+    this.start(stack, () => this.runDelete(stack, servicesFor(this.identityUrl, token)));
+  }
+
+  /** Runs an action; one that breaks off (the store failing under it) leaves the stack FAILED
+   * with the cause, never IN_PROGRESS. */
+  private start(stack: StackRow, run: () => Promise<void>): void {
+    const p = run()
+      .catch(async (err) => {
+        this.log.error({ err, stack: stack.id }, 'orchestration engine failed');
+        await this.setStack(stack, 'FAILED', `Error: ${(err as Error).message}`).catch(() => undefined);
+      })
+      .finally(() => this.running.delete(stack.id));
+    this.running.set(stack.id, p);
+  }
+
+  /** An action that a stopped process left in progress cannot go on without the user's token:
+   * it is marked FAILED, with what is left for the user to do, and nothing it made is forgotten. */
+  async failInterrupted(): Promise<void> {
+    const db = this.store.db;
+    const stuck = await db.select().from(stacks).where(eq(stacks.status, 'IN_PROGRESS'));
+    for (const stack of stuck) {
+      const reason = `Engine went down during stack ${stack.action}; delete the stack to remove what it made`;
+      await this.store.tx(async (tx) => {
+        await tx
+          .update(stackResources)
+          .set({ status: 'FAILED', statusReason: reason, updatedAt: new Date() })
+          .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.status, 'IN_PROGRESS')));
+        await tx.update(stacks).set({ status: 'FAILED', statusReason: reason, updatedAt: new Date() }).where(eq(stacks.id, stack.id));
+        await recordEvent(tx, stack.id, { resourceName: stack.name, physicalId: stack.id, action: stack.action, status: 'FAILED', reason });
+      });
+    }
+  }
+
+  private async setStack(stack: StackRow, status: string, reason: string): Promise<void> {
+    await this.store.tx(async (tx) => {
+      await tx.update(stacks).set({ status, statusReason: reason, updatedAt: new Date() }).where(eq(stacks.id, stack.id));
+      await recordEvent(tx, stack.id, { resourceName: stack.name, physicalId: stack.id, action: stack.action, status, reason });
+    });
+  }
+
+  private async setResource(stack: StackRow, row: ResourceRow, change: Partial<ResourceRow>): Promise<void> {
+    Object.assign(row, change, { updatedAt: new Date() });
+    await this.store.tx(async (tx) => {
+      await tx
+        .update(stackResources)
+        .set({ ...change, updatedAt: row.updatedAt })
+        .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.name, row.name)));
+      if (change.status) {
+        await recordEvent(tx, stack.id, { resourceName: row.name, physicalId: row.physicalId, resourceType: row.type, action: row.action, status: row.status, reason: row.statusReason });
+      }
+    });
+  }
+
+  private context(stack: StackRow, row: ResourceRow, api: Services) {
+    return {
+      api,
+      stackId: stack.id,
+      stackName: stack.name,
+      name: row.name,
+      deadline: Date.now() + (stack.timeoutMins ?? DEFAULT_TIMEOUT_MINS) * 60_000,
+      stopping: () => this.stopping,
+      made: async (id: string) => {
+        row.physicalId = id;
+        await this.store.db
+          .update(stackResources)
+          .set({ physicalId: id })
+          .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.name, row.name)));
+      },
+    };
+  }
+
+  private async runCreate(stack: StackRow, api: Services): Promise<void> {
+    const t = readTemplate(stack.template);
+    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+    const rows = new Map((await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id))).map((r) => [r.name, r]));
+    const scope = scopeOf(t, params, rows);
+    const done = new Set<string>();
+    const inFlight = new Map<string, Promise<void>>();
+    let failed: string | undefined;
+
+    const createOne = async (name: string) => {
+      const row = rows.get(name)!;
+      await this.setResource(stack, row, { action: 'CREATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+      try {
+        const props = evaluate(t.resources[name]!.properties, scope) as Record<string, unknown>;
+        const made = await RESOURCE_TYPES[row.type]!.create(this.context(stack, row, api), props);
+        await this.setResource(stack, row, { physicalId: made.id, data: made.data, status: 'COMPLETE', statusReason: 'state changed' });
+        done.add(name);
+      } catch (err) {
+        const reason = failure(name, err);
+        failed ??= reason;
+        await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
+      }
+    };
+
+    const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
+    for (;;) {
+      if (!failed) for (const name of ready()) inFlight.set(name, createOne(name).finally(() => inFlight.delete(name)));
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    if (failed) await this.setStack(stack, 'FAILED', `Resource CREATE failed: ${failed}`);
+    else await this.setStack(stack, 'COMPLETE', 'Stack CREATE completed successfully');
+  }
+
+  /** Removes every resource the stack made, each once nothing that depends on it is left, then
+   * the stack itself. A resource already gone counts as removed. */
+  private async runDelete(stack: StackRow, api: Services): Promise<void> {
+    const db = this.store.db;
+    const rows = await db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
+    let dependsOn = new Map<string, string[]>();
+    try {
+      const t = readTemplate(stack.template);
+      dependsOn = new Map(Object.entries(t.resources).map(([n, r]) => [n, r.dependsOn]));
+    } catch {
+      // A stack whose template no longer reads (none was ever stored that did not) is removed in any order.
+    }
+    const left = new Map(rows.map((r) => [r.name, r]));
+    const inFlight = new Map<string, Promise<void>>();
+    let failed: string | undefined;
+
+    const deleteOne = async (row: ResourceRow) => {
+      await this.setResource(stack, row, { action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+      try {
+        const retained = readRetain(stack, row.name);
+        if (row.physicalId && !retained) await RESOURCE_TYPES[row.type]?.delete(this.context(stack, row, api), row.physicalId, row.data);
+        await this.setResource(stack, row, { status: 'COMPLETE', statusReason: 'state changed' });
+        left.delete(row.name);
+      } catch (err) {
+        const reason = failure(row.name, err);
+        failed ??= reason;
+        await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
+      }
+    };
+
+    // What still depends on a resource: the resources left that name it.
+    const needed = (name: string) => [...left.keys()].some((other) => other !== name && (dependsOn.get(other) ?? []).includes(name));
+    for (;;) {
+      if (!failed) {
+        for (const row of left.values()) {
+          if (!inFlight.has(row.name) && !needed(row.name)) inFlight.set(row.name, deleteOne(row).finally(() => inFlight.delete(row.name)));
+        }
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    if (failed || left.size) {
+      await this.setStack(stack, 'FAILED', `Resource DELETE failed: ${failed ?? 'resources left'}`);
+      return;
+    }
+    await this.setStack(stack, 'COMPLETE', 'Stack DELETE completed successfully');
+    await this.store.tx(async (tx) => {
+      await tx.delete(stackResources).where(eq(stackResources.stackId, stack.id));
+      await tx.delete(stackEvents).where(eq(stackEvents.stackId, stack.id));
+      await tx.delete(stacks).where(eq(stacks.id, stack.id));
+    });
+  }
+}
+
+/** Whether the template asks to keep what the resource made when the stack goes. */
+function readRetain(stack: StackRow, name: string): boolean {
+  const resources = stack.template.resources as Record<string, { deletion_policy?: string }> | undefined;
+  return resources?.[name]?.deletion_policy === 'Retain';
+}
+

@@ -1,0 +1,181 @@
+import type { Services } from '../services.ts';
+import { defined, lookup, physicalName, type ResourceType } from './types.ts';
+
+const net = (api: Services, ref: unknown) => lookup(api, 'network', '/v2.0/networks', 'networks', ref, 'network');
+const subnet = (api: Services, ref: unknown) => lookup(api, 'network', '/v2.0/subnets', 'subnets', ref, 'subnet');
+const securityGroup = (api: Services, ref: unknown) => lookup(api, 'network', '/v2.0/security-groups', 'security_groups', ref, 'security group');
+
+/** A resource that is one object of a Neutron collection: made by one POST, gone by one DELETE. */
+function simple(
+  collection: string,
+  key: string,
+  spec: Pick<ResourceType, 'properties' | 'required' | 'attributes' | 'attribute'>,
+  body: (api: Services, props: Record<string, any>, name: string) => Promise<Record<string, unknown>>,
+): ResourceType {
+  return {
+    ...spec,
+    async create(ctx, props) {
+      const made = await ctx.api.call('network', 'POST', `/v2.0/${collection}`, { [key]: await body(ctx.api, props, props.name ?? physicalName(ctx)) });
+      return { id: made[key].id, data: made[key] };
+    },
+    async delete(ctx, id) {
+      await ctx.api.callOr404('network', 'DELETE', `/v2.0/${collection}/${id}`);
+    },
+  };
+}
+
+const fixedIps = async (api: Services, ips: Record<string, any>[] | undefined) =>
+  ips &&
+  (await Promise.all(
+    ips.map(async (f) => defined({ subnet_id: f.subnet ?? f.subnet_id ? await subnet(api, f.subnet ?? f.subnet_id) : undefined, ip_address: f.ip_address })),
+  ));
+
+const groups = async (api: Services, refs: unknown[] | undefined) => refs && Promise.all(refs.map((g) => securityGroup(api, g)));
+
+export const NEUTRON: Record<string, ResourceType> = {
+  'OS::Neutron::Net': simple(
+    'networks',
+    'network',
+    { properties: ['name', 'admin_state_up', 'shared', 'port_security_enabled', 'value_specs', 'tenant_id'], attributes: ['name', 'subnets', 'status', 'mtu'] },
+    async (_api, p, name) => defined({ name, admin_state_up: p.admin_state_up, shared: p.shared, port_security_enabled: p.port_security_enabled, ...p.value_specs }),
+  ),
+  'OS::Neutron::Subnet': simple(
+    'subnets',
+    'subnet',
+    {
+      properties: ['name', 'network', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'enable_dhcp', 'allocation_pools', 'dns_nameservers', 'host_routes', 'value_specs'],
+      attributes: ['name', 'cidr', 'gateway_ip', 'network_id', 'allocation_pools', 'ip_version'],
+    },
+    async (api, p, name) =>
+      defined({
+        name,
+        network_id: await net(api, p.network ?? p.network_id),
+        cidr: p.cidr,
+        ip_version: p.ip_version ?? 4,
+        gateway_ip: p.gateway_ip,
+        enable_dhcp: p.enable_dhcp,
+        allocation_pools: p.allocation_pools,
+        dns_nameservers: p.dns_nameservers,
+        host_routes: p.host_routes,
+        ...p.value_specs,
+      }),
+  ),
+  'OS::Neutron::Router': simple(
+    'routers',
+    'router',
+    { properties: ['name', 'admin_state_up', 'external_gateway_info', 'value_specs'], attributes: ['name', 'status', 'external_gateway_info'] },
+    async (api, p, name) =>
+      defined({
+        name,
+        admin_state_up: p.admin_state_up,
+        external_gateway_info: p.external_gateway_info && defined({ network_id: await net(api, p.external_gateway_info.network), enable_snat: p.external_gateway_info.enable_snat }),
+        ...p.value_specs,
+      }),
+  ),
+  'OS::Neutron::RouterInterface': {
+    properties: ['router', 'router_id', 'subnet', 'subnet_id', 'port', 'port_id'],
+    attributes: [],
+    async create(ctx, p) {
+      const router = String(p.router ?? p.router_id);
+      const body = p.port ?? p.port_id ? { port_id: p.port ?? p.port_id } : { subnet_id: await subnet(ctx.api, p.subnet ?? p.subnet_id) };
+      await ctx.api.call('network', 'PUT', `/v2.0/routers/${router}/add_router_interface`, body);
+      // Heat's id for an interface: the router and what is plugged into it.
+      const id = `${router}:${'port_id' in body ? `port_id=${body.port_id}` : `subnet_id=${body.subnet_id}`}`;
+      return { id, data: { router_id: router, ...body } };
+    },
+    async delete(ctx, _id, data) {
+      const { router_id, ...body } = data;
+      try {
+        await ctx.api.callOr404('network', 'PUT', `/v2.0/routers/${String(router_id)}/remove_router_interface`, body);
+      } catch (err) {
+        // The interface is already gone when its subnet or port is.
+        if ((err as { status?: number }).status !== 404 && (err as { status?: number }).status !== 400) throw err;
+      }
+    },
+  },
+  'OS::Neutron::Port': simple(
+    'ports',
+    'port',
+    {
+      properties: ['name', 'network', 'network_id', 'fixed_ips', 'security_groups', 'mac_address', 'admin_state_up', 'port_security_enabled', 'device_owner', 'device_id', 'value_specs', 'binding:vnic_type'],
+      required: [],
+      attributes: ['name', 'fixed_ips', 'mac_address', 'network_id', 'status', 'device_id', 'security_groups'],
+    },
+    async (api, p, name) =>
+      defined({
+        name,
+        network_id: await net(api, p.network ?? p.network_id),
+        fixed_ips: await fixedIps(api, p.fixed_ips),
+        security_groups: await groups(api, p.security_groups),
+        mac_address: p.mac_address,
+        admin_state_up: p.admin_state_up,
+        port_security_enabled: p.port_security_enabled,
+        ...p.value_specs,
+      }),
+  ),
+  'OS::Neutron::FloatingIP': simple(
+    'floatingips',
+    'floatingip',
+    {
+      properties: ['floating_network', 'floating_network_id', 'port_id', 'fixed_ip_address', 'floating_ip_address', 'value_specs'],
+      attributes: ['floating_ip_address', 'floating_network_id', 'port_id', 'fixed_ip_address', 'router_id'],
+    },
+    async (api, p) =>
+      defined({
+        floating_network_id: await net(api, p.floating_network ?? p.floating_network_id),
+        port_id: p.port_id,
+        fixed_ip_address: p.fixed_ip_address,
+        floating_ip_address: p.floating_ip_address,
+        ...p.value_specs,
+      }),
+  ),
+  'OS::Neutron::FloatingIPAssociation': {
+    properties: ['floatingip_id', 'port_id', 'fixed_ip_address'],
+    required: ['floatingip_id', 'port_id'],
+    attributes: [],
+    async create(ctx, p) {
+      const made = await ctx.api.call('network', 'PUT', `/v2.0/floatingips/${String(p.floatingip_id)}`, { floatingip: defined({ port_id: p.port_id, fixed_ip_address: p.fixed_ip_address }) });
+      return { id: `${String(p.floatingip_id)}:${String(p.port_id)}`, data: made.floatingip };
+    },
+    async delete(ctx, id) {
+      await ctx.api.callOr404('network', 'PUT', `/v2.0/floatingips/${id.split(':')[0]}`, { floatingip: { port_id: null } });
+    },
+  },
+  'OS::Neutron::SecurityGroup': {
+    properties: ['name', 'description', 'rules'],
+    attributes: ['name', 'security_group_rules'],
+    async create(ctx, p) {
+      const made = await ctx.api.call('network', 'POST', '/v2.0/security-groups', {
+        security_group: defined({ name: p.name ?? physicalName(ctx), description: p.description ?? '' }),
+      });
+      const group = made.security_group;
+      await ctx.made(group.id);
+      const rules: Record<string, any>[] = p.rules ?? [];
+      // As Heat does: rules that say what may leave replace Neutron's default "anything may leave".
+      if (rules.some((r) => (r.direction ?? 'ingress') === 'egress')) {
+        for (const rule of group.security_group_rules ?? []) {
+          if (rule.direction === 'egress') await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-group-rules/${rule.id}`);
+        }
+      }
+      for (const r of rules) {
+        const remote = r.remote_mode === 'remote_group_id' ? { remote_group_id: r.remote_group_id ?? group.id } : { remote_ip_prefix: r.remote_ip_prefix };
+        await ctx.api.call('network', 'POST', '/v2.0/security-group-rules', {
+          security_group_rule: defined({
+            security_group_id: group.id,
+            direction: r.direction ?? 'ingress',
+            ethertype: r.ethertype ?? 'IPv4',
+            protocol: r.protocol,
+            port_range_min: r.port_range_min,
+            port_range_max: r.port_range_max,
+            ...remote,
+          }),
+        });
+      }
+      const shown = await ctx.api.call('network', 'GET', `/v2.0/security-groups/${group.id}`);
+      return { id: group.id, data: shown.security_group };
+    },
+    async delete(ctx, id) {
+      await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-groups/${id}`);
+    },
+  },
+};

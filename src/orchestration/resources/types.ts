@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { ServiceError, type Services } from '../services.ts';
+
+/** What a resource type is given to make or remove one resource of a stack. */
+export interface ResourceContext {
+  api: Services;
+  stackId: string;
+  stackName: string;
+  name: string;
+  /** Records the id of what the other service made, before the engine waits on it, so that a
+   * crash while waiting leaves a resource the stack's delete still finds. */
+  made(id: string): Promise<void>;
+  /** When waiting for a resource's completion gives up (epoch ms). */
+  deadline: number;
+  /** Whether the engine is stopping: waits end at once, the stack's action left to the next start. */
+  stopping(): boolean;
+}
+
+export interface Made {
+  id: string;
+  /** The other service's view of it, which the attributes are read from. */
+  data: Record<string, unknown>;
+}
+
+export interface ResourceType {
+  properties: string[];
+  required?: string[];
+  /** The attributes get_attr may name besides `show` (the whole view). */
+  attributes: string[];
+  create(ctx: ResourceContext, props: Record<string, any>): Promise<Made>;
+  /** Removes it and waits until it is gone; one already gone is not an error. */
+  delete(ctx: ResourceContext, id: string, data: Record<string, unknown>): Promise<void>;
+  /** An attribute computed from the view, where it is not one of the view's own fields. */
+  attribute?(data: Record<string, any>, name: string): unknown;
+}
+
+/** The name Heat gives what a resource makes when the template names none: the stack's and the
+ * resource's names and a random suffix, unique across stacks. */
+export const physicalName = (ctx: ResourceContext) => `${ctx.stackName}-${ctx.name}-${randomBytes(6).toString('hex')}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until check answers a value, or fails with the reason it gives, or times out. */
+export async function waitFor<T>(ctx: ResourceContext, what: string, check: () => Promise<T | undefined>): Promise<T> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > ctx.deadline) throw new ServiceError('Timeout', `${what} did not complete in time.`, 504);
+    if (ctx.stopping()) throw new ServiceError('EngineStopping', `${what}: the engine stopped while waiting.`, 503);
+    await sleep(delay);
+  }
+}
+
+/** The id of a resource named by name or id, through a list call filtered by name then by id. */
+export async function lookup(api: Services, type: string, path: string, key: string, ref: unknown, kind: string): Promise<string> {
+  const value = String(ref);
+  for (const filter of ['name', 'id']) {
+    const sep = path.includes('?') ? '&' : '?';
+    const body = await api.call(type, 'GET', `${path}${sep}${filter}=${encodeURIComponent(value)}`);
+    const found = (body?.[key] ?? []) as { id: string; name?: string }[];
+    const matching = found.filter((r) => (filter === 'name' ? r.name === value : r.id === value));
+    if (matching.length > 1) throw new ServiceError('PhysicalResourceNameAmbiguity', `Multiple physical resources were found with name (${value}).`, 409);
+    if (matching.length === 1) return matching[0]!.id;
+  }
+  throw new ServiceError('NotFound', `The ${kind} (${value}) could not be found.`, 404);
+}
+
+/** Drops the properties left unset, so that the other service applies its own defaults. */
+export const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));

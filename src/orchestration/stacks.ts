@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, or } from 'drizzle-orm';
+import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import type { AuthContext } from '../lib/http/auth.ts';
+import type { Store } from '../lib/store/db.ts';
+import { recordEvent, type Engine, type StackRow } from './engine.ts';
+import { TemplateError } from './functions.ts';
+import { stackResources, stacks } from './tables.ts';
+import { parameterValues, readTemplate, templateBody, type Template } from './template.ts';
+
+/** A template Heat refuses: a 400 whose type names the check that failed. */
+export const invalid = (err: unknown) => (err instanceof TemplateError ? new ApiError('BadRequest', err.message, 'StackValidationFailed') : err);
+
+const NAME = /^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$/;
+
+export interface StackRequest {
+  stack_name?: unknown;
+  template?: unknown;
+  template_url?: unknown;
+  parameters?: Record<string, unknown>;
+  environment?: { parameters?: Record<string, unknown>; parameter_defaults?: Record<string, unknown>; resource_registry?: Record<string, unknown> };
+  disable_rollback?: unknown;
+  timeout_mins?: unknown;
+  tags?: unknown;
+}
+
+/** The template and the parameters a create or validate request carries, checked. */
+export function readRequest(body: StackRequest, opts: { partial?: boolean } = {}): { template: Template; parameters: Record<string, unknown> } {
+  if (body.template === undefined) {
+    throw badRequest(body.template_url !== undefined ? 'template_url is not supported; send the template itself.' : 'No template specified');
+  }
+  const env = body.environment ?? {};
+  if (env.resource_registry && Object.keys(env.resource_registry).length) throw badRequest('resource_registry in an environment is not supported by this cloud yet.');
+  try {
+    const template = readTemplate(templateBody(body.template));
+    // The environment's defaults apply to the parameters the template declares; its parameters
+    // and the request's are the user's values, the request's winning.
+    const defaults = Object.fromEntries(Object.entries(env.parameter_defaults ?? {}).filter(([k]) => k in template.parameters));
+    const parameters = { ...defaults, ...(env.parameters ?? {}), ...(body.parameters ?? {}) };
+    parameterValues(template, parameters, opts);
+    return { template, parameters };
+  } catch (err) {
+    throw invalid(err);
+  }
+}
+
+/** Records a new stack and its resources (none made yet), and starts creating them. */
+export async function createStack(store: Store, engine: Engine, auth: AuthContext, projectId: string, body: StackRequest): Promise<StackRow> {
+  const name = body.stack_name;
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw badRequest(`Invalid stack name ${String(name)} must contain only alphanumeric or "_-." characters, must start with alpha and must be 255 characters or less.`);
+  }
+  const { template, parameters } = readRequest(body);
+  const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? null : Number(body.timeout_mins);
+  if (timeout !== null && !(Number.isInteger(timeout) && timeout > 0)) throw badRequest(`Invalid timeout value ${String(body.timeout_mins)}`);
+  const tags = typeof body.tags === 'string' ? body.tags.split(',') : Array.isArray(body.tags) ? body.tags.map(String) : [];
+  const stack = await store.tx(async (tx) => {
+    const [taken] = await tx.select({ id: stacks.id }).from(stacks).where(and(eq(stacks.projectId, projectId), eq(stacks.name, name)));
+    if (taken) throw conflict(`The Stack (${name}) already exists.`, 'StackExists');
+    const [row] = await tx
+      .insert(stacks)
+      .values({
+        id: randomUUID(),
+        projectId,
+        userId: auth.userId,
+        name,
+        template: template.raw,
+        parameters,
+        action: 'CREATE',
+        status: 'IN_PROGRESS',
+        statusReason: 'Stack CREATE started',
+        disableRollback: body.disable_rollback !== false && body.disable_rollback !== 'false',
+        timeoutMins: timeout,
+        tags,
+      })
+      .returning();
+    const resources = Object.entries(template.resources);
+    if (resources.length) {
+      await tx.insert(stackResources).values(resources.map(([rname, r]) => ({ stackId: row!.id, name: rname, type: r.type, action: 'INIT', status: 'COMPLETE' })));
+    }
+    await recordEvent(tx, row!.id, { resourceName: name, physicalId: row!.id, action: 'CREATE', status: 'IN_PROGRESS', reason: 'Stack CREATE started' });
+    return row!;
+  });
+  engine.create(stack, auth.token);
+  return stack;
+}
+
+/** The project's stack by name or id (and, when both are given, the id must be that name's). */
+export async function findStack(store: Store, projectId: string, ref: string, id?: string): Promise<StackRow> {
+  const match = id ? and(eq(stacks.id, id), eq(stacks.name, ref)) : or(eq(stacks.id, ref), eq(stacks.name, ref));
+  const [row] = await store.db.select().from(stacks).where(and(eq(stacks.projectId, projectId), match));
+  if (!row) throw notFound(`The Stack (${id ? `${ref}/${id}` : ref}) could not be found.`, 'EntityNotFound');
+  return row;
+}
+
+export async function listStacks(store: Store, projectId: string): Promise<StackRow[]> {
+  return store.db.select().from(stacks).where(eq(stacks.projectId, projectId)).orderBy(asc(stacks.createdAt));
+}
+
+export async function resourcesOf(store: Store, stack: StackRow) {
+  return store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id)).orderBy(asc(stackResources.createdAt), asc(stackResources.name));
+}
+
+/** Starts removing the stack and all it made; refused while another action runs on it. */
+export async function deleteStack(store: Store, engine: Engine, auth: AuthContext, stack: StackRow): Promise<void> {
+  if (engine.isRunning(stack.id)) {
+    if (stack.action === 'DELETE') return;
+    throw conflict(`Stack ${stack.name} is in progress (${stack.action}); wait until it ends before deleting it.`, 'ActionInProgress');
+  }
+  const started = { ...stack, action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'Stack DELETE started' };
+  await store.tx(async (tx) => {
+    await tx.update(stacks).set({ action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'Stack DELETE started', updatedAt: new Date() }).where(eq(stacks.id, stack.id));
+    await recordEvent(tx, stack.id, { resourceName: stack.name, physicalId: stack.id, action: 'DELETE', status: 'IN_PROGRESS', reason: 'Stack DELETE started' });
+  });
+  engine.delete(started, auth.token);
+}

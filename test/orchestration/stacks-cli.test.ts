@@ -1,0 +1,251 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adminEnv, cliAs, cliFails, openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { rawImage } from '../compute/helpers.ts';
+
+// Heat's API through python3-heatclient's `openstack stack …` against a cloud in this process
+// with the fake virt driver: the stack's resources are checked in Neutron and Nova themselves.
+let cloud: TestCloud;
+let dataDir: string;
+let work: string;
+let env: Record<string, string>;
+const demo = () => ({ ...env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
+const ok = cliAs(() => env);
+const asDemo = cliAs(demo);
+const json = async (cli: typeof ok, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+/** What `stack create --wait -f json` prints: the events as they come, then the stack. */
+const afterEvents = (out: string) => JSON.parse(out.slice(out.search(/^\{/m)));
+
+const ENV_TEMPLATE = `
+heat_template_version: 2018-08-31
+description: A private network behind a router, a server in it and a floating address
+parameters:
+  image:
+    type: string
+  flavor:
+    type: string
+    default: m1.tiny
+    constraints:
+      - allowed_values: [m1.tiny, m1.small]
+  public_net:
+    type: string
+  cidr:
+    type: string
+    default: 10.20.0.0/24
+resources:
+  net:
+    type: OS::Neutron::Net
+    properties:
+      name: { list_join: ['-', [{ get_param: 'OS::stack_name' }, net]] }
+  subnet:
+    type: OS::Neutron::Subnet
+    properties:
+      network: { get_resource: net }
+      cidr: { get_param: cidr }
+  router:
+    type: OS::Neutron::Router
+    properties:
+      external_gateway_info: { network: { get_param: public_net } }
+  interface:
+    type: OS::Neutron::RouterInterface
+    properties:
+      router: { get_resource: router }
+      subnet: { get_resource: subnet }
+  sg:
+    type: OS::Neutron::SecurityGroup
+    properties:
+      rules:
+        - { protocol: tcp, port_range_min: 22, port_range_max: 22, remote_ip_prefix: 0.0.0.0/0 }
+        - { protocol: icmp }
+  keypair:
+    type: OS::Nova::KeyPair
+    properties:
+      name: { str_replace: { template: key-STACK, params: { STACK: { get_param: 'OS::stack_name' } } } }
+  port:
+    type: OS::Neutron::Port
+    properties:
+      network: { get_resource: net }
+      security_groups: [{ get_resource: sg }]
+      fixed_ips: [{ subnet: { get_resource: subnet } }]
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: { get_param: image }
+      flavor: { get_param: flavor }
+      key_name: { get_resource: keypair }
+      networks: [{ port: { get_resource: port } }]
+  fip:
+    type: OS::Neutron::FloatingIP
+    properties:
+      floating_network: { get_param: public_net }
+      port_id: { get_resource: port }
+outputs:
+  server_ip:
+    description: The server's private address
+    value: { get_attr: [server, first_address] }
+  floating_ip:
+    description: The address to reach the server at
+    value: { get_attr: [fip, floating_ip_address] }
+`;
+
+before(async () => {
+  dataDir = tempDir('nubo-heat-');
+  work = tempDir('nubo-heat-work-');
+  cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
+  env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
+  await ok('project', 'create', 'demo');
+  await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
+  await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
+  await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
+  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'big', disk_format: 'raw', container_format: 'bare', min_disk: 5 });
+  await ok('network', 'create', 'public', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
+  await ok('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'public-subnet');
+  writeFileSync(join(work, 'env.yaml'), ENV_TEMPLATE);
+});
+
+after(async () => {
+  await cloud?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('a whole environment from one template: created in order, shown, and deleted without a trace', async () => {
+  const t0 = Date.now();
+  const created = afterEvents(
+    await asDemo(
+      ...['stack', 'create', '--wait', '--poll', '1', '-t', join(work, 'env.yaml'), '-f', 'json'],
+      ...['--parameter', 'image=tiny', '--parameter', 'public_net=public', 'env1'],
+    ),
+  );
+  assert.equal(created.stack_status, 'CREATE_COMPLETE', created.stack_status_reason);
+  const createSeconds = (Date.now() - t0) / 1000;
+
+  const list = await json(asDemo, 'stack', 'list');
+  assert.deepEqual(
+    list.map((s: any) => [s['Stack Name'], s['Stack Status']]),
+    [['env1', 'CREATE_COMPLETE']],
+  );
+  // Another project sees none of it.
+  assert.deepEqual(await json(ok, 'stack', 'list'), []);
+  assert.match(await cliFails(env, 'stack', 'show', 'env1'), /not found/i);
+
+  const shown = await json(asDemo, 'stack', 'show', 'env1');
+  assert.equal(shown.id, created.id);
+  assert.equal(shown.parameters.flavor, 'm1.tiny');
+  assert.equal(shown.parameters['OS::stack_name'], 'env1');
+  const byFullPath = await json(asDemo, 'stack', 'show', `env1/${created.id}`);
+  assert.equal(byFullPath.id, created.id);
+
+  // Every resource exists in the service that owns it.
+  const resources = await json(asDemo, 'stack', 'resource', 'list', 'env1');
+  const byName = Object.fromEntries(resources.map((r: any) => [r.resource_name, r]));
+  assert.deepEqual(Object.keys(byName).sort(), ['fip', 'interface', 'keypair', 'net', 'port', 'router', 'server', 'sg', 'subnet']);
+  for (const r of resources) assert.equal(r.resource_status, 'CREATE_COMPLETE', r.resource_name);
+  const net = await json(asDemo, 'network', 'show', byName.net.physical_resource_id);
+  assert.equal(net.name, 'env1-net');
+  const server = await json(asDemo, 'server', 'show', byName.server.physical_resource_id);
+  assert.equal(server.status, 'ACTIVE');
+  assert.equal(server.key_name, 'key-env1');
+  const sg = await json(asDemo, 'security', 'group', 'rule', 'list', byName.sg.physical_resource_id);
+  assert.ok(sg.some((r: any) => r['IP Protocol'] === 'tcp' && r['Port Range'] === '22:22'), JSON.stringify(sg));
+  const fip = await json(asDemo, 'floating', 'ip', 'show', byName.fip.physical_resource_id);
+  assert.equal(fip.port_id, byName.port.physical_resource_id);
+
+  // Outputs: the server's address as Nova shows it, and the floating one as Neutron does.
+  const outputs = await json(asDemo, 'stack', 'output', 'list', 'env1');
+  assert.deepEqual(outputs.map((o: any) => o.output_key).sort(), ['floating_ip', 'server_ip']);
+  const serverIp = await json(asDemo, 'stack', 'output', 'show', 'env1', 'server_ip');
+  assert.ok(server.addresses['env1-net'].includes(serverIp.output_value), JSON.stringify(server.addresses));
+  assert.match(serverIp.output_value, /^10\.20\.0\./);
+  const floating = await json(asDemo, 'stack', 'output', 'show', 'env1', 'floating_ip');
+  assert.equal(floating.output_value, fip.floating_ip_address);
+
+  const one = await json(asDemo, 'stack', 'resource', 'show', 'env1', 'server');
+  assert.equal(one.physical_resource_id, server.id);
+  assert.equal(one.attributes.first_address, serverIp.output_value);
+
+  // The events tell the order: the server waited for its port, the port for its network.
+  const events = await json(asDemo, 'stack', 'event', 'list', 'env1');
+  const at = (name: string, status: string) => events.findIndex((e: any) => e.resource_name === name && e.resource_status === status);
+  assert.ok(at('net', 'CREATE_COMPLETE') < at('port', 'CREATE_IN_PROGRESS'));
+  assert.ok(at('port', 'CREATE_COMPLETE') < at('server', 'CREATE_IN_PROGRESS'));
+  assert.ok(at('env1', 'CREATE_COMPLETE') > at('fip', 'CREATE_COMPLETE'));
+
+  const template = await json(asDemo, 'stack', 'template', 'show', 'env1');
+  assert.equal(template.heat_template_version, '2018-08-31');
+
+  const t1 = Date.now();
+  await asDemo('stack', 'delete', '--yes', '--wait', 'env1');
+  const deleteSeconds = (Date.now() - t1) / 1000;
+  assert.match(await cliFails(demo(), 'stack', 'show', 'env1'), /not found/i);
+  // Nothing of it is left, service by service.
+  assert.deepEqual(await json(asDemo, 'server', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'floating', 'ip', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'keypair', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'router', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'port', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'network', 'list', '--internal'), []);
+  assert.deepEqual(
+    (await json(asDemo, 'security', 'group', 'list')).filter((g: any) => g.Name !== 'default'),
+    [],
+  );
+  console.log(`stack of 9 resources: CREATE_COMPLETE in ${createSeconds.toFixed(1)} s, deleted in ${deleteSeconds.toFixed(1)} s (openstack CLI, fake driver)`);
+});
+
+test('a template Heat refuses is a 400 with the place it is wrong at', async () => {
+  const write = (name: string, text: string) => {
+    writeFileSync(join(work, name), text);
+    return join(work, name);
+  };
+  const unknown = write('unknown.yaml', 'heat_template_version: 2018-08-31\nresources:\n  x:\n    type: OS::Nova::Serverx\n');
+  assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', unknown), /resources\.x: The Resource Type \(OS::Nova::Serverx\) could not be found/);
+  assert.match(await cliFails(demo(), 'stack', 'create', '-t', unknown, 'bad1'), /OS::Nova::Serverx/);
+
+  const badRef = write('ref.yaml', 'heat_template_version: 2018-08-31\nresources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { get_resource: nothere }\n');
+  assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', badRef), /resources\.n\.properties\.name\.get_resource: .*"nothere"/);
+
+  const version = write('version.yaml', 'heat_template_version: 2099-01-01\nresources: {}\n');
+  assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', version), /The template version is invalid/);
+
+  // A parameter outside its constraint.
+  const params = ['--parameter', 'image=tiny', '--parameter', 'public_net=public', '--parameter', 'flavor=m1.huge'];
+  assert.match(await cliFails(demo(), 'stack', 'create', '-t', join(work, 'env.yaml'), ...params, 'bad2'), /Parameter 'flavor' is invalid: "m1.huge" is not an allowed value/);
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
+
+  // The raw answer is Heat's error body.
+  const token = await cloud.login('demo', 'pw', 'demo');
+  const project = (await json(asDemo, 'project', 'show', 'demo')).id;
+  const res = await cloud.request('POST', `/orchestration/v1/${project}/validate`, { token, body: { template: { heat_template_version: '2018-08-31', resources: { x: { type: 'OS::Foo' } } } } });
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error.type, 'StackValidationFailed');
+  assert.equal(res.body.code, 400);
+
+  const valid = await json(asDemo, 'orchestration', 'template', 'validate', '-t', join(work, 'env.yaml'));
+  assert.equal(valid.Parameters.flavor.Default, 'm1.tiny');
+  const types = await json(asDemo, 'orchestration', 'resource', 'type', 'list');
+  assert.ok(types.some((t: any) => t['Resource Type'] === 'OS::Nova::Server'));
+  const versions = await json(asDemo, 'orchestration', 'template', 'version', 'list');
+  assert.ok(versions.some((v: any) => v.Version === 'heat_template_version.2021-04-16'));
+});
+
+test("a resource that fails fails the stack with the other service's reason, and delete still removes the rest", async () => {
+  const template = ENV_TEMPLATE.replace("      image: { get_param: image }", "      image: big");
+  writeFileSync(join(work, 'fail.yaml'), template);
+  const r = await openstack(demo(), 'stack', 'create', '--wait', '--poll', '1', '-t', join(work, 'fail.yaml'), '--parameter', 'image=tiny', '--parameter', 'public_net=public', 'fails');
+  assert.notEqual(r.code, 0);
+  const shown = await json(asDemo, 'stack', 'show', 'fails');
+  assert.equal(shown.stack_status, 'CREATE_FAILED');
+  assert.match(shown.stack_status_reason, /Resource CREATE failed: BadRequest: resources\.server: Flavor's disk is too small for requested image/);
+  const server = await json(asDemo, 'stack', 'resource', 'show', 'fails', 'server');
+  assert.equal(server.resource_status, 'CREATE_FAILED');
+  assert.match(server.resource_status_reason, /Flavor's disk is too small/);
+  // What did not depend on the server was made, and goes with the stack.
+  assert.equal((await json(asDemo, 'network', 'list', '--internal')).length, 1);
+  await asDemo('stack', 'delete', '--yes', '--wait', 'fails');
+  assert.deepEqual(await json(asDemo, 'network', 'list', '--internal'), []);
+  assert.deepEqual(await json(asDemo, 'router', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
+});
