@@ -47,6 +47,7 @@ import { serverPasswordRoutes } from './api/server-password.ts';
 import type { NmiSender } from './admin-actions.ts';
 import { startReclaimer } from './soft-delete.ts';
 import { startResizeConfirmer } from './resize-confirm.ts';
+import { deleteShelvedImage } from './shelve.ts';
 import { resizeActions } from './api/resize-actions.ts';
 import { remoteConsoleRoutes } from './api/remote-consoles.ts';
 import { createConsoleTokens, type ConsoleTokens } from './consoles/tokens.ts';
@@ -125,7 +126,8 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     channel: SERVERS_CHANNEL,
     log,
     listKeys: () => unscheduled(store.db),
-    reconcile: (id) => schedule(store, id),
+    // A server deleted while offloaded takes its shelved image with it, as Nova's delete does.
+    reconcile: (id) => schedule(store, id, (s) => deleteShelvedImage(opts.images, s, log)),
   });
   const metadata = await startMetadataServer(store.db, opts.metadataSocket, log).catch(async (err) => {
     await scheduler.stop();

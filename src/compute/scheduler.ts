@@ -2,7 +2,7 @@ import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
 import { bindServerPorts } from '../network/for-compute.ts';
 import { hosts, servers, services } from './tables.ts';
-import { dropServer, faultOf, SERVERS_CHANNEL } from './servers.ts';
+import { dropServer, faultOf, SERVERS_CHANNEL, type Server } from './servers.ts';
 import { DEFAULT_ZONE, hostZones, registerService } from './services.ts';
 import { placementOf } from './server-groups.ts';
 
@@ -54,7 +54,8 @@ async function eligibleHosts(tx: Db, zone: string | null): Promise<Set<string>> 
  * see each other's allocation. A server deleted before it was placed (or one that failed before
  * it was) is removed here, since no agent will ever see it.
  */
-export async function schedule(store: Store, id: string): Promise<void> {
+export async function schedule(store: Store, id: string, dropped?: (s: Server) => Promise<void>): Promise<void> {
+  let gone: Server | undefined;
   await store.tx(async (tx) => {
     const [s] = await tx
       .select()
@@ -63,6 +64,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
       .for('update');
     if (s?.deleting) {
       await dropServer(tx, s);
+      gone = s;
       return;
     }
     if (s?.vmState !== 'building') return;
@@ -95,6 +97,7 @@ export async function schedule(store: Store, id: string): Promise<void> {
     await bindServerPorts(tx, s, best.name);
     await notify(tx, SERVERS_CHANNEL, id);
   });
+  if (gone) await dropped?.(gone);
 }
 
 /** The servers waiting for a host, or, having none, for their removal. */

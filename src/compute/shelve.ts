@@ -2,9 +2,11 @@ import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
-import { createSnapshotRecord } from '../image/for-compute.ts';
+import { createSnapshotRecord, deleteProjectImage } from '../image/for-compute.ts';
+import { ApiError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
 import type { ImageService } from '../image/index.ts';
-import { checkLock, checkState, getServer, setSpec } from './servers.ts';
+import { checkLock, checkState, getServer, setSpec, type Server } from './servers.ts';
 import { servers, snapshots } from './tables.ts';
 
 // Nova's shelve: the server shut down and its disk written into an image named "<name>-shelved";
@@ -29,6 +31,16 @@ export async function shelveServer(tx: Db, images: ImageService, auth: AuthConte
   }
   await tx.update(servers).set({ shelvedImageId: imageId, shelvedAt: null }).where(eq(servers.id, s.id));
   await setSpec(tx, s, { power: 'shelved' });
+}
+
+/** Deletes a server's shelved image: once it runs again from it, or with the server, as Nova's
+ * delete of a shelved server does. Deleted by its owner meanwhile: nothing left to do. Refused
+ * (protected, or a store that keeps it while a disk is cloned from it): the image stays. */
+export async function deleteShelvedImage(images: ImageService, s: Pick<Server, 'id' | 'projectId' | 'shelvedImageId'>, log: Logger): Promise<void> {
+  if (!s.shelvedImageId) return;
+  await deleteProjectImage(images, s.projectId, s.shelvedImageId).catch((err) => {
+    if (!(err instanceof ApiError && err.kind === 'NotFound')) log.warn({ server: s.id, image: s.shelvedImageId, err }, 'shelved image not deleted');
+  });
 }
 
 export async function shelveOffload(tx: Db, auth: AuthContext, id: string): Promise<void> {

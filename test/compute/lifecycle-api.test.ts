@@ -117,6 +117,20 @@ test('a server shelved while stopped; shelveOffload of a server not shelved is a
   await alice.settled(id, 'ACTIVE');
 });
 
+test('deleting a shelved-offloaded server deletes its shelved image with it, as Nova does', async () => {
+  const id = await alice.create({ name: 'shelf3', imageRef: image, flavorRef: tiny });
+  await alice.settled(id, 'ACTIVE');
+  assert.equal((await alice.action(id, { shelve: null })).status, 202);
+  await alice.settled(id, 'SHELVED_OFFLOADED');
+  const [shelvedImage] = (await c.request('GET', '/image/v2/images?name=shelf3-shelved', { token: alice.token })).body.images;
+  assert.equal(shelvedImage.status, 'active');
+  assert.equal((await alice.call('DELETE', `/servers/${id}`)).status, 204);
+  await alice.gone(id);
+  const left = async () => (await c.request('GET', `/image/v2/images/${shelvedImage.id}`, { token: alice.token })).status;
+  for (let i = 0; i < 50 && (await left()) !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await left(), 404, 'the shelved image went with the server');
+});
+
 test('rescue: RESCUE from another image, 200 with no password; unrescue: ACTIVE again; a wrong state is a 409', async () => {
   const other = await rawImage(c, await c.adminToken(), 8192);
   const id = await alice.create({ name: 'resc', imageRef: image, flavorRef: tiny });

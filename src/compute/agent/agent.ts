@@ -20,6 +20,7 @@ import { serverNics } from '../../network/for-compute.ts';
 import { serverNetworkData } from '../../network/network-data.ts';
 import { imageCache } from './images.ts';
 import { shelving } from './shelve.ts';
+import { deleteShelvedImage } from '../shelve.ts';
 import { rescuing } from './rescue.ts';
 import { resizing } from './resize.ts';
 import { imageHardware } from './hardware.ts';
@@ -164,6 +165,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     if (s.deleting) {
       await remove(id);
       await store.tx((tx) => dropServer(tx, s));
+      await deleteShelvedImage(opts.images, s, log);
       return;
     }
     if (s.vmState === 'error') return;

@@ -1,9 +1,8 @@
 import type { Logger } from '../../lib/log.ts';
 import type { ReconcileResult } from '../../lib/reconcile/controller.ts';
-import { ApiError } from '../../lib/errors.ts';
-import { deleteProjectImage } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
 import type { Server } from '../servers.ts';
+import { deleteShelvedImage } from '../shelve.ts';
 import type { VirtDriver } from '../virt/driver.ts';
 
 // The host's side of shelving: the guest shut down, its disk written into the shelved image, and
@@ -52,13 +51,7 @@ export function shelving(d: ShelvingDeps) {
 
     /** Once the unshelved server runs: its shelved image is deleted and the shelve forgotten. */
     async unshelved(s: Server): Promise<void> {
-      if (s.shelvedImageId) {
-        await deleteProjectImage(d.images, s.projectId, s.shelvedImageId).catch((err) => {
-          // Deleted by its owner meanwhile: nothing left to do. Refused (protected, or a store that
-          // keeps it while a disk is cloned from it): the image stays, the server runs on.
-          if (!(err instanceof ApiError && err.kind === 'NotFound')) d.log.warn({ server: s.id, image: s.shelvedImageId, err }, 'shelved image not deleted');
-        });
-      }
+      await deleteShelvedImage(d.images, s, d.log);
       await d.report(s, { shelvedImageId: null, shelvedAt: null });
     },
   };
