@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { makeProject } from '../image/helpers.ts';
@@ -62,6 +63,10 @@ after(async () => {
   await c?.stop();
 });
 
+/** Where the screenshots for docs/dashboard.md go, when NUBO_DOCS_SCREENSHOTS=1 asks for them
+ * (they change at every run, so a plain test run leaves docs/ alone). */
+const shots = process.env.NUBO_DOCS_SCREENSHOTS === '1' ? new URL('../../docs/images/', import.meta.url).pathname : undefined;
+
 const node = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
 async function logIn(page: Page, user: string, password: string) {
@@ -120,6 +125,10 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.equal(way, `Outside → external network public → floating IP ${fipAddress} → router edge → network web-net → port ${(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).getAttribute('aria-label'))!.slice(5)} → server web-1`);
   assert.equal(await page.locator('.node.on-path').count(), 6);
   assert.equal(await page.locator('.edge.on-path').count(), 3, 'gateway, interface and attachment');
+  if (shots) {
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: `${shots}dashboard-topology.png` });
+  }
 
   // A server made through the API appears by itself, the page not reloaded.
   await page.evaluate(() => ((window as any).stillHere = true));
@@ -158,5 +167,61 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.equal(check.status, 404, 'Keystone no longer knows the token');
   assert.equal((await c.request('GET', '/compute/v2.1/servers', { token: switched })).status, 401);
   console.log(`# topology drawn ${firstDraw} ms after the login page opened; a new server shown ${followed} ms after its create`);
+  await page.close();
+});
+
+test('200 servers on 20 networks: every one drawn by name, none overlapping, the view scrolls', async () => {
+  const admin = await c.adminToken();
+  const big = await makeProject(c, admin, 'big');
+  assert.equal((await c.request('PUT', `/compute/v2.1/os-quota-sets/${big.id}`, { token: admin, body: { quota_set: { instances: -1, cores: -1, ram: -1 } } })).status, 200);
+  const q = await c.request('PUT', `/networking/v2.0/quotas/${big.id}`, { token: admin, body: { quota: { network: -1, subnet: -1, port: -1 } } });
+  assert.equal(q.status, 200, JSON.stringify(q.body));
+  const net = neutronOf(c, big.token);
+  const compute = computeOf(c, big.token);
+  const made = Date.now();
+  await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const n = (await net.ok('POST', '/networks', { network: { name: `net-${String(i + 1).padStart(2, '0')}` } })).network.id;
+      await net.ok('POST', '/subnets', { subnet: { network_id: n, cidr: `10.50.${i}.0/24`, ip_version: 4 } });
+      await compute.create({ name: `n${i + 1}-vm`, imageRef: image, flavorRef: tiny, networks: [{ uuid: n }], min_count: 10 });
+    }),
+  );
+  const createdIn = Date.now() - made;
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await logIn(page, 'big-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  const start = Date.now();
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('.node.server').length === 200, undefined, { timeout: 20_000 });
+  const drawn = Date.now() - start;
+  for (const name of ['server n1-vm-1', 'server n20-vm-10', 'network net-07']) assert.equal(await node(page, name).count(), 1, name);
+
+  const boxes = await page.evaluate(() =>
+    [...document.querySelectorAll('.node.server, .node.network')].map((g) => {
+      const r = (g as SVGGraphicsElement).getBBox();
+      return { name: g.getAttribute('aria-label')!, x: r.x, y: r.y, w: r.width, h: r.height };
+    }),
+  );
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!;
+      const b = boxes[j]!;
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      assert.ok(!overlap, `${a.name} and ${b.name} overlap`);
+    }
+  }
+  // Readable: the drawing keeps its size and the view scrolls, rather than shrinking 200 labels.
+  const view = await page.evaluate(() => {
+    const canvas = document.querySelector('.canvas')!;
+    return { scroll: canvas.scrollHeight, shown: canvas.clientHeight, width: document.querySelector('svg.graph')!.getAttribute('width') };
+  });
+  assert.ok(view.scroll > view.shown * 3, JSON.stringify(view));
+  assert.ok(Number(view.width) <= 1280, `no sideways scrolling at 1280 px: ${view.width}`);
+  await node(page, 'server n20-vm-10').scrollIntoViewIfNeeded();
+  await node(page, 'server n20-vm-10').click();
+  await page.getByRole('complementary').getByRole('heading', { name: 'server n20-vm-10' }).waitFor();
+  if (shots) await page.screenshot({ path: `${shots}dashboard-topology-200.png` });
+  console.log(`# 200 servers on 20 networks made in ${createdIn} ms; the topology drawn ${drawn} ms after a reload`);
   await page.close();
 });

@@ -8,17 +8,20 @@
 
 export const G = {
   pad: 16,
-  ext: { x: 16, w: 150, h: 44 },
-  router: { x: 200, w: 140, h: 40 },
-  net: { x: 380, w: 170 },
-  cells: 600,
-  cell: { w: 250, h: 58 },
-  server: { dx: 14, w: 140, h: 40 },
-  pill: { dx: 160, w: 86, h: 16, gap: 2, max: 3 },
+  ext: { w: 140, h: 44 },
+  router: { w: 130, h: 40 },
+  net: { w: 160 },
+  /** Between one column and the next, where the edges run. */
+  gap: 36,
+  cell: { w: 244, h: 58 },
+  server: { dx: 14, w: 134, h: 40 },
+  pill: { dx: 154, w: 86, h: 16, gap: 2, max: 3 },
   bandGap: 14,
 };
 
-const byName = (a, b) => (a.name || a.id).localeCompare(b.name || b.id);
+// vm-2 before vm-10, as people count.
+const collator = new Intl.Collator(undefined, { numeric: true });
+const byName = (a, b) => collator.compare(a.name || a.id, b.name || b.id);
 const isServerPort = (p) => (p.device_owner ?? '').startsWith('compute:');
 const isRouterPort = (p) => ['network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface'].includes(p.device_owner);
 
@@ -98,7 +101,13 @@ function spread(items, h, gap, top) {
 export function layout(graph, width) {
   const { nodes, edges, loose } = graph;
   const pos = new Map();
-  const cols = Math.max(1, Math.floor((width - G.cells - G.pad) / G.cell.w));
+  // Columns only for what the project has: a project without routers gives its servers the room.
+  const kinds = new Set([...nodes.values()].map((n) => n.kind));
+  const x = { ext: G.pad };
+  x.router = x.ext + (kinds.has('external') ? G.ext.w + G.gap : 0);
+  x.net = x.router + (kinds.has('router') ? G.router.w + G.gap : 0);
+  x.cells = x.net + G.net.w + G.gap;
+  const cols = Math.max(1, Math.floor((width - x.cells - G.pad) / G.cell.w));
   // A server's band is its first port's network (the network it was launched on).
   const bands = [];
   const bandOf = new Map();
@@ -123,9 +132,9 @@ export function layout(graph, width) {
     const rows = Math.max(1, Math.ceil(band.servers.length / cols));
     const netH = net ? 44 + 14 * Math.min(net.subnets.length, 4) : 0;
     const h = Math.max(netH, rows * G.cell.h);
-    if (net) pos.set(net.id, { x: G.net.x, y, w: G.net.w, h });
+    if (net) pos.set(net.id, { x: x.net, y, w: G.net.w, h });
     band.servers.forEach((s, i) => {
-      const cx = G.cells + (i % cols) * G.cell.w;
+      const cx = x.cells + (i % cols) * G.cell.w;
       const cy = y + Math.floor(i / cols) * G.cell.h;
       pos.set(s.id, { x: cx + G.server.dx, y: cy + 4, w: G.server.w, h: G.server.h });
       const ports = s.ports;
@@ -139,9 +148,9 @@ export function layout(graph, width) {
   }
   // Floating IPs on no port and volumes on no server: a band of their own, at the bottom.
   if (loose.length) {
-    const per = Math.max(1, Math.floor((width - G.cells - G.pad) / (G.pill.w + 8)));
+    const per = Math.max(1, Math.floor((width - x.cells - G.pad) / (G.pill.w + 8)));
     const rows = Math.ceil(loose.length / per);
-    loose.forEach((id, i) => pos.set(id, { x: G.cells + (i % per) * (G.pill.w + 8), y: y + 4 + Math.floor(i / per) * (G.pill.h + 8), w: G.pill.w, h: G.pill.h }));
+    loose.forEach((id, i) => pos.set(id, { x: x.cells + (i % per) * (G.pill.w + 8), y: y + 4 + Math.floor(i / per) * (G.pill.h + 8), w: G.pill.w, h: G.pill.h }));
     const h = rows * (G.pill.h + 8) + 8;
     bandBoxes.push({ id: 'band:loose', label: 'Not attached', y, h });
     y += h + G.bandGap;
@@ -155,18 +164,18 @@ export function layout(graph, width) {
     return { id: r.id, want: nets.length ? nets.reduce((a, b) => a + b, 0) / nets.length : G.pad };
   });
   spread(rItems, G.router.h, 12, G.pad);
-  for (const it of rItems) pos.set(it.id, { x: G.router.x, y: it.y, w: G.router.w, h: G.router.h });
+  for (const it of rItems) pos.set(it.id, { x: x.router, y: it.y, w: G.router.w, h: G.router.h });
   const exts = [...nodes.values()].filter((n) => n.kind === 'external');
   const eItems = exts.map((x) => {
     const rs = edges.filter((e) => e.from === x.id && e.kind === 'gateway').map((e) => centre(e.to));
     return { id: x.id, want: rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : G.pad };
   });
   spread(eItems, G.ext.h + 14, 12, G.pad);
-  for (const it of eItems) pos.set(it.id, { x: G.ext.x, y: it.y, w: G.ext.w, h: G.ext.h + 14 * Math.min(nodes.get(it.id).subnets.length, 2) });
+  for (const it of eItems) pos.set(it.id, { x: x.ext, y: it.y, w: G.ext.w, h: G.ext.h + 14 * Math.min(nodes.get(it.id).subnets.length, 2) });
 
   let bottom = y;
   for (const p of pos.values()) bottom = Math.max(bottom, p.y + p.h + G.pad);
-  return { pos, bands: bandBoxes, width: Math.max(width, G.cells + cols * G.cell.w + G.pad), height: bottom, cols };
+  return { pos, bands: bandBoxes, width: Math.max(width, x.cells + cols * G.cell.w + G.pad), height: bottom, cols, x };
 }
 
 /**

@@ -35,10 +35,11 @@ function nodeShape(n, p) {
   if (n.kind === 'router') lines.push(n.r.external_gateway_info ? 'router, gateway set' : 'router');
   if (n.kind === 'network' || n.kind === 'external') for (const sub of n.subnets.slice(0, 4)) lines.push(sub.cidr);
   const pill = n.kind === 'fip' || n.kind === 'volume';
-  const chars = Math.floor(p.w / 7);
+  // Characters that fit: pills have a smaller font (app.css).
+  const chars = Math.floor(p.w / (pill ? 6.4 : 7));
   return s('g', common, [
     s('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: pill ? p.h / 2 : 6 }),
-    s('text', { x: p.x + (pill ? 8 : 10), y: p.y + (pill ? 12 : 17), class: 'name', text: cut(pill && n.kind === 'volume' ? `▣ ${n.name}` : n.name, pill ? chars - 1 : chars) }),
+    s('text', { x: p.x + (pill ? 7 : 10), y: p.y + (pill ? 12 : 17), class: pill ? 'name pill' : 'name', text: cut(pill && n.kind === 'volume' ? `▣ ${n.name}` : n.name, pill ? chars - 1 : chars) }),
     n.kind === 'server' ? s('text', { x: p.x + 10, y: p.y + 32, class: 'sub', text: cut(`${lines[0]} · ${lines[1]}`, chars + 4) }) : null,
     n.kind !== 'server' ? lines.map((line, i) => s('text', { x: p.x + 10, y: p.y + 33 + i * 14, class: 'sub', text: cut(line, chars + 4) })) : null,
     n.kind === 'server' ? s('rect', { x: p.x, y: p.y, width: 4, height: p.h, class: `status ${String(n.status).toLowerCase()}` }) : null,
@@ -66,11 +67,11 @@ function edgeShape(e, pos) {
 }
 
 /** The details of one node, with what can be done to it. */
-function details(graph, n, { showPath, remove }) {
+function details(graph, n, { showPath, remove, flavors }) {
   const name = (id) => graph.nodes.get(id)?.name ?? id;
   const rows = [['ID', n.r.id]];
   if (n.kind === 'server') {
-    rows.push(['Status', n.status], ['Image', n.image || '—'], ['Flavor', n.r.flavor?.original_name ?? n.r.flavor?.id ?? '—']);
+    rows.push(['Status', n.status], ['Image', n.image || '—'], ['Flavor', n.r.flavor?.original_name ?? flavors.get(n.r.flavor?.id) ?? n.r.flavor?.id ?? '—']);
     rows.push(['Addresses', n.ports.map((p) => `${graph.nodes.get(p).ip}`).join(', ') || '—']);
     rows.push(['Floating IPs', n.pills.filter((p) => p.startsWith('fip:')).map(name).join(', ') || '—']);
     rows.push(['Volumes', n.pills.filter((p) => p.startsWith('volume:')).map(name).join(', ') || '—']);
@@ -106,6 +107,9 @@ export function topologyView(main, { project, report }) {
   let path;
   let timer;
   let stopped = false;
+  // Servers name their flavor by id below microversion 2.47; the names change rarely enough to read once.
+  let flavors = new Map();
+  if (has('compute')) api('compute', 'GET', '/flavors').then((b) => (flavors = new Map(b.flavors.map((f) => [f.id, f.name]))), () => undefined);
   const status = h('span', { class: 'updated', text: 'Loading…' });
   const svg = s('svg', { role: 'group', 'aria-label': `Topology of project ${project}`, class: 'graph' });
   const canvas = h('div', { class: 'canvas' }, svg);
@@ -150,7 +154,7 @@ export function topologyView(main, { project, report }) {
         report(err.message, true);
       }
     };
-    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove }).filter(Boolean));
+    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove, flavors }).filter(Boolean));
     if (path === id) showPath(id);
     panel.hidden = false;
     mark();
@@ -163,7 +167,7 @@ export function topologyView(main, { project, report }) {
     svg.setAttribute('height', l.height);
     svg.setAttribute('viewBox', `0 0 ${l.width} ${l.height}`);
     const bands = l.bands.map((b, i) => s('rect', { class: `band ${i % 2 ? 'odd' : ''}`, x: 0, y: b.y - 6, width: l.width, height: b.h + 12 }));
-    const loose = l.bands.filter((b) => b.id === 'band:loose').map((b) => s('text', { class: 'band-label', x: 380, y: b.y + 14, text: b.label }));
+    const loose = l.bands.filter((b) => b.id === 'band:loose').map((b) => s('text', { class: 'band-label', x: l.x.net, y: b.y + 14, text: b.label }));
     // A floating IP sits beside its server: a line to the port would cross the server's box.
     const edges = graph.edges.filter((e) => e.kind !== 'nat').map((e) => edgeShape(e, l.pos)).filter(Boolean);
     const nodes = [...graph.nodes.values()].filter((n) => l.pos.has(n.id)).map((n) => nodeShape(n, l.pos.get(n.id)));
@@ -189,8 +193,11 @@ export function topologyView(main, { project, report }) {
         graph = buildGraph(data);
         draw();
       }
-      const count = (k) => [...graph.nodes.values()].filter((n) => n.kind === k).length;
-      status.textContent = `${count('server')} servers, ${count('network')} networks, ${count('router')} routers · updated ${new Date().toLocaleTimeString()}`;
+      const count = (k, one, many) => {
+        const n = [...graph.nodes.values()].filter((x) => x.kind === k).length;
+        return `${n} ${n === 1 ? one : many}`;
+      };
+      status.textContent = `${count('server', 'server', 'servers')}, ${count('network', 'network', 'networks')}, ${count('router', 'router', 'routers')} · updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       if (stopped) return;
       status.textContent = `Not updated: ${err.message}`;
