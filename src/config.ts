@@ -84,6 +84,9 @@ export interface Config {
   /** Glance's show_image_direct_url: admins see an image's `direct_url` and `locations`
    * (rbd://fsid/pool/image/snap). */
   imageShowDirectUrl: boolean;
+  /** Glance's [image_conversion] output_format: qcow2 uploads to the rbd store are kept raw, so
+   * that disks and volumes from them are clones. Unset: images are kept as uploaded. */
+  imageConversionOutputFormat?: 'raw';
   /** radosgw's base URL (scripts/ceph/radosgw.sh writes it): the catalog's object-store (Swift)
    * and s3 services point at it. Unset: the catalog has no object storage. */
   objectStoreUrl?: string;
@@ -120,6 +123,7 @@ type CephKey =
   | 'cephBackupUser'
   | 'cephBackupPool'
   | 'showImageDirectUrl'
+  | 'imageConversionOutputFormat'
   | 'objectStoreUrl'
   | 'objectStorePasswordFile';
 
@@ -177,6 +181,7 @@ const fileKeys: Record<string, keyof Flags> = {
   ceph_backup_user: 'cephBackupUser',
   ceph_backup_pool: 'cephBackupPool',
   show_image_direct_url: 'showImageDirectUrl',
+  image_conversion_output_format: 'imageConversionOutputFormat',
   object_store_url: 'objectStoreUrl',
   object_store_password_file: 'objectStorePasswordFile',
 };
@@ -230,6 +235,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_CEPH_BACKUP_USER: 'cephBackupUser',
   NUBO_CEPH_BACKUP_POOL: 'cephBackupPool',
   NUBO_SHOW_IMAGE_DIRECT_URL: 'showImageDirectUrl',
+  NUBO_IMAGE_CONVERSION_OUTPUT_FORMAT: 'imageConversionOutputFormat',
   NUBO_OBJECT_STORE_URL: 'objectStoreUrl',
   NUBO_OBJECT_STORE_PASSWORD_FILE: 'objectStorePasswordFile',
 };
@@ -342,9 +348,17 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       backup: cephClient('backup', merged.cephBackupUser ?? 'nubo-backup', merged.cephBackupPool ?? 'backups'),
     },
     imageShowDirectUrl: oneOf('show_image_direct_url', merged.showImageDirectUrl ?? 'false', ['true', 'false'] as const) === 'true',
+    imageConversionOutputFormat: optional(merged.imageConversionOutputFormat, (t) => conversion(t, merged.storage)),
     objectStoreUrl: optional(merged.objectStoreUrl, (t) => webPrefix('object_store_url', t).replace(/\/+$/, '')),
     objectStorePassword: optional(merged.objectStorePasswordFile, (t) => secretFile('object_store_password_file', t)),
   };
+}
+
+/** Only the rbd store converts: clones are what raw is for, and the file store has none. */
+function conversion(text: string, storage: string | undefined): 'raw' {
+  const format = oneOf('image_conversion_output_format', text, ['raw'] as const);
+  if (storage !== 'ceph') throw new Error('image_conversion_output_format applies to the rbd image store: set storage to ceph');
+  return format;
 }
 
 /** A comma-separated list; a YAML list arrives joined by commas. */

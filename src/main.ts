@@ -94,7 +94,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       dataDir: config.dataDir,
       quota: config.imageQuota,
       settings: { formatCheckSkip: new Set(config.imageFormatCheckSkip), webDownloadAllow: config.imageWebDownloadAllow, showDirectUrl: config.imageShowDirectUrl },
-      ceph: config.storage === 'ceph' ? { conf: config.cephConf, ...config.ceph.image } : undefined,
+      ceph: config.storage === 'ceph' ? { conf: config.cephConf, ...config.ceph.image, storeRaw: config.imageConversionOutputFormat === 'raw' } : undefined,
       metadefsDir: config.imageMetadefsDir,
       log,
     });

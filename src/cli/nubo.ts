@@ -85,6 +85,7 @@ program
   .option('--ceph-backup-user <id>', 'cephx user of volume backups (default nubo-backup)')
   .option('--ceph-backup-pool <pool>', 'RBD pool of volume backups (default backups)')
   .option('--show-image-direct-url <bool>', "show admins an image's direct_url and locations, as Glance's option of that name (default false)")
+  .option('--image-conversion-output-format <format>', "raw: qcow2 uploads to the rbd store are stored raw, so that disks and volumes from them are clones (Glance's image conversion)")
   .option('--object-store-url <url>', "radosgw's base URL, put in the catalog as the object-store (Swift) and s3 services (scripts/ceph/radosgw.sh)")
   .option('--object-store-password-file <file>', 'the password of the Keystone user radosgw validates tokens as, made at start (user radosgw, role service)')
   .action(async (opts) => (await import('./up.ts')).up(opts));

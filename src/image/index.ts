@@ -24,8 +24,9 @@ export type { ImageService } from './service.ts';
 export interface ImageOptions {
   /** Image bytes are kept under <dataDir>/images, unless in Ceph; staged imports always are. */
   dataDir: string;
-  /** Image bytes are kept as RBD images in this pool of this cluster, as this cephx user. */
-  ceph?: { conf: string; user: string; pool: string };
+  /** Image bytes are kept as RBD images in this pool of this cluster, as this cephx user; with
+   * storeRaw, qcow2 uploads are converted to raw on the way in (under <dataDir>/image-conversion). */
+  ceph?: { conf: string; user: string; pool: string; storeRaw?: boolean };
   quota: ImageQuota;
   settings?: Partial<ImageSettings>;
   /** Metadata definitions in Glance's JSON files, loaded at the first start instead of Nubo's. */
@@ -37,7 +38,9 @@ export interface ImageOptions {
 export async function startImages(store: Store, opts: ImageOptions): Promise<ImageService> {
   const svc: ImageService = {
     store,
-    data: opts.ceph ? await openRbdStore(new CephCli({ ...opts.ceph, log: opts.log }), opts.log) : await openFilesystemStore(join(opts.dataDir, 'images')),
+    data: opts.ceph
+      ? await openRbdStore(new CephCli({ ...opts.ceph, log: opts.log }), opts.log, opts.ceph.storeRaw ? join(opts.dataDir, 'image-conversion') : undefined)
+      : await openFilesystemStore(join(opts.dataDir, 'images')),
     staging: await openFilesystemStore(join(opts.dataDir, 'image-staging')),
     quota: opts.quota,
     settings: { formatCheckSkip: new Set(), webDownloadAllow: [], showDirectUrl: false, ...opts.settings },

@@ -41,7 +41,7 @@ export async function storeImageData(svc: ImageService, image: Image, during: 's
   let spool: Spool | undefined;
   let committed = false;
   try {
-    writer = await svc.data.create(id);
+    writer = await svc.data.create(id, { diskFormat: image.diskFormat!, room: svc.quota.bytes - held });
     const declared = image.diskFormat!;
     const sniffer = new FormatSniffer({ declared, strict: BARE_CONTAINERS.has(image.containerFormat!) && !svc.settings.formatCheckSkip.has(declared) });
     spool = new Spool(writer, ['md5', 'sha512'], (bytes) => sniffer.push(bytes));
@@ -55,14 +55,16 @@ export async function storeImageData(svc: ImageService, image: Image, during: 's
     // The spool's last slot is inspected as it ends, before the sniffer's verdict.
     const { size, digests } = await spool.end();
     const { virtualSize } = sniffer.finish();
-    await writer.commit();
+    const converted = await writer.commit();
     committed = true;
+    // A store that converted the data (a qcow2 kept raw) says what the record must describe.
+    const kept = converted ?? { diskFormat: declared, size, virtualSize, digests: { md5: digests.md5!, sha512: digests.sha512! } };
     await svc.store.tx(async (tx) => {
       await lockQuota(tx, image.owner);
-      checkBytes(svc.quota, (await usage(tx, image.owner, id)).bytes, size);
+      checkBytes(svc.quota, (await usage(tx, image.owner, id)).bytes, kept.size);
       const done = await tx
         .update(images)
-        .set({ status: 'active', size, virtualSize: virtualSize ?? null, checksum: digests.md5, hashAlgo: 'sha512', hashValue: digests.sha512, uploadingTo: null, updatedAt: new Date() })
+        .set({ status: 'active', diskFormat: kept.diskFormat, size: kept.size, virtualSize: kept.virtualSize ?? null, checksum: kept.digests.md5, hashAlgo: 'sha512', hashValue: kept.digests.sha512, uploadingTo: null, updatedAt: new Date() })
         .where(mine)
         .returning({ id: images.id });
       if (!done.length) throw new ApiError('NotFound', `Image ${id} could not be found after upload. The image may have been deleted during the upload.`, 'NotFound', 410);

@@ -15,9 +15,10 @@ const root = new URL('../..', import.meta.url).pathname;
  * A cloud for real guests on a single-node Ceph of its own (storage ceph): in this process, with
  * the Linux data plane in a host namespace, the seed workflow's networks and key pair, a 256 MiB
  * flavor m1.nano, ssh allowed, and the test guest uploaded raw as `nubo-guest` (clones need raw
- * bytes, as Glance's rbd deployments keep them). `cli` is the real openstack CLI as the admin.
+ * bytes, as Glance's rbd deployments keep them). `cli` is the real openstack CLI as the admin;
+ * `settings` are NUBO_* variables for the cloud beyond the cluster's.
  */
-export async function startGuestCloudOnCeph(tag: string) {
+export async function startGuestCloudOnCeph(tag: string, settings: Record<string, string> = {}) {
   const { stdout } = await run('bash', [join(root, 'scripts/guest/build.sh')], { timeout: 600_000, maxBuffer: 1 << 24 });
   const work = tempDir(`nubo-guest-ceph-${tag}-`);
   const raw = join(work, 'guest.raw');
@@ -37,7 +38,7 @@ export async function startGuestCloudOnCeph(tag: string) {
   try {
     [ceph, host] = await Promise.all([startCeph(), hostNamespace(tag)]);
     await reachCephFrom(ceph, host.name);
-    cloud = await startTestCloud({ dataDir: join(work, 'data'), computeDriver: 'qemu', networkNetns: host.name, env: ceph.env });
+    cloud = await startTestCloud({ dataDir: join(work, 'data'), computeDriver: 'qemu', networkNetns: host.name, env: { ...ceph.env, ...settings } });
     const env = {
       ...{ OS_AUTH_URL: `${cloud.url}/identity`, OS_AUTH_TYPE: 'password', OS_IDENTITY_API_VERSION: '3', OS_REGION_NAME: 'RegionOne' },
       ...{

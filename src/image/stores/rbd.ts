@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { conflict } from '../../lib/errors.ts';
 import { CephBusyError, CephCli, CephError, CephNotFoundError, CephUnavailableError, rbdSpec } from '../../lib/ceph/index.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { ImageStore, StoreWriter } from './store.ts';
+import type { ImageStore, StoreWriter, UploadInfo } from './store.ts';
+import { CONVERTED_TO_RAW, convertingWriter, sweepConversions } from './rbd-convert.ts';
 
 /** The protected snapshot every committed image has; clones (instance disks, volumes) hang off it. */
 export const IMAGE_SNAP = 'snap';
@@ -30,14 +31,38 @@ export class RbdImageStore implements ImageStore {
     /** The cluster's fsid, for rbd:// locations. */
     private readonly fsid: string | undefined,
     private readonly log?: Logger,
+    /** Where qcow2 uploads wait to be stored raw (Glance's image conversion); unset: every
+     * upload is kept as it came. */
+    private readonly convertDir?: string,
   ) {
     this.id = `rbd:${cli.pool}`;
   }
 
   private spec = (name: string, snap?: string) => rbdSpec(this.cli.pool, name, snap);
 
-  async create(imageId: string): Promise<StoreWriter> {
-    const partial = `${imageId}${PARTIAL}${randomBytes(4).toString('hex')}`;
+  private partialName = (imageId: string) => `${imageId}${PARTIAL}${randomBytes(4).toString('hex')}`;
+
+  async create(imageId: string, upload?: UploadInfo): Promise<StoreWriter> {
+    const from = upload?.diskFormat;
+    if (this.convertDir && from && CONVERTED_TO_RAW.has(from)) {
+      return convertingWriter(this.convertDir, imageId, from, upload.room, {
+        importFile: async (path) => {
+          const partial = this.partialName(imageId);
+          // Streamed, without run()'s time limit: it takes as long as the cluster needs for the bytes.
+          const child = this.cli.stream('rbd', ['import', '--no-progress', '--image-format', '2', path, this.spec(partial)]);
+          child.stdin.end();
+          child.stdout.resume();
+          await child.done.catch(async (err) => {
+            if (!(err instanceof CephUnavailableError)) await this.remove(partial).catch(() => undefined);
+            throw err;
+          });
+          return partial;
+        },
+        publish: (partial) => this.publish(partial, imageId),
+        discard: (partial) => this.remove(partial),
+      }, this.log);
+    }
+    const partial = this.partialName(imageId);
     const child = this.cli.stream('rbd', ['import', '--no-progress', '--image-format', '2', '-', this.spec(partial)]);
     child.done.catch(() => undefined);
     // `rbd import` reads a stream: a write that comes early waits for the ones before it.
@@ -63,9 +88,7 @@ export class RbdImageStore implements ImageStore {
       await turn;
       child.stdin.end();
       await child.done;
-      await this.cli.run('rbd', ['snap', 'create', '--no-progress', this.spec(partial, IMAGE_SNAP)]);
-      await this.cli.run('rbd', ['snap', 'protect', this.spec(partial, IMAGE_SNAP)]);
-      await this.cli.run('rbd', ['rename', this.spec(partial), this.spec(imageId)]);
+      await this.publish(partial, imageId);
     };
     const abort = async () => {
       child.kill();
@@ -79,6 +102,13 @@ export class RbdImageStore implements ImageStore {
       await this.remove(partial).catch((err: Error) => this.log?.warn({ err: err.message, image: imageId }, 'partial RBD image left for the next sweep'));
     };
     return { write, commit, abort };
+  }
+
+  /** A whole image under its temporary name gets its protected snapshot, then the image id. */
+  private async publish(partial: string, imageId: string): Promise<void> {
+    await this.cli.run('rbd', ['snap', 'create', '--no-progress', this.spec(partial, IMAGE_SNAP)]);
+    await this.cli.run('rbd', ['snap', 'protect', this.spec(partial, IMAGE_SNAP)]);
+    await this.cli.run('rbd', ['rename', this.spec(partial), this.spec(imageId)]);
   }
 
   async read(imageId: string, range?: { start: number; end: number }): Promise<Readable> {
@@ -121,6 +151,7 @@ export class RbdImageStore implements ImageStore {
   }
 
   async sweep(): Promise<void> {
+    if (this.convertDir) await sweepConversions(this.convertDir);
     for (const name of await this.names()) if (PARTIAL_NAME.test(name)) await this.remove(name);
   }
 
@@ -178,9 +209,9 @@ async function* slice(source: Readable, done: Promise<void>, ended: boolean, ran
 /** The store of a Ceph cluster's pool. Opening it does not reach the cluster, so that the cloud
  * starts while Ceph is down; the fsid of rbd:// locations comes from the ceph.conf, else from the
  * cluster, else there are no locations until the next start. */
-export async function openRbdStore(cli: CephCli, log?: Logger): Promise<RbdImageStore> {
+export async function openRbdStore(cli: CephCli, log?: Logger, convertDir?: string): Promise<RbdImageStore> {
   const fromConf = await run(['ceph-conf', '--conf', cli.conf, '--lookup', 'fsid'], { okCodes: [0, 1] }).then((r) => r.stdout.trim(), () => '');
   const fsid = fromConf || (await cli.run('ceph', ['fsid']).then((out) => out.trim(), () => undefined));
   if (!fsid) log?.warn({ conf: cli.conf }, 'no fsid in the ceph.conf and no answer from Ceph: images have no rbd:// location');
-  return new RbdImageStore(cli, fsid, log);
+  return new RbdImageStore(cli, fsid, log, convertDir);
 }

@@ -9,7 +9,7 @@ export interface ImageStore {
    * uploads were its own. */
   readonly id: string;
   /** Starts writing the bytes of an image; nothing is visible under the id until commit(). */
-  create(imageId: string): Promise<StoreWriter>;
+  create(imageId: string, upload?: UploadInfo): Promise<StoreWriter>;
   /** The bytes of an image, whole or from start to end inclusive; fails at once if they are gone. */
   read(imageId: string, range?: { start: number; end: number }): Promise<Readable>;
   /** The file that holds an image's committed bytes, for readers that must seek (qemu-img), when
@@ -29,8 +29,27 @@ export interface ImageStore {
 export interface StoreWriter {
   /** Writes at a position; writes may overlap in time but never in range. */
   write(data: Uint8Array, position: number): Promise<void>;
-  /** Makes the bytes durable, then visible under the image id, atomically. */
-  commit(): Promise<void>;
+  /** Makes the bytes durable, then visible under the image id, atomically. A store that keeps
+   * them in another form than they came says what it keeps. */
+  commit(): Promise<Stored | void>;
   /** Drops whatever was written; harmless after commit() failed or abort() ran. */
   abort(): Promise<void>;
+}
+
+/** What a store may want to know of an upload before its bytes come. */
+export interface UploadInfo {
+  /** The image's declared disk format. */
+  diskFormat?: string;
+  /** Bytes the project's quota leaves for this image's data. */
+  room?: number;
+}
+
+/** The bytes a store kept when they are not the ones uploaded (a qcow2 stored raw): the image
+ * record then describes these. */
+export interface Stored {
+  diskFormat: string;
+  size: number;
+  virtualSize?: number;
+  /** Hex digests: md5 (Glance's checksum) and sha512 (os_hash_value). */
+  digests: { md5: string; sha512: string };
 }
