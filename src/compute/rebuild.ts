@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
-import { badRequest } from '../lib/errors.ts';
+import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { getKeypair } from './keypairs.ts';
 import type { Quotas } from './quotas.ts';
@@ -30,6 +30,8 @@ export async function rebuildServer(tx: Db, auth: AuthContext, id: string, req: 
   checkLock(auth, s);
   await checkState(tx, s, 'rebuild');
   // Its disk is a volume: Nova rebuilds it (2.93) by reimaging the volume, which this cloud does not do.
+  // A server that failed before it had a host has no host to rebuild it: it can only be deleted.
+  if (!s.host) throw conflict(`Cannot 'rebuild' instance ${s.id} while it is in vm_state ${s.vmState}: it has no host`);
   if (!s.imageId) throw badRequest(`Instance ${s.id} boots from a volume: rebuilding a volume-backed server is not supported by this cloud.`);
   const image = await imageToBoot(tx, auth, req.imageRef, s.flavor);
   const change: Partial<Server> = { imageId: image.id, rebuilds: s.rebuilds + 1 };

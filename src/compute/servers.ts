@@ -190,11 +190,11 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   suspend: ['active'],
   resume: ['suspended'],
   createImage: ['active', 'stopped', 'paused', 'suspended'],
-  shelve: ['active', 'stopped', 'paused'],
+  shelve: ['active', 'stopped', 'paused', 'suspended'],
   shelveOffload: ['shelved'],
   unshelve: ['shelved', 'shelved_offloaded'],
   rescue: ['active', 'stopped', 'error'],
-  rebuild: ['active', 'stopped'],
+  rebuild: ['active', 'stopped', 'error'],
   unrescue: ['rescued'],
   resize: ['active', 'stopped'],
   confirmResize: ['resized'],
@@ -206,7 +206,8 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.deleting) return 'deleting';
   // An unshelve of an offloaded server is a build again, from its shelved image.
   if (s.vmState === 'building') return s.host ? 'spawning' : s.shelvedAt ? 'unshelving' : 'scheduling';
-  if (s.vmState === 'error') return null;
+  // A server in error is rebuilt as Nova rebuilds it: shown REBUILD until its new disk runs.
+  if (s.vmState === 'error') return s.rebuilds > s.observedRebuilds ? 'rebuilding' : null;
   if (s.reboots > s.observedReboots) return s.rebootHard ? 'rebooting_hard' : 'rebooting';
   if (s.rebuilds > s.observedRebuilds) return 'rebuilding';
   if (s.generation > s.observedGeneration) {

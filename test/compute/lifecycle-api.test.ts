@@ -131,6 +131,27 @@ test('deleting a shelved-offloaded server deletes its shelved image with it, as 
   assert.equal(await left(), 404, 'the shelved image went with the server');
 });
 
+test('as Nova allows: a suspended server is shelved (and unshelved to ACTIVE); a server in ERROR is rebuilt to ACTIVE', async () => {
+  const id = await alice.create({ name: 'sus-shelf', imageRef: image, flavorRef: tiny });
+  await alice.settled(id, 'ACTIVE');
+  assert.equal((await alice.action(id, { suspend: null })).status, 202);
+  await alice.settled(id, 'SUSPENDED');
+  assert.equal((await alice.action(id, { shelve: null })).status, 202);
+  await alice.settled(id, 'SHELVED_OFFLOADED');
+  assert.equal((await alice.action(id, { unshelve: null })).status, 202);
+  await alice.settled(id, 'ACTIVE');
+
+  assert.equal((await admin.action(id, { 'os-resetState': { state: 'error' } })).status, 202);
+  assert.equal((await alice.show(id)).status, 'ERROR');
+  const res = await alice.action(id, { rebuild: { imageRef: image } });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.server.status, 'REBUILD');
+  assert.equal(res.body.server['OS-EXT-STS:task_state'], 'rebuilding');
+  const rebuilt = await alice.settled(id, 'ACTIVE');
+  assert.equal(rebuilt['OS-EXT-STS:vm_state'], 'active');
+  assert.equal(rebuilt.fault, undefined, 'the fault of the error is gone with it');
+});
+
 test('rescue: RESCUE from another image, 200 with no password; unrescue: ACTIVE again; a wrong state is a 409', async () => {
   const other = await rawImage(c, await c.adminToken(), 8192);
   const id = await alice.create({ name: 'resc', imageRef: image, flavorRef: tiny });

@@ -168,7 +168,8 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await deleteShelvedImage(opts.images, s, log);
       return;
     }
-    if (s.vmState === 'error') return;
+    // A server in error stays as it is, unless it is being rebuilt.
+    if (s.vmState === 'error' && s.rebuilds === s.observedRebuilds) return;
     if (s.power === 'shelved' || s.power === 'offloaded') return shelf.shelve(s);
     const nics = await nicsOf(s);
     if (s.vmState === 'building') {
@@ -210,7 +211,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await volumesOf.sync(id);
       const { power } = await driver.info(id);
       const vmState = VM_STATE[s.power === 'shutdown' ? 'shutdown' : 'running'];
-      await report(s, { vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots, observedRebuilds: s.rebuilds });
+      await report(s, { vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots, observedRebuilds: s.rebuilds, fault: null });
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
     }
     if (s.resizeStep) {
