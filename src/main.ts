@@ -166,8 +166,9 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       bootstrapped: adminPassword !== undefined,
       files,
       async close() {
-        await app.close();
+        // First: its running actions still reach the other services through the API.
         await orchestration!.close();
+        await app.close();
         await compute!.close();
         await network!.close();
         await volumes!.close();

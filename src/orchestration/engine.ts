@@ -11,6 +11,9 @@ import { parameterValues, readTemplate, type Template } from './template.ts';
 export type StackRow = typeof stacks.$inferSelect;
 export type ResourceRow = typeof stackResources.$inferSelect;
 
+/** An action's outcome when the engine stopped under it: its state is left for the next start. */
+const STOPPED = 'stopped';
+
 /** Heat's default time a stack's action may take. */
 const DEFAULT_TIMEOUT_MINS = 60;
 
@@ -91,6 +94,7 @@ export class Engine {
   private start(stack: StackRow, run: () => Promise<void>): void {
     const p = run()
       .catch(async (err) => {
+        if (this.stopping) return;
         this.log.error({ err, stack: stack.id }, 'orchestration engine failed');
         await this.setStack(stack, 'FAILED', `Error: ${(err as Error).message}`).catch(() => undefined);
       })
@@ -101,8 +105,7 @@ export class Engine {
   /** An action that a stopped process left in progress cannot go on without the user's token:
    * it is marked FAILED, with what is left for the user to do, and nothing it made is forgotten. */
   async failInterrupted(): Promise<void> {
-    const db = this.store.db;
-    const stuck = await db.select().from(stacks).where(eq(stacks.status, 'IN_PROGRESS'));
+    const stuck = await this.store.db.select().from(stacks).where(eq(stacks.status, 'IN_PROGRESS'));
     for (const stack of stuck) {
       const reason = `Engine went down during stack ${stack.action}; delete the stack to remove what it made`;
       await this.store.tx(async (tx) => {
@@ -118,7 +121,7 @@ export class Engine {
 
   private async setStack(stack: StackRow, status: string, reason: string): Promise<void> {
     await this.store.tx(async (tx) => {
-      await tx.update(stacks).set({ status, statusReason: reason, updatedAt: new Date() }).where(eq(stacks.id, stack.id));
+      await tx.update(stacks).set({ action: stack.action, status, statusReason: reason, updatedAt: new Date() }).where(eq(stacks.id, stack.id));
       await recordEvent(tx, stack.id, { resourceName: stack.name, physicalId: stack.id, action: stack.action, status, reason });
     });
   }
@@ -173,26 +176,61 @@ export class Engine {
         done.add(name);
       } catch (err) {
         const reason = failure(name, err);
-        failed ??= reason;
-        await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
+        failed ??= this.stopping ? STOPPED : reason;
+        // Left in progress for the next start to mark, when the engine stopped under it.
+        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
       }
     };
 
     const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
     for (;;) {
-      if (!failed) for (const name of ready()) inFlight.set(name, createOne(name).finally(() => inFlight.delete(name)));
+      if (!failed && !this.stopping) for (const name of ready()) inFlight.set(name, createOne(name).finally(() => inFlight.delete(name)));
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
-    if (failed) await this.setStack(stack, 'FAILED', `Resource CREATE failed: ${failed}`);
-    else await this.setStack(stack, 'COMPLETE', 'Stack CREATE completed successfully');
+    if (failed === STOPPED || (this.stopping && done.size < rows.size)) return;
+    if (!failed) return this.setStack(stack, 'COMPLETE', 'Stack CREATE completed successfully');
+    const reason = `Resource CREATE failed: ${failed}`;
+    await this.setStack(stack, 'FAILED', reason);
+    if (!stack.disableRollback) await this.rollBack(stack, api, reason);
   }
 
   /** Removes every resource the stack made, each once nothing that depends on it is left, then
    * the stack itself. A resource already gone counts as removed. */
   private async runDelete(stack: StackRow, api: Services): Promise<void> {
-    const db = this.store.db;
-    const rows = await db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
+    const failed = await this.removeResources(stack, api);
+    if (failed === STOPPED) return;
+    if (failed) {
+      await this.setStack(stack, 'FAILED', `Resource DELETE failed: ${failed}`);
+      return;
+    }
+    await this.setStack(stack, 'COMPLETE', 'Stack DELETE completed successfully');
+    await this.store.tx(async (tx) => {
+      await tx.delete(stackResources).where(eq(stackResources.stackId, stack.id));
+      await tx.delete(stackEvents).where(eq(stackEvents.stackId, stack.id));
+      await tx.delete(stacks).where(eq(stacks.id, stack.id));
+    });
+  }
+
+  /** After a failed create, with rollback asked for: removes what was made, keeping the stack
+   * (ROLLBACK_COMPLETE) so that the user sees why it failed. */
+  private async rollBack(stack: StackRow, api: Services, reason: string): Promise<void> {
+    const rolling = { ...stack, action: 'ROLLBACK' };
+    await this.setStack(rolling, 'IN_PROGRESS', reason);
+    const failed = await this.removeResources(rolling, api);
+    if (failed === STOPPED) return;
+    if (failed) {
+      await this.setStack(rolling, 'FAILED', `Resource DELETE failed: ${failed}`);
+      return;
+    }
+    await this.store.db.delete(stackResources).where(eq(stackResources.stackId, stack.id));
+    await this.setStack(rolling, 'COMPLETE', 'Stack ROLLBACK completed successfully');
+  }
+
+  /** Deletes the stack's resources in reverse dependency order, the independent ones at once;
+   * answers the first failure's reason, STOPPED when the engine stopped first, or undefined. */
+  private async removeResources(stack: StackRow, api: Services): Promise<string | undefined> {
+    const rows = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
     let dependsOn = new Map<string, string[]>();
     try {
       const t = readTemplate(stack.template);
@@ -212,16 +250,16 @@ export class Engine {
         await this.setResource(stack, row, { status: 'COMPLETE', statusReason: 'state changed' });
         left.delete(row.name);
       } catch (err) {
-        const reason = failure(row.name, err);
-        failed ??= reason;
-        await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
+        failed ??= this.stopping ? STOPPED : failure(row.name, err);
+        // Left in progress for the next start to mark, when the engine stopped under it.
+        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: failure(row.name, err) });
       }
     };
 
     // What still depends on a resource: the resources left that name it.
     const needed = (name: string) => [...left.keys()].some((other) => other !== name && (dependsOn.get(other) ?? []).includes(name));
     for (;;) {
-      if (!failed) {
+      if (!failed && !this.stopping) {
         for (const row of left.values()) {
           if (!inFlight.has(row.name) && !needed(row.name)) inFlight.set(row.name, deleteOne(row).finally(() => inFlight.delete(row.name)));
         }
@@ -229,16 +267,8 @@ export class Engine {
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
-    if (failed || left.size) {
-      await this.setStack(stack, 'FAILED', `Resource DELETE failed: ${failed ?? 'resources left'}`);
-      return;
-    }
-    await this.setStack(stack, 'COMPLETE', 'Stack DELETE completed successfully');
-    await this.store.tx(async (tx) => {
-      await tx.delete(stackResources).where(eq(stackResources.stackId, stack.id));
-      await tx.delete(stackEvents).where(eq(stackEvents.stackId, stack.id));
-      await tx.delete(stacks).where(eq(stacks.id, stack.id));
-    });
+    if (this.stopping && left.size) return STOPPED;
+    return failed ?? (left.size ? 'resources left' : undefined);
   }
 }
 
