@@ -41,6 +41,9 @@ export const stackResources = pgTable(
     action: text('action').notNull(),
     status: text('status').notNull(),
     statusReason: text('status_reason').notNull().default(''),
+    /** The properties it was made or last updated with, evaluated: an update compares the new
+     * ones with them to tell what changed. */
+    properties: jsonb('properties').$type<Record<string, unknown>>(),
     /** What the resource's attributes are read from (the other service's view of it). */
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: time('created_at'),

@@ -1,0 +1,1 @@
+ALTER TABLE "orchestration_resources" ADD COLUMN "properties" jsonb;
