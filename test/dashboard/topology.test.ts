@@ -116,6 +116,11 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.match(await node(page, 'server web-1').textContent() ?? '', /cirros-like/);
   assert.equal(await page.getByRole('button', { name: 'server other-vm' }).count(), 0, "another project's server is not shown");
 
+  // Nodes are reached by keyboard too.
+  await node(page, 'router edge').focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('complementary').getByRole('heading', { name: 'router edge' }).waitFor();
+
   // The details of a server, and the way in from outside to it.
   await node(page, 'server web-1').click();
   const panel = page.getByRole('complementary');
@@ -158,6 +163,23 @@ test('the topology shows the project by name, follows changes, shows the way in,
   await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Servers' }).click();
   await page.waitForURL(/\/servers$/);
   await page.getByRole('cell', { name: 'other-vm', exact: true }).waitFor();
+
+  // Launched from the form, then deleted from the list, as the API sees it.
+  await page.getByText('Launch a server').click();
+  const form = page.getByRole('form', { name: 'Launch a server' });
+  await form.getByLabel('Name').fill('ui-vm');
+  await form.getByLabel('Image').selectOption({ label: 'cirros-like' });
+  await form.getByLabel('Flavor').selectOption({ index: 1 });
+  await form.getByLabel('Network').selectOption({ label: 'other-net' });
+  await form.getByRole('button', { name: 'Launch' }).click();
+  await page.getByRole('cell', { name: 'ui-vm', exact: true }).waitFor();
+  const listed = (await computeOf(c, other.token).call('GET', '/servers?name=^ui-vm$')).body.servers;
+  assert.equal(listed.length, 1);
+  await computeOf(c, other.token).settled(listed[0].id, 'ACTIVE');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete server ui-vm' }).click();
+  await computeOf(c, other.token).gone(listed[0].id);
+  await page.getByRole('cell', { name: 'ui-vm', exact: true }).waitFor({ state: 'detached' });
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/login$/);

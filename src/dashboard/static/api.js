@@ -99,9 +99,10 @@ export async function login(user, password, domain) {
 export async function switchProject(projectId) {
   const s = session();
   const next = await scopeTo(s.unscoped, s.projects, projectId);
-  await revoke(s.token);
-  localStorage.setItem('nubo.project', projectId);
+  // The new token first: a call still under way with the old one must not end the session.
   keep(next);
+  localStorage.setItem('nubo.project', projectId);
+  await revoke(s.token);
   return next;
 }
 
@@ -157,7 +158,8 @@ export async function api(service, method, path, body) {
   try {
     return (await call(`${base}${SERVICES[service].suffix}${path}`, { method, token: s.token, body })).body;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
+    // Only when the token refused is still the session's: not one just replaced or logged out.
+    if (err instanceof ApiError && err.status === 401 && session()?.token === s.token) {
       keep(null);
       onExpired();
     }
