@@ -104,6 +104,8 @@ test('the topology shows the project by name, follows changes, shows the way in,
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const requested: string[] = [];
   page.on('request', (r) => requested.push(r.url()));
+  const failures: string[] = [];
+  page.on('pageerror', (e) => failures.push(e.message));
   const started = Date.now();
   await logIn(page, 'demo-user', 'pw');
   await page.waitForURL(/\/topology$/);
@@ -151,7 +153,26 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.ok(!requested.some((u) => u.includes(token)), 'no request carries the token in its URL');
   assert.equal((await c.request('GET', '/compute/v2.1/servers', { token })).status, 200);
 
+  // An image uploaded from the browser, its bytes in Glance, then deleted.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Images' }).click();
+  await page.getByText('Upload an image').click();
+  const up = page.getByRole('form', { name: 'Upload an image' });
+  const bytes = Buffer.alloc(3 << 20, 7);
+  await up.getByLabel('File').setInputFiles({ name: 'blob.raw', mimeType: 'application/octet-stream', buffer: bytes });
+  assert.equal(await up.getByLabel('Name').inputValue(), 'blob');
+  await up.getByLabel('Disk format').selectOption('raw');
+  await up.getByRole('button', { name: 'Upload' }).click();
+  await page.getByRole('status').getByText('Image blob is uploaded.').waitFor();
+  const blob = (await c.request('GET', '/image/v2/images?name=blob', { token: demo.token })).body.images[0];
+  assert.equal(blob.status, 'active');
+  assert.equal(blob.size, bytes.length);
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete image blob' }).click();
+  await page.getByRole('cell', { name: 'blob', exact: true }).waitFor({ state: 'detached' });
+  assert.equal((await c.request('GET', `/image/v2/images/${blob.id}`, { token: demo.token })).status, 404);
+
   // The project switcher: the other project's server, and none of demo's.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Topology' }).click();
   await page.getByLabel('Project', { exact: true }).selectOption({ label: 'other' });
   await node(page, 'server other-vm').waitFor();
   assert.equal(await node(page, 'server web-1').count(), 0);
@@ -176,6 +197,9 @@ test('the topology shows the project by name, follows changes, shows the way in,
   const listed = (await computeOf(c, other.token).call('GET', '/servers?name=^ui-vm$')).body.servers;
   assert.equal(listed.length, 1);
   await computeOf(c, other.token).settled(listed[0].id, 'ACTIVE');
+  await page.getByRole('button', { name: 'Stop server ui-vm' }).click();
+  await computeOf(c, other.token).settled(listed[0].id, 'SHUTOFF');
+  await page.getByRole('button', { name: 'Start server ui-vm' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Delete server ui-vm' }).click();
   await computeOf(c, other.token).gone(listed[0].id);
@@ -188,6 +212,7 @@ test('the topology shows the project by name, follows changes, shows the way in,
   const check = await c.request('GET', '/identity/v3/auth/tokens', { token: admin, headers: { 'x-subject-token': switched } });
   assert.equal(check.status, 404, 'Keystone no longer knows the token');
   assert.equal((await c.request('GET', '/compute/v2.1/servers', { token: switched })).status, 401);
+  assert.deepEqual(failures, [], 'no script error in the page');
   console.log(`# topology drawn ${firstDraw} ms after the login page opened; a new server shown ${followed} ms after its create`);
   await page.close();
 });

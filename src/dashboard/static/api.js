@@ -167,5 +167,33 @@ export async function api(service, method, path, body) {
   }
 }
 
+/** Sends a file as a PUT's body, streamed by the browser from disk, calling progress(sent, total)
+ * as it goes: XMLHttpRequest, since fetch tells nothing of an upload's progress. */
+export function upload(service, path, file, progress) {
+  const s = session();
+  const base = s && endpoint(s, SERVICES[service].types);
+  if (!base) return Promise.reject(new ApiError(401, 'Not logged in.'));
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `${base}${SERVICES[service].suffix}${path}`);
+    xhr.setRequestHeader('x-auth-token', s.token);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => progress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status < 300) return resolve();
+      let body = xhr.responseText;
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // Not JSON: the message is the text.
+      }
+      reject(new ApiError(xhr.status, messageOf(xhr.status, body)));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'The upload was cut off.'));
+    xhr.send(file);
+  });
+}
+
 /** GETs of a list, as they are. */
 export const list = (service, path, key) => api(service, 'GET', path).then((b) => b[key]);

@@ -1,5 +1,5 @@
 // The lists of the project's resources, refreshed while shown, with the main actions.
-import { api, has } from './api.js';
+import { api, has, upload } from './api.js';
 import { h, table } from './dom.js';
 
 const POLL_MS = 3000;
@@ -42,6 +42,62 @@ async function launchForm(report, done) {
   return form;
 }
 
+/** Power actions: what, its label, the statuses it is offered in (Nova refuses it in others). */
+const POWER = [
+  ['stop', 'Stop', ['ACTIVE', 'ERROR']],
+  ['start', 'Start', ['SHUTOFF']],
+  ['reboot', 'Reboot', ['ACTIVE']],
+];
+const ACTIONS = { stop: { 'os-stop': null }, start: { 'os-start': null }, reboot: { reboot: { type: 'SOFT' } } };
+
+/** The upload form: the image is made, then its file streamed to it with a progress bar. */
+function uploadForm(report, done) {
+  const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Upload progress', hidden: true });
+  const form = h('form', { class: 'launch', 'aria-label': 'Upload an image' }, [
+    h('label', {}, ['File', h('input', { name: 'file', type: 'file', required: true })]),
+    h('label', {}, ['Name', h('input', { name: 'name', required: true, maxlength: 255, autocomplete: 'off' })]),
+    h('label', {}, [
+      'Disk format',
+      h('select', { name: 'format', required: true }, ['qcow2', 'raw', 'iso', 'vmdk', 'vdi', 'vhd', 'vhdx'].map((f) => h('option', { value: f, text: f }))),
+    ]),
+    h('label', {}, ['Visibility', h('select', { name: 'visibility' }, ['private', 'shared', 'community', 'public'].map((v) => h('option', { value: v, text: v })))]),
+    h('button', { type: 'submit', text: 'Upload' }),
+    bar,
+  ]);
+  // The name follows the file's unless typed.
+  form.elements.file.addEventListener('change', () => {
+    const file = form.elements.file.files[0];
+    if (file && !form.elements.name.value) form.elements.name.value = file.name.replace(/\.(qcow2|img|raw|iso)$/i, '');
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!form.reportValidity()) return;
+    const file = form.elements.file.files[0];
+    const name = form.elements.name.value.trim();
+    const button = form.querySelector('button');
+    button.disabled = true;
+    let id;
+    try {
+      id = (await api('image', 'POST', '/images', { name, disk_format: form.elements.format.value, container_format: 'bare', visibility: form.elements.visibility.value })).id;
+      done();
+      bar.hidden = false;
+      await upload('image', `/images/${id}/file`, file, (sent, total) => {
+        bar.max = total || 1;
+        bar.value = sent;
+      });
+      report(`Image ${name} is uploaded.`);
+      form.reset();
+    } catch (err) {
+      report(`Image ${name}: ${err.message}`, true);
+    } finally {
+      button.disabled = false;
+      bar.hidden = true;
+      done();
+    }
+  });
+  return form;
+}
+
 const VIEWS = {
   servers: {
     title: 'Servers',
@@ -52,26 +108,45 @@ const VIEWS = {
       ['Status', (r) => h('span', { class: `badge ${r.status.toLowerCase()}`, text: r.status })],
       ['Addresses', addresses],
       ['Flavor', (r) => r.flavor?.original_name ?? r.flavor?.id ?? '—'],
-      ['', (r) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete server ${r.name}`, onclick: () => act('delete', r), text: 'Delete' })],
+      [
+        'Actions',
+        (r) =>
+          h('div', { class: 'actions' }, [
+            ...POWER.filter(([, , when]) => when.includes(r.status)).map(([what, label]) =>
+              h('button', { type: 'button', 'aria-label': `${label} server ${r.name}`, onclick: () => act(what, r), text: label }),
+            ),
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Delete server ${r.name}`, onclick: () => act('delete', r), text: 'Delete' }),
+          ]),
+      ],
     ],
     async act(what, r, report) {
-      if (what === 'delete' && confirm(`Delete server ${r.name}?`)) {
+      if (what === 'delete') {
+        if (!confirm(`Delete server ${r.name}?`)) return;
         await api('compute', 'DELETE', `/servers/${r.id}`);
-        report(`Server ${r.name} is being deleted.`);
+        return report(`Server ${r.name} is being deleted.`);
       }
+      const [, label] = POWER.find(([w]) => w === what);
+      await api('compute', 'POST', `/servers/${r.id}/action`, ACTIONS[what]);
+      report(`${label}: server ${r.name}.`);
     },
   },
   images: {
     title: 'Images',
     service: 'image',
     load: () => api('image', 'GET', '/images?limit=1000').then((b) => b.images),
-    columns: () => [
+    columns: (act) => [
       ['Name', (r) => r.name ?? r.id],
       ['Status', (r) => r.status],
       ['Visibility', (r) => r.visibility],
       ['Format', (r) => r.disk_format ?? '—'],
       ['Size', (r) => gb(r.size)],
+      ['Actions', (r) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete image ${r.name ?? r.id}`, onclick: () => act('delete', r), text: 'Delete' })],
     ],
+    async act(what, r, report) {
+      if (what !== 'delete' || !confirm(`Delete image ${r.name ?? r.id}?`)) return;
+      await api('image', 'DELETE', `/images/${r.id}`);
+      report(`Image ${r.name ?? r.id} is deleted.`);
+    },
   },
   networks: {
     title: 'Networks',
@@ -140,6 +215,7 @@ export function listView(main, kind, { report }) {
     }
     if (!stopped) timer = setTimeout(refresh, POLL_MS);
   };
+  if (kind === 'images') extra.replaceChildren(h('details', {}, [h('summary', { text: 'Upload an image' }), uploadForm(report, refresh)]));
   if (kind === 'servers') {
     launchForm(report, refresh).then(
       (form) => extra.replaceChildren(h('details', {}, [h('summary', { text: 'Launch a server' }), form])),
