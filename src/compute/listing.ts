@@ -44,6 +44,7 @@ const STATUS: Record<string, Server['vmState']> = {
   SHELVED: 'shelved',
   SHELVED_OFFLOADED: 'shelved_offloaded',
   RESCUE: 'rescued',
+  VERIFY_RESIZE: 'resized',
   ERROR: 'error',
 };
 

@@ -58,6 +58,8 @@ test('resize: RESIZE, then VERIFY_RESIZE on the new flavor; confirm: ACTIVE, the
   assert.equal(embedded.ram, 256);
   assert.equal(embedded.vcpus, 2);
 
+  const listed = (await alice.call('GET', '/servers/detail?status=VERIFY_RESIZE')).body.servers.map((x: { id: string }) => x.id);
+  assert.deepEqual(listed, [id]);
   const [m] = await migrationsOf(id);
   assert.equal(m.status, 'finished');
   assert.equal(m.migration_type, 'resize');
