@@ -1,5 +1,5 @@
 // The lists of the project's resources, refreshed while shown, with the main actions.
-import { api, has, upload } from './api.js';
+import { api, has, session, upload } from './api.js';
 import { h, table } from './dom.js';
 
 const POLL_MS = 3000;
@@ -11,10 +11,12 @@ const addresses = (server) =>
 
 /** The launch form: a server from an image, a flavor and a network, validated before it is sent. */
 async function launchForm(report, done) {
-  const [images, flavors, networks] = await Promise.all([
+  const [images, flavors, networks, keypairs, groups] = await Promise.all([
     api('image', 'GET', '/images?limit=1000').then((b) => b.images.filter((i) => i.status === 'active')),
     api('compute', 'GET', '/flavors/detail').then((b) => b.flavors),
     api('network', 'GET', '/networks').then((b) => b.networks.filter((n) => !n['router:external'])),
+    api('compute', 'GET', '/os-keypairs').then((b) => b.keypairs.map((k) => k.keypair)),
+    api('network', 'GET', `/security-groups?project_id=${session().project.id}`).then((b) => b.security_groups),
   ]);
   const select = (name, label, items, text) =>
     h('label', {}, [label, h('select', { name, required: true }, [h('option', { value: '', text: '— choose —' }), ...items.map((i) => h('option', { value: i.id, text: text(i) }))])]);
@@ -23,16 +25,38 @@ async function launchForm(report, done) {
     select('image', 'Image', images, (i) => i.name || i.id),
     select('flavor', 'Flavor', flavors, (f) => `${f.name} (${f.vcpus} vCPU, ${f.ram} MB, ${f.disk} GB)`),
     select('network', 'Network', networks, (n) => n.name || n.id),
+    h('label', {}, [
+      'Key pair',
+      h('select', { name: 'key' }, [h('option', { value: '', text: '— none —' }), ...keypairs.map((k) => h('option', { value: k.name, text: k.name }))]),
+    ]),
+    h('fieldset', {}, [
+      h('legend', { text: 'Security groups' }),
+      ...groups.map((g) => h('label', { class: 'check' }, [h('input', { type: 'checkbox', name: 'group', value: g.name, checked: g.name === 'default' }), g.name])),
+    ]),
+    h('label', {}, ['Count', h('input', { name: 'count', type: 'number', min: 1, max: 50, value: 1, required: true })]),
+    h('label', { class: 'wide' }, ['User data', h('textarea', { name: 'userData', rows: 3, placeholder: '#cloud-config' })]),
     h('button', { type: 'submit', text: 'Launch' }),
   ]);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!form.reportValidity()) return;
     const f = new FormData(form);
-    const server = { name: String(f.get('name')).trim(), imageRef: f.get('image'), flavorRef: f.get('flavor'), networks: [{ uuid: f.get('network') }] };
+    const count = Number(f.get('count'));
+    const userData = String(f.get('userData') ?? '');
+    const server = {
+      name: String(f.get('name')).trim(),
+      imageRef: f.get('image'),
+      flavorRef: f.get('flavor'),
+      networks: [{ uuid: f.get('network') }],
+      security_groups: f.getAll('group').map((name) => ({ name })),
+      ...(f.get('key') ? { key_name: f.get('key') } : {}),
+      // Nova takes user data in base64 of its bytes (UTF-8 here).
+      ...(userData ? { user_data: btoa(String.fromCharCode(...new TextEncoder().encode(userData))) } : {}),
+      ...(count > 1 ? { min_count: count, max_count: count } : {}),
+    };
     try {
       await api('compute', 'POST', '/servers', { server });
-      report(`Server ${server.name} is being built.`);
+      report(count > 1 ? `Servers ${server.name}-1 to ${server.name}-${count} are being built.` : `Server ${server.name} is being built.`);
       form.reset();
       done();
     } catch (err) {
