@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { isDeepStrictEqual } from 'node:util';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from '../lib/log.ts';
 import type { Db, Store } from '../lib/store/db.ts';
 import { dig, evaluate, TemplateError, type Scope } from './functions.ts';
@@ -134,7 +135,14 @@ export class Engine {
         .set({ ...change, updatedAt: row.updatedAt })
         .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.name, row.name)));
       if (change.status) {
-        await recordEvent(tx, stack.id, { resourceName: row.name, physicalId: row.physicalId, resourceType: row.type, action: row.action, status: row.status, reason: row.statusReason });
+        await recordEvent(tx, stack.id, {
+          resourceName: row.name,
+          physicalId: row.physicalId,
+          resourceType: row.type,
+          action: row.action,
+          status: row.status,
+          reason: row.statusReason,
+        });
       }
     });
   }
@@ -172,7 +180,7 @@ export class Engine {
       try {
         const props = evaluate(t.resources[name]!.properties, scope) as Record<string, unknown>;
         const made = await RESOURCE_TYPES[row.type]!.create(this.context(stack, row, api), props);
-        await this.setResource(stack, row, { physicalId: made.id, data: made.data, status: 'COMPLETE', statusReason: 'state changed' });
+        await this.setResource(stack, row, { physicalId: made.id, data: made.data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
         done.add(name);
       } catch (err) {
         const reason = failure(name, err);
@@ -184,7 +192,12 @@ export class Engine {
 
     const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
     for (;;) {
-      if (!failed && !this.stopping) for (const name of ready()) inFlight.set(name, createOne(name).finally(() => inFlight.delete(name)));
+      if (!failed && !this.stopping)
+        for (const name of ready())
+          inFlight.set(
+            name,
+            createOne(name).finally(() => inFlight.delete(name)),
+          );
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
@@ -193,6 +206,102 @@ export class Engine {
     const reason = `Resource CREATE failed: ${failed}`;
     await this.setStack(stack, 'FAILED', reason);
     if (!stack.disableRollback) await this.rollBack(stack, api, reason);
+  }
+
+  update(stack: StackRow, previous: Template, token: string): void {
+    this.start(stack, () => this.runUpdate(stack, previous, servicesFor(this.identityUrl, token)));
+  }
+
+  /**
+   * Brings the stack's resources to its new template, in dependency order: new ones are made,
+   * unchanged ones kept, changed ones updated in place where every changed property allows it and
+   * replaced otherwise (the new one made before the old one goes); then what the new template no
+   * longer has, and the replaced ones, are deleted in reverse order.
+   */
+  private async runUpdate(stack: StackRow, previous: Template, api: Services): Promise<void> {
+    const t = readTemplate(stack.template);
+    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+    const all = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
+    const rows = new Map(all.filter((r) => r.name in t.resources).map((r) => [r.name, r]));
+    const scope = scopeOf(t, params, rows);
+    const retired: (ResourceRow & { retired: true })[] = [];
+    const done = new Set<string>();
+    const inFlight = new Map<string, Promise<void>>();
+    let failed: string | undefined;
+
+    const updateOne = async (name: string) => {
+      const row = rows.get(name)!;
+      const def = t.resources[name]!;
+      try {
+        const props = evaluate(def.properties, scope) as Record<string, unknown>;
+        const type = RESOURCE_TYPES[def.type]!;
+        const made = row.physicalId !== null && row.status === 'COMPLETE' && row.action !== 'DELETE';
+        const changed = made && row.type === def.type ? changedProperties(row.properties ?? {}, props) : undefined;
+        if (changed && Object.keys(changed).length === 0) {
+          done.add(name);
+          return;
+        }
+        if (changed && type.update && Object.keys(changed).every((k) => type.updatable?.includes(k))) {
+          await this.setResource(stack, row, { action: 'UPDATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+          const data = await type.update(this.context(stack, row, api), row.physicalId!, changed, row.data);
+          await this.setResource(stack, row, { data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
+        } else {
+          if (made) {
+            await type.prepareReplace?.(this.context(stack, row, api), row.physicalId!, row.properties ?? {});
+            retired.push({ ...row, retired: true });
+          }
+          await this.setResource(stack, row, {
+            type: def.type,
+            action: made ? 'UPDATE' : 'CREATE',
+            status: 'IN_PROGRESS',
+            statusReason: made ? 'replacing' : 'state changed',
+          });
+          const created = await type.create(this.context(stack, row, api), props);
+          await this.setResource(stack, row, {
+            physicalId: created.id,
+            data: created.data,
+            properties: props,
+            status: 'COMPLETE',
+            statusReason: 'state changed',
+          });
+        }
+        done.add(name);
+      } catch (err) {
+        failed ??= this.stopping ? STOPPED : failure(name, err);
+        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: failure(name, err) });
+      }
+    };
+
+    const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
+    for (;;) {
+      if (!failed && !this.stopping)
+        for (const name of ready())
+          inFlight.set(
+            name,
+            updateOne(name).finally(() => inFlight.delete(name)),
+          );
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    if (failed === STOPPED || (this.stopping && done.size < rows.size)) return;
+    if (!failed) {
+      const gone = all.filter((r) => !(r.name in t.resources));
+      failed = await this.remove(stack, api, [...gone, ...retired], dependenciesOf(previous));
+      if (failed === STOPPED) return;
+      if (!failed && gone.length) {
+        await this.store.db.delete(stackResources).where(
+          and(
+            eq(stackResources.stackId, stack.id),
+            inArray(
+              stackResources.name,
+              gone.map((r) => r.name),
+            ),
+          ),
+        );
+      }
+    }
+    if (failed) await this.setStack(stack, 'FAILED', `Resource UPDATE failed: ${failed}`);
+    else await this.setStack(stack, 'COMPLETE', 'Stack UPDATE completed successfully');
   }
 
   /** Removes every resource the stack made, each once nothing that depends on it is left, then
@@ -233,26 +342,47 @@ export class Engine {
     const rows = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
     let dependsOn = new Map<string, string[]>();
     try {
-      const t = readTemplate(stack.template);
-      dependsOn = new Map(Object.entries(t.resources).map(([n, r]) => [n, r.dependsOn]));
+      dependsOn = dependenciesOf(readTemplate(stack.template));
     } catch {
       // A stack whose template no longer reads (none was ever stored that did not) is removed in any order.
     }
+    return this.remove(stack, api, rows, dependsOn);
+  }
+
+  /** Deletes the rows' resources, each once none of the others depends on it. Retired ones (the
+   * old resource of a replacement, whose row now holds the new one) only get events. */
+  private async remove(
+    stack: StackRow,
+    api: Services,
+    rows: (ResourceRow & { retired?: boolean })[],
+    dependsOn: Map<string, string[]>,
+  ): Promise<string | undefined> {
     const left = new Map(rows.map((r) => [r.name, r]));
     const inFlight = new Map<string, Promise<void>>();
     let failed: string | undefined;
 
-    const deleteOne = async (row: ResourceRow) => {
-      await this.setResource(stack, row, { action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+    const deleteOne = async (row: ResourceRow & { retired?: boolean }) => {
+      const mark = (status: string, reason: string) =>
+        row.retired
+          ? recordEvent(this.store.db, stack.id, {
+              resourceName: row.name,
+              physicalId: row.physicalId,
+              resourceType: row.type,
+              action: 'DELETE',
+              status,
+              reason,
+            })
+          : this.setResource(stack, row, { action: 'DELETE', status, statusReason: reason });
+      await mark('IN_PROGRESS', row.retired ? 'replaced' : 'state changed');
       try {
         const retained = readRetain(stack, row.name);
         if (row.physicalId && !retained) await RESOURCE_TYPES[row.type]?.delete(this.context(stack, row, api), row.physicalId, row.data);
-        await this.setResource(stack, row, { status: 'COMPLETE', statusReason: 'state changed' });
+        await mark('COMPLETE', 'state changed');
         left.delete(row.name);
       } catch (err) {
         failed ??= this.stopping ? STOPPED : failure(row.name, err);
         // Left in progress for the next start to mark, when the engine stopped under it.
-        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: failure(row.name, err) });
+        if (!this.stopping) await mark('FAILED', failure(row.name, err));
       }
     };
 
@@ -261,7 +391,11 @@ export class Engine {
     for (;;) {
       if (!failed && !this.stopping) {
         for (const row of left.values()) {
-          if (!inFlight.has(row.name) && !needed(row.name)) inFlight.set(row.name, deleteOne(row).finally(() => inFlight.delete(row.name)));
+          if (!inFlight.has(row.name) && !needed(row.name))
+            inFlight.set(
+              row.name,
+              deleteOne(row).finally(() => inFlight.delete(row.name)),
+            );
         }
       }
       if (inFlight.size === 0) break;
@@ -278,3 +412,14 @@ function readRetain(stack: StackRow, name: string): boolean {
   return resources?.[name]?.deletion_policy === 'Retain';
 }
 
+/** What each resource of a template depends on. */
+const dependenciesOf = (t: Template) => new Map(Object.entries(t.resources).map(([n, r]) => [n, r.dependsOn]));
+
+/** The properties whose value differs, with their new value (null for one no longer set). */
+function changedProperties(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const changed: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (!isDeepStrictEqual(before[key] ?? null, after[key] ?? null)) changed[key] = after[key] ?? null;
+  }
+  return changed;
+}

@@ -129,7 +129,10 @@ export function evaluate(value: unknown, scope: Scope): unknown {
     }
     case 'list_join': {
       const [delim, ...lists] = evaluate(raw, scope) as [string, ...unknown[]];
-      return lists.flatMap((l) => (Array.isArray(l) ? l : typeof l === 'string' ? [l] : [])).map(text).join(delim);
+      return lists
+        .flatMap((l) => (Array.isArray(l) ? l : typeof l === 'string' ? [l] : []))
+        .map(text)
+        .join(delim);
     }
     case 'str_split': {
       const [delim, str, index] = evaluate(raw, scope) as [string, unknown, unknown];

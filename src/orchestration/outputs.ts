@@ -31,7 +31,13 @@ export function shownParameters(stack: StackRow): Record<string, string> {
   const values = parameterValues(t, stack.parameters);
   const shown: Record<string, string> = { ...pseudoParameters(stack) };
   for (const [name, value] of Object.entries(values)) {
-    shown[name] = t.parameters[name]!.hidden ? '******' : Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    shown[name] = t.parameters[name]!.hidden
+      ? '******'
+      : Array.isArray(value)
+        ? value.join(',')
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   }
   return shown;
 }

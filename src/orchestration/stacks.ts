@@ -30,7 +30,8 @@ export function readRequest(body: StackRequest, opts: { partial?: boolean } = {}
     throw badRequest(body.template_url !== undefined ? 'template_url is not supported; send the template itself.' : 'No template specified');
   }
   const env = body.environment ?? {};
-  if (env.resource_registry && Object.keys(env.resource_registry).length) throw badRequest('resource_registry in an environment is not supported by this cloud yet.');
+  if (env.resource_registry && Object.keys(env.resource_registry).length)
+    throw badRequest('resource_registry in an environment is not supported by this cloud yet.');
   try {
     const template = readTemplate(templateBody(body.template));
     // The environment's defaults apply to the parameters the template declares; its parameters
@@ -48,14 +49,19 @@ export function readRequest(body: StackRequest, opts: { partial?: boolean } = {}
 export async function createStack(store: Store, engine: Engine, auth: AuthContext, projectId: string, body: StackRequest): Promise<StackRow> {
   const name = body.stack_name;
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw badRequest(`Invalid stack name ${String(name)} must contain only alphanumeric or "_-." characters, must start with alpha and must be 255 characters or less.`);
+    throw badRequest(
+      `Invalid stack name ${String(name)} must contain only alphanumeric or "_-." characters, must start with alpha and must be 255 characters or less.`,
+    );
   }
   const { template, parameters } = readRequest(body);
   const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? null : Number(body.timeout_mins);
   if (timeout !== null && !(Number.isInteger(timeout) && timeout > 0)) throw badRequest(`Invalid timeout value ${String(body.timeout_mins)}`);
   const tags = typeof body.tags === 'string' ? body.tags.split(',') : Array.isArray(body.tags) ? body.tags.map(String) : [];
   const stack = await store.tx(async (tx) => {
-    const [taken] = await tx.select({ id: stacks.id }).from(stacks).where(and(eq(stacks.projectId, projectId), eq(stacks.name, name)));
+    const [taken] = await tx
+      .select({ id: stacks.id })
+      .from(stacks)
+      .where(and(eq(stacks.projectId, projectId), eq(stacks.name, name)));
     if (taken) throw conflict(`The Stack (${name}) already exists.`, 'StackExists');
     const [row] = await tx
       .insert(stacks)
@@ -76,7 +82,9 @@ export async function createStack(store: Store, engine: Engine, auth: AuthContex
       .returning();
     const resources = Object.entries(template.resources);
     if (resources.length) {
-      await tx.insert(stackResources).values(resources.map(([rname, r]) => ({ stackId: row!.id, name: rname, type: r.type, action: 'INIT', status: 'COMPLETE' })));
+      await tx
+        .insert(stackResources)
+        .values(resources.map(([rname, r]) => ({ stackId: row!.id, name: rname, type: r.type, action: 'INIT', status: 'COMPLETE' })));
     }
     await recordEvent(tx, row!.id, { resourceName: name, physicalId: row!.id, action: 'CREATE', status: 'IN_PROGRESS', reason: 'Stack CREATE started' });
     return row!;
@@ -88,7 +96,10 @@ export async function createStack(store: Store, engine: Engine, auth: AuthContex
 /** The project's stack by name or id (and, when both are given, the id must be that name's). */
 export async function findStack(store: Store, projectId: string, ref: string, id?: string): Promise<StackRow> {
   const match = id ? and(eq(stacks.id, id), eq(stacks.name, ref)) : or(eq(stacks.id, ref), eq(stacks.name, ref));
-  const [row] = await store.db.select().from(stacks).where(and(eq(stacks.projectId, projectId), match));
+  const [row] = await store.db
+    .select()
+    .from(stacks)
+    .where(and(eq(stacks.projectId, projectId), match));
   if (!row) throw notFound(`The Stack (${id ? `${ref}/${id}` : ref}) could not be found.`, 'EntityNotFound');
   return row;
 }
@@ -101,6 +112,64 @@ export async function resourcesOf(store: Store, stack: StackRow) {
   return store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id)).orderBy(asc(stackResources.createdAt), asc(stackResources.name));
 }
 
+/** Starts bringing the stack to a new template or new parameters. PUT gives them all (the
+ * template is required); PATCH (patch) keeps what it does not give, less clear_parameters. */
+export async function updateStack(
+  store: Store,
+  engine: Engine,
+  auth: AuthContext,
+  stack: StackRow,
+  body: StackRequest & { clear_parameters?: unknown },
+  patch: boolean,
+): Promise<void> {
+  if (engine.isRunning(stack.id) || stack.status === 'IN_PROGRESS') {
+    throw conflict(`Stack ${stack.name} is in progress (${stack.action}); wait until it ends before updating it.`, 'ActionInProgress');
+  }
+  if (stack.action === 'DELETE' || stack.action === 'ROLLBACK')
+    throw badRequest(`Updating a stack when it is ${stack.action.toLowerCase()}d is not supported.`, 'NotSupported');
+  const previous = readTemplate(stack.template);
+  let given: StackRequest = body;
+  if (patch) {
+    const cleared = new Set(Array.isArray(body.clear_parameters) ? body.clear_parameters.map(String) : []);
+    const kept = Object.fromEntries(Object.entries(stack.parameters).filter(([k]) => !cleared.has(k)));
+    given = { ...body, template: body.template ?? stack.template, parameters: { ...kept, ...(body.parameters ?? {}) } };
+  }
+  const { template, parameters } = readRequest(given);
+  const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? stack.timeoutMins : Number(body.timeout_mins);
+  const disableRollback = body.disable_rollback === undefined ? stack.disableRollback : body.disable_rollback !== false && body.disable_rollback !== 'false';
+  const updated = await store.tx(async (tx) => {
+    const [row] = await tx
+      .update(stacks)
+      .set({
+        template: template.raw,
+        parameters,
+        action: 'UPDATE',
+        status: 'IN_PROGRESS',
+        statusReason: 'Stack UPDATE started',
+        timeoutMins: timeout,
+        disableRollback,
+        updatedAt: new Date(),
+      })
+      .where(eq(stacks.id, stack.id))
+      .returning();
+    const existing = new Set(
+      (await tx.select({ name: stackResources.name }).from(stackResources).where(eq(stackResources.stackId, stack.id))).map((r) => r.name),
+    );
+    const added = Object.entries(template.resources).filter(([name]) => !existing.has(name));
+    if (added.length)
+      await tx.insert(stackResources).values(added.map(([name, r]) => ({ stackId: stack.id, name, type: r.type, action: 'INIT', status: 'COMPLETE' })));
+    await recordEvent(tx, stack.id, {
+      resourceName: stack.name,
+      physicalId: stack.id,
+      action: 'UPDATE',
+      status: 'IN_PROGRESS',
+      reason: 'Stack UPDATE started',
+    });
+    return row!;
+  });
+  engine.update(updated, previous, auth.token);
+}
+
 /** Starts removing the stack and all it made; refused while another action runs on it. */
 export async function deleteStack(store: Store, engine: Engine, auth: AuthContext, stack: StackRow): Promise<void> {
   if (engine.isRunning(stack.id)) {
@@ -109,8 +178,17 @@ export async function deleteStack(store: Store, engine: Engine, auth: AuthContex
   }
   const started = { ...stack, action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'Stack DELETE started' };
   await store.tx(async (tx) => {
-    await tx.update(stacks).set({ action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'Stack DELETE started', updatedAt: new Date() }).where(eq(stacks.id, stack.id));
-    await recordEvent(tx, stack.id, { resourceName: stack.name, physicalId: stack.id, action: 'DELETE', status: 'IN_PROGRESS', reason: 'Stack DELETE started' });
+    await tx
+      .update(stacks)
+      .set({ action: 'DELETE', status: 'IN_PROGRESS', statusReason: 'Stack DELETE started', updatedAt: new Date() })
+      .where(eq(stacks.id, stack.id));
+    await recordEvent(tx, stack.id, {
+      resourceName: stack.name,
+      physicalId: stack.id,
+      action: 'DELETE',
+      status: 'IN_PROGRESS',
+      reason: 'Stack DELETE started',
+    });
   });
   engine.delete(started, auth.token);
 }

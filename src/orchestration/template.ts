@@ -69,7 +69,8 @@ export function templateBody(template: unknown): Record<string, unknown> {
  * types, function calls and references, and that its dependencies have no cycle. */
 export function readTemplate(raw: Record<string, unknown>): Template {
   const declared = raw.heat_template_version;
-  const version = typeof declared === 'string' ? (ALIASES.get(declared) ?? declared) : declared instanceof Date ? declared.toISOString().slice(0, 10) : String(declared);
+  const version =
+    typeof declared === 'string' ? (ALIASES.get(declared) ?? declared) : declared instanceof Date ? declared.toISOString().slice(0, 10) : String(declared);
   if (!(version in HOT_VERSIONS)) {
     if (declared === undefined) throw new TemplateError('Template format version not found.');
     throw new TemplateError(
@@ -92,7 +93,8 @@ export function readTemplate(raw: Record<string, unknown>): Template {
   for (const [name, r] of Object.entries(section(raw, 'resources'))) {
     const at = `resources.${name}`;
     if (!isObject(r)) throw new TemplateError(`${at}: must be a map.`);
-    for (const key of Object.keys(r)) if (!RESOURCE_KEYS.includes(key)) throw new TemplateError(`${at}: "${key}" is not a valid keyword inside a resource definition`);
+    for (const key of Object.keys(r))
+      if (!RESOURCE_KEYS.includes(key)) throw new TemplateError(`${at}: "${key}" is not a valid keyword inside a resource definition`);
     if (typeof r.type !== 'string') throw new TemplateError(`${at}: Resource ${name} is missing "type"`);
     const type = RESOURCE_TYPES[r.type];
     if (!type) throw new TemplateError(`${at}: The Resource Type (${r.type}) could not be found.`);
@@ -107,7 +109,8 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     checkFunctions(properties, names, `${at}.properties`);
     const dependsOn = r.depends_on === undefined ? [] : Array.isArray(r.depends_on) ? r.depends_on : [r.depends_on];
     for (const d of dependsOn) {
-      if (typeof d !== 'string' || !names.resources.has(d)) throw new TemplateError(`${at}.depends_on: The specified reference "${String(d)}" is incorrect: no such resource.`);
+      if (typeof d !== 'string' || !names.resources.has(d))
+        throw new TemplateError(`${at}.depends_on: The specified reference "${String(d)}" is incorrect: no such resource.`);
     }
     if (r.deletion_policy !== undefined && !['Delete', 'Retain'].includes(r.deletion_policy)) {
       throw new TemplateError(`${at}.deletion_policy: "${String(r.deletion_policy)}" is not one of Delete, Retain.`);
@@ -195,7 +198,13 @@ function convert(name: string, type: string, raw: unknown): unknown {
       throw bad();
     }
     case 'comma_delimited_list':
-      return Array.isArray(raw) ? raw.map(String) : String(raw) === '' ? [] : String(raw).split(',').map((s) => s.trim());
+      return Array.isArray(raw)
+        ? raw.map(String)
+        : String(raw) === ''
+          ? []
+          : String(raw)
+              .split(',')
+              .map((s) => s.trim());
     case 'json':
       if (typeof raw === 'string') {
         try {

@@ -100,6 +100,7 @@ before(async () => {
   await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
   await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
   await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny2', disk_format: 'raw', container_format: 'bare' });
   await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'big', disk_format: 'raw', container_format: 'bare', min_disk: 5 });
   await ok('network', 'create', 'public', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
   await ok('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'public-subnet');
@@ -114,7 +115,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('a whole environment from one template: created in order, shown, and deleted without a trace', async () => {
+test('a whole environment from one template: created in order, shown, updated in place and by replacement, and deleted without a trace', async () => {
   const t0 = Date.now();
   const created = afterEvents(
     await asDemo(
@@ -152,7 +153,10 @@ test('a whole environment from one template: created in order, shown, and delete
   assert.equal(server.status, 'ACTIVE');
   assert.equal(server.key_name, 'key-env1');
   const sg = await json(asDemo, 'security', 'group', 'rule', 'list', byName.sg.physical_resource_id);
-  assert.ok(sg.some((r: any) => r['IP Protocol'] === 'tcp' && r['Port Range'] === '22:22'), JSON.stringify(sg));
+  assert.ok(
+    sg.some((r: any) => r['IP Protocol'] === 'tcp' && r['Port Range'] === '22:22'),
+    JSON.stringify(sg),
+  );
   const fip = await json(asDemo, 'floating', 'ip', 'show', byName.fip.physical_resource_id);
   assert.equal(fip.port_id, byName.port.physical_resource_id);
 
@@ -179,6 +183,36 @@ test('a whole environment from one template: created in order, shown, and delete
   const template = await json(asDemo, 'stack', 'template', 'show', 'env1');
   assert.equal(template.heat_template_version, '2018-08-31');
 
+  // An update that renames the server and adds a rule changes both in place.
+  const renamed = ENV_TEMPLATE.replace('      flavor: { get_param: flavor }\n', '      flavor: { get_param: flavor }\n      name: web-renamed\n').replace(
+    '        - { protocol: icmp }\n',
+    '        - { protocol: icmp }\n        - { protocol: tcp, port_range_min: 80, port_range_max: 80 }\n',
+  );
+  writeFileSync(join(work, 'renamed.yaml'), renamed);
+  const params = ['--parameter', 'image=tiny', '--parameter', 'public_net=public'];
+  await asDemo('stack', 'update', '--wait', '-t', join(work, 'renamed.yaml'), ...params, 'env1');
+  assert.equal((await json(asDemo, 'stack', 'show', 'env1')).stack_status, 'UPDATE_COMPLETE');
+  const inPlace = await json(asDemo, 'server', 'show', server.id);
+  assert.equal(inPlace.name, 'web-renamed');
+  const rules = await json(asDemo, 'security', 'group', 'rule', 'list', byName.sg.physical_resource_id);
+  assert.ok(
+    rules.some((r: any) => r['Port Range'] === '80:80'),
+    JSON.stringify(rules),
+  );
+  assert.equal((await json(asDemo, 'stack', 'resource', 'show', 'env1', 'sg')).physical_resource_id, byName.sg.physical_resource_id);
+
+  // A new image replaces the server: a new one is made, the old one goes.
+  await asDemo('stack', 'update', '--existing', '--wait', '--parameter', 'image=tiny2', 'env1');
+  const afterReplace = await json(asDemo, 'stack', 'show', 'env1');
+  assert.equal(afterReplace.stack_status, 'UPDATE_COMPLETE', afterReplace.stack_status_reason);
+  const replaced = await json(asDemo, 'stack', 'resource', 'show', 'env1', 'server');
+  assert.notEqual(replaced.physical_resource_id, server.id);
+  const servers = await json(asDemo, 'server', 'list');
+  assert.deepEqual(
+    servers.map((s: any) => [s.ID, s.Name, s.Image]),
+    [[replaced.physical_resource_id, 'web-renamed', 'tiny2']],
+  );
+
   const t1 = Date.now();
   await asDemo('stack', 'delete', '--yes', '--wait', 'env1');
   const deleteSeconds = (Date.now() - t1) / 1000;
@@ -203,10 +237,16 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
     return join(work, name);
   };
   const unknown = write('unknown.yaml', 'heat_template_version: 2018-08-31\nresources:\n  x:\n    type: OS::Nova::Serverx\n');
-  assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', unknown), /resources\.x: The Resource Type \(OS::Nova::Serverx\) could not be found/);
+  assert.match(
+    await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', unknown),
+    /resources\.x: The Resource Type \(OS::Nova::Serverx\) could not be found/,
+  );
   assert.match(await cliFails(demo(), 'stack', 'create', '-t', unknown, 'bad1'), /OS::Nova::Serverx/);
 
-  const badRef = write('ref.yaml', 'heat_template_version: 2018-08-31\nresources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { get_resource: nothere }\n');
+  const badRef = write(
+    'ref.yaml',
+    'heat_template_version: 2018-08-31\nresources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { get_resource: nothere }\n',
+  );
   assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', badRef), /resources\.n\.properties\.name\.get_resource: .*"nothere"/);
 
   const version = write('version.yaml', 'heat_template_version: 2099-01-01\nresources: {}\n');
@@ -214,13 +254,19 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
 
   // A parameter outside its constraint.
   const params = ['--parameter', 'image=tiny', '--parameter', 'public_net=public', '--parameter', 'flavor=m1.huge'];
-  assert.match(await cliFails(demo(), 'stack', 'create', '-t', join(work, 'env.yaml'), ...params, 'bad2'), /Parameter 'flavor' is invalid: "m1.huge" is not an allowed value/);
+  assert.match(
+    await cliFails(demo(), 'stack', 'create', '-t', join(work, 'env.yaml'), ...params, 'bad2'),
+    /Parameter 'flavor' is invalid: "m1.huge" is not an allowed value/,
+  );
   assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
 
   // The raw answer is Heat's error body.
   const token = await cloud.login('demo', 'pw', 'demo');
   const project = (await json(asDemo, 'project', 'show', 'demo')).id;
-  const res = await cloud.request('POST', `/orchestration/v1/${project}/validate`, { token, body: { template: { heat_template_version: '2018-08-31', resources: { x: { type: 'OS::Foo' } } } } });
+  const res = await cloud.request('POST', `/orchestration/v1/${project}/validate`, {
+    token,
+    body: { template: { heat_template_version: '2018-08-31', resources: { x: { type: 'OS::Foo' } } } },
+  });
   assert.equal(res.status, 400);
   assert.equal(res.body.error.type, 'StackValidationFailed');
   assert.equal(res.body.code, 400);
@@ -234,7 +280,21 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
 });
 
 test("a resource that fails fails the stack with the other service's reason, and delete still removes the rest", async () => {
-  const r = await openstack(demo(), 'stack', 'create', '--wait', '--poll', '1', '-t', join(work, 'fail.yaml'), '--parameter', 'image=tiny', '--parameter', 'public_net=public', 'fails');
+  const r = await openstack(
+    demo(),
+    'stack',
+    'create',
+    '--wait',
+    '--poll',
+    '1',
+    '-t',
+    join(work, 'fail.yaml'),
+    '--parameter',
+    'image=tiny',
+    '--parameter',
+    'public_net=public',
+    'fails',
+  );
   assert.notEqual(r.code, 0);
   const shown = await json(asDemo, 'stack', 'show', 'fails');
   assert.equal(shown.stack_status, 'CREATE_FAILED');
@@ -267,14 +327,24 @@ test('with rollback, a failed create removes what it made and keeps the stack to
   assert.deepEqual(await json(asDemo, 'network', 'list', '--internal'), []);
   assert.deepEqual(await json(asDemo, 'router', 'list'), []);
   const events = await json(asDemo, 'stack', 'event', 'list', 'rolled');
-  assert.ok(events.some((e: any) => e.resource_name === 'rolled' && e.resource_status === 'CREATE_FAILED' && /Flavor's disk is too small/.test(e.resource_status_reason)));
+  assert.ok(
+    events.some(
+      (e: any) => e.resource_name === 'rolled' && e.resource_status === 'CREATE_FAILED' && /Flavor's disk is too small/.test(e.resource_status_reason),
+    ),
+  );
   await asDemo('stack', 'delete', '--yes', '--wait', 'rolled');
 });
 
 test('a stack whose create a restart broke off is FAILED with a clear reason, and its delete removes what it made', async () => {
   const token = await cloud.login('demo', 'pw', 'demo');
   const project = (await json(asDemo, 'project', 'show', 'demo')).id;
-  const template = { heat_template_version: '2018-08-31', resources: { net: { type: 'OS::Neutron::Net' }, sub: { type: 'OS::Neutron::Subnet', properties: { network: { get_resource: 'net' }, cidr: '10.9.0.0/24' } } } };
+  const template = {
+    heat_template_version: '2018-08-31',
+    resources: {
+      net: { type: 'OS::Neutron::Net' },
+      sub: { type: 'OS::Neutron::Subnet', properties: { network: { get_resource: 'net' }, cidr: '10.9.0.0/24' } },
+    },
+  };
   const res = await cloud.request('POST', `/orchestration/v1/${project}/stacks`, { token, body: { stack_name: 'cut', template } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   await cloud.cloud.close();

@@ -3,7 +3,7 @@ import { authOf } from '../../lib/http/auth.ts';
 import { notFound } from '../../lib/errors.ts';
 import type { Orchestration } from '../service.ts';
 import { outputsOf, shownParameters } from '../outputs.ts';
-import { createStack, deleteStack, findStack, listStacks, readRequest, resourcesOf, type StackRequest } from '../stacks.ts';
+import { createStack, deleteStack, findStack, listStacks, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
 import { readTemplate } from '../template.ts';
 import { stackDetail, stackPath, stackSummary } from './views.ts';
 
@@ -18,7 +18,7 @@ export const stackOf = (svc: Orchestration, p: StackParams) => findStack(svc.sto
 /** Registers a route for both ways Heat's paths name a stack: /stacks/{name or id}… and /stacks/{name}/{id}…. */
 export function bothForms(
   api: FastifyInstance,
-  method: 'GET' | 'DELETE',
+  method: 'GET' | 'DELETE' | 'PUT' | 'PATCH',
   suffix: string,
   policy: string,
   handler: (request: FastifyRequest<{ Params: StackParams & Record<string, string>; Querystring: Record<string, string> }>, reply: any) => Promise<unknown>,
@@ -43,7 +43,10 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
   api.get<{ Params: StackParams }>('/:project_id/stacks/:stack', { config: { policy: 'stacks:show' } }, async (request, reply) => {
     const stack = await stackOf(svc, request.params);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-    return reply.status(302).header('location', stackPath(baseOf(request, stack.projectId), stack) + query).send();
+    return reply
+      .status(302)
+      .header('location', stackPath(baseOf(request, stack.projectId), stack) + query)
+      .send();
   });
 
   api.get<{ Params: StackParams; Querystring: { resolve_outputs?: string } }>(
@@ -62,6 +65,14 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
     return reply.status(204).send();
   });
 
+  for (const method of ['PUT', 'PATCH'] as const) {
+    bothForms(api, method, '', 'stacks:update', async (request, reply) => {
+      const stack = await stackOf(svc, request.params);
+      await updateStack(svc.store, svc.engine, authOf(request), stack, (request.body ?? {}) as StackRequest, method === 'PATCH');
+      return reply.status(202).send();
+    });
+  }
+
   bothForms(api, 'GET', '/template', 'stacks:template', async (request) => (await stackOf(svc, request.params)).template);
 
   bothForms(api, 'GET', '/outputs', 'stacks:show', async (request) => {
@@ -76,23 +87,33 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
     return { output };
   });
 
-  api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/validate', { config: { policy: 'stacks:validate_template' } }, async (request) => {
-    const { template } = readRequest(request.body ?? {}, { partial: true });
-    const types: Record<string, string> = { string: 'String', number: 'Number', json: 'Json', comma_delimited_list: 'CommaDelimitedList', boolean: 'Boolean' };
-    const parameters = Object.fromEntries(
-      Object.entries(template.parameters).map(([name, p]) => [
-        name,
-        {
-          Type: types[p.type],
-          Description: p.description ?? '',
-          Label: p.label ?? name,
-          NoEcho: String(p.hidden ?? false),
-          ...(p.default !== undefined ? { Default: p.default } : {}),
-        },
-      ]),
-    );
-    return { Description: template.description, Parameters: parameters, ParameterGroups: template.raw.parameter_groups ?? [] };
-  });
+  api.post<{ Params: { project_id: string }; Body: StackRequest }>(
+    '/:project_id/validate',
+    { config: { policy: 'stacks:validate_template' } },
+    async (request) => {
+      const { template } = readRequest(request.body ?? {}, { partial: true });
+      const types: Record<string, string> = {
+        string: 'String',
+        number: 'Number',
+        json: 'Json',
+        comma_delimited_list: 'CommaDelimitedList',
+        boolean: 'Boolean',
+      };
+      const parameters = Object.fromEntries(
+        Object.entries(template.parameters).map(([name, p]) => [
+          name,
+          {
+            Type: types[p.type],
+            Description: p.description ?? '',
+            Label: p.label ?? name,
+            NoEcho: String(p.hidden ?? false),
+            ...(p.default !== undefined ? { Default: p.default } : {}),
+          },
+        ]),
+      );
+      return { Description: template.description, Parameters: parameters, ParameterGroups: template.raw.parameter_groups ?? [] };
+    },
+  );
 }
 
 /** Reads the template of a stored stack; kept separate for the routes that show its resources. */

@@ -1,7 +1,8 @@
 import { ServiceError } from '../services.ts';
 import { defined, physicalName, waitFor, type ResourceContext, type ResourceType } from './types.ts';
 
-const volume = async (ctx: ResourceContext, id: string) => (await ctx.api.callOr404('block-storage', 'GET', `/volumes/${id}`))?.volume as Record<string, any> | undefined;
+const volume = async (ctx: ResourceContext, id: string) =>
+  (await ctx.api.callOr404('block-storage', 'GET', `/volumes/${id}`))?.volume as Record<string, any> | undefined;
 
 /** Waits until the volume reaches one of the statuses; an error status fails with it. */
 const until = (ctx: ResourceContext, id: string, statuses: string[]) =>
@@ -15,6 +16,11 @@ const until = (ctx: ResourceContext, id: string, statuses: string[]) =>
 export const CINDER: Record<string, ResourceType> = {
   'OS::Cinder::Volume': {
     properties: ['name', 'description', 'size', 'image', 'volume_type', 'source_volid', 'snapshot_id', 'availability_zone', 'metadata'],
+    updatable: ['name', 'description', 'metadata'],
+    async update(ctx, id, changed) {
+      const made = await ctx.api.call('block-storage', 'PUT', `/volumes/${id}`, { volume: changed });
+      return made.volume;
+    },
     attributes: ['size', 'status', 'display_name', 'display_description', 'volume_type', 'bootable', 'attachments', 'availability_zone'],
     async create(ctx, p) {
       const made = await ctx.api.call('block-storage', 'POST', '/volumes', {

@@ -9,11 +9,16 @@ const securityGroup = (api: Services, ref: unknown) => lookup(api, 'network', '/
 function simple(
   collection: string,
   key: string,
-  spec: Pick<ResourceType, 'properties' | 'required' | 'attributes' | 'attribute'>,
+  spec: Pick<ResourceType, 'properties' | 'required' | 'attributes' | 'attribute' | 'updatable'>,
   body: (api: Services, props: Record<string, any>, name: string) => Promise<Record<string, unknown>>,
 ): ResourceType {
   return {
     ...spec,
+    async update(ctx, id, changed) {
+      const body = await updateBody(ctx.api, changed);
+      const updated = await ctx.api.call('network', 'PUT', `/v2.0/${collection}/${id}`, { [key]: body });
+      return updated[key];
+    },
     async create(ctx, props) {
       const made = await ctx.api.call('network', 'POST', `/v2.0/${collection}`, { [key]: await body(ctx.api, props, props.name ?? physicalName(ctx)) });
       return { id: made[key].id, data: made[key] };
@@ -24,10 +29,22 @@ function simple(
   };
 }
 
+/** Neutron's fields for properties changed in place: names and flags as they are, security groups by id. */
+async function updateBody(api: Services, changed: Record<string, any>) {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(changed)) {
+    if (k === 'security_groups') body.security_groups = (await groups(api, v ?? [])) ?? [];
+    else if (k === 'external_gateway_info')
+      body.external_gateway_info = v ? defined({ network_id: await net(api, v.network), enable_snat: v.enable_snat }) : {};
+    else body[k] = v;
+  }
+  return body;
+}
+
 const fixedIps = async (api: Services, ips: Record<string, any>[] | undefined) =>
   ips &&
   (await Promise.all(
-    ips.map(async (f) => defined({ subnet_id: f.subnet ?? f.subnet_id ? await subnet(api, f.subnet ?? f.subnet_id) : undefined, ip_address: f.ip_address })),
+    ips.map(async (f) => defined({ subnet_id: (f.subnet ?? f.subnet_id) ? await subnet(api, f.subnet ?? f.subnet_id) : undefined, ip_address: f.ip_address })),
   ));
 
 const groups = async (api: Services, refs: unknown[] | undefined) => refs && Promise.all(refs.map((g) => securityGroup(api, g)));
@@ -36,14 +53,32 @@ export const NEUTRON: Record<string, ResourceType> = {
   'OS::Neutron::Net': simple(
     'networks',
     'network',
-    { properties: ['name', 'admin_state_up', 'shared', 'port_security_enabled', 'value_specs', 'tenant_id'], attributes: ['name', 'subnets', 'status', 'mtu'] },
-    async (_api, p, name) => defined({ name, admin_state_up: p.admin_state_up, shared: p.shared, port_security_enabled: p.port_security_enabled, ...p.value_specs }),
+    {
+      properties: ['name', 'admin_state_up', 'shared', 'port_security_enabled', 'value_specs', 'tenant_id'],
+      updatable: ['name', 'admin_state_up', 'shared', 'port_security_enabled'],
+      attributes: ['name', 'subnets', 'status', 'mtu'],
+    },
+    async (_api, p, name) =>
+      defined({ name, admin_state_up: p.admin_state_up, shared: p.shared, port_security_enabled: p.port_security_enabled, ...p.value_specs }),
   ),
   'OS::Neutron::Subnet': simple(
     'subnets',
     'subnet',
     {
-      properties: ['name', 'network', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'enable_dhcp', 'allocation_pools', 'dns_nameservers', 'host_routes', 'value_specs'],
+      properties: [
+        'name',
+        'network',
+        'network_id',
+        'cidr',
+        'ip_version',
+        'gateway_ip',
+        'enable_dhcp',
+        'allocation_pools',
+        'dns_nameservers',
+        'host_routes',
+        'value_specs',
+      ],
+      updatable: ['name', 'gateway_ip', 'enable_dhcp', 'allocation_pools', 'dns_nameservers', 'host_routes'],
       attributes: ['name', 'cidr', 'gateway_ip', 'network_id', 'allocation_pools', 'ip_version'],
     },
     async (api, p, name) =>
@@ -63,12 +98,17 @@ export const NEUTRON: Record<string, ResourceType> = {
   'OS::Neutron::Router': simple(
     'routers',
     'router',
-    { properties: ['name', 'admin_state_up', 'external_gateway_info', 'value_specs'], attributes: ['name', 'status', 'external_gateway_info'] },
+    {
+      properties: ['name', 'admin_state_up', 'external_gateway_info', 'value_specs'],
+      updatable: ['name', 'admin_state_up', 'external_gateway_info'],
+      attributes: ['name', 'status', 'external_gateway_info'],
+    },
     async (api, p, name) =>
       defined({
         name,
         admin_state_up: p.admin_state_up,
-        external_gateway_info: p.external_gateway_info && defined({ network_id: await net(api, p.external_gateway_info.network), enable_snat: p.external_gateway_info.enable_snat }),
+        external_gateway_info:
+          p.external_gateway_info && defined({ network_id: await net(api, p.external_gateway_info.network), enable_snat: p.external_gateway_info.enable_snat }),
         ...p.value_specs,
       }),
   ),
@@ -77,7 +117,7 @@ export const NEUTRON: Record<string, ResourceType> = {
     attributes: [],
     async create(ctx, p) {
       const router = String(p.router ?? p.router_id);
-      const body = p.port ?? p.port_id ? { port_id: p.port ?? p.port_id } : { subnet_id: await subnet(ctx.api, p.subnet ?? p.subnet_id) };
+      const body = (p.port ?? p.port_id) ? { port_id: p.port ?? p.port_id } : { subnet_id: await subnet(ctx.api, p.subnet ?? p.subnet_id) };
       await ctx.api.call('network', 'PUT', `/v2.0/routers/${router}/add_router_interface`, body);
       // Heat's id for an interface: the router and what is plugged into it.
       const id = `${router}:${'port_id' in body ? `port_id=${body.port_id}` : `subnet_id=${body.subnet_id}`}`;
@@ -97,8 +137,21 @@ export const NEUTRON: Record<string, ResourceType> = {
     'ports',
     'port',
     {
-      properties: ['name', 'network', 'network_id', 'fixed_ips', 'security_groups', 'mac_address', 'admin_state_up', 'port_security_enabled', 'device_owner', 'device_id', 'value_specs', 'binding:vnic_type'],
-      required: [],
+      properties: [
+        'name',
+        'network',
+        'network_id',
+        'fixed_ips',
+        'security_groups',
+        'mac_address',
+        'admin_state_up',
+        'port_security_enabled',
+        'device_owner',
+        'device_id',
+        'value_specs',
+        'binding:vnic_type',
+      ],
+      updatable: ['name', 'security_groups', 'admin_state_up', 'port_security_enabled'],
       attributes: ['name', 'fixed_ips', 'mac_address', 'network_id', 'status', 'device_id', 'security_groups'],
     },
     async (api, p, name) =>
@@ -118,6 +171,7 @@ export const NEUTRON: Record<string, ResourceType> = {
     'floatingip',
     {
       properties: ['floating_network', 'floating_network_id', 'port_id', 'fixed_ip_address', 'floating_ip_address', 'value_specs'],
+      updatable: ['port_id', 'fixed_ip_address'],
       attributes: ['floating_ip_address', 'floating_network_id', 'port_id', 'fixed_ip_address', 'router_id'],
     },
     async (api, p) =>
@@ -134,7 +188,9 @@ export const NEUTRON: Record<string, ResourceType> = {
     required: ['floatingip_id', 'port_id'],
     attributes: [],
     async create(ctx, p) {
-      const made = await ctx.api.call('network', 'PUT', `/v2.0/floatingips/${String(p.floatingip_id)}`, { floatingip: defined({ port_id: p.port_id, fixed_ip_address: p.fixed_ip_address }) });
+      const made = await ctx.api.call('network', 'PUT', `/v2.0/floatingips/${String(p.floatingip_id)}`, {
+        floatingip: defined({ port_id: p.port_id, fixed_ip_address: p.fixed_ip_address }),
+      });
       return { id: `${String(p.floatingip_id)}:${String(p.port_id)}`, data: made.floatingip };
     },
     async delete(ctx, id) {
@@ -143,6 +199,7 @@ export const NEUTRON: Record<string, ResourceType> = {
   },
   'OS::Neutron::SecurityGroup': {
     properties: ['name', 'description', 'rules'],
+    updatable: ['name', 'description', 'rules'],
     attributes: ['name', 'security_group_rules'],
     async create(ctx, p) {
       const made = await ctx.api.call('network', 'POST', '/v2.0/security-groups', {
@@ -150,32 +207,52 @@ export const NEUTRON: Record<string, ResourceType> = {
       });
       const group = made.security_group;
       await ctx.made(group.id);
-      const rules: Record<string, any>[] = p.rules ?? [];
-      // As Heat does: rules that say what may leave replace Neutron's default "anything may leave".
-      if (rules.some((r) => (r.direction ?? 'ingress') === 'egress')) {
-        for (const rule of group.security_group_rules ?? []) {
-          if (rule.direction === 'egress') await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-group-rules/${rule.id}`);
-        }
-      }
-      for (const r of rules) {
-        const remote = r.remote_mode === 'remote_group_id' ? { remote_group_id: r.remote_group_id ?? group.id } : { remote_ip_prefix: r.remote_ip_prefix };
-        await ctx.api.call('network', 'POST', '/v2.0/security-group-rules', {
-          security_group_rule: defined({
-            security_group_id: group.id,
-            direction: r.direction ?? 'ingress',
-            ethertype: r.ethertype ?? 'IPv4',
-            protocol: r.protocol,
-            port_range_min: r.port_range_min,
-            port_range_max: r.port_range_max,
-            ...remote,
-          }),
-        });
-      }
-      const shown = await ctx.api.call('network', 'GET', `/v2.0/security-groups/${group.id}`);
-      return { id: group.id, data: shown.security_group };
+      return { id: group.id, data: await setRules(ctx.api, group, p.rules ?? []) };
+    },
+    async update(ctx, id, changed) {
+      const names = defined({ name: changed.name, description: changed.description });
+      let shown = (await ctx.api.call('network', 'GET', `/v2.0/security-groups/${id}`)).security_group;
+      if (Object.keys(names).length) shown = (await ctx.api.call('network', 'PUT', `/v2.0/security-groups/${id}`, { security_group: names })).security_group;
+      if (!('rules' in changed)) return shown;
+      // The group keeps its id: its rules are replaced by the new ones, Neutron's default egress
+      // rules made again unless the new rules say what may leave.
+      for (const rule of shown.security_group_rules ?? []) await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-group-rules/${rule.id}`);
+      const rules: Record<string, any>[] = changed.rules ?? [];
+      const egress = rules.some((r) => (r.direction ?? 'ingress') === 'egress')
+        ? []
+        : [
+            { direction: 'egress', ethertype: 'IPv4' },
+            { direction: 'egress', ethertype: 'IPv6' },
+          ];
+      return setRules(ctx.api, { ...shown, security_group_rules: [] }, [...egress, ...rules]);
     },
     async delete(ctx, id) {
       await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-groups/${id}`);
     },
   },
 };
+
+/** Makes the template's rules in the group; answers the group as Neutron then shows it. */
+async function setRules(api: Services, group: Record<string, any>, rules: Record<string, any>[]) {
+  // As Heat does: rules that say what may leave replace Neutron's default "anything may leave".
+  if (rules.some((r) => (r.direction ?? 'ingress') === 'egress')) {
+    for (const rule of group.security_group_rules ?? []) {
+      if (rule.direction === 'egress') await api.callOr404('network', 'DELETE', `/v2.0/security-group-rules/${rule.id}`);
+    }
+  }
+  for (const r of rules) {
+    const remote = r.remote_mode === 'remote_group_id' ? { remote_group_id: r.remote_group_id ?? group.id } : { remote_ip_prefix: r.remote_ip_prefix };
+    await api.call('network', 'POST', '/v2.0/security-group-rules', {
+      security_group_rule: defined({
+        security_group_id: group.id,
+        direction: r.direction ?? 'ingress',
+        ethertype: r.ethertype ?? 'IPv4',
+        protocol: r.protocol,
+        port_range_min: r.port_range_min,
+        port_range_max: r.port_range_max,
+        ...remote,
+      }),
+    });
+  }
+  return (await api.call('network', 'GET', `/v2.0/security-groups/${group.id}`)).security_group;
+}

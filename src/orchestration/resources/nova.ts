@@ -26,7 +26,10 @@ async function networks(api: Services, list: Record<string, any>[] | undefined) 
     list.map(async (n) =>
       n.port
         ? { port: String(n.port) }
-        : defined({ uuid: n.network ?? n.uuid ? await lookup(api, 'network', '/v2.0/networks', 'networks', n.network ?? n.uuid, 'network') : undefined, fixed_ip: n.fixed_ip }),
+        : defined({
+            uuid: (n.network ?? n.uuid) ? await lookup(api, 'network', '/v2.0/networks', 'networks', n.network ?? n.uuid, 'network') : undefined,
+            fixed_ip: n.fixed_ip,
+          }),
     ),
   );
 }
@@ -46,6 +49,7 @@ export const NOVA: Record<string, ResourceType> = {
       ...['availability_zone', 'block_device_mapping_v2', 'admin_pass', 'scheduler_hints'],
     ],
     required: ['flavor'],
+    updatable: ['name', 'metadata'],
     attributes: ['name', 'first_address', 'networks', 'addresses', 'accessIPv4', 'accessIPv6', 'instance_name', 'console_urls'],
     async create(ctx, p) {
       const bdm = p.block_device_mapping_v2 as Record<string, any>[] | undefined;
@@ -82,6 +86,23 @@ export const NOVA: Record<string, ResourceType> = {
       });
       return { id, data: server };
     },
+    // As Heat does: the ports the template gave the old server are detached from it, so that its
+    // replacement can take them.
+    async prepareReplace(ctx, id, properties) {
+      const ports = ((properties.networks ?? []) as Record<string, any>[]).filter((n) => n.port).map((n) => String(n.port));
+      for (const port of ports) {
+        await ctx.api.callOr404('compute', 'DELETE', `/servers/${id}/os-interface/${port}`);
+        await waitFor(ctx, `Detaching port ${port}`, async () => {
+          const p = await ctx.api.callOr404('network', 'GET', `/v2.0/ports/${port}`);
+          return !p || !p.port.device_id ? true : undefined;
+        });
+      }
+    },
+    async update(ctx, id, changed) {
+      if ('name' in changed) await ctx.api.call('compute', 'PUT', `/servers/${id}`, { server: { name: changed.name ?? physicalName(ctx) } });
+      if ('metadata' in changed) await ctx.api.call('compute', 'PUT', `/servers/${id}/metadata`, { metadata: changed.metadata ?? {} });
+      return serverView(ctx, id);
+    },
     async delete(ctx, id) {
       if (!(await ctx.api.callOr404('compute', 'GET', `/servers/${id}`))) return;
       await ctx.api.callOr404('compute', 'DELETE', `/servers/${id}`);
@@ -94,7 +115,9 @@ export const NOVA: Record<string, ResourceType> = {
     attribute(server, name) {
       if (name === 'first_address') return addressesOf(server).find((a) => a['OS-EXT-IPS:type'] !== 'floating')?.addr ?? '';
       if (name === 'networks') {
-        return Object.fromEntries(Object.entries((server.addresses ?? {}) as Record<string, { addr: string }[]>).map(([net, list]) => [net, list.map((a) => a.addr)]));
+        return Object.fromEntries(
+          Object.entries((server.addresses ?? {}) as Record<string, { addr: string }[]>).map(([net, list]) => [net, list.map((a) => a.addr)]),
+        );
       }
       if (name === 'instance_name') return server['OS-EXT-SRV-ATTR:instance_name'];
       return undefined;
@@ -108,7 +131,10 @@ export const NOVA: Record<string, ResourceType> = {
       const made = await ctx.api.call('compute', 'POST', '/os-keypairs', { keypair: defined({ name: p.name, public_key: p.public_key }) });
       const kp = made.keypair;
       // The private key is kept only when asked, as Heat does.
-      return { id: kp.name, data: { name: kp.name, public_key: kp.public_key, fingerprint: kp.fingerprint, private_key: p.save_private_key ? (kp.private_key ?? '') : '' } };
+      return {
+        id: kp.name,
+        data: { name: kp.name, public_key: kp.public_key, fingerprint: kp.fingerprint, private_key: p.save_private_key ? (kp.private_key ?? '') : '' },
+      };
     },
     async delete(ctx, id) {
       await ctx.api.callOr404('compute', 'DELETE', `/os-keypairs/${encodeURIComponent(id)}`);

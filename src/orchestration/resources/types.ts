@@ -30,6 +30,13 @@ export interface ResourceType {
   create(ctx: ResourceContext, props: Record<string, any>): Promise<Made>;
   /** Removes it and waits until it is gone; one already gone is not an error. */
   delete(ctx: ResourceContext, id: string, data: Record<string, unknown>): Promise<void>;
+  /** The properties an update may change in place; a change to any other replaces the resource. */
+  updatable?: string[];
+  /** Changes those properties in place (changed: their new values, unset ones as null); answers the new view. */
+  update?(ctx: ResourceContext, id: string, changed: Record<string, any>, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Before a replacement is made: frees what the new one will take over from the old one
+   * (given the old one's properties). */
+  prepareReplace?(ctx: ResourceContext, id: string, properties: Record<string, any>): Promise<void>;
   /** An attribute computed from the view, where it is not one of the view's own fields. */
   attribute?(data: Record<string, any>, name: string): unknown;
 }
