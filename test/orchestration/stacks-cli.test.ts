@@ -356,3 +356,42 @@ test('a stack whose create a restart broke off is FAILED with a clear reason, an
   await asDemo('stack', 'delete', '--yes', '--wait', 'cut');
   assert.deepEqual(await json(asDemo, 'network', 'list', '--internal'), []);
 });
+
+test('a volume made and attached to a server by a stack, detached and deleted with it', async () => {
+  writeFileSync(
+    join(work, 'volume.yaml'),
+    `heat_template_version: wallaby
+resources:
+  net:
+    type: OS::Neutron::Net
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: { network: { get_resource: net }, cidr: 10.30.0.0/24 }
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: tiny
+      flavor: m1.tiny
+      networks: [{ network: { get_resource: net } }]
+    depends_on: subnet
+  data:
+    type: OS::Cinder::Volume
+    properties: { size: 1, name: data }
+  attach:
+    type: OS::Cinder::VolumeAttachment
+    properties: { instance_uuid: { get_resource: server }, volume_id: { get_resource: data } }
+outputs:
+  size:
+    value: { get_attr: [data, size] }
+`,
+  );
+  await asDemo('stack', 'create', '--wait', '--poll', '1', '-t', join(work, 'volume.yaml'), 'vol');
+  const volume = await json(asDemo, 'volume', 'show', 'data');
+  assert.equal(volume.status, 'in-use');
+  const server = (await json(asDemo, 'stack', 'resource', 'show', 'vol', 'server')).physical_resource_id;
+  assert.equal(volume.attachments[0].server_id, server);
+  assert.equal((await json(asDemo, 'stack', 'output', 'show', 'vol', 'size')).output_value, 1);
+  await asDemo('stack', 'delete', '--yes', '--wait', 'vol');
+  assert.deepEqual(await json(asDemo, 'volume', 'list'), []);
+  assert.deepEqual(await json(asDemo, 'server', 'list'), []);
+});
