@@ -159,6 +159,17 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.ok(!requested.some((u) => u.includes(token)), 'no request carries the token in its URL');
   assert.equal((await c.request('GET', '/compute/v2.1/servers', { token })).status, 200);
 
+  // The overview's gauges: the project's usage as each service counts it.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Overview' }).click();
+  const meter = (name: string) => page.getByRole('meter', { name, exact: true });
+  await meter('Instances').waitFor();
+  assert.equal(await meter('Instances').getAttribute('aria-valuenow'), '2');
+  assert.equal(await meter('Instances').getAttribute('aria-valuetext'), '2 of 10 used');
+  assert.equal(await meter('Floating IPs').getAttribute('aria-valuenow'), '1');
+  assert.equal(await meter('Routers').getAttribute('aria-valuenow'), '1');
+  assert.equal(await meter('Volumes').getAttribute('aria-valuenow'), '1');
+  if (shots) await page.screenshot({ path: `${shots}dashboard-overview.png` });
+
   // An image uploaded from the browser, its bytes in Glance, then deleted.
   await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Images' }).click();
   await page.getByText('Upload an image').click();

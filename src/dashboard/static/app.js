@@ -4,8 +4,10 @@ import { login, logout, session, switchProject, whenExpired } from './api.js';
 import { h } from './dom.js';
 import { topologyView } from './topology.js';
 import { listView } from './lists.js';
+import { overviewView } from './overview.js';
 
 const VIEWS = [
+  ['/overview', 'Overview'],
   ['/topology', 'Topology'],
   ['/servers', 'Servers'],
   ['/images', 'Images'],
@@ -113,7 +115,9 @@ function render() {
   header(s);
   const kind = path.slice(1);
   const ctx = { project: s.project.name, report };
-  stop = kind === 'topology' ? topologyView(main, ctx) : listView(main, VIEWS.some(([p]) => p === path) ? kind : 'servers', ctx);
+  if (kind === 'topology') stop = topologyView(main, ctx);
+  else if (kind === 'overview') stop = overviewView(main, ctx);
+  else stop = listView(main, VIEWS.some(([p]) => p === path) ? kind : 'servers', ctx);
 }
 
 // Links inside the page change the view without a reload.
