@@ -152,6 +152,17 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.equal(await page.evaluate(() => (window as any).stillHere), true);
   assert.equal(await page.locator('.node.on-path').count(), 6, 'the way in stays drawn across redraws');
 
+  // A floating IP for the new server, from its details: the external network its router reaches.
+  await node(page, 'server web-2').click();
+  const panel2 = page.getByRole('complementary');
+  await panel2.getByRole('heading', { name: 'server web-2' }).waitFor();
+  await panel2.getByRole('button', { name: 'Attach a floating IP' }).click();
+  const attached = (await page.getByRole('status').getByText(/^Floating IP .* is attached to server web-2\.$/).textContent())!.split(' ')[2]!;
+  assert.match(attached, /^172\.24\.4\.\d+$/);
+  await node(page, `floating IP ${attached}`).waitFor();
+  await panel2.getByRole('button', { name: 'Show the way in from outside' }).click();
+  assert.match((await panel2.getByRole('list', { name: 'The way in' }).textContent())!, new RegExp(`floating IP ${attached.replaceAll('.', '\\.')} → router edge → network web-net`));
+
   // The token: in the session's storage, never in an address the page went to or asked for.
   const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nubo.session')!).token as string);
   assert.ok(token.length > 20);
@@ -165,7 +176,7 @@ test('the topology shows the project by name, follows changes, shows the way in,
   await meter('Instances').waitFor();
   assert.equal(await meter('Instances').getAttribute('aria-valuenow'), '2');
   assert.equal(await meter('Instances').getAttribute('aria-valuetext'), '2 of 10 used');
-  assert.equal(await meter('Floating IPs').getAttribute('aria-valuenow'), '1');
+  assert.equal(await meter('Floating IPs').getAttribute('aria-valuenow'), '2');
   assert.equal(await meter('Routers').getAttribute('aria-valuenow'), '1');
   assert.equal(await meter('Volumes').getAttribute('aria-valuenow'), '1');
   if (shots) await page.screenshot({ path: `${shots}dashboard-overview.png` });

@@ -67,7 +67,7 @@ function edgeShape(e, pos) {
 }
 
 /** The details of one node, with what can be done to it. */
-function details(graph, n, { showPath, remove, flavors }) {
+function details(graph, n, { showPath, remove, attach, flavors }) {
   const name = (id) => graph.nodes.get(id)?.name ?? id;
   const rows = [['ID', n.r.id]];
   if (n.kind === 'server') {
@@ -92,8 +92,24 @@ function details(graph, n, { showPath, remove, flavors }) {
     h('h2', { id: 'details-title', text: `${KIND[n.kind]} ${n.name}` }),
     h('dl', {}, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v ?? '—') })])),
     paths.length ? h('button', { type: 'button', onclick: () => showPath(n.id), text: 'Show the way in from outside' }) : null,
+    n.kind === 'server' && !paths.length && n.ports.length ? h('button', { type: 'button', onclick: () => attach(n), text: 'Attach a floating IP' }) : null,
     n.kind === 'server' ? h('button', { type: 'button', class: 'danger', onclick: () => remove(n), text: 'Delete server' }) : null,
   ];
+}
+
+/**
+ * Allocates a floating IP for a server's first port and associates it, as `floating ip create` and
+ * `server add floating ip` do: from the external network of a router on the port's network, since
+ * only such a router can translate the address (Neutron refuses the others).
+ */
+async function attachFloatingIp(graph, server) {
+  const port = graph.nodes.get(server.ports[0]);
+  const net = graph.edges.find((e) => e.kind === 'attachment' && e.to === port.id)?.from;
+  const routers = graph.edges.filter((e) => e.kind === 'interface' && e.to === net).map((e) => e.from);
+  const ext = graph.edges.find((e) => e.kind === 'gateway' && routers.includes(e.to))?.from;
+  if (!ext) throw new Error(`No router joins ${graph.nodes.get(net)?.name ?? 'its network'} to an external network: add one first.`);
+  const body = { floatingip: { floating_network_id: graph.nodes.get(ext).r.id, port_id: port.r.id } };
+  return (await api('network', 'POST', '/floatingips', body)).floatingip.floating_ip_address;
 }
 
 /** Describes a path in words, for the panel (and whoever cannot see the drawing). */
@@ -154,7 +170,17 @@ export function topologyView(main, { project, report }) {
         report(err.message, true);
       }
     };
-    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove, flavors }).filter(Boolean));
+    const attach = async (server) => {
+      try {
+        const address = await attachFloatingIp(graph, server);
+        report(`Floating IP ${address} is attached to server ${server.name}.`);
+        last = '';
+        await refresh();
+      } catch (err) {
+        report(err.message, true);
+      }
+    };
+    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove, attach, flavors }).filter(Boolean));
     if (path === id) showPath(id);
     panel.hidden = false;
     mark();
