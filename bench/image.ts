@@ -266,6 +266,12 @@ async function main(): Promise<void> {
     row('', (p) => cpu(p, 'upCpu').slice(2));
     row('download', (p) => `${fmt(m(p, 'down'))}  ${(m(p, 'down') / m(p, 'read')).toFixed(2)} × read, ${(m(p, 'down') / m(p, 'loopDown')).toFixed(2)} × loop`);
     row('', (p) => cpu(p, 'downCpu').slice(2));
+    // Other work on a shared machine comes and goes between rounds: a ratio within one round
+    // compares transfers made under the same conditions, which a ratio of medians does not.
+    const ratio = (p: (typeof phases)[number], f: (r: Round) => number) => median(p.rounds.map(f)).toFixed(2);
+    console.log('within each round (median of the rounds\' ratios)');
+    row('upload', (p) => `${ratio(p, (r) => r.up / Math.min(r.disk, r.sha512))} × limit, ${ratio(p, (r) => r.up / r.loopUp)} × loop`);
+    row('download', (p) => `${ratio(p, (r) => r.down / r.loopDown)} × loop`);
     console.log(`  server RSS              ${(idle / MiB).toFixed(0)} MiB idle, +${(extra / MiB).toFixed(1)} MiB at most during an upload`);
   } finally {
     for (const p of hog) p.kill('SIGKILL');
