@@ -37,6 +37,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   security: ['security groups and their rules (security group …, security group rule …)', () => import('./commands/security-group.ts')],
   server: ['servers: create, list, power, snapshot and delete', () => import('./commands/server.ts')],
   service: ['services of the catalog', () => import('./commands/service.ts')],
+  stack: ['orchestration stacks: whole environments from one HOT template (stack create|list|show|delete)', () => import('./commands/stack.ts')],
   subnet: ['subnets: address ranges of networks', () => import('./commands/subnet.ts')],
   token: ['tokens', () => import('./commands/token.ts')],
   trust: ['trusts: delegation of roles on a project to another user (trust create|list|show|delete)', () => import('./commands/trust.ts')],

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminEnv, cliAs, cliFails, openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { adminEnv, cliAs, cliFails, nubo, openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 import { rawImage } from '../compute/helpers.ts';
 
 // Heat's API through python3-heatclient's `openstack stack …` against a cloud in this process
@@ -394,4 +394,33 @@ outputs:
   await asDemo('stack', 'delete', '--yes', '--wait', 'vol');
   assert.deepEqual(await json(asDemo, 'volume', 'list'), []);
   assert.deepEqual(await json(asDemo, 'server', 'list'), []);
+});
+
+test('nubo stack create --wait, list, show and delete --wait, as openstack does them', async () => {
+  writeFileSync(
+    join(work, 'small.yaml'),
+    'heat_template_version: 2021-04-16\nparameters:\n  cidr: { type: string }\nresources:\n  net: { type: OS::Neutron::Net }\n' +
+      '  sub: { type: OS::Neutron::Subnet, properties: { network: { get_resource: net }, cidr: { get_param: cidr } } }\n' +
+      'outputs:\n  cidr: { value: { get_attr: [sub, cidr] } }\n',
+  );
+  const nuboDemo = cliAs(demo, nubo);
+  const created = await nuboDemo('stack', 'create', '--wait', '-t', join(work, 'small.yaml'), '--parameter', 'cidr=10.40.0.0/24', 'small');
+  assert.match(created, /\[small\.sub\]: CREATE_COMPLETE/);
+  assert.match(created, /\| stack_status +\| CREATE_COMPLETE/);
+  const list = JSON.parse(await nuboDemo('stack', 'list', '-f', 'json'));
+  assert.deepEqual(
+    list.map((s: any) => [s['Stack Name'], s['Stack Status']]),
+    [['small', 'CREATE_COMPLETE']],
+  );
+  const shown = JSON.parse(await nuboDemo('stack', 'show', 'small', '-f', 'json'));
+  assert.deepEqual(
+    shown.outputs.map((o: any) => [o.output_key, o.output_value]),
+    [['cidr', '10.40.0.0/24']],
+  );
+  assert.equal((await json(asDemo, 'stack', 'show', 'small')).id, shown.id);
+  await nuboDemo('stack', 'delete', '--yes', '--wait', 'small');
+  const gone = await nubo(demo(), 'stack', 'show', 'small');
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /Stack not found: small/);
+  assert.deepEqual(await json(asDemo, 'network', 'list', '--internal'), []);
 });
