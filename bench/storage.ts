@@ -133,6 +133,15 @@ async function main(): Promise<void> {
     imports.push(performance.now() - start);
   }
   console.log(`rbd import alone, ${size / MiB} MiB: ${rate(median(imports))}`);
+  // And rbd export to a pipe, the most a download through Nubo can reach.
+  await run('rbd', ['--conf', join(cephDir, 'ceph.conf'), '--id', 'nubo-image', 'snap', 'create', 'images/bench-0@snap']);
+  const exports: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await run('sh', ['-c', `rbd --conf '${join(cephDir, 'ceph.conf')}' --id nubo-image export --no-progress images/bench-0@snap - | cat >/dev/null`]);
+    exports.push(performance.now() - start);
+  }
+  console.log(`rbd export alone, ${size / MiB} MiB: ${rate(median(exports))}`);
 
   const backends: Backend[] = [];
   try {
@@ -146,6 +155,11 @@ async function main(): Promise<void> {
     const { stdout: guest } = await run('bash', [join(root, 'scripts/guest/build.sh')], { maxBuffer: 1 << 24 });
     await run('qemu-img', ['convert', '-O', 'raw', guest.trim().split('\n').at(-1)!, join(work, 'guest.raw')]);
     await tenServers(env, join(work, 'guest.raw'));
+    // What the cluster holds on the host: the OSD's file is sparse, so du counts its used blocks.
+    const du = JSON.parse((await run('rbd', ['--conf', join(cephDir, 'ceph.conf'), 'du', '-p', 'images', '--format', 'json'])).stdout) as { total_used_size: number };
+    const onDisk = Number((await run('du', ['-sb', '--apparent-size', cephDir])).stdout.split('\t')[0]);
+    const blocks = Number((await run('du', ['-sB1', cephDir])).stdout.split('\t')[0]);
+    console.log(`images pool (rbd du) ${(du.total_used_size / MiB).toFixed(0)} MiB; the cluster's directory ${(blocks / MiB).toFixed(0)} MiB on disk (${(onDisk / MiB).toFixed(0)} MiB apparent)`);
   } finally {
     for (const b of backends) await b.cloud.stop();
     await run(join(root, 'scripts/ceph/down.sh'), [cephDir]);
