@@ -305,3 +305,23 @@ test('200 servers on 20 networks: every one drawn by name, none overlapping, the
   console.log(`# 200 servers on 20 networks made in ${createdIn} ms; the topology drawn ${drawn} ms after a reload`);
   await page.close();
 });
+
+test('at a phone width the pages fit the screen, the drawing scrolling in its own frame', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await logIn(page, 'demo-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  await node(page, 'server web-1').waitFor();
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(await overflow(), 0, 'the page does not scroll sideways');
+  await node(page, 'server web-1').tap();
+  const panel = page.getByRole('complementary');
+  await panel.getByRole('heading', { name: 'server web-1' }).waitFor();
+  assert.ok((await panel.boundingBox())!.width <= 390);
+  for (const view of ['Servers', 'Overview']) {
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: view }).tap();
+    await page.getByRole('heading', { level: 1, name: new RegExp(`^${view}`) }).waitFor();
+    assert.equal(await overflow(), 0, `${view} does not scroll sideways`);
+  }
+  if (shots) await page.screenshot({ path: `${shots}dashboard-phone.png` });
+  await page.close();
+});
