@@ -113,10 +113,15 @@ test('revert: REVERT_RESIZE or straight back to ACTIVE on the old flavor; a stop
   assert.deepEqual(actions.slice(0, 2), ['revertResize', 'resize']);
 });
 
-test("Nova's 400s: same flavor, unknown flavor, smaller disk, a bad body; 409 before a resize", async () => {
+test("Nova's 400s: same flavor, unknown flavor, smaller disk, a bad body; 409 from a state that allows no resize, and for a confirm with none", async () => {
   const id = await alice.create({ name: 'bad', imageRef: image, flavorRef: small });
-  const early = await alice.action(id, { resize: { flavorRef: big } });
-  assert.equal(early.status, 409, 'no resize while it builds');
+  await alice.settled(id, 'ACTIVE');
+  assert.equal((await alice.action(id, { pause: null })).status, 202);
+  await alice.settled(id, 'PAUSED');
+  const paused = await alice.action(id, { resize: { flavorRef: big } });
+  assert.equal(paused.status, 409);
+  assert.equal(paused.body.conflictingRequest.message, `Cannot 'resize' instance ${id} while it is in vm_state paused`);
+  assert.equal((await alice.action(id, { unpause: null })).status, 202);
   await alice.settled(id, 'ACTIVE');
   const same = await alice.action(id, { resize: { flavorRef: small } });
   assert.equal(same.status, 400);
