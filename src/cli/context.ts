@@ -3,7 +3,7 @@ import { resolveOptions, sessionOptions } from '../client/config.ts';
 import { ClientError, HttpError } from '../client/errors.ts';
 import { IdentityClient } from '../client/identity.ts';
 import { Session } from '../client/session.ts';
-import { cachedSession, tokenCacheDir } from '../client/token-cache.ts';
+import { cachedSession, tokenCacheDir, versionCacheDir } from '../client/token-cache.ts';
 import { globalFlags } from './globals.ts';
 import { preload } from './output.ts';
 
@@ -16,8 +16,13 @@ export interface Cloud {
  * token of an earlier command unless NUBO_TOKEN_CACHE=off or a fresh login is asked for. */
 export async function connect(cmd: Command, opts: { fresh?: boolean } = {}): Promise<Cloud> {
   const debug = Boolean(cmd.optsWithGlobals().debug);
-  const options = { ...sessionOptions(await resolveOptions(globalFlags(cmd))), log: debug ? (line: string) => process.stderr.write(line + '\n') : undefined };
-  const fresh = opts.fresh || process.env.NUBO_TOKEN_CACHE === 'off';
+  const cacheOff = process.env.NUBO_TOKEN_CACHE === 'off';
+  const options = {
+    ...sessionOptions(await resolveOptions(globalFlags(cmd))),
+    versionCacheDir: cacheOff ? undefined : versionCacheDir(),
+    log: debug ? (line: string) => process.stderr.write(line + '\n') : undefined,
+  };
+  const fresh = opts.fresh || cacheOff;
   // The printer's modules load while the login is in flight, which is mostly server time.
   const [session] = await Promise.all([fresh ? Session.authenticate(options) : cachedSession(options, tokenCacheDir()), preload(cmd)]);
   return { session, identity: new IdentityClient(session) };

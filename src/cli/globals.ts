@@ -24,6 +24,7 @@ const HELP: Record<OptionKey, string> = {
   region_name: 'region of the endpoints to use',
   interface: 'endpoint interface: public (default), internal or admin',
   identity_api_version: 'identity API version (only 3 exists; accepted for compatibility)',
+  compute_api_version: 'compute API microversion, e.g. 2.79 (default: the highest both nubo and the cloud implement)',
 };
 
 const flagName = (key: OptionKey) => `os-${key.replaceAll('_', '-')}`;

@@ -161,7 +161,8 @@ export async function printShow(cmd: Command, data: Record<string, unknown>): Pr
       out = json(Object.fromEntries(fields.map((f) => [f, machine(data[f])])), o);
       break;
     case 'yaml':
-      out = await yaml(Object.fromEntries(fields.map((f) => [f, machine(data[f])])));
+      // cliff dumps one field after the other, in the command's order (usage show's is not sorted).
+      out = (await Promise.all(fields.map((f) => yaml({ [f]: machine(data[f]) })))).join('');
       break;
     case 'value':
       out = fields.map((f) => text(data[f]) + '\n').join('');

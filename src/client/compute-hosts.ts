@@ -1,8 +1,9 @@
+import { ComputeClient } from './compute.ts';
 import { ClientError } from './errors.ts';
 import type { Session } from './session.ts';
 
 // Nova's host-level APIs (os-services, os-hypervisors, os-availability-zone, os-aggregates) and
-// server groups, at microversion 2.1 as the rest of the compute client speaks.
+// server groups, at the microversion the rest of the compute client speaks.
 
 export interface ComputeService {
   id: number | string;
@@ -36,6 +37,7 @@ export interface ServerGroup {
   name: string;
   policies?: string[];
   policy?: string;
+  rules?: Record<string, unknown>;
   members: string[];
   metadata?: Record<string, string>;
   project_id?: string;
@@ -52,11 +54,7 @@ export class ComputeHostsClient {
   constructor(private readonly session: Session) {}
 
   private call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
-    return this.session.request<T>(method, `${this.session.endpoint('compute')}${path}`, {
-      body,
-      query,
-      headers: { 'openstack-api-version': 'compute 2.1' },
-    });
+    return new ComputeClient(this.session).request<T>(method, `${this.session.endpoint('compute')}${path}`, { body, query });
   }
 
   async services(query: { host?: string; binary?: string } = {}): Promise<ComputeService[]> {
@@ -145,8 +143,11 @@ export class ComputeHostsClient {
     }
   }
 
-  async createServerGroup(name: string, policy: string): Promise<ServerGroup> {
-    return (await this.call<{ server_group: ServerGroup }>('POST', '/os-server-groups', { server_group: { name, policies: [policy] } })).server_group;
+  /** From 2.64 a group has one policy and its rules; before, a list of policies. */
+  async createServerGroup(name: string, policy: string, rules?: Record<string, number>): Promise<ServerGroup> {
+    const single = await new ComputeClient(this.session).atLeast('2.64');
+    const group = single ? { name, policy, ...(rules ? { rules } : {}) } : { name, policies: [policy] };
+    return (await this.call<{ server_group: ServerGroup }>('POST', '/os-server-groups', { server_group: group })).server_group;
   }
 
   async deleteServerGroup(id: string): Promise<void> {

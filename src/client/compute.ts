@@ -2,6 +2,7 @@ import type { flavorView } from '../compute/api/flavors.ts';
 import type { ServerBody } from '../compute/api/server-view.ts';
 import { ClientError, HttpError } from './errors.ts';
 import { send, withQuery, type Query } from './http.ts';
+import { compareVersions, negotiateCompute } from './microversion.ts';
 import type { Session } from './session.ts';
 
 // Resource shapes as the compute service writes them (its views are the one source of truth);
@@ -13,6 +14,8 @@ export interface VolumeAttachment {
   serverId: string;
   volumeId: string;
   device: string | null;
+  tag?: string | null;
+  delete_on_termination?: boolean;
 }
 
 export type Server = ServerBody & { adminPass?: string };
@@ -77,8 +80,11 @@ export interface RemoteConsole {
   url: string;
 }
 
-/** Nova v2.1, reached through the catalog's compute endpoint. Requests ask for microversion 2.1,
- * the one openstackclient speaks by default. */
+// One negotiation per session, whichever clients share it.
+const negotiated = new WeakMap<Session, Promise<string>>();
+
+/** Nova v2.1, reached through the catalog's compute endpoint, at the microversion the session
+ * asks for or, by default, the highest that nubo and the cloud both implement. */
 export class ComputeClient {
   constructor(private readonly session: Session) {}
 
@@ -86,12 +92,40 @@ export class ComputeClient {
     return this.session.endpoint('compute');
   }
 
+  /** The microversion requests are sent at. */
+  async microversion(fresh = false): Promise<string> {
+    const asked = this.session.options.computeApiVersion;
+    if (asked) return asked;
+    let version = negotiated.get(this.session);
+    if (!version || fresh) {
+      const { versionCacheDir: cacheDir, log } = this.session.options;
+      version = negotiateCompute(this.url, this.session.token, { cacheDir, fresh, log });
+      negotiated.set(this.session, version);
+    }
+    return version;
+  }
+
+  /** True when requests go at microversion `v` or newer. */
+  async atLeast(v: string): Promise<boolean> {
+    return compareVersions(await this.microversion(), v) >= 0;
+  }
+
+  /** A request at `version`, else at the session's; a negotiated version the cloud refuses (406:
+   * it was downgraded since the range was kept) is negotiated afresh, once. */
+  async request<T>(method: string, url: string, opts: { query?: Query; body?: unknown; version?: string } = {}): Promise<T> {
+    const at = (version: string) =>
+      this.session.request<T>(method, url, { query: opts.query, body: opts.body, headers: { 'openstack-api-version': `compute ${version}` } });
+    if (opts.version) return at(opts.version);
+    try {
+      return await at(await this.microversion());
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 406) || this.session.options.computeApiVersion) throw err;
+      return at(await this.microversion(true));
+    }
+  }
+
   private async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown; version?: string } = {}): Promise<T> {
-    return this.session.request<T>(method, `${this.url}${path}`, {
-      query: opts.query,
-      body: opts.body,
-      headers: { 'openstack-api-version': `compute ${opts.version ?? '2.1'}` },
-    });
+    return this.request<T>(method, `${this.url}${path}`, opts);
   }
 
   /** Every page of a listing: follows the `<plural>_links` next link while there is one. */
@@ -99,7 +133,7 @@ export class ComputeClient {
     const out: T[] = [];
     let url: string | undefined = withQuery(`${this.url}${path}`, query);
     while (url) {
-      const page: Record<string, unknown> = await this.session.request('GET', url, { headers: { 'openstack-api-version': 'compute 2.1' } });
+      const page: Record<string, unknown> = await this.request('GET', url);
       const items = (page[plural] ?? []) as T[];
       out.push(...items);
       const links = (page[`${plural}_links`] ?? []) as { rel: string; href: string }[];
@@ -146,14 +180,14 @@ export class ComputeClient {
     );
   }
 
-  /** With a description the request asks for microversion 2.55, which brought it. */
+  /** A description needs microversion 2.55, which brought it. */
   async createFlavor(fields: FlavorFields & { description?: string }): Promise<Flavor> {
-    const version = fields.description === undefined ? undefined : '2.55';
-    return (await this.call<{ flavor: Flavor }>('POST', '/flavors', { body: { flavor: fields }, version })).flavor;
+    return (await this.call<{ flavor: Flavor }>('POST', '/flavors', { body: { flavor: fields } })).flavor;
   }
 
+  /** Needs microversion 2.55. */
   async describeFlavor(id: string, description: string): Promise<Flavor> {
-    return (await this.call<{ flavor: Flavor }>('PUT', `/flavors/${encodeURIComponent(id)}`, { body: { flavor: { description } }, version: '2.55' })).flavor;
+    return (await this.call<{ flavor: Flavor }>('PUT', `/flavors/${encodeURIComponent(id)}`, { body: { flavor: { description } } })).flavor;
   }
 
   async deleteFlavor(id: string): Promise<void> {
@@ -278,20 +312,20 @@ export class ComputeClient {
   }
 
   /** Starts a snapshot of the server into a new image; answers the image's ID, which Nova gives
-   * before 2.45 in the Location header only. */
+   * in the body from 2.45, before that in the Location header only. */
   async createImage(id: string, name: string, metadata?: Record<string, string>): Promise<string> {
-    const res = await send(
+    const res = await send<{ image_id?: string } | undefined>(
       {
         method: 'POST',
         url: `${this.url}/servers/${encodeURIComponent(id)}/action`,
         token: this.session.token,
-        headers: { 'openstack-api-version': 'compute 2.1' },
+        headers: { 'openstack-api-version': `compute ${await this.microversion()}` },
         body: { createImage: { name, metadata } },
       },
       this.session.options.log,
     );
     const location = res.headers.get('location');
-    const imageId = location?.replace(/\/+$/, '').split('/').at(-1);
+    const imageId = res.body?.image_id ?? location?.replace(/\/+$/, '').split('/').at(-1);
     if (!imageId) throw new ClientError(`The compute service started the image of server ${id} without saying its ID`);
     return imageId;
   }

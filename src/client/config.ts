@@ -1,5 +1,6 @@
 import { readCloud } from './clouds.ts';
 import { ClientError } from './errors.ts';
+import { requestedVersion } from './microversion.ts';
 import type { Credentials, Ref, Scope, SessionOptions } from './session.ts';
 
 /** The options the openstack CLI reads, by their clouds.yaml names. Each is also the variable
@@ -27,6 +28,7 @@ export const OPTION_KEYS = [
   'region_name',
   'interface',
   'identity_api_version',
+  'compute_api_version',
 ] as const;
 
 export type OptionKey = (typeof OPTION_KEYS)[number];
@@ -35,7 +37,7 @@ export type Options = Partial<Record<OptionKey, string>>;
 export const envName = (key: OptionKey) => `OS_${key.toUpperCase()}`;
 
 // Keys clouds.yaml keeps beside `auth` rather than inside it.
-const CLOUD_LEVEL = new Set<OptionKey>(['auth_type', 'region_name', 'interface', 'identity_api_version']);
+const CLOUD_LEVEL = new Set<OptionKey>(['auth_type', 'region_name', 'interface', 'identity_api_version', 'compute_api_version']);
 const known = new Set<string>(OPTION_KEYS);
 
 const defined = (o: Options): Options => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
@@ -131,5 +133,12 @@ export function sessionOptions(o: Options): SessionOptions {
   if (scopes.length > 1 && method !== 'application_credential') {
     throw new ClientError('Authentication cannot be scoped to multiple targets. Pick one of: project, domain, trust, system or unscoped');
   }
-  return { authUrl: o.auth_url, credentials, scope: scopes[0], region: o.region_name, interface: o.interface };
+  return {
+    authUrl: o.auth_url,
+    credentials,
+    scope: scopes[0],
+    region: o.region_name,
+    interface: o.interface,
+    ...(o.compute_api_version ? { computeApiVersion: requestedVersion(o.compute_api_version) } : {}),
+  };
 }

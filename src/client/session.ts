@@ -30,6 +30,10 @@ export interface SessionOptions {
   region?: string;
   /** public (the default), internal or admin. */
   interface?: string;
+  /** The compute microversion asked for; left out, the highest both sides implement. */
+  computeApiVersion?: string;
+  /** Where the clouds' microversion ranges are kept between commands; not kept when left out. */
+  versionCacheDir?: string;
   log?: Logger;
 }
 

@@ -24,6 +24,11 @@ export function tokenCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'nubo', 'tokens');
 }
 
+/** Where the clouds' microversion ranges are kept, beside the tokens. */
+export function versionCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'nubo', 'versions');
+}
+
 /** One file per login: the cloud, the credentials (secret included, so a new password is a new
  * login) and the scope. Only logins that cost a hash on the server are kept. */
 function fileOf(dir: string, options: SessionOptions): string | undefined {

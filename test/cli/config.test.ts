@@ -107,3 +107,14 @@ test('token and application credential options', () => {
   assert.deepEqual(byName.credentials, { method: 'application_credential', id: undefined, name: 'n', user: { name: 'u', domain: { id: 'default' } }, secret: 's' });
   assert.throws(() => sessionOptions({ ...url, auth_type: 'v3applicationcredential', application_credential_id: 'a' }), /Missing value application_credential_secret required for auth plugin v3applicationcredential/);
 });
+
+test('the compute microversion: from clouds.yaml, a variable or a flag, within what nubo implements; latest and none are negotiated', async () => {
+  const { COMPUTE_MAX } = await import('../../src/client/microversion.ts');
+  const base = { auth_url: 'http://x/identity', username: 'u', password: 'p' };
+  assert.equal(sessionOptions({ ...base, compute_api_version: '2.60' }).computeApiVersion, '2.60');
+  assert.equal(sessionOptions({ ...base, compute_api_version: '2' }).computeApiVersion, '2.1');
+  assert.equal(sessionOptions({ ...base, compute_api_version: '2.latest' }).computeApiVersion, undefined);
+  assert.equal(sessionOptions(base).computeApiVersion, undefined);
+  assert.throws(() => sessionOptions({ ...base, compute_api_version: '2.999' }), { message: `versions supported by client: 2.1 - ${COMPUTE_MAX}` });
+  assert.equal(fromCloud({ auth: base, compute_api_version: 2.53 }).compute_api_version, '2.53');
+});

@@ -39,13 +39,9 @@ function flavorFields(f: Flavor, specs: Record<string, string>, access?: string[
   });
 }
 
-/**
- * Refuses --description below microversion 2.55, which brought it, as openstackclient does: it
- * speaks 2.1 unless OS_COMPUTE_API_VERSION asks for more.
- */
-function needDescriptions(): void {
-  const [major = 2, minor = 1] = (process.env.OS_COMPUTE_API_VERSION ?? '2.1').split('.').map(Number);
-  if (major < 2 || (major === 2 && minor < 55)) throw new ClientError('The --description parameter requires server support for API microversion 2.55');
+/** Refuses --description below microversion 2.55, which brought it, as openstackclient does. */
+async function needDescriptions(compute: ComputeClient): Promise<void> {
+  if (!(await compute.atLeast('2.55'))) throw new ClientError('The --description parameter requires server support for API microversion 2.55');
 }
 
 const projectIdOf = async (identity: IdentityClient, ref: string, domain?: string) => (await findProject(identity, ref, domain)).id;
@@ -95,7 +91,7 @@ export function register(flavor: Command): void {
       if (o.project && !o.private) throw new ClientError('--project is only allowed with --private');
       const { session, identity } = await connect(cmd);
       const compute = new ComputeClient(session);
-      if (o.description) needDescriptions();
+      if (o.description) await needDescriptions(compute);
       const fields: FlavorFields & { description?: string } = {
         name,
         id: o.id,
@@ -200,7 +196,7 @@ export function register(flavor: Command): void {
       const { session, identity } = await connect(cmd);
       const compute = new ComputeClient(session);
       const found = await compute.findFlavor(ref);
-      if (o.description) needDescriptions();
+      if (o.description) await needDescriptions(compute);
       let failed = 0;
       const attempt = async (what: string, work: () => Promise<void>) => {
         try {

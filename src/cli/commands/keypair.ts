@@ -64,11 +64,13 @@ export function register(keypair: Command): void {
 
   listOptions(keypair.command('list').description('list key pairs and their fingerprints')).action(async (_o, cmd: Command) => {
     const { session } = await connect(cmd);
-    const keypairs = await new ComputeClient(session).keypairs();
+    const compute = new ComputeClient(session);
+    const [keypairs, typed] = await Promise.all([compute.keypairs(), compute.atLeast('2.2')]);
+    // Key types came with 2.2.
     await printList(
       cmd,
-      ['Name', 'Fingerprint'],
-      keypairs.map((k) => [k.name, k.fingerprint]),
+      ['Name', 'Fingerprint', ...(typed ? ['Type'] : [])],
+      keypairs.map((k) => [k.name, k.fingerprint, ...(typed ? [k.type] : [])]),
     );
   });
 

@@ -79,16 +79,19 @@ function configDriveOf(o: CreateOptions): boolean | string | undefined {
   return o.configDrive;
 }
 
-/** The networks of the request; undefined leaves them to Nova (at 2.1, the same as `auto`). */
+/** The networks of the request; undefined leaves them to Nova (below 2.37, the same as `auto`),
+ * which from 2.37 wants them said: `auto` when no --nic is given, as openstackclient sends. */
 async function networksOf(compute: ComputeClient, network: NetworkClient): Promise<{ networks?: unknown; version?: string }> {
+  const required = await compute.atLeast('2.37');
   if (nics.includes('auto') || nics.includes('none')) {
     if (nics.length > 1) throw new ClientError('Specifying a --nic of auto or none cannot be used with any other --nic, --network or --port value.');
+    if (required) return { networks: nics[0] };
     if (nics[0] === 'auto') return {};
     const max = (await compute.maxVersion()).split('.').map(Number);
     if (max[0] === 2 && max[1]! < 37) throw new ClientError(`--nic none needs compute API microversion 2.37; this cloud offers ${max.join('.')} at most`);
     return { networks: 'none', version: '2.37' };
   }
-  if (!nics.length) return {};
+  if (!nics.length) return required ? { networks: 'auto' } : {};
   const networks = await Promise.all(
     (nics as Nic[]).map(async (nic) => {
       // Resolved through the network service as openstackclient does; a cloud without it gets

@@ -19,8 +19,7 @@ async function serverId(session: Session, ref: string): Promise<string> {
   }
 }
 
-const get = <T>(session: Session, path: string) =>
-  session.request<T>('GET', `${session.endpoint('compute')}${path}`, { headers: { 'openstack-api-version': 'compute 2.1' } });
+const get = <T>(session: Session, path: string) => new ComputeClient(session).request<T>('GET', `${session.endpoint('compute')}${path}`);
 
 /** `server event list|show`: a server's instance actions (os-instance-actions) and their events. */
 export function registerEvent(server: Command): void {

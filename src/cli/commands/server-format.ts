@@ -111,11 +111,13 @@ const EXTRA: [names: string[], heading: string, value: (s: Server) => unknown][]
   [['Properties', 'properties'], 'Properties', (s) => s.metadata ?? {}],
 ];
 
-/** The headings and rows of `server list`, as openstackclient 6.0 builds them at microversion 2.1. */
+/** The headings and rows of `server list`, as openstackclient 6.0 builds them at the microversion
+ * the servers were listed at: from 2.47 a server embeds its flavor (by name, without the ID), from
+ * 2.16 it may carry its host's status. */
 export function serverTable(
   servers: Server[],
   names: Names | undefined,
-  opts: { long?: boolean; column?: string[] },
+  opts: { long?: boolean; column?: string[]; embeddedFlavor?: boolean; hostStatus?: boolean },
 ): { columns: string[]; rows: unknown[][] } {
   const cols: [string, (s: Server) => unknown][] = [
     ['ID', (s) => s.id],
@@ -127,11 +129,13 @@ export function serverTable(
     return id === undefined ? BOOTED_FROM_VOLUME : (names?.images.get(id) ?? '');
   };
   const flavorName = (s: Server) => (s.flavor?.id !== undefined ? (names?.flavors.get(s.flavor.id) ?? '') : '');
+  const originalName = (s: Server) => (s.flavor as { original_name?: string } | undefined)?.original_name ?? '';
   if (opts.long) cols.push(['Task State', (s) => attr(s, 'OS-EXT-STS:task_state')], ['Power State', (s) => powerState(s['OS-EXT-STS:power_state'])]);
   cols.push(['Networks', (s) => dictListColumn(networksOf(s))]);
   if (opts.long) {
     cols.push(['Image Name', imageName], ['Image ID', (s) => imageIdOf(s) ?? BOOTED_FROM_VOLUME]);
-    cols.push(['Flavor Name', flavorName], ['Flavor ID', (s) => s.flavor?.id ?? '']);
+    if (opts.embeddedFlavor) cols.push(['Flavor', originalName]);
+    else cols.push(['Flavor Name', flavorName], ['Flavor ID', (s) => s.flavor?.id ?? '']);
     cols.push(
       ['Availability Zone', (s) => attr(s, 'OS-EXT-AZ:availability_zone')],
       ['Host', (s) => attr(s, 'OS-EXT-SRV-ATTR:host')],
@@ -139,8 +143,9 @@ export function serverTable(
     );
   } else {
     cols.push(['Image', names ? imageName : (s) => imageIdOf(s) ?? BOOTED_FROM_VOLUME]);
-    cols.push(['Flavor', names ? flavorName : (s) => s.flavor?.id ?? '']);
+    cols.push(['Flavor', opts.embeddedFlavor ? originalName : names ? flavorName : (s) => s.flavor?.id ?? '']);
   }
+  if (opts.long && opts.hostStatus && servers.some((s) => 'host_status' in s)) cols.push(['Host Status', (s) => attr(s, 'host_status')]);
   for (const wanted of opts.column ?? []) {
     const extra = EXTRA.find(([aliases]) => aliases.includes(wanted));
     if (extra && !cols.some(([heading]) => heading === extra[1])) cols.push([extra[1], extra[2]]);

@@ -1,22 +1,32 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ComputeClient } from '../../client/compute.ts';
 import { ComputeHostsClient, type ServerGroup } from '../../client/compute-hosts.ts';
 import { ClientError } from '../../client/errors.ts';
 import { connect } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
-import { listColumn } from './compute-columns.ts';
+import { dictColumn, listColumn, sortedFields } from './compute-columns.ts';
 import { integer } from './image-options.ts';
 
 const POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'];
 
-/** A server group's fields as openstackclient shows them at 2.1: sorted, policies and members as lists. */
-const fields = (g: ServerGroup) => ({
-  id: g.id,
-  members: listColumn(g.members ?? []),
-  name: g.name,
-  policies: listColumn(g.policies ?? []),
-  project_id: g.project_id ?? null,
-  user_id: g.user_id ?? null,
-});
+/** A server group's fields as openstackclient shows them, sorted, members as a list: before 2.64
+ * its list of policies, from 2.64 its one policy and its rules. */
+const fields = (g: ServerGroup): Record<string, unknown> =>
+  sortedFields({
+    id: g.id,
+    members: listColumn(g.members ?? []),
+    name: g.name,
+    ...('policy' in g ? { policy: g.policy, rules: dictColumn(g.rules ?? {}) } : { policies: listColumn(g.policies ?? []) }),
+    project_id: g.project_id ?? null,
+    user_id: g.user_id ?? null,
+  });
+
+/** One --rule key=value: max_server_per_host, the one rule Nova knows, is a number. */
+function rule(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError(`Expected 'key=value' type, but got: ${value}`);
+  return { ...previous, [value.slice(0, at)]: Number(value.slice(at + 1)) };
+}
 
 /** `server group create|list|show|delete`: Nova's server groups (os-server-groups). */
 export function registerGroup(server: Command): void {
@@ -24,11 +34,15 @@ export function registerGroup(server: Command): void {
 
   showOptions(group.command('create').description('create a server group').argument('<name>', 'new server group name'))
     .addOption(new Option('--policy <policy>', 'the placement policy of its servers').choices(POLICIES).default('affinity'))
-    .action(async (name: string, o: { policy: string }, cmd: Command) => {
-      // Soft policies came with 2.15, which this client does not ask for.
-      if (o.policy.startsWith('soft-')) throw new ClientError(`--os-compute-api-version 2.15 or greater is required to support the ${o.policy} policy`);
+    .option('--rule <key=value>', 'a rule of the policy, e.g. max_server_per_host=2 for anti-affinity (microversion 2.64)', rule)
+    .action(async (name: string, o: { policy: string; rule?: Record<string, number> }, cmd: Command) => {
       const { session } = await connect(cmd);
-      await printShow(cmd, fields(await new ComputeHostsClient(session).createServerGroup(name, o.policy)));
+      const compute = new ComputeClient(session);
+      // Soft policies came with 2.15, rules with 2.64.
+      if (o.policy.startsWith('soft-') && !(await compute.atLeast('2.15')))
+        throw new ClientError(`--os-compute-api-version 2.15 or greater is required to support the ${o.policy} policy`);
+      if (o.rule && !(await compute.atLeast('2.64'))) throw new ClientError('--os-compute-api-version 2.64 or greater is required to support the --rule option');
+      await printShow(cmd, fields(await new ComputeHostsClient(session).createServerGroup(name, o.policy, o.rule)));
     });
 
   listOptions(group.command('list').description('list server groups'))
@@ -43,13 +57,14 @@ export function registerGroup(server: Command): void {
         offset: o.offset ? String(o.offset) : undefined,
         limit: o.limit ? String(o.limit) : undefined,
       });
-      const columns = ['ID', 'Name', 'Policies', ...(o.long ? ['Members', 'Project Id', 'User Id'] : [])];
+      const single = await new ComputeClient(session).atLeast('2.64');
+      const columns = ['ID', 'Name', single ? 'Policy' : 'Policies', ...(o.long ? ['Members', 'Project Id', 'User Id'] : [])];
       await printList(
         cmd,
         columns,
         groups.map((g) => {
           const f = fields(g);
-          return [f.id, f.name, f.policies, ...(o.long ? [f.members, f.project_id, f.user_id] : [])];
+          return [f.id, f.name, 'policy' in f ? f.policy : f.policies, ...(o.long ? [f.members, f.project_id, f.user_id] : [])];
         }),
       );
     });
