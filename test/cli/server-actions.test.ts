@@ -106,3 +106,112 @@ test('suspend, resume, shelve, unshelve, lock, unlock, rescue and unrescue act a
   assert.match(table, /^Usage from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: \n\+-+\+/);
   await same('usage', 'list', '--start', '2020-01-01', '--end', '2020-01-02', '-f', 'json');
 });
+
+test('nubo negotiates the highest microversion both sides implement, once per endpoint, and prints what openstack prints there; rebuild, backup create and usage show', async () => {
+  const { COMPUTE_MAX } = await import('../../src/client/microversion.ts');
+  // No version asked: nubo negotiates; openstack is told the version nubo must have reached.
+  const { OS_COMPUTE_API_VERSION: _, ...base } = admin;
+  const auto = { ...base, XDG_CACHE_HOME: join(work, 'cache') };
+  const pinned = { ...base, OS_COMPUTE_API_VERSION: COMPUTE_MAX };
+  const versionDocument = /REQ: GET \S+\/compute\/v2\.1\/\n/;
+  const first = await nubo(auto, '--debug', 'keypair', 'list');
+  assert.match(first.stderr, versionDocument);
+  const second = await nubo(auto, '--debug', 'keypair', 'list');
+  assert.doesNotMatch(second.stderr, versionDocument, 'the range is kept between commands');
+  const sameAt = async (...args: string[]) => {
+    const [mine, theirs] = await Promise.all([nubo(auto, ...args), openstack(pinned, ...args)]);
+    assert.equal(theirs.code, 0, `openstack ${args.join(' ')} failed: ${theirs.stderr}`);
+    assert.equal(mine.stdout, theirs.stdout, `nubo ${args.join(' ')} at ${COMPUTE_MAX}`);
+    return mine.stdout;
+  };
+  writeFileSync(join(work, 'key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII4qa34AVtuh11v/QQa1VJBgK79rlOCYbpuGpa6FK2c6 me@example\n');
+  await run(nubo, 'keypair', 'create', '--public-key', join(work, 'key.pub'), 'kp');
+  assert.match(await sameAt('keypair', 'list'), /\| Type +\|/);
+  assert.equal((await nubo(auto, 'server', 'lock', '--reason', 'maintenance', 'mine')).code, 0);
+  const group = ['server', 'group', 'create', '--policy', 'anti-affinity', '--rule', 'max_server_per_host=2', '-c', 'policy', '-c', 'rules'];
+  const [g1, g2] = await Promise.all([nubo(auto, ...group, 'spread'), openstack(pinned, ...group, 'spread-too')]);
+  assert.equal(g1.stdout, g2.stdout);
+  assert.match(g1.stdout, /max_server_per_host='2'/);
+  // 2.47's embedded flavor, 2.73's lock reason, 2.71's server groups, 2.26's tags, 2.19's description.
+  assert.match(await sameAt('server', 'show', 'mine'), /locked_reason +\| maintenance/);
+  await sameAt('server', 'show', 'mine', '-f', 'json');
+  await sameAt('server', 'list', '--long');
+  await sameAt('server', 'list');
+  await sameAt('server', 'group', 'list', '--long');
+  await sameAt('server', 'group', 'show', 'spread');
+  assert.equal((await nubo(auto, 'server', 'unlock', 'mine')).code, 0);
+
+  // Rebuild: each CLI rebuilds its own server the same way; the answers differ only in the server.
+  const userData = join(work, 'user-data');
+  writeFileSync(userData, '#!/bin/sh\necho rebuilt\n');
+  const rebuild = ['--image', 'img', '--property', 'role=web', '--description', 'rebuilt', '--user-data', userData, '--wait', '-f', 'json'];
+  const ownOnly = ['id', 'name', 'OS-EXT-SRV-ATTR:hostname', 'OS-EXT-SRV-ATTR:instance_name', 'OS-SRV-USG:launched_at', 'created', 'updated', 'hostId', 'adminPass'];
+  const drop = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  const parse = (out: string) => JSON.parse(out.slice(out.indexOf('{')));
+  const [mine, theirs] = await Promise.all([nubo(auto, 'server', 'rebuild', ...rebuild, 'mine'), openstack(pinned, 'server', 'rebuild', ...rebuild, 'theirs')]);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.equal(theirs.code, 0, theirs.stderr);
+  assert.match(mine.stdout, /Complete\n\{/);
+  assert.deepEqual(drop(parse(mine.stdout), ownOnly), drop(parse(theirs.stdout), ownOnly));
+  assert.equal(parse(mine.stdout).description, 'rebuilt');
+  await settled('mine', 'ACTIVE');
+  const tooOld = await nubo(admin, 'server', 'rebuild', '--description', 'x', 'mine');
+  assert.equal(tooOld.stderr, 'nubo: --os-compute-api-version 2.19 or greater is required to support the --description option\n');
+
+  // Backups: the image openstack prints, but for what names the server and the image.
+  const backup = ['--type', 'daily', '--rotate', '2', '-f', 'json'];
+  // The status is the snapshot's at that instant: queued or already saving.
+  const imageOnly = ['id', 'name', 'file', 'created_at', 'updated_at', 'properties', 'status'];
+  const [b1, b2] = await Promise.all([
+    run(nubo, 'server', 'backup', 'create', '--name', 'mine-daily', ...backup, 'mine'),
+    run(openstack, 'server', 'backup', 'create', '--name', 'theirs-daily', ...backup, 'theirs'),
+  ]);
+  assert.deepEqual(drop(JSON.parse(b1), imageOnly), drop(JSON.parse(b2), imageOnly));
+  assert.equal(JSON.parse(b1).properties.backup_type, 'daily');
+  assert.match(JSON.parse(b1).status, /^(queued|saving|active)$/);
+
+  // Usage of a closed period is fixed: both print the same table, and a period without use too.
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  assert.match(await same('usage', 'show', '--start', today, '--end', tomorrow), /\| Servers +\| 2 +\|/);
+  await same('usage', 'show', '--project', 'admin', '--start', '2020-01-01', '--end', '2020-01-02');
+});
+
+test('server resize --wait, resize confirm and revert, and the deprecated --confirm/--revert act as openstack does', async () => {
+  // The same disk: a resize may not shrink it, and the test goes back and forth.
+  await run(nubo, 'flavor', 'create', '--ram', '256', '--disk', '1', 'big');
+  const flavor = async (name: string) => (await run(nubo, 'server', 'show', name, '-f', 'value', '-c', 'flavor')).split(' ')[0];
+  const both = [
+    [nubo, 'mine'],
+    [openstack, 'theirs'],
+  ] as const;
+  for (const [cli, name] of both) {
+    await run(cli, 'server', 'resize', '--flavor', 'big', '--wait', name);
+    await settled(name, 'VERIFY_RESIZE');
+  }
+  for (const [cli, name] of both) {
+    assert.equal(await run(cli, 'server', 'resize', 'confirm', name), '');
+    await settled(name, 'ACTIVE');
+    assert.equal(await flavor(name), 'big');
+  }
+  for (const [cli, name] of both) {
+    await run(cli, 'server', 'resize', '--flavor', 'small', name);
+    await settled(name, 'VERIFY_RESIZE');
+    assert.equal(await run(cli, 'server', 'resize', 'revert', name), '');
+    await settled(name, 'ACTIVE');
+    assert.equal(await flavor(name), 'big');
+  }
+  // The old options still work, with openstack's warning.
+  const warned: string[] = [];
+  for (const [cli, name] of both) {
+    await run(cli, 'server', 'resize', '--flavor', 'small', name);
+    await settled(name, 'VERIFY_RESIZE');
+    const r = await cli(admin, 'server', 'resize', '--confirm', name);
+    assert.equal(r.code, 0, r.stderr);
+    warned.push(r.stderr);
+    await settled(name, 'ACTIVE');
+    assert.equal(await flavor(name), 'small');
+  }
+  assert.equal(warned[0], warned[1]);
+  assert.match(warned[0]!, /The --confirm option has been deprecated/);
+});

@@ -3,6 +3,7 @@ import { ComputeClient, type LookupStyle } from '../../client/compute.ts';
 import { ClientError } from '../../client/errors.ts';
 import { ImageClient } from '../../client/image.ts';
 import { connect } from '../context.ts';
+import { waitForStatus } from './server-format.ts';
 
 /** A server action that takes no arguments, run on each server named in turn, as openstackclient
  * does (stopping at the first failure); `style` is the lookup wording of the client it uses. */
@@ -18,7 +19,7 @@ function simple(server: Command, verb: string, help: string, body: Record<string
     });
 }
 
-/** `server suspend|resume|shelve|unshelve|lock|unlock|rescue|unrescue|restore`, at microversion 2.1. */
+/** `server suspend|resume|shelve|unshelve|lock|unlock|rescue|unrescue|restore`. */
 export function registerActions(server: Command): void {
   simple(server, 'suspend', 'suspend servers: their memory saved to disk', { suspend: null }, 'sdk');
   simple(server, 'resume', 'resume suspended servers', { resume: null }, 'sdk');
@@ -34,11 +35,13 @@ export function registerActions(server: Command): void {
     .argument('<server...>', 'servers to lock (name or ID)')
     .option('--reason <reason>', 'why the servers are locked (needs microversion 2.73)')
     .action(async (refs: string[], o: { reason?: string }, cmd: Command) => {
-      // The reason came with 2.73; this client speaks 2.1, as openstackclient does by default.
-      if (o.reason !== undefined) throw new ClientError('--os-compute-api-version 2.73 or greater is required to use the --reason option.');
       const { session } = await connect(cmd);
       const compute = new ComputeClient(session);
-      for (const ref of refs) await compute.action((await compute.findServer(ref, { style: 'nova' })).id, { lock: null });
+      // The reason came with 2.73.
+      const withReason = await compute.atLeast('2.73');
+      if (o.reason && !withReason) throw new ClientError('--os-compute-api-version 2.73 or greater is required to use the --reason option.');
+      const body = withReason && o.reason ? { lock: { locked_reason: o.reason } } : { lock: null };
+      for (const ref of refs) await compute.action((await compute.findServer(ref, { style: 'nova' })).id, body);
     });
 
   server
@@ -67,11 +70,18 @@ function registerResize(server: Command): void {
     .option('--flavor <flavor>', 'the new flavor (name or ID)')
     .option('--confirm', 'deprecated: confirm the resize (server resize confirm)')
     .option('--revert', 'deprecated: revert the resize (server resize revert)')
-    .action(async (ref: string, o: { flavor?: string; confirm?: boolean; revert?: boolean }, cmd: Command) => {
+    .option('--wait', 'with --flavor: wait until the resize awaits confirmation')
+    .action(async (ref: string, o: { flavor?: string; confirm?: boolean; revert?: boolean; wait?: boolean }, cmd: Command) => {
       const { session } = await connect(cmd);
       const compute = new ComputeClient(session);
       const found = await compute.findServer(ref, { style: 'nova' });
-      if (o.flavor) return compute.action(found.id, { resize: { flavorRef: (await compute.findFlavor(o.flavor, 'nova')).id } });
+      if (o.flavor) {
+        await compute.action(found.id, { resize: { flavorRef: (await compute.findFlavor(o.flavor, 'nova')).id } });
+        if (!o.wait) return;
+        if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error resizing server: ${found.id}`);
+        process.stdout.write('Complete\n');
+        return;
+      }
       // openstackclient warns of the old options and still honours them.
       if (o.confirm) {
         process.stderr.write("The --confirm option has been deprecated. Please use the 'openstack server resize confirm' command instead.\n");

@@ -11,6 +11,7 @@ import { findProject } from './project.ts';
 import { registerCreate } from './server-create.ts';
 import { registerActions } from './server-actions.ts';
 import { registerEvent } from './server-event.ts';
+import { registerBackup, registerRebuild } from './server-rebuild.ts';
 import { registerGroup } from './server-group.ts';
 import { lookupNames, serverFields, serverTable, waitForDelete, waitForStatus, type Names } from './server-format.ts';
 
@@ -83,6 +84,8 @@ export function register(server: Command): void {
   registerGroup(server);
   registerEvent(server);
   registerActions(server);
+  registerRebuild(server);
+  registerBackup(server);
 
   const list = server.command('list').description('list servers, with the names of their images and flavors');
   list
@@ -123,6 +126,7 @@ export function register(server: Command): void {
         marker: marker?.id,
         limit: o.limit,
       };
+      const [embeddedFlavor, hostStatus] = await Promise.all([compute.atLeast('2.47'), compute.atLeast('2.16')]);
       const noLookup = !o.nameLookup;
       const oneByOne = Boolean(o.nameLookupOneByOne || image);
       // The listings that name images and flavors go out beside the server listing, not after it.
@@ -130,14 +134,22 @@ export function register(server: Command): void {
       const names: Promise<Names> | undefined = noLookup ? undefined : lookupNames(compute, images, () => listing, oneByOne);
       names?.catch(() => undefined);
       const servers = await listing;
-      const table = serverTable(servers, servers.length && names ? await names : noLookup ? undefined : { images: new Map(), flavors: new Map() }, o);
+      const table = serverTable(servers, servers.length && names ? await names : noLookup ? undefined : { images: new Map(), flavors: new Map() }, {
+        ...o,
+        embeddedFlavor,
+        hostStatus,
+      });
       await printList(cmd, table.columns, table.rows);
     });
 
   showOptions(server.command('show').description('show a server').argument('<server>', 'server (name or ID)')).action(async (ref: string, _o, cmd: Command) => {
     const { session } = await connect(cmd);
     const compute = new ComputeClient(session);
-    await printShow(cmd, await serverFields(compute, new ImageClient(session), await compute.findServer(ref)));
+    const found = await compute.findServer(ref);
+    // A server found by name comes from the listing, which lacks what only GET of one server has
+    // (2.71's server_groups): read it again, as openstackclient does.
+    const server = found.id === ref ? found : await compute.server(found.id);
+    await printShow(cmd, await serverFields(compute, new ImageClient(session), server));
   });
 
   allProjectsOption(
