@@ -41,7 +41,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   subnet: ['subnets: address ranges of networks', () => import('./commands/subnet.ts')],
   token: ['tokens', () => import('./commands/token.ts')],
   trust: ['trusts: delegation of roles on a project to another user (trust create|list|show|delete)', () => import('./commands/trust.ts')],
-  usage: ['the compute usage of projects over a period (usage list)', () => import('./commands/usage.ts')],
+  usage: ['the compute usage of projects over a period (usage list|show)', () => import('./commands/usage.ts')],
   user: ['users', () => import('./commands/user.ts')],
   volume: ['volumes, their snapshots and types (volume …, volume snapshot …, volume type …)', () => import('./commands/volume.ts')],
 };
