@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { initPgliteDir } from './pglite-init.ts';
 import { migrationsFolder, readTemplate, templatePath } from './pglite-template.ts';
 import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
+import { compileWasmInOneTask } from './wasm-threads.ts';
 
 /** A database handle or an open transaction: domain functions accept either. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -51,6 +52,7 @@ async function openPglite(url: string): Promise<Store> {
   const dir = url === 'memory://' ? undefined : url;
   if (dir) ensurePrivateDir(dir, 'database directory');
   const startParams = PGLITE_START_PARAMS;
+  compileWasmInOneTask();
   if (dir) await initPgliteDir(dir, startParams, migrationsFolder, templatePath());
   // A throw-away database starts from the build's template too, when there is one.
   const client = await PGlite.create(dir, { startParams, loadDataDir: dir ? undefined : await readTemplate() });
