@@ -64,6 +64,8 @@ function failure(name: string, err: unknown): string {
  */
 export class Engine {
   private readonly running = new Map<string, Promise<void>>();
+  /** When each running action must end: the stack's timeout counts from the action's start. */
+  private readonly deadlines = new Map<string, number>();
   private stopping = false;
 
   constructor(
@@ -93,13 +95,17 @@ export class Engine {
   /** Runs an action; one that breaks off (the store failing under it) leaves the stack FAILED
    * with the cause, never IN_PROGRESS. */
   private start(stack: StackRow, run: () => Promise<void>): void {
+    this.deadlines.set(stack.id, Date.now() + (stack.timeoutMins ?? DEFAULT_TIMEOUT_MINS) * 60_000);
     const p = run()
       .catch(async (err) => {
         if (this.stopping) return;
         this.log.error({ err, stack: stack.id }, 'orchestration engine failed');
         await this.setStack(stack, 'FAILED', `Error: ${(err as Error).message}`).catch(() => undefined);
       })
-      .finally(() => this.running.delete(stack.id));
+      .finally(() => {
+        this.running.delete(stack.id);
+        this.deadlines.delete(stack.id);
+      });
     this.running.set(stack.id, p);
   }
 
@@ -153,7 +159,7 @@ export class Engine {
       stackId: stack.id,
       stackName: stack.name,
       name: row.name,
-      deadline: Date.now() + (stack.timeoutMins ?? DEFAULT_TIMEOUT_MINS) * 60_000,
+      deadline: this.deadlines.get(stack.id) ?? Date.now() + DEFAULT_TIMEOUT_MINS * 60_000,
       stopping: () => this.stopping,
       made: async (id: string) => {
         row.physicalId = id;

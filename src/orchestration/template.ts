@@ -124,10 +124,25 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     checkFunctions(o.value, names, `outputs.${key}.value`);
     outputs[key] = { value: o.value, description: o.description };
   }
+  for (const [name, r] of Object.entries(resources)) checkAttributes(r.properties, resources, `resources.${name}.properties`);
+  for (const [key, o] of Object.entries(outputs)) checkAttributes(o.value, resources, `outputs.${key}.value`);
   const template = { raw, version, description: typeof raw.description === 'string' ? raw.description : 'No description', parameters, resources, outputs };
   implicitDependencies(template);
   creationOrder(template);
   return template;
+}
+
+/** Refuses a get_attr of an attribute its resource's type does not have (`show` is every type's). */
+function checkAttributes(value: unknown, resources: Record<string, ResourceDef>, at: string): void {
+  if (Array.isArray(value)) return value.forEach((v, i) => checkAttributes(v, resources, `${at}[${i}]`));
+  if (!isObject(value)) return;
+  const args = Object.keys(value).length === 1 ? value.get_attr : undefined;
+  if (Array.isArray(args) && typeof args[0] === 'string' && typeof args[1] === 'string') {
+    const type = RESOURCE_TYPES[resources[args[0]]!.type]!;
+    if (args[1] !== 'show' && !type.attributes.includes(args[1]))
+      throw new TemplateError(`${at}.get_attr: The Referenced Attribute (${args[0]} ${args[1]}) is incorrect.`);
+  }
+  for (const [k, v] of Object.entries(value)) checkAttributes(v, resources, `${at}.${k}`);
 }
 
 function section(raw: Record<string, unknown>, name: string): Record<string, unknown> {

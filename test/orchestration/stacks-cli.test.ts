@@ -283,6 +283,15 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
   );
   assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', badRef), /resources\.n\.properties\.name\.get_resource: .*"nothere"/);
 
+  const badAttr = write(
+    'attr.yaml',
+    'heat_template_version: 2018-08-31\nresources:\n  n:\n    type: OS::Neutron::Net\noutputs:\n  o:\n    value: { get_attr: [n, nope] }\n',
+  );
+  assert.match(
+    await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', badAttr),
+    /outputs\.o\.value\.get_attr: The Referenced Attribute \(n nope\) is incorrect/,
+  );
+
   const version = write('version.yaml', 'heat_template_version: 2099-01-01\nresources: {}\n');
   assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', version), /The template version is invalid/);
 
