@@ -199,6 +199,14 @@ test('the topology shows the project by name, follows changes, shows the way in,
   await page.getByRole('cell', { name: 'blob', exact: true }).waitFor({ state: 'detached' });
   assert.equal((await c.request('GET', `/image/v2/images/${blob.id}`, { token: demo.token })).status, 404);
 
+  // An error is the API's own message, in the page.
+  const kept = await c.request('POST', '/image/v2/images', { token: demo.token, body: { name: 'keep-me', protected: true, disk_format: 'raw', container_format: 'bare' } });
+  assert.equal(kept.status, 201, JSON.stringify(kept.body));
+  await page.getByRole('cell', { name: 'keep-me', exact: true }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete image keep-me' }).click();
+  await page.getByRole('alert').filter({ hasText: `Image ${kept.body.id} is protected and cannot be deleted.` }).waitFor();
+
   // The project switcher: the other project's server, and none of demo's.
   await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Topology' }).click();
   await page.getByLabel('Project', { exact: true }).selectOption({ label: 'other' });
