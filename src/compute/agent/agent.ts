@@ -247,7 +247,9 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     await takeSnapshots(s);
     ({ power } = await driver.info(id));
     const vmState = VM_STATE[desired];
-    await report(s, { power: desired, vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
+    // The spec's power is written only when the guest changed it by itself: written back as it was
+    // read, it would undo a request that came in meanwhile (a stop right after the build, lost).
+    await report(s, { ...(desired !== s.power ? { power: desired } : {}), vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
     if (s.shelvedAt && desired === 'running') await shelf.unshelved(s);
     // Ports attached or detached through os-interface, hot-plugged once the guest runs.
     return { requeueAfter: (await liveNics.sync(s)) ?? opts.syncEveryMs ?? 30_000 };
