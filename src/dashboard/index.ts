@@ -8,7 +8,7 @@ const STATIC = new URL('../../src/dashboard/static/', import.meta.url).pathname;
 
 /** The dashboard's own addresses: each one answers the same page, which shows the view the path
  * names, so that a view can be reloaded or bookmarked. */
-export const VIEWS = ['/', '/login', '/overview', '/topology', '/servers', '/images', '/networks', '/volumes'];
+export const VIEWS = ['/', '/login', '/overview', '/topology', '/servers', '/images', '/networks', '/volumes', '/flavors', '/projects', '/users', '/hypervisors'];
 
 /** The page may load its own files and talk to this origin only: a script injected through a
  * resource's name could otherwise send the token kept in the session elsewhere. */

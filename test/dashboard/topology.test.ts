@@ -321,6 +321,31 @@ test('200 servers on 20 networks: every one drawn by name, none overlapping, the
   await page.close();
 });
 
+test("the admin's views: flavors, projects, users and hypervisors, which a member is not offered", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await logIn(page, 'admin', c.cloud.credentials!.password);
+  await page.waitForURL(/\/topology$/);
+  const admin = page.getByRole('navigation', { name: 'Admin' });
+  await admin.getByRole('link', { name: 'Flavors' }).click();
+  await page.getByRole('cell', { name: 'tiny', exact: true }).waitFor();
+  await admin.getByRole('link', { name: 'Projects' }).click();
+  await page.getByRole('cell', { name: 'demo', exact: true }).waitFor();
+  await admin.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('cell', { name: 'demo-user', exact: true }).waitFor();
+  await admin.getByRole('link', { name: 'Hypervisors' }).click();
+  await page.getByRole('columnheader', { name: 'vCPUs used' }).waitFor();
+  assert.ok((await page.locator('tbody tr').count()) >= 1);
+  assert.equal(await page.locator('td.empty').count(), 0, 'a hypervisor is listed');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(/\/login$/);
+
+  await logIn(page, 'demo-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  await page.getByRole('navigation', { name: 'Views' }).waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Admin' }).count(), 0);
+  await page.close();
+});
+
 test('at a phone width the pages fit the screen, the drawing scrolling in its own frame', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await logIn(page, 'demo-user', 'pw');

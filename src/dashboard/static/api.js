@@ -144,7 +144,12 @@ const SERVICES = {
   network: { types: ['network'], suffix: '/v2.0' },
   image: { types: ['image'], suffix: '/v2' },
   volume: { types: ['block-storage', 'volumev3'], suffix: '' },
+  identity: { types: ['identity'], suffix: '/v3' },
 };
+
+/** Whether the session's token carries the admin role: the page then offers the admin's views,
+ * which the APIs still authorize call by call. */
+export const isAdmin = () => Boolean(session()?.roles.includes('admin'));
 
 /** Whether the cloud offers a service to this session. */
 export const has = (service) => Boolean(session() && endpoint(session(), SERVICES[service].types));

@@ -1,6 +1,6 @@
 // The dashboard's shell: the login page, the header (views, project switcher, logout), and the
 // view the address names, switched without reloading the page.
-import { login, logout, session, switchProject, whenExpired } from './api.js';
+import { isAdmin, login, logout, session, switchProject, whenExpired } from './api.js';
 import { h } from './dom.js';
 import { topologyView } from './topology.js';
 import { listView } from './lists.js';
@@ -13,6 +13,12 @@ const VIEWS = [
   ['/images', 'Images'],
   ['/networks', 'Networks'],
   ['/volumes', 'Volumes'],
+];
+const ADMIN_VIEWS = [
+  ['/flavors', 'Flavors'],
+  ['/projects', 'Projects'],
+  ['/users', 'Users'],
+  ['/hypervisors', 'Hypervisors'],
 ];
 
 const main = document.getElementById('main');
@@ -56,6 +62,15 @@ function header(s) {
       { 'aria-label': 'Views' },
       VIEWS.map(([path, title]) => h('a', { href: path, 'aria-current': location.pathname === path ? 'page' : undefined, text: title })),
     ),
+    ...(isAdmin()
+      ? [
+          h(
+            'nav',
+            { 'aria-label': 'Admin', class: 'admin' },
+            ADMIN_VIEWS.map(([path, title]) => h('a', { href: path, 'aria-current': location.pathname === path ? 'page' : undefined, text: title })),
+          ),
+        ]
+      : []),
     h('div', { class: 'who' }, [
       h('label', {}, ['Project ', projects]),
       h('span', { class: 'user', text: `${s.user.name}${s.user.domain && s.user.domain !== 'Default' ? ` @ ${s.user.domain}` : ''}` }),
@@ -117,7 +132,7 @@ function render() {
   const ctx = { project: s.project.name, report };
   if (kind === 'topology') stop = topologyView(main, ctx);
   else if (kind === 'overview') stop = overviewView(main, ctx);
-  else stop = listView(main, VIEWS.some(([p]) => p === path) ? kind : 'servers', ctx);
+  else stop = listView(main, [...VIEWS, ...(isAdmin() ? ADMIN_VIEWS : [])].some(([p]) => p === path) ? kind : 'servers', ctx);
 }
 
 // Links inside the page change the view without a reload.

@@ -202,6 +202,57 @@ const VIEWS = {
   },
 };
 
+/** The admin's views: the cloud as a whole, whatever the project. */
+Object.assign(VIEWS, {
+  flavors: {
+    title: 'Flavors',
+    service: 'compute',
+    load: () => api('compute', 'GET', '/flavors/detail?is_public=None').then((b) => b.flavors),
+    columns: () => [
+      ['Name', (r) => r.name],
+      ['vCPUs', (r) => String(r.vcpus)],
+      ['RAM', (r) => `${r.ram} MB`],
+      ['Disk', (r) => `${r.disk} GB`],
+      ['Public', (r) => (r['os-flavor-access:is_public'] === false ? 'no' : 'yes')],
+    ],
+  },
+  projects: {
+    title: 'Projects',
+    service: 'identity',
+    load: () => api('identity', 'GET', '/projects').then((b) => b.projects),
+    columns: () => [
+      ['Name', (r) => r.name],
+      ['Description', (r) => r.description || '—'],
+      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
+      ['ID', (r) => r.id],
+    ],
+  },
+  users: {
+    title: 'Users',
+    service: 'identity',
+    load: () => api('identity', 'GET', '/users').then((b) => b.users),
+    columns: () => [
+      ['Name', (r) => r.name],
+      ['Email', (r) => r.email || '—'],
+      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
+      ['ID', (r) => r.id],
+    ],
+  },
+  hypervisors: {
+    title: 'Hypervisors',
+    service: 'compute',
+    load: () => api('compute', 'GET', '/os-hypervisors/detail').then((b) => b.hypervisors),
+    columns: () => [
+      ['Host', (r) => r.hypervisor_hostname],
+      ['State', (r) => `${r.state}, ${r.status}`],
+      ['vCPUs used', (r) => `${r.vcpus_used} of ${r.vcpus}`],
+      ['RAM used', (r) => `${r.memory_mb_used} of ${r.memory_mb} MB`],
+      ['Disk used', (r) => `${r.local_gb_used} of ${r.local_gb} GB`],
+      ['Servers', (r) => String(r.running_vms)],
+    ],
+  },
+});
+
 /** Mounts the list named `kind` in `main`; returns the function that stops its polling. */
 export function listView(main, kind, { report }) {
   const view = VIEWS[kind];
