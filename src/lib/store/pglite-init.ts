@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { untarTemplate } from './pglite-untar.ts';
 
 /** Creates the database (from the build's template when there is one) and applies the
  * migrations; plain JavaScript, so that the child needs no module loader of the parent's (tsx).
@@ -33,6 +34,17 @@ export async function initPgliteDir(dir: string, startParams: string[], migratio
   const building = join(dir, '.creating');
   rmSync(building, { recursive: true, force: true });
   if (readdirSync(dir).length) throw new Error(`the database directory ${dir} holds files but no database; empty it, or name another directory`);
+  if (existsSync(template)) {
+    // The build's template is a ready database: unpacked here it needs neither a child nor PGlite.
+    try {
+      mkdirSync(building, { mode: 0o700 });
+      untarTemplate(template, building);
+    } catch (err) {
+      rmSync(building, { recursive: true, force: true });
+      throw err;
+    }
+    return moveUp(building, dir);
+  }
   const modules = {
     pglite: import.meta.resolve('@electric-sql/pglite'),
     drizzle: import.meta.resolve('drizzle-orm/pglite'),
@@ -50,7 +62,12 @@ export async function initPgliteDir(dir: string, startParams: string[], migratio
     rmSync(building, { recursive: true, force: true });
     throw new Error(`creating the database in ${dir} failed: ${stderr.trim() || `exit code ${code}`}`);
   }
-  // PG_VERSION is what marks the directory as a database.
+  moveUp(building, dir);
+}
+
+/** Moves a database made in building into dir. PG_VERSION is what marks the directory as a
+ * database: it goes last. */
+function moveUp(building: string, dir: string): void {
   const names = readdirSync(building).sort((a, b) => Number(a === 'PG_VERSION') - Number(b === 'PG_VERSION'));
   for (const name of names) renameSync(join(building, name), join(dir, name));
   rmdirSync(building);
