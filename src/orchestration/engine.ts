@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from '../lib/log.ts';
@@ -230,7 +230,7 @@ export class Engine {
     const all = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
     const rows = new Map(all.filter((r) => r.name in t.resources).map((r) => [r.name, r]));
     const scope = scopeOf(t, params, rows);
-    const retired: (ResourceRow & { retired: true })[] = [];
+    const retired: ResourceRow[] = [];
     const done = new Set<string>();
     const inFlight = new Map<string, Promise<void>>();
     let failed: string | undefined;
@@ -254,7 +254,11 @@ export class Engine {
         } else {
           if (made) {
             await type.prepareReplace?.(this.context(stack, row, api), row.physicalId!, row.properties ?? {});
-            retired.push({ ...row, retired: true });
+            // The old one keeps a row of its own until it is deleted, so that a crash before then
+            // leaves it for the stack's delete to find.
+            const old = { ...row, name: `${name}${REPLACED}${randomBytes(3).toString('hex')}`, statusReason: 'replaced', updatedAt: new Date() };
+            await this.store.db.insert(stackResources).values(old);
+            retired.push(old);
           }
           await this.setResource(stack, row, {
             type: def.type,
@@ -294,13 +298,13 @@ export class Engine {
       const gone = all.filter((r) => !(r.name in t.resources));
       failed = await this.remove(stack, api, [...gone, ...retired], dependenciesOf(previous));
       if (failed === STOPPED) return;
-      if (!failed && gone.length) {
+      if (!failed && gone.length + retired.length) {
         await this.store.db.delete(stackResources).where(
           and(
             eq(stackResources.stackId, stack.id),
             inArray(
               stackResources.name,
-              gone.map((r) => r.name),
+              [...gone, ...retired].map((r) => r.name),
             ),
           ),
         );
@@ -355,33 +359,18 @@ export class Engine {
     return this.remove(stack, api, rows, dependsOn);
   }
 
-  /** Deletes the rows' resources, each once none of the others depends on it. Retired ones (the
-   * old resource of a replacement, whose row now holds the new one) only get events. */
-  private async remove(
-    stack: StackRow,
-    api: Services,
-    rows: (ResourceRow & { retired?: boolean })[],
-    dependsOn: Map<string, string[]>,
-  ): Promise<string | undefined> {
+  /** Deletes the rows' resources, each once none of the others depends on it (a replaced one
+   * depends as the resource it was did). */
+  private async remove(stack: StackRow, api: Services, rows: ResourceRow[], dependsOn: Map<string, string[]>): Promise<string | undefined> {
     const left = new Map(rows.map((r) => [r.name, r]));
     const inFlight = new Map<string, Promise<void>>();
     let failed: string | undefined;
 
-    const deleteOne = async (row: ResourceRow & { retired?: boolean }) => {
-      const mark = (status: string, reason: string) =>
-        row.retired
-          ? recordEvent(this.store.db, stack.id, {
-              resourceName: row.name,
-              physicalId: row.physicalId,
-              resourceType: row.type,
-              action: 'DELETE',
-              status,
-              reason,
-            })
-          : this.setResource(stack, row, { action: 'DELETE', status, statusReason: reason });
-      await mark('IN_PROGRESS', row.retired ? 'replaced' : 'state changed');
+    const deleteOne = async (row: ResourceRow) => {
+      const mark = (status: string, reason: string) => this.setResource(stack, row, { action: 'DELETE', status, statusReason: reason });
+      await mark('IN_PROGRESS', 'state changed');
       try {
-        const retained = readRetain(stack, row.name);
+        const retained = readRetain(stack, baseName(row.name));
         if (row.physicalId && !retained) await RESOURCE_TYPES[row.type]?.delete(this.context(stack, row, api), row.physicalId, row.data);
         await mark('COMPLETE', 'state changed');
         left.delete(row.name);
@@ -393,7 +382,7 @@ export class Engine {
     };
 
     // What still depends on a resource: the resources left that name it.
-    const needed = (name: string) => [...left.keys()].some((other) => other !== name && (dependsOn.get(other) ?? []).includes(name));
+    const needed = (name: string) => [...left.keys()].some((other) => other !== name && (dependsOn.get(baseName(other)) ?? []).includes(baseName(name)));
     for (;;) {
       if (!failed && !this.stopping) {
         for (const row of left.values()) {
@@ -417,6 +406,10 @@ function readRetain(stack: StackRow, name: string): boolean {
   const resources = stack.template.resources as Record<string, { deletion_policy?: string }> | undefined;
   return resources?.[name]?.deletion_policy === 'Retain';
 }
+
+/** Marks the row of a resource's replaced predecessor: `server~replaced-1a2b3c`. */
+const REPLACED = '~replaced-';
+const baseName = (name: string) => name.split(REPLACED)[0]!;
 
 /** What each resource of a template depends on. */
 const dependenciesOf = (t: Template) => new Map(Object.entries(t.resources).map(([n, r]) => [n, r.dependsOn]));

@@ -250,6 +250,8 @@ test('a whole environment from one template: created in order, shown, updated in
   const afterReplace = await json(asDemo, 'stack', 'show', 'env1');
   assert.equal(afterReplace.stack_status, 'UPDATE_COMPLETE', afterReplace.stack_status_reason);
   const replaced = await json(asDemo, 'stack', 'resource', 'show', 'env1', 'server');
+  // The old server's row, kept until it was deleted, is gone with it.
+  assert.equal((await json(asDemo, 'stack', 'resource', 'list', 'env1')).length, 9);
   assert.notEqual(replaced.physical_resource_id, server.id);
   const servers = await json(asDemo, 'server', 'list');
   assert.deepEqual(

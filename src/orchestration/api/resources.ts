@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { asc, eq } from 'drizzle-orm';
 import { badRequest, notFound } from '../../lib/errors.ts';
-import { pseudoParameters, scopeOf, type StackRow } from '../engine.ts';
+import type { StackRow } from '../engine.ts';
 import { RESOURCE_TYPES } from '../resources/index.ts';
 import type { Orchestration } from '../service.ts';
 import { resourcesOf } from '../stacks.ts';
 import { stackEvents } from '../tables.ts';
-import { HOT_VERSIONS, parameterValues } from '../template.ts';
+import { HOT_VERSIONS } from '../template.ts';
 import { baseOf, bothForms, stackOf, templateOf } from './stacks.ts';
 import { eventView, resourceView } from './views.ts';
 
@@ -31,10 +31,9 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
     const rows = await resourcesOf(svc.store, stack);
     const row = rows.find((r) => r.name === request.params.resource);
     if (!row) throw notFound(`The Resource (${request.params.resource}) could not be found in Stack ${stack.name}.`, 'ResourceNotFound');
-    const t = templateOf(stack);
-    const scope = scopeOf(t, { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) }, new Map(rows.map((r) => [r.name, r])));
+    const type = RESOURCE_TYPES[row.type];
     const attributes: Record<string, unknown> = {};
-    for (const name of RESOURCE_TYPES[row.type]?.attributes ?? []) attributes[name] = scope.attr(row.name, [name]) ?? null;
+    for (const name of type?.attributes ?? []) attributes[name] = row.physicalId ? (type!.attribute?.(row.data, name) ?? row.data[name] ?? null) : null;
     const view = resourceView(baseOf(request, stack.projectId), stack, row, requiredBy(stack).get(row.name) ?? []);
     return { resource: { ...view, description: '', attributes, metadata: {} } };
   });
