@@ -1,21 +1,24 @@
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../lib/errors.ts';
 import { encodingFor, loadAssets, type Asset } from './assets.ts';
 
 /** The page's files. From src/dashboard/ and from dist/dashboard/ alike, they are read where they
  * are written, in the sources: they are served as they are, with no build step of their own. */
-const STATIC = new URL('../../src/dashboard/static/', import.meta.url).pathname;
+const STATIC = fileURLToPath(new URL('../../src/dashboard/static/', import.meta.url));
 
 /** The dashboard's own addresses: each one answers the same page, which shows the view the path
  * names, so that a view can be reloaded or bookmarked. */
-export const VIEWS = ['/', '/login', '/overview', '/topology', '/servers', '/images', '/networks', '/volumes', '/flavors', '/projects', '/users', '/hypervisors'];
+const VIEWS = ['/', '/login', '/overview', '/topology', '/servers', '/images', '/networks', '/volumes', '/flavors', '/projects', '/users', '/hypervisors'];
 
 /** The page may load its own files and talk to this origin only: a script injected through a
  * resource's name could otherwise send the token kept in the session elsewhere. */
 const POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-function send(request: FastifyRequest, reply: FastifyReply, asset: Asset, cache: string) {
-  reply.header('content-type', asset.type).header('etag', asset.etag).header('cache-control', cache).header('vary', 'accept-encoding');
+/** A file, compressed when the client takes it, revalidated at each load (ETag) so that an
+ * upgraded cloud never runs an old page. */
+function send(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
+  reply.header('content-type', asset.type).header('etag', asset.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
   reply.header('content-security-policy', POLICY).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   if (request.headers['if-none-match'] === asset.etag) return reply.status(304).send();
   const encoding = encodingFor(request.headers['accept-encoding']);
@@ -33,24 +36,23 @@ const wantsPage = (request: FastifyRequest) => /\btext\/html\b/.test(String(requ
 /**
  * The web dashboard: one page and its scripts, public because they hold nothing; everything the
  * page shows it asks of the OpenStack APIs with the user's own token, like any other client.
- * Files are revalidated at each load (ETag), so that an upgraded cloud never runs an old page.
  */
 export function dashboardPlugin() {
   const assets = loadAssets(STATIC);
   const page = assets.get('index.html');
   if (!page) throw new Error(`the dashboard's page is missing from ${STATIC}`);
   return async (app: FastifyInstance) => {
-    const quiet = { config: { public: true } } as const;
+    const open = { config: { public: true } } as const;
     for (const view of VIEWS) {
-      app.get(view, quiet, async (request, reply) => {
+      app.get(view, open, async (request, reply) => {
         if (view === '/' && !wantsPage(request)) throw missing(request);
-        return send(request, reply, page, 'no-cache');
+        return send(request, reply, page);
       });
     }
-    app.get('/dashboard/:file', quiet, async (request, reply) => {
+    app.get('/dashboard/:file', open, async (request, reply) => {
       const asset = assets.get((request.params as { file: string }).file);
       if (!asset) throw missing(request);
-      return send(request, reply, asset, 'no-cache');
+      return send(request, reply, asset);
     });
   };
 }

@@ -25,7 +25,11 @@ before(async () => {
   c = await startTestCloud({ computeDriver: 'fake', vifPluggingTimeout: 10 });
   const admin = await c.adminToken();
   const net = neutronOf(c, admin);
-  const pub = (await net.ok('POST', '/networks', { network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } })).network;
+  const pub = (
+    await net.ok('POST', '/networks', {
+      network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' },
+    })
+  ).network;
   await net.ok('POST', '/subnets', { subnet: { network_id: pub.id, cidr: '172.24.4.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '172.24.4.1' } });
   image = await rawImage(c, admin, 1 << 20, { name: 'cirros-like' });
   tiny = await computeOf(c, admin).flavor('tiny', 128, 1);
@@ -121,7 +125,7 @@ test('the topology shows the project by name, follows changes, shows the way in,
     await node(page, name).waitFor({ timeout: 5000 });
   }
   assert.equal(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).count(), 1);
-  assert.match(await node(page, 'server web-1').textContent() ?? '', /cirros-like/);
+  assert.match((await node(page, 'server web-1').textContent()) ?? '', /cirros-like/);
   assert.equal(await page.getByRole('button', { name: 'server other-vm' }).count(), 0, "another project's server is not shown");
 
   // Nodes are reached by keyboard too.
@@ -135,7 +139,10 @@ test('the topology shows the project by name, follows changes, shows the way in,
   await panel.getByRole('heading', { name: 'server web-1' }).waitFor();
   await panel.getByRole('button', { name: 'Show the way in from outside' }).click();
   const way = await panel.getByRole('list', { name: 'The way in' }).textContent();
-  assert.equal(way, `Outside → external network public → floating IP ${fipAddress} → router edge → network web-net → port ${(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).getAttribute('aria-label'))!.slice(5)} → server web-1`);
+  assert.equal(
+    way,
+    `Outside → external network public → floating IP ${fipAddress} → router edge → network web-net → port ${(await page.getByRole('button', { name: /^port 10\.1\.0\./ }).getAttribute('aria-label'))!.slice(5)} → server web-1`,
+  );
   assert.equal(await page.locator('.node.on-path').count(), 6);
   assert.equal(await page.locator('.edge.on-path').count(), 3, 'gateway, interface and attachment');
   if (shots) {
@@ -157,11 +164,17 @@ test('the topology shows the project by name, follows changes, shows the way in,
   const panel2 = page.getByRole('complementary');
   await panel2.getByRole('heading', { name: 'server web-2' }).waitFor();
   await panel2.getByRole('button', { name: 'Attach a floating IP' }).click();
-  const attached = (await page.getByRole('status').getByText(/^Floating IP .* is attached to server web-2\.$/).textContent())!.split(' ')[2]!;
+  const attached = (await page
+    .getByRole('status')
+    .getByText(/^Floating IP .* is attached to server web-2\.$/)
+    .textContent())!.split(' ')[2]!;
   assert.match(attached, /^172\.24\.4\.\d+$/);
   await node(page, `floating IP ${attached}`).waitFor();
   await panel2.getByRole('button', { name: 'Show the way in from outside' }).click();
-  assert.match((await panel2.getByRole('list', { name: 'The way in' }).textContent())!, new RegExp(`floating IP ${attached.replaceAll('.', '\\.')} → router edge → network web-net`));
+  assert.match(
+    (await panel2.getByRole('list', { name: 'The way in' }).textContent())!,
+    new RegExp(`floating IP ${attached.replaceAll('.', '\\.')} → router edge → network web-net`),
+  );
 
   // The token: in the session's storage, never in an address the page went to or asked for.
   const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nubo.session')!).token as string);
@@ -200,12 +213,18 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.equal((await c.request('GET', `/image/v2/images/${blob.id}`, { token: demo.token })).status, 404);
 
   // An error is the API's own message, in the page.
-  const kept = await c.request('POST', '/image/v2/images', { token: demo.token, body: { name: 'keep-me', protected: true, disk_format: 'raw', container_format: 'bare' } });
+  const kept = await c.request('POST', '/image/v2/images', {
+    token: demo.token,
+    body: { name: 'keep-me', protected: true, disk_format: 'raw', container_format: 'bare' },
+  });
   assert.equal(kept.status, 201, JSON.stringify(kept.body));
   await page.getByRole('cell', { name: 'keep-me', exact: true }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Delete image keep-me' }).click();
-  await page.getByRole('alert').filter({ hasText: `Image ${kept.body.id} is protected and cannot be deleted.` }).waitFor();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: `Image ${kept.body.id} is protected and cannot be deleted.` })
+    .waitFor();
 
   // The project switcher: the other project's server, and none of demo's.
   await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Topology' }).click();
@@ -236,7 +255,10 @@ test('the topology shows the project by name, follows changes, shows the way in,
   assert.equal(listed.length, 1);
   await computeOf(c, other.token).settled(listed[0].id, 'ACTIVE');
   // The user data as Nova keeps it, which only the admin may read.
-  const shown = await c.request('GET', `/compute/v2.1/servers/${listed[0].id}`, { token: await c.adminToken(), headers: { 'x-openstack-nova-api-version': '2.3' } });
+  const shown = await c.request('GET', `/compute/v2.1/servers/${listed[0].id}`, {
+    token: await c.adminToken(),
+    headers: { 'x-openstack-nova-api-version': '2.3' },
+  });
   assert.equal(Buffer.from(shown.body.server['OS-EXT-SRV-ATTR:user_data'], 'base64').toString(), '#cloud-config\nhostname: été');
   await page.getByRole('button', { name: 'Stop server ui-vm' }).click();
   await computeOf(c, other.token).settled(listed[0].id, 'SHUTOFF');
@@ -261,7 +283,10 @@ test('the topology shows the project by name, follows changes, shows the way in,
 test('200 servers on 20 networks: every one drawn by name, none overlapping, the view scrolls', async () => {
   const admin = await c.adminToken();
   const big = await makeProject(c, admin, 'big');
-  assert.equal((await c.request('PUT', `/compute/v2.1/os-quota-sets/${big.id}`, { token: admin, body: { quota_set: { instances: -1, cores: -1, ram: -1 } } })).status, 200);
+  assert.equal(
+    (await c.request('PUT', `/compute/v2.1/os-quota-sets/${big.id}`, { token: admin, body: { quota_set: { instances: -1, cores: -1, ram: -1 } } })).status,
+    200,
+  );
   const q = await c.request('PUT', `/networking/v2.0/quotas/${big.id}`, { token: admin, body: { quota: { network: -1, subnet: -1, port: -1 } } });
   assert.equal(q.status, 200, JSON.stringify(q.body));
   const net = neutronOf(c, big.token);
@@ -317,7 +342,9 @@ test('200 servers on 20 networks: every one drawn by name, none overlapping, the
   await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 200, undefined, { timeout: 20_000 });
   const listIn = Date.now() - listed;
   await page.getByRole('button', { name: 'Stop server n7-vm-3' }).waitFor();
-  console.log(`# 200 servers on 20 networks made in ${createdIn} ms; the topology drawn ${drawn} ms after a reload, the instance list ${listIn} ms after it was opened`);
+  console.log(
+    `# 200 servers on 20 networks made in ${createdIn} ms; the topology drawn ${drawn} ms after a reload, the instance list ${listIn} ms after it was opened`,
+  );
   await page.close();
 });
 

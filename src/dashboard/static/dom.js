@@ -27,12 +27,26 @@ export const cut = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` 
 export function table(caption, columns, rows) {
   return h('table', {}, [
     h('caption', { text: caption }),
-    h('thead', {}, h('tr', {}, columns.map(([title]) => h('th', { scope: 'col', text: title })))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map(([title]) => h('th', { scope: 'col', text: title })),
+      ),
+    ),
     h(
       'tbody',
       {},
       rows.length
-        ? rows.map((r) => h('tr', {}, columns.map(([, value]) => h('td', {}, value(r)))))
+        ? rows.map((r) =>
+            h(
+              'tr',
+              {},
+              columns.map(([, value]) => h('td', {}, value(r))),
+            ),
+          )
         : h('tr', {}, h('td', { colspan: columns.length, class: 'empty', text: 'None yet.' })),
     ),
   ]);

@@ -23,7 +23,8 @@ export const G = {
 const collator = new Intl.Collator(undefined, { numeric: true });
 const byName = (a, b) => collator.compare(a.name || a.id, b.name || b.id);
 const isServerPort = (p) => (p.device_owner ?? '').startsWith('compute:');
-const isRouterPort = (p) => ['network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface'].includes(p.device_owner);
+const isRouterPort = (p) =>
+  ['network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface'].includes(p.device_owner);
 
 /**
  * Nodes and edges from the lists: { networks, subnets, routers, ports, floatingips, servers,
@@ -150,7 +151,9 @@ export function layout(graph, width) {
   if (loose.length) {
     const per = Math.max(1, Math.floor((width - x.cells - G.pad) / (G.pill.w + 8)));
     const rows = Math.ceil(loose.length / per);
-    loose.forEach((id, i) => pos.set(id, { x: x.cells + (i % per) * (G.pill.w + 8), y: y + 4 + Math.floor(i / per) * (G.pill.h + 8), w: G.pill.w, h: G.pill.h }));
+    loose.forEach((id, i) =>
+      pos.set(id, { x: x.cells + (i % per) * (G.pill.w + 8), y: y + 4 + Math.floor(i / per) * (G.pill.h + 8), w: G.pill.w, h: G.pill.h }),
+    );
     const h = rows * (G.pill.h + 8) + 8;
     bandBoxes.push({ id: 'band:loose', label: 'Not attached', y, h });
     y += h + G.bandGap;

@@ -19,7 +19,10 @@ async function launchForm(report, done) {
     api('network', 'GET', `/security-groups?project_id=${session().project.id}`).then((b) => b.security_groups),
   ]);
   const select = (name, label, items, text) =>
-    h('label', {}, [label, h('select', { name, required: true }, [h('option', { value: '', text: '— choose —' }), ...items.map((i) => h('option', { value: i.id, text: text(i) }))])]);
+    h('label', {}, [
+      label,
+      h('select', { name, required: true }, [h('option', { value: '', text: '— choose —' }), ...items.map((i) => h('option', { value: i.id, text: text(i) }))]),
+    ]);
   const form = h('form', { class: 'launch', 'aria-label': 'Launch a server' }, [
     h('label', {}, ['Name', h('input', { name: 'name', required: true, maxlength: 255, autocomplete: 'off' })]),
     select('image', 'Image', images, (i) => i.name || i.id),
@@ -31,7 +34,9 @@ async function launchForm(report, done) {
     ]),
     h('fieldset', {}, [
       h('legend', { text: 'Security groups' }),
-      ...groups.map((g) => h('label', { class: 'check' }, [h('input', { type: 'checkbox', name: 'group', value: g.name, checked: g.name === 'default' }), g.name])),
+      ...groups.map((g) =>
+        h('label', { class: 'check' }, [h('input', { type: 'checkbox', name: 'group', value: g.name, checked: g.name === 'default' }), g.name]),
+      ),
     ]),
     h('label', {}, ['Count', h('input', { name: 'count', type: 'number', min: 1, max: 50, value: 1, required: true })]),
     h('label', { class: 'wide' }, ['User data', h('textarea', { name: 'userData', rows: 3, placeholder: '#cloud-config' })]),
@@ -82,9 +87,20 @@ function uploadForm(report, done) {
     h('label', {}, ['Name', h('input', { name: 'name', required: true, maxlength: 255, autocomplete: 'off' })]),
     h('label', {}, [
       'Disk format',
-      h('select', { name: 'format', required: true }, ['qcow2', 'raw', 'iso', 'vmdk', 'vdi', 'vhd', 'vhdx'].map((f) => h('option', { value: f, text: f }))),
+      h(
+        'select',
+        { name: 'format', required: true },
+        ['qcow2', 'raw', 'iso', 'vmdk', 'vdi', 'vhd', 'vhdx'].map((f) => h('option', { value: f, text: f })),
+      ),
     ]),
-    h('label', {}, ['Visibility', h('select', { name: 'visibility' }, ['private', 'shared', 'community', 'public'].map((v) => h('option', { value: v, text: v })))]),
+    h('label', {}, [
+      'Visibility',
+      h(
+        'select',
+        { name: 'visibility' },
+        ['private', 'shared', 'community', 'public'].map((v) => h('option', { value: v, text: v })),
+      ),
+    ]),
     h('button', { type: 'submit', text: 'Upload' }),
     bar,
   ]);
@@ -102,7 +118,14 @@ function uploadForm(report, done) {
     button.disabled = true;
     let id;
     try {
-      id = (await api('image', 'POST', '/images', { name, disk_format: form.elements.format.value, container_format: 'bare', visibility: form.elements.visibility.value })).id;
+      id = (
+        await api('image', 'POST', '/images', {
+          name,
+          disk_format: form.elements.format.value,
+          container_format: 'bare',
+          visibility: form.elements.visibility.value,
+        })
+      ).id;
       done();
       bar.hidden = false;
       await upload('image', `/images/${id}/file`, file, (sent, total) => {
@@ -164,7 +187,11 @@ const VIEWS = {
       ['Visibility', (r) => r.visibility],
       ['Format', (r) => r.disk_format ?? '—'],
       ['Size', (r) => gb(r.size)],
-      ['Actions', (r) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete image ${r.name ?? r.id}`, onclick: () => act('delete', r), text: 'Delete' })],
+      [
+        'Actions',
+        (r) =>
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete image ${r.name ?? r.id}`, onclick: () => act('delete', r), text: 'Delete' }),
+      ],
     ],
     async act(what, r, report) {
       if (what !== 'delete' || !confirm(`Delete image ${r.name ?? r.id}?`)) return;

@@ -34,17 +34,38 @@ async function gauges() {
     const a = (await api('compute', 'GET', '/limits')).limits.absolute;
     groups.push([
       'Compute',
-      [gauge('Instances', a.totalInstancesUsed, a.maxTotalInstances), gauge('vCPUs', a.totalCoresUsed, a.maxTotalCores), gauge('RAM', a.totalRAMUsed, a.maxTotalRAMSize, ' MB')],
+      [
+        gauge('Instances', a.totalInstancesUsed, a.maxTotalInstances),
+        gauge('vCPUs', a.totalCoresUsed, a.maxTotalCores),
+        gauge('RAM', a.totalRAMUsed, a.maxTotalRAMSize, ' MB'),
+      ],
     ]);
   }
   if (has('network')) {
     const q = (await api('network', 'GET', `/quotas/${s.project.id}/details`)).quota;
     const n = (key, label) => q[key] && gauge(label, q[key].used, q[key].limit);
-    groups.push(['Network', [n('network', 'Networks'), n('subnet', 'Subnets'), n('port', 'Ports'), n('router', 'Routers'), n('floatingip', 'Floating IPs'), n('security_group', 'Security groups')].filter(Boolean)]);
+    groups.push([
+      'Network',
+      [
+        n('network', 'Networks'),
+        n('subnet', 'Subnets'),
+        n('port', 'Ports'),
+        n('router', 'Routers'),
+        n('floatingip', 'Floating IPs'),
+        n('security_group', 'Security groups'),
+      ].filter(Boolean),
+    ]);
   }
   if (has('volume')) {
-    const a = await api('volume', 'GET', '/limits').then((b) => b.limits.absolute, () => undefined);
-    if (a) groups.push(['Block storage', [gauge('Volumes', a.totalVolumesUsed, a.maxTotalVolumes), gauge('Volume storage', a.totalGigabytesUsed, a.maxTotalVolumeGigabytes, ' GB')]]);
+    const a = await api('volume', 'GET', '/limits').then(
+      (b) => b.limits.absolute,
+      () => undefined,
+    );
+    if (a)
+      groups.push([
+        'Block storage',
+        [gauge('Volumes', a.totalVolumesUsed, a.maxTotalVolumes), gauge('Volume storage', a.totalGigabytesUsed, a.maxTotalVolumeGigabytes, ' GB')],
+      ]);
   }
   return groups;
 }

@@ -39,7 +39,12 @@ function nodeShape(n, p) {
   const chars = Math.floor(p.w / (pill ? 6.4 : 7));
   return s('g', common, [
     s('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: pill ? p.h / 2 : 6 }),
-    s('text', { x: p.x + (pill ? 7 : 10), y: p.y + (pill ? 12 : 17), class: pill ? 'name pill' : 'name', text: cut(pill && n.kind === 'volume' ? `▣ ${n.name}` : n.name, pill ? chars - 1 : chars) }),
+    s('text', {
+      x: p.x + (pill ? 7 : 10),
+      y: p.y + (pill ? 12 : 17),
+      class: pill ? 'name pill' : 'name',
+      text: cut(pill && n.kind === 'volume' ? `▣ ${n.name}` : n.name, pill ? chars - 1 : chars),
+    }),
     n.kind === 'server' ? s('text', { x: p.x + 10, y: p.y + 32, class: 'sub', text: cut(`${lines[0]} · ${lines[1]}`, chars + 4) }) : null,
     n.kind !== 'server' ? lines.map((line, i) => s('text', { x: p.x + 10, y: p.y + 33 + i * 14, class: 'sub', text: cut(line, chars + 4) })) : null,
     n.kind === 'server' ? s('rect', { x: p.x, y: p.y, width: 4, height: p.h, class: `status ${String(n.status).toLowerCase()}` }) : null,
@@ -73,15 +78,39 @@ function details(graph, n, { showPath, remove, attach, flavors }) {
   if (n.kind === 'server') {
     rows.push(['Status', n.status], ['Image', n.image || '—'], ['Flavor', n.r.flavor?.original_name ?? flavors.get(n.r.flavor?.id) ?? n.r.flavor?.id ?? '—']);
     rows.push(['Addresses', n.ports.map((p) => `${graph.nodes.get(p).ip}`).join(', ') || '—']);
-    rows.push(['Floating IPs', n.pills.filter((p) => p.startsWith('fip:')).map(name).join(', ') || '—']);
-    rows.push(['Volumes', n.pills.filter((p) => p.startsWith('volume:')).map(name).join(', ') || '—']);
+    rows.push([
+      'Floating IPs',
+      n.pills
+        .filter((p) => p.startsWith('fip:'))
+        .map(name)
+        .join(', ') || '—',
+    ]);
+    rows.push([
+      'Volumes',
+      n.pills
+        .filter((p) => p.startsWith('volume:'))
+        .map(name)
+        .join(', ') || '—',
+    ]);
   } else if (n.kind === 'network' || n.kind === 'external') {
-    rows.push(['Subnets', n.subnets.map((x) => `${x.name || x.id} ${x.cidr}`).join(', ') || '—'], ['Shared', n.r.shared ? 'yes' : 'no'], ['Status', n.r.status]);
+    rows.push(
+      ['Subnets', n.subnets.map((x) => `${x.name || x.id} ${x.cidr}`).join(', ') || '—'],
+      ['Shared', n.r.shared ? 'yes' : 'no'],
+      ['Status', n.r.status],
+    );
   } else if (n.kind === 'router') {
     const gw = n.r.external_gateway_info;
-    rows.push(['Gateway', gw ? `${name(`external:${gw.network_id}`)} ${(gw.external_fixed_ips ?? []).map((i) => i.ip_address).join(', ')}` : '—'], ['Status', n.r.status]);
+    rows.push(
+      ['Gateway', gw ? `${name(`external:${gw.network_id}`)} ${(gw.external_fixed_ips ?? []).map((i) => i.ip_address).join(', ')}` : '—'],
+      ['Status', n.r.status],
+    );
   } else if (n.kind === 'port') {
-    rows.push(['IP addresses', (n.r.fixed_ips ?? []).map((i) => i.ip_address).join(', ')], ['MAC', n.r.mac_address], ['Server', name(n.server)], ['Status', n.r.status]);
+    rows.push(
+      ['IP addresses', (n.r.fixed_ips ?? []).map((i) => i.ip_address).join(', ')],
+      ['MAC', n.r.mac_address],
+      ['Server', name(n.server)],
+      ['Status', n.r.status],
+    );
   } else if (n.kind === 'fip') {
     rows.push(['Fixed IP', n.r.fixed_ip_address ?? '—'], ['Server', n.server ? name(n.server) : '—'], ['Status', n.r.status]);
   } else if (n.kind === 'volume') {
@@ -90,7 +119,11 @@ function details(graph, n, { showPath, remove, attach, flavors }) {
   const paths = n.kind === 'server' ? pathTo(graph, n.id) : [];
   return [
     h('h2', { id: 'details-title', text: `${KIND[n.kind]} ${n.name}` }),
-    h('dl', {}, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v ?? '—') })])),
+    h(
+      'dl',
+      {},
+      rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v ?? '—') })]),
+    ),
     paths.length ? h('button', { type: 'button', onclick: () => showPath(n.id), text: 'Show the way in from outside' }) : null,
     n.kind === 'server' && !paths.length && n.ports.length ? h('button', { type: 'button', onclick: () => attach(n), text: 'Attach a floating IP' }) : null,
     n.kind === 'server' ? h('button', { type: 'button', class: 'danger', onclick: () => remove(n), text: 'Delete server' }) : null,
@@ -125,14 +158,22 @@ export function topologyView(main, { project, report }) {
   let stopped = false;
   // Servers name their flavor by id below microversion 2.47; the names change rarely enough to read once.
   let flavors = new Map();
-  if (has('compute')) api('compute', 'GET', '/flavors').then((b) => (flavors = new Map(b.flavors.map((f) => [f.id, f.name]))), () => undefined);
+  if (has('compute'))
+    api('compute', 'GET', '/flavors').then(
+      (b) => (flavors = new Map(b.flavors.map((f) => [f.id, f.name]))),
+      () => undefined,
+    );
   const status = h('span', { class: 'updated', text: 'Loading…' });
   const svg = s('svg', { role: 'group', 'aria-label': `Topology of project ${project}`, class: 'graph' });
   const canvas = h('div', { class: 'canvas' }, svg);
   const panel = h('aside', { class: 'details', 'aria-labelledby': 'details-title', hidden: true });
   main.replaceChildren(
     h('section', { class: 'topology' }, [
-      h('div', { class: 'toolbar' }, [h('h1', { text: 'Topology' }), status, h('button', { type: 'button', onclick: () => ((last = ''), refresh()), text: 'Refresh' })]),
+      h('div', { class: 'toolbar' }, [
+        h('h1', { text: 'Topology' }),
+        status,
+        h('button', { type: 'button', onclick: () => ((last = ''), refresh()), text: 'Refresh' }),
+      ]),
       h('div', { class: 'split' }, [canvas, panel]),
     ]),
   );
@@ -158,7 +199,13 @@ export function topologyView(main, { project, report }) {
       path = serverId;
       mark();
       panel.querySelector('.path')?.remove();
-      panel.append(h('ol', { class: 'path', 'aria-label': 'The way in' }, pathTo(graph, serverId).map((p) => h('li', { text: describe(graph, p) }))));
+      panel.append(
+        h(
+          'ol',
+          { class: 'path', 'aria-label': 'The way in' },
+          pathTo(graph, serverId).map((p) => h('li', { text: describe(graph, p) })),
+        ),
+      );
     };
     const remove = async (server) => {
       if (!confirm(`Delete server ${server.name}?`)) return;
@@ -180,7 +227,10 @@ export function topologyView(main, { project, report }) {
         report(err.message, true);
       }
     };
-    panel.replaceChildren(h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }), ...details(graph, n, { showPath, remove, attach, flavors }).filter(Boolean));
+    panel.replaceChildren(
+      h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }),
+      ...details(graph, n, { showPath, remove, attach, flavors }).filter(Boolean),
+    );
     if (path === id) showPath(id);
     panel.hidden = false;
     mark();
@@ -195,7 +245,10 @@ export function topologyView(main, { project, report }) {
     const bands = l.bands.map((b, i) => s('rect', { class: `band ${i % 2 ? 'odd' : ''}`, x: 0, y: b.y - 6, width: l.width, height: b.h + 12 }));
     const loose = l.bands.filter((b) => b.id === 'band:loose').map((b) => s('text', { class: 'band-label', x: l.x.net, y: b.y + 14, text: b.label }));
     // A floating IP sits beside its server: a line to the port would cross the server's box.
-    const edges = graph.edges.filter((e) => e.kind !== 'nat').map((e) => edgeShape(e, l.pos)).filter(Boolean);
+    const edges = graph.edges
+      .filter((e) => e.kind !== 'nat')
+      .map((e) => edgeShape(e, l.pos))
+      .filter(Boolean);
     const nodes = [...graph.nodes.values()].filter((n) => l.pos.has(n.id)).map((n) => nodeShape(n, l.pos.get(n.id)));
     svg.replaceChildren(...bands, ...loose, ...edges, ...nodes);
     if (selected) open(graph.nodes.has(selected) ? selected : undefined);
