@@ -316,6 +316,37 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
   assert.equal(res.body.error.type, 'StackValidationFailed');
   assert.equal(res.body.code, 400);
 
+  // Malformed requests are 4xx in Heat's shape, never 500.
+  const base = `/orchestration/v1/${project}`;
+  const minimal = { heat_template_version: '2018-08-31', resources: {} };
+  const bad: [string, string, unknown, number][] = [
+    ['POST', '/stacks', { template: minimal }, 400],
+    ['POST', '/stacks', { stack_name: '1bad', template: minimal }, 400],
+    ['POST', '/stacks', { stack_name: 'ok', template: [1] }, 400],
+    ['POST', '/stacks', { stack_name: 'ok', template: 'a: [' }, 400],
+    ['POST', '/stacks', { stack_name: 'ok', template: minimal, parameters: { nope: 1 } }, 400],
+    ['POST', '/stacks', { stack_name: 'ok', template: minimal, timeout_mins: -1 }, 400],
+    ['POST', '/validate', {}, 400],
+    ['GET', '/stacks/nothere', undefined, 404],
+    ['GET', '/stacks/nothere/00000000-0000-0000-0000-000000000000', undefined, 404],
+    ['DELETE', '/stacks/nothere', undefined, 404],
+    ['PUT', '/stacks/nothere', { template: minimal }, 404],
+    ['GET', '/stacks/nothere/events?limit=x', undefined, 404],
+  ];
+  for (const [method, path, body, status] of bad) {
+    const r = await cloud.request(method, base + path, { token, body });
+    assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
+    assert.equal(typeof r.body.error.message, 'string', `${method} ${path}: ${JSON.stringify(r.body)}`);
+  }
+  const malformed = await cloud.request('POST', `${base}/stacks`, { token, raw: '{', headers: { 'content-type': 'application/json' } });
+  assert.equal(malformed.status, 400);
+  assert.equal(typeof malformed.body.error.message, 'string');
+  // Another project's path is refused before any query.
+  const admin = await cloud.adminToken();
+  assert.equal((await cloud.request('GET', `${base}/stacks`, { token: admin })).status, 200);
+  const demoOnAdmin = await cloud.request('GET', `/orchestration/v1/${(await json(ok, 'project', 'show', 'admin')).id}/stacks`, { token });
+  assert.equal(demoOnAdmin.status, 403);
+
   const valid = await json(asDemo, 'orchestration', 'template', 'validate', '-t', join(work, 'env.yaml'));
   assert.equal(valid.Parameters.flavor.Default, 'm1.tiny');
   const types = await json(asDemo, 'orchestration', 'resource', 'type', 'list');
