@@ -64,18 +64,20 @@ export async function convertingWriter(
             413,
           );
         await run(['qemu-img', 'convert', '-q', '-f', from, '-O', 'raw', upload, raw], { log }).catch((err) => {
-          if (err instanceof HostCommandError && err.code !== null) throw badRequest(`Image conversion from ${from} to raw failed: ${err.message}`);
-          throw err;
+          if (!(err instanceof HostCommandError) || err.code === null) throw err;
+          // What qemu-img said names the host's paths: the log has it, the client the verdict.
+          log?.warn({ err: err.message, image: imageId }, 'image conversion failed');
+          throw badRequest(`Image conversion from ${from} to raw failed: the data is not a disk qemu-img can read as ${from}.`);
         });
         await rm(upload, { force: true });
-        const [size, md5, sha512, imported] = await Promise.all([
-          stat(raw).then((s) => s.size),
-          digest('md5sum', raw, log),
-          digest('sha512sum', raw, log),
-          into.importFile(raw),
-        ]);
-        partial = imported;
-        await into.publish(partial);
+        const hashing = Promise.all([stat(raw).then((s) => s.size), digest('md5sum', raw, log), digest('sha512sum', raw, log)]);
+        const [hashed, imported] = await Promise.allSettled([hashing, into.importFile(raw)]);
+        // An import that succeeded while a hash failed is removed by abort().
+        if (imported.status === 'fulfilled') partial = imported.value;
+        if (hashed.status === 'rejected') throw hashed.reason;
+        if (imported.status === 'rejected') throw imported.reason;
+        const [size, md5, sha512] = hashed.value;
+        await into.publish(imported.value);
         partial = undefined;
         return { diskFormat: 'raw', size, virtualSize: size, digests: { md5, sha512 } };
       } finally {
