@@ -351,6 +351,14 @@ test('a template Heat refuses is a 400 with the place it is wrong at', async () 
   assert.equal(valid.Parameters.flavor.Default, 'm1.tiny');
   const types = await json(asDemo, 'orchestration', 'resource', 'type', 'list');
   assert.ok(types.some((t: any) => t['Resource Type'] === 'OS::Nova::Server'));
+  const server = await json(asDemo, 'orchestration', 'resource', 'type', 'show', 'OS::Nova::Server');
+  assert.equal(server.properties.name.update_allowed, true);
+  assert.ok('first_address' in server.attributes);
+  const functions = await json(asDemo, 'orchestration', 'template', 'function', 'list', 'heat_template_version.wallaby');
+  assert.ok(
+    functions.some((f: any) => f.Functions === 'get_attr'),
+    JSON.stringify(functions),
+  );
   const versions = await json(asDemo, 'orchestration', 'template', 'version', 'list');
   assert.ok(versions.some((v: any) => v.Version === 'heat_template_version.2021-04-16'));
 });

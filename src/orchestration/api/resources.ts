@@ -7,6 +7,7 @@ import type { Orchestration } from '../service.ts';
 import { resourcesOf } from '../stacks.ts';
 import { stackEvents } from '../tables.ts';
 import { HOT_VERSIONS } from '../template.ts';
+import { FUNCTIONS } from '../functions.ts';
 import { baseOf, bothForms, stackOf, templateOf } from './stacks.ts';
 import { eventView, resourceView } from './views.ts';
 
@@ -75,6 +76,39 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
     },
   );
 
+  api.get<{ Params: { project_id: string; type: string } }>(
+    '/:project_id/resource_types/:type',
+    { config: { policy: 'stacks:list_resource_types' } },
+    async (request) => {
+      const type = RESOURCE_TYPES[request.params.type];
+      if (!type) throw notFound(`The Resource Type (${request.params.type}) could not be found.`, 'EntityNotFound');
+      return {
+        resource_type: request.params.type,
+        description: '',
+        support_status: { status: 'SUPPORTED', version: null, message: null, previous_status: null },
+        properties: Object.fromEntries(
+          type.properties.map((p) => [
+            p,
+            { required: type.required?.includes(p) ?? false, update_allowed: type.updatable?.includes(p) ?? false, immutable: false },
+          ]),
+        ),
+        attributes: Object.fromEntries([...type.attributes, 'show'].map((a) => [a, { description: '' }])),
+      };
+    },
+  );
+
+  api.get<{ Params: { project_id: string; version: string } }>(
+    '/:project_id/template_versions/:version/functions',
+    { config: { policy: 'stacks:list_template_versions' } },
+    async (request) => {
+      const version = request.params.version.replace(/^heat_template_version\./, '');
+      if (!(version in HOT_VERSIONS) && !Object.values(HOT_VERSIONS).some((aliases) => aliases.includes(version))) {
+        throw notFound(`Template with version ${request.params.version} not found`, 'NotFound');
+      }
+      return { template_functions: FUNCTIONS.map((f) => ({ functions: f, description: FUNCTION_DESCRIPTIONS[f] })) };
+    },
+  );
+
   api.get('/:project_id/template_versions', { config: { policy: 'stacks:list_template_versions' } }, async () => ({
     template_versions: Object.entries(HOT_VERSIONS).map(([v, aliases]) => ({
       version: `heat_template_version.${v}`,
@@ -83,3 +117,12 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
     })),
   }));
 }
+
+const FUNCTION_DESCRIPTIONS: Record<(typeof FUNCTIONS)[number], string> = {
+  get_param: 'A function for resolving parameter references.',
+  get_resource: 'A function for resolving resource references.',
+  get_attr: 'A function for resolving resource attributes.',
+  str_replace: 'A function for performing string substitutions.',
+  list_join: 'A function for joining one or more lists of strings.',
+  str_split: 'A function for splitting delimited strings into a list.',
+};
