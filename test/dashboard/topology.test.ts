@@ -150,6 +150,15 @@ test('the topology shows the project by name, follows changes, shows the way in,
     await page.screenshot({ path: `${shots}dashboard-topology.png` });
   }
 
+  // The console log, followed: a reboot's line arrives in the panel.
+  await panel.getByRole('button', { name: 'Console log' }).click();
+  const log = panel.getByLabel('Console log');
+  await log.getByText(/web-1: booted/).waitFor();
+  const web1 = (await computeOf(c, demo.token).call('GET', '/servers?name=^web-1$')).body.servers[0].id;
+  assert.equal((await computeOf(c, demo.token).action(web1, { reboot: { type: 'HARD' } })).status, 202);
+  await log.getByText(/web-1: reset/).waitFor({ timeout: 15_000 });
+  await computeOf(c, demo.token).settled(web1, 'ACTIVE');
+
   // A server made through the API appears by itself, the page not reloaded.
   await page.evaluate(() => ((window as any).stillHere = true));
   const made = Date.now();

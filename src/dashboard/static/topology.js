@@ -72,7 +72,7 @@ function edgeShape(e, pos) {
 }
 
 /** The details of one node, with what can be done to it. */
-function details(graph, n, { showPath, remove, attach, flavors }) {
+function details(graph, n, { showPath, remove, attach, follow, flavors }) {
   const name = (id) => graph.nodes.get(id)?.name ?? id;
   const rows = [['ID', n.r.id]];
   if (n.kind === 'server') {
@@ -126,6 +126,7 @@ function details(graph, n, { showPath, remove, attach, flavors }) {
     ),
     paths.length ? h('button', { type: 'button', onclick: () => showPath(n.id), text: 'Show the way in from outside' }) : null,
     n.kind === 'server' && !paths.length && n.ports.length ? h('button', { type: 'button', onclick: () => attach(n), text: 'Attach a floating IP' }) : null,
+    n.kind === 'server' ? h('button', { type: 'button', onclick: () => follow(n), text: 'Console log' }) : null,
     n.kind === 'server' ? h('button', { type: 'button', class: 'danger', onclick: () => remove(n), text: 'Delete server' }) : null,
   ];
 }
@@ -163,6 +164,9 @@ export function topologyView(main, { project, report }) {
       (b) => (flavors = new Map(b.flavors.map((f) => [f.id, f.name]))),
       () => undefined,
     );
+  // The server whose console log the panel follows, and its last lines.
+  let consoleOf;
+  let consoleText = '';
   const status = h('span', { class: 'updated', text: 'Loading…' });
   const svg = s('svg', { role: 'group', 'aria-label': `Topology of project ${project}`, class: 'graph' });
   const canvas = h('div', { class: 'canvas' }, svg);
@@ -227,13 +231,42 @@ export function topologyView(main, { project, report }) {
         report(err.message, true);
       }
     };
+    const follow = (server) => {
+      consoleOf = server.id;
+      consoleText = '';
+      open(server.id);
+      readConsole();
+    };
+    const close = () => {
+      path = undefined;
+      consoleOf = undefined;
+      open(undefined);
+    };
     panel.replaceChildren(
-      h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => ((path = undefined), open(undefined)), text: '×' }),
-      ...details(graph, n, { showPath, remove, attach, flavors }).filter(Boolean),
+      h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: close, text: '×' }),
+      ...details(graph, n, { showPath, remove, attach, follow, flavors }).filter(Boolean),
     );
     if (path === id) showPath(id);
+    if (consoleOf === id) panel.append(h('pre', { class: 'console', 'aria-label': 'Console log', tabindex: 0, text: consoleText || 'Reading…' }));
     panel.hidden = false;
     mark();
+  };
+
+  /** The last lines of the followed server's console, read again at each poll. */
+  const readConsole = async () => {
+    const n = graph?.nodes.get(consoleOf);
+    if (!n || selected !== consoleOf) return;
+    try {
+      const body = await api('compute', 'POST', `/servers/${n.r.id}/action`, { 'os-getConsoleOutput': { length: 50 } });
+      consoleText = body.output || '(nothing yet)';
+    } catch (err) {
+      consoleText = err.message;
+    }
+    const pre = panel.querySelector('pre.console');
+    if (pre && pre.textContent !== consoleText) {
+      pre.textContent = consoleText;
+      pre.scrollTop = pre.scrollHeight;
+    }
   };
 
   const draw = () => {
@@ -281,6 +314,7 @@ export function topologyView(main, { project, report }) {
       if (stopped) return;
       status.textContent = `Not updated: ${err.message}`;
     }
+    if (consoleOf && !stopped) await readConsole();
     if (!stopped) timer = setTimeout(refresh, POLL_MS);
   };
 
