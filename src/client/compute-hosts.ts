@@ -74,11 +74,15 @@ export class ComputeHostsClient {
     return (await this.call<{ hypervisor: Hypervisor }>('GET', `/os-hypervisors/${id}`)).hypervisor;
   }
 
+  /** From 2.88 the uptime is in the hypervisor itself, its own route gone. */
   async hypervisorUptime(id: string | number): Promise<string> {
-    return (await this.call<{ hypervisor: { uptime: string } }>('GET', `/os-hypervisors/${id}/uptime`)).hypervisor.uptime;
+    const own = await new ComputeClient(this.session).atLeast('2.88');
+    return (await this.call<{ hypervisor: { uptime: string } }>('GET', `/os-hypervisors/${id}${own ? '' : '/uptime'}`)).hypervisor.uptime;
   }
 
+  /** Gone from 2.88, which novaclient refuses before asking. */
   async hypervisorStatistics(): Promise<Record<string, number>> {
+    if (await new ComputeClient(this.session).atLeast('2.88')) throw new ClientError("The 'statistics' API is removed in API version 2.88 or later.");
     return (await this.call<{ hypervisor_statistics: Record<string, number> }>('GET', '/os-hypervisors/statistics')).hypervisor_statistics;
   }
 

@@ -11,7 +11,7 @@ import { send, type Logger } from './http.ts';
 
 /** The lowest and highest compute microversions whose requests and answers nubo implements. */
 export const COMPUTE_MIN = '2.1';
-export const COMPUTE_MAX = '2.87';
+export const COMPUTE_MAX = '2.91';
 
 /** A cloud's range is asked again after this long (and at once when it refuses a version: 406). */
 const KEEP_MS = 24 * 3_600_000;

@@ -4,7 +4,7 @@ import { connect } from '../context.ts';
 import { Formatted, listOptions, printList, printShow, showOptions, text } from '../output.ts';
 import { dictColumn, sortedFields } from './compute-columns.ts';
 
-/** `hypervisor list|show|stats show`, as openstackclient shows Nova's os-hypervisors at 2.1. */
+/** `hypervisor list|show|stats show`, as openstackclient shows Nova's os-hypervisors. */
 export function register(hypervisor: Command): void {
   listOptions(hypervisor.command('list').description('list hypervisors'))
     .option('--long', 'list additional fields in output')
@@ -17,7 +17,8 @@ export function register(hypervisor: Command): void {
       await printList(
         cmd,
         columns,
-        found.map((h) => fields.slice(0, columns.length).map((f) => h[f])),
+        // From 2.88 the usage fields are gone: blank, as openstackclient prints a missing one.
+        found.map((h) => fields.slice(0, columns.length).map((f) => (f in h ? h[f] : ''))),
       );
     });
 
@@ -34,9 +35,11 @@ export function register(hypervisor: Command): void {
       if (m) Object.assign(info, { host_time: m[1], uptime: m[2], users: m[3], load_average: m[4] });
       info.service_id = service.id;
       info.service_host = service.host;
-      // Before 2.28 cpu_info is a JSON string, which openstackclient parses.
-      const cpu = typeof h.cpu_info === 'string' && h.cpu_info ? JSON.parse(h.cpu_info) : (h.cpu_info ?? {});
-      info.cpu_info = dictColumn(cpu as Record<string, unknown>);
+      // Before 2.28 cpu_info is a JSON string, which openstackclient parses; 2.88 dropped it.
+      if ('cpu_info' in h) {
+        const cpu = typeof h.cpu_info === 'string' && h.cpu_info ? JSON.parse(h.cpu_info) : (h.cpu_info ?? {});
+        info.cpu_info = dictColumn(cpu as Record<string, unknown>);
+      }
       await printShow(cmd, sortedFields(info));
     },
   );
