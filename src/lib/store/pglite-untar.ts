@@ -1,7 +1,9 @@
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
 const BLOCK = 512;
+/** Files are copied through one buffer of this size: the archive holds 16 MiB files (WAL). */
+const COPY = 1024 * 1024;
 
 /**
  * Unpacks the build's template (an uncompressed ustar archive of a data directory, as PGlite
@@ -13,6 +15,7 @@ export function untarTemplate(archive: string, dir: string): void {
   const fd = openSync(archive, 'r');
   try {
     const header = Buffer.alloc(BLOCK);
+    const copy = Buffer.allocUnsafe(COPY);
     for (let at = 0; readSync(fd, header, 0, BLOCK, at) === BLOCK; ) {
       at += BLOCK;
       // Two zero blocks end the archive; one is enough to stop at.
@@ -27,9 +30,17 @@ export function untarTemplate(archive: string, dir: string): void {
       if (type === '5') mkdirSync(target, { recursive: true, mode: 0o700 });
       else if (type === '0') {
         mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-        const data = Buffer.allocUnsafe(size);
-        if (size && readSync(fd, data, 0, size, at) !== size) throw new Error('the database template ends in the middle of a file');
-        writeFileSync(target, data, { mode: 0o600 });
+        const out = openSync(target, 'wx', 0o600);
+        try {
+          for (let done = 0; done < size; ) {
+            const n = readSync(fd, copy, 0, Math.min(COPY, size - done), at + done);
+            if (n === 0) throw new Error('the database template ends in the middle of a file');
+            writeSync(out, copy, 0, n);
+            done += n;
+          }
+        } finally {
+          closeSync(out);
+        }
       } else throw new Error(`the database template holds an entry of type ${type}: ${name}`);
       at += Math.ceil(size / BLOCK) * BLOCK;
     }
