@@ -3,25 +3,24 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } fro
 import { join } from 'node:path';
 import { untarTemplate } from './pglite-untar.ts';
 
-/** Creates the database (from the build's template when there is one) and applies the
- * migrations; plain JavaScript, so that the child needs no module loader of the parent's (tsx).
- * Its one argument names the modules, the directory and the template. */
+/** Creates the database with initdb and applies the migrations; plain JavaScript, so that the
+ * child needs no module loader of the parent's (tsx). Its one argument names the modules and the
+ * directory. */
 const PREPARE = `
-const { dir, startParams, migrationsFolder, template, modules } = JSON.parse(process.argv[1]);
+const { dir, startParams, migrationsFolder, modules } = JSON.parse(process.argv[1]);
 // Stdin closes when the parent is gone: a database nobody waits for is not worth finishing.
 process.stdin.on('end', () => process.exit(1)).resume();
-const { readFile } = await import('node:fs/promises');
 const { PGlite } = await import(modules.pglite);
 const { drizzle } = await import(modules.drizzle);
 const { migrate } = await import(modules.migrator);
-const bytes = await readFile(template).catch(() => undefined);
-const client = await PGlite.create(dir, { startParams, loadDataDir: bytes && new Blob([bytes]) });
+const client = await PGlite.create(dir, { startParams });
 await migrate(drizzle(client), { migrationsFolder });
 await client.close();
 process.exit(0);`;
 
 /**
- * Makes a new embedded database in dir, migrated, in a process of its own. initdb and the first
+ * Makes a new embedded database in dir, migrated: the build's template unpacked when it matches
+ * the migrations, else made in a process of its own. initdb and the first
  * migrations take about 600 MB of WebAssembly memory and the allocator's arenas of the threads
  * that ran them; a WebAssembly memory never shrinks, and a worker thread's arenas stay with the
  * process, but a child's all go back to the system when it exits, so that the cloud's own process
@@ -50,7 +49,7 @@ export async function initPgliteDir(dir: string, startParams: string[], migratio
     drizzle: import.meta.resolve('drizzle-orm/pglite'),
     migrator: import.meta.resolve('drizzle-orm/pglite/migrator'),
   };
-  const argv = ['--input-type=module', '-e', PREPARE, JSON.stringify({ dir: building, startParams, migrationsFolder, template, modules })];
+  const argv = ['--input-type=module', '-e', PREPARE, JSON.stringify({ dir: building, startParams, migrationsFolder, modules })];
   const child = spawn(process.execPath, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
