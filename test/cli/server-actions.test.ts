@@ -140,6 +140,11 @@ test('nubo negotiates the highest microversion both sides implement, once per en
   await sameAt('server', 'group', 'list', '--long');
   await sameAt('server', 'group', 'show', 'spread');
   assert.equal((await nubo(auto, 'server', 'unlock', 'mine')).code, 0);
+  // Hypervisors lost their usage fields and statistics at 2.88.
+  await sameAt('hypervisor', 'list', '--long');
+  const host = (await run(nubo, 'hypervisor', 'list', '-f', 'value', '-c', 'Hypervisor Hostname')).trim();
+  await sameAt('hypervisor', 'show', host, '-c', 'id', '-c', 'hypervisor_hostname', '-c', 'service_host', '-c', 'state', '-c', 'status');
+  assert.match((await nubo(auto, 'hypervisor', 'stats', 'show')).stderr, /The 'statistics' API is removed in API version 2.88 or later./);
 
   // Rebuild: each CLI rebuilds its own server the same way; the answers differ only in the server.
   const userData = join(work, 'user-data');
