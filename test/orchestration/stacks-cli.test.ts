@@ -482,7 +482,8 @@ test('nubo stack create --wait, list, show and delete --wait, as openstack does 
     join(work, 'small.yaml'),
     'heat_template_version: 2021-04-16\nparameters:\n  cidr: { type: string }\nresources:\n  net: { type: OS::Neutron::Net }\n' +
       '  sub: { type: OS::Neutron::Subnet, properties: { network: { get_resource: net }, cidr: { get_param: cidr } } }\n' +
-      'outputs:\n  cidr: { value: { get_attr: [sub, cidr] } }\n',
+      '  secret: { type: OS::Heat::RandomString, properties: { length: 12, character_classes: [{ class: digits }] } }\n' +
+      'outputs:\n  cidr: { value: { get_attr: [sub, cidr] } }\n  secret: { value: { get_attr: [secret, value] } }\n',
   );
   const nuboDemo = cliAs(demo, nubo);
   const created = await nuboDemo('stack', 'create', '--wait', '-t', join(work, 'small.yaml'), '--parameter', 'cidr=10.40.0.0/24', 'small');
@@ -495,9 +496,10 @@ test('nubo stack create --wait, list, show and delete --wait, as openstack does 
   );
   const shown = JSON.parse(await nuboDemo('stack', 'show', 'small', '-f', 'json'));
   assert.deepEqual(
-    shown.outputs.map((o: any) => [o.output_key, o.output_value]),
-    [['cidr', '10.40.0.0/24']],
+    shown.outputs.filter((o: any) => o.output_key === 'cidr').map((o: any) => o.output_value),
+    ['10.40.0.0/24'],
   );
+  assert.match(shown.outputs.find((o: any) => o.output_key === 'secret').output_value, /^\d{12}$/);
   assert.equal((await json(asDemo, 'stack', 'show', 'small')).id, shown.id);
   await nuboDemo('stack', 'delete', '--yes', '--wait', 'small');
   const gone = await nubo(demo(), 'stack', 'show', 'small');

@@ -1,4 +1,5 @@
 import { CINDER } from './cinder.ts';
+import { HEAT } from './heat.ts';
 import { NEUTRON } from './neutron.ts';
 import { NOVA } from './nova.ts';
 import type { ResourceType } from './types.ts';
@@ -6,4 +7,4 @@ import type { ResourceType } from './types.ts';
 export type { ResourceType, ResourceContext } from './types.ts';
 
 /** Every resource type a template may use, by Heat's name. */
-export const RESOURCE_TYPES: Record<string, ResourceType> = { ...NEUTRON, ...NOVA, ...CINDER };
+export const RESOURCE_TYPES: Record<string, ResourceType> = { ...NEUTRON, ...NOVA, ...CINDER, ...HEAT };
