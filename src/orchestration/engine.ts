@@ -171,42 +171,52 @@ export class Engine {
     };
   }
 
-  private async runCreate(stack: StackRow, api: Services): Promise<void> {
-    const t = readTemplate(stack.template);
-    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
-    const rows = new Map((await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id))).map((r) => [r.name, r]));
-    const scope = scopeOf(t, params, rows);
+  /**
+   * Runs act on each resource of t once those it depends on are done, independent ones at once;
+   * none is started after the first failure or once the engine stops. Answers the first failure
+   * (STOPPED when the engine stopped under it) and the resources done.
+   */
+  private async alongGraph(stack: StackRow, t: Template, rows: Map<string, ResourceRow>, act: (name: string) => Promise<void>) {
     const done = new Set<string>();
     const inFlight = new Map<string, Promise<void>>();
     let failed: string | undefined;
-
-    const createOne = async (name: string) => {
-      const row = rows.get(name)!;
-      await this.setResource(stack, row, { action: 'CREATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+    const run = async (name: string) => {
       try {
-        const props = evaluate(t.resources[name]!.properties, scope) as Record<string, unknown>;
-        const made = await RESOURCE_TYPES[row.type]!.create(this.context(stack, row, api), props);
-        await this.setResource(stack, row, { physicalId: made.id, data: made.data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
+        await act(name);
         done.add(name);
       } catch (err) {
         const reason = failure(name, err);
         failed ??= this.stopping ? STOPPED : reason;
         // Left in progress for the next start to mark, when the engine stopped under it.
-        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: reason });
+        if (!this.stopping) await this.setResource(stack, rows.get(name)!, { status: 'FAILED', statusReason: reason });
       }
     };
-
     const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
     for (;;) {
       if (!failed && !this.stopping)
         for (const name of ready())
           inFlight.set(
             name,
-            createOne(name).finally(() => inFlight.delete(name)),
+            run(name).finally(() => inFlight.delete(name)),
           );
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
+    return { failed, done };
+  }
+
+  private async runCreate(stack: StackRow, api: Services): Promise<void> {
+    const t = readTemplate(stack.template);
+    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+    const rows = new Map((await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id))).map((r) => [r.name, r]));
+    const scope = scopeOf(t, params, rows);
+    const { failed, done } = await this.alongGraph(stack, t, rows, async (name) => {
+      const row = rows.get(name)!;
+      await this.setResource(stack, row, { action: 'CREATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+      const props = evaluate(t.resources[name]!.properties, scope) as Record<string, unknown>;
+      const made = await RESOURCE_TYPES[row.type]!.create(this.context(stack, row, api), props);
+      await this.setResource(stack, row, { physicalId: made.id, data: made.data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
+    });
     if (failed === STOPPED || (this.stopping && done.size < rows.size)) return;
     if (!failed) return this.setStack(stack, 'COMPLETE', 'Stack CREATE completed successfully');
     const reason = `Resource CREATE failed: ${failed}`;
@@ -231,69 +241,45 @@ export class Engine {
     const rows = new Map(all.filter((r) => r.name in t.resources).map((r) => [r.name, r]));
     const scope = scopeOf(t, params, rows);
     const retired: ResourceRow[] = [];
-    const done = new Set<string>();
-    const inFlight = new Map<string, Promise<void>>();
-    let failed: string | undefined;
-
-    const updateOne = async (name: string) => {
+    const walked = await this.alongGraph(stack, t, rows, async (name) => {
       const row = rows.get(name)!;
       const def = t.resources[name]!;
-      try {
-        const props = evaluate(def.properties, scope) as Record<string, unknown>;
-        const type = RESOURCE_TYPES[def.type]!;
-        const made = row.physicalId !== null && row.status === 'COMPLETE' && row.action !== 'DELETE';
-        const changed = made && row.type === def.type ? changedProperties(row.properties ?? {}, props) : undefined;
-        if (changed && Object.keys(changed).length === 0) {
-          done.add(name);
-          return;
+      const props = evaluate(def.properties, scope) as Record<string, unknown>;
+      const type = RESOURCE_TYPES[def.type]!;
+      const made = row.physicalId !== null && row.status === 'COMPLETE' && row.action !== 'DELETE';
+      const changed = made && row.type === def.type ? changedProperties(row.properties ?? {}, props) : undefined;
+      if (changed && Object.keys(changed).length === 0) return;
+      if (changed && type.update && Object.keys(changed).every((k) => type.updatable?.includes(k))) {
+        await this.setResource(stack, row, { action: 'UPDATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
+        const data = await type.update(this.context(stack, row, api), row.physicalId!, changed, row.data);
+        await this.setResource(stack, row, { data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
+      } else {
+        if (made) {
+          await type.prepareReplace?.(this.context(stack, row, api), row.physicalId!, row.properties ?? {});
+          // The old one keeps a row of its own until it is deleted, so that a crash before then
+          // leaves it for the stack's delete to find.
+          const old = { ...row, name: `${name}${REPLACED}${randomBytes(3).toString('hex')}`, statusReason: 'replaced', updatedAt: new Date() };
+          await this.store.db.insert(stackResources).values(old);
+          retired.push(old);
         }
-        if (changed && type.update && Object.keys(changed).every((k) => type.updatable?.includes(k))) {
-          await this.setResource(stack, row, { action: 'UPDATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
-          const data = await type.update(this.context(stack, row, api), row.physicalId!, changed, row.data);
-          await this.setResource(stack, row, { data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
-        } else {
-          if (made) {
-            await type.prepareReplace?.(this.context(stack, row, api), row.physicalId!, row.properties ?? {});
-            // The old one keeps a row of its own until it is deleted, so that a crash before then
-            // leaves it for the stack's delete to find.
-            const old = { ...row, name: `${name}${REPLACED}${randomBytes(3).toString('hex')}`, statusReason: 'replaced', updatedAt: new Date() };
-            await this.store.db.insert(stackResources).values(old);
-            retired.push(old);
-          }
-          await this.setResource(stack, row, {
-            type: def.type,
-            action: made ? 'UPDATE' : 'CREATE',
-            status: 'IN_PROGRESS',
-            statusReason: made ? 'replacing' : 'state changed',
-          });
-          const created = await type.create(this.context(stack, row, api), props);
-          await this.setResource(stack, row, {
-            physicalId: created.id,
-            data: created.data,
-            properties: props,
-            status: 'COMPLETE',
-            statusReason: 'state changed',
-          });
-        }
-        done.add(name);
-      } catch (err) {
-        failed ??= this.stopping ? STOPPED : failure(name, err);
-        if (!this.stopping) await this.setResource(stack, row, { status: 'FAILED', statusReason: failure(name, err) });
+        await this.setResource(stack, row, {
+          type: def.type,
+          action: made ? 'UPDATE' : 'CREATE',
+          status: 'IN_PROGRESS',
+          statusReason: made ? 'replacing' : 'state changed',
+        });
+        const created = await type.create(this.context(stack, row, api), props);
+        await this.setResource(stack, row, {
+          physicalId: created.id,
+          data: created.data,
+          properties: props,
+          status: 'COMPLETE',
+          statusReason: 'state changed',
+        });
       }
-    };
-
-    const ready = () => Object.keys(t.resources).filter((n) => !done.has(n) && !inFlight.has(n) && t.resources[n]!.dependsOn.every((d) => done.has(d)));
-    for (;;) {
-      if (!failed && !this.stopping)
-        for (const name of ready())
-          inFlight.set(
-            name,
-            updateOne(name).finally(() => inFlight.delete(name)),
-          );
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight.values());
-    }
-    if (failed === STOPPED || (this.stopping && done.size < rows.size)) return;
+    });
+    let failed = walked.failed;
+    if (failed === STOPPED || (this.stopping && walked.done.size < rows.size)) return;
     if (!failed) {
       const gone = all.filter((r) => !(r.name in t.resources));
       failed = await this.remove(stack, api, [...gone, ...retired], dependenciesOf(previous));
