@@ -1,7 +1,8 @@
 // Compute: with the fake driver, 200 servers created in parallel → seconds until all are ACTIVE,
 // and GET /servers/detail latency with 1,000 servers; with qemu, Nubo's own time from the API
 // call to qemu's exec beside qemu's start time measured alone, and the wall time of each lifecycle
-// action on one guest (API call → settled in its status) beside a plain stop and start.
+// action on one guest (API call → settled in its status: resize, rebuild, shelve/unshelve,
+// suspend/resume, rescue) beside a plain stop and start.
 // Run: npx tsx bench/compute.ts   (the qemu part needs qemu-system-x86 and the guest image tools)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,32 +66,59 @@ async function execTime(uuid: string): Promise<number> {
   for (;;) {
     const { stdout } = await run('pgrep', ['-f', `qemu-system-x86_64.*${uuid}`]).catch(() => ({ stdout: '' }));
     const pid = stdout.trim().split('\n')[0];
-    if (pid) return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]) * 10;
+    // The daemonizing parent matches too, and is gone a moment later: looked for again then.
+    const stat = pid
+      ? (() => {
+          try {
+            return readFileSync(`/proc/${pid}/stat`, 'utf8');
+          } catch {
+            return undefined;
+          }
+        })()
+      : undefined;
+    if (stat) return Number(stat.split(') ')[1]!.split(' ')[19]) * 10;
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
 /** Each action's wall time on one guest, from the API call until the server settles in `status`. */
-async function lifecycle(api: ReturnType<typeof computeOf>, image: string, flavor: string): Promise<void> {
+async function lifecycle(api: ReturnType<typeof computeOf>, image: string, flavor: string, bigger: string): Promise<void> {
   const id = await api.create({ name: 'life', imageRef: image, flavorRef: flavor });
   await api.settled(id, 'ACTIVE', 300_000);
-  const steps: [string, unknown, string][] = [
-    ['stop', { 'os-stop': null }, 'SHUTOFF'],
-    ['start', { 'os-start': null }, 'ACTIVE'],
-    ['suspend', { suspend: null }, 'SUSPENDED'],
-    ['resume', { resume: null }, 'ACTIVE'],
-    ['shelve (offloaded)', { shelve: null }, 'SHELVED_OFFLOADED'],
-    ['unshelve', { unshelve: null }, 'ACTIVE'],
-    ['rescue', { rescue: null }, 'RESCUE'],
-    ['unrescue', { unrescue: null }, 'ACTIVE'],
-    ['rebuild', { rebuild: { imageRef: image } }, 'ACTIVE'],
+  // The last column: whether the step boots the guest. The next step waits (untimed) for that
+  // boot's ready line: a guest still booting does not hear the power button, and its stop would
+  // wait out the shutdown timeout.
+  const steps: [string, unknown, string, boolean][] = [
+    ['stop', { 'os-stop': null }, 'SHUTOFF', false],
+    ['start', { 'os-start': null }, 'ACTIVE', true],
+    ['suspend', { suspend: null }, 'SUSPENDED', false],
+    ['resume', { resume: null }, 'ACTIVE', false],
+    ['shelve (offloaded)', { shelve: null }, 'SHELVED_OFFLOADED', false],
+    ['unshelve', { unshelve: null }, 'ACTIVE', true],
+    ['rescue', { rescue: null }, 'RESCUE', true],
+    ['unrescue', { unrescue: null }, 'ACTIVE', true],
+    ['rebuild', { rebuild: { imageRef: image } }, 'ACTIVE', true],
+    // A resize cannot shrink the disk: to the bigger flavor and back by a revert, then again, confirmed.
+    ['resize', { resize: { flavorRef: bigger } }, 'VERIFY_RESIZE', true],
+    ['revertResize', { revertResize: null }, 'ACTIVE', true],
+    ['resize (again)', { resize: { flavorRef: bigger } }, 'VERIFY_RESIZE', true],
+    ['confirmResize', { confirmResize: null }, 'ACTIVE', false],
   ];
-  for (const [name, body, status] of steps) {
+  const readyLines = async () => ((await api.action(id, { 'os-getConsoleOutput': {} })).body.output ?? '').split('nubo-guest ready').length - 1;
+  // A new boot adds a ready line; a rebuild or an unshelve starts a new console log with one.
+  const readyAfter = async (before: number) => {
+    for (let n = -1, end = Date.now() + 300_000; (n === before || n < 1) && Date.now() < end; n = await readyLines())
+      await new Promise((r) => setTimeout(r, 500));
+  };
+  await readyAfter(0);
+  for (const [name, body, status, boots] of steps) {
+    const before = await readyLines();
     const t = performance.now();
     const res = await api.action(id, body);
     if (res.status >= 300) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
     await api.settled(id, status, 600_000);
     console.log(`qemu (${pickAccel()}): ${name.padEnd(20)} ${fmt(performance.now() - t)}`);
+    if (boots) await readyAfter(before);
   }
   await api.call('DELETE', `/servers/${id}`);
   await api.gone(id, 60_000);
@@ -102,6 +130,7 @@ async function qemu(): Promise<void> {
   const c = await startTestCloud({ computeDriver: 'qemu' });
   const { api, token } = await setup(c, 10);
   const flavor = await api.flavor('nano', 256, 1);
+  const bigger = await api.flavor('micro', 384, 2);
   const created = await c.request('POST', '/image/v2/images', { token, body: { name: 'g', disk_format: 'qcow2', container_format: 'bare' } });
   await fetch(`${c.url}/image/v2/images/${created.body.id}/file`, {
     method: 'PUT',
@@ -120,7 +149,7 @@ async function qemu(): Promise<void> {
     await api.call('DELETE', `/servers/${id}`);
     await api.gone(id, 60_000);
   }
-  await lifecycle(api, created.body.id, flavor);
+  await lifecycle(api, created.body.id, flavor, bigger);
   await c.stop();
 
   // qemu alone: the same kind of command line on an overlay made beforehand, until QMP answers.
