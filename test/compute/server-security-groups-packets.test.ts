@@ -49,7 +49,11 @@ test("a security group added to a server lets its traffic through the server's p
 
   await ok('security', 'group', 'create', 'pingable');
   await ok('security', 'group', 'rule', 'create', '--proto', 'icmp', 'pingable');
-  assert.ok(await never(() => pings(host.name, fip)), 'ICMP passed with only the default group');
+  if (!(await never(() => pings(host.name, fip)))) {
+    // Seen once in CI in many runs: what the host's filter held then is what tells why.
+    const filter = await inNs(host.name, 'iptables-save', '-t', 'filter').then((r) => r.stdout, String);
+    assert.fail(`ICMP passed with only the default group; the host's filter table then:\n${filter}`);
+  }
 
   await ok('server', 'add', 'security', 'group', 'vm', 'pingable');
   await eventually('ping through the floating IP once the group is on the port', () => pings(host.name, fip));
