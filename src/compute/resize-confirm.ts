@@ -2,13 +2,13 @@
 // once the window has passed since it finished; woken by every server change, it waits out the
 // rest of a server's window itself.
 
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startController, type Controller } from '../lib/reconcile/controller.ts';
-import { confirmResize } from './resize.ts';
+import { confirmResize, latestMigration } from './resize.ts';
 import { SERVERS_CHANNEL } from './servers.ts';
-import { migrations, servers } from './tables.ts';
+import { servers } from './tables.ts';
 
 export function startResizeConfirmer(store: Store, windowS: number, log: Logger): Promise<Controller> {
   const { db } = store;
@@ -30,12 +30,7 @@ export function startResizeConfirmer(store: Store, windowS: number, log: Logger)
         if (!s || s.resizeStep !== 'resize' || s.deleting) return;
         // Still under way on its host, whose report wakes no one: looked at again shortly.
         if (s.vmState !== 'resized' || s.generation !== s.observedGeneration) return { requeueAfter: 1000 };
-        const [m] = await tx
-          .select()
-          .from(migrations)
-          .where(and(eq(migrations.serverId, id), eq(migrations.status, 'finished')))
-          .orderBy(desc(migrations.id))
-          .limit(1);
+        const m = await latestMigration(tx, id, ['finished']);
         if (!m) return;
         const left = m.updatedAt.getTime() + windowS * 1000 - Date.now();
         if (left > 0) return { requeueAfter: left };

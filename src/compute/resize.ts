@@ -1,8 +1,8 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { AuthContext } from '../lib/http/auth.ts';
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
+import { recordAction, type ActionContext } from './instance-actions.ts';
 import type { Quotas } from './quotas.ts';
 import { checkLock, checkState, getServer, refId, setSpec, type Server } from './servers.ts';
 import { migrations, servers, type FlavorCopy } from './tables.ts';
@@ -20,7 +20,8 @@ export type MigrationStatus = 'pre-migrating' | 'migrating' | 'post-migrating' |
 /** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
 const volumeBacked = (s: Server) => !s.imageId;
 
-export async function resizeServer(tx: Db, auth: AuthContext, id: string, flavorRef: string, quotas: Quotas): Promise<void> {
+export async function resizeServer(tx: Db, ctx: ActionContext, id: string, flavorRef: string, quotas: Quotas): Promise<void> {
+  const { auth } = ctx;
   const s = await getServer(tx, auth, id, true);
   checkLock(auth, s);
   await checkState(tx, s, 'resize');
@@ -44,58 +45,66 @@ export async function resizeServer(tx: Db, auth: AuthContext, id: string, flavor
     ...{ sourceCompute: s.host, destCompute: s.host, oldFlavorId: s.flavor.id, newFlavorId: flavor.id },
   });
   await setSpec(tx, s, {});
+  await recordAction(tx, ctx, id, { action: 'resize', event: 'compute_resize_instance' });
+}
+
+/** The server's latest migration in one of these statuses. */
+export async function latestMigration(db: Db, serverId: string, statuses: MigrationStatus[]): Promise<Migration | undefined> {
+  const [m] = await db
+    .select()
+    .from(migrations)
+    .where(and(eq(migrations.serverId, serverId), inArray(migrations.status, statuses)))
+    .orderBy(desc(migrations.id))
+    .limit(1);
+  return m;
 }
 
 /** The server's resize that waits for a confirm or a revert; Nova's 400 when there is none. */
 async function finishedResize(tx: Db, s: Server): Promise<Migration> {
-  const [m] = await tx
-    .select()
-    .from(migrations)
-    .where(and(eq(migrations.serverId, s.id), eq(migrations.status, 'finished')))
-    .orderBy(desc(migrations.id))
-    .limit(1);
+  const m = await latestMigration(tx, s.id, ['finished']);
   if (!m) throw badRequest('Instance has not been resized.');
   return m;
 }
 
+async function moveMigration(db: Db, m: Migration, to: MigrationStatus): Promise<Migration | undefined> {
+  const [row] = await db.update(migrations).set({ status: to, updatedAt: new Date() }).where(eq(migrations.id, m.id)).returning();
+  return row;
+}
+
 /** Confirms a resize: by the user, or by the auto-confirm once resize_confirm_window has passed. */
 export async function confirmResize(tx: Db, s: Server): Promise<void> {
-  await finishedResize(tx, s);
-  await setMigrationStatus(tx, s.id, ['finished'], 'confirming');
+  await moveMigration(tx, await finishedResize(tx, s), 'confirming');
   await tx.update(servers).set({ oldFlavor: null, resizeStep: 'confirm' }).where(eq(servers.id, s.id));
   await setSpec(tx, s, {});
 }
 
-export async function confirmResizeServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+export async function confirmResizeServer(tx: Db, ctx: ActionContext, id: string): Promise<void> {
+  const { auth } = ctx;
   const s = await getServer(tx, auth, id, true);
   checkLock(auth, s);
   // A server that is not resized has no resize to confirm: Nova's 400 before its state's 409.
   if (s.vmState === 'resized' && s.resizeStep !== 'resize') throw badRequest('Instance has not been resized.');
   await checkState(tx, s, 'confirmResize');
   await confirmResize(tx, s);
+  await recordAction(tx, ctx, id, { action: 'confirmResize', event: 'compute_confirm_resize' });
 }
 
-export async function revertResizeServer(tx: Db, auth: AuthContext, id: string): Promise<void> {
+export async function revertResizeServer(tx: Db, ctx: ActionContext, id: string): Promise<void> {
+  const { auth } = ctx;
   const s = await getServer(tx, auth, id, true);
   checkLock(auth, s);
   if (s.vmState === 'resized' && s.resizeStep !== 'resize') throw badRequest('Instance has not been resized.');
   await checkState(tx, s, 'revertResize');
-  await finishedResize(tx, s);
+  const m = await finishedResize(tx, s);
   if (!s.oldFlavor) throw badRequest('Instance has not been resized.');
-  await setMigrationStatus(tx, s.id, ['finished'], 'reverting');
+  await moveMigration(tx, m, 'reverting');
   await tx.update(servers).set({ flavor: s.oldFlavor, oldFlavor: null, resizeStep: 'revert' }).where(eq(servers.id, s.id));
   await setSpec(tx, s, {});
+  await recordAction(tx, ctx, id, { action: 'revertResize', event: 'compute_revert_resize' });
 }
 
 /** Moves the server's latest migration on, from one of `from`; the agent and the API both call it. */
 export async function setMigrationStatus(db: Db, serverId: string, from: MigrationStatus[], to: MigrationStatus): Promise<Migration | undefined> {
-  const [m] = await db
-    .select()
-    .from(migrations)
-    .where(and(eq(migrations.serverId, serverId), inArray(migrations.status, from)))
-    .orderBy(desc(migrations.id))
-    .limit(1);
-  if (!m) return undefined;
-  const [row] = await db.update(migrations).set({ status: to, updatedAt: new Date() }).where(eq(migrations.id, m.id)).returning();
-  return row;
+  const m = await latestMigration(db, serverId, from);
+  return m && moveMigration(db, m, to);
 }

@@ -1,7 +1,5 @@
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Store } from '../../lib/store/db.ts';
-import { recordAction } from '../instance-actions.ts';
 import type { Quotas } from '../quotas.ts';
 import { confirmResizeServer, resizeServer, revertResizeServer } from '../resize.ts';
 import type { ActionHandler } from './admin-actions.ts';
@@ -29,33 +27,20 @@ export const RESIZE_ACTION_BODIES = [
   Type.Object({ revertResize: Type.Unknown() }, only),
 ] as const;
 
-/** Nova's answers: resize and revertResize 202, confirmResize 204; each recorded as an action. */
+/** Nova's answers: resize and revertResize 202, confirmResize 204. */
 export function resizeActions(store: Store, quotas: Quotas): Record<string, ActionHandler> {
-  const answer = (reply: FastifyReply, status: number) => reply.status(status).send();
   return {
     async resize(request, reply, id, body) {
-      const ctx = actionContext(request);
-      await store.tx(async (tx) => {
-        await resizeServer(tx, ctx.auth, id, String(body.flavorRef), quotas);
-        await recordAction(tx, ctx, id, { action: 'resize', event: 'compute_resize_instance' });
-      });
-      return answer(reply, 202);
+      await store.tx((tx) => resizeServer(tx, actionContext(request), id, String(body.flavorRef), quotas));
+      return reply.status(202).send();
     },
     async confirmResize(request, reply, id) {
-      const ctx = actionContext(request);
-      await store.tx(async (tx) => {
-        await confirmResizeServer(tx, ctx.auth, id);
-        await recordAction(tx, ctx, id, { action: 'confirmResize', event: 'compute_confirm_resize' });
-      });
-      return answer(reply, 204);
+      await store.tx((tx) => confirmResizeServer(tx, actionContext(request), id));
+      return reply.status(204).send();
     },
     async revertResize(request, reply, id) {
-      const ctx = actionContext(request);
-      await store.tx(async (tx) => {
-        await revertResizeServer(tx, ctx.auth, id);
-        await recordAction(tx, ctx, id, { action: 'revertResize', event: 'compute_revert_resize' });
-      });
-      return answer(reply, 202);
+      await store.tx((tx) => revertResizeServer(tx, actionContext(request), id));
+      return reply.status(202).send();
     },
   };
 }
