@@ -15,8 +15,8 @@ import {
   type Aggregate,
 } from '../aggregates.ts';
 import { versionOf, type Microversion } from './microversion.ts';
+import { naive } from './naive-time.ts';
 
-const naive = (d: Date | null) => (d ? d.toISOString().replace('Z', '000') : null);
 const Name = Type.String({ minLength: 1, maxLength: 255 });
 const Zone = Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]);
 const ById = Type.Object({ id: Type.String() });

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../lib/store/db.ts';
 import { INTERNAL_ZONE, listServices } from '../services.ts';
-
-const naive = (d: Date) => d.toISOString().replace('Z', '000');
+import { naive } from './naive-time.ts';
 
 /** /os-availability-zone: the zones of the compute hosts (an aggregate's, or nova); /detail adds each zone's hosts and services, and the internal zone, for the admin. */
 export function availabilityZoneRoutes(app: FastifyInstance, store: Store): void {

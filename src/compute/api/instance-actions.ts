@@ -10,6 +10,7 @@ import type { Db, Store } from '../../lib/store/db.ts';
 import { actionsProject, getAction, listActions, type ActionContext, type InstanceAction, type InstanceActionEvent } from '../instance-actions.ts';
 import { getServer } from '../servers.ts';
 import { versionOf, type Microversion } from './microversion.ts';
+import { naive } from './naive-time.ts';
 
 const ById = Type.Object({ server_id: Type.String() });
 const ByRequest = Type.Object({ server_id: Type.String(), request_id: Type.String() });
@@ -23,9 +24,6 @@ const ListQuery = Type.Object({
 
 /** Who asks, for the actions a handler records. */
 export const actionContext = (request: FastifyRequest): ActionContext => ({ auth: authOf(request), requestId: request.id });
-
-/** Nova shows action times naive, with microseconds. */
-const naive = (d: Date | null) => (d ? d.toISOString().replace('Z', '000') : null);
 
 /** Nova's obfuscated host id: the same hash as the server's hostId. */
 const hostIdOf = (host: string | null, projectId: string) =>

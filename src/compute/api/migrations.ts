@@ -7,6 +7,7 @@ import type { Store } from '../../lib/store/db.ts';
 import type { Migration } from '../resize.ts';
 import { migrations } from '../tables.ts';
 import { versionOf, type Microversion } from './microversion.ts';
+import { naive } from './naive-time.ts';
 
 // /os-migrations: the admin's list of servers' moves; on this cloud each is a resize on the one
 // host, so source and destination are the same.
@@ -25,9 +26,6 @@ const Query = Type.Object({
   user_id: Type.Optional(Type.String()),
   project_id: Type.Optional(Type.String()),
 });
-
-/** Nova's timestamps in this API: microseconds, no zone. */
-const naive = (d: Date) => d.toISOString().replace('Z', '000');
 
 /** Nova's flavors have an integer id inside; this cloud's flavor ids are shown as they are,
  * numbers when they are digits. */

@@ -8,6 +8,7 @@ import { shownVmState, snapshotting, taskStateOf, type Server } from '../servers
 import type { Microversion } from './microversion.ts';
 import { groupsOfServers } from '../server-groups.ts';
 import { DEFAULT_ZONE, hostZones } from '../services.ts';
+import { naive } from './naive-time.ts';
 
 const STATUS: Record<Server['vmState'], string> = {
   building: 'BUILD',
@@ -35,7 +36,6 @@ export function statusOf(s: Server, task: string | null): string {
 
 /** Nova's timestamps: seconds precision with a Z, and launched_at in its own older style. */
 const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
-const isoNaive = (d: Date) => d.toISOString().replace('Z', '000');
 
 const links = (base: string, kind: string, id: string, self = true) => [
   ...(self ? [{ rel: 'self', href: `${base}/compute/v2.1/${kind}/${id}` }] : []),
@@ -165,7 +165,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, facts: Se
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? facts.zone ?? DEFAULT_ZONE,
     config_drive: s.configDrive ? 'True' : '',
     key_name: s.keyName,
-    'OS-SRV-USG:launched_at': s.launchedAt ? isoNaive(s.launchedAt) : null,
+    'OS-SRV-USG:launched_at': naive(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
     ...(admin ? extendedAttributes(s, v) : v.atLeast('2.90') ? { 'OS-EXT-SRV-ATTR:hostname': s.hostname } : {}),
     'OS-EXT-STS:task_state': task,

@@ -16,8 +16,8 @@ import {
   type ServiceChange,
 } from '../services.ts';
 import { versionOf, type Microversion } from './microversion.ts';
+import { naive } from './naive-time.ts';
 
-const naive = (d: Date) => d.toISOString().replace('Z', '000');
 const ListQuery = Type.Object({ binary: Type.Optional(Type.String()), host: Type.Optional(Type.String()) });
 const ById = Type.Object({ id: Type.String() });
 const ByAction = Type.Object({ action: Type.String() });
