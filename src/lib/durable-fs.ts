@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 /** Whether path exists; any error but its absence is thrown, not taken for a no. */
 export async function exists(path: string): Promise<boolean> {
@@ -19,4 +19,9 @@ export async function syncFile(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Writes all of data at position: one write may take only part of it. */
+export async function writeAll(file: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length;) done += (await file.write(data, done, data.length - done, position + done)).bytesWritten;
 }

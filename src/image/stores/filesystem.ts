@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncFile, writeAll } from '../../lib/durable-fs.ts';
 import { ReadAhead } from './read-ahead.ts';
 import type { ImageStore, StoreWriter } from './store.ts';
 
@@ -87,8 +88,7 @@ class FileWriter implements StoreWriter {
 
   async write(data: Uint8Array, position: number): Promise<void> {
     if (this.failure) throw this.failure;
-    let done = 0;
-    while (done < data.length) done += (await this.file.write(data, done, data.length - done, position + done)).bytesWritten;
+    await writeAll(this.file, data, position);
     this.unflushed += data.length;
     if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
       this.unflushed = 0;
@@ -109,12 +109,7 @@ class FileWriter implements StoreWriter {
     await this.close();
     await rename(this.temp, this.final);
     // The rename itself is durable only once the directory is synced.
-    const dir = await open(this.dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncFile(this.dir);
   }
 
   async abort(): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badRequest, overQuota } from '../../lib/errors.ts';
+import { writeAll } from '../../lib/durable-fs.ts';
 import { HostCommandError, run } from '../../lib/host/run.ts';
 import type { Logger } from '../../lib/log.ts';
 import { inspectImageFile } from '../formats/inspect-file.ts';
@@ -51,7 +52,7 @@ export async function convertingWriter(
   return {
     async write(data, position) {
       if (!file) throw new Error(`the upload of image ${imageId} is closed`);
-      for (let done = 0; done < data.length;) done += (await file.write(data, done, data.length - done, position + done)).bytesWritten;
+      await writeAll(file, data, position);
     },
     async commit(): Promise<Stored> {
       await close();
