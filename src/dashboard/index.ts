@@ -23,7 +23,7 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
   if (request.headers['if-none-match'] === asset.etag) return reply.status(304).send();
   const encoding = encodingFor(request.headers['accept-encoding']);
   if (encoding) reply.header('content-encoding', encoding);
-  return reply.send(encoding ? asset[encoding] : asset.raw);
+  return reply.send(encoding ? asset.encoded(encoding) : asset.raw);
 }
 
 /** The 404 of any path the cloud does not serve (the router would call it a wrong method). */
