@@ -4,6 +4,8 @@
  * needs no import of another service's code, and a resource does exactly what the user could do.
  */
 
+import { errorDetail } from '../client/errors.ts';
+
 /** A call another service refused, with that service's own message. */
 export class ServiceError extends Error {
   constructor(
@@ -17,17 +19,6 @@ export class ServiceError extends Error {
 }
 
 const KINDS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'OverLimit' };
-
-/** The message of an error body in any of the services' shapes (Nova, Cinder, Neutron, Keystone, Glance). */
-function messageOf(body: unknown, fallback: string): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, any>;
-    if (b.NeutronError?.message) return String(b.NeutronError.message);
-    if (typeof b.message === 'string') return b.message;
-    for (const value of Object.values(b)) if (value && typeof value === 'object' && typeof value.message === 'string') return value.message;
-  }
-  return typeof body === 'string' && body ? body.slice(0, 300) : fallback;
-}
 
 export interface Services {
   /** A call to the service of that catalog type, below its endpoint; answers the parsed body,
@@ -55,14 +46,13 @@ export function servicesFor(identityUrl: string, token: string): Services {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
-    let parsed: unknown = text;
+    if (!res.ok) throw new ServiceError(KINDS[res.status] ?? 'Error', errorDetail(text, `${method} ${path}: ${res.status}`), res.status);
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      return text ? JSON.parse(text) : undefined;
     } catch {
-      // Not JSON: the text is the message.
+      // Not JSON: the text is the answer.
+      return text;
     }
-    if (!res.ok) throw new ServiceError(KINDS[res.status] ?? 'Error', messageOf(parsed, `${method} ${path}: ${res.status}`), res.status);
-    return parsed;
   };
   return {
     call,
