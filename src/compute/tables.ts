@@ -180,6 +180,11 @@ export const hosts = pgTable('compute_hosts', {
   ramRatio: real('ram_ratio').notNull(),
   diskRatio: real('disk_ratio').notNull(),
   reservedMemoryMiB: integer('reserved_memory_mib').notNull(),
+  /** The host's CPU architecture (x86_64, aarch64), matched against an image's hw_architecture. */
+  arch: text('arch').notNull().default('x86_64'),
+  /** The address the controllers know the host by, and the one its VXLAN tunnels end at. */
+  hostIp: text('host_ip'),
+  tunnelIp: text('tunnel_ip'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -264,6 +269,8 @@ export const services = pgTable(
     disabled: boolean('disabled').notNull().default(false),
     disabledReason: text('disabled_reason'),
     forcedDown: boolean('forced_down').notNull().default(false),
+    /** The service's last report: it is down once this is older than service_down_time. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: created(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
