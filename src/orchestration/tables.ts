@@ -23,6 +23,12 @@ export const stacks = pgTable(
     disableRollback: boolean('disable_rollback').notNull().default(true),
     timeoutMins: integer('timeout_mins'),
     tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    /** The client's files map (get_file's contents, nested templates), by the names the template uses. */
+    files: jsonb('files').$type<Record<string, string>>().notNull().default({}),
+    /** The environment's resource_registry: type names mapped to other types or to template files. */
+    registry: jsonb('registry').$type<Record<string, unknown>>().notNull().default({}),
+    /** The stack whose resource this nested stack is (a template resource, a ResourceGroup); null at the top. */
+    parentId: text('parent_id'),
     createdAt: time('created_at'),
     updatedAt: timestamp('updated_at', { withTimezone: true }),
   },
