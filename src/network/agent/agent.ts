@@ -1,14 +1,14 @@
 // The network agent of one host: reconciles the data plane (bridges, DHCP, taps, routers, the
 // firewall) toward what the store says, and writes the ports' and floating IPs' status back.
 
-import { and, eq, inArray, like, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
 import { DATAPLANE_CHANNEL } from '../changes.ts';
 import type { Dataplane, NetworkSpec } from '../dataplane/driver.ts';
 import { floatingIps, networks, ports, routers } from '../tables.ts';
-import { dhcpLeasesOf, dhcpSpec, hostPorts, networkSpec, portSpecs, routerNetworks, routerSpec, COMPUTE_OWNER } from './specs.ts';
+import { devicePorts, dhcpLeasesOf, dhcpSpec, hostPorts, isDevicePort, networkSpec, portSpecs, routerNetworks, routerSpec } from './specs.ts';
 
 export interface NetworkAgentOptions {
   store: Store;
@@ -131,7 +131,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
         and(
           eq(ports.networkId, id),
           eq(ports.hostId, host),
-          like(ports.deviceOwner, `${COMPUTE_OWNER}%`),
+          devicePorts(),
           eq(ports.adminStateUp, true),
           ne(ports.status, 'ACTIVE'),
         ),
@@ -153,7 +153,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   /** Wires these ports (or removes those this host no longer holds) and writes their status. */
   async function reconcilePorts(ids: string[]): Promise<void> {
     const rows = await db.select().from(ports).where(inArray(ports.id, ids));
-    const mine = rows.filter((r) => r.hostId === host && r.deviceOwner.startsWith(COMPUTE_OWNER));
+    const mine = rows.filter((r) => r.hostId === host && isDevicePort(r.deviceOwner));
     const kept = new Set(mine.map((r) => r.id));
     await dp.deletePorts(ids.filter((id) => !kept.has(id)));
     // A port cannot outlive its network in the store: one whose network is gone waits for the

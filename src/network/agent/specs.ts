@@ -1,7 +1,7 @@
 // What the data plane must look like, read from the store: the agent's desired state. Each function
 // reads afresh, so a reconcile never acts on a stale picture.
 
-import { and, eq, inArray, isNotNull, like, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, like, or, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets, type ExtraDhcpOpt } from '../tables.ts';
 import { DHCP_OWNER } from '../subnets.ts';
@@ -9,6 +9,7 @@ import { addressesWithSubnets } from '../ipam.ts';
 import { hostnameOf } from '../ports.ts';
 import { portLimits } from '../qos.ts';
 import { ROUTER_GATEWAY, ROUTER_INTERFACE } from '../routers.ts';
+import { LB_VIP_OWNER } from '../for-loadbalancer.ts';
 import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
 
 type Subnet = typeof subnets.$inferSelect;
@@ -16,6 +17,11 @@ type PortRow = typeof ports.$inferSelect;
 
 /** Ports whose device is a tap on some host: a server's NIC. */
 export const COMPUTE_OWNER = 'compute:';
+
+/** Ports that stand for a device on the host they are bound to: a server's NIC (a tap), or a load
+ * balancer's VIP (a veth whose other end is in the load balancer's namespace). */
+export const isDevicePort = (owner: string) => owner.startsWith(COMPUTE_OWNER) || owner === LB_VIP_OWNER;
+export const devicePorts = () => or(like(ports.deviceOwner, `${COMPUTE_OWNER}%`), eq(ports.deviceOwner, LB_VIP_OWNER));
 
 const prefixOf = (cidr: string) => cidr.slice(cidr.indexOf('/') + 1);
 
@@ -90,12 +96,12 @@ export async function dhcpLeasesOf(db: Db, rows: PortRow[]): Promise<Map<string,
   return out;
 }
 
-/** The ports this host wires as devices: servers' NICs bound to it. */
+/** The ports this host wires as devices: servers' NICs and load balancers' VIPs bound to it. */
 export async function hostPorts(db: Db, host: string): Promise<PortRow[]> {
   return db
     .select()
     .from(ports)
-    .where(and(eq(ports.hostId, host), like(ports.deviceOwner, `${COMPUTE_OWNER}%`)));
+    .where(and(eq(ports.hostId, host), devicePorts()));
 }
 
 /**
