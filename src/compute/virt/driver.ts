@@ -94,6 +94,18 @@ export interface GuestInfo {
   pid?: number;
 }
 
+/** What a running guest has used since its process started: counters, as the host keeps them. */
+export interface GuestStats {
+  /** CPU time of the guest's process, in ns. */
+  cpuNs: number;
+  /** Host memory the guest's process holds, in MiB. */
+  residentMiB: number;
+  /** Each disk, named as the guest sees it (vda, vdb…). */
+  disks: { name: string; readBytes: number; writeBytes: number; readRequests: number; writeRequests: number }[];
+  /** Each NIC's tap, as the host counts it: what the tap receives (rx) is what the guest sent. */
+  nics: Record<string, { rxBytes: number; rxPackets: number; rxDrop: number; txBytes: number; txPackets: number; txDrop: number }>;
+}
+
 /** What a host offers guests, before allocation ratios. */
 export interface HostResources {
   vcpus: number;
@@ -200,4 +212,8 @@ export interface VirtDriver {
 
   /** The MACs of the NICs the running guest has now; empty when it does not run. */
   attachedNics(uuid: string): Promise<string[]>;
+
+  /** The running guest's counters, for telemetry; undefined when it does not run. Only reads,
+   * cheap enough to call for every guest every few seconds. */
+  stats(uuid: string): Promise<GuestStats | undefined>;
 }

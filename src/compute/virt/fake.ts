@@ -176,6 +176,16 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       return [...host.keys()];
     },
 
+    async stats(uuid) {
+      // A fake guest does no work: its counters stay at zero, its memory is all it was given.
+      const g = host.get(uuid);
+      if (!held(g) || !hasProcess(g)) return undefined;
+      const io = { readBytes: 0, writeBytes: 0, readRequests: 0, writeRequests: 0 };
+      const disks = [{ name: 'vda', ...io }, ...[...g.volumes.keys()].map((_, i) => ({ name: `vd${String.fromCharCode(98 + i)}`, ...io }))];
+      const nics = Object.fromEntries(g.spec.nics.map((n) => [n.tap, { rxBytes: 0, rxPackets: 0, rxDrop: 0, txBytes: 0, txPackets: 0, txDrop: 0 }]));
+      return { cpuNs: 0, residentMiB: g.spec.memoryMiB, disks, nics };
+    },
+
     async consoleLog(uuid, lines) {
       const all = host.get(uuid)?.console ?? [];
       if (lines !== undefined && lines <= 0) return '';

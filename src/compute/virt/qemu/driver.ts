@@ -16,6 +16,7 @@ import { originalDiskArgs, rescueDiskOf } from './rescue.ts';
 import { finishLocalResize, keepAndGrow } from './resize.ts';
 import { volumeOps, type GuestAccess } from './hotplug.ts';
 import { nicOps } from './nic-hotplug.ts';
+import { statsOps } from './stats.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -220,6 +221,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     name: 'qemu',
     ...volumeOps(guests),
     ...nicOps(guests),
+    ...statsOps(guests, (uuid) => savedSpec(uuid).catch(() => undefined)),
 
     async resources() {
       await mkdir(instancesDir, { recursive: true, mode: 0o700 });
