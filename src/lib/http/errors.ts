@@ -5,7 +5,7 @@ import { storageFailure } from '../store/errors.ts';
 import { validationMessage } from './validation.ts';
 
 /** Each OpenStack service wraps its errors in a body of its own shape. */
-export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat';
+export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat' | 'octavia';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,6 +59,9 @@ export function errorBody(style: ErrorStyle, status: number, message: string, ty
     // heatclient prints error.message; type is the engine's exception name (StackValidationFailed…).
     case 'heat':
       return { code: status, title: reason(status), explanation: message, error: { message, type: type ?? reason(status).replace(/ /g, ''), traceback: null } };
+    // octaviaclient prints faultstring (wsme's fault body).
+    case 'octavia':
+      return { faultcode: status < 500 ? 'Client' : 'Server', faultstring: message, debuginfo: null };
   }
 }
 
