@@ -87,6 +87,21 @@ export interface Config {
   /** Glance's [image_conversion] output_format: qcow2 uploads to the rbd store are kept raw, so
    * that disks and volumes from them are clones. Unset: images are kept as uploaded. */
   imageConversionOutputFormat?: 'raw';
+  /** Whether `nubo up` runs this host's compute and network agents (the all-in-one) or not (a
+   * controller of a multi-host cloud, whose hosts each run `nubo agent`). */
+  agents: boolean;
+  /** Seconds between services' heartbeats (Nova's report_interval). */
+  reportInterval: number;
+  /** Seconds without a heartbeat after which a service is down (Nova's service_down_time). */
+  serviceDownTime: number;
+  /** How the scheduler orders the hosts a server fits on: spread (the emptiest first) or stack (the fullest). */
+  schedulerWeigher: 'spread' | 'stack';
+  /** The address the controllers reach this host at, and the one its VXLAN tunnels end at (`nubo agent`). */
+  hostIp?: string;
+  tunnelIp?: string;
+  /** `nubo agent` with the local image store: the controllers' data directory, shared with this
+   * host (NFS, or the same machine), whose images/ it reads servers' images from. */
+  imageDataDir?: string;
   /** radosgw's base URL (scripts/ceph/radosgw.sh writes it): the catalog's object-store (Swift)
    * and s3 services point at it. Unset: the catalog has no object storage. */
   objectStoreUrl?: string;
@@ -127,9 +142,11 @@ type CephKey =
   | 'objectStoreUrl'
   | 'objectStorePasswordFile';
 
+type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'schedulerWeigher' | 'hostIp' | 'tunnelIp' | 'imageDataDir';
+
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey | MultiHostKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -184,6 +201,13 @@ const fileKeys: Record<string, keyof Flags> = {
   image_conversion_output_format: 'imageConversionOutputFormat',
   object_store_url: 'objectStoreUrl',
   object_store_password_file: 'objectStorePasswordFile',
+  agents: 'agents',
+  report_interval: 'reportInterval',
+  service_down_time: 'serviceDownTime',
+  scheduler_weigher: 'schedulerWeigher',
+  host_ip: 'hostIp',
+  tunnel_ip: 'tunnelIp',
+  image_data_dir: 'imageDataDir',
 };
 
 const envKeys: Record<string, keyof Flags> = {
@@ -238,6 +262,13 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_IMAGE_CONVERSION_OUTPUT_FORMAT: 'imageConversionOutputFormat',
   NUBO_OBJECT_STORE_URL: 'objectStoreUrl',
   NUBO_OBJECT_STORE_PASSWORD_FILE: 'objectStorePasswordFile',
+  NUBO_AGENTS: 'agents',
+  NUBO_REPORT_INTERVAL: 'reportInterval',
+  NUBO_SERVICE_DOWN_TIME: 'serviceDownTime',
+  NUBO_SCHEDULER_WEIGHER: 'schedulerWeigher',
+  NUBO_HOST_IP: 'hostIp',
+  NUBO_TUNNEL_IP: 'tunnelIp',
+  NUBO_IMAGE_DATA_DIR: 'imageDataDir',
 };
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'nubo');
@@ -351,7 +382,26 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     imageConversionOutputFormat: optional(merged.imageConversionOutputFormat, (t) => conversion(t, merged.storage)),
     objectStoreUrl: optional(merged.objectStoreUrl, (t) => webPrefix('object_store_url', t).replace(/\/+$/, '')),
     objectStorePassword: optional(merged.objectStorePasswordFile, (t) => secretFile('object_store_password_file', t)),
+    agents: oneOf('agents', merged.agents ?? 'true', ['true', 'false'] as const) === 'true',
+    ...liveness(merged.reportInterval ?? '10', merged.serviceDownTime ?? '60'),
+    schedulerWeigher: oneOf('scheduler_weigher', merged.schedulerWeigher ?? 'spread', ['spread', 'stack'] as const),
+    hostIp: optional(merged.hostIp, (t) => ipv4('host_ip', t)),
+    tunnelIp: optional(merged.tunnelIp, (t) => ipv4('tunnel_ip', t)),
+    imageDataDir: merged.imageDataDir ? resolve(merged.imageDataDir) : undefined,
   };
+}
+
+/** A service must get to beat more than once within the time that marks it down. */
+function liveness(interval: string, downTime: string) {
+  const reportInterval = atLeastOne('report_interval', interval);
+  const serviceDownTime = atLeastOne('service_down_time', downTime);
+  if (serviceDownTime <= reportInterval) throw new Error(`service_down_time (${serviceDownTime}) must be longer than report_interval (${reportInterval})`);
+  return { reportInterval, serviceDownTime };
+}
+
+function ipv4(name: string, text: string): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) throw new Error(`${name} must be an IPv4 address, not "${text}"`);
+  return text;
 }
 
 /** Only the rbd store converts: clones are what raw is for, and the file store has none. */
