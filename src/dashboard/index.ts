@@ -9,7 +9,11 @@ const STATIC = fileURLToPath(new URL('../../src/dashboard/static/', import.meta.
 
 /** The dashboard's own addresses: each one answers the same page, which shows the view the path
  * names, so that a view can be reloaded or bookmarked. */
-const VIEWS = ['/', '/login', '/overview', '/topology', '/servers', '/images', '/networks', '/volumes', '/flavors', '/projects', '/users', '/hypervisors'];
+const VIEWS = [
+  ...['/', '/login', '/overview', '/topology', '/servers', '/servers/:id', '/images', '/images/:id'],
+  ...['/networks', '/subnets', '/routers', '/floating-ips', '/security-groups', '/key-pairs', '/volumes'],
+  ...['/flavors', '/projects', '/users', '/role-assignments', '/hypervisors'],
+];
 
 /** The page may load its own files and talk to this origin only: a script injected through a
  * resource's name could otherwise send the token kept in the session elsewhere. */

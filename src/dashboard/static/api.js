@@ -40,7 +40,7 @@ function messageOf(status, body) {
 async function call(url, { method = 'GET', token, body, headers = {} } = {}) {
   const h = { accept: 'application/json', ...headers };
   if (token) h['x-auth-token'] = token;
-  if (body !== undefined) h['content-type'] = 'application/json';
+  if (body !== undefined) h['content-type'] ??= 'application/json';
   const res = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   const text = await res.text();
   let parsed = text;
@@ -154,14 +154,15 @@ export const isAdmin = () => Boolean(session()?.roles.includes('admin'));
 /** Whether the cloud offers a service to this session. */
 export const has = (service) => Boolean(session() && endpoint(session(), SERVICES[service].types));
 
-/** A call to a service's API with the session's token; the parsed body. */
-export async function api(service, method, path, body) {
+/** A call to a service's API with the session's token; the parsed body. `headers` for the few
+ * calls that need more (Glance's JSON-patch content type). */
+export async function api(service, method, path, body, headers) {
   const s = session();
   if (!s) throw new ApiError(401, 'Not logged in.');
   const base = endpoint(s, SERVICES[service].types);
   if (!base) throw new ApiError(404, `This cloud has no ${service} service.`);
   try {
-    return (await call(`${base}${SERVICES[service].suffix}${path}`, { method, token: s.token, body })).body;
+    return (await call(`${base}${SERVICES[service].suffix}${path}`, { method, token: s.token, body, headers })).body;
   } catch (err) {
     // Only when the token refused is still the session's: not one just replaced or logged out.
     if (err instanceof ApiError && err.status === 401 && session()?.token === s.token) {

@@ -5,6 +5,7 @@ import { h } from './dom.js';
 import { topologyView } from './topology.js';
 import { listView } from './lists.js';
 import { overviewView } from './overview.js';
+import { imageView, serverView } from './details.js';
 
 const VIEWS = [
   ['/overview', 'Overview'],
@@ -12,12 +13,18 @@ const VIEWS = [
   ['/servers', 'Servers'],
   ['/images', 'Images'],
   ['/networks', 'Networks'],
+  ['/subnets', 'Subnets'],
+  ['/routers', 'Routers'],
+  ['/floating-ips', 'Floating IPs'],
+  ['/security-groups', 'Security groups'],
+  ['/key-pairs', 'Key pairs'],
   ['/volumes', 'Volumes'],
 ];
 const ADMIN_VIEWS = [
   ['/flavors', 'Flavors'],
   ['/projects', 'Projects'],
   ['/users', 'Users'],
+  ['/role-assignments', 'Role assignments'],
   ['/hypervisors', 'Hypervisors'],
 ];
 
@@ -129,10 +136,14 @@ function render() {
   if (path === '/' || path === '/login') return go('/topology', true);
   header(s);
   const kind = path.slice(1);
-  const ctx = { project: s.project.name, report };
+  const ctx = { project: s.project.name, report, go };
+  const one = /^\/(servers|images)\/([^/]+)$/.exec(path);
   if (kind === 'topology') stop = topologyView(main, ctx);
   else if (kind === 'overview') stop = overviewView(main, ctx);
-  else stop = listView(main, [...VIEWS, ...(isAdmin() ? ADMIN_VIEWS : [])].some(([p]) => p === path) ? kind : 'servers', ctx);
+  else if (one) stop = (one[1] === 'servers' ? serverView : imageView)(main, decodeURIComponent(one[2]), ctx);
+  else if (VIEWS.some(([p]) => p === path) || (isAdmin() && ADMIN_VIEWS.some(([p]) => p === path))) stop = listView(main, kind, ctx);
+  else if (ADMIN_VIEWS.some(([p]) => p === path)) main.replaceChildren(h('p', { class: 'error', role: 'alert', text: 'This view is for administrators.' }));
+  else go('/topology', true);
 }
 
 // Links inside the page change the view without a reload.

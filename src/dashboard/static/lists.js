@@ -1,6 +1,9 @@
 // The lists of the project's resources, refreshed while shown, with the main actions.
 import { api, has, session, upload } from './api.js';
 import { h, table } from './dom.js';
+import { folded } from './forms.js';
+import { networkViews } from './network.js';
+import { accessViews } from './access.js';
 
 const POLL_MS = 3000;
 const gb = (bytes) => (bytes == null ? '—' : `${(bytes / 1024 ** 3).toFixed(2)} GB`);
@@ -151,7 +154,7 @@ const VIEWS = {
     service: 'compute',
     load: () => api('compute', 'GET', '/servers/detail').then((b) => b.servers),
     columns: (act) => [
-      ['Name', (r) => r.name],
+      ['Name', (r) => h('a', { href: `/servers/${r.id}`, text: r.name })],
       ['Status', (r) => h('span', { class: `badge ${r.status.toLowerCase()}`, text: r.status })],
       ['Addresses', addresses],
       ['Flavor', (r) => r.flavor?.original_name ?? r.flavor?.id ?? '—'],
@@ -176,13 +179,14 @@ const VIEWS = {
       await api('compute', 'POST', `/servers/${r.id}/action`, ACTIONS[what]);
       report(`${label}: server ${r.name}.`);
     },
+    form: async (report, done) => folded('Launch a server', await launchForm(report, done)),
   },
   images: {
     title: 'Images',
     service: 'image',
     load: () => api('image', 'GET', '/images?limit=1000').then((b) => b.images),
     columns: (act) => [
-      ['Name', (r) => r.name ?? r.id],
+      ['Name', (r) => h('a', { href: `/images/${r.id}`, text: r.name ?? r.id })],
       ['Status', (r) => r.status],
       ['Visibility', (r) => r.visibility],
       ['Format', (r) => r.disk_format ?? '—'],
@@ -198,23 +202,7 @@ const VIEWS = {
       await api('image', 'DELETE', `/images/${r.id}`);
       report(`Image ${r.name ?? r.id} is deleted.`);
     },
-  },
-  networks: {
-    title: 'Networks',
-    service: 'network',
-    async load() {
-      const [nets, subnets] = await Promise.all([api('network', 'GET', '/networks'), api('network', 'GET', '/subnets')]);
-      const cidrs = new Map();
-      for (const s of subnets.subnets) cidrs.set(s.network_id, [...(cidrs.get(s.network_id) ?? []), s.cidr]);
-      return nets.networks.map((n) => ({ ...n, cidrs: cidrs.get(n.id) ?? [] }));
-    },
-    columns: () => [
-      ['Name', (r) => r.name || r.id],
-      ['Subnets', (r) => r.cidrs.join(', ') || '—'],
-      ['External', (r) => (r['router:external'] ? 'yes' : 'no')],
-      ['Shared', (r) => (r.shared ? 'yes' : 'no')],
-      ['Status', (r) => r.status],
-    ],
+    form: async (report, done) => folded('Upload an image', uploadForm(report, done)),
   },
   volumes: {
     title: 'Volumes',
@@ -228,6 +216,8 @@ const VIEWS = {
     ],
   },
 };
+
+Object.assign(VIEWS, networkViews, accessViews);
 
 /** The admin's views: the cloud as a whole, whatever the project. */
 Object.assign(VIEWS, {
@@ -263,6 +253,25 @@ Object.assign(VIEWS, {
       ['Email', (r) => r.email || '—'],
       ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
       ['ID', (r) => r.id],
+    ],
+  },
+  'role-assignments': {
+    title: 'Role assignments',
+    service: 'identity',
+    load: () => api('identity', 'GET', '/role_assignments?include_names=true').then((b) => b.role_assignments),
+    columns: () => [
+      ['Role', (r) => r.role.name ?? r.role.id],
+      ['User or group', (r) => (r.user ? `user ${r.user.name ?? r.user.id}` : `group ${r.group?.name ?? r.group?.id}`)],
+      [
+        'On',
+        (r) =>
+          r.scope.project
+            ? `project ${r.scope.project.name ?? r.scope.project.id}`
+            : r.scope.domain
+              ? `domain ${r.scope.domain.name ?? r.scope.domain.id}`
+              : 'system',
+      ],
+      ['Inherited', (r) => (r.scope['OS-INHERIT:inherited_to'] ? 'yes' : 'no')],
     ],
   },
   hypervisors: {
@@ -317,13 +326,23 @@ export function listView(main, kind, { report }) {
     }
     if (!stopped) timer = setTimeout(refresh, POLL_MS);
   };
-  if (kind === 'images') extra.replaceChildren(h('details', {}, [h('summary', { text: 'Upload an image' }), uploadForm(report, refresh)]));
-  if (kind === 'servers') {
-    launchForm(report, refresh).then(
-      (form) => extra.replaceChildren(h('details', {}, [h('summary', { text: 'Launch a server' }), form])),
-      (err) => report(err.message, true),
-    );
-  }
+  const reform = () => {
+    if (!view.form) return;
+    view
+      .form(report, refresh, () => (refresh(), reform()))
+      .then(
+        (form) => {
+          if (stopped) return;
+          // A form made again stays open if it was.
+          const open = new Set([...extra.querySelectorAll('details[open] > summary')].map((s) => s.textContent));
+          for (const d of form.querySelectorAll?.('details') ?? []) d.open = open.has(d.querySelector('summary').textContent);
+          if (form.matches?.('details')) form.open = open.has(form.querySelector('summary').textContent);
+          extra.replaceChildren(form);
+        },
+        (err) => report(err.message, true),
+      );
+  };
+  reform();
   refresh();
   return () => {
     stopped = true;
