@@ -11,9 +11,8 @@ import type { VolumeService } from '../volume/service.ts';
 import { createQuotas, QUOTA_DEFAULTS, type Quotas } from './quotas.ts';
 import { SERVERS_CHANNEL } from './servers.ts';
 import { schedule, unscheduled } from './scheduler.ts';
-import { startComputeAgent } from './agent/agent.ts';
+import { startComputeNode } from './node.ts';
 import { createDriver, type DriverName } from './virt/index.ts';
-import { startMetadataServer } from './metadata/server.ts';
 import type { VirtDriver } from './virt/driver.ts';
 import { createRbdDisks, type RbdDisks } from './virt/qemu/rbd-disks.ts';
 import { CephCli } from '../lib/ceph/index.ts';
@@ -40,7 +39,8 @@ import { usageRoutes } from './api/usage.ts';
 import { quotaClassRoutes } from './api/quota-classes.ts';
 import { migrationRoutes } from './api/migrations.ts';
 import { externalEventRoutes } from './api/external-events.ts';
-import { registerService } from './services.ts';
+import { liveness, registerService, startServiceHeartbeat } from './services.ts';
+import type { WeighMode } from './host-filters.ts';
 import { adminActions } from './api/admin-actions.ts';
 import { instanceActionRoutes } from './api/instance-actions.ts';
 import { serverPasswordRoutes } from './api/server-password.ts';
@@ -93,6 +93,14 @@ export interface ComputeOptions {
   resizeConfirmWindowS?: number;
   /** Root disks as RBD clones in `pool` of the images in `imagePool` (computeImagesType rbd). */
   rbdDisks?: { conf: string; user: string; pool: string; imagePool: string };
+  /** Run this host's compute agent (the all-in-one, default) or not (a multi-host controller). */
+  agent?: boolean;
+  /** Seconds between services' heartbeats (report_interval, default 10), and the age past which
+   * a service is down (service_down_time, default 60). */
+  reportIntervalS?: number;
+  serviceDownTimeS?: number;
+  /** How the scheduler orders the hosts that fit: spread (default) or stack. */
+  weigher?: WeighMode;
   log: Logger;
 }
 
@@ -109,77 +117,69 @@ export interface Compute {
   /** Seconds a deleted server stays SOFT_DELETED; 0: DELETE deletes. */
   reclaimIntervalS: number;
   volumes?: VolumeService;
-  /** Stops the scheduler and the agent; the guests keep running and are adopted at the next start. */
+  /** Stops the scheduler and the agent, if it runs here; the guests keep running and are adopted at the next start. */
   close(): Promise<void>;
 }
 
-/** The compute service of the all-in-one: its scheduler and this host's agent. */
+/** The compute service: its scheduler and controller-side reconcilers, and, unless `agent` is
+ * false (a controller of a multi-host cloud), this host's node (agent, metadata, heartbeat). */
 export async function startCompute(opts: ComputeOptions): Promise<Compute> {
   const { store, log } = opts;
   const stateDir = join(opts.dataDir, 'compute');
   const rbdDisks = opts.rbdDisks && (await openRbdDisks(opts.rbdDisks, log));
   const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log, rbdDisks });
-  await registerService(store.db, opts.host, 'nova-scheduler');
-  const scheduler: Controller = await startController({
-    name: 'compute-scheduler',
-    store,
-    channel: SERVERS_CHANNEL,
-    log,
-    listKeys: () => unscheduled(store.db),
-    // A server deleted while offloaded takes its shelved image with it, as Nova's delete does.
-    reconcile: (id) => schedule(store, id, (s) => deleteShelvedImage(opts.images, s, log)),
-  });
-  const metadata = await startMetadataServer(store.db, opts.metadataSocket, log).catch(async (err) => {
-    await scheduler.stop();
+  liveness.downTimeS = opts.serviceDownTimeS ?? 60;
+  const reportIntervalS = opts.reportIntervalS ?? 10;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = () => Promise.all(stops.map((stop) => stop())).then(() => undefined);
+  try {
+    await registerService(store.db, opts.host, 'nova-scheduler');
+    const heartbeat = startServiceHeartbeat(store.db, opts.host, ['nova-scheduler'], reportIntervalS, log);
+    stops.push(() => heartbeat.stop());
+    const scheduler: Controller = await startController({
+      name: 'compute-scheduler',
+      store,
+      channel: SERVERS_CHANNEL,
+      log,
+      listKeys: () => unscheduled(store.db),
+      // A server deleted while offloaded takes its shelved image with it, as Nova's delete does.
+      reconcile: (id) => schedule(store, id, { weigher: opts.weigher ?? 'spread', log, dropped: (s) => deleteShelvedImage(opts.images, s, log) }),
+    });
+    stops.push(() => scheduler.stop());
+    if (opts.agent !== false) {
+      const node = await startComputeNode({
+        ...{ store, images: opts.images, driver, host: opts.host, stateDir, netns: opts.netns, metadataSocket: opts.metadataSocket },
+        ...{ vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs, shelvedOffloadTimeS: opts.shelvedOffloadTimeS, reportIntervalS, volumes: opts.volumes, rbdDisks, log },
+      });
+      stops.push(() => node.close());
+    }
+    const reclaimIntervalS = opts.reclaimInstanceIntervalS ?? 0;
+    if (reclaimIntervalS > 0) {
+      const reclaimer = await startReclaimer(store, reclaimIntervalS, log);
+      stops.push(() => reclaimer.stop());
+    }
+    const confirmWindowS = opts.resizeConfirmWindowS ?? 0;
+    if (confirmWindowS > 0) {
+      const confirmer = await startResizeConfirmer(store, confirmWindowS, log);
+      stops.push(() => confirmer.stop());
+    }
+    return {
+      store,
+      images: opts.images,
+      quotas: createQuotas(QUOTA_DEFAULTS),
+      driver,
+      volumes: opts.volumes,
+      // The guests of this host's driver; a controller without an agent has none.
+      consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
+      consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
+      sendNmi: (server) => driver.injectNmi(server.id),
+      reclaimIntervalS,
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
     throw err;
-  });
-  const agent = await startComputeAgent({
-    store,
-    images: opts.images,
-    driver,
-    host: opts.host,
-    stateDir,
-    netns: opts.netns,
-    vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
-    shelvedOffloadTimeS: opts.shelvedOffloadTimeS,
-    connectionOf: opts.volumes && ((id) => opts.volumes!.driver.connection(id)),
-    rbdSnapshotOf: rbdDisks && ((id) => rbdDisks.imageSnapshot(id)),
-    log,
-  }).catch(async (err) => {
-    await Promise.all([scheduler.stop(), metadata.close()]);
-    throw err;
-  });
-  const reclaimIntervalS = opts.reclaimInstanceIntervalS ?? 0;
-  const reclaimer =
-    reclaimIntervalS > 0
-      ? await startReclaimer(store, reclaimIntervalS, log).catch(async (err) => {
-          await Promise.all([scheduler.stop(), agent.stop(), metadata.close()]);
-          throw err;
-        })
-      : undefined;
-  const confirmWindowS = opts.resizeConfirmWindowS ?? 0;
-  const confirmer =
-    confirmWindowS > 0
-      ? await startResizeConfirmer(store, confirmWindowS, log).catch(async (err) => {
-          await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop()]);
-          throw err;
-        })
-      : undefined;
-  return {
-    store,
-    images: opts.images,
-    quotas: createQuotas(QUOTA_DEFAULTS),
-    driver,
-    volumes: opts.volumes,
-    // All in one: every guest runs on this host.
-    consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
-    consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
-    sendNmi: (server) => driver.injectNmi(server.id),
-    reclaimIntervalS,
-    async close() {
-      await Promise.all([scheduler.stop(), agent.stop(), metadata.close(), reclaimer?.stop(), confirmer?.stop()]);
-    },
-  };
+  }
 }
 
 /** The compute user's RBD disks; its key is read from the keyring its ceph.conf names, without

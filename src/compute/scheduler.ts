@@ -1,10 +1,13 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
 import { bindServerPorts } from '../network/for-compute.ts';
-import { hosts, servers, services } from './tables.ts';
+import { imageRecord } from '../image/for-compute.ts';
+import { aggregateHosts, aggregates, hosts, servers, services } from './tables.ts';
 import { dropServer, faultOf, SERVERS_CHANNEL, type Server } from './servers.ts';
-import { DEFAULT_ZONE, hostZones, registerService } from './services.ts';
+import { DEFAULT_ZONE, hostZones, isUp, registerService } from './services.ts';
 import { placementOf } from './server-groups.ts';
+import { filterHosts, weigh, type Candidate, type Request, type WeighMode } from './host-filters.ts';
 
 export type Host = typeof hosts.$inferSelect;
 
@@ -29,8 +32,11 @@ export async function allocations(tx: Db): Promise<Map<string, { vcpus: number; 
   return new Map(rows.filter((r) => r.host).map((r) => [r.host!, r]));
 }
 
+/** What an agent registers of its host at each start. */
+export type HostRecord = Omit<typeof hosts.$inferInsert, 'updatedAt' | 'id' | 'uuid'>;
+
 /** Records a host's resources and its nova-compute service; an agent calls it each time it starts. */
-export async function registerHost(db: Db, host: Omit<Host, 'updatedAt' | 'id' | 'uuid'>): Promise<void> {
+export async function registerHost(db: Db, host: HostRecord): Promise<void> {
   const { name, ...rest } = host;
   await db
     .insert(hosts)
@@ -39,22 +45,36 @@ export async function registerHost(db: Db, host: Omit<Host, 'updatedAt' | 'id' |
   await registerService(db, name, 'nova-compute');
 }
 
-/** The hosts a server may go to: an enabled compute service that is up, in the zone it asked for. */
-async function eligibleHosts(tx: Db, zone: string | null): Promise<Set<string>> {
-  const [computes, zones] = await Promise.all([tx.select().from(services).where(eq(services.binary, 'nova-compute')), hostZones(tx)]);
-  return new Set(computes.filter((c) => !c.disabled && !c.forcedDown && (zone === null || (zones.get(c.host) ?? DEFAULT_ZONE) === zone)).map((c) => c.host));
+/** Every aggregate's metadata, merged per host: key → the values the host's aggregates give it. */
+async function aggregateMetadataOf(tx: Db): Promise<Map<string, Map<string, Set<string>>>> {
+  const rows = await tx
+    .select({ host: aggregateHosts.host, metadata: aggregates.metadata })
+    .from(aggregateHosts)
+    .innerJoin(aggregates, eq(aggregates.id, aggregateHosts.aggregateId));
+  const out = new Map<string, Map<string, Set<string>>>();
+  for (const { host, metadata } of rows) {
+    const keys = out.get(host) ?? out.set(host, new Map()).get(host)!;
+    for (const [k, v] of Object.entries(metadata)) for (const x of v.split(',')) (keys.get(k) ?? keys.set(k, new Set()).get(k)!).add(x.trim());
+  }
+  return out;
+}
+
+export interface SchedulerOptions {
+  weigher: WeighMode;
+  log: Logger;
+  /** Called with a server deleted before it was placed, once it is gone. */
+  dropped?: (s: Server) => Promise<void>;
 }
 
 /**
- * Places a server that has no host yet on a host where its flavor fits, or fails it with Nova's
- * "No valid host" fault. Only enabled compute services in the server's zone take servers; a
- * server group's hard policy filters the hosts (affinity: where the other members are;
- * anti-affinity: where fewer than max_server_per_host are), a soft one only orders them. Among
- * equals, the most free memory wins. The hosts' rows are locked, so two servers placed at once
- * see each other's allocation. A server deleted before it was placed (or one that failed before
- * it was) is removed here, since no agent will ever see it.
+ * Places a server that has no host yet, or fails it with Nova's "No valid host" fault: the
+ * filters (host-filters.ts) drop the hosts that cannot take it, the weighers order the rest. The
+ * hosts' rows are locked for the transaction that reads the allocations and writes the choice, so
+ * servers placed at once, by any controller, see each other's claims and never overcommit a host.
+ * The choice and what each filter refused are logged. A server deleted before it was placed (or
+ * one that failed before it was) is removed here, since no agent will ever see it.
  */
-export async function schedule(store: Store, id: string, dropped?: (s: Server) => Promise<void>): Promise<void> {
+export async function schedule(store: Store, id: string, opts: SchedulerOptions): Promise<void> {
   let gone: Server | undefined;
   await store.tx(async (tx) => {
     const [s] = await tx
@@ -69,35 +89,55 @@ export async function schedule(store: Store, id: string, dropped?: (s: Server) =
     }
     if (s?.vmState !== 'building') return;
     const all = await tx.select().from(hosts).orderBy(hosts.name).for('update');
-    const [used, eligible, placement] = await Promise.all([allocations(tx), eligibleHosts(tx, s.availabilityZone), placementOf(tx, id)]);
-    const need = { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk + s.flavor.ephemeral };
-    const members = (host: string) => placement?.perHost.get(host) ?? 0;
-    const policy = placement?.group.policy;
-    const maxPerHost = placement?.group.rules.max_server_per_host ?? 1;
-    // Soft affinity prefers the host with the most members, soft anti-affinity the one with the fewest.
-    const weight = (host: string) => (policy === 'soft-affinity' ? members(host) : policy === 'soft-anti-affinity' ? -members(host) : 0);
-    let best: { name: string; weight: number; freeRam: number } | undefined;
-    for (const h of all) {
-      if (!eligible.has(h.name)) continue;
-      if (policy === 'affinity' && placement!.perHost.size && !placement!.perHost.has(h.name)) continue;
-      if (policy === 'anti-affinity' && members(h.name) >= maxPerHost) continue;
+    const [used, computes, zones, metadata, placement, image] = await Promise.all([
+      allocations(tx),
+      tx.select().from(services).where(eq(services.binary, 'nova-compute')),
+      hostZones(tx),
+      aggregateMetadataOf(tx),
+      placementOf(tx, id),
+      s.imageId ? imageRecord(tx, s.imageId) : undefined,
+    ]);
+    const candidates: Candidate[] = all.map((h) => {
+      const service = computes.find((c) => c.host === h.name);
       const cap = capacityOf(h);
       const u = used.get(h.name) ?? { vcpus: 0, ram: 0, disk: 0 };
-      const free = { vcpus: cap.vcpus - u.vcpus, ram: cap.ram - u.ram, disk: cap.disk - u.disk };
-      if (free.vcpus < need.vcpus || free.ram < need.ram || free.disk < need.disk) continue;
-      const w = weight(h.name);
-      if (!best || w > best.weight || (w === best.weight && free.ram > best.freeRam)) best = { name: h.name, weight: w, freeRam: free.ram };
-    }
+      return {
+        name: h.name,
+        enabled: service !== undefined && !service.disabled,
+        up: service !== undefined && isUp(service),
+        zone: zones.get(h.name) ?? DEFAULT_ZONE,
+        arch: h.arch,
+        free: { vcpus: cap.vcpus - u.vcpus, ram: cap.ram - u.ram, disk: cap.disk - u.disk },
+        aggregateMetadata: metadata.get(h.name) ?? new Map(),
+        members: placement?.perHost.get(h.name) ?? 0,
+      };
+    });
+    const props = image?.properties as Record<string, unknown> | undefined;
+    const arch = props?.hw_architecture ?? props?.architecture;
+    const request: Request = {
+      zone: s.availabilityZone,
+      flavor: s.flavor,
+      arch: typeof arch === 'string' ? arch : undefined,
+      group: placement && {
+        policy: placement.group.policy,
+        maxPerHost: placement.group.rules.max_server_per_host ?? 1,
+        placed: [...placement.perHost.values()].reduce((a, b) => a + b, 0),
+      },
+    };
+    const { passed, refused } = filterHosts(candidates, request);
+    const [best, ...others] = weigh(passed, request, opts.weigher);
     if (!best) {
+      opts.log.warn({ server: id, hosts: all.length, refused }, 'no valid host');
       const fault = faultOf('No valid host was found. There are not enough hosts available.');
       await tx.update(servers).set({ vmState: 'error', fault, updatedAt: new Date() }).where(eq(servers.id, id));
       return;
     }
+    opts.log.info({ server: id, host: best.name, weight: best.weight, weigher: opts.weigher, runnersUp: others.slice(0, 3), refused }, 'server placed');
     await tx.update(servers).set({ host: best.name, updatedAt: new Date() }).where(eq(servers.id, id));
     await bindServerPorts(tx, s, best.name);
     await notify(tx, SERVERS_CHANNEL, id);
   });
-  if (gone) await dropped?.(gone);
+  if (gone) await opts.dropped?.(gone);
 }
 
 /** The servers waiting for a host, or, having none, for their removal. */

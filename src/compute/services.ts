@@ -1,5 +1,6 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { aggregateHosts, aggregates, hosts, servers, services } from './tables.ts';
 import { serialId } from '../lib/store/serial-id.ts';
@@ -11,12 +12,42 @@ export const DEFAULT_ZONE = 'nova';
 /** The zone of the services that are not nova-compute. */
 export const INTERNAL_ZONE = 'internal';
 
-/** Records that a service runs on a host; what an admin set (disabled, forced down) is kept. */
+/**
+ * Nova's service_down_time, seconds: a service whose last heartbeat is older is down. One setting
+ * of the process (the controller's), read by the views and the scheduler alike.
+ */
+export const liveness = { downTimeS: 60 };
+
+/** A service is up while its heartbeat is fresh, unless an admin forced it down. */
+export const isUp = (s: Pick<Service, 'forcedDown' | 'heartbeatAt'>, now = Date.now()) => !s.forcedDown && now - s.heartbeatAt.getTime() < liveness.downTimeS * 1000;
+
+/** Records that a service runs on a host and beats now; what an admin set (disabled, forced down) is kept. */
 export async function registerService(db: Db, host: string, binary: string): Promise<void> {
   await db
     .insert(services)
     .values({ host, binary })
-    .onConflictDoUpdate({ target: [services.host, services.binary], set: { updatedAt: new Date() } });
+    .onConflictDoUpdate({ target: [services.host, services.binary], set: { updatedAt: new Date(), heartbeatAt: sql`now()` } });
+}
+
+/** Beats for a host's services every everyS seconds (Nova's report_interval) until stopped. The
+ * database's clock stamps each beat, so that hosts with drifting clocks are judged alike. */
+export function startServiceHeartbeat(db: Db, host: string, binaries: string[], everyS: number, log: Logger): { stop(): void } {
+  const beat = () =>
+    db
+      .update(services)
+      .set({ heartbeatAt: sql`now()` })
+      .where(and(eq(services.host, host), inArray(services.binary, binaries)))
+      .catch((err: unknown) => log.warn({ err, host }, 'service heartbeat failed'));
+  const timer = setInterval(() => void beat(), everyS * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Nova's host_status of the servers on each compute host: UP, DOWN (its service is down) or
+ * MAINTENANCE (disabled). */
+export async function hostStatuses(db: Db): Promise<Map<string, 'UP' | 'DOWN' | 'MAINTENANCE'>> {
+  const rows = await db.select().from(services).where(eq(services.binary, 'nova-compute'));
+  return new Map(rows.map((s) => [s.host, !isUp(s) ? 'DOWN' : s.disabled ? 'MAINTENANCE' : 'UP']));
 }
 
 /** Every service, with the zone it is in: its host's aggregate's, or nova; internal for all but nova-compute. */

@@ -3,6 +3,7 @@
 // so a run after a crash at any point simply carries on.
 
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   driver: VirtDriver;
   /** This host's name, as the scheduler places servers on it. */
   host: string;
+  /** The addresses it registers with its resources (multi-host: how the controllers and the other hosts reach it). */
+  addresses?: { hostIp: string | null; tunnelIp: string | null };
   /** Where the agent keeps image copies and config drives. */
   stateDir: string;
   /** The network namespace that holds this host's taps, when it is not the host's own. */
@@ -58,6 +61,9 @@ export interface AgentOptions {
   rbdSnapshotOf?: (imageId: string) => Promise<RbdSnapshot | undefined>;
 }
 
+/** The host's architecture as Nova and image properties name it. */
+const hostArch = () => ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' })[arch() as string] ?? arch();
+
 const POWER_STATE: Record<PowerState, number> = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6 };
 /** The vm_state a server settles in once its guest is as asked. */
 const VM_STATE = { shutdown: 'stopped', paused: 'paused', suspended: 'suspended', running: 'active' } as const;
@@ -73,7 +79,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   const timeout = opts.shutdownTimeoutMs ?? 60_000;
   const ratios = opts.allocation ?? { cpuRatio: 4, ramRatio: 1, diskRatio: 1, reservedMemoryMiB: 512 };
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-  await registerHost(db, { name: host, ...(await driver.resources()), ...ratios });
+  await registerHost(db, { name: host, ...(await driver.resources()), ...ratios, ...opts.addresses, arch: hostArch() });
 
   const volumesOf = guestVolumes({ store, driver, connectionOf: opts.connectionOf, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
   const liveNics = guestNics({ db, driver, netns: opts.netns, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });

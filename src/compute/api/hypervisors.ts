@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { badRequest, notFound } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
 import { cpuInfo, hypervisorVersion, listHypervisors, uptimeLine, type Hypervisor } from '../hypervisors.ts';
+import { isUp } from '../services.ts';
 import { versionOf, type Microversion } from './microversion.ts';
 
 const ListQuery = Type.Object({
@@ -19,7 +20,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const truthy = (v: string | undefined) => v !== undefined && ['true', '1', 't', 'yes', 'y', 'on'].includes(v.toLowerCase());
 
-/** The address other hosts reach this one at (Nova's my_ip): its first non-loopback IPv4 address. */
+/** The address other hosts reach this one at (Nova's my_ip), for a host that did not give one: its first non-loopback IPv4 address. */
 const hostIp = () =>
   Object.values(networkInterfaces())
     .flat()
@@ -31,7 +32,7 @@ function summary(h: Hypervisor, v: Microversion, withServers: boolean) {
   return {
     id: idOf(h, v),
     hypervisor_hostname: h.host.name,
-    state: h.service!.forcedDown ? 'down' : 'up',
+    state: isUp(h.service!) ? 'up' : 'down',
     status: h.service!.disabled ? 'disabled' : 'enabled',
     ...(withServers && h.servers.length ? { servers: h.servers.map((s) => ({ name: `instance-${s.id.slice(0, 8)}`, uuid: s.id })) } : {}),
   };
@@ -61,7 +62,7 @@ async function detail(h: Hypervisor, v: Microversion, driver: string, withServer
     ...summary(h, v, withServers),
     ...(v.below('2.88') ? { ...u, cpu_info: v.atLeast('2.28') ? cpu : JSON.stringify(cpu) } : { uptime: uptimeLine() }),
     disk_available_least: u.free_disk_gb,
-    host_ip: hostIp(),
+    host_ip: h.host.hostIp ?? hostIp(),
     hypervisor_type: driver === 'qemu' ? 'QEMU' : driver,
     hypervisor_version: await hypervisorVersion(driver),
     service: { host: h.host.name, id: v.atLeast('2.53') ? h.service!.uuid : h.service!.id, disabled_reason: h.service!.disabledReason },

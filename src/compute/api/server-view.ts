@@ -7,7 +7,7 @@ import { attachmentsOfServers, type Attachment } from '../../volume/attachments.
 import { shownVmState, snapshotting, taskStateOf, type Server } from '../servers.ts';
 import type { Microversion } from './microversion.ts';
 import { groupsOfServers } from '../server-groups.ts';
-import { DEFAULT_ZONE, hostZones } from '../services.ts';
+import { DEFAULT_ZONE, hostStatuses, hostZones } from '../services.ts';
 import { naive } from './naive-time.ts';
 
 const STATUS: Record<Server['vmState'], string> = {
@@ -56,17 +56,20 @@ export interface ServerFacts {
   groups: string[];
   /** The availability zone of its host, when an aggregate gives the host one. */
   zone?: string;
+  /** Nova's host_status: whether its host's compute service is up, down or disabled; '' unplaced. */
+  hostStatus: string;
 }
 
 /** The facts of many servers in a few queries. */
 export async function factsOf(db: Db, rows: Server[]): Promise<Map<string, ServerFacts>> {
   const ids = rows.map((s) => s.id);
-  const [addresses, busy, volumes, groups, zones] = await Promise.all([
+  const [addresses, busy, volumes, groups, zones, statuses] = await Promise.all([
     serverAddresses(db, rows),
     snapshotting(db, ids),
     attachmentsOfServers(db, ids),
     groupsOfServers(db, ids),
     hostZones(db),
+    hostStatuses(db),
   ]);
   return new Map(
     rows.map(({ id, host }) => [
@@ -77,6 +80,7 @@ export async function factsOf(db: Db, rows: Server[]): Promise<Map<string, Serve
         volumes: volumes.get(id) ?? [],
         groups: groups.has(id) ? [groups.get(id)!] : [],
         zone: host ? zones.get(host) : undefined,
+        hostStatus: host ? (statuses.get(host) ?? 'UNKNOWN') : '',
       },
     ]),
   );
@@ -175,8 +179,7 @@ export function serverView(base: string, auth: AuthContext, s: Server, facts: Se
       v.atLeast('2.3') ? { id: a.volumeId, delete_on_termination: a.deleteOnTermination } : { id: a.volumeId },
     ),
     security_groups: s.securityGroups.map((name) => ({ name })),
-    // The all-in-one's only host is up whenever its agent runs, which serves this request.
-    ...(v.atLeast('2.16') && allows('compute:servers:show:host_status', auth) ? { host_status: s.host ? 'UP' : '' } : {}),
+    ...(v.atLeast('2.16') && allows('compute:servers:show:host_status', auth) ? { host_status: facts.hostStatus } : {}),
     ...versioned,
   };
 }

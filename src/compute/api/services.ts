@@ -10,6 +10,7 @@ import {
   getService,
   hostZones,
   INTERNAL_ZONE,
+  isUp,
   listServices,
   updateService,
   type Service,
@@ -39,7 +40,7 @@ function boolOf(v: boolean | string): boolean {
   throw badRequest(`Invalid input for field/attribute forced_down. Value: ${v}.`);
 }
 
-/** A service as os-services shows it: in this all-in-one every service runs in the process that answers, so it is up unless forced down. */
+/** A service as os-services shows it: up while its heartbeat is fresh and an admin has not forced it down. */
 export function serviceView(s: Service & { zone: string }, v: Microversion) {
   return {
     id: v.atLeast('2.53') ? s.uuid : s.id,
@@ -47,8 +48,9 @@ export function serviceView(s: Service & { zone: string }, v: Microversion) {
     host: s.host,
     zone: s.zone,
     status: s.disabled ? 'disabled' : 'enabled',
-    state: s.forcedDown ? 'down' : 'up',
-    updated_at: naive(s.updatedAt),
+    state: isUp(s) ? 'up' : 'down',
+    // Nova's updated_at moves with each report, which is what tells an admin a service is alive.
+    updated_at: naive(s.heartbeatAt > s.updatedAt ? s.heartbeatAt : s.updatedAt),
     disabled_reason: s.disabledReason,
     ...(v.atLeast('2.11') ? { forced_down: s.forcedDown } : {}),
   };
