@@ -70,7 +70,7 @@ async function converge(ports: number, nets: number, limitMs: number): Promise<v
         (await db.select({ id: portsTable.id }).from(portsTable).where(and(eq(portsTable.deviceOwner, 'network:dhcp'), eq(portsTable.status, 'ACTIVE'))))
           .length === nets;
       while (!(await dhcpUp())) await new Promise((r) => setTimeout(r, 50));
-      await c.cloud.network.agent.idle();
+      await c.cloud.network.agent!.idle();
       const active = async () =>
         (await db.select({ id: portsTable.id }).from(portsTable).where(and(like(portsTable.deviceOwner, 'compute:%'), eq(portsTable.status, 'ACTIVE'))))
           .length;

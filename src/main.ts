@@ -55,7 +55,7 @@ export interface Cloud {
 
 /** The network data plane the configuration asks for. Its namespaces, chains and tables are named
  * after the host namespace, so that clouds in namespaces of their own never touch each other's. */
-function dataplaneOf(config: Config, metadataSocket: string, log: Logger) {
+export function dataplaneOf(config: Config, metadataSocket: string, log: Logger) {
   if (config.networkDataplane === 'fake') return createDataplane({ driver: 'fake' });
   return createDataplane({
     driver: 'linux',
@@ -70,7 +70,8 @@ function dataplaneOf(config: Config, metadataSocket: string, log: Logger) {
   });
 }
 
-/** The all-in-one cloud: the store, every service's API on one port, and every agent. */
+/** The all-in-one cloud: the store, every service's API on one port, and every agent (unless
+ * config.agents is false: a controller of a multi-host cloud, see src/agent.ts). */
 export async function startCloud(config: Config, log: Logger = createLogger()): Promise<Cloud> {
   // What Nubo and its children (qemu, dnsmasq) write is their owner's alone unless given a mode.
   process.umask(0o077);
@@ -111,14 +112,17 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       reclaimInstanceIntervalS: config.reclaimInstanceInterval,
       shelvedOffloadTimeS: config.shelvedOffloadTime,
       resizeConfirmWindowS: config.resizeConfirmWindow,
+      ...{ agent: config.agents, reportIntervalS: config.reportInterval, serviceDownTimeS: config.serviceDownTime, weigher: config.schedulerWeigher },
       rbdDisks: config.computeImagesType === 'rbd' ? { conf: config.cephConf, ...config.ceph.compute, imagePool: config.ceph.image.pool } : undefined,
     });
 
     network = await startNetwork({
       store,
       settings: { ...NETWORK_DEFAULTS, physicalNetworks: config.physicalNetworks.map((p) => p.name) },
-      dataplane: dataplaneOf(config, metadataSocket, log),
+      // A controller wires nothing: each host's `nubo agent` does.
+      dataplane: dataplaneOf(config.agents ? config : { ...config, networkDataplane: 'fake' }, metadataSocket, log),
       host: config.computeHost,
+      agent: config.agents,
       log,
     });
 

@@ -89,7 +89,29 @@ program
   .option('--image-conversion-output-format <format>', "raw: qcow2 uploads to the rbd store are stored raw, so that disks and volumes from them are clones (Glance's image conversion)")
   .option('--object-store-url <url>', "radosgw's base URL, put in the catalog as the object-store (Swift) and s3 services (scripts/ceph/radosgw.sh)")
   .option('--object-store-password-file <file>', 'the password of the Keystone user radosgw validates tokens as, made at start (user radosgw, role service)')
+  .option('--no-agents', "run as a controller of a multi-host cloud: APIs and scheduler only, each host running 'nubo agent' (needs --database postgres://…)")
+  .option('--report-interval <seconds>', "seconds between services' heartbeats (default 10)")
+  .option('--service-down-time <seconds>', 'seconds without a heartbeat after which a service is down (default 60)')
+  .option('--scheduler-weigher <mode>', 'spread (default): servers go to the emptiest host that fits; stack: to the fullest')
   .action(async (opts) => (await import('./up.ts')).up(opts));
+
+program
+  .command('agent')
+  .description("run this host's compute and network agents for a multi-host cloud's controllers, in the foreground")
+  .option('--database <url>', "the controllers' PostgreSQL: postgres://…")
+  .option('--data-dir <dir>', 'data directory of this host: guests, image copies, config drives (default ~/.local/share/nubo)')
+  .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
+  .option('--compute-host <name>', "this host's name for the scheduler (default: its host name)")
+  .option('--host-ip <address>', 'the address the controllers and other hosts reach this one at')
+  .option('--tunnel-ip <address>', "this host's VXLAN tunnel address (default: --host-ip)")
+  .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
+  .option('--image-data-dir <dir>', "the controllers' data directory, shared with this host, whose images/ servers' images are read from")
+  .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
+  .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
+  .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],…')
+  .option('--vif-plugging-timeout <seconds>', 'how long a new server waits for its ports to be wired before it fails (default 300)')
+  .option('--report-interval <seconds>', "seconds between this host's heartbeats (default 10)")
+  .action(async (opts) => (await import('./agent.ts')).agent(opts));
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

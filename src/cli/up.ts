@@ -2,8 +2,9 @@ import { loadConfig, type Flags } from '../config.ts';
 import { startCloud } from '../main.ts';
 
 /** `nubo up`: runs the all-in-one cloud in the foreground until SIGINT/SIGTERM. */
-export async function up(flags: Flags): Promise<void> {
-  const config = loadConfig(flags);
+export async function up(flags: Omit<Flags, 'agents'> & { agents?: boolean }): Promise<void> {
+  // commander's --no-agents is a boolean that defaults to true: only its `false` is a setting.
+  const config = loadConfig({ ...flags, agents: flags.agents === false ? 'false' : undefined });
   const cloud = await startCloud(config);
   // One write, so that whoever watches the output sees the whole banner at once.
   const lines = [`\nNubo is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${cloud.store.kind})`];

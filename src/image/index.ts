@@ -31,10 +31,13 @@ export interface ImageOptions {
   settings?: Partial<ImageSettings>;
   /** Metadata definitions in Glance's JSON files, loaded at the first start instead of Nubo's. */
   metadefsDir?: string;
+  /** A hypervisor host's reader of the controllers' store (`nubo agent`): it repairs nothing,
+   * since orphans there may be uploads under way in a controller. */
+  reader?: boolean;
   log: Logger;
 }
 
-/** Opens the image store and repairs what a crash may have left, before any request. */
+/** Opens the image store and, unless a reader, repairs what a crash may have left, before any request. */
 export async function startImages(store: Store, opts: ImageOptions): Promise<ImageService> {
   const svc: ImageService = {
     store,
@@ -47,6 +50,7 @@ export async function startImages(store: Store, opts: ImageOptions): Promise<Ima
     log: opts.log,
     imports: new Set(),
   };
+  if (opts.reader) return svc;
   await recover(svc);
   await loadCatalogue(store, opts.metadefsDir);
   return svc;

@@ -47,26 +47,38 @@ export interface NetworkOptions {
   dataplane: Dataplane;
   /** This host's name: the ports bound to it (binding:host_id) are wired here. */
   host: string;
+  /** Run this host's agent (the all-in-one, default) or not (a multi-host controller). */
+  agent?: boolean;
   log: Logger;
 }
 
 export interface Network extends NetworkApi {
   dataplane: Dataplane;
-  agent: Controller;
+  /** This host's agent; a controller has none. */
+  agent?: Controller;
   /** Stops the agent; what it wired stays, and is reconciled again at the next start. */
   close(): Promise<void>;
 }
 
-/** The network service of the all-in-one: its API's state and this host's agent. */
+/** The network service: its API's state and, unless told not to, this host's agent. */
 export async function startNetwork(opts: NetworkOptions): Promise<Network> {
+  const node = opts.agent === false ? undefined : await startNetworkNode(opts);
+  const close = async () => {
+    await node?.close();
+    await opts.dataplane.close();
+  };
+  return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent: node?.agent, close };
+}
+
+/** What runs on every host that wires ports: the agent and the heartbeat of its agents' records. */
+export async function startNetworkNode(opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'log'>): Promise<{ agent: Controller; close(): Promise<void> }> {
   const agent = await startNetworkAgent({ store: opts.store, dataplane: opts.dataplane, host: opts.host, metadata: true, log: opts.log });
   const heartbeat = await startHeartbeat(opts.store, opts.host);
   const close = async () => {
     heartbeat.stop();
     await agent.stop();
-    await opts.dataplane.close();
   };
-  return { store: opts.store, settings: opts.settings, dataplane: opts.dataplane, agent, close };
+  return { agent, close };
 }
 
 /** The server (and the port's project) whose NIC has address ip on a network: how the metadata

@@ -24,7 +24,7 @@ after(async () => {
 });
 
 const net = (method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
-const settle = () => c.cloud.network.agent.idle();
+const settle = () => c.cloud.network.agent!.idle();
 const iptables = async (...args: string[]) => (await inNs(host.name, 'iptables', '-w', '5', ...args)).stdout;
 
 test('a burst of ports is wired in batches, each filtered and served; what is removed behind the agent comes back', async () => {
@@ -72,7 +72,7 @@ test('a burst of ports is wired in batches, each filtered and served; what is re
   await eventually('the late port ACTIVE', async () => (await net('GET', `/ports/${late.id}`)).port.status === 'ACTIVE');
   assert.equal(await iptables('-S', first), await whole(), 'the emptied chain is whole again');
   // …and the resync reads the host again, which brings back the jump.
-  c.cloud.network.agent.resync();
+  c.cloud.network.agent!.resync();
   await settle();
   await iptables('-C', ...jump);
 

@@ -22,7 +22,7 @@ before(async () => {
 after(() => c?.stop());
 
 const net = (method: string, path: string, body?: unknown) => neutronOf(c, token).ok(method, path, body);
-const settle = () => c.cloud.network.agent.idle();
+const settle = () => c.cloud.network.agent!.idle();
 
 /** A GET to the metadata service as a network's proxy makes it. */
 function metadata(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {

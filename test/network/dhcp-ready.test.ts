@@ -42,7 +42,7 @@ test('in a burst of new ports, each is ACTIVE only once dnsmasq answers its one 
   await net('POST', '/subnets', { subnet: { network_id: network.id, cidr: '10.50.0.0/24', ip_version: 4 } });
   const quiet = (await net('POST', '/networks', { network: { name: 'no-dhcp' } })).network;
   await net('POST', '/subnets', { subnet: { network_id: quiet.id, cidr: '10.51.0.0/24', ip_version: 4, enable_dhcp: false } });
-  await c.cloud.network.agent.idle();
+  await c.cloud.network.agent!.idle();
 
   // The agent wires a guest's NIC that already exists: each port's tap is made a veth first.
   const dp = c.cloud.network.dataplane as Dataplane;
@@ -100,5 +100,5 @@ test('in a burst of new ports, each is ACTIVE only once dnsmasq answers its one 
   for (const p of [...burst.map((b) => b.port), port]) await net('DELETE', `/ports/${p.id}`);
   await net('DELETE', `/networks/${network.id}`);
   await net('DELETE', `/networks/${quiet.id}`);
-  await c.cloud.network.agent.idle();
+  await c.cloud.network.agent!.idle();
 });
