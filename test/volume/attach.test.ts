@@ -1,13 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, cliFails, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
 import { consoleUntil as consoleOf } from '../helpers/console.ts';
+import { openFileDriver } from '../../src/volume/drivers/file.ts';
 
 // Volumes in real guests, with the real openstack CLI: two qemu guests of the test image, reached
 // over ssh through their floating IPs. A 1 GiB volume is hot-plugged into the first (the guest sees
@@ -103,6 +104,26 @@ test('extend while attached: the guest sees the new size', async () => {
   assert.equal((await json('volume', 'show', 'vol1')).size, 2);
 });
 
+test('a snapshot of the in-use volume needs --force; a volume made from it holds what the guest wrote', async () => {
+  assert.match(await cliFails(cloud.env, 'volume', 'snapshot', 'create', '--volume', 'vol1', 'vol1-snap'), /status must be available, but current status is: in-use/);
+  await json('volume', 'snapshot', 'create', '--force', '--volume', 'vol1', 'vol1-snap');
+  await until('the snapshot is available', async () => (await json('volume', 'snapshot', 'show', 'vol1-snap')).status === 'available');
+  const copy = (await json('volume', 'create', '--snapshot', 'vol1-snap', 'vol1-copy')).id as string;
+  await until('its volume is available', async () => (await volumeStatus('vol1-copy')) === 'available');
+  // Read on the host, from the file backend's raw file.
+  const conn = (await openFileDriver(join(cloud.dataDir, 'volumes'))).connection(copy);
+  assert.ok(conn.driver === 'file' && conn.format === 'raw');
+  const bytes = Buffer.alloc(PATTERN.length);
+  const fd = openSync(conn.filename, 'r');
+  readSync(fd, bytes, 0, bytes.length, 2048 * 512);
+  closeSync(fd);
+  assert.equal(bytes.toString(), PATTERN);
+  assert.equal(await volumeStatus('vol1'), 'in-use');
+  await cli('volume', 'delete', 'vol1-copy');
+  await cli('volume', 'snapshot', 'delete', 'vol1-snap');
+  await until('the snapshot is gone', async () => !(await cli('volume', 'snapshot', 'list', '-f', 'value', '-c', 'Name')).includes('vol1-snap'));
+});
+
 test('an in-use volume cannot be attached to a second server (400, as Nova answers it)', async () => {
   const err = await cliFails(cloud.env, 'server', 'add', 'volume', 'vm-b', 'vol1');
   assert.match(err, /BadRequestException: 400: .*status must be available .* in-use/);
@@ -119,6 +140,20 @@ test('server remove volume: the device goes from the guest and the volume is ava
   await until('vol1 in-use by vm-b', async () => (await volumeStatus('vol1')) === 'in-use');
   await until('vm-b sees /dev/vdb', async () => (await ssh('vm-b', 'cat /sys/block/vdb/serial')) === vol1.slice(0, 20), 30_000);
   assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
+});
+
+test('a read-only volume is read-only in the guest: its writes fail', async () => {
+  await json('volume', 'create', '--size', '1', 'vol-ro');
+  await until('vol-ro available', async () => (await volumeStatus('vol-ro')) === 'available');
+  await cli('volume', 'set', '--read-only', 'vol-ro');
+  await cli('server', 'add', 'volume', 'vm-a', 'vol-ro');
+  await until('vol-ro in-use', async () => (await volumeStatus('vol-ro')) === 'in-use');
+  assert.equal((await json('volume', 'show', 'vol-ro')).attachments[0].device, '/dev/vdb');
+  await until('the guest sees vdb', async () => (await ssh('vm-a', 'cat /sys/block/vdb/ro')) === '1', 30_000);
+  assert.equal(await ssh('vm-a', 'dd if=/dev/zero of=/dev/vdb bs=512 count=1 2>/dev/null && echo wrote || echo refused'), 'refused');
+  await cli('server', 'remove', 'volume', 'vm-a', 'vol-ro');
+  await until('vol-ro available again', async () => (await volumeStatus('vol-ro')) === 'available');
+  await cli('volume', 'delete', 'vol-ro');
 });
 
 test('a volume attached to a stopped server is there at its next start, beside the one it had', async () => {
@@ -173,6 +208,16 @@ test('boot from a volume made from the test image: it reaches its ready line; it
   assert.equal(server.image, 'N/A (booted from volume)');
   const [root] = server.volumes_attached;
   assert.equal((await json('volume', 'show', root.id)).status, 'in-use');
+  // Stopped and started, it boots from the same volume again (the console log keeps both boots).
+  await cli('server', 'stop', 'vm-c');
+  await until('vm-c SHUTOFF', async () => (await json('server', 'show', 'vm-c')).status === 'SHUTOFF');
+  assert.equal((await json('volume', 'show', root.id)).status, 'in-use');
+  await cli('server', 'start', 'vm-c');
+  await consoleUntil('vm-c', /nubo-guest ready: [^]*\[vda\] 2097152 512-byte logical blocks[^]*nubo-guest ready: /);
+  assert.deepEqual(
+    (await json('server', 'show', 'vm-c')).volumes_attached.map((v: { id: string }) => v.id),
+    [root.id],
+  );
   await cli('server', 'delete', '--wait', 'vm-c');
   await until('its volume is deleted', async () => !(await cli('volume', 'list', '-f', 'value', '-c', 'ID')).includes(root.id));
 });
