@@ -5,7 +5,7 @@ import { storageFailure } from '../store/errors.ts';
 import { validationMessage } from './validation.ts';
 
 /** Each OpenStack service wraps its errors in a body of its own shape. */
-export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat' | 'octavia';
+export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat' | 'octavia' | 'gnocchi';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -62,6 +62,9 @@ export function errorBody(style: ErrorStyle, status: number, message: string, ty
     // octaviaclient prints faultstring (wsme's fault body).
     case 'octavia':
       return { faultcode: status < 500 ? 'Client' : 'Server', faultstring: message, debuginfo: null };
+    // gnocchiclient prints description.
+    case 'gnocchi':
+      return { code: status, title: reason(status), description: message };
   }
 }
 

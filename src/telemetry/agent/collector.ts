@@ -1,0 +1,214 @@
+// The meters of one host: every interval, each running guest's counters (CPU, memory, disks, NICs)
+// become measures of Gnocchi-typed resources, named and united as Ceilometer's compute agent names
+// them, and the resources of servers gone from the host get their ended_at.
+
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { serversOnHost, type MeteredServer } from '../../compute/for-telemetry.ts';
+import type { GuestStats, VirtDriver } from '../../compute/virt/driver.ts';
+import { serverNics } from '../../network/for-compute.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Db, Store } from '../../lib/store/db.ts';
+import { addMeasures } from '../measures.ts';
+import { resourceId } from '../resources.ts';
+import type { Point } from '../rollup.ts';
+import { metrics, resources } from '../tables.ts';
+
+/** Counters get a policy that keeps their rate; gauges one that keeps their mean. */
+const CUMULATIVE = 'ceilometer-high-rate';
+const GAUGE = 'ceilometer-high';
+const COLLECTOR = 'nubo-telemetry';
+
+/** Ceilometer's meters: name → unit and whether it counts up. */
+const METERS = {
+  instance: { cpu: ['ns', true], vcpus: ['vcpu', false], memory: ['MB', false], 'memory.resident': ['MB', false] },
+  instance_disk: {
+    'disk.device.read.bytes': ['B', true],
+    'disk.device.write.bytes': ['B', true],
+    'disk.device.read.requests': ['request', true],
+    'disk.device.write.requests': ['request', true],
+  },
+  instance_network_interface: {
+    'network.incoming.bytes': ['B', true],
+    'network.outgoing.bytes': ['B', true],
+    'network.incoming.packets': ['packet', true],
+    'network.outgoing.packets': ['packet', true],
+    'network.incoming.packets.drop': ['packet', true],
+    'network.outgoing.packets.drop': ['packet', true],
+  },
+} as const satisfies Record<string, Record<string, readonly [string, boolean]>>;
+type Kind = keyof typeof METERS;
+
+interface Sample {
+  kind: Kind;
+  original: string;
+  server: MeteredServer;
+  attributes: Record<string, unknown>;
+  values: Record<string, number>;
+}
+
+/** One guest's samples: the instance, each disk, each port's tap. */
+function samplesOf(server: MeteredServer, host: string, stats: GuestStats, ports: { portId: string; tap: string }[]): Sample[] {
+  const instance: Sample = {
+    kind: 'instance',
+    original: server.id,
+    server,
+    attributes: { host, display_name: server.name, flavor_id: server.flavor.id, flavor_name: server.flavor.name, image_ref: server.imageId },
+    values: { cpu: stats.cpuNs, vcpus: server.flavor.vcpus, memory: server.flavor.ram, 'memory.resident': stats.residentMiB },
+  };
+  const disks = stats.disks.map((d) => ({
+    kind: 'instance_disk' as const,
+    original: `${server.id}-${d.name}`,
+    server,
+    attributes: { name: d.name, instance_id: server.id },
+    values: {
+      'disk.device.read.bytes': d.readBytes,
+      'disk.device.write.bytes': d.writeBytes,
+      'disk.device.read.requests': d.readRequests,
+      'disk.device.write.requests': d.writeRequests,
+    },
+  }));
+  const nics = ports.flatMap(({ portId, tap }) => {
+    const n = stats.nics[tap];
+    if (!n) return [];
+    // The tap receives what the guest sends: the guest's outgoing traffic is the tap's rx.
+    return [
+      {
+        kind: 'instance_network_interface' as const,
+        original: `${server.id}-${tap}`,
+        server,
+        attributes: { name: tap, instance_id: server.id, port_id: portId },
+        values: {
+          'network.incoming.bytes': n.txBytes,
+          'network.outgoing.bytes': n.rxBytes,
+          'network.incoming.packets': n.txPackets,
+          'network.outgoing.packets': n.rxPackets,
+          'network.incoming.packets.drop': n.txDrop,
+          'network.outgoing.packets.drop': n.rxDrop,
+        },
+      },
+    ];
+  });
+  return [instance, ...disks, ...nics];
+}
+
+/** Makes the sample's resource and its metrics when missing, or brings its attributes up to date;
+ * returns its metrics by name. */
+async function ensureResource(tx: Db, s: Sample): Promise<Map<string, string>> {
+  const id = resourceId(s.original);
+  await tx
+    .insert(resources)
+    .values({
+      id,
+      originalResourceId: s.original,
+      type: s.kind,
+      projectId: s.server.projectId,
+      userId: s.server.userId,
+      createdByUserId: COLLECTOR,
+      createdByProjectId: s.server.projectId,
+      attributes: s.attributes,
+    })
+    .onConflictDoUpdate({ target: resources.id, set: { attributes: s.attributes, endedAt: null, revisionStart: new Date() } });
+  const have = new Map((await tx.select({ id: metrics.id, name: metrics.name }).from(metrics).where(eq(metrics.resourceId, id))).map((m) => [m.name!, m.id]));
+  for (const [name, [unit, cumulative]] of Object.entries(METERS[s.kind]) as [string, readonly [string, boolean]][]) {
+    if (have.has(name)) continue;
+    const metricId = randomUUID();
+    await tx.insert(metrics).values({
+      id: metricId,
+      name,
+      unit,
+      resourceId: id,
+      archivePolicyName: cumulative ? CUMULATIVE : GAUGE,
+      createdByUserId: COLLECTOR,
+      createdByProjectId: s.server.projectId,
+    });
+    have.set(name, metricId);
+  }
+  return have;
+}
+
+export interface CollectorOptions {
+  store: Store;
+  driver: VirtDriver;
+  host: string;
+  intervalMs: number;
+  log: Logger;
+}
+
+export interface Collector {
+  /** One poll of every guest on the host, now. */
+  poll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startCollector(opts: CollectorOptions): Collector {
+  const { store, driver, host, log } = opts;
+  // Resources already made, with the attributes they were last given: a poll writes only measures
+  // unless a server changed (renamed, resized).
+  const known = new Map<string, { attributes: string; metrics: Map<string, string> }>();
+
+  async function poll(): Promise<void> {
+    const t = Date.now();
+    const servers = await serversOnHost(store.db, host);
+    const samples: Sample[] = [];
+    for (const server of servers) {
+      const stats = await driver.stats(server.id).catch((err) => void log.warn({ server: server.id, err }, 'guest stats unreadable'));
+      if (!stats) continue;
+      samples.push(...samplesOf(server, host, stats, await serverNics(store.db, server)));
+    }
+    await store.tx(async (tx) => {
+      const batch = new Map<string, Point[]>();
+      for (const s of samples) {
+        const attributes = JSON.stringify(s.attributes);
+        let entry = known.get(s.original);
+        if (!entry || entry.attributes !== attributes) {
+          entry = { attributes, metrics: await ensureResource(tx, s) };
+          known.set(s.original, entry);
+        }
+        for (const [name, v] of Object.entries(s.values)) batch.set(entry.metrics.get(name)!, [{ t, v }]);
+      }
+      await addMeasures(tx, batch);
+      await endGone(tx, servers.map((s) => s.id));
+    });
+  }
+
+  /** Ends the resources of this host's servers that are no longer on it, and their disks' and NICs'. */
+  async function endGone(tx: Db, present: string[]): Promise<void> {
+    const live = await tx
+      .select({ id: resources.id, original: resources.originalResourceId })
+      .from(resources)
+      .where(and(eq(resources.type, 'instance'), isNull(resources.endedAt), sql`${resources.attributes}->>'host' = ${host}`));
+    const gone = live.filter((r) => !present.includes(r.original));
+    if (gone.length === 0) return;
+    const ids = gone.map((r) => r.original);
+    const now = new Date();
+    await tx.update(resources).set({ endedAt: now }).where(inArray(resources.id, gone.map((r) => r.id)));
+    await tx
+      .update(resources)
+      .set({ endedAt: now })
+      .where(and(isNull(resources.endedAt), inArray(sql<string>`${resources.attributes}->>'instance_id'`, ids)));
+    for (const [original] of known) if (ids.some((id) => original.startsWith(id))) known.delete(original);
+    log.info({ servers: ids }, 'telemetry resources ended');
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let closed = false;
+  const tick = () => {
+    running = poll()
+      .catch((err) => log.warn({ err }, 'telemetry poll failed'))
+      .finally(() => {
+        running = undefined;
+        if (!closed) timer = setTimeout(tick, opts.intervalMs);
+      });
+  };
+  timer = setTimeout(tick, opts.intervalMs);
+  return {
+    poll,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { VirtDriver } from '../compute/virt/driver.ts';
+import { useErrorStyle } from '../lib/http/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../lib/store/db.ts';
+import { startCollector, type Collector } from './agent/collector.ts';
+import { aggregateRoutes } from './api/aggregates.ts';
+import { archivePolicyRoutes } from './api/archive-policies.ts';
+import { metricRoutes } from './api/metrics.ts';
+import { resourceRoutes } from './api/resources.ts';
+import { ensureBuiltinPolicies } from './policies.ts';
+import { exposition } from './prometheus.ts';
+import './policy.ts';
+
+export interface Telemetry {
+  store: Store;
+  collector: Collector;
+  close(): Promise<void>;
+}
+
+/** The built-in archive policies, and this host's collector polling its guests every intervalMs. */
+export async function startTelemetry(store: Store, opts: { driver: VirtDriver; host: string; intervalMs: number; log: Logger }): Promise<Telemetry> {
+  await ensureBuiltinPolicies(store.db);
+  const collector = startCollector({ store, ...opts });
+  return { store, collector, close: () => collector.close() };
+}
+
+const v1 = (base: string) => ({ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${base}/metric/v1/` }] });
+
+/** Gnocchi's API v1, mounted under /metric. */
+export function telemetryPlugin(t: Telemetry) {
+  return async (app: FastifyInstance) => {
+    useErrorStyle(app, 'gnocchi');
+    app.get('/', { config: { public: true } }, async (request) => ({ versions: [v1(request.publicUrl)] }));
+    await app.register(
+      async (api) => {
+        api.get('/', { config: { public: true } }, async (request) => ({ version: v1(request.publicUrl) }));
+        archivePolicyRoutes(api, t.store);
+        metricRoutes(api, t.store);
+        resourceRoutes(api, t.store);
+        aggregateRoutes(api, t.store);
+      },
+      { prefix: '/v1' },
+    );
+  };
+}
+
+/** GET /metrics at the root of the API port: the meters for Prometheus, to an admin. */
+export function prometheusPlugin(t: Telemetry) {
+  return async (app: FastifyInstance) => {
+    app.get('/metrics', { config: { policy: 'telemetry:prometheus' } }, async (_request, reply) =>
+      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await exposition(t.store.db)),
+    );
+  };
+}
