@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Logger } from '../lib/log.ts';
 import type { Db, Store } from '../lib/store/db.ts';
 import { dig, evaluate, TemplateError, type Scope } from './functions.ts';
-import { RESOURCE_TYPES } from './resources/index.ts';
+import { nestedStacks } from './nested.ts';
+import { typeNamed, type Sources } from './registry.ts';
+import type { ResourceType } from './resources/index.ts';
 import { ServiceError, servicesFor, type Services } from './services.ts';
 import { stackEvents, stackResources, stacks } from './tables.ts';
-import { parameterValues, readTemplate, type Template } from './template.ts';
+import { activeTemplate, conditionScope, parameterValues, readTemplate, type Template } from './template.ts';
 
 export type StackRow = typeof stacks.$inferSelect;
 export type ResourceRow = typeof stackResources.$inferSelect;
@@ -30,19 +32,43 @@ export async function recordEvent(
 /** The pseudo parameters every template may read, beside its own. */
 export const pseudoParameters = (stack: StackRow) => ({ 'OS::stack_id': stack.id, 'OS::stack_name': stack.name, 'OS::project_id': stack.projectId });
 
-/** The scope in which a stack's functions are evaluated: its parameters, and the ids and
- * attributes of the resources made so far. */
+export const sourcesOfStack = (stack: { files: Record<string, string>; registry: Record<string, unknown> }): Sources => ({
+  files: stack.files,
+  registry: stack.registry,
+});
+
+/** The type of one of the stack's resources, through the stack's registry and files. */
+export function typeOf(stack: StackRow, name: string): ResourceType {
+  const type = typeNamed(name, sourcesOfStack(stack));
+  if (!type) throw new TemplateError(`The Resource Type (${name}) could not be found.`);
+  return type;
+}
+
+/** A stored stack's template as its parameters make it (the resources and outputs whose condition
+ * holds), with the parameters' values, the pseudo ones among them. */
+export function stackTemplate(stack: StackRow): { t: Template; params: Record<string, unknown> } {
+  const read = readTemplate(stack.template, sourcesOfStack(stack));
+  const params = { ...parameterValues(read, stack.parameters), ...pseudoParameters(stack) };
+  return { t: activeTemplate(read, params), params };
+}
+
+/** The scope in which a stack's functions are evaluated: its parameters and conditions, and the
+ * ids and attributes of the resources made so far. */
 export function scopeOf(t: Template, params: Record<string, unknown>, rows: Map<string, ResourceRow>): Scope {
   return {
-    param: (name) => params[name],
+    ...conditionScope(t, params),
     resource: (name) => rows.get(name)?.physicalId ?? null,
     attr(name, path) {
       const row = rows.get(name);
-      const type = RESOURCE_TYPES[t.resources[name]!.type]!;
+      const def = t.resources[name];
+      // A resource its condition left out has no attributes.
+      if (!def) return null;
+      const type = typeNamed(def.type, t.sources)!;
       const [attribute, ...rest] = path.map(String);
       if (!row?.physicalId) return null;
       if (attribute === undefined || attribute === 'show') return dig(row.data, rest);
-      if (!type.attributes.includes(attribute)) throw new TemplateError(`The Referenced Attribute (${name} ${attribute}) is incorrect.`);
+      if (!type.attributes.includes(attribute) && !type.hasAttribute?.(attribute))
+        throw new TemplateError(`The Referenced Attribute (${name} ${attribute}) is incorrect.`);
       const value = type.attribute?.(row.data, attribute) ?? row.data[attribute];
       return dig(value, rest);
     },
@@ -64,6 +90,8 @@ function failure(name: string, err: unknown): string {
  */
 export class Engine {
   private readonly running = new Map<string, Promise<void>>();
+  /** The token of each running action, for its nested stacks: in memory only. */
+  private readonly tokens = new Map<string, string>();
   /** When each running action must end: the stack's timeout counts from the action's start. */
   private readonly deadlines = new Map<string, number>();
   private stopping = false;
@@ -85,17 +113,18 @@ export class Engine {
   }
 
   create(stack: StackRow, token: string): void {
-    this.start(stack, () => this.runCreate(stack, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runCreate(stack, servicesFor(this.identityUrl, token)));
   }
 
   delete(stack: StackRow, token: string): void {
-    this.start(stack, () => this.runDelete(stack, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runDelete(stack, servicesFor(this.identityUrl, token)));
   }
 
   /** Runs an action; one that breaks off (the store failing under it) leaves the stack FAILED
    * with the cause, never IN_PROGRESS. */
-  private start(stack: StackRow, run: () => Promise<void>): void {
+  private start(stack: StackRow, token: string, run: () => Promise<void>): void {
     this.deadlines.set(stack.id, Date.now() + (stack.timeoutMins ?? DEFAULT_TIMEOUT_MINS) * 60_000);
+    this.tokens.set(stack.id, token);
     const p = run()
       .catch(async (err) => {
         if (this.stopping) return;
@@ -105,6 +134,7 @@ export class Engine {
       .finally(() => {
         this.running.delete(stack.id);
         this.deadlines.delete(stack.id);
+        this.tokens.delete(stack.id);
       });
     this.running.set(stack.id, p);
   }
@@ -154,21 +184,39 @@ export class Engine {
   }
 
   private context(stack: StackRow, row: ResourceRow, api: Services) {
+    const deadline = this.deadlines.get(stack.id) ?? Date.now() + DEFAULT_TIMEOUT_MINS * 60_000;
+    const stopping = () => this.stopping;
+    const made = async (id: string) => {
+      row.physicalId = id;
+      await this.store.db
+        .update(stackResources)
+        .set({ physicalId: id })
+        .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.name, row.name)));
+    };
+    const token = this.tokens.get(stack.id) ?? '';
     return {
       api,
       stackId: stack.id,
       stackName: stack.name,
       name: row.name,
-      deadline: this.deadlines.get(stack.id) ?? Date.now() + DEFAULT_TIMEOUT_MINS * 60_000,
-      stopping: () => this.stopping,
-      made: async (id: string) => {
-        row.physicalId = id;
-        await this.store.db
-          .update(stackResources)
-          .set({ physicalId: id })
-          .where(and(eq(stackResources.stackId, stack.id), eq(stackResources.name, row.name)));
-      },
+      deadline,
+      stopping,
+      made,
+      nested: nestedStacks({ store: this.store, engine: this, parent: stack, resource: row.name, token, made, deadline, stopping }),
+      config: (id: string) => this.config(stack.projectId, id),
     };
+  }
+
+  /** The content of a SoftwareConfig or CloudConfig of the project's stacks (a group's member
+   * server reads its parent stack's). */
+  private async config(projectId: string, id: string): Promise<string | undefined> {
+    const found = await this.store.db
+      .select({ data: stackResources.data, type: stackResources.type })
+      .from(stackResources)
+      .innerJoin(stacks, eq(stacks.id, stackResources.stackId))
+      .where(and(eq(stacks.projectId, projectId), eq(stackResources.physicalId, id), isNotNull(stackResources.physicalId)));
+    const config = found.find((r) => r.type === 'OS::Heat::SoftwareConfig' || r.type === 'OS::Heat::CloudConfig');
+    return typeof config?.data.config === 'string' ? config.data.config : undefined;
   }
 
   /**
@@ -206,15 +254,14 @@ export class Engine {
   }
 
   private async runCreate(stack: StackRow, api: Services): Promise<void> {
-    const t = readTemplate(stack.template);
-    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+    const { t, params } = stackTemplate(stack);
     const rows = new Map((await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id))).map((r) => [r.name, r]));
     const scope = scopeOf(t, params, rows);
     const { failed, done } = await this.alongGraph(stack, t, rows, async (name) => {
       const row = rows.get(name)!;
       await this.setResource(stack, row, { action: 'CREATE', status: 'IN_PROGRESS', statusReason: 'state changed' });
       const props = evaluate(t.resources[name]!.properties, scope) as Record<string, unknown>;
-      const made = await RESOURCE_TYPES[row.type]!.create(this.context(stack, row, api), props);
+      const made = await typeOf(stack, row.type).create(this.context(stack, row, api), props);
       await this.setResource(stack, row, { physicalId: made.id, data: made.data, properties: props, status: 'COMPLETE', statusReason: 'state changed' });
     });
     if (failed === STOPPED || (this.stopping && done.size < rows.size)) return;
@@ -225,7 +272,7 @@ export class Engine {
   }
 
   update(stack: StackRow, previous: Template, token: string): void {
-    this.start(stack, () => this.runUpdate(stack, previous, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runUpdate(stack, previous, servicesFor(this.identityUrl, token)));
   }
 
   /**
@@ -235,8 +282,7 @@ export class Engine {
    * longer has, and the replaced ones, are deleted in reverse order.
    */
   private async runUpdate(stack: StackRow, previous: Template, api: Services): Promise<void> {
-    const t = readTemplate(stack.template);
-    const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+    const { t, params } = stackTemplate(stack);
     const all = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
     const rows = new Map(all.filter((r) => r.name in t.resources).map((r) => [r.name, r]));
     const scope = scopeOf(t, params, rows);
@@ -245,7 +291,7 @@ export class Engine {
       const row = rows.get(name)!;
       const def = t.resources[name]!;
       const props = evaluate(def.properties, scope) as Record<string, unknown>;
-      const type = RESOURCE_TYPES[def.type]!;
+      const type = typeOf(stack, def.type);
       const made = row.physicalId !== null && row.status === 'COMPLETE' && row.action !== 'DELETE';
       const changed = made && row.type === def.type ? changedProperties(row.properties ?? {}, props) : undefined;
       if (changed && Object.keys(changed).length === 0) return;
@@ -338,7 +384,7 @@ export class Engine {
     const rows = await this.store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id));
     let dependsOn = new Map<string, string[]>();
     try {
-      dependsOn = dependenciesOf(readTemplate(stack.template));
+      dependsOn = dependenciesOf(stackTemplate(stack).t);
     } catch {
       // A stack whose template no longer reads (none was ever stored that did not) is removed in any order.
     }
@@ -357,7 +403,8 @@ export class Engine {
       await mark('IN_PROGRESS', 'state changed');
       try {
         const retained = readRetain(stack, baseName(row.name));
-        if (row.physicalId && !retained) await RESOURCE_TYPES[row.type]?.delete(this.context(stack, row, api), row.physicalId, row.data);
+        const type = typeNamed(row.type, sourcesOfStack(stack));
+        if (row.physicalId && !retained) await type?.delete(this.context(stack, row, api), row.physicalId, row.data);
         await mark('COMPLETE', 'state changed');
         left.delete(row.name);
       } catch (err) {

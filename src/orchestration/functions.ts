@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 /**
  * HOT's intrinsic functions: checked once against the template (validate, create), then
  * evaluated with the stack's parameters and its resources' ids and attributes.
@@ -6,10 +8,34 @@
 /** A template error, with the place in the template it was found at. */
 export class TemplateError extends Error {}
 
-export const FUNCTIONS = ['get_param', 'get_resource', 'get_attr', 'str_replace', 'list_join', 'str_split'] as const;
+export const FUNCTIONS = ['get_param', 'get_resource', 'get_attr', 'str_replace', 'list_join', 'str_split', 'repeat', 'if', 'get_file'] as const;
+
+/** The functions a condition is written with (the conditions section, `if`'s first argument, a
+ * resource's or an output's `condition`). */
+export const CONDITION_FUNCTIONS = ['equals', 'not', 'and', 'or'] as const;
+
+/** Heat's other functions: refused by name rather than passed on as a plain map. */
+const REFUSED = [
+  'yaql',
+  'map_merge',
+  'map_replace',
+  'list_concat',
+  'list_concat_unique',
+  'contains',
+  'digest',
+  'filter',
+  'make_url',
+  'str_replace_strict',
+  'str_replace_vstrict',
+  'get_resource_attribute',
+  'Fn::GetAZs',
+  'Fn::Select',
+];
 
 export interface Scope {
   param(name: string): unknown;
+  /** Whether a condition of the conditions section holds. */
+  condition(name: string): boolean;
   /** The resource's reference: the id of what it made. */
   resource(name: string): unknown;
   attr(name: string, path: unknown[]): unknown;
@@ -18,6 +44,7 @@ export interface Scope {
 export interface Names {
   params: Set<string>;
   resources: Set<string>;
+  conditions: Set<string>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,14 +53,16 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function callOf(value: unknown): [string, unknown] | undefined {
   if (!isObject(value)) return undefined;
   const keys = Object.keys(value);
-  if (keys.length !== 1 || !(FUNCTIONS as readonly string[]).includes(keys[0]!)) return undefined;
+  if (keys.length !== 1) return undefined;
+  if (REFUSED.includes(keys[0]!)) throw new TemplateError(`"${keys[0]}" is not supported by this cloud.`);
+  if (!(FUNCTIONS as readonly string[]).includes(keys[0]!)) return undefined;
   return [keys[0]!, value[keys[0]!]];
 }
 
 /** Checks every function call in value: arguments of the right shape, references to parameters
  * and resources that exist. `at` names the place (resources.server.properties…). */
 export function checkFunctions(value: unknown, names: Names, at: string): void {
-  const call = callOf(value);
+  const call = placed(at, () => callOf(value));
   if (!call) {
     if (Array.isArray(value)) value.forEach((v, i) => checkFunctions(v, names, `${at}[${i}]`));
     else if (isObject(value)) for (const [k, v] of Object.entries(value)) checkFunctions(v, names, `${at}.${k}`);
@@ -83,7 +112,132 @@ export function checkFunctions(value: unknown, names: Names, at: string): void {
       args.slice(1).forEach((a, i) => checkFunctions(a, names, `${here}[${i + 1}]`));
       return;
     }
+    case 'repeat': {
+      if (!isObject(args) || !isObject(args.for_each) || !('template' in args) || Object.keys(args.for_each).length === 0) {
+        throw new TemplateError(`${here}: Arguments to "repeat" must be a map with "for_each" (a map of lists) and "template".`);
+      }
+      checkFunctions(args.for_each, names, `${here}.for_each`);
+      checkFunctions(args.template, names, `${here}.template`);
+      return;
+    }
+    case 'if': {
+      if (!Array.isArray(args) || args.length !== 3) throw new TemplateError(`${here}: Arguments to "if" must be a condition and two values.`);
+      checkCondition(args[0], names, `${here}[0]`);
+      checkFunctions(args[1], names, `${here}[1]`);
+      checkFunctions(args[2], names, `${here}[2]`);
+      return;
+    }
+    case 'get_file':
+      // Replaced by the file's content before any check (inlineFiles); one left is not in the files map.
+      throw new TemplateError(`${here}: No content found in the "files" section for get_file path: ${String(args)}`);
   }
+}
+
+/** Runs check, giving a refusal without a place the place it was found at. */
+function placed<T>(at: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof TemplateError && !err.message.startsWith(at)) throw new TemplateError(`${at}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Checks a condition: true or false, the name of one in the conditions section, or equals, not,
+ * and, or over get_param and values. */
+export function checkCondition(value: unknown, names: Names, at: string): void {
+  if (typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (!names.conditions.has(value)) throw new TemplateError(`${at}: Invalid condition "${value}"`);
+    return;
+  }
+  const fn = isObject(value) && Object.keys(value).length === 1 ? Object.keys(value)[0]! : undefined;
+  const args = fn ? (value as Record<string, unknown>)[fn] : undefined;
+  const here = `${at}.${fn}`;
+  switch (fn) {
+    case 'equals':
+      if (!Array.isArray(args) || args.length !== 2) throw new TemplateError(`${here}: Arguments to "equals" must be a list of two values.`);
+      return args.forEach((a, i) => checkFunctions(a, names, `${here}[${i}]`));
+    case 'not':
+      return checkCondition(args, names, here);
+    case 'and':
+    case 'or':
+      if (!Array.isArray(args) || args.length < 2) throw new TemplateError(`${here}: Arguments to "${fn}" must be a list of two or more conditions.`);
+      return args.forEach((a, i) => checkCondition(a, names, `${here}[${i}]`));
+    case 'get_param':
+      return checkFunctions(value, names, at);
+  }
+  throw new TemplateError(`${at}: Invalid condition: expected true, false, a condition's name or one of ${CONDITION_FUNCTIONS.join(', ')}.`);
+}
+
+/** A condition's truth, in the scope of the stack's parameters and its other conditions. */
+export function conditionHolds(value: unknown, scope: Scope): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') return scope.condition(value);
+  const [fn, args] = Object.entries(value as Record<string, any>)[0]!;
+  switch (fn) {
+    case 'equals': {
+      const [a, b] = (args as unknown[]).map((v) => evaluate(v, scope));
+      return isDeepStrictEqual(a ?? null, b ?? null);
+    }
+    case 'not':
+      return !conditionHolds(args, scope);
+    case 'and':
+      return (args as unknown[]).every((c) => conditionHolds(c, scope));
+    case 'or':
+      return (args as unknown[]).some((c) => conditionHolds(c, scope));
+    default: {
+      // get_param of a boolean parameter.
+      const v = evaluate(value, scope);
+      return v === true || String(v).toLowerCase() === 'true';
+    }
+  }
+}
+
+/** Value with each get_file replaced by the file's content from the client's files map. */
+export function inlineFiles(value: unknown, files: Record<string, string>, at: string): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => inlineFiles(v, files, `${at}[${i}]`));
+  if (!isObject(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === 'get_file') {
+    const path = value.get_file;
+    if (typeof path !== 'string') throw new TemplateError(`${at}.get_file: Argument to "get_file" must be a string.`);
+    const content = files[path];
+    if (content === undefined) throw new TemplateError(`${at}.get_file: No content found in the "files" section for get_file path: ${path}`);
+    return content;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inlineFiles(v, files, `${at}.${k}`)]));
+}
+
+/** repeat's result: the template once per combination of the for_each lists' items (or, without
+ * permutations, once per position of lists of equal length), each key replaced by its item. */
+function repeat(args: { for_each: Record<string, unknown>; template: unknown; permutations?: unknown }): unknown[] {
+  const lists = Object.entries(args.for_each).map(([key, list]) => {
+    if (!Array.isArray(list)) throw new TemplateError(`repeat: The values of the "for_each" argument to "repeat" must be lists`);
+    return [key, list] as const;
+  });
+  let combos: [string, unknown][][];
+  if (args.permutations === false) {
+    const n = lists[0]![1].length;
+    if (lists.some(([, l]) => l.length !== n)) throw new TemplateError('repeat: Lists of "for_each" must have the same length when permutations is false.');
+    combos = Array.from({ length: n }, (_, i) => lists.map(([k, l]) => [k, l[i]] as [string, unknown]));
+  } else {
+    combos = [[]];
+    for (const [key, list] of lists) combos = combos.flatMap((c) => list.map((item) => [...c, [key, item] as [string, unknown]]));
+  }
+  return combos.map((combo) => substitute(args.template, combo));
+}
+
+/** The value with each key replaced by its item, in strings and map keys alike. */
+export function substitute(value: unknown, pairs: [string, unknown][]): unknown {
+  if (typeof value === 'string') {
+    const whole = pairs.find(([k]) => k === value);
+    if (whole) return whole[1];
+    return pairs.reduce((s, [k, v]) => s.split(k).join(text(v)), value);
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, pairs));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, pairs) as string, substitute(v, pairs)]));
+  return value;
 }
 
 /** The resources value refers to through get_resource and get_attr. */
@@ -138,6 +292,16 @@ export function evaluate(value: unknown, scope: Scope): unknown {
       const [delim, str, index] = evaluate(raw, scope) as [string, unknown, unknown];
       const parts = text(str).split(delim);
       return index === undefined ? parts : parts[Number(index)];
+    }
+    case 'repeat': {
+      const args = raw as { for_each: Record<string, unknown>; template: unknown; permutations?: unknown };
+      // The lists are evaluated first; the template only once each copy has its items.
+      const forEach = evaluate(args.for_each, scope) as Record<string, unknown>;
+      return repeat({ ...args, for_each: forEach }).map((v) => evaluate(v, scope));
+    }
+    case 'if': {
+      const [cond, yes, no] = raw as [unknown, unknown, unknown];
+      return evaluate(conditionHolds(cond, scope) ? yes : no, scope);
     }
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { evaluate } from './functions.ts';
-import { pseudoParameters, scopeOf, type ResourceRow, type StackRow } from './engine.ts';
+import { pseudoParameters, scopeOf, sourcesOfStack, stackTemplate, type ResourceRow, type StackRow } from './engine.ts';
 import { parameterValues, readTemplate } from './template.ts';
 
 export interface Output {
@@ -12,8 +12,7 @@ export interface Output {
 /** The stack's outputs, evaluated against what its resources are now; an output that cannot be
  * evaluated carries the reason as Heat's output_error. */
 export function outputsOf(stack: StackRow, rows: ResourceRow[]): Output[] {
-  const t = readTemplate(stack.template);
-  const params = { ...parameterValues(t, stack.parameters), ...pseudoParameters(stack) };
+  const { t, params } = stackTemplate(stack);
   const scope = scopeOf(t, params, new Map(rows.map((r) => [r.name, r])));
   return Object.entries(t.outputs).map(([key, o]) => {
     const base = { output_key: key, description: o.description ?? 'No description given' };
@@ -27,7 +26,7 @@ export function outputsOf(stack: StackRow, rows: ResourceRow[]): Output[] {
 
 /** The parameters as stack show prints them: strings, hidden ones masked, the pseudo ones included. */
 export function shownParameters(stack: StackRow): Record<string, string> {
-  const t = readTemplate(stack.template);
+  const t = readTemplate(stack.template, sourcesOfStack(stack));
   const values = parameterValues(t, stack.parameters);
   const shown: Record<string, string> = { ...pseudoParameters(stack) };
   for (const [name, value] of Object.entries(values)) {

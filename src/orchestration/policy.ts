@@ -8,6 +8,7 @@ definePolicy({
   'stacks:index': reader,
   'stacks:show': reader,
   'stacks:create': member,
+  'stacks:preview': member,
   'stacks:update': member,
   'stacks:delete': member,
   'stacks:template': reader,

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
-import { checkFunctions, references, TemplateError, type Names } from './functions.ts';
-import { RESOURCE_TYPES } from './resources/index.ts';
+import { checkCondition, checkFunctions, conditionHolds, inlineFiles, references, TemplateError, type Names, type Scope } from './functions.ts';
+import { typeNamed, type Sources } from './registry.ts';
 
 /** The HOT versions Heat accepts, with the release names that stand for some of them. */
 export const HOT_VERSIONS: Record<string, string[]> = {
@@ -36,6 +36,8 @@ export interface ResourceDef {
   properties: Record<string, unknown>;
   dependsOn: string[];
   deletionPolicy?: string;
+  /** Made only where this condition holds. */
+  condition?: unknown;
 }
 
 export interface Template {
@@ -44,7 +46,9 @@ export interface Template {
   description: string;
   parameters: Record<string, Parameter>;
   resources: Record<string, ResourceDef>;
-  outputs: Record<string, { value: unknown; description?: string }>;
+  outputs: Record<string, { value: unknown; description?: string; condition?: unknown }>;
+  conditions: Record<string, unknown>;
+  sources: Sources;
 }
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -67,7 +71,7 @@ export function templateBody(template: unknown): Record<string, unknown> {
 
 /** Reads and checks a HOT template: its version, sections, parameter declarations, resource
  * types, function calls and references, and that its dependencies have no cycle. */
-export function readTemplate(raw: Record<string, unknown>): Template {
+export function readTemplate(raw: Record<string, unknown>, sources: Sources = { files: {}, registry: {} }): Template {
   const declared = raw.heat_template_version;
   const version =
     typeof declared === 'string' ? (ALIASES.get(declared) ?? declared) : declared instanceof Date ? declared.toISOString().slice(0, 10) : String(declared);
@@ -78,7 +82,6 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     );
   }
   for (const key of Object.keys(raw)) if (!TOP_LEVEL.includes(key)) throw new TemplateError(`"${key}" is not a valid template section`);
-  if (raw.conditions !== undefined) throw new TemplateError('conditions: conditions are not supported by this cloud yet.');
 
   const parameters: Record<string, Parameter> = {};
   for (const [name, p] of Object.entries(section(raw, 'parameters'))) {
@@ -88,7 +91,13 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     parameters[name] = { type: p.type, default: p.default, description: p.description, label: p.label, hidden: p.hidden === true, constraints: p.constraints };
   }
 
-  const names: Names = { params: new Set(Object.keys(parameters)), resources: new Set(Object.keys(section(raw, 'resources'))) };
+  const conditions = section(raw, 'conditions');
+  const names: Names = {
+    params: new Set(Object.keys(parameters)),
+    resources: new Set(Object.keys(section(raw, 'resources'))),
+    conditions: new Set(Object.keys(conditions)),
+  };
+  for (const [name, c] of Object.entries(conditions)) checkCondition(c, names, `conditions.${name}`);
   const resources: Record<string, ResourceDef> = {};
   for (const [name, r] of Object.entries(section(raw, 'resources'))) {
     const at = `resources.${name}`;
@@ -96,9 +105,9 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     for (const key of Object.keys(r))
       if (!RESOURCE_KEYS.includes(key)) throw new TemplateError(`${at}: "${key}" is not a valid keyword inside a resource definition`);
     if (typeof r.type !== 'string') throw new TemplateError(`${at}: Resource ${name} is missing "type"`);
-    const type = RESOURCE_TYPES[r.type];
+    const type = typeNamed(r.type, sources, at);
     if (!type) throw new TemplateError(`${at}: The Resource Type (${r.type}) could not be found.`);
-    const properties = r.properties ?? {};
+    const properties = inlineFiles(r.properties ?? {}, sources.files, `${at}.properties`);
     if (!isObject(properties)) throw new TemplateError(`${at}.properties: must be a map.`);
     for (const key of Object.keys(properties)) {
       if (!type.properties.includes(key)) throw new TemplateError(`${at}.properties: Unknown Property ${key}`);
@@ -115,34 +124,77 @@ export function readTemplate(raw: Record<string, unknown>): Template {
     if (r.deletion_policy !== undefined && !['Delete', 'Retain'].includes(r.deletion_policy)) {
       throw new TemplateError(`${at}.deletion_policy: "${String(r.deletion_policy)}" is not one of Delete, Retain.`);
     }
-    resources[name] = { type: r.type, properties, dependsOn: [...new Set([...dependsOn, ...references(properties)])], deletionPolicy: r.deletion_policy };
+    if (r.condition !== undefined) checkCondition(r.condition, names, `${at}.condition`);
+    resources[name] = {
+      type: r.type,
+      properties,
+      dependsOn: [...new Set([...dependsOn, ...references(properties)])],
+      deletionPolicy: r.deletion_policy,
+      condition: r.condition,
+    };
   }
 
   const outputs: Template['outputs'] = {};
   for (const [key, o] of Object.entries(section(raw, 'outputs'))) {
     if (!isObject(o) || !('value' in o)) throw new TemplateError(`outputs.${key}: Each output definition must contain a value key.`);
-    checkFunctions(o.value, names, `outputs.${key}.value`);
-    outputs[key] = { value: o.value, description: o.description };
+    const value = inlineFiles(o.value, sources.files, `outputs.${key}.value`);
+    checkFunctions(value, names, `outputs.${key}.value`);
+    if (o.condition !== undefined) checkCondition(o.condition, names, `outputs.${key}.condition`);
+    outputs[key] = { value, description: o.description, condition: o.condition };
   }
-  for (const [name, r] of Object.entries(resources)) checkAttributes(r.properties, resources, `resources.${name}.properties`);
-  for (const [key, o] of Object.entries(outputs)) checkAttributes(o.value, resources, `outputs.${key}.value`);
-  const template = { raw, version, description: typeof raw.description === 'string' ? raw.description : 'No description', parameters, resources, outputs };
+  for (const [name, r] of Object.entries(resources)) checkAttributes(r.properties, resources, sources, `resources.${name}.properties`);
+  for (const [key, o] of Object.entries(outputs)) checkAttributes(o.value, resources, sources, `outputs.${key}.value`);
+  const description = typeof raw.description === 'string' ? raw.description : 'No description';
+  const template = { raw, version, description, parameters, resources, outputs, conditions, sources };
   implicitDependencies(template);
   creationOrder(template);
   return template;
 }
 
 /** Refuses a get_attr of an attribute its resource's type does not have (`show` is every type's). */
-function checkAttributes(value: unknown, resources: Record<string, ResourceDef>, at: string): void {
-  if (Array.isArray(value)) return value.forEach((v, i) => checkAttributes(v, resources, `${at}[${i}]`));
+function checkAttributes(value: unknown, resources: Record<string, ResourceDef>, sources: Sources, at: string): void {
+  if (Array.isArray(value)) return value.forEach((v, i) => checkAttributes(v, resources, sources, `${at}[${i}]`));
   if (!isObject(value)) return;
   const args = Object.keys(value).length === 1 ? value.get_attr : undefined;
   if (Array.isArray(args) && typeof args[0] === 'string' && typeof args[1] === 'string') {
-    const type = RESOURCE_TYPES[resources[args[0]]!.type]!;
-    if (args[1] !== 'show' && !type.attributes.includes(args[1]))
+    const type = typeNamed(resources[args[0]]!.type, sources)!;
+    if (args[1] !== 'show' && !type.attributes.includes(args[1]) && !type.hasAttribute?.(args[1]))
       throw new TemplateError(`${at}.get_attr: The Referenced Attribute (${args[0]} ${args[1]}) is incorrect.`);
   }
-  for (const [k, v] of Object.entries(value)) checkAttributes(v, resources, `${at}.${k}`);
+  for (const [k, v] of Object.entries(value)) checkAttributes(v, resources, sources, `${at}.${k}`);
+}
+
+/** The scope of a template's conditions: its parameters' values and its conditions' truths
+ * (each worked out once; one that leads back to itself is refused). */
+export function conditionScope(t: Template, params: Record<string, unknown>): Scope {
+  const known = new Map<string, boolean | 'working'>();
+  const scope: Scope = {
+    param: (name) => params[name],
+    condition(name) {
+      const seen = known.get(name);
+      if (seen === 'working') throw new TemplateError(`conditions.${name}: Circular definition of condition "${name}"`);
+      if (seen !== undefined) return seen;
+      known.set(name, 'working');
+      const holds = conditionHolds(t.conditions[name], scope);
+      known.set(name, holds);
+      return holds;
+    },
+    resource: () => null,
+    attr: () => null,
+  };
+  return scope;
+}
+
+/** The template with its parameters' values known: the resources and outputs whose condition does
+ * not hold are left out, and so are dependencies on them. */
+export function activeTemplate(t: Template, params: Record<string, unknown>): Template {
+  const scope = conditionScope(t, params);
+  const on = (c: unknown) => c === undefined || conditionHolds(c, scope);
+  const kept = Object.entries(t.resources).filter(([, r]) => on(r.condition));
+  const names = new Set(kept.map(([n]) => n));
+  const resources = Object.fromEntries(kept.map(([n, r]) => [n, { ...r, dependsOn: r.dependsOn.filter((d) => names.has(d)) }]));
+  const outputs = Object.fromEntries(Object.entries(t.outputs).filter(([, o]) => on(o.condition)));
+  return { ...t, resources, outputs };
 }
 
 function section(raw: Record<string, unknown>, name: string): Record<string, unknown> {

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { badRequest, notFound } from '../../lib/errors.ts';
-import type { StackRow } from '../engine.ts';
+import { sourcesOfStack, type StackRow } from '../engine.ts';
+import { typeNamed } from '../registry.ts';
 import { RESOURCE_TYPES } from '../resources/index.ts';
 import type { Orchestration } from '../service.ts';
 import { resourcesOf } from '../stacks.ts';
-import { stackEvents } from '../tables.ts';
+import { stackEvents, stacks } from '../tables.ts';
 import { HOT_VERSIONS } from '../template.ts';
 import { FUNCTIONS } from '../functions.ts';
 import { baseOf, bothForms, stackOf, templateOf } from './stacks.ts';
@@ -22,9 +23,26 @@ function requiredBy(stack: StackRow): Map<string, string[]> {
 export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
   bothForms(api, 'GET', '/resources', 'resource:index', async (request) => {
     const stack = await stackOf(svc, request.params);
-    const by = requiredBy(stack);
+    const depth = request.query.nested_depth === undefined ? 0 : Number(request.query.nested_depth);
+    if (!Number.isInteger(depth) || depth < 0) throw badRequest(`Invalid nested_depth ${request.query.nested_depth}`);
     const base = baseOf(request, stack.projectId);
-    return { resources: (await resourcesOf(svc.store, stack)).map((r) => resourceView(base, stack, r, by.get(r.name) ?? [])) };
+    // With nested_depth, the resources of the nested stacks too, that many levels down, each
+    // naming the resource its stack belongs to.
+    const walk = async (s: StackRow, level: number, parent?: string): Promise<unknown[]> => {
+      const by = requiredBy(s);
+      const out: unknown[] = [];
+      for (const r of await resourcesOf(svc.store, s)) {
+        out.push({ ...resourceView(base, s, r, by.get(r.name) ?? []), ...(parent ? { parent_resource: parent } : {}) });
+        if (level >= depth || !r.physicalId || !typeNamed(r.type, sourcesOfStack(s))?.nested) continue;
+        const [child] = await svc.store.db
+          .select()
+          .from(stacks)
+          .where(and(eq(stacks.id, r.physicalId), eq(stacks.parentId, s.id)));
+        if (child) out.push(...(await walk(child, level + 1, r.name)));
+      }
+      return out;
+    };
+    return { resources: await walk(stack, 0) };
   });
 
   bothForms(api, 'GET', '/resources/:resource', 'resource:show', async (request) => {
@@ -32,7 +50,7 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
     const rows = await resourcesOf(svc.store, stack);
     const row = rows.find((r) => r.name === request.params.resource);
     if (!row) throw notFound(`The Resource (${request.params.resource}) could not be found in Stack ${stack.name}.`, 'ResourceNotFound');
-    const type = RESOURCE_TYPES[row.type];
+    const type = typeNamed(row.type, sourcesOfStack(stack));
     const attributes: Record<string, unknown> = {};
     for (const name of type?.attributes ?? []) attributes[name] = row.physicalId ? (type!.attribute?.(row.data, name) ?? row.data[name] ?? null) : null;
     const view = resourceView(baseOf(request, stack.projectId), stack, row, requiredBy(stack).get(row.name) ?? []);
@@ -125,4 +143,7 @@ const FUNCTION_DESCRIPTIONS: Record<(typeof FUNCTIONS)[number], string> = {
   str_replace: 'A function for performing string substitutions.',
   list_join: 'A function for joining one or more lists of strings.',
   str_split: 'A function for splitting delimited strings into a list.',
+  repeat: 'A function for iterating over a list of items.',
+  if: 'A function to return corresponding value based on condition evaluation.',
+  get_file: 'A function for including a file inline.',
 };

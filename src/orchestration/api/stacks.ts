@@ -3,8 +3,8 @@ import { authOf } from '../../lib/http/auth.ts';
 import { notFound } from '../../lib/errors.ts';
 import type { Orchestration } from '../service.ts';
 import { outputsOf, shownParameters } from '../outputs.ts';
-import { createStack, deleteStack, findStack, listStacks, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
-import { readTemplate } from '../template.ts';
+import { createStack, deleteStack, findStack, listStacks, previewStack, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
+import { stackTemplate, type StackRow } from '../engine.ts';
 import { stackDetail, stackPath, stackSummary } from './views.ts';
 
 export type StackParams = { project_id: string; stack: string; id?: string };
@@ -29,10 +29,24 @@ export function bothForms(
 }
 
 export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
-  api.get<{ Params: { project_id: string } }>('/:project_id/stacks', { config: { policy: 'stacks:index' } }, async (request) => {
-    const base = baseOf(request, request.params.project_id);
-    return { stacks: (await listStacks(svc.store, request.params.project_id)).map((s) => stackSummary(base, s)) };
-  });
+  api.get<{ Params: { project_id: string }; Querystring: { show_nested?: string } }>(
+    '/:project_id/stacks',
+    { config: { policy: 'stacks:index' } },
+    async (request) => {
+      const base = baseOf(request, request.params.project_id);
+      const nested = String(request.query.show_nested).toLowerCase() === 'true';
+      return { stacks: (await listStacks(svc.store, request.params.project_id, nested)).map((s) => stackSummary(base, s)) };
+    },
+  );
+
+  // What a create would make, made of nothing: the template read with its parameters and environment.
+  api.post<{ Params: { project_id: string }; Body: StackRequest }>(
+    '/:project_id/stacks/preview',
+    { config: { policy: 'stacks:preview' } },
+    async (request) => {
+      return { stack: previewStack(request.params.project_id, request.body ?? {}) };
+    },
+  );
 
   api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/stacks', { config: { policy: 'stacks:create' } }, async (request, reply) => {
     const stack = await createStack(svc.store, svc.engine, authOf(request), request.params.project_id, request.body ?? {});
@@ -116,5 +130,5 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
   );
 }
 
-/** Reads the template of a stored stack; kept separate for the routes that show its resources. */
-export const templateOf = (stack: { template: Record<string, unknown> }) => readTemplate(stack.template);
+/** The template of a stored stack as its parameters make it; for the routes that show its resources. */
+export const templateOf = (stack: StackRow) => stackTemplate(stack).t;

@@ -1,4 +1,5 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { stringify as toYaml } from 'yaml';
 import { ServiceError } from '../services.ts';
 import { physicalName, type ResourceType } from './types.ts';
 
@@ -32,6 +33,28 @@ export const HEAT: Record<string, ResourceType> = {
     },
     async delete() {
       // Nothing outside the stack to remove.
+    },
+  },
+  // A configuration for a server: get_resource of it as a server's user_data gives the server its content.
+  'OS::Heat::SoftwareConfig': {
+    properties: ['group', 'config', 'inputs', 'outputs', 'options'],
+    attributes: ['config'],
+    async create(_ctx, p) {
+      return { id: randomUUID(), data: { config: p.config === undefined || p.config === null ? '' : String(p.config), group: p.group ?? 'Heat::Ungrouped' } };
+    },
+    async delete() {
+      // Kept with the stack only.
+    },
+  },
+  // cloud-init's #cloud-config, from a map.
+  'OS::Heat::CloudConfig': {
+    properties: ['cloud_config'],
+    attributes: ['config'],
+    async create(_ctx, p) {
+      return { id: randomUUID(), data: { config: `#cloud-config\n${toYaml(p.cloud_config ?? {})}`, group: 'Heat::Ungrouped' } };
+    },
+    async delete() {
+      // Kept with the stack only.
     },
   },
 };

@@ -1,4 +1,5 @@
 import { CINDER } from './cinder.ts';
+import { resourceGroup } from './group.ts';
 import { HEAT } from './heat.ts';
 import { NEUTRON } from './neutron.ts';
 import { NOVA } from './nova.ts';
@@ -7,4 +8,10 @@ import type { ResourceType } from './types.ts';
 export type { ResourceType, ResourceContext } from './types.ts';
 
 /** Every resource type a template may use, by Heat's name. */
-export const RESOURCE_TYPES: Record<string, ResourceType> = { ...NEUTRON, ...NOVA, ...CINDER, ...HEAT };
+export const RESOURCE_TYPES: Record<string, ResourceType> = {
+  ...NEUTRON,
+  ...NOVA,
+  ...CINDER,
+  ...HEAT,
+  'OS::Heat::ResourceGroup': resourceGroup(() => RESOURCE_TYPES),
+};

@@ -60,7 +60,7 @@ export const NOVA: Record<string, ResourceType> = {
         key_name: p.key_name,
         networks: await networks(ctx.api, p.networks),
         security_groups: (p.security_groups as unknown[] | undefined)?.map((name) => ({ name: String(name) })),
-        user_data: p.user_data ? Buffer.from(String(p.user_data)).toString('base64') : undefined,
+        user_data: p.user_data ? Buffer.from((await ctx.config(String(p.user_data))) ?? String(p.user_data)).toString('base64') : undefined,
         config_drive: p.config_drive,
         metadata: p.metadata,
         availability_zone: p.availability_zone,

@@ -14,6 +14,35 @@ export interface ResourceContext {
   deadline: number;
   /** Whether the engine is stopping: waits end at once, the stack's action left to the next start. */
   stopping(): boolean;
+  /** Stacks of the resource's own (a template resource, a group's members). */
+  nested: NestedStacks;
+  /** The content of a SoftwareConfig or CloudConfig of the stack, by its id (a server's user_data). */
+  config(id: string): Promise<string | undefined>;
+}
+
+/** A nested stack as its parent resource sees it once its action has ended. */
+export interface NestedView {
+  id: string;
+  outputs: Record<string, unknown>;
+  resources: { name: string; type: string; physicalId: string | null; data: Record<string, unknown> }[];
+}
+
+export interface NestedSpec {
+  template: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  /** The resource_registry it is read with (the parent's, less a mapping that led to it). */
+  registry?: Record<string, unknown>;
+}
+
+/** What a resource does with its nested stack; each call waits for the nested action's end and
+ * fails with the nested stack's reason. */
+export interface NestedStacks {
+  /** Records the new stack's id as the resource's before making it. */
+  create(spec: NestedSpec): Promise<NestedView>;
+  /** Updates it, the parameters given over those it had (PATCH). */
+  update(id: string, spec: NestedSpec, replaceParameters?: boolean): Promise<NestedView>;
+  /** Deletes it with everything it made; one already gone is not an error. */
+  delete(id: string): Promise<void>;
 }
 
 export interface Made {
@@ -39,6 +68,10 @@ export interface ResourceType {
   prepareReplace?(ctx: ResourceContext, id: string, properties: Record<string, any>): Promise<void>;
   /** An attribute computed from the view, where it is not one of the view's own fields. */
   attribute?(data: Record<string, any>, name: string): unknown;
+  /** For types whose attributes depend on what they hold (a ResourceGroup's members'). */
+  hasAttribute?(name: string): boolean;
+  /** Made as a nested stack: `stack resource list --nested-depth` goes into it. */
+  nested?: boolean;
 }
 
 /** The name Heat gives what a resource makes when the template names none: the stack's and the
@@ -48,7 +81,7 @@ export const physicalName = (ctx: ResourceContext) => `${ctx.stackName}-${ctx.na
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until check answers a value, or fails with the reason it gives, or times out. */
-export async function waitFor<T>(ctx: ResourceContext, what: string, check: () => Promise<T | undefined>): Promise<T> {
+export async function waitFor<T>(ctx: Pick<ResourceContext, 'deadline' | 'stopping'>, what: string, check: () => Promise<T | undefined>): Promise<T> {
   for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
     const value = await check();
     if (value !== undefined) return value;

@@ -1,0 +1,285 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adminEnv, cliAs, cliFails, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { rawImage } from '../compute/helpers.ts';
+
+// HOT beyond the basics, through python3-heatclient's `openstack stack …` against a cloud in this
+// process with the fake virt driver: conditions, repeat, get_file, an environment's
+// resource_registry (nested stacks), ResourceGroup, SoftwareConfig/CloudConfig as user_data, and
+// the API's preview, events, outputs, template and nested resource listing.
+let cloud: TestCloud;
+let dataDir: string;
+let work: string;
+let env: Record<string, string>;
+const demo = () => ({ ...env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
+const ok = cliAs(() => env);
+const asDemo = cliAs(demo);
+const json = async (cli: typeof ok, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+const afterEvents = (out: string) => JSON.parse(out.slice(out.search(/^\{/m)));
+const write = (name: string, text: string) => {
+  writeFileSync(join(work, name), text);
+  return join(work, name);
+};
+
+before(async () => {
+  dataDir = tempDir('nubo-heat-t-');
+  work = tempDir('nubo-heat-t-work-');
+  cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
+  env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
+  await ok('project', 'create', 'demo');
+  await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
+  await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
+  await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
+  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+});
+
+after(async () => {
+  await cloud?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** `stack delete --wait`, then the project's networks and servers: none left. */
+async function deletedWithAll(name: string): Promise<void> {
+  await asDemo('stack', 'delete', '--yes', '--wait', name);
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
+  const token = await cloud.login('demo', 'pw', 'demo');
+  assert.deepEqual((await cloud.request('GET', '/compute/v2.1/servers', { token })).body.servers, []);
+  const project = (await json(asDemo, 'project', 'show', 'demo')).id;
+  const nets = (await cloud.request('GET', '/networking/v2.0/networks', { token })).body.networks.filter((n: any) => n.project_id === project);
+  assert.deepEqual(nets, []);
+  const nested = await cloud.request('GET', `/orchestration/v1/${project}/stacks?show_nested=true`, { token });
+  assert.deepEqual(nested.body.stacks, []);
+}
+
+test('conditions, if, repeat, get_file and an environment mapping types to a type and to a template file', async () => {
+  write('subnet.txt', '10.61.0.0/24');
+  write(
+    'netpair.yaml',
+    `heat_template_version: 2018-08-31
+parameters:
+  prefix: { type: string }
+resources:
+  net:
+    type: OS::Neutron::Net
+    properties: { name: { list_join: ['-', [{ get_param: prefix }, inner]] } }
+outputs:
+  net_name:
+    value: { get_attr: [net, name] }
+`,
+  );
+  const template = write(
+    'cond.yaml',
+    `heat_template_version: wallaby
+parameters:
+  env: { type: string, default: dev, constraints: [{ allowed_values: [dev, prod] }] }
+  zones: { type: comma_delimited_list, default: 'a,b' }
+conditions:
+  is_prod: { equals: [{ get_param: env }, prod] }
+  not_prod: { not: is_prod }
+  both: { and: [not_prod, { or: [is_prod, true] }] }
+resources:
+  always:
+    type: My::Net
+    properties:
+      name: { if: [is_prod, prod-net, { if: [both, dev-net, never] }] }
+  only_prod:
+    type: OS::Neutron::Net
+    condition: is_prod
+  sub:
+    type: OS::Neutron::Subnet
+    properties:
+      network: { get_resource: always }
+      cidr: { get_file: subnet.txt }
+  tagged:
+    type: OS::Neutron::Net
+    properties:
+      name: tagged
+      value_specs: {}
+  pair:
+    type: My::Pair
+    properties: { prefix: { get_param: env } }
+outputs:
+  names:
+    value: { repeat: { for_each: { '<%z%>': { get_param: zones } }, template: 'zone-<%z%>' } }
+  prod_only:
+    condition: is_prod
+    value: { get_resource: only_prod }
+  inner:
+    value: { get_attr: [pair, net_name] }
+`,
+  );
+  const envFile = write('env.yaml', 'parameter_defaults:\n  zones: x,y,z\nresource_registry:\n  My::Net: OS::Neutron::Net\n  My::Pair: netpair.yaml\n');
+  // heatclient reads both files, sends their contents in the files map, and the mapping to the
+  // template under its absolute URL.
+  const created = afterEvents(await asDemo('stack', 'create', '--wait', '--poll', '1', '-t', template, '-e', envFile, '-f', 'json', 'cond'));
+  assert.equal(created.stack_status, 'CREATE_COMPLETE', created.stack_status_reason);
+  const resources = await json(asDemo, 'stack', 'resource', 'list', 'cond');
+  assert.deepEqual(resources.map((r: any) => r.resource_name).sort(), ['always', 'pair', 'sub', 'tagged']);
+  assert.equal(resources.find((r: any) => r.resource_name === 'pair').resource_type, 'My::Pair');
+  assert.equal((await json(asDemo, 'network', 'show', 'dev-net')).name, 'dev-net');
+  assert.equal((await json(asDemo, 'subnet', 'list', '--network', 'dev-net'))[0].Subnet, '10.61.0.0/24');
+  const outputs = await json(asDemo, 'stack', 'output', 'list', 'cond');
+  assert.deepEqual(outputs.map((o: any) => o.output_key).sort(), ['inner', 'names']);
+  assert.deepEqual((await json(asDemo, 'stack', 'output', 'show', 'cond', 'names')).output_value, ['zone-x', 'zone-y', 'zone-z']);
+  assert.equal((await json(asDemo, 'stack', 'output', 'show', 'cond', 'inner')).output_value, 'dev-inner');
+  // The template resource is a nested stack: not in the project's list, shown one level down.
+  assert.deepEqual(
+    (await json(asDemo, 'stack', 'list')).map((s: any) => s['Stack Name']),
+    ['cond'],
+  );
+  const deep = await json(asDemo, 'stack', 'resource', 'list', '--nested-depth', '1', 'cond');
+  const inner = deep.find((r: any) => r.resource_name === 'net');
+  assert.ok(inner, JSON.stringify(deep));
+  assert.match(inner.stack_name, /^cond-pair-/);
+  assert.equal((await json(asDemo, 'network', 'show', 'dev-inner')).id, inner.physical_resource_id);
+  // template show gives back the template as written, its functions unevaluated.
+  const shownTemplate = await json(asDemo, 'stack', 'template', 'show', 'cond');
+  assert.deepEqual(shownTemplate.resources.sub.properties.cidr, { get_file: `file://${join(work, 'subnet.txt')}` });
+  const events = await json(asDemo, 'stack', 'event', 'list', 'cond');
+  assert.ok(events.some((e: any) => e.resource_name === 'pair' && e.resource_status === 'CREATE_COMPLETE'));
+
+  // An update turning the condition on adds what it guards; the rest stays as it was.
+  const always = resources.find((r: any) => r.resource_name === 'always').physical_resource_id;
+  await asDemo('stack', 'update', '--wait', '-t', template, '-e', envFile, '--parameter', 'env=prod', 'cond');
+  const after = await json(asDemo, 'stack', 'resource', 'list', 'cond');
+  assert.ok(after.some((r: any) => r.resource_name === 'only_prod'));
+  assert.equal(after.find((r: any) => r.resource_name === 'always').physical_resource_id, always);
+  assert.equal((await json(asDemo, 'network', 'show', always)).name, 'prod-net');
+  assert.equal((await json(asDemo, 'stack', 'output', 'show', 'cond', 'inner')).output_value, 'prod-inner');
+  assert.equal(
+    (await json(asDemo, 'stack', 'output', 'show', 'cond', 'prod_only')).output_value,
+    after.find((r: any) => r.resource_name === 'only_prod').physical_resource_id,
+  );
+  await deletedWithAll('cond');
+});
+
+test('a ResourceGroup with %index% in its members, grown and shrunk by update, and CloudConfig as servers user_data', async () => {
+  const template = write(
+    'group.yaml',
+    `heat_template_version: 2021-04-16
+parameters:
+  count: { type: number, default: 3 }
+resources:
+  net:
+    type: OS::Neutron::Net
+  sub:
+    type: OS::Neutron::Subnet
+    properties: { network: { get_resource: net }, cidr: 10.62.0.0/24 }
+  boot:
+    type: OS::Heat::CloudConfig
+    properties:
+      cloud_config:
+        runcmd: [echo hello from heat]
+  script:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: ungrouped
+      config: "#!/bin/sh\\necho raw\\n"
+  group:
+    type: OS::Heat::ResourceGroup
+    depends_on: sub
+    properties:
+      count: { get_param: count }
+      resource_def:
+        type: OS::Nova::Server
+        properties:
+          name: web-%index%
+          image: tiny
+          flavor: m1.tiny
+          networks: [{ network: { get_resource: net } }]
+          user_data_format: RAW
+          user_data: { get_resource: boot }
+  single:
+    type: OS::Nova::Server
+    depends_on: sub
+    properties:
+      image: tiny
+      flavor: m1.tiny
+      networks: [{ network: { get_resource: net } }]
+      user_data_format: SOFTWARE_CONFIG
+      user_data: { get_resource: script }
+outputs:
+  ids: { value: { get_attr: [group, refs] } }
+  names: { value: { get_attr: [group, name] } }
+  first: { value: { get_attr: [group, resource.0] } }
+  first_address: { value: { get_attr: [group, resource.0.first_address] } }
+`,
+  );
+  // A preview makes nothing and shows what would be made.
+  const preview = await json(asDemo, 'stack', 'create', '--dry-run', '-t', template, 'grp');
+  const previewed = typeof preview.resources === 'string' ? JSON.parse(preview.resources) : preview.resources;
+  assert.deepEqual(previewed.map((r: any) => r.resource_name).sort(), ['boot', 'group', 'net', 'script', 'single', 'sub']);
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
+
+  await asDemo('stack', 'create', '--wait', '--poll', '1', '-t', template, 'grp');
+  const servers = async () => (await json(asDemo, 'server', 'list')).map((s: any) => s.Name).sort();
+  assert.deepEqual((await servers()).filter((n: string) => n.startsWith('web-')), ['web-0', 'web-1', 'web-2']);
+  const ids = (await json(asDemo, 'stack', 'output', 'show', 'grp', 'ids')).output_value;
+  assert.equal(ids.length, 3);
+  assert.deepEqual((await json(asDemo, 'stack', 'output', 'show', 'grp', 'names')).output_value, ['web-0', 'web-1', 'web-2']);
+  assert.equal((await json(asDemo, 'stack', 'output', 'show', 'grp', 'first')).output_value, ids[0]);
+  assert.match((await json(asDemo, 'stack', 'output', 'show', 'grp', 'first_address')).output_value, /^10\.62\.0\./);
+  const members = (await json(asDemo, 'stack', 'resource', 'list', '-n', '2', 'grp')).filter((r: any) => /^\d$/.test(r.resource_name));
+  assert.deepEqual(members.map((r: any) => r.resource_name).sort(), ['0', '1', '2']);
+
+  // Each server's user_data is its config's content (what Nova gives the guest's metadata).
+  const admin = await cloud.adminToken();
+  const userData = async (id: string) => {
+    const res = await cloud.request('GET', `/compute/v2.1/servers/${id}`, { token: admin, headers: { 'openstack-api-version': 'compute 2.3' } });
+    return Buffer.from(res.body.server['OS-EXT-SRV-ATTR:user_data'], 'base64').toString();
+  };
+  assert.equal(await userData(ids[1]), '#cloud-config\nruncmd:\n  - echo hello from heat\n');
+  const single = (await json(asDemo, 'stack', 'resource', 'show', 'grp', 'single')).physical_resource_id;
+  assert.equal(await userData(single), '#!/bin/sh\necho raw\n');
+
+  // Grown to 4: the three keep their ids; shrunk to 1: the highest indexes go.
+  await asDemo('stack', 'update', '--wait', '--existing', '--parameter', 'count=4', 'grp');
+  const grown = (await json(asDemo, 'stack', 'output', 'show', 'grp', 'ids')).output_value;
+  assert.deepEqual(grown.slice(0, 3), ids);
+  assert.equal(grown.length, 4);
+  await asDemo('stack', 'update', '--wait', '--existing', '--parameter', 'count=1', 'grp');
+  assert.deepEqual((await json(asDemo, 'stack', 'output', 'show', 'grp', 'ids')).output_value, [ids[0]]);
+  assert.deepEqual(
+    (await servers()).filter((n: string) => n.startsWith('web-')),
+    ['web-0'],
+  );
+  await deletedWithAll('grp');
+});
+
+test('validate names the place of each refusal: yaql, an unknown condition, a missing file, a bad repeat, a nested template', async () => {
+  const cases: [string, RegExp][] = [
+    ['resources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { yaql: { expression: "1" } }\n', /resources\.n\.properties\.name: "yaql" is not supported by this cloud/],
+    ['resources:\n  n:\n    type: OS::Neutron::Net\n    condition: nope\n', /resources\.n\.condition: Invalid condition "nope"/],
+    ['conditions:\n  c: { equals: [1] }\nresources: {}\n', /conditions\.c\.equals: Arguments to "equals" must be a list of two values/],
+    [
+      'resources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { if: [missing, a, b] }\n',
+      /resources\.n\.properties\.name\.if\[0\]: Invalid condition "missing"/,
+    ],
+    ['outputs:\n  o:\n    value: { repeat: { template: x } }\n', /outputs\.o\.value\.repeat: Arguments to "repeat" must be a map/],
+  ];
+  for (const [i, [body, expected]] of cases.entries()) {
+    const file = write(`bad${i}.yaml`, `heat_template_version: 2018-08-31\n${body}`);
+    assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', file), expected);
+  }
+  // A get_file the files map lacks (the client reads every file it names, so through the API).
+  const token = await cloud.login('demo', 'pw', 'demo');
+  const project = (await json(asDemo, 'project', 'show', 'demo')).id;
+  const template = { heat_template_version: '2018-08-31', resources: { n: { type: 'OS::Neutron::Net', properties: { name: { get_file: 'x.txt' } } } } };
+  const res = await cloud.request('POST', `/orchestration/v1/${project}/validate`, { token, body: { template, files: { 'y.txt': 'y' } } });
+  assert.equal(res.status, 400);
+  assert.match(res.body.error.message, /resources\.n\.properties\.name\.get_file: No content found in the "files" section for get_file path: x\.txt/);
+  // A template resource is read when its template is: its own mistakes carry both places.
+  write('broken.yaml', 'heat_template_version: 2018-08-31\nresources:\n  x:\n    type: OS::Nope\n');
+  const outer = write('outer.yaml', 'heat_template_version: 2018-08-31\nresources:\n  b:\n    type: broken.yaml\n');
+  assert.match(
+    await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', outer),
+    /resources\.b: nested template: resources\.x: The Resource Type \(OS::Nope\) could not be found/,
+  );
+  const functions = await json(asDemo, 'orchestration', 'template', 'function', 'list', 'heat_template_version.2021-04-16');
+  for (const f of ['repeat', 'if', 'get_file']) assert.ok(functions.some((x: any) => x.Functions === f), f);
+  const types = (await json(asDemo, 'orchestration', 'resource', 'type', 'list')).map((t: any) => t['Resource Type']);
+  for (const t of ['OS::Heat::ResourceGroup', 'OS::Heat::SoftwareConfig', 'OS::Heat::CloudConfig', 'OS::Heat::RandomString']) assert.ok(types.includes(t), t);
+});
