@@ -12,6 +12,7 @@ import { networkPlugin, startNetwork, NETWORK_DEFAULTS, type Network } from './n
 import { createDataplane } from './network/dataplane/index.ts';
 import { startVolumes, volumePlugin, type Volumes } from './volume/index.ts';
 import { orchestrationPlugin, startOrchestration, type Orchestrator } from './orchestration/index.ts';
+import { createFakeLbDataplane, createLinuxLbDataplane, loadBalancerPlugin, startLoadBalancers, type LoadBalancers } from './loadbalancer/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 import { dashboardPlugin } from './dashboard/index.ts';
 
@@ -25,6 +26,7 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   // The same endpoint under Cinder's older type, which the openstack CLI looks for (limits show).
   { type: 'volumev3', name: 'cinderv3', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
   { type: 'orchestration', name: 'heat', prefix: '/orchestration', path: '/orchestration/v1/$(project_id)s' },
+  { type: 'load-balancer', name: 'octavia', prefix: '/load-balancer', path: '/load-balancer' },
 ];
 
 /** radosgw's Swift and S3 APIs, when one serves this cloud (Swift's account is the project). */
@@ -81,6 +83,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let network: Network | undefined;
   let volumes: Volumes | undefined;
   let orchestration: Orchestrator | undefined;
+  let loadBalancers: LoadBalancers | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, dataDir: config.dataDir, kdf: config.kdf }, log);
     const { adminPassword } = await bootstrap(identity, {
@@ -127,6 +130,13 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     });
 
     // Its resources reach the other services through the public URL, as a client does.
+    // Each load balancer's HAProxy in a namespace beside the network's, named after the same prefix.
+    const lbDataplane =
+      config.networkDataplane === 'fake'
+        ? createFakeLbDataplane()
+        : createLinuxLbDataplane({ hostNetns: config.networkNetns, prefix: config.networkNetns ?? 'nubo', stateDir: join('/run/nubo', config.networkNetns ?? 'nubo', 'lb'), log });
+    loadBalancers = await startLoadBalancers({ store, dataplane: lbDataplane, host: config.computeHost, log });
+
     orchestration = await startOrchestration(store, { identityUrl: `${config.publicUrl}/identity`, log });
 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
@@ -138,6 +148,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(networkPlugin(network), { prefix: '/networking' });
     await app.register(volumePlugin(volumes), { prefix: '/volume' });
     await app.register(orchestrationPlugin(orchestration), { prefix: '/orchestration' });
+    await app.register(loadBalancerPlugin(loadBalancers), { prefix: '/load-balancer' });
     await app.register(dashboardPlugin());
     await app.listen({ host: config.host, port: config.port });
 
@@ -174,6 +185,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
         await orchestration!.close();
         await app.close();
         await compute!.close();
+        await loadBalancers!.close();
         await network!.close();
         await volumes!.close();
         await store.close();
@@ -181,6 +193,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     };
   } catch (err) {
     await compute?.close();
+    await loadBalancers?.close();
     await network?.close();
     await volumes?.close();
     await orchestration?.close();
