@@ -1,0 +1,147 @@
+// The load-balancer agent of one host: makes each of its load balancers' namespace and HAProxy
+// match the records, settles their provisioning status, and polls HAProxy's health into their
+// operating status. A HAProxy that died is started again at the next poll; one that outlived a
+// restart of Nubo is adopted as it runs.
+
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Logger } from '../../lib/log.ts';
+import type { Db, Store } from '../../lib/store/db.ts';
+import { startController, type Controller } from '../../lib/reconcile/controller.ts';
+import { bindVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
+import type { LbDataplane } from '../dataplane/driver.ts';
+import { LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
+import { healthMonitors, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
+import { healthOf, type Health } from './health.ts';
+import { childrenOf, configOf, type Children } from './spec.ts';
+import type { StatRow } from '../haproxy/stats.ts';
+
+export interface LbAgentOptions {
+  store: Store;
+  dataplane: LbDataplane;
+  host: string;
+  /** How often HAProxy's health is read back (ms). */
+  pollMs?: number;
+  log: Logger;
+}
+
+const CHILD_TABLES = [listeners, pools, members, healthMonitors] as const;
+
+export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
+  const { store, dataplane: dp, host } = opts;
+  const { db } = store;
+  const pollMs = opts.pollMs ?? 2000;
+  // The change (updated_at) each load balancer's HAProxy was last made to serve by this process:
+  // a poll with nothing changed and HAProxy alive only reads its health.
+  const ensured = new Map<string, number>();
+
+  async function remove(lb: LoadBalancerRow): Promise<void> {
+    await dp.remove(lb.id);
+    ensured.delete(lb.id);
+    await store.tx(async (tx) => {
+      for (const t of CHILD_TABLES) await tx.delete(t).where(eq(t.loadBalancerId, lb.id));
+      await tx.delete(listenerStats).where(eq(listenerStats.loadBalancerId, lb.id));
+      await releaseVip(tx, lb.vipPortId);
+      await tx.delete(loadBalancers).where(eq(loadBalancers.id, lb.id));
+    });
+  }
+
+  /** Removes what was PENDING_DELETE and sets the rest ACTIVE, unless the load balancer changed
+   * again since it was read (that change's own run settles it). */
+  async function settle(lb: LoadBalancerRow): Promise<void> {
+    await store.tx(async (tx) => {
+      const [now] = await tx.select({ updatedAt: loadBalancers.updatedAt }).from(loadBalancers).where(eq(loadBalancers.id, lb.id)).for('update');
+      if (!now || now.updatedAt?.getTime() !== lb.updatedAt?.getTime()) return;
+      const gone = await tx
+        .select({ id: listeners.id })
+        .from(listeners)
+        .where(and(eq(listeners.loadBalancerId, lb.id), eq(listeners.provisioningStatus, 'PENDING_DELETE')));
+      if (gone.length) await tx.delete(listenerStats).where(inArray(listenerStats.listenerId, gone.map((l) => l.id)));
+      for (const t of CHILD_TABLES) {
+        await tx.delete(t).where(and(eq(t.loadBalancerId, lb.id), eq(t.provisioningStatus, 'PENDING_DELETE')));
+        await tx
+          .update(t)
+          .set({ provisioningStatus: 'ACTIVE' })
+          .where(and(eq(t.loadBalancerId, lb.id), inArray(t.provisioningStatus, ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'])));
+      }
+      await tx.update(loadBalancers).set({ provisioningStatus: 'ACTIVE' }).where(eq(loadBalancers.id, lb.id));
+    });
+  }
+
+  async function reconcile(id: string) {
+    const [lb] = await db.select().from(loadBalancers).where(eq(loadBalancers.id, id));
+    if (!lb) {
+      ensured.delete(id);
+      await dp.remove(id);
+      return;
+    }
+    if (lb.host !== host) return;
+    if (lb.provisioningStatus === 'PENDING_DELETE') return remove(lb);
+    let c = await childrenOf(db, id);
+    let rows = await dp.stats(id);
+    const stamp = lb.updatedAt?.getTime() ?? 0;
+    if (!rows || ensured.get(id) !== stamp || lb.provisioningStatus !== 'ACTIVE') {
+      const wiring = await vipWiring(db, lb.vipPortId);
+      if (!wiring) {
+        await db.update(loadBalancers).set({ provisioningStatus: 'ERROR', operatingStatus: 'ERROR' }).where(eq(loadBalancers.id, id));
+        opts.log.error({ loadBalancer: id, port: lb.vipPortId }, 'load balancer: its VIP port is gone');
+        return;
+      }
+      try {
+        const { plugged } = await dp.ensure({ id, vip: { portId: lb.vipPortId, ...wiring }, config: configOf(lb, c) });
+        await store.tx(async (tx) => {
+          await bindVip(tx, lb.vipPortId, host);
+          if (!plugged) await vipDeviceChanged(tx, lb.vipPortId);
+        });
+      } catch (err) {
+        ensured.delete(id);
+        if (lb.provisioningStatus.startsWith('PENDING_')) await db.update(loadBalancers).set({ provisioningStatus: 'ERROR' }).where(eq(loadBalancers.id, id));
+        throw err;
+      }
+      ensured.set(id, stamp);
+      if (lb.provisioningStatus !== 'ACTIVE') {
+        await settle(lb);
+        c = await childrenOf(db, id);
+      }
+      rows = await dp.stats(id);
+    }
+    await writeHealth(db, lb, c, healthOf(lb.adminStateUp, c, rows), rows);
+    return { requeueAfter: pollMs };
+  }
+
+  return startController({
+    name: 'loadbalancer-agent',
+    store,
+    channel: LB_CHANNEL,
+    log: opts.log,
+    async listKeys() {
+      const [mine, actual] = await Promise.all([db.select({ id: loadBalancers.id }).from(loadBalancers).where(eq(loadBalancers.host, host)), dp.inventory()]);
+      return new Set([...mine.map((r) => r.id), ...actual]);
+    },
+    reconcile,
+  });
+}
+
+/** Writes each record's operating status where it changed, and the listeners' counters. */
+async function writeHealth(db: Db, lb: LoadBalancerRow, c: Children, h: Health, rows: StatRow[] | undefined): Promise<void> {
+  const set = async (t: (typeof CHILD_TABLES)[number] | typeof loadBalancers, have: { id: string; operatingStatus: Operating }[], want: Map<string, Operating>) => {
+    for (const r of have) {
+      const s = want.get(r.id);
+      if (s && s !== r.operatingStatus) await db.update(t).set({ operatingStatus: s }).where(eq(t.id, r.id));
+    }
+  };
+  await set(members, c.members, h.members);
+  await set(pools, c.pools, h.pools);
+  await set(listeners, c.listeners, h.listeners);
+  // A monitor is ONLINE while it checks.
+  await set(healthMonitors, c.monitors, new Map(c.monitors.map((m) => [m.id, m.adminStateUp && rows ? 'ONLINE' : 'OFFLINE'] as const)));
+  await set(loadBalancers, [lb], new Map([[lb.id, h.loadBalancer]]));
+  for (const l of c.listeners) {
+    const f = rows?.find((r) => r.pxname === l.id && r.svname === 'FRONTEND');
+    if (!f) continue;
+    const values = { bytesIn: f.bin, bytesOut: f.bout, activeConnections: f.scur, totalConnections: f.stot, requestErrors: f.ereq };
+    await db
+      .insert(listenerStats)
+      .values({ listenerId: l.id, loadBalancerId: lb.id, ...values })
+      .onConflictDoUpdate({ target: listenerStats.listenerId, set: values });
+  }
+}
