@@ -6,7 +6,8 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Db } from '../lib/store/db.ts';
-import type { Server } from './servers.ts';
+import { faultOf, type Server } from './servers.ts';
+import { serverAttachments } from '../volume/attachments.ts';
 import { instanceActionEvents, instanceActions, servers, snapshots, type EventAwaits } from './tables.ts';
 
 export type InstanceAction = typeof instanceActions.$inferSelect;
@@ -85,12 +86,20 @@ export async function settleActions(db: Db, s: Server): Promise<void> {
   const open = await openEvents(db, s.id);
   if (!open.length) return;
   const pending = new Set((await db.select({ id: snapshots.imageId }).from(snapshots).where(eq(snapshots.serverId, s.id))).map((r) => r.id));
+  const attachmentsById = new Map((await serverAttachments(db, s.id)).map((r) => [r.id, r]));
   for (const { event, actionId } of open) {
     if (s.vmState === 'error') {
       await finish(db, actionId, event.id, s.host, 'Error', s.fault);
       continue;
     }
     const a = event.awaits;
+    const detach = a.detachOf === undefined ? undefined : attachmentsById.get(a.detachOf);
+    if (detach?.status === 'error_detaching') {
+      // The guest kept the volume: the detach failed, and says why.
+      await finish(db, actionId, event.id, s.host, 'Error', faultOf(detach.fault ?? `The guest did not release volume ${detach.volumeId}`));
+      continue;
+    }
+    if (detach) continue;
     const done =
       s.vmState !== 'building' &&
       (a.generation === undefined || s.observedGeneration >= a.generation) &&

@@ -235,6 +235,8 @@ export interface EventAwaits {
   generation?: number;
   reboots?: number;
   snapshotImageId?: string;
+  /** A volume attachment being detached: done when it is gone, failed when the guest kept it. */
+  detachOf?: string;
 }
 
 /** One step of an action carried out on the host, with its result. */

@@ -36,14 +36,16 @@ export async function attachVolume(tx: Db, auth: AuthContext, serverId: string, 
   });
 }
 
-/** DELETE os-volume_attachments/{volume}: the agent unplugs it, then the attachment goes. */
-export async function detachVolume(tx: Db, auth: AuthContext, serverId: string, volumeId: string): Promise<void> {
+/** DELETE os-volume_attachments/{volume}: the agent unplugs it, then the attachment goes. Returns
+ * the attachment's id. */
+export async function detachVolume(tx: Db, auth: AuthContext, serverId: string, volumeId: string): Promise<string> {
   const s = await getServer(tx, auth, serverId, true);
   const a = await attachmentOf(tx, s.id, volumeId);
   if (!a) throw notFound(`volume_id not found: ${volumeId}`);
   if (a.bootIndex === 0) throw conflict(`Cannot detach a root device volume`);
   checkState(s, 'detach_volume');
   await beginDetach(tx, a.id);
+  return a.id;
 }
 
 /** A server's attachments as Nova lists them (those being detached included, as Nova does). */

@@ -105,7 +105,10 @@ test('extend while attached: the guest sees the new size', async () => {
 });
 
 test('a snapshot of the in-use volume needs --force; a volume made from it holds what the guest wrote', async () => {
-  assert.match(await cliFails(cloud.env, 'volume', 'snapshot', 'create', '--volume', 'vol1', 'vol1-snap'), /status must be available, but current status is: in-use/);
+  assert.match(
+    await cliFails(cloud.env, 'volume', 'snapshot', 'create', '--volume', 'vol1', 'vol1-snap'),
+    /status must be available, but current status is: in-use/,
+  );
   await json('volume', 'snapshot', 'create', '--force', '--volume', 'vol1', 'vol1-snap');
   await until('the snapshot is available', async () => (await json('volume', 'snapshot', 'show', 'vol1-snap')).status === 'available');
   const copy = (await json('volume', 'create', '--snapshot', 'vol1-snap', 'vol1-copy')).id as string;

@@ -76,8 +76,13 @@ export function volumeAttachmentRoutes(app: FastifyInstance, store: Store): void
 
   api.delete(`${path}/:volume_id`, { config: { policy: 'compute:os-volumes-attachments:delete' }, schema: { params: ByVolume } }, async (request, reply) => {
     await store.tx(async (tx) => {
-      await detachVolume(tx, authOf(request), request.params.server_id, request.params.volume_id);
-      await recordAction(tx, actionContext(request), request.params.server_id, { action: 'detach_volume', event: 'compute_detach_volume' });
+      const detaching = await detachVolume(tx, authOf(request), request.params.server_id, request.params.volume_id);
+      // Done once the guest let it go, an error once it kept it: not when the agent next reports.
+      await recordAction(tx, actionContext(request), request.params.server_id, {
+        action: 'detach_volume',
+        event: 'compute_detach_volume',
+        awaits: { detachOf: detaching },
+      });
     });
     return reply.status(202).send();
   });
