@@ -60,10 +60,20 @@ for (const [name, cli] of [
     assert.equal((await json(openstack)('volume', 'show', root.id)).attachments[0].device, '/dev/vda');
     const byVolume = await j('server', 'create', '--flavor', 'tiny', '--volume', `vol-${name}`, '--network', 'net', '--wait', `byvol-${name}`);
     assert.deepEqual(byVolume.volumes_attached, [{ id: volume, ...shownLater }]);
-    await cli('server', 'delete', '--wait', `vm-${name}`, `bfv-${name}`, `byvol-${name}`);
-    // Neither was to be deleted with its server.
+    // A --block-device that makes the root volume from the image and has it go with the server
+    // (openstackclient 6.0 wants --image beside it).
+    const image = (await json(openstack)('image', 'show', 'img')).id;
+    const mapping = `source_type=image,uuid=${image},destination_type=volume,volume_size=1,delete_on_termination=true,boot_index=0`;
+    const byMapping = await j('server', 'create', '--flavor', 'tiny', '--image', 'img', '--block-device', mapping, '--network', 'net', '--wait', `bdm-${name}`);
+    const [made] = byMapping.volumes_attached;
+    const madeVolume = await json(openstack)('volume', 'show', made.id);
+    assert.deepEqual([madeVolume.status, madeVolume.size, madeVolume.attachments[0].device], ['in-use', 1, '/dev/vda']);
+    assert.equal(madeVolume.volume_image_metadata.image_id, image);
+    await cli('server', 'delete', '--wait', `vm-${name}`, `bfv-${name}`, `byvol-${name}`, `bdm-${name}`);
+    // Neither of the first two was to be deleted with its server; the mapped one was.
     assert.equal(await status(volume), 'available');
     assert.equal(await status(root.id), 'available');
+    await eventually('the mapped volume is deleted', async () => !(await openstack('volume', 'list', '-f', 'value', '-c', 'ID')).includes(made.id));
     await openstack('volume', 'delete', volume, root.id);
   });
 }
