@@ -13,6 +13,7 @@ import { createDriver } from './compute/virt/index.ts';
 import { startNetworkNode } from './network/index.ts';
 import { dataplaneOf } from './main.ts';
 import type { Dataplane } from './network/dataplane/driver.ts';
+import { startTelemetry, type Telemetry } from './telemetry/index.ts';
 
 export interface Agent {
   host: string;
@@ -30,6 +31,7 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
   const host = config.computeHost;
   let compute: ComputeNode | undefined;
   let dataplane: Dataplane | undefined;
+  let telemetry: Telemetry | undefined;
   try {
     // Servers' images are read from the controllers' store, never repaired from here.
     const images = await startImages(store, { dataDir: config.imageDataDir ?? config.dataDir, quota: config.imageQuota, reader: true, log });
@@ -42,11 +44,13 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
     });
     dataplane = dataplaneOf(config, metadataSocket, log);
     const network = await startNetworkNode({ store, dataplane, host, log });
+    telemetry = await startTelemetry(store, { log, collect: { driver, host, intervalMs: config.telemetryInterval * 1000 } });
     log.info({ host, driver: config.computeDriver, dataplane: config.networkDataplane }, 'agent started');
     return {
       host,
       store,
       async close() {
+        await telemetry!.close();
         await network.close();
         await dataplane!.close();
         await compute!.close();
@@ -54,6 +58,7 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
       },
     };
   } catch (err) {
+    await telemetry?.close();
     await compute?.close();
     await dataplane?.close();
     await store.close();

@@ -59,6 +59,9 @@ export interface Config {
   /** Seconds a resized server waits in VERIFY_RESIZE before it is confirmed for its user (Nova's
    * resize_confirm_window); 0 never. */
   resizeConfirmWindow: number;
+  /** Seconds between two polls of each host's guests by the telemetry collector (Ceilometer's
+   * polling interval). */
+  telemetryInterval: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -146,7 +149,7 @@ type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'scheduler
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey | MultiHostKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'telemetryInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey | MultiHostKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -182,6 +185,7 @@ const fileKeys: Record<string, keyof Flags> = {
   reclaim_instance_interval: 'reclaimInstanceInterval',
   shelved_offload_time: 'shelvedOffloadTime',
   resize_confirm_window: 'resizeConfirmWindow',
+  telemetry_interval: 'telemetryInterval',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -243,6 +247,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_RECLAIM_INSTANCE_INTERVAL: 'reclaimInstanceInterval',
   NUBO_SHELVED_OFFLOAD_TIME: 'shelvedOffloadTime',
   NUBO_RESIZE_CONFIRM_WINDOW: 'resizeConfirmWindow',
+  NUBO_TELEMETRY_INTERVAL: 'telemetryInterval',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -364,6 +369,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     reclaimInstanceInterval: positive('reclaim_instance_interval', merged.reclaimInstanceInterval ?? '0'),
     shelvedOffloadTime: merged.shelvedOffloadTime === '-1' ? -1 : positive('shelved_offload_time (or -1)', merged.shelvedOffloadTime ?? '0'),
     resizeConfirmWindow: positive('resize_confirm_window', merged.resizeConfirmWindow ?? '0'),
+    telemetryInterval: atLeastOne('telemetry_interval', merged.telemetryInterval ?? '30'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

@@ -15,6 +15,7 @@ import { orchestrationPlugin, startOrchestration, type Orchestrator } from './or
 import { createFakeLbDataplane, createLinuxLbDataplane, loadBalancerPlugin, startLoadBalancers, type LoadBalancers } from './loadbalancer/index.ts';
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 import { dashboardPlugin } from './dashboard/index.ts';
+import { prometheusPlugin, startTelemetry, telemetryPlugin, type Telemetry } from './telemetry/index.ts';
 
 /** Where each service lives below the public URL, DevStack's layout. */
 const SERVICES: (CatalogService & { prefix: string })[] = [
@@ -27,6 +28,7 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   { type: 'volumev3', name: 'cinderv3', prefix: '/volume', path: '/volume/v3/$(project_id)s' },
   { type: 'orchestration', name: 'heat', prefix: '/orchestration', path: '/orchestration/v1/$(project_id)s' },
   { type: 'load-balancer', name: 'octavia', prefix: '/load-balancer', path: '/load-balancer' },
+  { type: 'metric', name: 'gnocchi', prefix: '/metric', path: '/metric' },
 ];
 
 /** radosgw's Swift and S3 APIs, when one serves this cloud (Swift's account is the project). */
@@ -83,6 +85,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let network: Network | undefined;
   let volumes: Volumes | undefined;
   let orchestration: Orchestrator | undefined;
+  let telemetry: Telemetry | undefined;
   let loadBalancers: LoadBalancers | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, dataDir: config.dataDir, kdf: config.kdf }, log);
@@ -138,6 +141,9 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     loadBalancers = await startLoadBalancers({ store, dataplane: lbDataplane, host: config.computeHost, log });
 
     orchestration = await startOrchestration(store, { identityUrl: `${config.publicUrl}/identity`, log });
+    // This host's guests are metered where its agents run.
+    const collect = config.agents ? { driver: compute.driver, host: config.computeHost, intervalMs: config.telemetryInterval * 1000 } : undefined;
+    telemetry = await startTelemetry(store, { log, collect });
 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
@@ -149,6 +155,8 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(volumePlugin(volumes), { prefix: '/volume' });
     await app.register(orchestrationPlugin(orchestration), { prefix: '/orchestration' });
     await app.register(loadBalancerPlugin(loadBalancers), { prefix: '/load-balancer' });
+    await app.register(telemetryPlugin(telemetry), { prefix: '/metric' });
+    await app.register(prometheusPlugin(telemetry));
     await app.register(dashboardPlugin());
     await app.listen({ host: config.host, port: config.port });
 
@@ -184,6 +192,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
         // First: its running actions still reach the other services through the API.
         await orchestration!.close();
         await app.close();
+        await telemetry!.close();
         await compute!.close();
         await loadBalancers!.close();
         await network!.close();
@@ -197,6 +206,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await network?.close();
     await volumes?.close();
     await orchestration?.close();
+    await telemetry?.close();
     await store.close();
     throw err;
   }

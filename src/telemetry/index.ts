@@ -14,15 +14,17 @@ import './policy.ts';
 
 export interface Telemetry {
   store: Store;
-  collector: Collector;
+  /** On a host with guests: its collector. */
+  collector?: Collector;
   close(): Promise<void>;
 }
 
-/** The built-in archive policies, and this host's collector polling its guests every intervalMs. */
-export async function startTelemetry(store: Store, opts: { driver: VirtDriver; host: string; intervalMs: number; log: Logger }): Promise<Telemetry> {
+/** The built-in archive policies, and on a host with guests its collector, polling them every
+ * intervalMs. */
+export async function startTelemetry(store: Store, opts: { log: Logger; collect?: { driver: VirtDriver; host: string; intervalMs: number } }): Promise<Telemetry> {
   await ensureBuiltinPolicies(store.db);
-  const collector = startCollector({ store, ...opts });
-  return { store, collector, close: () => collector.close() };
+  const collector = opts.collect && startCollector({ store, log: opts.log, ...opts.collect });
+  return { store, collector, close: async () => collector?.close() };
 }
 
 const v1 = (base: string) => ({ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${base}/metric/v1/` }] });
