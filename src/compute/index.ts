@@ -33,6 +33,7 @@ import { networkProxyRoutes } from './api/proxy-networks.ts';
 import { serverGroupRoutes } from './api/server-groups.ts';
 import { serviceRoutes } from './api/services.ts';
 import { hypervisorRoutes } from './api/hypervisors.ts';
+import { hostRoutes } from './api/hosts.ts';
 import { availabilityZoneRoutes } from './api/availability-zones.ts';
 import { aggregateRoutes } from './api/aggregates.ts';
 import { usageRoutes } from './api/usage.ts';
@@ -225,6 +226,7 @@ export function computePlugin(c: Compute) {
         serverGroupRoutes(v2, c.store, QUOTA_DEFAULTS);
         serviceRoutes(v2, c.store);
         hypervisorRoutes(v2, c.store, c.driver.name);
+        hostRoutes(v2, c.store);
         availabilityZoneRoutes(v2, c.store);
         aggregateRoutes(v2, c.store);
         usageRoutes(v2, c.store);

@@ -32,6 +32,7 @@ definePolicy({
   'compute:server-metadata:index': anyOf(admin, projectReader),
   'compute:server-metadata:update': anyOf(admin, projectMember),
   'compute:os-hypervisors': admin,
+  'compute:os-hosts': admin,
   'compute:os-instance-actions:list': anyOf(admin, projectReader),
   'compute:os-instance-actions:show': anyOf(admin, projectReader),
   'compute:os-instance-actions:events': admin,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../lib/store/db.ts';
-import { INTERNAL_ZONE, listServices } from '../services.ts';
+import { INTERNAL_ZONE, isUp, listServices } from '../services.ts';
 import { naive } from './naive-time.ts';
 
 /** /os-availability-zone: the zones of the compute hosts (an aggregate's, or nova); /detail adds each zone's hosts and services, and the internal zone, for the admin. */
@@ -13,7 +13,7 @@ export function availabilityZoneRoutes(app: FastifyInstance, store: Store): void
     for (const s of await listServices(db)) {
       const z = out.get(s.zone) ?? { available: false, hosts: {} };
       out.set(s.zone, z);
-      const up = !s.forcedDown;
+      const up = isUp(s);
       if (s.binary === 'nova-compute' && !s.disabled && up) z.available = true;
       (z.hosts[s.host] ??= {})[s.binary] = { available: up, active: !s.disabled, updated_at: naive(s.updatedAt) };
     }

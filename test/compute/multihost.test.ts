@@ -1,0 +1,216 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliAs, cliFails, freshPostgres, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
+
+// A controller on PostgreSQL with its agents off (nubo up --no-agents) and three hosts, each a
+// `nubo agent` process of its own on the fake driver, driven by the real openstack CLI.
+
+const root = new URL('../..', import.meta.url).pathname;
+const HOSTS = ['host1', 'host2', 'host3'];
+// Short enough that a killed agent's service is down within seconds.
+const REPORT_INTERVAL = 1;
+const DOWN_TIME = 4;
+
+interface AgentProcess {
+  child: ChildProcess;
+  dataDir: string;
+  output(): string;
+}
+
+let db: Awaited<ReturnType<typeof freshPostgres>>;
+let controller: SpawnedNubo;
+const agents = new Map<string, AgentProcess>();
+
+/** `nubo agent` for one host; resolves once it says it is up. */
+async function startAgent(host: string, index: number): Promise<AgentProcess> {
+  const dataDir = tempDir('nubo-agent-');
+  const child = spawn(
+    process.execPath,
+    [
+      ...nuboArgv,
+      'agent',
+      ...['--database', db.url, '--data-dir', dataDir, '--compute-host', host, '--compute-driver', 'fake', '--network-dataplane', 'fake'],
+      ...['--image-data-dir', controller.dataDir, '--host-ip', `192.0.2.${index + 1}`, '--report-interval', String(REPORT_INTERVAL)],
+    ],
+    { cwd: root, env: { ...process.env, NUBO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nubo agent ${host} did not start:\n${out}`)), 120_000);
+    child.stdout!.on('data', () => out.includes('Nubo agent is up') && (clearTimeout(timer), resolve()));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`nubo agent ${host} exited with ${code}:\n${out}`))));
+  });
+  child.removeAllListeners('exit');
+  return { child, dataDir, output: () => out };
+}
+
+async function stopAgent(a: AgentProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (a.child.exitCode === null && a.child.signalCode === null) {
+    const exited = new Promise((resolve) => a.child.once('exit', resolve));
+    a.child.kill(signal);
+    await exited;
+  }
+  rmSync(a.dataDir, { recursive: true, force: true });
+}
+
+before(async () => {
+  db = await freshPostgres();
+  controller = await spawnNubo({
+    args: ['--database', db.url, '--no-agents', '--compute-host', 'controller', '--compute-driver', 'fake'],
+    env: { NUBO_REPORT_INTERVAL: String(REPORT_INTERVAL), NUBO_SERVICE_DOWN_TIME: String(DOWN_TIME) },
+  });
+  for (const [i, host] of HOSTS.entries()) agents.set(host, await startAgent(host, i));
+  const image = join(controller.dataDir, 'tiny.raw');
+  writeFileSync(image, Buffer.alloc(1 << 20));
+  await ok('image', 'create', '--public', '--disk-format', 'raw', '--file', image, 'tiny');
+  await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'small');
+});
+
+after(async () => {
+  for (const a of agents.values()) await stopAgent(a);
+  await controller?.stop();
+  await db?.drop();
+});
+
+const ok = cliAs(() => controller.env);
+const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until test holds of what read returns; fails with the last value after timeoutMs. */
+async function until<T>(read: () => Promise<T>, test: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last = await read();
+  while (!test(last)) {
+    if (Date.now() > end) assert.fail(`not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    await sleep(250);
+    last = await read();
+  }
+  return last;
+}
+
+/** Creates count servers in one request and waits for each to settle; returns their views. */
+async function createServers(name: string, count: number, ...extra: string[]) {
+  await ok('--os-compute-api-version', '2.37', 'server', 'create', '--image', 'tiny', '--flavor', 'small', '--nic', 'none', '--min', String(count), '--max', String(count), ...extra, name);
+  const ids: string[] = (await json('server', 'list', '--name', count > 1 ? `^${name}-` : `^${name}$`)).map((s: any) => s.ID);
+  assert.equal(ids.length, count);
+  return Promise.all(
+    ids.map((id) => until(() => json('--os-compute-api-version', '2.16', 'server', 'show', id), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR')),
+  );
+}
+
+const hostOf = (s: any) => s['OS-EXT-SRV-ATTR:host'];
+
+test('compute service, hypervisor, host and network agent lists show every host the agents registered', async () => {
+  const services = await json('compute', 'service', 'list');
+  const computes = services.filter((s: any) => s.Binary === 'nova-compute');
+  assert.deepEqual(computes.map((s: any) => s.Host).sort(), HOSTS);
+  assert.ok(computes.every((s: any) => s.State === 'up' && s.Status === 'enabled'), JSON.stringify(computes));
+  assert.ok(services.some((s: any) => s.Binary === 'nova-scheduler' && s.Host === 'controller' && s.State === 'up'));
+
+  const hypervisors = await json('hypervisor', 'list', '--long');
+  assert.deepEqual(hypervisors.map((h: any) => h['Hypervisor Hostname']).sort(), HOSTS);
+  assert.deepEqual(hypervisors.map((h: any) => h['Host IP']).sort(), ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+
+  const hosts = await json('host', 'list');
+  assert.deepEqual(hosts.filter((h: any) => h.Service === 'compute').map((h: any) => h['Host Name']).sort(), HOSTS);
+
+  const networkAgents = await json('network', 'agent', 'list');
+  for (const host of HOSTS) assert.ok(networkAgents.some((a: any) => a.Host === host && a.Alive === true), JSON.stringify(networkAgents));
+});
+
+test('anti-affinity puts three servers on three hosts; each hypervisor counts its own', async () => {
+  const group = await json('server', 'group', 'create', '--policy', 'anti-affinity', 'apart');
+  const made = await createServers('apart', 3, '--hint', `group=${group.id}`);
+  assert.ok(made.every((s) => s.status === 'ACTIVE'), JSON.stringify(made.map((s) => s.fault)));
+  assert.deepEqual(made.map(hostOf).sort(), HOSTS);
+  assert.ok(made.every((s) => s.host_status === 'UP'));
+  for (const host of HOSTS) {
+    const h = await json('hypervisor', 'show', host);
+    assert.equal(h.running_vms, 1);
+    assert.equal(h.vcpus_used, 1);
+  }
+  const shown = await json('host', 'show', 'host1');
+  assert.deepEqual(
+    shown.filter((r: any) => r.Project === '(used_max)').map((r: any) => [r.CPU, r['Memory MB']]),
+    [[1, 256]],
+  );
+  // A fourth member has no host left.
+  const [fourth] = await createServers('apart4', 1, '--hint', `group=${group.id}`);
+  assert.equal(fourth.status, 'ERROR');
+  assert.match(fourth.fault.message, /^No valid host was found/);
+  await ok('server', 'delete', '--wait', 'apart-1', 'apart-2', 'apart-3', 'apart4');
+  await ok('server', 'group', 'delete', 'apart');
+});
+
+test('a disabled host gets no server; enabled again, it takes its share', async () => {
+  await ok('compute', 'service', 'set', '--disable', '--disable-reason', 'maintenance', 'host1', 'nova-compute');
+  const listed = await json('compute', 'service', 'list', '--host', 'host1', '--service', 'nova-compute');
+  assert.equal(listed[0].Status, 'disabled');
+  const made = await createServers('busy', 4);
+  assert.ok(made.every((s) => s.status === 'ACTIVE'));
+  assert.ok(!made.some((s) => hostOf(s) === 'host1'), JSON.stringify(made.map(hostOf)));
+  // Spread: the other two take two each.
+  assert.deepEqual(made.map(hostOf).sort(), ['host2', 'host2', 'host3', 'host3']);
+  await ok('compute', 'service', 'set', '--enable', 'host1', 'nova-compute');
+  const [next] = await createServers('next', 1);
+  assert.equal(hostOf(next), 'host1');
+  await ok('server', 'delete', '--wait', 'busy-1', 'busy-2', 'busy-3', 'busy-4', 'next');
+});
+
+test('an aggregate with a zone and metadata: availability zone list, --availability-zone and flavor extra specs place servers in it', async () => {
+  await ok('aggregate', 'create', '--zone', 'fast', '--property', 'ssd=true', 'rack3');
+  await ok('aggregate', 'add', 'host', 'rack3', 'host3');
+  const zones = await json('availability', 'zone', 'list', '--compute');
+  // The admin sees the internal zone of the other services too.
+  assert.deepEqual(zones.map((z: any) => z['Zone Name']).sort(), ['fast', 'internal', 'nova']);
+  const [inZone] = await createServers('zoned', 1, '--availability-zone', 'fast');
+  assert.equal(hostOf(inZone), 'host3');
+  assert.equal(inZone['OS-EXT-AZ:availability_zone'], 'fast');
+
+  await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', '--property', 'aggregate_instance_extra_specs:ssd=true', 'ssd');
+  await ok('--os-compute-api-version', '2.37', 'server', 'create', '--image', 'tiny', '--flavor', 'ssd', '--nic', 'none', '--min', '2', '--max', '2', 'ssd');
+  const ssd = await Promise.all(
+    ['ssd-1', 'ssd-2'].map((n) => until(() => json('server', 'show', n), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR')),
+  );
+  assert.deepEqual(ssd.map(hostOf), ['host3', 'host3']);
+
+  // Out of the aggregate, no host has the metadata the flavor asks for.
+  await ok('aggregate', 'remove', 'host', 'rack3', 'host3');
+  const [none] = await createServers('nossd', 1, '--flavor', 'ssd');
+  assert.equal(none.status, 'ERROR');
+  await ok('server', 'delete', '--wait', 'zoned', 'ssd-1', 'ssd-2', 'nossd');
+  await ok('aggregate', 'delete', 'rack3');
+  await ok('flavor', 'delete', 'ssd');
+});
+
+test("a killed agent's service goes down within service_down_time, its server's host_status is DOWN, and it gets no new server", async () => {
+  const [placed] = await createServers('victim', 1);
+  const victim: string = hostOf(placed);
+  const killedAt = Date.now();
+  await stopAgent(agents.get(victim)!, 'SIGKILL');
+  agents.delete(victim);
+  const down = await until(
+    () => json('compute', 'service', 'list', '--host', victim, '--service', 'nova-compute'),
+    (rows: any[]) => rows[0].State === 'down',
+    (DOWN_TIME + 10) * 1000,
+  );
+  assert.equal(down[0].State, 'down');
+  assert.ok(Date.now() - killedAt < (DOWN_TIME + 10) * 1000);
+  const hv = (await json('hypervisor', 'list')).find((h: any) => h['Hypervisor Hostname'] === victim);
+  assert.equal(hv.State, 'down');
+  const shown = await json('--os-compute-api-version', '2.16', 'server', 'show', 'victim');
+  assert.equal(shown.host_status, 'DOWN');
+  // The others stay up, and take what is created now.
+  const made = await createServers('after', 2);
+  assert.deepEqual(made.map(hostOf).sort(), HOSTS.filter((h) => h !== victim));
+  // A host still holding servers is not deleted from under them.
+  const svc = (await json('compute', 'service', 'list', '--host', victim, '--service', 'nova-compute'))[0];
+  const err = await cliFails(controller.env, 'compute', 'service', 'delete', String(svc.ID));
+  assert.match(err, /hosting instances/);
+});
