@@ -152,12 +152,17 @@ const VIEWS = {
   servers: {
     title: 'Servers',
     service: 'compute',
-    load: () => api('compute', 'GET', '/servers/detail').then((b) => b.servers),
+    // Below microversion 2.47 a server names its flavor by id only: the names come from the flavors.
+    async load() {
+      const [servers, flavors] = await Promise.all([api('compute', 'GET', '/servers/detail'), api('compute', 'GET', '/flavors')]);
+      const names = new Map(flavors.flavors.map((f) => [f.id, f.name]));
+      return servers.servers.map((r) => ({ ...r, flavorName: r.flavor?.original_name ?? names.get(r.flavor?.id) ?? r.flavor?.id ?? '—' }));
+    },
     columns: (act) => [
       ['Name', (r) => h('a', { href: `/servers/${r.id}`, text: r.name })],
       ['Status', (r) => h('span', { class: `badge ${r.status.toLowerCase()}`, text: r.status })],
       ['Addresses', addresses],
-      ['Flavor', (r) => r.flavor?.original_name ?? r.flavor?.id ?? '—'],
+      ['Flavor', (r) => r.flavorName],
       [
         'Actions',
         (r) =>
