@@ -50,7 +50,6 @@ export function renderConfig(c: LbConfig): string {
   const ping = c.pools.some((p) => p.monitor?.enabled && p.monitor.type === 'PING');
   const out: string[] = [
     'global',
-    '    maxconn 50000',
     `    stats socket ${c.statsSocket} mode 600 level admin expose-fd listeners`,
     ...(ping ? ['    external-check', '    insecure-fork-wanted'] : []),
     '',

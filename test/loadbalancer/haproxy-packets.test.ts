@@ -1,0 +1,206 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliAs, cliFails, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { eventually, hostNamespace, inNs, sh } from '../helpers/netns.ts';
+import { seedNetworks } from '../helpers/seed.ts';
+import { tapName } from '../../src/network/dataplane/driver.ts';
+
+// Load balancing end to end with real packets, driven by the real `openstack loadbalancer`
+// commands: two namespaces stand for two guests on private-net (a veth each on the network's
+// bridge, as a server's tap is), each running busybox httpd that answers its own name; a load
+// balancer on their subnet (HAProxy in a namespace of its own, its VIP a Neutron port on the same
+// bridge) with an HTTP listener and a ROUND_ROBIN pool, reached from the host through a floating
+// IP. Its health monitor takes a member whose server stopped out of rotation and back in.
+let host: Awaited<ReturnType<typeof hostNamespace>>;
+let nubo: SpawnedNubo;
+let work: string;
+const HOST = 'lbhost';
+
+before(async () => {
+  host = await hostNamespace('lb');
+  work = tempDir('nubo-lb-');
+  nubo = await spawnNubo({
+    env: {
+      ...{ NUBO_COMPUTE_DRIVER: 'fake', NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name },
+      ...{ NUBO_PHYSICAL_NETWORKS: 'physnet1:br-ex:172.24.4.1/24', NUBO_COMPUTE_HOST: HOST },
+    },
+  });
+});
+
+after(async () => {
+  if (process.env.NUBO_TEST_SHOW_LOG) console.log(nubo?.output());
+  await nubo?.stop();
+  await host?.cleanup();
+  // The load balancers' namespaces are named after the host namespace: cleanup() took them.
+});
+
+const ok = cliAs(() => nubo.env);
+const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
+
+/** A namespace standing for a guest on private-net, its NIC wired by the network agent, serving
+ * its own name over HTTP on port 80. */
+async function webServer(name: string): Promise<{ ns: string; ip: string; start(): Promise<void>; stop(): Promise<void> }> {
+  const port = await json('port', 'create', '--network', 'private-net', '--device-owner', 'compute:nova', '--disable-port-security', `${name}-port`);
+  const ns = await host.endpoint(name);
+  const ip = port.fixed_ips[0].ip_address as string;
+  await inNs(host.name, 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
+  await inNs(ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
+  await inNs(ns, 'ip', 'route', 'add', 'default', 'via', '192.168.10.1');
+  await ok('port', 'set', '--host', HOST, port.id);
+  const www = join(work, name);
+  mkdirSync(www, { recursive: true });
+  writeFileSync(join(www, 'index.html'), `${name}\n`);
+  return {
+    ns,
+    ip,
+    // busybox httpd daemonizes; it is the only process of the namespace.
+    start: async () => {
+      await inNs(ns, 'busybox', 'httpd', '-p', '80', '-h', www);
+    },
+    stop: async () => {
+      const { stdout } = await sh('ip', 'netns', 'pids', ns);
+      for (const pid of stdout.split(/\s+/).filter(Boolean)) await sh('kill', '-9', pid).catch(() => undefined);
+    },
+  };
+}
+
+/** One HTTP GET from the host (br-ex's side), as a user outside the cloud makes it. */
+const get = (url: string) => inNs(host.name, 'curl', '-s', '--max-time', '3', url).then((r) => r.stdout.trim());
+
+const statusTree = async (lb: string) => JSON.parse(await ok('loadbalancer', 'status', 'show', lb)).loadbalancer;
+
+test('a load balancer with a floating IP spreads requests over two servers, and its health monitor takes a stopped one out and back', async () => {
+  await seedNetworks(ok);
+  const [web1, web2] = [await webServer('web1'), await webServer('web2')];
+  await web1.start();
+  await web2.start();
+
+  const providers = await json('loadbalancer', 'provider', 'list');
+  assert.deepEqual(providers.map((p: { name: string }) => p.name), ['nubo']);
+
+  const lb = await json('loadbalancer', 'create', '--name', 'lb1', '--vip-subnet-id', 'private-subnet', '--wait');
+  assert.equal(lb.provisioning_status, 'ACTIVE');
+  const vipPort = await json('port', 'show', lb.vip_port_id);
+  assert.equal(vipPort.device_owner, 'Octavia');
+  assert.equal(vipPort.device_id, `lb-${lb.id}`);
+  assert.equal(vipPort.fixed_ips[0].ip_address, lb.vip_address);
+  assert.ok((await host.list()).includes(`${host.name}-qlb-${lb.id}`), 'the load balancer has a namespace of its own');
+
+  const listener = await json('loadbalancer', 'listener', 'create', '--name', 'l1', '--protocol', 'HTTP', '--protocol-port', '80', '--wait', 'lb1');
+  assert.equal(listener.protocol_port, 80);
+  const pool = await json('loadbalancer', 'pool', 'create', '--name', 'p1', '--lb-algorithm', 'ROUND_ROBIN', '--listener', 'l1', '--protocol', 'HTTP', '--wait');
+  assert.deepEqual(pool.listeners, listener.id);
+  const m1 = await json('loadbalancer', 'member', 'create', '--name', 'm1', '--subnet-id', 'private-subnet', '--address', web1.ip, '--protocol-port', '80', '--wait', 'p1');
+  const m2 = await json('loadbalancer', 'member', 'create', '--name', 'm2', '--subnet-id', 'private-subnet', '--address', web2.ip, '--protocol-port', '80', '--wait', 'p1');
+  assert.equal(m1.provisioning_status, 'ACTIVE');
+  assert.equal((await json('loadbalancer', 'show', 'lb1')).provisioning_status, 'ACTIVE');
+
+  const fip = (await json('floating', 'ip', 'create', '--port', lb.vip_port_id, 'public-net')).floating_ip_address as string;
+  await eventually('the floating IP answering', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 30_000);
+  const answers: string[] = [];
+  for (let i = 0; i < 20; i++) answers.push(await get(`http://${fip}/`));
+  assert.deepEqual([...new Set(answers)].sort(), ['web1', 'web2'], `20 requests through the load balancer: ${answers.join(' ')}`);
+  assert.ok(answers.filter((a) => a === 'web1').length >= 8, `round robin: ${answers.join(' ')}`);
+
+  // Without a monitor HAProxy checks nothing: Octavia's NO_MONITOR.
+  assert.equal((await json('loadbalancer', 'member', 'show', 'p1', 'm1')).operating_status, 'NO_MONITOR');
+
+  const hm = await json(
+    ...['loadbalancer', 'healthmonitor', 'create', '--name', 'hm1', '--delay', '1', '--timeout', '1', '--max-retries', '1', '--max-retries-down', '2'],
+    ...['--type', 'HTTP', '--url-path', '/', '--expected-codes', '200', '--wait', 'p1'],
+  );
+  assert.equal(hm.type, 'HTTP');
+  await eventually('both members ONLINE', async () => (await json('loadbalancer', 'member', 'list', 'p1')).every((m: { operating_status: string }) => m.operating_status === 'ONLINE'), 20_000);
+  assert.equal((await statusTree('lb1')).operating_status, 'ONLINE');
+
+  await web2.stop();
+  // delay × max_retries_down = 2 s for HAProxy, and a poll of the agent.
+  await eventually('the stopped member ERROR', async () => (await json('loadbalancer', 'member', 'show', 'p1', m2.id)).operating_status === 'ERROR', 15_000);
+  const tree = await statusTree('lb1');
+  assert.equal(tree.operating_status, 'DEGRADED');
+  assert.equal(tree.listeners[0].pools[0].operating_status, 'DEGRADED');
+  for (let i = 0; i < 10; i++) assert.equal(await get(`http://${fip}/`), 'web1');
+
+  await web2.start();
+  await eventually('the member back ONLINE', async () => (await json('loadbalancer', 'member', 'show', 'p1', m2.id)).operating_status === 'ONLINE', 15_000);
+  assert.equal((await statusTree('lb1')).operating_status, 'ONLINE');
+
+  // HAProxy's counters since its last reload (the monitor's): the ten requests above at least.
+  const stats = await json('loadbalancer', 'stats', 'show', 'lb1');
+  assert.ok(stats.total_connections >= 10 && stats.bytes_out > 0, `stats: ${JSON.stringify(stats)}`);
+
+  // HAProxy killed: the agent's next poll starts it again, and the floating IP answers.
+  const pidfile = `/run/nubo/${host.name}/lb/${lb.id}/haproxy.pid`;
+  const { stdout: pids } = await sh('ip', 'netns', 'pids', `${host.name}-qlb-${lb.id}`);
+  for (const pid of pids.split(/\s+/).filter(Boolean)) await sh('kill', '-9', pid);
+  await eventually('HAProxy started again', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 20_000);
+  assert.ok(existsSync(pidfile));
+
+  // Bad input, with Octavia's errors.
+  assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'create', '--protocol', 'TCP', '--protocol-port', '80', 'lb1'), /already using protocol_port 80/);
+  assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'create', '--protocol', 'HTTP', '--protocol-port', '70000', 'lb1'), /protocol_port|70000/);
+  assert.match(
+    await cliFails(nubo.env, 'loadbalancer', 'healthmonitor', 'create', '--delay', '1', '--timeout', '5', '--max-retries', '1', '--type', 'TCP', 'p1'),
+    /already has a health monitor|timeout/,
+  );
+
+  // Cascade delete: the namespace, HAProxy and the VIP port go; the members' servers stay.
+  await ok('loadbalancer', 'delete', '--cascade', '--wait', 'lb1');
+  assert.ok(!(await host.list()).includes(`${host.name}-qlb-${lb.id}`), 'the namespace is gone');
+  assert.ok(!existsSync(pidfile), 'its files are gone');
+  assert.match(await cliFails(nubo.env, 'port', 'show', lb.vip_port_id), /No Port found|could not be found/);
+  assert.deepEqual(await json('loadbalancer', 'list'), []);
+  assert.equal(await inNs(web1.ns, 'busybox', 'wget', '-q', '-O', '-', `http://${web1.ip}/`).then((r) => r.stdout.trim()), 'web1');
+});
+
+test('changes while PENDING_UPDATE are refused, members only go on subnets the project may use, and another project sees nothing', async () => {
+  const lb = await json('loadbalancer', 'create', '--name', 'lb2', '--vip-subnet-id', 'private-subnet', '--wait');
+  const token = JSON.parse(await ok('token', 'issue', '-f', 'json')).id as string;
+  const put = (name: string) =>
+    fetch(`${nubo.url}/load-balancer/v2.0/lbaas/loadbalancers/${lb.id}`, {
+      method: 'PUT',
+      headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+      body: JSON.stringify({ loadbalancer: { name } }),
+    });
+  const first = await put('lb2a');
+  const second = await put('lb2b');
+  assert.equal(first.status, 200);
+  assert.equal((await first.json()).loadbalancer.provisioning_status, 'PENDING_UPDATE');
+  assert.equal(second.status, 409);
+  assert.match((await second.json()).faultstring, /Invalid state PENDING_UPDATE/);
+  await eventually('lb2 ACTIVE again', async () => (await json('loadbalancer', 'show', lb.id)).provisioning_status === 'ACTIVE');
+
+  // Another project: its own network and subnet, a member of the demo project.
+  await ok('project', 'create', 'other');
+  await ok('user', 'create', '--project', 'other', '--password', 'secret', 'otheruser');
+  await ok('role', 'add', '--project', 'other', '--user', 'otheruser', 'member');
+  const other = { ...nubo.env, OS_USERNAME: 'otheruser', OS_PASSWORD: 'secret', OS_PROJECT_NAME: 'other' };
+  const asOther = cliAs(() => other);
+  await asOther('network', 'create', 'other-net');
+  const otherSubnet = JSON.parse(await asOther('subnet', 'create', '--network', 'other-net', '--subnet-range', '10.9.0.0/24', 'other-subnet', '-f', 'json'));
+  assert.deepEqual(JSON.parse(await asOther('loadbalancer', 'list', '-f', 'json')), []);
+  assert.match((await openstack(other, 'loadbalancer', 'show', lb.id)).stderr, /Unable to locate|not found/i);
+
+  // The admin's load balancer may not take a member on a subnet of the other project.
+  await ok('loadbalancer', 'pool', 'create', '--name', 'p2', '--lb-algorithm', 'LEAST_CONNECTIONS', '--loadbalancer', lb.id, '--protocol', 'TCP', '--wait');
+  assert.match(
+    await cliFails(nubo.env, 'loadbalancer', 'member', 'create', '--subnet-id', otherSubnet.id, '--address', '10.9.0.5', '--protocol-port', '80', 'p2'),
+    /Subnet .* not found/,
+  );
+  // Nor may the other project put a load balancer on the admin's subnet (the API says so, not only the CLI).
+  const otherToken = JSON.parse(await asOther('token', 'issue', '-f', 'json')).id as string;
+  const refused = await fetch(`${nubo.url}/load-balancer/v2.0/lbaas/loadbalancers`, {
+    method: 'POST',
+    headers: { 'x-auth-token': otherToken, 'content-type': 'application/json' },
+    body: JSON.stringify({ loadbalancer: { vip_subnet_id: (await json('subnet', 'show', 'private-subnet')).id } }),
+  });
+  assert.equal(refused.status, 400);
+  assert.match((await refused.json()).faultstring, /Subnet .* not found/);
+  const hidden = await fetch(`${nubo.url}/load-balancer/v2.0/lbaas/loadbalancers/${lb.id}`, { headers: { 'x-auth-token': otherToken } });
+  assert.equal(hidden.status, 404);
+
+  await ok('loadbalancer', 'delete', '--cascade', '--wait', lb.id);
+});
