@@ -46,13 +46,22 @@ export async function addMeasures(tx: Db, batch: Map<string, Point[]>): Promise<
     .where(inArray(metrics.id, ids))
     .for('update', { of: metrics });
   const values: (typeof aggregates.$inferInsert)[] = [];
+  const newest: { id: string; p: Point }[] = [];
   for (const m of rows) {
     const coarsest = Math.max(...m.definition.map((d) => d.granularity)) * 1000;
     const previous = m.lastAt && m.lastValue !== null ? { t: m.lastAt.getTime(), v: m.lastValue } : undefined;
     const floor = previous ? Math.floor(previous.t / coarsest) * coarsest - m.backWindow * coarsest : -Infinity;
-    const { partials, newest } = rollUp(batch.get(m.id)!.filter((p) => p.t >= floor), m.definition, previous);
-    for (const p of partials) values.push({ metricId: m.id, ...p, ts: new Date(p.ts), lastAt: new Date(p.lastAt) });
-    if (newest && newest !== previous) await tx.update(metrics).set({ lastAt: new Date(newest.t), lastValue: newest.v }).where(eq(metrics.id, m.id));
+    const rolled = rollUp(batch.get(m.id)!.filter((p) => p.t >= floor), m.definition, previous);
+    for (const p of rolled.partials) values.push({ metricId: m.id, ...p, ts: new Date(p.ts), lastAt: new Date(p.lastAt) });
+    if (rolled.newest && rolled.newest !== previous) newest.push({ id: m.id, p: rolled.newest });
+  }
+  // Each metric's newest point, in one statement for the whole batch.
+  for (let i = 0; i < newest.length; i += 2000) {
+    const rows = sql.join(
+      newest.slice(i, i + 2000).map(({ id, p }) => sql`(${id}::uuid, ${new Date(p.t).toISOString()}::timestamptz, ${p.v}::float8)`),
+      sql`, `,
+    );
+    await tx.execute(sql`update telemetry_metrics m set last_at = v.t, last_value = v.v from (values ${rows}) as v(id, t, v) where m.id = v.id`);
   }
   // One statement per few thousand buckets; a batch never holds one bucket twice.
   for (let i = 0; i < values.length; i += 2000) {
