@@ -2,8 +2,9 @@
 // once a first start on a new data directory is done and at rest after it, the same for a
 // restart, the peak during each start (of Nubo's process alone, and with the processes it starts,
 // such as the one that creates the database), and at rest again once 1,000 servers and 1,000
-// images exist. It runs the compiled command (bin/nubo.js, what `npm install` builds) and the
-// sources through tsx (`npm start`). As root, it also measures what serving metadata costs for
+// images exist. It runs the compiled command as installed (bin/nubo.js run as a program, so that
+// its first line gives node its options) and the sources through tsx with the same options, as
+// `npm start` does. As root, it also measures what serving metadata costs for
 // 10 networks on the Linux data plane, in namespaces of its own.
 // Run: npm run bench:footprint
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,8 @@ import type { Dataplane, DhcpSpec } from '../src/network/dataplane/driver.ts';
 import { namespaces } from '../src/network/dataplane/linux/names.ts';
 
 const root = new URL('..', import.meta.url).pathname;
+/** The options the `nubo` command's first line gives node, which `npm start` gives too. */
+const nodeOptions = readFileSync(join(root, 'bin/nubo.js'), 'utf8').split('\n')[0]!.split(' ').filter((a) => a.startsWith('--'));
 const MiB = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`.padStart(8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,8 +81,8 @@ function treePeak(pid: number): { stop(): number } {
 }
 
 /** Starts the cloud and resolves once its banner is out. */
-async function up(argv: string[], dataDir: string, port: number, spawned: (pid: number) => void = () => {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...argv, 'up'], {
+async function up([command, ...argv]: string[], dataDir: string, port: number, spawned: (pid: number) => void = () => {}): Promise<ChildProcess> {
+  const child = spawn(command!, [...argv, 'up'], {
     cwd: root,
     env: {
       ...process.env,
@@ -270,6 +273,7 @@ async function metadataCost(n: number): Promise<void> {
 
 if (process.getuid?.() === 0) await metadataCost(10);
 else console.log('metadata for 10 networks: needs root (namespaces, dnsmasq)');
+console.log(`node options: ${nodeOptions.join(' ') || 'none'}`);
 if (existsSync(join(root, 'dist/cli/nubo.js'))) await measure('nubo up (compiled)', [join(root, 'bin/nubo.js')]);
 else console.log('nubo up (compiled): dist/ is missing, run `npm run build` first');
-await measure('npm start (sources, tsx)', ['--import', 'tsx', join(root, 'src/cli/nubo.ts')]);
+await measure('npm start (sources, tsx)', [process.execPath, ...nodeOptions, '--import', 'tsx', join(root, 'src/cli/nubo.ts')]);
