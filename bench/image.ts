@@ -19,6 +19,8 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 /** Both by default; one alone when measuring a change against one of them. */
 const PHASES = (process.argv[4] ?? 'quiet,hog').split(',');
 const root = new URL('..', import.meta.url).pathname;
+/** Nubo runs with the options the `nubo` command's first line gives node, as `npm start` does. */
+const nodeOptions = readFileSync(join(root, 'bin/nubo.js'), 'utf8').split('\n')[0]!.split(' ').filter((a) => a.startsWith('--'));
 const work = mkdtempSync(join(tmpdir(), 'nubo-bench-'));
 const source = join(work, 'image.raw');
 const run = promisify(execFile);
@@ -163,7 +165,7 @@ function startLoopServer(): Promise<{ child: ChildProcess; base: string }> {
 
 async function startNubo(): Promise<{ child: ChildProcess; base: string; token: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', join(work, 'cloud')], {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', join(root, 'src/cli/nubo.ts'), 'up', '--port', String(port), '--data-dir', join(work, 'cloud')], {
     cwd: root,
     env: { ...process.env, NUBO_LOG_LEVEL: 'warn', NUBO_ADMIN_PASSWORD: 'bench', NUBO_IMAGE_QUOTA_BYTES: '1T' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -200,7 +202,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  console.log(`preparing ${size / MiB} MiB of random data in ${work}`);
+  console.log(`preparing ${size / MiB} MiB of random data in ${work}; nubo up with node options: ${nodeOptions.join(' ') || 'none'}`);
   makeSource();
   const nubo = await startNubo();
   const loop = await startLoopServer();
