@@ -22,6 +22,17 @@ export interface StackEvent {
   resource_status_reason: string;
 }
 
+export interface StackResource {
+  resource_name: string;
+  physical_resource_id: string;
+  resource_type: string;
+  resource_status: string;
+  resource_status_reason: string;
+  updated_time: string;
+  parent_resource?: string;
+  links: { href: string; rel: string }[];
+}
+
 /** Heat's API v1, at the catalog's orchestration endpoint; a stack is named by name or id. */
 export class OrchestrationClient {
   constructor(private readonly session: Session) {}
@@ -40,6 +51,30 @@ export class OrchestrationClient {
   };
   createStack = async (body: Record<string, unknown>) => (await this.call<{ stack: { id: string } }>('POST', '/stacks', body)).stack;
   deleteStack = (ref: string) => this.call<void>('DELETE', `/stacks/${encodeURIComponent(ref)}`);
+  /** PUT replaces the template and parameters; PATCH (existing) keeps what the body does not give. */
+  updateStack = async (ref: string, body: Record<string, unknown>, existing: boolean) => {
+    const s = await this.stack(ref);
+    await this.call<void>(existing ? 'PATCH' : 'PUT', `/stacks/${encodeURIComponent(s.stack_name)}/${s.id}`, body);
+  };
+  outputs = async (ref: string) =>
+    (await this.call<{ outputs: { output_key: string; description: string }[] }>('GET', `/stacks/${encodeURIComponent(ref)}/outputs`)).outputs;
+  output = async (ref: string, key: string) =>
+    (
+      await this.call<{ output: { output_key: string; output_value: unknown; description: string; output_error?: string } }>(
+        'GET',
+        `/stacks/${encodeURIComponent(ref)}/outputs/${encodeURIComponent(key)}`,
+      )
+    ).output;
+  resources = async (ref: string, nestedDepth = 0) =>
+    (
+      await this.call<{ resources: StackResource[] }>(
+        'GET',
+        `/stacks/${encodeURIComponent(ref)}/resources${nestedDepth ? `?nested_depth=${nestedDepth}` : ''}`,
+      )
+    ).resources;
+  resource = async (ref: string, name: string) =>
+    (await this.call<{ resource: StackResource & { attributes: Record<string, unknown> } }>('GET', `/stacks/${encodeURIComponent(ref)}/resources/${encodeURIComponent(name)}`))
+      .resource;
   events = async (ref: string, marker?: string) =>
     (await this.call<{ events: StackEvent[] }>('GET', `/stacks/${encodeURIComponent(ref)}/events?sort_dir=asc${marker ? `&marker=${marker}` : ''}`)).events;
 }

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminEnv, cliAs, cliFails, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { adminEnv, cliAs, cliFails, nubo, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
 import { rawImage } from '../compute/helpers.ts';
 
 // HOT beyond the basics, through python3-heatclient's `openstack stack …` against a cloud in this
@@ -282,4 +282,57 @@ test('validate names the place of each refusal: yaql, an unknown condition, a mi
   for (const f of ['repeat', 'if', 'get_file']) assert.ok(functions.some((x: any) => x.Functions === f), f);
   const types = (await json(asDemo, 'orchestration', 'resource', 'type', 'list')).map((t: any) => t['Resource Type']);
   for (const t of ['OS::Heat::ResourceGroup', 'OS::Heat::SoftwareConfig', 'OS::Heat::CloudConfig', 'OS::Heat::RandomString']) assert.ok(types.includes(t), t);
+});
+
+test('nubo stack update --wait prints the events as they come; output, resource (nested too) and event as openstack shows them', async () => {
+  const nuboDemo = cliAs(demo, nubo);
+  const template = write(
+    'secrets.yaml',
+    `heat_template_version: 2021-04-16
+parameters:
+  count: { type: number, default: 2 }
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: { get_param: count }
+      resource_def: { type: OS::Heat::RandomString, properties: { length: 8 } }
+outputs:
+  values:
+    description: one secret per member
+    value: { get_attr: [group, value] }
+`,
+  );
+  await nuboDemo('stack', 'create', '--wait', '-t', template, 'secrets');
+  const updated = await nuboDemo('stack', 'update', '--existing', '--wait', '--parameter', 'count=3', 'secrets');
+  assert.match(updated, /\[secrets\.group\]: UPDATE_IN_PROGRESS/);
+  assert.match(updated, /\[secrets\]: UPDATE_COMPLETE/);
+  assert.match(updated, /\| stack_status +\| UPDATE_COMPLETE/);
+
+  const outputs = JSON.parse(await nuboDemo('stack', 'output', 'list', 'secrets', '-f', 'json'));
+  assert.deepEqual(outputs, await json(asDemo, 'stack', 'output', 'list', 'secrets'));
+  const values = JSON.parse(await nuboDemo('stack', 'output', 'show', 'secrets', 'values', '-f', 'json'));
+  assert.equal(values.output_value.length, 3);
+  assert.deepEqual(values.output_value, (await json(asDemo, 'stack', 'output', 'show', 'secrets', 'values')).output_value);
+
+  const nested = JSON.parse(await nuboDemo('stack', 'resource', 'list', '-n', '1', 'secrets', '-f', 'json'));
+  const theirs = await json(asDemo, 'stack', 'resource', 'list', '-n', '1', 'secrets');
+  const key = (r: any) => `${r.resource_name} ${r.resource_type} ${r.resource_status} ${r.stack_name}`;
+  assert.deepEqual(nested.map(key).sort(), theirs.map(key).sort());
+  assert.equal(nested.length, 4);
+  const shown = JSON.parse(await nuboDemo('stack', 'resource', 'show', 'secrets', 'group', '-f', 'json'));
+  assert.equal(shown.physical_resource_id, (await json(asDemo, 'stack', 'resource', 'show', 'secrets', 'group')).physical_resource_id);
+  assert.equal(shown.attributes.refs.length, 3);
+
+  const events = JSON.parse(await nuboDemo('stack', 'event', 'list', 'secrets', '-f', 'json'));
+  assert.deepEqual(
+    events.map((e: any) => e.id),
+    (await json(asDemo, 'stack', 'event', 'list', 'secrets')).map((e: any) => e.id),
+  );
+  assert.equal(events.at(-1).resource_status, 'UPDATE_COMPLETE');
+  const missing = await nubo(demo(), 'stack', 'output', 'list', 'nothere');
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /Stack not found: nothere/);
+  await nuboDemo('stack', 'delete', '--yes', '--wait', 'secrets');
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
 });

@@ -51,6 +51,24 @@ function parameters(list: string[]): Record<string, string> {
   return out;
 }
 
+function readTemplateFile(file: string): unknown {
+  try {
+    return parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ClientError(`Error parsing template ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** A stack named in a command, its 404 said as openstack says it. */
+async function found<T>(ref: string, get: () => Promise<T>): Promise<T> {
+  try {
+    return await get();
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) throw new ClientError(`Stack not found: ${ref}`);
+    throw err;
+  }
+}
+
 export function register(stack: Command): void {
   showOptions(stack.command('create').description('create a stack from a HOT template').argument('<stack-name>', 'name of the new stack'))
     .requiredOption('-t, --template <file>', 'the template')
@@ -59,12 +77,7 @@ export function register(stack: Command): void {
     .option('--timeout <minutes>', 'time the create may take')
     .option('--wait', 'wait for the create to end, printing its events')
     .action(async (name: string, o: { template: string; parameter?: string[]; enableRollback?: boolean; timeout?: string; wait?: boolean }, cmd: Command) => {
-      let template: unknown;
-      try {
-        template = parseYaml(readFileSync(o.template, 'utf8'));
-      } catch (err) {
-        throw new ClientError(`Error parsing template ${o.template}: ${(err as Error).message.split('\n')[0]}`);
-      }
+      const template = readTemplateFile(o.template);
       const { session } = await connect(cmd);
       const heat = new OrchestrationClient(session);
       await heat.createStack({
@@ -125,4 +138,91 @@ export function register(stack: Command): void {
         },
       );
     });
+
+  showOptions(stack.command('update').description("change a stack's template or parameters").argument('<stack>', 'stack name or ID'))
+    .option('-t, --template <file>', 'the new template (with --existing, the current one when left out)')
+    .option('--parameter <key=value>', 'a parameter value (repeat for several)', (v: string, all: string[] = []) => [...all, v])
+    .option('--existing', 'keep the template and parameters not given')
+    .option('--wait', 'wait for the update to end, printing its events')
+    .action(async (ref: string, o: { template?: string; parameter?: string[]; existing?: boolean; wait?: boolean }, cmd: Command) => {
+      if (!o.template && !o.existing) throw new ClientError('Need to specify exactly one of --template or --existing');
+      const { session } = await connect(cmd);
+      const heat = new OrchestrationClient(session);
+      const last = (await found(ref, () => heat.events(ref))).at(-1)?.id;
+      await heat.updateStack(
+        ref,
+        { ...(o.template ? { template: readTemplateFile(o.template) } : {}), parameters: parameters(o.parameter ?? []) },
+        o.existing === true,
+      );
+      if (o.wait) {
+        const status = await follow(heat, ref, 'UPDATE', last);
+        if (status === 'UPDATE_FAILED') throw new ClientError(`\n Stack ${ref} UPDATE_FAILED \n`);
+      }
+      await printShow(cmd, short(await heat.stack(ref)));
+    });
+
+  const output = stack.command('output').description("a stack's outputs");
+  listOptions(output.command('list').description("list a stack's outputs").argument('<stack>', 'stack name or ID')).action(
+    async (ref: string, _o, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const outputs = await found(ref, () => new OrchestrationClient(session).outputs(ref));
+      await printList(
+        cmd,
+        ['output_key', 'description'],
+        outputs.map((x) => [x.output_key, x.description]),
+      );
+    },
+  );
+  showOptions(output.command('show').description("show a stack's output").argument('<stack>', 'stack name or ID').argument('<output>', 'output key')).action(
+    async (ref: string, key: string, _o, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const out = await found(ref, () => new OrchestrationClient(session).output(ref, key));
+      await printShow(cmd, { ...out });
+    },
+  );
+
+  const resource = stack.command('resource').description("a stack's resources");
+  listOptions(resource.command('list').description("list a stack's resources").argument('<stack>', 'stack name or ID'))
+    .option('-n, --nested-depth <depth>', 'also the resources of nested stacks, this many levels down')
+    .action(async (ref: string, o: { nestedDepth?: string }, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const depth = o.nestedDepth === undefined ? 0 : Number(o.nestedDepth);
+      if (!Number.isInteger(depth) || depth < 0) throw new ClientError(`Invalid nested depth ${o.nestedDepth}`);
+      const rows = await found(ref, () => new OrchestrationClient(session).resources(ref, depth));
+      // As openstack does, the stack each resource is in (its link's name) once nested ones show.
+      const stackName = (r: (typeof rows)[number]) => r.links.find((l) => l.rel === 'stack')?.href.split('/').at(-2) ?? '';
+      const columns = ['resource_name', 'physical_resource_id', 'resource_type', 'resource_status', 'updated_time'];
+      await printList(
+        cmd,
+        depth ? [...columns, 'stack_name'] : columns,
+        rows.map((r) => [
+          r.resource_name,
+          r.physical_resource_id,
+          r.resource_type,
+          r.resource_status,
+          r.updated_time,
+          ...(depth ? [decodeURIComponent(stackName(r))] : []),
+        ]),
+      );
+    });
+  showOptions(resource.command('show').description("show a stack's resource").argument('<stack>', 'stack name or ID').argument('<resource>', 'resource name')).action(
+    async (ref: string, name: string, _o, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const r = await found(ref, () => new OrchestrationClient(session).resource(ref, name));
+      await printShow(cmd, { ...r });
+    },
+  );
+
+  const event = stack.command('event').description("a stack's events");
+  listOptions(event.command('list').description("list a stack's events, oldest first").argument('<stack>', 'stack name or ID')).action(
+    async (ref: string, _o, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const events = await found(ref, () => new OrchestrationClient(session).events(ref));
+      await printList(
+        cmd,
+        ['id', 'resource_name', 'resource_status', 'resource_status_reason', 'event_time'],
+        events.map((e) => [e.id, e.resource_name, e.resource_status, e.resource_status_reason, e.event_time]),
+      );
+    },
+  );
 }
