@@ -246,6 +246,10 @@ test('nubo volume, volume snapshot and volume type print what openstack prints',
   const shown = await json('volume', 'show', 'renamed');
   assert.equal(shown.bootable, 'true');
   assert.deepEqual(shown.properties, { x: 'y' });
+  // nubo volume set --size extends it (os-extend), as openstack's does.
+  await asNubo('volume', 'set', '--size', '2', 'renamed');
+  assert.equal((await settled('volume', 'renamed')).size, 2);
+  assert.equal(await driver.size(shown.id as string), 2 * GiB);
   await asNubo('volume', 'create', '--size', '1', '--type', 'fast', 'typed');
   assert.equal((await settled('volume', 'typed')).type, 'fast');
   await asNubo('volume', 'snapshot', 'delete', 'blank-snap');
