@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAs, cliFails, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs, sh } from '../helpers/netns.ts';
@@ -21,19 +21,25 @@ const HOST = 'lbhost';
 before(async () => {
   host = await hostNamespace('lb');
   work = tempDir('nubo-lb-');
-  nubo = await spawnNubo({
+  nubo = await startNubo();
+});
+
+/** Nubo on this test's data directory (kept across a restart), wired in the host namespace. */
+const startNubo = () =>
+  spawnNubo({
+    dataDir: join(work, 'data'),
     env: {
       ...{ NUBO_COMPUTE_DRIVER: 'fake', NUBO_NETWORK_DATAPLANE: 'linux', NUBO_NETWORK_NETNS: host.name },
       ...{ NUBO_PHYSICAL_NETWORKS: 'physnet1:br-ex:172.24.4.1/24', NUBO_COMPUTE_HOST: HOST },
     },
   });
-});
 
 after(async () => {
   if (process.env.NUBO_TEST_SHOW_LOG) console.log(nubo?.output());
   await nubo?.stop();
   await host?.cleanup();
   // The load balancers' namespaces are named after the host namespace: cleanup() took them.
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const ok = cliAs(() => nubo.env);
@@ -138,6 +144,16 @@ test('a load balancer with a floating IP spreads requests over two servers, and 
   for (const pid of pids.split(/\s+/).filter(Boolean)) await sh('kill', '-9', pid);
   await eventually('HAProxy started again', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 20_000);
   assert.ok(existsSync(pidfile));
+
+  // Nubo killed: HAProxy keeps serving, and the next Nubo adopts it as it runs (same process).
+  const running = readFileSync(pidfile, 'utf8').trim();
+  await nubo.stop('SIGKILL');
+  assert.match(await get(`http://${fip}/`), /^web[12]$/);
+  nubo = await startNubo();
+  await eventually('the load balancer polled again', async () => (await statusTree('lb1')).operating_status === 'ONLINE');
+  assert.equal((await json('loadbalancer', 'show', 'lb1')).provisioning_status, 'ACTIVE');
+  assert.equal(readFileSync(pidfile, 'utf8').trim(), running, 'the same HAProxy serves');
+  assert.match(await get(`http://${fip}/`), /^web[12]$/);
 
   // Bad input, with Octavia's errors.
   assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'create', '--protocol', 'TCP', '--protocol-port', '80', 'lb1'), /already using protocol_port 80/);
