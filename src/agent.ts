@@ -43,7 +43,7 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
       ...{ metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, shelvedOffloadTimeS: config.shelvedOffloadTime, reportIntervalS: config.reportInterval, log },
     });
     dataplane = dataplaneOf(config, metadataSocket, log);
-    const network = await startNetworkNode({ store, dataplane, host, log });
+    const network = await startNetworkNode({ store, dataplane, host, reportIntervalS: config.reportInterval, log });
     telemetry = await startTelemetry(store, { log, collect: { driver, host, intervalMs: config.telemetryInterval * 1000 } });
     log.info({ host, driver: config.computeDriver, dataplane: config.networkDataplane }, 'agent started');
     return {

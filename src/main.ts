@@ -129,6 +129,8 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
       dataplane: dataplaneOf(config.agents ? config : { ...config, networkDataplane: 'fake' }, metadataSocket, log),
       host: config.computeHost,
       agent: config.agents,
+      // Nova's and Neutron's heartbeats are one pair of settings here.
+      ...{ reportIntervalS: config.reportInterval, agentDownTimeS: config.serviceDownTime },
       log,
     });
 

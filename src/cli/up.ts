@@ -5,6 +5,8 @@ import { startCloud } from '../main.ts';
 export async function up(flags: Omit<Flags, 'agents'> & { agents?: boolean }): Promise<void> {
   // commander's --no-agents is a boolean that defaults to true: only its `false` is a setting.
   const config = loadConfig({ ...flags, agents: flags.agents === false ? 'false' : undefined });
+  // Hosts reach a controller's store from their own machines: only a database server lets them.
+  if (!config.agents && !/^postgres(ql)?:\/\//.test(config.database)) throw new Error('a controller without agents needs a PostgreSQL database its hosts share: --database postgres://…');
   const cloud = await startCloud(config);
   // One write, so that whoever watches the output sees the whole banner at once.
   const lines = [`\nNubo is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${cloud.store.kind})`];

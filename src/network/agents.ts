@@ -11,10 +11,11 @@ import { agents } from './tables.ts';
 
 export type AgentRow = typeof agents.$inferSelect;
 
-/** How often a running service writes its heartbeat, and how old one may be for the agent to count
- * as alive (Neutron's agent_down_time). */
+/** How often a running service writes its heartbeat by default (Neutron's report_interval), and
+ * how old one may be for the agent to count as alive (agent_down_time): one setting of the
+ * process, the controller's, read by the views. */
 export const HEARTBEAT_MS = 30_000;
-export const DOWN_AFTER_MS = 75_000;
+export const agentLiveness = { downAfterMs: 75_000 };
 
 const BINARY = 'nubo-network-agent';
 /** The kinds of agent the service reports, by Neutron's agent_type; those serving a zone say so. */
@@ -27,10 +28,10 @@ export const AGENT_KINDS = [
 
 export const ZONE = 'nova';
 export const zoneOf = (a: AgentRow) => (AGENT_KINDS.find((k) => k.agentType === a.agentType)?.zone ? ZONE : null);
-export const isAlive = (a: AgentRow, now = Date.now()) => now - a.heartbeatAt.getTime() < DOWN_AFTER_MS;
+export const isAlive = (a: AgentRow, now = Date.now()) => now - a.heartbeatAt.getTime() < agentLiveness.downAfterMs;
 
 /** Records this host's agents as started now, and beats for them until stopped. */
-export async function startHeartbeat(store: Store, host: string): Promise<{ stop(): void }> {
+export async function startHeartbeat(store: Store, host: string, everyMs = HEARTBEAT_MS): Promise<{ stop(): void }> {
   const now = new Date();
   for (const kind of AGENT_KINDS) {
     await store.db
@@ -52,7 +53,7 @@ export async function startHeartbeat(store: Store, host: string): Promise<{ stop
       .update(agents)
       .set({ heartbeatAt: sql`now()` })
       .where(eq(agents.host, host));
-  const timer = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_MS);
+  const timer = setInterval(() => void beat().catch(() => undefined), everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -19,7 +19,7 @@ import { subnetPoolRoutes } from './api/subnet-pools.ts';
 import { addressScopeRoutes } from './api/address-scopes.ts';
 import { agentRoutes } from './api/agents.ts';
 import { qosRoutes } from './api/qos.ts';
-import { startHeartbeat } from './agents.ts';
+import { agentLiveness, startHeartbeat } from './agents.ts';
 import { ipAllocations, ports, type NetworkType } from './tables.ts';
 import './policy.ts';
 
@@ -49,6 +49,10 @@ export interface NetworkOptions {
   host: string;
   /** Run this host's agent (the all-in-one, default) or not (a multi-host controller). */
   agent?: boolean;
+  /** Seconds between the agents' heartbeats, and without one before an agent is shown dead
+   * (Neutron's report_interval and agent_down_time; default 30 and 75). */
+  reportIntervalS?: number;
+  agentDownTimeS?: number;
   log: Logger;
 }
 
@@ -62,6 +66,7 @@ export interface Network extends NetworkApi {
 
 /** The network service: its API's state and, unless told not to, this host's agent. */
 export async function startNetwork(opts: NetworkOptions): Promise<Network> {
+  if (opts.agentDownTimeS) agentLiveness.downAfterMs = opts.agentDownTimeS * 1000;
   const node = opts.agent === false ? undefined : await startNetworkNode(opts);
   const close = async () => {
     await node?.close();
@@ -71,9 +76,11 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
 }
 
 /** What runs on every host that wires ports: the agent and the heartbeat of its agents' records. */
-export async function startNetworkNode(opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'log'>): Promise<{ agent: Controller; close(): Promise<void> }> {
+export async function startNetworkNode(
+  opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'reportIntervalS' | 'log'>,
+): Promise<{ agent: Controller; close(): Promise<void> }> {
   const agent = await startNetworkAgent({ store: opts.store, dataplane: opts.dataplane, host: opts.host, metadata: true, log: opts.log });
-  const heartbeat = await startHeartbeat(opts.store, opts.host);
+  const heartbeat = await startHeartbeat(opts.store, opts.host, opts.reportIntervalS && opts.reportIntervalS * 1000);
   const close = async () => {
     heartbeat.stop();
     await agent.stop();
