@@ -7,7 +7,7 @@ export interface Point {
 }
 
 /** What one bucket gains from a batch of measures; merged into the stored bucket on write. */
-export interface Partial {
+export interface BucketSums {
   granularity: number;
   /** The bucket's start, ms. */
   ts: number;
@@ -34,9 +34,9 @@ export const bucketOf = (t: number, granularity: number) => Math.floor(t / (gran
  * one before it, counted in the newer point's bucket; points older than the newest seen count
  * in their buckets' values but not in a rate. Returns the partials and the new newest point.
  */
-export function rollUp(points: Point[], levels: PolicyLevel[], previous?: Point): { partials: Partial[]; newest?: Point } {
+export function rollUp(points: Point[], levels: PolicyLevel[], previous?: Point): { partials: BucketSums[]; newest?: Point } {
   const sorted = [...points].sort((a, b) => a.t - b.t);
-  const buckets = new Map<string, Partial>();
+  const buckets = new Map<string, BucketSums>();
   let prev = previous;
   for (const p of sorted) {
     const rate = prev && p.t > prev.t ? p.v - prev.v : undefined;
