@@ -207,7 +207,7 @@ export function serverView(main, id, { report, go }) {
     ]),
   );
 
-  const act = async (what, body, said) => {
+  const act = async (body, said) => {
     try {
       await api('compute', 'POST', `/servers/${id}/action`, body);
       report(said);
@@ -336,7 +336,7 @@ export function serverView(main, id, { report, go }) {
         ...POWER.filter(([, , when]) => when.includes(server.status)).map(([what, label]) =>
           h('button', {
             type: 'button',
-            onclick: () => act(what, { [what]: what === 'reboot' ? { type: 'SOFT' } : null }, `${label}: server ${server.name}.`),
+            onclick: () => act({ [what]: what === 'reboot' ? { type: 'SOFT' } : null }, `${label}: server ${server.name}.`),
             text: label,
           }),
         ),

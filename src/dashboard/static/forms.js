@@ -35,7 +35,7 @@ function valuesOf(form, fields) {
   const v = {};
   for (const f of fields) {
     const el = form.elements[f.name];
-    v[f.name] = f.type === 'checkbox' ? el.checked : el.type === 'file' ? el.files[0] : el.value.trim();
+    v[f.name] = f.type === 'checkbox' ? el.checked : el.value.trim();
   }
   return v;
 }
@@ -46,7 +46,7 @@ function valuesOf(form, fields) {
  * to say, or throws the API's error, which is shown. The form is reset when it worked.
  */
 export function form(title, fields, submit, { report, button = 'Create', done = () => undefined } = {}) {
-  const el = h('form', { class: 'launch', 'aria-label': title, novalidate: false }, [
+  const el = h('form', { class: 'launch', 'aria-label': title }, [
     ...fields.map((f) =>
       f.type === 'checkbox'
         ? h('label', { class: 'check' }, [input(f), f.label])
