@@ -206,6 +206,10 @@ test("a killed agent's service goes down within service_down_time, its server's 
   assert.equal(hv.State, 'down');
   const shown = await json('--os-compute-api-version', '2.16', 'server', 'show', 'victim');
   assert.equal(shown.host_status, 'DOWN');
+  // Its network agents too; the other hosts' stay alive.
+  const networkAgents = await json('network', 'agent', 'list');
+  assert.ok(networkAgents.filter((a: any) => a.Host === victim).every((a: any) => a.Alive === false), JSON.stringify(networkAgents));
+  assert.ok(networkAgents.filter((a: any) => a.Host !== victim).every((a: any) => a.Alive === true), JSON.stringify(networkAgents));
   // The others stay up, and take what is created now.
   const made = await createServers('after', 2);
   assert.deepEqual(made.map(hostOf).sort(), HOSTS.filter((h) => h !== victim));
