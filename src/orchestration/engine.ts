@@ -400,11 +400,16 @@ export class Engine {
 
     const deleteOne = async (row: ResourceRow) => {
       const mark = (status: string, reason: string) => this.setResource(stack, row, { action: 'DELETE', status, statusReason: reason });
+      // A create that never recorded an id may still have made something (the engine went down
+      // between the other service's answer and the record).
+      const cut = !row.physicalId && row.action === 'CREATE' && row.status !== 'COMPLETE';
       await mark('IN_PROGRESS', 'state changed');
       try {
         const retained = readRetain(stack, baseName(row.name));
         const type = typeNamed(row.type, sourcesOfStack(stack));
-        if (row.physicalId && !retained) await type?.delete(this.context(stack, row, api), row.physicalId, row.data);
+        const ctx = this.context(stack, row, api);
+        const id = row.physicalId ?? (cut ? await type?.orphan?.(ctx) : undefined);
+        if (id && !retained) await type?.delete(ctx, id, row.data);
         await mark('COMPLETE', 'state changed');
         left.delete(row.name);
       } catch (err) {

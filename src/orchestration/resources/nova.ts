@@ -62,7 +62,8 @@ export const NOVA: Record<string, ResourceType> = {
         security_groups: (p.security_groups as unknown[] | undefined)?.map((name) => ({ name: String(name) })),
         user_data: p.user_data ? Buffer.from((await ctx.config(String(p.user_data))) ?? String(p.user_data)).toString('base64') : undefined,
         config_drive: p.config_drive,
-        metadata: p.metadata,
+        // The server names its stack and resource, so that one whose id a crash kept from being recorded is still found (orphan).
+        metadata: { ...(p.metadata ?? {}), heat_stack_id: ctx.stackId, heat_resource_name: ctx.name },
         availability_zone: p.availability_zone,
         adminPass: p.admin_pass,
         block_device_mapping_v2: bdm?.map((b) =>
@@ -85,6 +86,12 @@ export const NOVA: Record<string, ResourceType> = {
         return s.status === 'ACTIVE' ? s : undefined;
       });
       return { id, data: server };
+    },
+    async orphan(ctx) {
+      const { servers } = await ctx.api.call('compute', 'GET', '/servers/detail');
+      return (servers as { id: string; metadata?: Record<string, string> }[]).find(
+        (s) => s.metadata?.heat_stack_id === ctx.stackId && s.metadata?.heat_resource_name === ctx.name,
+      )?.id;
     },
     // As Heat does: the ports the template gave the old server are detached from it, so that its
     // replacement can take them.

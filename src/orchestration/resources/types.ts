@@ -70,6 +70,9 @@ export interface ResourceType {
   attribute?(data: Record<string, any>, name: string): unknown;
   /** For types whose attributes depend on what they hold (a ResourceGroup's members'). */
   hasAttribute?(name: string): boolean;
+  /** What a create cut short made before its id was recorded, found by the stack's id and the
+   * resource's name it carries; for types whose service answers an id only once it has made it. */
+  orphan?(ctx: ResourceContext): Promise<string | undefined>;
   /** Made as a nested stack: `stack resource list --nested-depth` goes into it. */
   nested?: boolean;
 }
