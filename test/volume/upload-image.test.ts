@@ -6,7 +6,7 @@ import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { cliAs, cliFails, httpClient, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { cliAs, cliFails, httpClient, nubo as nubo_, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 
 // `openstack image create --volume`: a volume's bytes uploaded into a new image (Cinder's
 // os-volume_upload_image), checked by downloading the image and comparing with the volume's file.
@@ -88,6 +88,24 @@ test('image create --volume: uploading → available, and the image holds the vo
   await pipeline(createReadStream(volumeFile(vol.id)), sha512);
   assert.equal(image.os_hash_value, sha512.digest('hex'), 'the image is byte-identical to the volume');
 
+  // nubo prints what openstack prints: Cinder's answer, its volume type by name.
+  const byNubo = await nubo_(nubo.env, 'image', 'create', '--volume', 'vol', 'from-vol-nubo', '-f', 'json');
+  assert.equal(byNubo.code, 0, byNubo.stderr);
+  const fromNubo = JSON.parse(byNubo.stdout);
+  assert.deepEqual(Object.keys(fromNubo), Object.keys(shown));
+  assert.equal(fromNubo.volume_type, '__DEFAULT__');
+  assert.equal(fromNubo.image_name, 'from-vol-nubo');
+  await until(
+    'image',
+    () => imageNow(fromNubo.image_id),
+    (i) => i.status === 'active',
+  );
+  await until(
+    'volume',
+    () => volumeNow(vol.id),
+    (v) => v.status === 'available',
+  );
+
   const q = await json('image', 'create', '--volume', 'vol', '--disk-format', 'qcow2', 'from-vol-qcow2');
   await until(
     'image',
@@ -134,6 +152,9 @@ test('3.1 visibility and protected; an in-use volume is refused unless forced; b
   assert.equal(bad.status, 400);
   assert.match(bad.body.badRequest.message, /Invalid disk-format 'iso'/);
   assert.equal((await cinder('POST', `/volumes/${vol.id}/action`, { 'os-volume_upload_image': {} })).status, 400);
+  const refusedByNubo = await nubo_(nubo.env, 'image', 'create', '--volume', 'held', 'refused');
+  assert.notEqual(refusedByNubo.code, 0);
+  assert.match(refusedByNubo.stderr, /Volume status is in-use/);
   const forced = await json('image', 'create', '--volume', 'held', '--force', 'forced');
   await until(
     'image',

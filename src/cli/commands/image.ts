@@ -1,5 +1,6 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import { dataSource } from './image-data.ts';
+import { imageFromVolume } from './image-from-volume.ts';
 import { Option, type Command } from 'commander';
 import { ClientError } from '../../client/errors.ts';
 import { ImageClient, type ImageFields } from '../../client/image.ts';
@@ -33,6 +34,8 @@ interface CreateOptions extends VisibilityFlags {
   minDisk?: number;
   minRam?: number;
   file?: string;
+  volume?: string;
+  force?: boolean;
   import?: boolean;
   progress?: boolean;
   protected?: boolean;
@@ -74,11 +77,18 @@ export function register(image: Command): void {
     .option('--min-disk <disk-gb>', 'minimum disk size needed to boot the image, in gigabytes', integer)
     .option('--min-ram <ram-mb>', 'minimum RAM size needed to boot the image, in megabytes', integer)
     .option('--file <file>', 'upload the image data from this file (default: stdin when redirected)')
+    .addOption(new Option('--volume <volume>', 'create the image from this volume (name or ID)').conflicts('file'))
+    .option('--force', 'create the image even if the volume is in use (only with --volume)')
     .option('--progress', 'show the upload progress bar even when stderr is not a terminal')
     .option('--import', 'send the data by interoperable import (stage, then glance-direct) instead of a direct upload')
     .option('--property <key=value>', 'set a property on the image (repeat for more)', keyValue)
     .option('--tag <tag>', 'set a tag on the image (repeat for more)', collect)
     .action(async (name: string, o: CreateOptions, cmd: Command) => {
+      if (o.volume) {
+        const { session } = await connect(cmd);
+        const access = { visibility: visibilityOf(o), protected: protectedOf(o) };
+        return printShow(cmd, await imageFromVolume(session, name, { ...o, volume: o.volume, ...access }));
+      }
       const data = dataSource(o.file);
       const { session, identity } = await connect(cmd);
       const images = new ImageClient(session);
