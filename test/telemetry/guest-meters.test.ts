@@ -1,0 +1,84 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGuestCloudOnCeph, type GuestCloud } from '../helpers/guest-cloud.ts';
+
+// The collector with the real test guest, polled every second: a busy loop inside the guest shows
+// as a rising rate:mean of its cpu (ns of the qemu process's CPU time), bytes the guest sends over
+// ssh show in its port's network.outgoing.bytes (its tap's counters), Prometheus gets the same
+// meters, and a deleted server's resource ends.
+let c: GuestCloud;
+let server: string;
+let ssh: (command: string) => Promise<string>;
+
+type Row = { timestamp: string; granularity: number; value: number };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  c = await startGuestCloudOnCeph('tm', { NUBO_TELEMETRY_INTERVAL: '1' });
+  server = (await c.json('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', 'vm1')).id;
+  await c.until('vm1 ACTIVE', async () => (await c.json('server', 'show', server)).status === 'ACTIVE', 300_000);
+  await c.consoleUntil('vm1', /nubo-guest ready: .*keys=1/);
+  ssh = await c.reach('vm1');
+  await c.until('ssh into vm1', async () => (await ssh('hostname')) === 'vm1', 90_000);
+});
+after(() => c?.stop());
+
+/** The rate:mean of the server's cpu per second since `since`, as the openstack CLI shows it. */
+const cpuRates = async (since: Date) =>
+  ((await c.json('metric', 'measures', 'show', '--resource-id', server, 'cpu', '--aggregation', 'rate:mean', '--granularity', '1', '--start', since.toISOString(), '--utc')) as Row[]).map((r) => r.value);
+
+test('a busy loop in the guest raises the rate of its cpu; bytes it sends grow its port’s network.outgoing.bytes', async () => {
+  const instance = await c.json('metric', 'resource', 'show', '--type', 'instance', server);
+  assert.equal(instance.display_name, 'vm1');
+  assert.deepEqual(Object.keys(instance.metrics).sort(), ['cpu', 'memory', 'memory.resident', 'vcpus']);
+  const vcpus = (await c.json('metric', 'measures', 'show', '--resource-id', server, 'vcpus', '--granularity', '1')) as Row[];
+  assert.equal(vcpus.at(-1)!.value, 1);
+
+  // Idle: what the guest's process uses while it waits.
+  const idleStart = new Date();
+  await sleep(6000);
+  const idle = await cpuRates(idleStart);
+  assert.ok(idle.length >= 3, `a rate each second (${idle.length})`);
+  const idleMean = idle.reduce((a, b) => a + b, 0) / idle.length;
+
+  const loadStart = new Date();
+  await ssh('timeout 8 sh -c "while :; do :; done"; true');
+  await sleep(1500);
+  const load = await cpuRates(loadStart);
+  const loadMax = Math.max(...load);
+  // A vCPU that spins keeps qemu's thread busy for most of each second; an idle one does not.
+  assert.ok(loadMax > 0.5e9, `busy: ${loadMax} ns per second (idle ${idleMean})`);
+  assert.ok(loadMax > 2 * idleMean, `busy ${loadMax} vs idle ${idleMean}`);
+
+  const [nic] = await c.json('metric', 'resource', 'search', '--type', 'instance_network_interface', `instance_id=${server}`);
+  assert.ok(nic, 'the port has its resource');
+  const outgoing = async () => {
+    const rows = (await c.json('metric', 'measures', 'show', '--resource-id', nic.id, 'network.outgoing.bytes', '--aggregation', 'last', '--granularity', '1').catch(async () =>
+      c.json('metric', 'measures', 'show', '--resource-id', nic.id, 'network.outgoing.bytes', '--granularity', '1'),
+    )) as Row[];
+    return rows.at(-1)!.value;
+  };
+  const before = await outgoing();
+  // The guest sends them to the test over ssh, through its port (under the helper's 1 MiB of output).
+  const sent = 900_000;
+  const echoed = await ssh(`head -c ${sent} /dev/zero`);
+  assert.equal(echoed.length, sent);
+  await sleep(2500);
+  const grown = (await outgoing()) - before;
+  assert.ok(grown >= sent, `network.outgoing.bytes grew by ${grown}, at least the ${sent} bytes sent`);
+
+  const token = await c.cloud.adminToken();
+  const prom = await fetch(`${c.cloud.url}/metrics`, { headers: { 'x-auth-token': token } });
+  assert.equal(prom.status, 200);
+  const text = await prom.text();
+  assert.match(text, new RegExp(`^nubo_cpu_total\\{project_id="[0-9a-f]+",server_id="${server}",resource_id="${server}"\\} \\d+`, 'm'));
+  assert.match(text, new RegExp(`^nubo_network_outgoing_bytes_total\\{[^}]*server_id="${server}",port_id="[0-9a-f-]+",device="tap[^"]+"`, 'm'));
+  assert.match(text, /^# TYPE nubo_memory_resident gauge$/m);
+});
+
+test('a deleted server’s resources end', async () => {
+  await c.cli('server', 'delete', server);
+  await c.until('the instance resource ended', async () => (await c.json('metric', 'resource', 'show', '--type', 'instance', server)).ended_at !== null, 120_000);
+  const nics = await c.json('metric', 'resource', 'search', '--type', 'instance_network_interface', `instance_id=${server}`);
+  assert.ok(nics.length > 0 && nics.every((n: { ended_at: string | null }) => n.ended_at !== null));
+});
