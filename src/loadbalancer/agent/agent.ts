@@ -3,7 +3,7 @@
 // operating status. A HAProxy that died is started again at the next poll; one that outlived a
 // restart of Nubo is adopted as it runs.
 
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
@@ -33,6 +33,8 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
   // The change (updated_at) each load balancer's HAProxy was last made to serve by this process:
   // a poll with nothing changed and HAProxy alive only reads its health.
   const ensured = new Map<string, number>();
+  // The counters each listener's frontend last reported to this process.
+  const seen = new Map<string, Counters>();
 
   async function remove(lb: LoadBalancerRow): Promise<void> {
     await dp.remove(lb.id);
@@ -104,7 +106,8 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
       }
       rows = await dp.stats(id);
     }
-    await writeHealth(db, lb, c, healthOf(lb.adminStateUp, c, rows), rows);
+    await writeHealth(db, lb, c, healthOf(lb.adminStateUp, c, rows));
+    await writeCounters(db, lb.id, c, rows, seen);
     return { requeueAfter: pollMs };
   }
 
@@ -121,8 +124,8 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
   });
 }
 
-/** Writes each record's operating status where it changed, and the listeners' counters. */
-async function writeHealth(db: Db, lb: LoadBalancerRow, c: Children, h: Health, rows: StatRow[] | undefined): Promise<void> {
+/** Writes each record's operating status where it changed. */
+async function writeHealth(db: Db, lb: LoadBalancerRow, c: Children, h: Health): Promise<void> {
   const set = async (t: (typeof CHILD_TABLES)[number] | typeof loadBalancers, have: { id: string; operatingStatus: Operating }[], want: Map<string, Operating>) => {
     for (const r of have) {
       const s = want.get(r.id);
@@ -133,15 +136,38 @@ async function writeHealth(db: Db, lb: LoadBalancerRow, c: Children, h: Health, 
   await set(pools, c.pools, h.pools);
   await set(listeners, c.listeners, h.listeners);
   // A monitor is ONLINE while it checks.
-  await set(healthMonitors, c.monitors, new Map(c.monitors.map((m) => [m.id, m.adminStateUp && rows ? 'ONLINE' : 'OFFLINE'] as const)));
+  await set(healthMonitors, c.monitors, new Map(c.monitors.map((m) => [m.id, m.adminStateUp && h.loadBalancer !== 'ERROR' ? 'ONLINE' : 'OFFLINE'] as const)));
   await set(loadBalancers, [lb], new Map([[lb.id, h.loadBalancer]]));
+}
+
+type Counters = { bin: number; bout: number; stot: number; ereq: number };
+
+/**
+ * Adds what each listener's frontend counted since the last poll to its stored totals: HAProxy's
+ * counters start again at zero in the process a reload or restart makes, Octavia's do not. A
+ * counter below the last one seen means a new process, whose counts are all new; the first poll
+ * of this Nubo only takes note (what the previous one stored counts up to its last poll).
+ */
+async function writeCounters(db: Db, lbId: string, c: Children, rows: StatRow[] | undefined, seen: Map<string, Counters>): Promise<void> {
   for (const l of c.listeners) {
     const f = rows?.find((r) => r.pxname === l.id && r.svname === 'FRONTEND');
     if (!f) continue;
-    const values = { bytesIn: f.bin, bytesOut: f.bout, activeConnections: f.scur, totalConnections: f.stot, requestErrors: f.ereq };
+    const last = seen.get(l.id);
+    seen.set(l.id, { bin: f.bin, bout: f.bout, stot: f.stot, ereq: f.ereq });
+    const restarted = last !== undefined && f.stot < last.stot;
+    const delta = (k: keyof Counters) => (last === undefined ? 0 : restarted ? f[k] : Math.max(0, f[k] - last[k]));
     await db
       .insert(listenerStats)
-      .values({ listenerId: l.id, loadBalancerId: lb.id, ...values })
-      .onConflictDoUpdate({ target: listenerStats.listenerId, set: values });
+      .values({ listenerId: l.id, loadBalancerId: lbId, bytesIn: f.bin, bytesOut: f.bout, activeConnections: f.scur, totalConnections: f.stot, requestErrors: f.ereq })
+      .onConflictDoUpdate({
+        target: listenerStats.listenerId,
+        set: {
+          bytesIn: sql`${listenerStats.bytesIn} + ${delta('bin')}`,
+          bytesOut: sql`${listenerStats.bytesOut} + ${delta('bout')}`,
+          totalConnections: sql`${listenerStats.totalConnections} + ${delta('stot')}`,
+          requestErrors: sql`${listenerStats.requestErrors} + ${delta('ereq')}`,
+          activeConnections: f.scur,
+        },
+      });
   }
 }
