@@ -18,6 +18,8 @@ export interface StackEvent {
   id: string;
   event_time: string;
   resource_name: string;
+  /** The stack's id for the stack's own events. */
+  physical_resource_id: string;
   resource_status: string;
   resource_status_reason: string;
 }

@@ -292,7 +292,8 @@ test('nubo stack update --wait prints the events as they come; output, resource 
 parameters:
   count: { type: number, default: 2 }
 resources:
-  group:
+  # Named as its stack: the stack's own events are told apart by their id.
+  secrets:
     type: OS::Heat::ResourceGroup
     properties:
       count: { get_param: count }
@@ -300,12 +301,12 @@ resources:
 outputs:
   values:
     description: one secret per member
-    value: { get_attr: [group, value] }
+    value: { get_attr: [secrets, value] }
 `,
   );
   await nuboDemo('stack', 'create', '--wait', '-t', template, 'secrets');
   const updated = await nuboDemo('stack', 'update', '--existing', '--wait', '--parameter', 'count=3', 'secrets');
-  assert.match(updated, /\[secrets\.group\]: UPDATE_IN_PROGRESS/);
+  assert.match(updated, /\[secrets\.secrets\]: UPDATE_IN_PROGRESS/);
   assert.match(updated, /\[secrets\]: UPDATE_COMPLETE/);
   assert.match(updated, /\| stack_status +\| UPDATE_COMPLETE/);
 
@@ -320,8 +321,8 @@ outputs:
   const key = (r: any) => `${r.resource_name} ${r.resource_type} ${r.resource_status} ${r.stack_name}`;
   assert.deepEqual(nested.map(key).sort(), theirs.map(key).sort());
   assert.equal(nested.length, 4);
-  const shown = JSON.parse(await nuboDemo('stack', 'resource', 'show', 'secrets', 'group', '-f', 'json'));
-  assert.equal(shown.physical_resource_id, (await json(asDemo, 'stack', 'resource', 'show', 'secrets', 'group')).physical_resource_id);
+  const shown = JSON.parse(await nuboDemo('stack', 'resource', 'show', 'secrets', 'secrets', '-f', 'json'));
+  assert.equal(shown.physical_resource_id, (await json(asDemo, 'stack', 'resource', 'show', 'secrets', 'secrets')).physical_resource_id);
   assert.equal(shown.attributes.refs.length, 3);
 
   const events = JSON.parse(await nuboDemo('stack', 'event', 'list', 'secrets', '-f', 'json'));

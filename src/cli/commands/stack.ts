@@ -22,6 +22,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Prints the stack's events as they come, as openstack's --wait does, until its action ends;
  * answers the final status (a stack gone during a delete counts as DELETE_COMPLETE). */
 async function follow(heat: OrchestrationClient, ref: string, action: string, marker?: string): Promise<string> {
+  // The stack's own events carry its id (a resource may bear the stack's name).
+  let id: string;
+  try {
+    id = (await heat.stack(ref)).id;
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404 && action === 'DELETE') return 'DELETE_COMPLETE';
+    throw err;
+  }
   for (;;) {
     let events;
     try {
@@ -31,10 +39,10 @@ async function follow(heat: OrchestrationClient, ref: string, action: string, ma
       throw err;
     }
     for (const e of events) {
-      const where = e.resource_name === ref ? ref : `${ref}.${e.resource_name}`;
+      const where = e.physical_resource_id === id ? ref : `${ref}.${e.resource_name}`;
       process.stdout.write(`${e.event_time.replace('T', ' ')} [${where}]: ${e.resource_status}  ${e.resource_status_reason}\n`);
       marker = e.id;
-      if (e.resource_name === ref && [`${action}_COMPLETE`, `${action}_FAILED`].includes(e.resource_status)) return e.resource_status;
+      if (e.physical_resource_id === id && [`${action}_COMPLETE`, `${action}_FAILED`].includes(e.resource_status)) return e.resource_status;
     }
     await sleep(1000);
   }
