@@ -62,8 +62,9 @@ interface Context {
 async function metricSeries(ctx: Context, ref: string, method: string): Promise<Series[]> {
   const query = { ...ctx.query, aggregation: method };
   const read = async (m: MetricRow, path: string[]) => {
-    checkServed(await findPolicy(ctx.db, m.archivePolicyName), m.id, query);
-    return { path, measures: await readMeasures(ctx.db, m.id, query) };
+    const policy = await findPolicy(ctx.db, m.archivePolicyName);
+    checkServed(policy, m.id, query);
+    return { path, measures: await readMeasures(ctx.db, m.id, query, policy.definition.map((d) => d.granularity)) };
   };
   if (!ctx.resources) {
     const m = await findMetric(ctx.db, ctx.caller, ref);

@@ -1,8 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { badRequest, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import type { ArchivePolicy } from './policies.ts';
-import { methodSql, rollUp, type BucketSums, type Point } from './rollup.ts';
+import { bucketOf, methodSql, rollUp, type BucketSums, type Point } from './rollup.ts';
 import { aggregates, archivePolicies, metrics } from './tables.ts';
 
 type Row = Omit<BucketSums, 'ts' | 'lastAt'> & { metricId: string; ts: Date; lastAt: Date };
@@ -135,18 +135,24 @@ export function checkServed(policy: Pick<ArchivePolicy, 'definition' | 'aggregat
 
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
 
-/** A metric's measures from its rolled-up buckets: coarsest granularity first, each in time order. */
-export async function readMeasures(db: Db, metricId: string, q: MeasureQuery): Promise<Measure[]> {
+/** A metric's measures from its rolled-up buckets at the policy's granularities: coarsest first,
+ * each in time order. A start inside a bucket takes that bucket, as Gnocchi rounds it down. */
+export async function readMeasures(db: Db, metricId: string, q: MeasureQuery, granularities: number[]): Promise<Measure[]> {
   const { value, has } = methodSql(q.aggregation);
-  const conds = [eq(aggregates.metricId, metricId), sql.raw(has)];
-  if (q.granularity !== undefined) conds.push(eq(aggregates.granularity, q.granularity));
-  // A start inside a bucket takes that bucket, as Gnocchi rounds it down to the granularity.
-  if (q.start !== undefined) conds.push(sql`${aggregates.ts} >= to_timestamp(floor(${q.start / 1000}::float8 / ${aggregates.granularity}) * ${aggregates.granularity})`);
-  if (q.stop !== undefined) conds.push(sql`${aggregates.ts} < ${new Date(q.stop)}`);
+  const levels = granularities.filter((g) => q.granularity === undefined || g === q.granularity);
+  if (levels.length === 0) return [];
+  // Bounds worked out here per granularity, so that each level is one range of the primary key.
+  const ranges = levels.map((g) =>
+    and(
+      eq(aggregates.granularity, g),
+      q.start !== undefined ? gte(aggregates.ts, new Date(bucketOf(q.start, g))) : undefined,
+      q.stop !== undefined ? lt(aggregates.ts, new Date(q.stop)) : undefined,
+    ),
+  );
   const rows = await db
     .select({ ts: aggregates.ts, granularity: aggregates.granularity, value: sql<number>`(${sql.raw(value)})::float8` })
     .from(aggregates)
-    .where(and(...conds))
+    .where(and(eq(aggregates.metricId, metricId), sql.raw(has), or(...ranges)))
     .orderBy(sql`${aggregates.granularity} desc`, aggregates.ts);
   return rows.map((r) => [iso(r.ts), r.granularity, Number(r.value)]);
 }

@@ -29,8 +29,9 @@ export async function namedMetric(db: Db, caller: Caller, p: ByName['Params']) {
 
 async function measuresOf(db: Db, m: MetricRow, q: Query) {
   const query = readMeasureQuery(q);
-  checkServed(await findPolicy(db, m.archivePolicyName), m.id, query);
-  return readMeasures(db, m.id, query);
+  const policy = await findPolicy(db, m.archivePolicyName);
+  checkServed(policy, m.id, query);
+  return readMeasures(db, m.id, query, policy.definition.map((d) => d.granularity));
 }
 
 export function metricRoutes(api: FastifyInstance, store: Store): void {
