@@ -6,6 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
+import { contains, ipToBigInt, ipVersion, parseCidr } from './addresses.ts';
 import { addressesWithSubnets } from './ipam.ts';
 import { createPort, deletePort, updatePort } from './ports.ts';
 import { networks, ports, subnets } from './tables.ts';
@@ -42,6 +43,12 @@ export async function usableSubnet(db: Db, caller: Caller, subnetId: string) {
     .innerJoin(networks, eq(networks.id, subnets.networkId))
     .where(and(eq(subnets.id, subnetId), visibleSubnets(caller), caller.isAdmin ? undefined : usableNetworks(caller.projectId)));
   return row;
+}
+
+/** Whether ip is an address of cidr's (false for text that is not an address). */
+export function isInSubnet(ip: string, cidr: string): boolean {
+  const c = parseCidr(cidr);
+  return !!c && ipVersion(ip) === c.version && contains(c, ipToBigInt(ip));
 }
 
 /** Makes the VIP port of a new load balancer inside its create transaction (or takes over the
