@@ -68,15 +68,15 @@ export class OrchestrationClient {
       )
     ).output;
   resources = async (ref: string, nestedDepth = 0) =>
-    (
-      await this.call<{ resources: StackResource[] }>(
-        'GET',
-        `/stacks/${encodeURIComponent(ref)}/resources${nestedDepth ? `?nested_depth=${nestedDepth}` : ''}`,
-      )
-    ).resources;
+    (await this.call<{ resources: StackResource[] }>('GET', `/stacks/${encodeURIComponent(ref)}/resources${nestedDepth ? `?nested_depth=${nestedDepth}` : ''}`))
+      .resources;
   resource = async (ref: string, name: string) =>
-    (await this.call<{ resource: StackResource & { attributes: Record<string, unknown> } }>('GET', `/stacks/${encodeURIComponent(ref)}/resources/${encodeURIComponent(name)}`))
-      .resource;
+    (
+      await this.call<{ resource: StackResource & { attributes: Record<string, unknown> } }>(
+        'GET',
+        `/stacks/${encodeURIComponent(ref)}/resources/${encodeURIComponent(name)}`,
+      )
+    ).resource;
   events = async (ref: string, marker?: string) =>
     (await this.call<{ events: StackEvent[] }>('GET', `/stacks/${encodeURIComponent(ref)}/events?sort_dir=asc${marker ? `&marker=${marker}` : ''}`)).events;
 }

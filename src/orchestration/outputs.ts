@@ -1,5 +1,5 @@
 import { evaluate } from './functions.ts';
-import { pseudoParameters, scopeOf, sourcesOfStack, stackTemplate, type ResourceRow, type StackRow } from './engine.ts';
+import { pseudoParameters, scopeOf, sourcesOfStack, stackTemplate, type ResourceRow, type StackRow } from './stack-template.ts';
 import { parameterValues, readTemplate } from './template.ts';
 
 export interface Output {

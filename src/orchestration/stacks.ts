@@ -3,7 +3,8 @@ import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Store } from '../lib/store/db.ts';
-import { recordEvent, scopeOf, stackTemplate, type Engine, type StackRow } from './engine.ts';
+import { recordEvent, type Engine, type StackRow } from './engine.ts';
+import { scopeOf, stackTemplate } from './stack-template.ts';
 import { evaluate, TemplateError } from './functions.ts';
 import type { Sources } from './registry.ts';
 import { stackResources, stacks } from './tables.ts';
@@ -81,7 +82,10 @@ export function previewStack(projectId: string, body: StackRequest) {
   const name = body.stack_name;
   const values = { ...parameterValues(active, parameters), 'OS::stack_id': 'None', 'OS::stack_name': name, 'OS::project_id': projectId };
   const scope = scopeOf(active, values, new Map());
-  const requiredBy = (n: string) => Object.entries(active.resources).filter(([, r]) => r.dependsOn.includes(n)).map(([other]) => other);
+  const requiredBy = (n: string) =>
+    Object.entries(active.resources)
+      .filter(([, r]) => r.dependsOn.includes(n))
+      .map(([other]) => other);
   const shown = (n: string, v: unknown) =>
     active.parameters[n]?.hidden ? '******' : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
   let resources;

@@ -72,7 +72,10 @@ resources:
 
   const cut = await statuses();
   assert.equal(cut.farm, 'CREATE_FAILED', JSON.stringify(cut));
-  assert.ok(Object.values(cut).every((s) => !s.endsWith('IN_PROGRESS')), JSON.stringify(cut));
+  assert.ok(
+    Object.values(cut).every((s) => !s.endsWith('IN_PROGRESS')),
+    JSON.stringify(cut),
+  );
   assert.equal(Object.keys(cut).length, 2, JSON.stringify(cut));
   assert.match((await json('stack', 'show', 'farm')).stack_status_reason, /Engine went down during stack CREATE/);
   const made = (await json('server', 'list')).length;
@@ -85,7 +88,10 @@ resources:
   await until('a server gone', async () => (await json('server', 'list')).length < made);
   await killAndRestart();
   const cutDelete = await statuses();
-  assert.ok(Object.values(cutDelete).every((s) => !s.endsWith('IN_PROGRESS')), JSON.stringify(cutDelete));
+  assert.ok(
+    Object.values(cutDelete).every((s) => !s.endsWith('IN_PROGRESS')),
+    JSON.stringify(cutDelete),
+  );
   assert.equal(cutDelete.farm, 'DELETE_FAILED', JSON.stringify(cutDelete));
 
   // Deleted again: nothing of the stack is left in any service.

@@ -216,7 +216,10 @@ outputs:
 
   await asDemo('stack', 'create', '--wait', '--poll', '1', '-t', template, 'grp');
   const servers = async () => (await json(asDemo, 'server', 'list')).map((s: any) => s.Name).sort();
-  assert.deepEqual((await servers()).filter((n: string) => n.startsWith('web-')), ['web-0', 'web-1', 'web-2']);
+  assert.deepEqual(
+    (await servers()).filter((n: string) => n.startsWith('web-')),
+    ['web-0', 'web-1', 'web-2'],
+  );
   const ids = (await json(asDemo, 'stack', 'output', 'show', 'grp', 'ids')).output_value;
   assert.equal(ids.length, 3);
   assert.deepEqual((await json(asDemo, 'stack', 'output', 'show', 'grp', 'names')).output_value, ['web-0', 'web-1', 'web-2']);
@@ -251,7 +254,10 @@ outputs:
 
 test('validate names the place of each refusal: yaql, an unknown condition, a missing file, a bad repeat, a nested template', async () => {
   const cases: [string, RegExp][] = [
-    ['resources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { yaql: { expression: "1" } }\n', /resources\.n\.properties\.name: "yaql" is not supported by this cloud/],
+    [
+      'resources:\n  n:\n    type: OS::Neutron::Net\n    properties:\n      name: { yaql: { expression: "1" } }\n',
+      /resources\.n\.properties\.name: "yaql" is not supported by this cloud/,
+    ],
     ['resources:\n  n:\n    type: OS::Neutron::Net\n    condition: nope\n', /resources\.n\.condition: Invalid condition "nope"/],
     ['conditions:\n  c: { equals: [1] }\nresources: {}\n', /conditions\.c\.equals: Arguments to "equals" must be a list of two values/],
     [
@@ -279,7 +285,11 @@ test('validate names the place of each refusal: yaql, an unknown condition, a mi
     /resources\.b: nested template: resources\.x: The Resource Type \(OS::Nope\) could not be found/,
   );
   const functions = await json(asDemo, 'orchestration', 'template', 'function', 'list', 'heat_template_version.2021-04-16');
-  for (const f of ['repeat', 'if', 'get_file']) assert.ok(functions.some((x: any) => x.Functions === f), f);
+  for (const f of ['repeat', 'if', 'get_file'])
+    assert.ok(
+      functions.some((x: any) => x.Functions === f),
+      f,
+    );
   const types = (await json(asDemo, 'orchestration', 'resource', 'type', 'list')).map((t: any) => t['Resource Type']);
   for (const t of ['OS::Heat::ResourceGroup', 'OS::Heat::SoftwareConfig', 'OS::Heat::CloudConfig', 'OS::Heat::RandomString']) assert.ok(types.includes(t), t);
 });

@@ -198,7 +198,11 @@ export function register(stack: Command): void {
       if (!Number.isInteger(depth) || depth < 0) throw new ClientError(`Invalid nested depth ${o.nestedDepth}`);
       const rows = await found(ref, () => new OrchestrationClient(session).resources(ref, depth));
       // As openstack does, the stack each resource is in (its link's name) once nested ones show.
-      const stackName = (r: (typeof rows)[number]) => r.links.find((l) => l.rel === 'stack')?.href.split('/').at(-2) ?? '';
+      const stackName = (r: (typeof rows)[number]) =>
+        r.links
+          .find((l) => l.rel === 'stack')
+          ?.href.split('/')
+          .at(-2) ?? '';
       const columns = ['resource_name', 'physical_resource_id', 'resource_type', 'resource_status', 'updated_time'];
       await printList(
         cmd,
@@ -213,13 +217,13 @@ export function register(stack: Command): void {
         ]),
       );
     });
-  showOptions(resource.command('show').description("show a stack's resource").argument('<stack>', 'stack name or ID').argument('<resource>', 'resource name')).action(
-    async (ref: string, name: string, _o, cmd: Command) => {
-      const { session } = await connect(cmd);
-      const r = await found(ref, () => new OrchestrationClient(session).resource(ref, name));
-      await printShow(cmd, { ...r });
-    },
-  );
+  showOptions(
+    resource.command('show').description("show a stack's resource").argument('<stack>', 'stack name or ID').argument('<resource>', 'resource name'),
+  ).action(async (ref: string, name: string, _o, cmd: Command) => {
+    const { session } = await connect(cmd);
+    const r = await found(ref, () => new OrchestrationClient(session).resource(ref, name));
+    await printShow(cmd, { ...r });
+  });
 
   const event = stack.command('event').description("a stack's events");
   listOptions(event.command('list').description("list a stack's events, oldest first").argument('<stack>', 'stack name or ID')).action(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { and, asc, eq } from 'drizzle-orm';
 import { badRequest, notFound } from '../../lib/errors.ts';
-import { sourcesOfStack, type StackRow } from '../engine.ts';
+import { sourcesOfStack, type StackRow } from '../stack-template.ts';
 import { typeNamed } from '../registry.ts';
 import { RESOURCE_TYPES } from '../resources/index.ts';
 import type { Orchestration } from '../service.ts';

@@ -4,7 +4,7 @@ import { notFound } from '../../lib/errors.ts';
 import type { Orchestration } from '../service.ts';
 import { outputsOf, shownParameters } from '../outputs.ts';
 import { createStack, deleteStack, findStack, listStacks, previewStack, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
-import { stackTemplate, type StackRow } from '../engine.ts';
+import { stackTemplate, type StackRow } from '../stack-template.ts';
 import { stackDetail, stackPath, stackSummary } from './views.ts';
 
 export type StackParams = { project_id: string; stack: string; id?: string };
@@ -40,13 +40,9 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
   );
 
   // What a create would make, made of nothing: the template read with its parameters and environment.
-  api.post<{ Params: { project_id: string }; Body: StackRequest }>(
-    '/:project_id/stacks/preview',
-    { config: { policy: 'stacks:preview' } },
-    async (request) => {
-      return { stack: previewStack(request.params.project_id, request.body ?? {}) };
-    },
-  );
+  api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/stacks/preview', { config: { policy: 'stacks:preview' } }, async (request) => {
+    return { stack: previewStack(request.params.project_id, request.body ?? {}) };
+  });
 
   api.post<{ Params: { project_id: string }; Body: StackRequest }>('/:project_id/stacks', { config: { policy: 'stacks:create' } }, async (request, reply) => {
     const stack = await createStack(svc.store, svc.engine, authOf(request), request.params.project_id, request.body ?? {});
