@@ -1,4 +1,5 @@
 import { readSync } from 'node:fs';
+import { resourceUsage } from 'node:process';
 import type { FileHandle } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
@@ -8,9 +9,10 @@ import type { FastifyReply } from 'fastify';
 const CHUNK = 1024 * 1024;
 const BUFFERS = 2;
 /** A read from the page cache is a memory copy, well under a millisecond; reads that take this
- * long, several in a row, went to the disk, and move the rest of the download to the thread pool,
- * where waiting for the disk stalls no other request. One slow read alone is the scheduler giving
- * the CPU to others on a busy machine, where the pool would only add waits. */
+ * long and made the process read from the disk, several in a row, move the rest of the download
+ * to the thread pool, where waiting for the disk stalls no other request. A slow read that read
+ * nothing from the disk is the scheduler giving the CPU to others on a busy machine, where the
+ * pool only adds two thread wake-ups per MiB, each waiting for a time slice. */
 const SLOW_READ_MS = 20;
 const SLOW_READS = 3;
 
@@ -92,13 +94,17 @@ export function sendFile(reply: FastifyReply, file: FileHandle, start: number, e
         }, finish);
       }
       const began = performance.now();
+      const blockReads = resourceUsage().fsRead;
       let got: number;
       try {
         got = readSync(file.fd, buffer, 0, length, next);
       } catch (err) {
         return finish(err as Error);
       }
-      slowReads = performance.now() - began > SLOW_READ_MS ? slowReads + 1 : 0;
+      // The process's block reads (getrusage's count, a microsecond to ask) tell a wait for the
+      // disk from a wait for the CPU.
+      const slow = performance.now() - began > SLOW_READ_MS && resourceUsage().fsRead > blockReads;
+      slowReads = slow ? slowReads + 1 : 0;
       if (!send(buffer, got, length)) return;
     }
   };
