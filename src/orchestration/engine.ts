@@ -354,8 +354,9 @@ export class Engine {
     const deleteOne = async (row: ResourceRow) => {
       const mark = (status: string, reason: string) => this.setResource(stack, row, { action: 'DELETE', status, statusReason: reason });
       // A create that never recorded an id may still have made something (the engine went down
-      // between the other service's answer and the record).
-      const cut = !row.physicalId && row.action === 'CREATE' && row.status !== 'COMPLETE';
+      // while the other service made it, or before its answer was recorded), even when a delete
+      // since was cut in its turn.
+      const cut = !row.physicalId && row.action !== 'INIT';
       await mark('IN_PROGRESS', 'state changed');
       try {
         const retained = readRetain(stack, baseName(row.name));
