@@ -88,8 +88,11 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
         opts.log.error({ loadBalancer: id, port: lb.vipPortId }, 'load balancer: its VIP port is gone');
         return;
       }
+      // What the serving process counted up to now, before a reload replaces it.
+      if (rows) await writeCounters(db, lb.id, c, rows, seen);
       try {
-        const { plugged } = await dp.ensure({ id, vip: { portId: lb.vipPortId, ...wiring }, config: configOf(lb, c) });
+        const { plugged, started } = await dp.ensure({ id, vip: { portId: lb.vipPortId, ...wiring }, config: configOf(lb, c) });
+        if (started) for (const l of c.listeners) seen.set(l.id, { bin: 0, bout: 0, stot: 0, ereq: 0 });
         await store.tx(async (tx) => {
           await bindVip(tx, lb.vipPortId, host);
           if (!plugged) await vipDeviceChanged(tx, lb.vipPortId);
@@ -144,9 +147,11 @@ type Counters = { bin: number; bout: number; stot: number; ereq: number };
 
 /**
  * Adds what each listener's frontend counted since the last poll to its stored totals: HAProxy's
- * counters start again at zero in the process a reload or restart makes, Octavia's do not. A
- * counter below the last one seen means a new process, whose counts are all new; the first poll
- * of this Nubo only takes note (what the previous one stored counts up to its last poll).
+ * counters start again at zero in the process a reload or restart makes, Octavia's do not. The
+ * agent reads the old process's counts before it replaces it and counts the new one from zero; a
+ * counter below the last one seen still means a process started behind the agent's back, whose
+ * counts are all new. The first poll of this Nubo only takes note (what the previous one stored
+ * counts up to its last poll).
  */
 async function writeCounters(db: Db, lbId: string, c: Children, rows: StatRow[] | undefined, seen: Map<string, Counters>): Promise<void> {
   for (const l of c.listeners) {

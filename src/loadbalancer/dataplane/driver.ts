@@ -17,8 +17,9 @@ export interface LbDataplane {
   /** Makes the namespace and the VIP's veth if missing, writes the configuration and starts
    * HAProxy, or reloads it (without dropping established connections) when its configuration
    * changed. `plugged` is false when the VIP's host end was made anew: the network agent must
-   * plug it into the bridge again. */
-  ensure(spec: LbSpec): Promise<{ plugged: boolean }>;
+   * plug it into the bridge again. `started` is true when a new HAProxy process now serves (a
+   * start or a reload), whose counters begin at zero. */
+  ensure(spec: LbSpec): Promise<{ plugged: boolean; started: boolean }>;
   /** Stops HAProxy and removes the namespace (the veth goes with it) and its files. */
   remove(id: string): Promise<void>;
   /** What HAProxy reports now, or undefined when it does not run. */

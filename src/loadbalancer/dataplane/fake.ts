@@ -9,7 +9,7 @@ export function createFakeLbDataplane(): LbDataplane {
     async ensure(spec) {
       const plugged = running.has(spec.id);
       running.set(spec.id, spec);
-      return { plugged };
+      return { plugged, started: true };
     },
     async remove(id) {
       running.delete(id);

@@ -98,7 +98,7 @@ export function createLinuxLbDataplane(opts: LinuxLbOptions): LbDataplane {
         // finishes its connections (-sf): nothing established is cut, nothing new refused.
         await sh.in(ns, ['haproxy', '-D', '-p', f.pid, '-f', f.cfg, '-x', f.sock, '-sf', String(live.pid)]);
       }
-      return { plugged: !made };
+      return { plugged: !made, started: !live || before !== text };
     },
     async remove(id) {
       await deleteNamespace(sh, nsOf(id));
