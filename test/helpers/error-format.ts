@@ -1,6 +1,7 @@
 /** The message of an error body in the style of the service under that URL prefix (identity,
- * image, compute, networking, volume), or undefined if the body is not in that style. Glance's is
- * its JSON form to clients that prefer JSON, or its HTML page. */
+ * image, compute, networking, volume, orchestration, load-balancer, metric), or undefined if the
+ * body is not in that style. Glance's is its JSON form to clients that prefer JSON, or its HTML
+ * page. */
 export function openstackMessage(prefix: string, body: any): string | undefined {
   switch (prefix) {
     case 'image':
@@ -9,6 +10,11 @@ export function openstackMessage(prefix: string, body: any): string | undefined 
       return typeof body?.code === 'string' && typeof body?.title === 'string' ? body.message : undefined;
     case 'networking':
       return body?.NeutronError?.message;
+    // wsme's fault body, which octaviaclient prints.
+    case 'load-balancer':
+      return typeof body?.faultcode === 'string' ? body.faultstring : undefined;
+    case 'metric':
+      return typeof body?.code === 'number' && typeof body?.title === 'string' ? body.description : undefined;
     case 'compute':
     case 'volume': {
       const [only] = Object.values(body ?? {}) as any[];
