@@ -32,14 +32,31 @@ const COLUMNS: Record<string, string> = {
 };
 const TIMES = new Set(['started_at', 'ended_at', 'revision_start']);
 
+const NUMERIC = '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$';
+
+/** A value the database would refuse to cast is the caller's error, not the server's. */
+function timeOf(name: string, v: unknown): string {
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw badRequest(`Invalid input: ${JSON.stringify(v)} is not a timestamp for ${name}`);
+  return new Date(v).toISOString();
+}
+function numberOf(name: string, v: unknown): number {
+  const n = Number(v);
+  if (typeof v === 'boolean' || !Number.isFinite(n)) throw badRequest(`Invalid input: ${JSON.stringify(v)} is not a number for ${name}`);
+  return n;
+}
+
 function operand(name: string, value: unknown): { left: SQL; right: (v: unknown) => SQL } {
   if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw badRequest(`Invalid input: ${name} is not an attribute`);
   const column = COLUMNS[name];
   if (column === 'id') return { left: sql.raw('r.id::text'), right: (v) => sql`${String(v)}` };
-  if (column && TIMES.has(column)) return { left: sql.raw(`r.${column}`), right: (v) => sql`${String(v)}::timestamptz` };
+  if (column && TIMES.has(column)) return { left: sql.raw(`r.${column}`), right: (v) => sql`${timeOf(name, v)}::timestamptz` };
   if (column) return { left: sql.raw(`r.${column}`), right: (v) => sql`${String(v)}` };
-  // Numbers compare as numbers, anything else as text.
-  if (typeof value === 'number') return { left: sql`(r.attributes->>${name})::float8`, right: (v) => sql`${Number(v)}` };
+  // Numbers compare as numbers (a resource whose attribute is not one does not match), anything
+  // else as text.
+  if (typeof value === 'number') {
+    const text = sql`r.attributes->>${name}`;
+    return { left: sql`(case when ${text} ~ ${NUMERIC} then (${text})::float8 end)`, right: (v) => sql`${numberOf(name, v)}` };
+  }
   return { left: sql`r.attributes->>${name}`, right: (v) => sql`${typeof v === 'string' ? v : JSON.stringify(v)}` };
 }
 
