@@ -1,7 +1,7 @@
 // Who may reach the servers and how: security groups with their rules (Neutron), and key pairs
 // (Nova), whose private key is handed to the browser once, at creation, and kept nowhere.
 import { api, session } from './api.js';
-import { h } from './dom.js';
+import { deleteButton, h } from './dom.js';
 import { CIDR, download, folded, form, portRange } from './forms.js';
 
 const net = (method, path, body) => api('network', method, path, body);
@@ -57,19 +57,7 @@ export const accessViews = {
             ),
           ),
       ],
-      [
-        'Actions',
-        (r) =>
-          r.name === 'default'
-            ? '—'
-            : h('button', {
-                type: 'button',
-                class: 'danger',
-                'aria-label': `Delete security group ${r.name}`,
-                onclick: () => act('delete', r),
-                text: 'Delete',
-              }),
-      ],
+      ['Actions', (r) => (r.name === 'default' ? '—' : deleteButton(`security group ${r.name}`, () => act('delete', r)))],
     ],
     async act(what, r, report) {
       if (what === 'delete-rule') {
@@ -153,10 +141,7 @@ export const accessViews = {
       ['Name', (r) => r.name],
       ['Fingerprint', (r) => r.fingerprint],
       ['Type', (r) => r.type ?? 'ssh'],
-      [
-        'Actions',
-        (r) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete key pair ${r.name}`, onclick: () => act('delete', r), text: 'Delete' }),
-      ],
+      ['Actions', (r) => deleteButton(`key pair ${r.name}`, () => act('delete', r))],
     ],
     async act(what, r, report) {
       if (!confirm(`Delete key pair ${r.name}?`)) return;

@@ -19,6 +19,9 @@ export const h = (tag, attrs, children) => build(document.createElement(tag), at
 /** An SVG element, the same way. */
 export const s = (tag, attrs, children) => build(document.createElementNS(SVG, tag), attrs, children);
 
+/** A row's Delete button, named after what it deletes (`server web-1`) for screen readers and tests. */
+export const deleteButton = (what, onclick) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${what}`, onclick, text: 'Delete' });
+
 /** A label cut to `n` characters, for drawings where space is fixed; the whole name stays in the
  * element's accessible name. */
 export const cut = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);

@@ -1,6 +1,6 @@
 // The lists of the project's resources, refreshed while shown, with the main actions.
 import { api, has, session, upload } from './api.js';
-import { h, table } from './dom.js';
+import { deleteButton, h, table } from './dom.js';
 import { folded } from './forms.js';
 import { networkViews } from './network.js';
 import { accessViews } from './access.js';
@@ -170,7 +170,7 @@ const VIEWS = {
             ...POWER.filter(([, , when]) => when.includes(r.status)).map(([what, label]) =>
               h('button', { type: 'button', 'aria-label': `${label} server ${r.name}`, onclick: () => act(what, r), text: label }),
             ),
-            h('button', { type: 'button', class: 'danger', 'aria-label': `Delete server ${r.name}`, onclick: () => act('delete', r), text: 'Delete' }),
+            deleteButton(`server ${r.name}`, () => act('delete', r)),
           ]),
       ],
     ],
@@ -196,11 +196,7 @@ const VIEWS = {
       ['Visibility', (r) => r.visibility],
       ['Format', (r) => r.disk_format ?? '—'],
       ['Size', (r) => gb(r.size)],
-      [
-        'Actions',
-        (r) =>
-          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete image ${r.name ?? r.id}`, onclick: () => act('delete', r), text: 'Delete' }),
-      ],
+      ['Actions', (r) => deleteButton(`image ${r.name ?? r.id}`, () => act('delete', r))],
     ],
     async act(what, r, report) {
       if (what !== 'delete' || !confirm(`Delete image ${r.name ?? r.id}?`)) return;

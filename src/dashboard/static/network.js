@@ -1,13 +1,13 @@
 // The project's networking as lists with their forms: networks, subnets, routers, floating IPs,
 // each made and removed through Neutron's API as the openstack CLI would.
 import { api, session } from './api.js';
-import { h } from './dom.js';
+import { deleteButton, h } from './dom.js';
 import { CIDR, folded, form } from './forms.js';
 
 const net = (method, path, body) => api('network', method, path, body);
 const mine = () => `project_id=${session().project.id}`;
 const named = (r) => r.name || r.id;
-const del = (kind, r, onclick) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${kind} ${named(r)}`, onclick, text: 'Delete' });
+const del = (kind, r, onclick) => deleteButton(`${kind} ${named(r)}`, onclick);
 
 /** The project's subnets and the external networks, for the forms' choices. */
 const internalSubnets = () => net('GET', `/subnets?${mine()}`).then((b) => b.subnets);
