@@ -2,12 +2,11 @@
 // namespace, ROUND_ROBIN over two busybox httpd servers in namespaces standing for guests) beside
 // the same requests straight to one server, and the time from `loadbalancer create` to ACTIVE.
 // Run as root: npx tsx bench/loadbalancer.ts   (BENCH_REQUESTS, default 2000; 8 in flight)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { cliAs, spawnNubo, tempDir } from '../test/helpers/cloud.ts';
 import { eventually, hostNamespace, inNs } from '../test/helpers/netns.ts';
 import { seedNetworks } from '../test/helpers/seed.ts';
-import { tapName } from '../src/network/dataplane/driver.ts';
+import { webServer } from '../test/helpers/web-server.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const HOST = 'lbbench';
@@ -34,18 +33,9 @@ try {
   await seedNetworks(ok);
   const ips: string[] = [];
   for (const name of ['web1', 'web2']) {
-    const port = await json('port', 'create', '--network', 'private-net', '--device-owner', 'compute:nova', '--disable-port-security', `${name}-port`);
-    const ns = await host.endpoint(name);
-    const ip = port.fixed_ips[0].ip_address as string;
-    await inNs(host.name, 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-    await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
-    await inNs(ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
-    await inNs(ns, 'ip', 'route', 'add', 'default', 'via', '192.168.10.1');
-    await ok('port', 'set', '--host', HOST, port.id);
-    mkdirSync(join(work, name));
-    writeFileSync(join(work, name, 'index.html'), `${name}\n`);
-    await inNs(ns, 'busybox', 'httpd', '-p', '80', '-h', join(work, name));
-    ips.push(ip);
+    const web = await webServer({ json, ok }, host, HOST, work, name);
+    await web.start();
+    ips.push(web.ip);
   }
   // Made and polled over the API every 20 ms: the CLI's --wait polls every few seconds.
   const token = (await json('token', 'issue')).id as string;

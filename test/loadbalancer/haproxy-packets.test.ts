@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAs, cliFails, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs, sh } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
-import { tapName } from '../../src/network/dataplane/driver.ts';
+import { webServer } from '../helpers/web-server.ts';
 
 // Load balancing end to end with real packets, driven by the real `openstack loadbalancer`
 // commands: two namespaces stand for two guests on private-net (a veth each on the network's
@@ -45,34 +45,6 @@ after(async () => {
 const ok = cliAs(() => nubo.env);
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
-/** A namespace standing for a guest on private-net, its NIC wired by the network agent, serving
- * its own name over HTTP on port 80. */
-async function webServer(name: string): Promise<{ ns: string; ip: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const port = await json('port', 'create', '--network', 'private-net', '--device-owner', 'compute:nova', '--disable-port-security', `${name}-port`);
-  const ns = await host.endpoint(name);
-  const ip = port.fixed_ips[0].ip_address as string;
-  await inNs(host.name, 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-  await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
-  await inNs(ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
-  await inNs(ns, 'ip', 'route', 'add', 'default', 'via', '192.168.10.1');
-  await ok('port', 'set', '--host', HOST, port.id);
-  const www = join(work, name);
-  mkdirSync(www, { recursive: true });
-  writeFileSync(join(www, 'index.html'), `${name}\n`);
-  return {
-    ns,
-    ip,
-    // busybox httpd daemonizes; it is the only process of the namespace.
-    start: async () => {
-      await inNs(ns, 'busybox', 'httpd', '-p', '80', '-h', www);
-    },
-    stop: async () => {
-      const { stdout } = await sh('ip', 'netns', 'pids', ns);
-      for (const pid of stdout.split(/\s+/).filter(Boolean)) await sh('kill', '-9', pid).catch(() => undefined);
-    },
-  };
-}
-
 /** One HTTP GET from the host (br-ex's side), as a user outside the cloud makes it. */
 const get = (url: string) => inNs(host.name, 'curl', '-s', '--max-time', '3', url).then((r) => r.stdout.trim());
 
@@ -80,7 +52,7 @@ const statusTree = async (lb: string) => JSON.parse(await ok('loadbalancer', 'st
 
 test('a load balancer with a floating IP spreads requests over two servers, and its health monitor takes a stopped one out and back', async () => {
   await seedNetworks(ok);
-  const [web1, web2] = [await webServer('web1'), await webServer('web2')];
+  const [web1, web2] = [await webServer({ json, ok }, host, HOST, work, 'web1'), await webServer({ json, ok }, host, HOST, work, 'web2')];
   await web1.start();
   await web2.start();
 
