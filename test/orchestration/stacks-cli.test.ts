@@ -1,8 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminEnv, cliAs, cliFails, nubo, openstack, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
+import { cliAs, cliFails, nubo, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { afterEvents, demoEnv, startHeatCloud, stopHeatCloud } from './heat-cloud.ts';
 import { rawImage } from '../compute/helpers.ts';
 
 // Heat's API through python3-heatclient's `openstack stack …` against a cloud in this process
@@ -11,12 +12,10 @@ let cloud: TestCloud;
 let dataDir: string;
 let work: string;
 let env: Record<string, string>;
-const demo = () => ({ ...env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
+const demo = () => demoEnv(env);
 const ok = cliAs(() => env);
 const asDemo = cliAs(demo);
 const json = async (cli: typeof ok, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
-/** What `stack create --wait -f json` prints: the events as they come, then the stack. */
-const afterEvents = (out: string) => JSON.parse(out.slice(out.search(/^\{/m)));
 
 const ENV_TEMPLATE = `
 heat_template_version: 2018-08-31
@@ -91,15 +90,7 @@ outputs:
 `;
 
 before(async () => {
-  dataDir = tempDir('nubo-heat-');
-  work = tempDir('nubo-heat-work-');
-  cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
-  env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
-  await ok('project', 'create', 'demo');
-  await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
-  await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
-  await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
-  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+  ({ cloud, dataDir, work, env } = await startHeatCloud('heat'));
   await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny2', disk_format: 'raw', container_format: 'bare' });
   await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'big', disk_format: 'raw', container_format: 'bare', min_disk: 5 });
   await ok('network', 'create', 'public', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
@@ -109,11 +100,7 @@ before(async () => {
   writeFileSync(join(work, 'fail.yaml'), ENV_TEMPLATE.replace('      image: { get_param: image }', '      image: big'));
 });
 
-after(async () => {
-  await cloud?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stopHeatCloud({ cloud, dataDir, work }));
 
 /** What the demo project holds in each service, through their APIs: after a stack's delete,
  * nothing but its default security group. */

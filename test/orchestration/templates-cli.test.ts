@@ -1,9 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminEnv, cliAs, cliFails, nubo, startTestCloud, tempDir, type TestCloud } from '../helpers/cloud.ts';
-import { rawImage } from '../compute/helpers.ts';
+import { cliAs, cliFails, nubo, type TestCloud } from '../helpers/cloud.ts';
+import { afterEvents, demoEnv, startHeatCloud, stopHeatCloud } from './heat-cloud.ts';
 
 // HOT beyond the basics, through python3-heatclient's `openstack stack …` against a cloud in this
 // process with the fake virt driver: conditions, repeat, get_file, an environment's
@@ -13,33 +13,20 @@ let cloud: TestCloud;
 let dataDir: string;
 let work: string;
 let env: Record<string, string>;
-const demo = () => ({ ...env, OS_USERNAME: 'demo', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' });
+const demo = () => demoEnv(env);
 const ok = cliAs(() => env);
 const asDemo = cliAs(demo);
 const json = async (cli: typeof ok, ...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
-const afterEvents = (out: string) => JSON.parse(out.slice(out.search(/^\{/m)));
 const write = (name: string, text: string) => {
   writeFileSync(join(work, name), text);
   return join(work, name);
 };
 
 before(async () => {
-  dataDir = tempDir('nubo-heat-t-');
-  work = tempDir('nubo-heat-t-work-');
-  cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
-  env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
-  await ok('project', 'create', 'demo');
-  await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
-  await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
-  await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
-  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+  ({ cloud, dataDir, work, env } = await startHeatCloud('heat-t'));
 });
 
-after(async () => {
-  await cloud?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stopHeatCloud({ cloud, dataDir, work }));
 
 /** `stack delete --wait`, then the project's networks and servers: none left. */
 async function deletedWithAll(name: string): Promise<void> {
