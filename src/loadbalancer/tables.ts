@@ -65,6 +65,12 @@ export const listeners = pgTable(
   (t) => [uniqueIndex('lb_listeners_port').on(t.loadBalancerId, t.protocolPort), index('lb_listeners_lb').on(t.loadBalancerId)],
 );
 
+export const PERSISTENCE_TYPES = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'] as const;
+export interface SessionPersistence {
+  type: (typeof PERSISTENCE_TYPES)[number];
+  cookie_name?: string;
+}
+
 export const POOL_ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const;
 export type PoolAlgorithm = (typeof POOL_ALGORITHMS)[number];
 
@@ -75,8 +81,8 @@ export const pools = pgTable(
     loadBalancerId: text('loadbalancer_id').notNull(),
     protocol: text('protocol', { enum: LISTENER_PROTOCOLS }).notNull(),
     lbAlgorithm: text('lb_algorithm', { enum: POOL_ALGORITHMS }).notNull(),
-    /** Octavia's { type: SOURCE_IP }, or null. */
-    sessionPersistence: jsonb('session_persistence').$type<{ type: string } | null>(),
+    /** Octavia's { type: SOURCE_IP | HTTP_COOKIE | APP_COOKIE, cookie_name? }, or null. */
+    sessionPersistence: jsonb('session_persistence').$type<SessionPersistence | null>(),
   },
   (t) => [index('lb_pools_lb').on(t.loadBalancerId)],
 );
@@ -131,4 +137,58 @@ export const listenerStats = pgTable('lb_listener_stats', {
   activeConnections: integer('active_connections').notNull().default(0),
   totalConnections: bigint('total_connections', { mode: 'number' }).notNull().default(0),
   requestErrors: integer('request_errors').notNull().default(0),
+});
+
+export const L7_ACTIONS = ['REDIRECT_TO_POOL', 'REDIRECT_TO_URL', 'REDIRECT_PREFIX', 'REJECT'] as const;
+export type L7Action = (typeof L7_ACTIONS)[number];
+
+/** An L7 policy of a listener: the first (by position) whose rules all match acts. */
+export const l7Policies = pgTable(
+  'lb_l7policies',
+  {
+    ...common,
+    loadBalancerId: text('loadbalancer_id').notNull(),
+    listenerId: text('listener_id').notNull(),
+    action: text('action', { enum: L7_ACTIONS }).notNull(),
+    /** 1-based order among the listener's policies, kept dense. */
+    position: integer('position').notNull(),
+    redirectPoolId: text('redirect_pool_id'),
+    redirectUrl: text('redirect_url'),
+    redirectPrefix: text('redirect_prefix'),
+    redirectHttpCode: integer('redirect_http_code'),
+  },
+  (t) => [index('lb_l7policies_lb').on(t.loadBalancerId), index('lb_l7policies_listener').on(t.listenerId)],
+);
+
+export const L7_RULE_TYPES = ['PATH', 'HOST_NAME', 'HEADER', 'COOKIE', 'FILE_TYPE'] as const;
+export type L7RuleType = (typeof L7_RULE_TYPES)[number];
+export const L7_COMPARE_TYPES = ['STARTS_WITH', 'ENDS_WITH', 'CONTAINS', 'EQUAL_TO', 'REGEX'] as const;
+export type L7CompareType = (typeof L7_COMPARE_TYPES)[number];
+
+export const l7Rules = pgTable(
+  'lb_l7rules',
+  {
+    ...common,
+    loadBalancerId: text('loadbalancer_id').notNull(),
+    l7PolicyId: text('l7policy_id').notNull(),
+    type: text('type', { enum: L7_RULE_TYPES }).notNull(),
+    compareType: text('compare_type', { enum: L7_COMPARE_TYPES }).notNull(),
+    /** The header's or cookie's name (HEADER and COOKIE rules only). */
+    key: text('key'),
+    value: text('value').notNull(),
+    invert: boolean('invert').notNull().default(false),
+  },
+  (t) => [index('lb_l7rules_lb').on(t.loadBalancerId), index('lb_l7rules_policy').on(t.l7PolicyId)],
+);
+
+/** A project's load-balancer quotas as an admin set them; a null limit is the default's. */
+export const lbQuotas = pgTable('lb_quotas', {
+  projectId: text('project_id').primaryKey(),
+  loadBalancer: integer('load_balancer'),
+  listener: integer('listener'),
+  pool: integer('pool'),
+  healthMonitor: integer('health_monitor'),
+  member: integer('member'),
+  l7Policy: integer('l7policy'),
+  l7Rule: integer('l7rule'),
 });
