@@ -358,8 +358,10 @@ export const terminatedServers = pgTable(
   (t) => [index('compute_terminated_servers_project').on(t.projectId)],
 );
 
-/** Nova's migration records: one per resize of a server (the only move this cloud makes), its
- * status going pre-migrating, migrating, post-migrating, finished, then confirmed or reverted. */
+/** Nova's migration records: one per resize, cold migration or evacuation of a server. A resize or
+ * migration goes pre-migrating, migrating, post-migrating, finished, then confirmed or reverted; an
+ * evacuation accepted, done (rebuilt on its new host), then completed (its old host came back and
+ * destroyed what it had of it), or failed/error. */
 export const migrations = pgTable(
   'compute_migrations',
   {
@@ -372,6 +374,9 @@ export const migrations = pgTable(
     status: text('status').notNull(),
     sourceCompute: text('source_compute'),
     destCompute: text('dest_compute'),
+    /** A cold migration's disk as its source host left it for the destination (a standalone
+     * qcow2 in the source's state directory), until the destination has taken it. */
+    diskPath: text('disk_path'),
     oldFlavorId: text('old_flavor_id').notNull(),
     newFlavorId: text('new_flavor_id').notNull(),
     createdAt: created(),
