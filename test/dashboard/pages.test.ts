@@ -127,8 +127,21 @@ test('a wrong password is said so; a member sees none of another project and not
   await open(page, 'Key pairs');
   assert.equal(await page.getByText('other-key').count(), 0);
   assert.equal(await page.getByRole('navigation', { name: 'Admin' }).count(), 0);
-  await page.goto(`${c.url}/role-assignments`);
-  await alert(page, 'This view is for administrators.');
+  for (const view of ['flavors', 'projects', 'users', 'role-assignments', 'hypervisors']) {
+    await page.goto(`${c.url}/${view}`);
+    await alert(page, 'This view is for administrators.');
+    assert.equal(await page.locator('table').count(), 0, `${view} lists nothing to a member`);
+  }
+  // Hidden is not the only guard: the APIs refuse a member's token the admin's changes.
+  const refused: [string, string, unknown][] = [
+    ['POST', '/compute/v2.1/flavors', { flavor: { name: 'mine', vcpus: 1, ram: 64, disk: 1 } }],
+    ['POST', '/identity/v3/projects', { project: { name: 'mine' } }],
+    ['POST', '/identity/v3/users', { user: { name: 'mine', password: 'pw' } }],
+  ];
+  for (const [method, path, body] of refused) {
+    assert.equal((await c.request(method, path, { token: demo.token, body })).status, 403, `${method} ${path} by a member`);
+  }
+  assert.equal((await c.request('GET', '/identity/v3/role_assignments', { token: demo.token })).status, 403);
   // A server of the other project, asked for by its id: Nova's own answer, in the page.
   const theirs = (await api(other.token, '/compute/v2.1/servers?name=other-vm')).servers[0].id;
   await page.goto(`${c.url}/servers/${theirs}`);
@@ -391,13 +404,115 @@ test('networks, subnets, routers and floating IPs: made, joined and removed from
   await page.close();
 });
 
-test("the admin's role assignments; the launch wizard and the instance list as the docs show them", async () => {
+test("the admin's flavors, projects, users and role assignments: made, switched and removed; the launch wizard and the instance list as the docs show them", async () => {
+  const admin = await c.adminToken();
   const page = await logIn('admin', c.cloud.credentials!.password);
   await page.waitForURL(/\/topology$/);
-  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Role assignments' }).click();
+  const openAdmin = async (view: string) => {
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: view }).click();
+    await page.getByRole('heading', { level: 1, name: view }).waitFor();
+    await page.locator('.list[aria-busy="false"]').waitFor();
+  };
+
+  await openAdmin('Flavors');
+  await page.getByText('Create a flavor').click();
+  const flavor = page.getByRole('form', { name: 'Create a flavor' });
+  await flavor.getByLabel('Name').fill('ui.small');
+  await flavor.getByLabel('vCPUs').fill('0');
+  await flavor.getByRole('button', { name: 'Create' }).click();
+  assert.equal(await flavor.getByLabel('vCPUs').evaluate((e: HTMLInputElement) => e.validity.rangeUnderflow), true, 'no flavor of 0 vCPUs is sent');
+  await flavor.getByLabel('vCPUs').fill('2');
+  await flavor.getByLabel('RAM (MB)').fill('1024');
+  await flavor.getByLabel('Disk (GB)').fill('5');
+  await flavor.getByLabel('Public (every project may use it)').uncheck();
+  await flavor.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'Flavor ui.small is created.');
+  const flavors = async () => (await api(admin, '/compute/v2.1/flavors/detail?is_public=None')).flavors;
+  const made = (await flavors()).find((f: any) => f.name === 'ui.small');
+  assert.deepEqual([made.vcpus, made.ram, made.disk, made['os-flavor-access:is_public']], [2, 1024, 5, false]);
+  await cell(page, 'ui.small').waitFor();
+  // The same name again: Nova's refusal in its words.
+  await flavor.getByLabel('Name').fill('ui.small');
+  await flavor.getByRole('button', { name: 'Create' }).click();
+  await alert(page, /already exists/);
+  await page.getByRole('button', { name: 'Delete flavor ui.small' }).click();
+  await cell(page, 'ui.small').waitFor({ state: 'detached' });
+  assert.equal((await flavors()).some((f: any) => f.name === 'ui.small'), false);
+
+  await openAdmin('Projects');
+  await page.getByText('Create a project').click();
+  const project = page.getByRole('form', { name: 'Create a project' });
+  await project.getByLabel('Name').fill('ui-proj');
+  await project.getByLabel('Description').fill('made in the browser');
+  await project.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'Project ui-proj is created.');
+  const proj = (await api(admin, '/identity/v3/projects?name=ui-proj')).projects[0];
+  assert.deepEqual([proj.description, proj.enabled], ['made in the browser', true]);
+  await page.getByRole('button', { name: 'Disable project ui-proj' }).click();
+  await said(page, 'Project ui-proj is disabled.');
+  assert.equal((await api(admin, `/identity/v3/projects/${proj.id}`)).project.enabled, false);
+  await page.getByRole('button', { name: 'Enable project ui-proj' }).click();
+  await said(page, 'Project ui-proj is enabled.');
+  assert.equal((await api(admin, `/identity/v3/projects/${proj.id}`)).project.enabled, true);
+  assert.equal(await page.getByRole('button', { name: 'Delete project admin' }).count(), 0, "the session's own project is not offered");
+
+  await openAdmin('Users');
+  await page.getByText('Create a user').click();
+  const user = page.getByRole('form', { name: 'Create a user' });
+  await user.getByLabel('Name').fill('ui-user');
+  await user.getByLabel('Password').fill('ui-secret-1');
+  await user.getByLabel('Default project').selectOption({ label: 'ui-proj' });
+  await user.getByLabel('Role on that project').selectOption({ label: 'member' });
+  await user.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'User ui-user is created.');
+  const u = (await api(admin, '/identity/v3/users?name=ui-user')).users[0];
+  assert.equal(u.default_project_id, proj.id);
+  await c.login('ui-user', 'ui-secret-1', 'ui-proj');
+  await cell(page, 'ui-proj').waitFor();
+  await page.getByRole('button', { name: 'Disable user ui-user' }).click();
+  await said(page, 'User ui-user is disabled.');
+  const scoped = () =>
+    c.request('POST', '/identity/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'ui-user', domain: { name: 'Default' }, password: 'ui-secret-1' } } },
+          scope: { project: { name: 'ui-proj', domain: { name: 'Default' } } },
+        },
+      },
+    });
+  assert.equal((await scoped()).status, 401, 'a disabled user cannot log in');
+  await page.getByRole('button', { name: 'Enable user ui-user' }).click();
+  await said(page, 'User ui-user is enabled.');
+  assert.equal((await scoped()).status, 201);
+
+  await openAdmin('Role assignments');
   const row = page.getByRole('row').filter({ has: cell(page, 'user demo-user') });
   await row.first().waitFor();
-  assert.deepEqual(await row.first().getByRole('cell').allTextContents(), ['member', 'user demo-user', 'project demo', 'no']);
+  assert.deepEqual(await row.first().getByRole('cell').allTextContents(), ['member', 'user demo-user', 'project demo', 'no', 'Revoke']);
+  await page.getByText('Grant a role').click();
+  const grant = page.getByRole('form', { name: 'Grant a role' });
+  await grant.getByLabel('User').selectOption({ label: 'ui-user' });
+  await grant.getByLabel('Project').selectOption({ label: 'demo' });
+  await grant.getByLabel('Role').selectOption({ label: 'reader' });
+  await grant.getByRole('button', { name: 'Grant' }).click();
+  await said(page, 'User ui-user has role reader on project demo.');
+  const roleOf = async () =>
+    (await api(admin, `/identity/v3/role_assignments?user.id=${u.id}&scope.project.id=${demo.id}&include_names=true`)).role_assignments.map(
+      (a: any) => a.role.name,
+    );
+  assert.deepEqual(await roleOf(), ['reader']);
+  await page.getByRole('button', { name: 'Revoke role reader from user ui-user on project demo' }).click();
+  await said(page, 'The role reader of user ui-user on project demo is revoked.');
+  assert.deepEqual(await roleOf(), []);
+
+  await openAdmin('Users');
+  await page.getByRole('button', { name: 'Delete user ui-user' }).click();
+  await said(page, 'User ui-user is deleted.');
+  assert.equal((await c.request('GET', `/identity/v3/users/${u.id}`, { token: admin })).status, 404);
+  await openAdmin('Projects');
+  await page.getByRole('button', { name: 'Delete project ui-proj' }).click();
+  await said(page, 'Project ui-proj is deleted.');
+  assert.equal((await c.request('GET', `/identity/v3/projects/${proj.id}`, { token: admin })).status, 404);
   await page.close();
 
   if (!shots) return;

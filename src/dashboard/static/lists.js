@@ -4,6 +4,7 @@ import { deleteButton, h, table } from './dom.js';
 import { folded } from './forms.js';
 import { networkViews } from './network.js';
 import { accessViews } from './access.js';
+import { adminViews } from './admin.js';
 
 const POLL_MS = 3000;
 const gb = (bytes) => (bytes == null ? '—' : `${(bytes / 1024 ** 3).toFixed(2)} GB`);
@@ -220,75 +221,7 @@ const VIEWS = {
 
 Object.assign(VIEWS, networkViews, accessViews);
 
-/** The admin's views: the cloud as a whole, whatever the project. */
-Object.assign(VIEWS, {
-  flavors: {
-    title: 'Flavors',
-    service: 'compute',
-    load: () => api('compute', 'GET', '/flavors/detail?is_public=None').then((b) => b.flavors),
-    columns: () => [
-      ['Name', (r) => r.name],
-      ['vCPUs', (r) => String(r.vcpus)],
-      ['RAM', (r) => `${r.ram} MB`],
-      ['Disk', (r) => `${r.disk} GB`],
-      ['Public', (r) => (r['os-flavor-access:is_public'] === false ? 'no' : 'yes')],
-    ],
-  },
-  projects: {
-    title: 'Projects',
-    service: 'identity',
-    load: () => api('identity', 'GET', '/projects').then((b) => b.projects),
-    columns: () => [
-      ['Name', (r) => r.name],
-      ['Description', (r) => r.description || '—'],
-      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
-      ['ID', (r) => r.id],
-    ],
-  },
-  users: {
-    title: 'Users',
-    service: 'identity',
-    load: () => api('identity', 'GET', '/users').then((b) => b.users),
-    columns: () => [
-      ['Name', (r) => r.name],
-      ['Email', (r) => r.email || '—'],
-      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
-      ['ID', (r) => r.id],
-    ],
-  },
-  'role-assignments': {
-    title: 'Role assignments',
-    service: 'identity',
-    load: () => api('identity', 'GET', '/role_assignments?include_names=true').then((b) => b.role_assignments),
-    columns: () => [
-      ['Role', (r) => r.role.name ?? r.role.id],
-      ['User or group', (r) => (r.user ? `user ${r.user.name ?? r.user.id}` : `group ${r.group?.name ?? r.group?.id}`)],
-      [
-        'On',
-        (r) =>
-          r.scope.project
-            ? `project ${r.scope.project.name ?? r.scope.project.id}`
-            : r.scope.domain
-              ? `domain ${r.scope.domain.name ?? r.scope.domain.id}`
-              : 'system',
-      ],
-      ['Inherited', (r) => (r.scope['OS-INHERIT:inherited_to'] ? 'yes' : 'no')],
-    ],
-  },
-  hypervisors: {
-    title: 'Hypervisors',
-    service: 'compute',
-    load: () => api('compute', 'GET', '/os-hypervisors/detail').then((b) => b.hypervisors),
-    columns: () => [
-      ['Host', (r) => r.hypervisor_hostname],
-      ['State', (r) => `${r.state}, ${r.status}`],
-      ['vCPUs used', (r) => `${r.vcpus_used} of ${r.vcpus}`],
-      ['RAM used', (r) => `${r.memory_mb_used} of ${r.memory_mb} MB`],
-      ['Disk used', (r) => `${r.local_gb_used} of ${r.local_gb} GB`],
-      ['Servers', (r) => String(r.running_vms)],
-    ],
-  },
-});
+Object.assign(VIEWS, adminViews);
 
 /** Mounts the list named `kind` in `main`; returns the function that stops its polling. */
 export function listView(main, kind, { report }) {
