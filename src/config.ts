@@ -102,6 +102,11 @@ export interface Config {
   /** The address the controllers reach this host at, and the one its VXLAN tunnels end at (`nubo agent`). */
   hostIp?: string;
   tunnelIp?: string;
+  /** The host that serves every network's DHCP and every router (Neutron's network node): unset,
+   * the all-in-one, or the only agent host. */
+  networkHost?: string;
+  /** The VNIs tenant vxlan networks get, lowest free first (ML2's vni_ranges): 1:65535. */
+  vniRanges: [number, number][];
   /** `nubo agent` with the local image store: the controllers' data directory, shared with this
    * host (NFS, or the same machine), whose images/ it reads servers' images from. */
   imageDataDir?: string;
@@ -145,7 +150,7 @@ type CephKey =
   | 'objectStoreUrl'
   | 'objectStorePasswordFile';
 
-type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'schedulerWeigher' | 'hostIp' | 'tunnelIp' | 'imageDataDir';
+type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'schedulerWeigher' | 'hostIp' | 'tunnelIp' | 'imageDataDir' | 'networkHost' | 'vniRanges';
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
@@ -211,6 +216,8 @@ const fileKeys: Record<string, keyof Flags> = {
   scheduler_weigher: 'schedulerWeigher',
   host_ip: 'hostIp',
   tunnel_ip: 'tunnelIp',
+  network_host: 'networkHost',
+  vni_ranges: 'vniRanges',
   image_data_dir: 'imageDataDir',
 };
 
@@ -273,6 +280,8 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_SCHEDULER_WEIGHER: 'schedulerWeigher',
   NUBO_HOST_IP: 'hostIp',
   NUBO_TUNNEL_IP: 'tunnelIp',
+  NUBO_NETWORK_HOST: 'networkHost',
+  NUBO_VNI_RANGES: 'vniRanges',
   NUBO_IMAGE_DATA_DIR: 'imageDataDir',
 };
 
@@ -393,8 +402,20 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     schedulerWeigher: oneOf('scheduler_weigher', merged.schedulerWeigher ?? 'spread', ['spread', 'stack'] as const),
     hostIp: optional(merged.hostIp, (t) => ipv4('host_ip', t)),
     tunnelIp: optional(merged.tunnelIp, (t) => ipv4('tunnel_ip', t)),
+    networkHost: merged.networkHost || undefined,
+    vniRanges: vniRanges(merged.vniRanges ?? '1:65535'),
     imageDataDir: merged.imageDataDir ? resolve(merged.imageDataDir) : undefined,
   };
+}
+
+/** `min:max[,min:max…]`, each within VXLAN's 24 bits. */
+function vniRanges(text: string): [number, number][] {
+  return text.split(',').map((range) => {
+    const m = /^\s*(\d+):(\d+)\s*$/.exec(range);
+    const [min, max] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    if (!(min >= 1 && max >= min && max <= 2 ** 24 - 1)) throw new Error(`vni_ranges: expected min:max within 1:16777215, not "${range}"`);
+    return [min, max];
+  });
 }
 
 /** A service must get to beat more than once within the time that marks it down. */

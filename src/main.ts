@@ -124,7 +124,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
 
     network = await startNetwork({
       store,
-      settings: { ...NETWORK_DEFAULTS, physicalNetworks: config.physicalNetworks.map((p) => p.name) },
+      settings: { ...NETWORK_DEFAULTS, physicalNetworks: config.physicalNetworks.map((p) => p.name), vniRanges: config.vniRanges },
       // A controller wires nothing: each host's `nubo agent` does.
       dataplane: dataplaneOf(config.agents ? config : { ...config, networkDataplane: 'fake' }, metadataSocket, log),
       host: config.computeHost,

@@ -93,6 +93,7 @@ program
   .option('--report-interval <seconds>', "seconds between services' heartbeats (default 10)")
   .option('--service-down-time <seconds>', 'seconds without a heartbeat after which a service is down (default 60)')
   .option('--scheduler-weigher <mode>', 'spread (default): servers go to the emptiest host that fits; stack: to the fullest')
+  .option('--vni-ranges <ranges>', 'VNIs of tenant vxlan networks: min:max[,min:max] (default 1:65535)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 program
@@ -104,6 +105,7 @@ program
   .option('--compute-host <name>', "this host's name for the scheduler (default: its host name)")
   .option('--host-ip <address>', 'the address the controllers and other hosts reach this one at')
   .option('--tunnel-ip <address>', "this host's VXLAN tunnel address (default: --host-ip)")
+  .option('--network-host <name>', "the host that serves DHCP and routers for every network (this one when it is the only host)")
   .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
   .option('--image-data-dir <dir>', "the controllers' data directory, shared with this host, whose images/ servers' images are read from")
   .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
