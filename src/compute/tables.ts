@@ -188,6 +188,14 @@ export const hosts = pgTable('compute_hosts', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** The PostgreSQL role each `nubo agent` host logs in as (`nubo host-credential create`): the
+ * row-level security policies of migration 0030 let a role listed here write only its host's rows. */
+export const hostRoles = pgTable('compute_host_roles', {
+  roleName: text('role_name').primaryKey(),
+  host: text('host').notNull().unique(),
+  createdAt: created(),
+});
+
 /** A snapshot of a server into an image, asked by createImage and carried out by its agent. */
 export const snapshots = pgTable('compute_snapshots', {
   imageId: text('image_id').primaryKey(),
