@@ -404,6 +404,58 @@ test('networks, subnets, routers and floating IPs: made, joined and removed from
   await page.close();
 });
 
+test('volumes: created empty and from an image, attached to a server and detached, extended, deleted, statuses followed', async () => {
+  const page = await logIn('demo-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  await open(page, 'Volumes');
+  const cinder = async (path: string) => (await api(demo.token, `/volume/v3/${demo.id}${path}`));
+  const row = (name: string) => page.getByRole('row').filter({ has: cell(page, name) });
+  const status = (name: string, s: string) => row(name).getByRole('cell', { name: s, exact: true }).waitFor({ timeout: 30_000 });
+  await page.getByText('Create a volume').click();
+  const create = page.getByRole('form', { name: 'Create a volume' });
+  await create.getByLabel('Name').fill('data');
+  await create.getByLabel('Size (GB)').fill('0');
+  await create.getByRole('button', { name: 'Create' }).click();
+  assert.equal(await create.getByLabel('Size (GB)').evaluate((e: HTMLInputElement) => e.validity.rangeUnderflow), true, 'no volume of 0 GB is sent');
+  await create.getByLabel('Size (GB)').fill('1');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'Volume data is being created.');
+  await create.getByLabel('Name').fill('from-image');
+  await create.getByLabel('Size (GB)').fill('1');
+  await create.getByLabel('From image').selectOption({ label: 'cirros-like' });
+  await create.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'Volume from-image is being created.');
+  await status('data', 'available');
+  await status('from-image', 'available');
+  const byName = async (name: string) => (await cinder(`/volumes/detail?name=${name}`)).volumes[0];
+  const fromImage = await byName('from-image');
+  assert.equal(fromImage.volume_image_metadata?.image_name, 'cirros-like');
+
+  await page.getByLabel('Attach volume data to').selectOption({ label: 'web-1' });
+  await said(page, 'Volume data is being attached to web-1.');
+  await status('data', 'in-use');
+  await row('data').getByRole('link', { name: /^web-1 on \/dev\/vd/ }).waitFor();
+  const data = await byName('data');
+  assert.equal(data.attachments[0].server_id, web1);
+  await page.getByRole('button', { name: 'Detach volume data from web-1' }).click();
+  await said(page, 'Volume data is being detached from web-1.');
+  await status('data', 'available');
+  assert.deepEqual((await cinder(`/volumes/${data.id}`)).volume.attachments, []);
+
+  await page.getByLabel('New size of volume data in GB').fill('3');
+  await page.getByRole('button', { name: 'Extend volume data' }).click();
+  await said(page, 'Volume data is being extended to 3 GB.');
+  await status('data', '3 GB');
+  assert.equal((await cinder(`/volumes/${data.id}`)).volume.size, 3);
+
+  for (const v of [data, fromImage]) {
+    await page.getByRole('button', { name: `Delete volume ${v.name}` }).click();
+    await cell(page, v.name).waitFor({ state: 'detached', timeout: 30_000 });
+    await eventually(`volume ${v.name} gone`, async () => (await c.request('GET', `/volume/v3/${demo.id}/volumes/${v.id}`, { token: demo.token })).status === 404);
+  }
+  await page.close();
+});
+
 test("the admin's flavors, projects, users and role assignments: made, switched and removed; the launch wizard and the instance list as the docs show them", async () => {
   const admin = await c.adminToken();
   const page = await logIn('admin', c.cloud.credentials!.password);

@@ -5,6 +5,7 @@ import { folded } from './forms.js';
 import { networkViews } from './network.js';
 import { accessViews } from './access.js';
 import { adminViews } from './admin.js';
+import { volumeViews } from './volumes.js';
 
 const POLL_MS = 3000;
 const gb = (bytes) => (bytes == null ? '—' : `${(bytes / 1024 ** 3).toFixed(2)} GB`);
@@ -206,20 +207,9 @@ const VIEWS = {
     },
     form: async (report, done) => folded('Upload an image', uploadForm(report, done)),
   },
-  volumes: {
-    title: 'Volumes',
-    service: 'volume',
-    load: () => api('volume', 'GET', '/volumes/detail').then((b) => b.volumes),
-    columns: () => [
-      ['Name', (r) => r.name || r.id],
-      ['Size', (r) => `${r.size} GB`],
-      ['Status', (r) => r.status],
-      ['Attached to', (r) => (r.attachments ?? []).map((a) => a.server_id).join(', ') || '—'],
-    ],
-  },
 };
 
-Object.assign(VIEWS, networkViews, accessViews);
+Object.assign(VIEWS, networkViews, accessViews, volumeViews);
 
 Object.assign(VIEWS, adminViews);
 
