@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Logger } from '../log.ts';
 import { initPgliteDir } from './pglite-init.ts';
 import { migrationsFolder, readTemplate, templatePath } from './pglite-template.ts';
@@ -95,16 +96,25 @@ async function openPostgres(url: string, log?: Logger): Promise<Store> {
   };
 }
 
-/** Migrations run under an advisory lock so that several controllers can start at once. */
+/** Migrations run under an advisory lock so that several controllers can start at once. A
+ * database already up to date is left alone: an agent host's role may not create anything there
+ * (src/lib/store/host-roles.ts), not even the schema drizzle's migrator makes if it is missing. */
 async function migratePostgres(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(7469382)');
-    await migratePg(drizzlePg(client), { migrationsFolder });
+    if (!(await upToDate(client))) await migratePg(drizzlePg(client), { migrationsFolder });
   } finally {
     await client.end();
   }
+}
+
+/** Whether the newest migration is applied, as drizzle's migrator decides it (by its timestamp). */
+async function upToDate(client: pg.Client): Promise<boolean> {
+  const newest = readMigrationFiles({ migrationsFolder }).at(-1)!.folderMillis;
+  const applied = await client.query<{ at: string | null }>('select max(created_at) as at from drizzle.__drizzle_migrations').catch(() => undefined);
+  return Number(applied?.rows[0]?.at) >= newest;
 }
 
 type Callback = (payload: string) => void;
