@@ -11,7 +11,7 @@ const STATIC = fileURLToPath(new URL('../../src/dashboard/static/', import.meta.
  * names, so that a view can be reloaded or bookmarked. */
 const VIEWS = [
   ...['/', '/login', '/overview', '/topology', '/servers', '/servers/:id', '/images', '/images/:id'],
-  ...['/networks', '/subnets', '/routers', '/floating-ips', '/security-groups', '/key-pairs', '/volumes'],
+  ...['/networks', '/subnets', '/routers', '/floating-ips', '/load-balancers', '/security-groups', '/key-pairs', '/volumes'],
   ...['/flavors', '/projects', '/users', '/role-assignments', '/hypervisors'],
 ];
 

@@ -456,6 +456,49 @@ test('volumes: created empty and from an image, attached to a server and detache
   await page.close();
 });
 
+test('a load balancer: on its VIP network in the topology, linked to its member server, listed and deleted with what it holds', async () => {
+  const lbApi = async (method: string, path: string, body?: unknown) => {
+    const res = await c.request(method, `/load-balancer/v2${path}`, { token: demo.token, body });
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const active = (id: string) =>
+    eventually('the load balancer ACTIVE', async () => (await lbApi('GET', `/lbaas/loadbalancers/${id}`)).loadbalancer.provisioning_status === 'ACTIVE', 30_000);
+  const n = neutronOf(c, demo.token);
+  const subnet = (await n.ok('GET', '/subnets?name=web-subnet')).subnets[0];
+  const address = (await n.ok('GET', `/ports?device_id=${web1}`)).ports[0].fixed_ips[0].ip_address;
+  const lb = (await lbApi('POST', '/lbaas/loadbalancers', { loadbalancer: { name: 'web-lb', vip_subnet_id: subnet.id } })).loadbalancer;
+  await active(lb.id);
+  const listener = (await lbApi('POST', '/lbaas/listeners', { listener: { name: 'http', loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } })).listener;
+  await active(lb.id);
+  const pool = (await lbApi('POST', '/lbaas/pools', { pool: { listener_id: listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } })).pool;
+  await active(lb.id);
+  await lbApi('POST', `/lbaas/pools/${pool.id}/members`, { member: { address, protocol_port: 8080, subnet_id: subnet.id } });
+  await active(lb.id);
+
+  const page = await logIn('demo-user', 'pw');
+  await page.waitForURL(/\/topology$/);
+  const node = page.getByRole('button', { name: 'load balancer web-lb', exact: true });
+  await node.waitFor();
+  assert.equal(await page.locator(`path.edge.vip[data-from="network:${subnet.network_id}"][data-to="lb:${lb.id}"]`).count(), 1, 'on its VIP network');
+  assert.equal(await page.locator(`path.edge.member[data-from="lb:${lb.id}"][data-to="server:${web1}"]`).count(), 1, 'linked to its member');
+  await node.click();
+  const panel = page.getByRole('complementary');
+  await panel.getByRole('heading', { name: 'load balancer web-lb' }).waitFor();
+  await panel.getByText(`web-1:8080`).waitFor();
+  await panel.getByText(lb.vip_address).waitFor();
+
+  await open(page, 'Load balancers');
+  const row = page.getByRole('row').filter({ has: cell(page, 'web-lb') });
+  assert.deepEqual((await row.getByRole('cell').allTextContents()).slice(0, 5), ['web-lb', lb.vip_address, 'web-net', 'HTTP 80', '1']);
+  await page.getByRole('button', { name: 'Delete load balancer web-lb' }).click();
+  await said(page, 'Load balancer web-lb is being deleted.');
+  await eventually('the load balancer gone', async () => (await c.request('GET', `/load-balancer/v2/lbaas/loadbalancers/${lb.id}`, { token: demo.token })).status === 404, 30_000);
+  await cell(page, 'web-lb').waitFor({ state: 'detached' });
+  assert.equal((await c.request('GET', `/load-balancer/v2/lbaas/pools/${pool.id}`, { token: demo.token })).status, 404, 'its pool went with it');
+  await page.close();
+});
+
 test("the admin's flavors, projects, users and role assignments: made, switched and removed; the launch wizard and the instance list as the docs show them", async () => {
   const admin = await c.adminToken();
   const page = await logIn('admin', c.cloud.credentials!.password);

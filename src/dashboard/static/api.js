@@ -145,6 +145,7 @@ const SERVICES = {
   image: { types: ['image'], suffix: '/v2' },
   volume: { types: ['block-storage', 'volumev3'], suffix: '' },
   identity: { types: ['identity'], suffix: '/v3' },
+  'load-balancer': { types: ['load-balancer'], suffix: '/v2' },
 };
 
 /** Whether the session's token carries the admin role: the page then offers the admin's views,

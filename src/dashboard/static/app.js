@@ -16,6 +16,7 @@ const VIEWS = [
   ['/subnets', 'Subnets'],
   ['/routers', 'Routers'],
   ['/floating-ips', 'Floating IPs'],
+  ['/load-balancers', 'Load balancers'],
   ['/security-groups', 'Security groups'],
   ['/key-pairs', 'Key pairs'],
   ['/volumes', 'Volumes'],

@@ -2,8 +2,8 @@
 // that the drawing (topology.js) only turns positions into SVG.
 //
 // Layered from the outside in, left to right: external networks, routers, then one horizontal band
-// per network holding its servers in a grid, each server with its ports on its left and its
-// floating IPs and volumes on its right. Bands stack vertically and the page scrolls, so that 200
+// per network holding its load balancers and servers in a grid, each server with its ports on its
+// left and its floating IPs and volumes on its right. Bands stack vertically and the page scrolls, so that 200
 // servers on 20 networks stay as readable as 2 on 1.
 
 export const G = {
@@ -28,7 +28,7 @@ const isRouterPort = (p) =>
 
 /**
  * Nodes and edges from the lists: { networks, subnets, routers, ports, floatingips, servers,
- * images, volumes }. Node ids are the resources' ids prefixed with their kind.
+ * images, volumes, loadbalancers (each with its pools' members) }. Node ids are the resources' ids prefixed with their kind.
  */
 export function buildGraph(d) {
   const nodes = new Map();
@@ -70,6 +70,19 @@ export function buildGraph(d) {
   }
   const portOwner = new Map();
   for (const n of nodes.values()) if (n.kind === 'port') portOwner.set(n.r.id, n.server);
+  // A load balancer sits on its VIP's network like a server; a member is the server whose port
+  // holds its address (on its subnet when the member names one).
+  const serverAt = new Map();
+  for (const n of nodes.values()) {
+    if (n.kind !== 'port') continue;
+    for (const ip of n.r.fixed_ips ?? []) serverAt.set(`${ip.subnet_id} ${ip.ip_address}`, n.server).set(ip.ip_address, n.server);
+  }
+  for (const lb of [...(d.loadbalancers ?? [])].sort(byName)) {
+    const members = (lb.members ?? []).map((m) => ({ address: m.address, port: m.protocol_port, server: serverAt.get(m.subnet_id ? `${m.subnet_id} ${m.address}` : m.address) }));
+    add('lb', lb, lb.name, { members, ports: [], pills: [], net: nodes.has(`network:${lb.vip_network_id}`) ? `network:${lb.vip_network_id}` : undefined });
+    if (nodes.get(`lb:${lb.id}`).net) edges.push({ from: `network:${lb.vip_network_id}`, to: `lb:${lb.id}`, kind: 'vip' });
+    for (const server of new Set(members.map((m) => m.server).filter(Boolean))) edges.push({ from: `lb:${lb.id}`, to: server, kind: 'member' });
+  }
   const loose = [];
   for (const f of d.floatingips ?? []) {
     const server = f.port_id ? portOwner.get(f.port_id) : undefined;
@@ -119,6 +132,8 @@ export function layout(graph, width) {
     bandOf.set(n.id, band);
   }
   const unplugged = { id: 'band:none', label: 'Not on a network', servers: [] };
+  // Load balancers first in their VIP's band, the servers they send to after them.
+  for (const n of nodes.values()) if (n.kind === 'lb') (bandOf.get(n.net) ?? unplugged).servers.push(n);
   for (const n of nodes.values()) {
     if (n.kind !== 'server') continue;
     const first = n.ports.map((p) => edges.find((e) => e.to === p && e.kind === 'attachment')?.from).find(Boolean);

@@ -6,6 +6,7 @@ import { networkViews } from './network.js';
 import { accessViews } from './access.js';
 import { adminViews } from './admin.js';
 import { volumeViews } from './volumes.js';
+import { loadBalancerViews } from './loadbalancers.js';
 
 const POLL_MS = 3000;
 const gb = (bytes) => (bytes == null ? '—' : `${(bytes / 1024 ** 3).toFixed(2)} GB`);
@@ -209,7 +210,7 @@ const VIEWS = {
   },
 };
 
-Object.assign(VIEWS, networkViews, accessViews, volumeViews);
+Object.assign(VIEWS, networkViews, accessViews, volumeViews, loadBalancerViews);
 
 Object.assign(VIEWS, adminViews);
 

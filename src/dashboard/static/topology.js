@@ -5,13 +5,36 @@ import { G, buildGraph, layout, pathTo } from './graph.js';
 import { cut, h, s } from './dom.js';
 
 const POLL_MS = 2000;
-const KIND = { external: 'external network', network: 'network', router: 'router', server: 'server', port: 'port', fip: 'floating IP', volume: 'volume' };
+const KIND = {
+  external: 'external network',
+  network: 'network',
+  router: 'router',
+  server: 'server',
+  port: 'port',
+  fip: 'floating IP',
+  volume: 'volume',
+  lb: 'load balancer',
+};
+
+/** The project's load balancers, each with the members of its pools (Octavia lists members per
+ * pool only: one call per pool that has any, and none at all without load balancers). */
+async function loadBalancers() {
+  if (!has('load-balancer')) return [];
+  const lbs = await api('load-balancer', 'GET', '/lbaas/loadbalancers').then((b) => b.loadbalancers);
+  if (!lbs.length) return [];
+  const pools = (await api('load-balancer', 'GET', '/lbaas/pools').then((b) => b.pools)).filter((p) => p.members?.length);
+  const members = await Promise.all(pools.map((p) => api('load-balancer', 'GET', `/lbaas/pools/${p.id}/members`).then((b) => b.members)));
+  return lbs.map((lb) => ({
+    ...lb,
+    members: pools.flatMap((p, i) => (p.loadbalancers.some((l) => l.id === lb.id) ? members[i] : [])),
+  }));
+}
 
 /** Every list the graph is made of, read in parallel; a service the cloud lacks adds nothing. */
 async function fetchAll() {
   const none = () => [];
   const get = (service, path, key) => (has(service) ? api(service, 'GET', path).then((b) => b[key]) : Promise.resolve([]));
-  const [networks, subnets, routers, ports, floatingips, servers, images, volumes] = await Promise.all([
+  const [networks, subnets, routers, ports, floatingips, servers, images, volumes, loadbalancers] = await Promise.all([
     get('network', '/networks', 'networks'),
     get('network', '/subnets', 'subnets'),
     get('network', '/routers', 'routers'),
@@ -20,8 +43,9 @@ async function fetchAll() {
     get('compute', '/servers/detail', 'servers'),
     get('image', '/images?limit=1000', 'images').catch(none),
     get('volume', '/volumes/detail', 'volumes').catch(none),
+    loadBalancers().catch(none),
   ]);
-  return { networks, subnets, routers, ports, floatingips, servers, images, volumes };
+  return { networks, subnets, routers, ports, floatingips, servers, images, volumes, loadbalancers };
 }
 
 function nodeShape(n, p) {
@@ -32,6 +56,7 @@ function nodeShape(n, p) {
   }
   const lines = [];
   if (n.kind === 'server') lines.push(n.image ? `${n.image}` : 'no image', n.status ?? '');
+  if (n.kind === 'lb') lines.push(`LB ${n.r.vip_address ?? ''} · ${n.r.provisioning_status}`);
   if (n.kind === 'router') lines.push(n.r.external_gateway_info ? 'router, gateway set' : 'router');
   if (n.kind === 'network' || n.kind === 'external') for (const sub of n.subnets.slice(0, 4)) lines.push(sub.cidr);
   const pill = n.kind === 'fip' || n.kind === 'volume';
@@ -56,7 +81,7 @@ function edgeShape(e, pos) {
   const b = pos.get(e.to);
   if (!a || !b) return null;
   let d;
-  if (e.kind === 'attachment' && b.y >= a.y && b.y + b.h <= a.y + a.h) {
+  if ((e.kind === 'attachment' || e.kind === 'vip') && b.y >= a.y && b.y + b.h <= a.y + a.h) {
     // Along the gap above the port's row, then down to it: each row of a network reads as a bus.
     const rowTop = b.y - ((b.y - a.y) % G.cell.h) + 1;
     d = `M${a.x + a.w},${rowTop} H${b.x + b.w / 2} V${b.y}`;
@@ -113,6 +138,13 @@ function details(graph, n, { showPath, remove, attach, follow, flavors }) {
     );
   } else if (n.kind === 'fip') {
     rows.push(['Fixed IP', n.r.fixed_ip_address ?? '—'], ['Server', n.server ? name(n.server) : '—'], ['Status', n.r.status]);
+  } else if (n.kind === 'lb') {
+    rows.push(
+      ['VIP address', n.r.vip_address ?? '—'],
+      ['Network', name(`network:${n.r.vip_network_id}`)],
+      ['Status', `${n.r.provisioning_status}, ${n.r.operating_status}`],
+      ['Members', n.members.map((m) => `${m.server ? name(m.server) : m.address}:${m.port}`).join(', ') || '—'],
+    );
   } else if (n.kind === 'volume') {
     rows.push(['Size', `${n.r.size} GB`], ['Status', n.r.status], ['Attached to', n.server ? name(n.server) : '—']);
   }
