@@ -26,6 +26,10 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   image: ['images: create, upload, share and download', () => import('./commands/image.ts')],
   keypair: ['SSH key pairs for servers', () => import('./commands/keypair.ts')],
   limits: ['the compute limits and usage of the current project (limits show)', () => import('./commands/limits.ts')],
+  loadbalancer: [
+    'load balancers, their listeners, pools, members, health monitors and L7 policies (loadbalancer …, loadbalancer listener|pool|member|healthmonitor|l7policy|l7rule …)',
+    () => import('./commands/loadbalancer.ts'),
+  ],
   network: ['networks', () => import('./commands/network.ts')],
   object: ['objects in object storage containers (object create|list|show|save|delete)', () => import('./commands/object.ts')],
   port: ['ports: places on networks for servers and routers', () => import('./commands/port.ts')],
