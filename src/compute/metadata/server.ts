@@ -12,6 +12,7 @@ import { serverNetworkData, type NetworkData } from '../../network/network-data.
 import { servers } from '../tables.ts';
 import type { Server } from '../servers.ts';
 import { metaData, openstackTree, userData } from './content.ts';
+import { isSignal, relaySignal } from './signal-relay.ts';
 
 /** The headers the proxy sets (it drops any copy the guest sent). */
 export const NETWORK_HEADER = 'x-nubo-network-id';
@@ -90,7 +91,8 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
     // The proxy sets exactly one address; a list would mean a header it failed to replace.
     const ip = req.headers[ADDRESS_HEADER];
     if (typeof networkId !== 'string' || typeof ip !== 'string' || ip.includes(',')) return send(400, 'Bad Request');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method Not Allowed');
+    const path = new URL(req.url ?? '/', 'http://metadata').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !isSignal(req.method, path)) return send(405, 'Method Not Allowed');
     const at = await serverAt(db, networkId, ip);
     const [s] = at ? await db.select().from(servers).where(eq(servers.id, at.serverId)) : [];
     // A port's device_id is its owner's to write: only a server of the port's own project counts,
@@ -99,7 +101,10 @@ export async function startMetadataServer(db: Db, socketPath: string, log: Logge
       log.warn({ networkId, ip }, 'metadata asked by an address that is no server');
       return send(404, 'Not Found');
     }
-    const path = new URL(req.url ?? '/', 'http://metadata').pathname;
+    if (isSignal(req.method, path)) {
+      const relayed = await relaySignal(db, req, path);
+      return send(relayed.status, relayed.body, relayed.type);
+    }
     const body = await answer(s, () => serverNetworkData(db, s), ip, path);
     if (body === undefined) return send(404, 'Not Found');
     send(200, body, path.endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
