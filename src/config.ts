@@ -62,6 +62,8 @@ export interface Config {
   /** Seconds between two polls of each host's guests by the telemetry collector (Ceilometer's
    * polling interval). */
   telemetryInterval: number;
+  /** Seconds between two evaluations of each alarm by the controller (Aodh's evaluation_interval). */
+  alarmEvaluationInterval: number;
   /** The network data plane: linux wires real bridges, namespaces and firewall rules (as root);
    * fake keeps them in memory, for API and scale tests. */
   networkDataplane: 'linux' | 'fake';
@@ -154,7 +156,7 @@ type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'scheduler
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
-  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'telemetryInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey | MultiHostKey, string>
+  Record<'host' | 'port' | 'publicUrl' | 'dataDir' | 'database' | 'region' | 'tokenTtl' | 'config' | 'imageQuotaImages' | 'imageQuotaBytes' | 'imageFormatCheckSkip' | 'imageWebDownloadAllow' | 'imageMetadefsDir' | 'computeDriver' | 'computeHost' | 'vifPluggingTimeout' | 'consoleTokenTtl' | 'reclaimInstanceInterval' | 'shelvedOffloadTime' | 'resizeConfirmWindow' | 'telemetryInterval' | 'alarmEvaluationInterval' | 'networkDataplane' | 'networkNetns' | 'physicalNetworks' | 'kdfThreads' | 'kdfQueue' | 'loginUserFailures' | 'loginAddressAttempts' | 'loginWindow' | 'clientIdleTimeout' | SecurityKey | CephKey | MultiHostKey, string>
 >;
 
 const fileKeys: Record<string, keyof Flags> = {
@@ -191,6 +193,7 @@ const fileKeys: Record<string, keyof Flags> = {
   shelved_offload_time: 'shelvedOffloadTime',
   resize_confirm_window: 'resizeConfirmWindow',
   telemetry_interval: 'telemetryInterval',
+  alarm_evaluation_interval: 'alarmEvaluationInterval',
   network_dataplane: 'networkDataplane',
   network_netns: 'networkNetns',
   physical_networks: 'physicalNetworks',
@@ -255,6 +258,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_SHELVED_OFFLOAD_TIME: 'shelvedOffloadTime',
   NUBO_RESIZE_CONFIRM_WINDOW: 'resizeConfirmWindow',
   NUBO_TELEMETRY_INTERVAL: 'telemetryInterval',
+  NUBO_ALARM_EVALUATION_INTERVAL: 'alarmEvaluationInterval',
   NUBO_NETWORK_DATAPLANE: 'networkDataplane',
   NUBO_NETWORK_NETNS: 'networkNetns',
   NUBO_PHYSICAL_NETWORKS: 'physicalNetworks',
@@ -379,6 +383,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     shelvedOffloadTime: merged.shelvedOffloadTime === '-1' ? -1 : positive('shelved_offload_time (or -1)', merged.shelvedOffloadTime ?? '0'),
     resizeConfirmWindow: positive('resize_confirm_window', merged.resizeConfirmWindow ?? '0'),
     telemetryInterval: atLeastOne('telemetry_interval', merged.telemetryInterval ?? '30'),
+    alarmEvaluationInterval: atLeastOne('alarm_evaluation_interval', merged.alarmEvaluationInterval ?? '60'),
     networkDataplane: oneOf('network_dataplane', merged.networkDataplane ?? 'linux', ['linux', 'fake'] as const),
     networkNetns: merged.networkNetns || undefined,
     // DevStack's public network: the host answers on 172.24.4.1 of br-ex.

@@ -16,6 +16,7 @@ import { createFakeLbDataplane, createLinuxLbDataplane, loadBalancerPlugin, star
 import { readCredentials, writeCredentials, type AdminCredentials } from './credentials.ts';
 import { dashboardPlugin } from './dashboard/index.ts';
 import { prometheusPlugin, startTelemetry, telemetryPlugin, type Telemetry } from './telemetry/index.ts';
+import { alarmingPlugin, startAlarming, type Alarming } from './alarming/index.ts';
 
 /** Where each service lives below the public URL, DevStack's layout. */
 const SERVICES: (CatalogService & { prefix: string })[] = [
@@ -29,6 +30,7 @@ const SERVICES: (CatalogService & { prefix: string })[] = [
   { type: 'orchestration', name: 'heat', prefix: '/orchestration', path: '/orchestration/v1/$(project_id)s' },
   { type: 'load-balancer', name: 'octavia', prefix: '/load-balancer', path: '/load-balancer' },
   { type: 'metric', name: 'gnocchi', prefix: '/metric', path: '/metric' },
+  { type: 'alarming', name: 'aodh', prefix: '/alarming', path: '/alarming' },
 ];
 
 /** radosgw's Swift and S3 APIs, when one serves this cloud (Swift's account is the project). */
@@ -86,6 +88,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
   let volumes: Volumes | undefined;
   let orchestration: Orchestrator | undefined;
   let telemetry: Telemetry | undefined;
+  let alarming: Alarming | undefined;
   let loadBalancers: LoadBalancers | undefined;
   try {
     const identity = await createIdentity(store, { tokenTtl: config.tokenTtl, security: config.securityCompliance, dataDir: config.dataDir, kdf: config.kdf }, log);
@@ -146,6 +149,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     // This host's guests are metered where its agents run.
     const collect = config.agents ? { driver: compute.driver, host: config.computeHost, intervalMs: config.telemetryInterval * 1000 } : undefined;
     telemetry = await startTelemetry(store, { log, collect });
+    alarming = await startAlarming(store, { intervalMs: config.alarmEvaluationInterval * 1000, log });
 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;
     const app = createApp({ log, publicUrl: config.publicUrl, validate: identity.validate, clientIdleTimeoutMs });
@@ -159,6 +163,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await app.register(loadBalancerPlugin(loadBalancers), { prefix: '/load-balancer' });
     await app.register(telemetryPlugin(telemetry), { prefix: '/metric' });
     await app.register(prometheusPlugin(telemetry));
+    await app.register(alarmingPlugin(alarming), { prefix: '/alarming' });
     await app.register(dashboardPlugin());
     await app.listen({ host: config.host, port: config.port });
 
@@ -194,6 +199,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
         // First: its running actions still reach the other services through the API.
         await orchestration!.close();
         await app.close();
+        await alarming!.close();
         await telemetry!.close();
         await compute!.close();
         await loadBalancers!.close();
@@ -208,6 +214,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     await network?.close();
     await volumes?.close();
     await orchestration?.close();
+    await alarming?.close();
     await telemetry?.close();
     await store.close();
     throw err;

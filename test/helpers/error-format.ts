@@ -1,5 +1,5 @@
 /** The message of an error body in the style of the service under that URL prefix (identity,
- * image, compute, networking, volume, orchestration, load-balancer, metric), or undefined if the
+ * image, compute, networking, volume, orchestration, load-balancer, metric, alarming), or undefined if the
  * body is not in that style. Glance's is its JSON form to clients that prefer JSON, or its HTML
  * page. */
 export function openstackMessage(prefix: string, body: any): string | undefined {
@@ -13,6 +13,8 @@ export function openstackMessage(prefix: string, body: any): string | undefined 
     // wsme's fault body, which octaviaclient prints.
     case 'load-balancer':
       return typeof body?.faultcode === 'string' ? body.faultstring : undefined;
+    case 'alarming':
+      return typeof body?.error_message?.faultcode === 'string' ? body.error_message.faultstring : undefined;
     case 'metric':
       return typeof body?.code === 'number' && typeof body?.title === 'string' ? body.description : undefined;
     case 'compute':

@@ -5,7 +5,7 @@ import { storageFailure } from '../store/errors.ts';
 import { validationMessage } from './validation.ts';
 
 /** Each OpenStack service wraps its errors in a body of its own shape. */
-export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat' | 'octavia' | 'gnocchi';
+export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder' | 'heat' | 'octavia' | 'gnocchi' | 'aodh';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,6 +65,9 @@ export function errorBody(style: ErrorStyle, status: number, message: string, ty
     // gnocchiclient prints description.
     case 'gnocchi':
       return { code: status, title: reason(status), description: message };
+    // aodhclient prints error_message.faultstring (wsme's fault body, wrapped by Aodh).
+    case 'aodh':
+      return { error_message: { faultcode: status < 500 ? 'Client' : 'Server', faultstring: message, debuginfo: null } };
   }
 }
 
