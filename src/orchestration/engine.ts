@@ -7,6 +7,7 @@ import { evaluate, TemplateError } from './functions.ts';
 import { nestedStacks } from './nested.ts';
 import { typeNamed } from './registry.ts';
 import { ServiceError, servicesFor, type Services } from './services.ts';
+import { signalsOf } from './signals.ts';
 import { scopeOf, sourcesOfStack, stackTemplate, typeOf, type ResourceRow, type StackRow } from './stack-template.ts';
 import { stackEvents, stackResources, stacks } from './tables.ts';
 import type { Template } from './template.ts';
@@ -149,6 +150,7 @@ export class Engine {
     const token = this.tokens.get(stack.id) ?? '';
     return {
       api,
+      projectId: stack.projectId,
       stackId: stack.id,
       stackName: stack.name,
       name: row.name,
@@ -157,6 +159,7 @@ export class Engine {
       made,
       nested: nestedStacks({ store: this.store, engine: this, parent: stack, resource: row.name, token, made, deadline, stopping }),
       config: (id: string) => this.config(stack.projectId, id),
+      signals: (id: string) => signalsOf(this.store.db, stack.projectId, id),
     };
   }
 

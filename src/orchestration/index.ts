@@ -3,6 +3,7 @@ import { useErrorStyle } from '../lib/http/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import { resourceRoutes } from './api/resources.ts';
+import { signalRoutes } from './api/signals.ts';
 import { stackRoutes } from './api/stacks.ts';
 import { Engine } from './engine.ts';
 import type { Orchestration } from './service.ts';
@@ -33,6 +34,7 @@ export function orchestrationPlugin(svc: Orchestration) {
       async (api) => {
         stackRoutes(api, svc);
         resourceRoutes(api, svc);
+        signalRoutes(api, svc);
       },
       { prefix: '/v1' },
     );

@@ -18,4 +18,5 @@ definePolicy({
   'resource:index': reader,
   'resource:show': reader,
   'events:index': reader,
+  'resource:signal': member,
 });

@@ -4,6 +4,7 @@ import { HEAT } from './heat.ts';
 import { NEUTRON } from './neutron.ts';
 import { NOVA } from './nova.ts';
 import type { ResourceType } from './types.ts';
+import { WAIT } from './wait.ts';
 
 export type { ResourceType, ResourceContext } from './types.ts';
 
@@ -13,5 +14,6 @@ export const RESOURCE_TYPES: Record<string, ResourceType> = {
   ...NOVA,
   ...CINDER,
   ...HEAT,
+  ...WAIT,
   'OS::Heat::ResourceGroup': resourceGroup(() => RESOURCE_TYPES),
 };

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceError, type Services } from '../services.ts';
+import type { Signal } from './wait.ts';
 
 /** What a resource type is given to make or remove one resource of a stack. */
 export interface ResourceContext {
   api: Services;
+  projectId: string;
   stackId: string;
   stackName: string;
   name: string;
@@ -18,6 +20,8 @@ export interface ResourceContext {
   nested: NestedStacks;
   /** The content of a SoftwareConfig or CloudConfig of the stack, by its id (a server's user_data). */
   config(id: string): Promise<string | undefined>;
+  /** The signals a WaitConditionHandle of the project holds, by id; undefined when there is no such handle. */
+  signals(handleId: string): Promise<Record<string, Signal> | undefined>;
 }
 
 /** A nested stack as its parent resource sees it once its action has ended. */
