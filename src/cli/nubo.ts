@@ -119,6 +119,28 @@ program
   .option('--report-interval <seconds>', "seconds between this host's heartbeats (default 10)")
   .action(async (opts) => (await import('./agent.ts')).agent(opts));
 
+const hostCredential = program
+  .command('host-credential')
+  .description("the PostgreSQL roles 'nubo agent' hosts log in as, each confined to its own host's rows (run as the controllers' database owner)");
+for (const [verb, description] of [
+  ['create <host>', 'make the role of a host and print, once, the connection string its nubo agent takes as --database'],
+  ['delete <host>', 'drop the role of a host, with its grants'],
+  ['grant', "grant every host's role again what agents need (after an upgrade whose migration added a table)"],
+]) {
+  const command = hostCredential
+    .command(verb!)
+    .description(description!)
+    .option('--database <url>', "the controllers' PostgreSQL, as a role that owns its tables and may create roles: postgres://…")
+    .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)');
+  if (verb === 'create <host>') command.option('--role <name>', 'the role name (default DATABASE_HOST)');
+  command.action(async (...args: unknown[]) => {
+    const cli = await import('./host-credential.ts');
+    if (verb === 'grant') return cli.grantCredentials(args[0] as object);
+    const [host, opts] = args as [string, object];
+    return verb === 'create <host>' ? cli.createCredential(host, opts) : cli.deleteCredential(host, opts);
+  });
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let word = commandWord(args);
