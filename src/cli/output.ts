@@ -116,11 +116,14 @@ async function yaml(data: unknown): Promise<string> {
   const floats = (v: unknown): unknown =>
     v instanceof Float
       ? Object.assign(new Scalar(v.value), { minFractionDigits: 1 })
-      : Array.isArray(v)
-        ? v.map(floats)
-        : v !== null && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, floats(x)]))
-          : v;
+      : // PyYAML writes a string of several lines single-quoted, folded, never as a block.
+        typeof v === 'string' && v.includes('\n')
+        ? Object.assign(new Scalar(v), { type: Scalar.QUOTE_SINGLE })
+        : Array.isArray(v)
+          ? v.map(floats)
+          : v !== null && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, floats(x)]))
+            : v;
   // PyYAML's layout, which openstackclient prints: keys sorted, list items level with their key,
   // and YAML 1.1's types, so that strings reading as dates or yes/no are quoted as PyYAML does.
   return stringify(floats(data), { indentSeq: false, sortMapEntries: true, singleQuote: true, version: '1.1' });
