@@ -43,7 +43,12 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
       ...{ metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, shelvedOffloadTimeS: config.shelvedOffloadTime, reportIntervalS: config.reportInterval, log },
     });
     dataplane = dataplaneOf(config, metadataSocket, log);
-    const network = await startNetworkNode({ store, dataplane, host, reportIntervalS: config.reportInterval, log });
+    // With several hosts, one serves DHCP and routers; the others wire only their own ports' networks.
+    const networkHost = (config.networkHost ?? host) === host;
+    const network = await startNetworkNode({
+      ...{ store, dataplane, host, reportIntervalS: config.reportInterval, log },
+      ...{ tunnelIp: config.tunnelIp ?? config.hostIp, networkHost, bindServicePorts: config.networkHost ? ('all' as const) : ('unbound' as const) },
+    });
     telemetry = await startTelemetry(store, { log, collect: { driver, host, intervalMs: config.telemetryInterval * 1000 } });
     log.info({ host, driver: config.computeDriver, dataplane: config.networkDataplane }, 'agent started');
     return {

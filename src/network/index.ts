@@ -5,7 +5,7 @@ import type { Db, Store } from '../lib/store/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Controller } from '../lib/reconcile/controller.ts';
 import type { Dataplane } from './dataplane/driver.ts';
-import { startNetworkAgent } from './agent/agent.ts';
+import { startNetworkAgent, type NetworkAgentOptions } from './agent/agent.ts';
 import { networkRoutes } from './api/networks.ts';
 import { subnetRoutes } from './api/subnets.ts';
 import { portRoutes } from './api/ports.ts';
@@ -31,9 +31,12 @@ export interface NetworkSettings {
   physicalNetworks: string[];
   /** The MTU of the physical networks; VXLAN networks get 50 bytes less. */
   mtu: number;
+  /** The VNIs tenant vxlan networks are given, lowest free first (ML2's vni_ranges). An admin's
+   * provider network may name any VNI. */
+  vniRanges: [number, number][];
 }
 
-export const NETWORK_DEFAULTS: NetworkSettings = { tenantNetworkType: 'vxlan', physicalNetworks: ['physnet1'], mtu: 1500 };
+export const NETWORK_DEFAULTS: NetworkSettings = { tenantNetworkType: 'vxlan', physicalNetworks: ['physnet1'], mtu: 1500, vniRanges: [[1, 65535]] };
 
 /** What the routes need: the store and the settings. */
 export interface NetworkApi {
@@ -77,9 +80,10 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
 
 /** What runs on every host that wires ports: the agent and the heartbeat of its agents' records. */
 export async function startNetworkNode(
-  opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'reportIntervalS' | 'log'>,
+  opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'reportIntervalS' | 'log'> & Pick<NetworkAgentOptions, 'tunnelIp' | 'networkHost' | 'bindServicePorts'>,
 ): Promise<{ agent: Controller; close(): Promise<void> }> {
-  const agent = await startNetworkAgent({ store: opts.store, dataplane: opts.dataplane, host: opts.host, metadata: true, log: opts.log });
+  const { store, dataplane, host, log, tunnelIp, networkHost, bindServicePorts } = opts;
+  const agent = await startNetworkAgent({ store, dataplane, host, metadata: true, tunnelIp, networkHost, bindServicePorts, log });
   const heartbeat = await startHeartbeat(opts.store, opts.host, opts.reportIntervalS && opts.reportIntervalS * 1000);
   const close = async () => {
     heartbeat.stop();

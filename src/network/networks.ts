@@ -148,16 +148,22 @@ function segmentInUse(s: Segment) {
   return conflict(`Unable to create the network. The tunnel ID ${s.segmentationId} is in use.`, 'TunnelIdInUse');
 }
 
-/** The lowest VNI no network holds. */
-async function freeVni(tx: Db): Promise<number> {
-  const used = await tx.select({ id: networks.segmentationId }).from(networks).where(eq(networks.networkType, 'vxlan')).orderBy(asc(networks.segmentationId));
-  let vni = 1;
-  for (const { id } of used) {
-    if (id === vni) vni++;
-    else if (id !== null && id > vni) break;
+/** The lowest VNI of the tenant ranges that no network holds. */
+async function freeVni(tx: Db, ranges: [number, number][]): Promise<number> {
+  for (const [min, max] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const used = await tx
+      .select({ id: networks.segmentationId })
+      .from(networks)
+      .where(and(eq(networks.networkType, 'vxlan'), sql`${networks.segmentationId} between ${min} and ${max}`))
+      .orderBy(asc(networks.segmentationId));
+    let vni = min;
+    for (const { id } of used) {
+      if (id === vni) vni++;
+      else if (id !== null && id > vni) break;
+    }
+    if (vni <= max) return vni;
   }
-  if (vni > MAX_VNI) throw new ApiError('Unavailable', 'Unable to create the network. No tenant network is available for allocation.', 'NoNetworkAvailable');
-  return vni;
+  throw new ApiError('Unavailable', 'Unable to create the network. No tenant network is available for allocation.', 'NoNetworkAvailable');
 }
 
 export const maxMtu = (settings: NetworkSettings, type: NetworkType) => (type === 'vxlan' ? settings.mtu - 50 : settings.mtu);
@@ -200,7 +206,7 @@ export async function createNetwork(tx: Db, settings: NetworkSettings, input: Ne
     if (!segment) {
       if (type === 'local') segment = { networkType: 'local', physicalNetwork: null, segmentationId: null, segment: null };
       else {
-        const vni = await freeVni(tx);
+        const vni = await freeVni(tx, settings.vniRanges);
         segment = { networkType: 'vxlan', physicalNetwork: null, segmentationId: vni, segment: `vxlan:${vni}` };
       }
     }

@@ -5,10 +5,10 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { DATAPLANE_CHANNEL } from '../changes.ts';
+import { DATAPLANE_CHANNEL, dataplaneChanged } from '../changes.ts';
 import type { Dataplane, NetworkSpec } from '../dataplane/driver.ts';
 import { floatingIps, networks, ports, routers } from '../tables.ts';
-import { devicePorts, dhcpLeasesOf, dhcpSpec, hostPorts, isDevicePort, networkSpec, portSpecs, routerNetworks, routerSpec } from './specs.ts';
+import { devicePorts, dhcpLeasesOf, dhcpSpec, hostPorts, isDevicePort, networkSpec, portSpecs, routerNetworks, routerSpec, type TunnelEnd } from './specs.ts';
 
 export interface NetworkAgentOptions {
   store: Store;
@@ -17,6 +17,16 @@ export interface NetworkAgentOptions {
   host: string;
   /** Serve the metadata service from each network's DHCP namespace. */
   metadata: boolean;
+  /** This host's VXLAN tunnel address, on a host of a multi-host cloud: its vxlan networks then
+   * reach the ports of the other hosts. Undefined: one host holds every port. */
+  tunnelIp?: string;
+  /** Whether this host is the network host, which serves every network's DHCP and every router
+   * (default); another host wires only the networks its own ports are on. */
+  networkHost?: boolean;
+  /** With a tunnel: the network host binds the DHCP and router ports to itself, so that the other
+   * hosts know where to send their frames. 'unbound' takes only ports bound to no host; 'all' also
+   * those of another host (this host was named the network host, and takes over from the old one). */
+  bindServicePorts?: 'unbound' | 'all';
   log: Logger;
 }
 
@@ -47,6 +57,30 @@ const PORTS_SETTLE_MS = 10;
 export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Controller> {
   const { store, dataplane: dp, host } = opts;
   const { db } = store;
+  const networkHost = opts.networkHost ?? true;
+  const end: TunnelEnd | undefined = opts.tunnelIp ? { host, local: opts.tunnelIp } : undefined;
+
+  /** Binds the network host's own ports (DHCP, router legs) to it, and, when that moved any, tells
+   * every host that those networks' forwarding tables changed. */
+  async function bindHere(portIds: string[]): Promise<void> {
+    if (!end || !portIds.length) return;
+    const moved = await db
+      .update(ports)
+      .set({ hostId: host })
+      .where(and(inArray(ports.id, portIds), opts.bindServicePorts === 'all' ? ne(ports.hostId, host) : eq(ports.hostId, '')))
+      .returning({ networkId: ports.networkId });
+    for (const networkId of new Set(moved.map((m) => m.networkId))) await dataplaneChanged(db, `network:${networkId}`);
+  }
+
+  /** Whether a port of this host's own (a server's NIC, a load balancer's VIP) is on the network. */
+  async function holdsPortOn(networkId: string): Promise<boolean> {
+    const [one] = await db
+      .select({ id: ports.id })
+      .from(ports)
+      .where(and(eq(ports.networkId, networkId), eq(ports.hostId, host), devicePorts()))
+      .limit(1);
+    return one !== undefined;
+  }
 
   // Port changes are applied in batches: each `port:<id>` key only joins the next batch, and the
   // `ports` key wires them all in one pass (one device listing, one `ip -batch`, at most one
@@ -108,18 +142,20 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   }
 
   async function reconcileNetworkOnce(id: string): Promise<void> {
-    const spec = await networkSpec(db, id);
-    if (!spec) {
+    const spec = await networkSpec(db, id, end);
+    // A host other than the network host wires a network only while one of its ports is on it.
+    if (!spec || (!networkHost && !(await holdsPortOn(id)))) {
       ensured.delete(id);
       await dp.deleteDhcp(id);
       await bridges(() => dp.deleteNetwork(id));
       return;
     }
     await ensureNetwork(spec, !resynced.delete(id));
-    const dhcp = await dhcpSpec(db, id, opts.metadata);
+    const dhcp = networkHost ? await dhcpSpec(db, id, opts.metadata) : undefined;
     if (dhcp) {
       await dp.ensureDhcp(dhcp);
       await setStatus(db, [dhcp.port.id], 'ACTIVE');
+      await bindHere([dhcp.port.id]);
     } else {
       await dp.deleteDhcp(id);
     }
@@ -142,6 +178,9 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   /** Neutron's DHCP provisioning block: the ports whose every lease the network's DHCP server
    * answers, so that a guest whose client tries once gets its address. One look per network. */
   async function dhcpServed(rows: PortRow[]): Promise<Set<string>> {
+    // The network host's dnsmasq cannot be asked from another host: its ports go ACTIVE once
+    // wired, and their guests' DHCP clients retry until the lease is served.
+    if (!networkHost) return new Set(rows.map((r) => r.id));
     const wanted = await dhcpLeasesOf(db, rows);
     const served = new Map<string, Set<string>>();
     for (const networkId of new Set(rows.filter((r) => wanted.get(r.id)!.length).map((r) => r.networkId))) {
@@ -160,7 +199,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     // network's own reconcile.
     const wired = new Set<string>();
     for (const networkId of new Set(mine.map((r) => r.networkId))) {
-      const net = await networkSpec(db, networkId);
+      const net = await networkSpec(db, networkId, end);
       if (!net) continue;
       await ensureNetwork(net, true);
       wired.add(networkId);
@@ -206,17 +245,20 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   }
 
   async function reconcileRouter(id: string): Promise<void> {
-    const spec = await routerSpec(db, id);
+    // Routers live on the network host only.
+    const spec = networkHost ? await routerSpec(db, id) : undefined;
     if (!spec) {
       await dp.deleteRouter(id);
       return;
     }
     for (const networkId of routerNetworks(spec)) {
-      const net = await networkSpec(db, networkId);
+      const net = await networkSpec(db, networkId, end);
       if (net) await ensureNetwork(net);
     }
     await dp.ensureRouter(spec);
-    await setStatus(db, [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])], 'ACTIVE');
+    const legs = [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])];
+    await setStatus(db, legs, 'ACTIVE');
+    await bindHere(legs);
     // A floating IP is ACTIVE while a router NATs it, DOWN otherwise.
     await db
       .update(floatingIps)

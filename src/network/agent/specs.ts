@@ -1,7 +1,7 @@
 // What the data plane must look like, read from the store: the agent's desired state. Each function
 // reads afresh, so a reconcile never acts on a stale picture.
 
-import { and, eq, inArray, isNotNull, like, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, like, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { floatingIps, ipAllocations, networks, portSecurityGroups, ports, routers, securityGroupRules, subnets, type ExtraDhcpOpt } from '../tables.ts';
 import { DHCP_OWNER } from '../subnets.ts';
@@ -10,6 +10,7 @@ import { hostnameOf } from '../ports.ts';
 import { portLimits } from '../qos.ts';
 import { ROUTER_GATEWAY, ROUTER_INTERFACE } from '../routers.ts';
 import { LB_VIP_OWNER } from '../for-loadbalancer.ts';
+import { hosts } from '../../compute/tables.ts';
 import type { DhcpSpec, FirewallRule, NetworkSpec, PortSpec, RouterSpec } from '../dataplane/driver.ts';
 
 type Subnet = typeof subnets.$inferSelect;
@@ -25,10 +26,39 @@ export const devicePorts = () => or(like(ports.deviceOwner, `${COMPUTE_OWNER}%`)
 
 const prefixOf = (cidr: string) => cidr.slice(cidr.indexOf('/') + 1);
 
-export async function networkSpec(db: Db, id: string): Promise<NetworkSpec | undefined> {
+/** This host, when its vxlan networks reach other hosts: its name and its tunnel address. */
+export interface TunnelEnd {
+  host: string;
+  local: string;
+}
+
+export async function networkSpec(db: Db, id: string, end?: TunnelEnd): Promise<NetworkSpec | undefined> {
   const [n] = await db.select().from(networks).where(eq(networks.id, id));
   if (!n) return undefined;
-  return { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
+  const spec: NetworkSpec = { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
+  if (end && n.networkType === 'vxlan') spec.tunnel = await tunnelOf(db, id, end);
+  return spec;
+}
+
+/** Where a vxlan network's frames go from this host: every port bound to another host (servers'
+ * NICs, and the network host's DHCP and router legs), at that host's tunnel address. */
+async function tunnelOf(db: Db, networkId: string, end: TunnelEnd): Promise<NetworkSpec['tunnel']> {
+  const rows = await db
+    .select({ id: ports.id, mac: ports.macAddress, remote: sql<string>`coalesce(${hosts.tunnelIp}, ${hosts.hostIp})` })
+    .from(ports)
+    .innerJoin(hosts, eq(hosts.name, ports.hostId))
+    .where(and(eq(ports.networkId, networkId), ne(ports.hostId, end.host), or(isNotNull(hosts.tunnelIp), isNotNull(hosts.hostIp))))
+    .orderBy(ports.id);
+  const v4 = await addressesOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  const remote = rows.filter((r) => r.remote !== end.local);
+  return {
+    local: end.local,
+    remotes: [...new Set(remote.map((r) => r.remote))].sort(),
+    ports: remote.map((r) => ({ mac: r.mac, ips: (v4.get(r.id) ?? []).map((a) => a.ip).filter((ip) => !ip.includes(':')), remote: r.remote })),
+  };
 }
 
 /** The fixed IPs of the given ports, each with its subnet, by port. */

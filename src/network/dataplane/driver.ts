@@ -16,6 +16,20 @@ export interface NetworkSpec {
   /** The VLAN id or VXLAN VNI. */
   segmentationId?: number;
   mtu: number;
+  /** A vxlan network on a host of a multi-host cloud: its frames to other hosts travel in UDP
+   * (4789) from this host's tunnel address. Absent on one host, where a plain bridge does. */
+  tunnel?: VxlanTunnel;
+}
+
+/** Where a vxlan network's frames go, read from the store (no multicast, no learning). */
+export interface VxlanTunnel {
+  /** This host's tunnel address. */
+  local: string;
+  /** The tunnel addresses of the other hosts with ports on the network: broadcast, unknown
+   * unicast and multicast frames are copied to each (the flood list). */
+  remotes: string[];
+  /** Each port on another host: its MAC, its IPv4 addresses, and its host's tunnel address. */
+  ports: { mac: string; ips: string[]; remote: string }[];
 }
 
 export interface DhcpSubnet {

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { NetworkSpec } from '../driver.ts';
 import type { Context } from './context.ts';
 import { addressesOf, ip, links } from './links.ts';
-import { aliasOf, bridgeName, idOfAlias, vlanName } from './names.ts';
+import { aliasOf, bridgeName, idOfAlias, vlanName, vxlanName } from './names.ts';
+import { ensureVxlan } from './vxlan.ts';
 import { applyZones, MAX_ZONE } from './zones.ts';
 
 // A bridge per network in the host namespace. A flat network is its physical network's bridge
 // itself; a VLAN network is a bridge of its own with a tagged sub-interface of the physical
-// bridge on it. A vxlan network on one host is a plain bridge: a VXLAN device only carries frames
-// between hosts, and one host holds every port of the network.
+// bridge on it. A vxlan network on one host is a plain bridge; on a host of a multi-host cloud its
+// bridge also holds a VXLAN device that carries its frames to the other hosts (./vxlan.ts).
 
 /** What a wired network rides on, kept on disk because a flat network has no device of its own to
  * say so, and ports, DHCP and routers must find the bridge of any network. */
@@ -108,6 +109,14 @@ export async function ensureNetwork(ctx: Context, spec: NetworkSpec): Promise<vo
   } else {
     bridge = bridgeName(spec.id);
     await ensureBridge(ctx, bridge, { mtu: spec.mtu, alias });
+    const vxlan = vxlanName(spec.id);
+    const have = await links(ctx.sh);
+    if (spec.type === 'vxlan' && spec.tunnel) {
+      if (spec.segmentationId === undefined) throw new Error(`vxlan network ${spec.id} has no segmentation id`);
+      await ensureVxlan(ctx, { id: spec.id, segmentationId: spec.segmentationId, mtu: spec.mtu, tunnel: spec.tunnel }, bridge, alias, have);
+    } else if (idOfAlias(ctx.prefix, have.get(vxlan)?.ifalias) === spec.id) {
+      await ip(ctx.sh, undefined, ['link', 'del', vxlan]);
+    }
   }
   // Read once: the zone is chosen among them, and they are what the zones table must say.
   const all = await records(ctx);
@@ -121,7 +130,7 @@ export async function ensureNetwork(ctx: Context, spec: NetworkSpec): Promise<vo
 /** Removes what was made for the network, never a physical bridge, nor a device that is not ours. */
 export async function deleteNetwork(ctx: Context, id: string): Promise<void> {
   const have = await links(ctx.sh);
-  for (const name of [vlanName(id), bridgeName(id)]) {
+  for (const name of [vlanName(id), vxlanName(id), bridgeName(id)]) {
     if (idOfAlias(ctx.prefix, have.get(name)?.ifalias) === id) await ip(ctx.sh, undefined, ['link', 'del', name]);
   }
   await rm(recordPath(ctx, id), { force: true });

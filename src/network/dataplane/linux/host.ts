@@ -8,6 +8,7 @@ import type { Logger } from '../../../lib/log.ts';
 /** The Debian package that brings each tool the data plane runs. */
 const PACKAGES: Record<string, string> = {
   ip: 'iproute2',
+  bridge: 'iproute2',
   dnsmasq: 'dnsmasq-base',
   nft: 'nftables',
   'iptables-save': 'iptables',

@@ -8,6 +8,8 @@ const short = (id: string) => id.slice(0, 11);
 export const bridgeName = (networkId: string) => `brq${short(networkId)}`;
 /** A VLAN network's tagged sub-interface of its physical bridge. */
 export const vlanName = (networkId: string) => `vl-${short(networkId)}`;
+/** A vxlan network's tunnel device on its bridge, on a host of a multi-host cloud. */
+export const vxlanName = (networkId: string) => `vx-${short(networkId)}`;
 
 /** Router legs: `qr-`/`qg-` inside the router's namespace, their peers on the bridges. */
 export const routerLeg = (portId: string) => ({ inside: `qr-${short(portId)}`, outside: `vr-${short(portId)}` });
