@@ -105,11 +105,13 @@ export interface ServerRef {
 
 const portsOf = (s: ServerRef) => and(eq(ports.deviceId, s.id), eq(ports.projectId, s.projectId), like(ports.deviceOwner, 'compute:%'));
 
-/** Binds a server's ports to the host the scheduler chose: that host's agent wires them. */
+/** Binds a server's ports to the host the scheduler chose: that host's agent wires them. A port
+ * moving to another host (evacuation, migration) is DOWN until the new host has wired it, so that
+ * the guest is not started there before its taps exist. */
 export async function bindServerPorts(tx: Db, server: ServerRef, host: string): Promise<void> {
   const bound = await tx
     .update(ports)
-    .set({ hostId: host, updatedAt: new Date() })
+    .set({ hostId: host, status: sql`case when ${ports.hostId} = ${host} then ${ports.status} else 'DOWN' end`, updatedAt: new Date() })
     .where(portsOf(server))
     .returning({ id: ports.id, networkId: ports.networkId });
   for (const p of bound) await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
