@@ -58,6 +58,12 @@ export class OrchestrationClient {
     const s = await this.stack(ref);
     await this.call<void>(existing ? 'PATCH' : 'PUT', `/stacks/${encodeURIComponent(s.stack_name)}/${s.id}`, body);
   };
+  /** What an update would do to each resource, by kind of change (added, deleted, replaced, updated, unchanged). */
+  previewUpdate = async (ref: string, body: Record<string, unknown>, existing: boolean) => {
+    const s = await this.stack(ref);
+    const path = `/stacks/${encodeURIComponent(s.stack_name)}/${s.id}/preview`;
+    return (await this.call<{ resource_changes: Record<string, StackResource[]> }>(existing ? 'PATCH' : 'PUT', path, body)).resource_changes;
+  };
   outputs = async (ref: string) =>
     (await this.call<{ outputs: { output_key: string; description: string }[] }>('GET', `/stacks/${encodeURIComponent(ref)}/outputs`)).outputs;
   output = async (ref: string, key: string) =>

@@ -410,7 +410,7 @@ const baseName = (name: string) => name.split(REPLACED)[0]!;
 const dependenciesOf = (t: Template) => new Map(Object.entries(t.resources).map(([n, r]) => [n, r.dependsOn]));
 
 /** The properties whose value differs, with their new value (null for one no longer set). */
-function changedProperties(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+export function changedProperties(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
   const changed: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (!isDeepStrictEqual(before[key] ?? null, after[key] ?? null)) changed[key] = after[key] ?? null;

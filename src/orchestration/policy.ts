@@ -10,6 +10,7 @@ definePolicy({
   'stacks:create': member,
   'stacks:preview': member,
   'stacks:update': member,
+  'stacks:preview_update': member,
   'stacks:delete': member,
   'stacks:template': reader,
   'stacks:validate_template': member,

@@ -203,35 +203,33 @@ export async function resourcesOf(store: Store, stack: StackRow) {
   return store.db.select().from(stackResources).where(eq(stackResources.stackId, stack.id)).orderBy(asc(stackResources.createdAt), asc(stackResources.name));
 }
 
+export type UpdateRequest = StackRequest & { clear_parameters?: unknown };
+
+/** The template and parameters an update request brings the stack to, checked. PUT gives them
+ * all; PATCH (patch) keeps what it does not give, less clear_parameters. */
+export function readUpdate(stack: StackRow, body: UpdateRequest, patch: boolean) {
+  if (!patch) return readRequest(body);
+  const cleared = new Set(Array.isArray(body.clear_parameters) ? body.clear_parameters.map(String) : []);
+  const kept = Object.fromEntries(Object.entries(stack.parameters).filter(([k]) => !cleared.has(k)));
+  return readRequest({
+    ...body,
+    template: body.template ?? stack.template,
+    parameters: { ...kept, ...(body.parameters ?? {}) },
+    files: { ...stack.files, ...(body.files ?? {}) },
+    environment: { ...body.environment, resource_registry: { ...stack.registry, ...(body.environment?.resource_registry ?? {}) } },
+  });
+}
+
 /** Starts bringing the stack to a new template or new parameters. PUT gives them all (the
  * template is required); PATCH (patch) keeps what it does not give, less clear_parameters. */
-export async function updateStack(
-  store: Store,
-  engine: Engine,
-  auth: AuthContext,
-  stack: StackRow,
-  body: StackRequest & { clear_parameters?: unknown },
-  patch: boolean,
-): Promise<void> {
+export async function updateStack(store: Store, engine: Engine, auth: AuthContext, stack: StackRow, body: UpdateRequest, patch: boolean): Promise<void> {
   if (engine.isRunning(stack.id) || stack.status === 'IN_PROGRESS') {
     throw conflict(`Stack ${stack.name} is in progress (${stack.action}); wait until it ends before updating it.`, 'ActionInProgress');
   }
   if (stack.action === 'DELETE' || stack.action === 'ROLLBACK')
     throw badRequest(`Updating a stack when it is ${stack.action.toLowerCase()}d is not supported.`, 'NotSupported');
   const previous = stackTemplate(stack).t;
-  let given: StackRequest = body;
-  if (patch) {
-    const cleared = new Set(Array.isArray(body.clear_parameters) ? body.clear_parameters.map(String) : []);
-    const kept = Object.fromEntries(Object.entries(stack.parameters).filter(([k]) => !cleared.has(k)));
-    given = {
-      ...body,
-      template: body.template ?? stack.template,
-      parameters: { ...kept, ...(body.parameters ?? {}) },
-      files: { ...stack.files, ...(body.files ?? {}) },
-      environment: { ...body.environment, resource_registry: { ...stack.registry, ...(body.environment?.resource_registry ?? {}) } },
-    };
-  }
-  const { active, parameters, sources } = readRequest(given);
+  const { active, parameters, sources } = readUpdate(stack, body, patch);
   const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? stack.timeoutMins : Number(body.timeout_mins);
   const disableRollback = body.disable_rollback === undefined ? stack.disableRollback : body.disable_rollback !== false && body.disable_rollback !== 'false';
   const updated = await store.tx(async (tx) => {

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { ClientError, HttpError } from '../../client/errors.ts';
 import { OrchestrationClient, type Stack } from '../../client/orchestration.ts';
 import { connect, deleteCounted } from '../context.ts';
 import { listOptions, printList, printShow, showOptions } from '../output.ts';
+import { environments, templateFiles } from './stack-files.ts';
 
 /** The fields openstack prints after a create or delete, and with `stack show` the rest. */
 const short = (s: Stack) => ({
@@ -59,13 +58,14 @@ function parameters(list: string[]): Record<string, string> {
   return out;
 }
 
-function readTemplateFile(file: string): unknown {
-  try {
-    return parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ClientError(`Error parsing template ${file}: ${(err as Error).message.split('\n')[0]}`);
-  }
+/** The template, environments and files map a create or update sends, as heatclient builds them. */
+function sources(o: { template?: string; environment?: string[] }) {
+  const { template, files } = o.template ? templateFiles(o.template) : { template: undefined, files: {} };
+  const environment = environments(o.environment ?? [], files);
+  return { ...(template ? { template } : {}), ...(environment ? { environment } : {}), files };
 }
+
+const repeat = (v: string, all: string[] = []) => [...all, v];
 
 /** A stack named in a command, its 404 said as openstack says it. */
 async function found<T>(ref: string, get: () => Promise<T>): Promise<T> {
@@ -80,27 +80,34 @@ async function found<T>(ref: string, get: () => Promise<T>): Promise<T> {
 export function register(stack: Command): void {
   showOptions(stack.command('create').description('create a stack from a HOT template').argument('<stack-name>', 'name of the new stack'))
     .requiredOption('-t, --template <file>', 'the template')
-    .option('--parameter <key=value>', 'a parameter value (repeat for several)', (v: string, all: string[] = []) => [...all, v])
+    .option('-e, --environment <file>', 'an environment (repeat for several; the later ones win)', repeat)
+    .option('--parameter <key=value>', 'a parameter value (repeat for several)', repeat)
     .option('--enable-rollback', 'delete what was made when the create fails')
     .option('--timeout <minutes>', 'time the create may take')
     .option('--wait', 'wait for the create to end, printing its events')
-    .action(async (name: string, o: { template: string; parameter?: string[]; enableRollback?: boolean; timeout?: string; wait?: boolean }, cmd: Command) => {
-      const template = readTemplateFile(o.template);
-      const { session } = await connect(cmd);
-      const heat = new OrchestrationClient(session);
-      await heat.createStack({
-        stack_name: name,
-        template,
-        parameters: parameters(o.parameter ?? []),
-        disable_rollback: !o.enableRollback,
-        ...(o.timeout ? { timeout_mins: Number(o.timeout) } : {}),
-      });
-      if (o.wait) {
-        const status = await follow(heat, name, 'CREATE');
-        if (status === 'CREATE_FAILED') throw new ClientError(`\n Stack ${name} CREATE_FAILED \n`);
-      }
-      await printShow(cmd, short(await heat.stack(name)));
-    });
+    .action(
+      async (
+        name: string,
+        o: { template: string; environment?: string[]; parameter?: string[]; enableRollback?: boolean; timeout?: string; wait?: boolean },
+        cmd: Command,
+      ) => {
+        const read = sources(o);
+        const { session } = await connect(cmd);
+        const heat = new OrchestrationClient(session);
+        await heat.createStack({
+          stack_name: name,
+          ...read,
+          parameters: parameters(o.parameter ?? []),
+          disable_rollback: !o.enableRollback,
+          ...(o.timeout ? { timeout_mins: Number(o.timeout) } : {}),
+        });
+        if (o.wait) {
+          const status = await follow(heat, name, 'CREATE');
+          if (status === 'CREATE_FAILED') throw new ClientError(`\n Stack ${name} CREATE_FAILED \n`);
+        }
+        await printShow(cmd, short(await heat.stack(name)));
+      },
+    );
 
   listOptions(stack.command('list').description("list the project's stacks")).action(async (_o, cmd: Command) => {
     const { session } = await connect(cmd);
@@ -149,25 +156,37 @@ export function register(stack: Command): void {
 
   showOptions(stack.command('update').description("change a stack's template or parameters").argument('<stack>', 'stack name or ID'))
     .option('-t, --template <file>', 'the new template (with --existing, the current one when left out)')
-    .option('--parameter <key=value>', 'a parameter value (repeat for several)', (v: string, all: string[] = []) => [...all, v])
+    .option('-e, --environment <file>', 'an environment (repeat for several; the later ones win)', repeat)
+    .option('--parameter <key=value>', 'a parameter value (repeat for several)', repeat)
     .option('--existing', 'keep the template and parameters not given')
+    .option('--dry-run', 'show what the update would do to each resource, changing nothing')
     .option('--wait', 'wait for the update to end, printing its events')
-    .action(async (ref: string, o: { template?: string; parameter?: string[]; existing?: boolean; wait?: boolean }, cmd: Command) => {
-      if (!o.template && !o.existing) throw new ClientError('Need to specify exactly one of --template or --existing');
-      const { session } = await connect(cmd);
-      const heat = new OrchestrationClient(session);
-      const last = (await found(ref, () => heat.events(ref))).at(-1)?.id;
-      await heat.updateStack(
-        ref,
-        { ...(o.template ? { template: readTemplateFile(o.template) } : {}), parameters: parameters(o.parameter ?? []) },
-        o.existing === true,
-      );
-      if (o.wait) {
-        const status = await follow(heat, ref, 'UPDATE', last);
-        if (status === 'UPDATE_FAILED') throw new ClientError(`\n Stack ${ref} UPDATE_FAILED \n`);
-      }
-      await printShow(cmd, short(await heat.stack(ref)));
-    });
+    .action(
+      async (
+        ref: string,
+        o: { template?: string; environment?: string[]; parameter?: string[]; existing?: boolean; dryRun?: boolean; wait?: boolean },
+        cmd: Command,
+      ) => {
+        if (!o.template && !o.existing) throw new ClientError('Need to specify exactly one of --template or --existing');
+        const body = { ...sources(o), parameters: parameters(o.parameter ?? []) };
+        const { session } = await connect(cmd);
+        const heat = new OrchestrationClient(session);
+        if (o.dryRun) {
+          const changes = await found(ref, () => heat.previewUpdate(ref, body, o.existing === true));
+          // As openstack prints them: one field per kind of change, its resources as JSON text.
+          const kinds = Object.keys(changes).sort();
+          await printShow(cmd, Object.fromEntries(kinds.map((k) => [k, JSON.stringify(changes[k], null, 2)])));
+          return;
+        }
+        const last = (await found(ref, () => heat.events(ref))).at(-1)?.id;
+        await heat.updateStack(ref, body, o.existing === true);
+        if (o.wait) {
+          const status = await follow(heat, ref, 'UPDATE', last);
+          if (status === 'UPDATE_FAILED') throw new ClientError(`\n Stack ${ref} UPDATE_FAILED \n`);
+        }
+        await printShow(cmd, short(await heat.stack(ref)));
+      },
+    );
 
   const output = stack.command('output').description("a stack's outputs");
   listOptions(output.command('list').description("list a stack's outputs").argument('<stack>', 'stack name or ID')).action(

@@ -5,7 +5,9 @@ import type { Orchestration } from '../service.ts';
 import { outputsOf, shownParameters } from '../outputs.ts';
 import { createStack, deleteStack, findStack, listStacks, previewStack, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
 import { stackTemplate, type StackRow } from '../stack-template.ts';
-import { stackDetail, stackPath, stackSummary } from './views.ts';
+import { previewUpdate } from '../update-preview.ts';
+import type { ResourceRow } from '../stack-template.ts';
+import { resourceView, stackDetail, stackPath, stackSummary } from './views.ts';
 
 export type StackParams = { project_id: string; stack: string; id?: string };
 
@@ -76,6 +78,17 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
   });
 
   for (const method of ['PUT', 'PATCH'] as const) {
+    // What the update would do to each resource, doing nothing (`stack update --dry-run`).
+    bothForms(api, method, '/preview', 'stacks:preview_update', async (request) => {
+      const stack = await stackOf(svc, request.params);
+      const changes = previewUpdate(stack, await resourcesOf(svc.store, stack), (request.body ?? {}) as StackRequest, method === 'PATCH');
+      const base = baseOf(request, stack.projectId);
+      const view = (r: ResourceRow) => ({
+        ...resourceView(base, stack, r, []),
+        resource_identity: { stack_name: stack.name, stack_id: stack.id, path: `/resources/${r.name}` },
+      });
+      return { resource_changes: Object.fromEntries(Object.entries(changes).map(([change, rows]) => [change, rows.map(view)])) };
+    });
     bothForms(api, method, '', 'stacks:update', async (request, reply) => {
       const stack = await stackOf(svc, request.params);
       await updateStack(svc.store, svc.engine, authOf(request), stack, (request.body ?? {}) as StackRequest, method === 'PATCH');

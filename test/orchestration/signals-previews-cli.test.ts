@@ -1,14 +1,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { cliAs, type TestCloud } from '../helpers/cloud.ts';
+import { cliAs, nubo, type TestCloud } from '../helpers/cloud.ts';
 import { demoEnv, startHeatCloud, stopHeatCloud } from './heat-cloud.ts';
 
 // Wait conditions through python3-heatclient and Heat's signal URL against a cloud in this
 // process with the fake virt driver: signals from a user outside and, through the metadata
-// service's socket as a network's proxy forwards a guest's request, from the server itself.
+// service's socket as a network's proxy forwards a guest's request, from the server itself. Then
+// what an update would do (`stack update --dry-run`), and nubo reading environments and files.
 let cloud: TestCloud;
 let dataDir: string;
 let work: string;
@@ -198,4 +199,76 @@ outputs:
   assert.deepEqual(JSON.parse((await json('stack', 'output', 'show', 'guest', 'data')).output_value), { '1': 'booted' });
   await asDemo('stack', 'delete', '--yes', '--wait', 'guest');
   assert.deepEqual((await cloud.request('GET', '/compute/v2.1/servers', { token })).body.servers, []);
+});
+
+test("nubo stack create -e reads environments and files as heatclient does; update --dry-run tells each resource's change, changing nothing", async () => {
+  mkdirSync(join(work, 'net'));
+  write('net/cidr.txt', '10.64.0.0/24');
+  write(
+    'net/named.yaml',
+    `heat_template_version: 2018-08-31
+parameters:
+  name: { type: string }
+resources:
+  net:
+    type: OS::Neutron::Net
+    properties: { name: { get_param: name } }
+outputs:
+  id:
+    value: { get_resource: net }
+`,
+  );
+  const environment = write('env.yaml', 'parameters:\n  label: first\nresource_registry:\n  My::Net: net/named.yaml\n');
+  const main = (subnetName: string, secretLength: number, last: string) => `heat_template_version: 2018-08-31
+parameters:
+  label: { type: string }
+resources:
+  net:
+    type: My::Net
+    properties: { name: { get_param: label } }
+  subnet:
+    type: OS::Neutron::Subnet
+    properties:
+      name: ${subnetName}
+      network: { get_attr: [net, id] }
+      cidr: { get_file: net/cidr.txt }
+  secret:
+    type: OS::Heat::RandomString
+    properties: { length: ${secretLength} }
+  ${last}:
+    type: OS::Heat::RandomString
+outputs:
+  cidr:
+    value: { get_attr: [subnet, cidr] }
+`;
+  const nuboDemo = cliAs(demo, nubo);
+  await nuboDemo('stack', 'create', '--wait', '-e', environment, '-t', write('main.yaml', main('inner', 8, 'gone')), 'envd');
+  assert.equal((await json('stack', 'output', 'show', 'envd', 'cidr')).output_value, '10.64.0.0/24');
+  const nets = (await cloud.request('GET', '/networking/v2.0/networks?name=first', { token })).body.networks;
+  assert.equal(nets.length, 1);
+
+  // The subnet's name changes in place, the secret's length replaces it, one resource comes and one goes.
+  const next = write('next.yaml', main('renamed', 10, 'extra'));
+  const expected = { added: ['extra'], deleted: ['gone'], replaced: ['secret'], unchanged: ['net'], updated: ['subnet'] };
+  const names = (shown: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(shown).map(([kind, rows]) => [
+        kind,
+        JSON.parse(rows)
+          .map((r: { resource_name: string }) => r.resource_name)
+          .sort(),
+      ]),
+    );
+  assert.deepEqual(names(await json('stack', 'update', '--dry-run', '-e', environment, '-t', next, 'envd')), expected);
+  assert.deepEqual(names(JSON.parse(await nuboDemo('stack', 'update', '--dry-run', '-e', environment, '-t', next, 'envd', '-f', 'json'))), expected);
+  // PATCH keeps the template: a new label alone renames the nested network, in place.
+  const patched = names(JSON.parse(await nuboDemo('stack', 'update', '--dry-run', '--existing', '--parameter', 'label=second', 'envd', '-f', 'json')));
+  assert.deepEqual(patched, { added: [], deleted: [], replaced: [], unchanged: ['gone', 'secret', 'subnet'], updated: ['net'] });
+  const stack = await json('stack', 'show', 'envd');
+  assert.equal(stack.stack_status, 'CREATE_COMPLETE');
+  const bad = await nubo(demo(), 'stack', 'update', '--dry-run', '--existing', '--parameter', 'nothere=1', 'envd');
+  assert.notEqual(bad.code, 0);
+
+  await nuboDemo('stack', 'delete', '--yes', '--wait', 'envd');
+  assert.deepEqual((await cloud.request('GET', '/networking/v2.0/networks?name=first', { token })).body.networks, []);
 });
