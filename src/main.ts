@@ -147,7 +147,9 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
 
     orchestration = await startOrchestration(store, { identityUrl: `${config.publicUrl}/identity`, log });
     // This host's guests are metered where its agents run.
-    const collect = config.agents ? { driver: compute.driver, host: config.computeHost, intervalMs: config.telemetryInterval * 1000 } : undefined;
+    // Routers are metered where their namespaces are; images once per cloud, by this collector.
+    const routerPrefix = config.networkDataplane === 'linux' ? (config.networkNetns ?? 'nubo') : undefined;
+    const collect = config.agents ? { driver: compute.driver, host: config.computeHost, intervalMs: config.telemetryInterval * 1000, routerPrefix, images: true } : undefined;
     telemetry = await startTelemetry(store, { log, collect });
     alarming = await startAlarming(store, { intervalMs: config.alarmEvaluationInterval * 1000, log });
 

@@ -21,7 +21,7 @@ export interface Telemetry {
 
 /** The built-in archive policies, and on a host with guests its collector, polling them every
  * intervalMs. */
-export async function startTelemetry(store: Store, opts: { log: Logger; collect?: { driver: VirtDriver; host: string; intervalMs: number } }): Promise<Telemetry> {
+export async function startTelemetry(store: Store, opts: { log: Logger; collect?: { driver: VirtDriver; host: string; intervalMs: number; routerPrefix?: string; images?: boolean } }): Promise<Telemetry> {
   await ensureBuiltinPolicies(store.db);
   const collector = opts.collect && startCollector({ store, log: opts.log, ...opts.collect });
   return { store, collector, close: async () => collector?.close() };

@@ -30,7 +30,7 @@ const cpuRates = async (since: Date) =>
 test('a busy loop in the guest raises the rate of its cpu; bytes it sends grow its port’s network.outgoing.bytes', async () => {
   const instance = await c.json('metric', 'resource', 'show', '--type', 'instance', server);
   assert.equal(instance.display_name, 'vm1');
-  assert.deepEqual(Object.keys(instance.metrics).sort(), ['cpu', 'memory', 'memory.resident', 'vcpus']);
+  assert.deepEqual(Object.keys(instance.metrics).sort(), ['cpu', 'memory', 'memory.resident', 'memory.usage', 'vcpus']);
   const vcpus = (await c.json('metric', 'measures', 'show', '--resource-id', server, 'vcpus', '--granularity', '1')) as Row[];
   assert.equal(vcpus.at(-1)!.value, 1);
 

@@ -169,7 +169,7 @@ test('status, resource types and capabilities answer as gnocchiclient reads them
   const status = await asAdmin.json('metric', 'status');
   assert.equal(status['storage/total number of measures to process'], 0);
   const types = await asAlice.json('metric', 'resource-type', 'list');
-  assert.deepEqual(types.map((t: { name: string }) => t.name).sort(), ['generic', 'image', 'instance', 'instance_disk', 'instance_network_interface', 'volume']);
+  assert.deepEqual(types.map((t: { name: string }) => t.name).sort(), ['generic', 'image', 'instance', 'instance_disk', 'instance_network_interface', 'network', 'volume']);
   const instance = await asAlice.json('metric', 'resource-type', 'show', 'instance');
   assert.match(instance['attributes/display_name'], /required=True/);
   const caps = await asAlice.json('metric', 'capabilities', 'list');

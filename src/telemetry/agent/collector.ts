@@ -13,15 +13,14 @@ import { addMeasures } from '../measures.ts';
 import { resourceId } from '../resources.ts';
 import type { Point } from '../rollup.ts';
 import { metrics, resources } from '../tables.ts';
+import { endGoneImages, imageSamples } from './images.ts';
+import { COLLECTOR, CUMULATIVE, GAUGE, endMissing, writeSamples } from './meter-store.ts';
+import { routerSamples } from './routers.ts';
 
-/** Counters get a policy that keeps their rate; gauges one that keeps their mean. */
-const CUMULATIVE = 'ceilometer-high-rate';
-const GAUGE = 'ceilometer-high';
-const COLLECTOR = 'nubo-telemetry';
 
 /** Ceilometer's meters: name → unit and whether it counts up. */
 const METERS = {
-  instance: { cpu: ['ns', true], vcpus: ['vcpu', false], memory: ['MB', false], 'memory.resident': ['MB', false] },
+  instance: { cpu: ['ns', true], vcpus: ['vcpu', false], memory: ['MB', false], 'memory.resident': ['MB', false], 'memory.usage': ['MB', false] },
   instance_disk: {
     'disk.device.read.bytes': ['B', true],
     'disk.device.write.bytes': ['B', true],
@@ -54,7 +53,15 @@ function samplesOf(server: MeteredServer, host: string, stats: GuestStats, ports
     original: server.id,
     server,
     attributes: { host, display_name: server.name, flavor_id: server.flavor.id, flavor_name: server.flavor.name, image_ref: server.imageId },
-    values: { cpu: stats.cpuNs, vcpus: server.flavor.vcpus, memory: server.flavor.ram, 'memory.resident': stats.residentMiB },
+    values: {
+      cpu: stats.cpuNs,
+      vcpus: server.flavor.vcpus,
+      memory: server.flavor.ram,
+      'memory.resident': stats.residentMiB,
+      // The guest has no balloon device to report what it uses: what its process holds, up to what
+      // it was given (qemu's own overhead aside), stands for it.
+      'memory.usage': Math.min(stats.residentMiB, server.flavor.ram),
+    },
   };
   const disks = stats.disks.map((d) => ({
     kind: 'instance_disk' as const,
@@ -133,6 +140,10 @@ export interface CollectorOptions {
   host: string;
   intervalMs: number;
   log: Logger;
+  /** The network data plane's prefix when it is Linux: the routers hosted here are metered too. */
+  routerPrefix?: string;
+  /** Whether this collector also meters the image service's images (one collector per cloud). */
+  images?: boolean;
 }
 
 export interface Collector {
@@ -146,6 +157,7 @@ export function startCollector(opts: CollectorOptions): Collector {
   // Resources already made, with the attributes they were last given: a poll writes only measures
   // unless a server changed (renamed, resized).
   const known = new Map<string, { attributes: string; metrics: Map<string, string> }>();
+  const knownOthers = new Map<string, { attributes: string; metrics: Map<string, string> }>();
 
   async function poll(): Promise<void> {
     const t = Date.now();
@@ -156,6 +168,8 @@ export function startCollector(opts: CollectorOptions): Collector {
       if (!stats) continue;
       samples.push(...samplesOf(server, host, stats, await serverNics(store.db, server)));
     }
+    const routed = opts.routerPrefix === undefined ? undefined : await routerSamples(store.db, opts.routerPrefix, log);
+    const imaged = opts.images ? await imageSamples(store.db) : undefined;
     await store.tx(async (tx) => {
       const batch = new Map<string, Point[]>();
       for (const s of samples) {
@@ -169,6 +183,14 @@ export function startCollector(opts: CollectorOptions): Collector {
       }
       await addMeasures(tx, batch);
       await endGone(tx, servers.map((s) => s.id));
+      if (routed) {
+        await writeSamples(tx, routed, t, knownOthers);
+        for (const kind of ['router', 'floating_ip']) await endMissing(tx, 'network', { kind }, routed.filter((s) => s.attributes.kind === kind).map((s) => s.original));
+      }
+      if (imaged) {
+        await writeSamples(tx, imaged, t, knownOthers);
+        await endGoneImages(tx, imaged);
+      }
     });
   }
 
