@@ -323,6 +323,15 @@ test("a server's page: console log followed, snapshot taken, floating IP attache
   assert.equal((await api(demo.token, `/networking/v2.0/floatingips/${fip.id}`)).floatingip.port_id, null);
   // The freed address is offered again, ahead of a new one.
   await attach.getByLabel('Floating IP').locator('option', { hasText: address }).waitFor({ state: 'attached' });
+
+  // A power button reached by keyboard keeps its focus across the page's polls; the delete is
+  // the page's own last section, named after the server, not a row's bare Delete.
+  const reboot = page.getByRole('button', { name: 'Reboot server web-1' });
+  await reboot.focus();
+  await page.waitForTimeout(3500);
+  assert.equal(await reboot.evaluate((e) => e === document.activeElement), true, 'the focus survives a poll');
+  const deletes = page.getByRole('button', { name: /^Delete/ });
+  assert.deepEqual(await deletes.evaluateAll((es) => es.map((e) => [e.getAttribute('aria-label'), e.textContent])), [['Delete server web-1', 'Delete this server']]);
   await page.close();
 });
 
@@ -497,6 +506,49 @@ test('a load balancer: on its VIP network in the topology, linked to its member 
   await cell(page, 'web-lb').waitFor({ state: 'detached' });
   assert.equal((await c.request('GET', `/load-balancer/v2/lbaas/pools/${pool.id}`, { token: demo.token })).status, 404, 'its pool went with it');
   await page.close();
+});
+
+test("at a phone's width every page fits: the views fold under a menu, wide tables scroll in their own frame", async () => {
+  const phone = { width: 390, height: 844 };
+  const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  /** Opens a view from the folded menu by keyboard, then checks the page's width with every form unfolded. */
+  const fits = async (page: Page, nav: string, view: string) => {
+    const menu = page.getByRole('button', { name: 'Menu' });
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.getByRole('navigation', { name: nav }).isVisible(), false, 'the views are folded');
+    await menu.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    const link = page.getByRole('navigation', { name: nav }).getByRole('link', { name: view, exact: true });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: view }).waitFor();
+    await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+    await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+    assert.equal(await sideways(page), 0, `${view} does not scroll sideways`);
+  };
+  const member = await logIn('demo-user', 'pw', phone);
+  await member.waitForURL(/\/topology$/);
+  await member.getByRole('button', { name: 'server web-1', exact: true }).waitFor();
+  assert.equal(await sideways(member), 0, 'Topology does not scroll sideways');
+  for (const view of ['Overview', 'Servers', 'Images', 'Networks', 'Subnets', 'Routers', 'Floating IPs', 'Load balancers', 'Security groups', 'Key pairs', 'Volumes']) {
+    await fits(member, 'Views', view);
+  }
+  const image = (await api(demo.token, '/image/v2/images?name=cirros-like')).images[0].id;
+  for (const [path, heading] of [[`/servers/${web1}`, 'Server web-1'], [`/images/${image}`, 'Image cirros-like']]) {
+    await member.goto(`${c.url}${path}`);
+    await member.getByRole('heading', { level: 1, name: heading }).waitFor();
+    assert.equal(await sideways(member), 0, `${heading} does not scroll sideways`);
+  }
+  if (shots) await member.screenshot({ path: `${shots}dashboard-phone.png` });
+  await member.close();
+  const admin = await logIn('admin', c.cloud.credentials!.password, phone);
+  await admin.waitForURL(/\/topology$/);
+  for (const view of ['Flavors', 'Users', 'Role assignments', 'Hypervisors', 'Projects']) await fits(admin, 'Admin', view);
+  // A table wider than the screen (the projects' ids make one) scrolls in its own frame.
+  const frame = await admin.locator('.list').evaluate((e) => ({ scroll: e.scrollWidth, width: e.clientWidth, right: e.getBoundingClientRect().right }));
+  assert.ok(frame.scroll > frame.width && frame.right <= 390, `the table scrolls inside a frame on the screen: ${JSON.stringify(frame)}`);
+  await admin.close();
 });
 
 test("the admin's flavors, projects, users and role assignments: made, switched and removed; the launch wizard and the instance list as the docs show them", async () => {

@@ -83,7 +83,7 @@ test('a real guest launched from the form reaches ACTIVE in the list, its consol
     .getByText(/nubo-guest ready: /)
     .waitFor({ timeout: 300_000 });
 
-  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('button', { name: 'Delete server vm', exact: true }).click();
   await page.waitForURL(/\/servers$/);
   await page.getByRole('cell', { name: 'vm', exact: true }).waitFor({ state: 'detached', timeout: 120_000 });
   const { stdout: after } = await run('ps', ['-eo', 'args']);

@@ -402,6 +402,7 @@ test('at a phone width the pages fit the screen, the drawing scrolling in its ow
   await panel.getByRole('heading', { name: 'server web-1' }).waitFor();
   assert.ok((await panel.boundingBox())!.width <= 390);
   for (const view of ['Servers', 'Overview']) {
+    await page.getByRole('button', { name: 'Menu' }).tap();
     await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: view }).tap();
     await page.getByRole('heading', { level: 1, name: new RegExp(`^${view}`) }).waitFor();
     assert.equal(await overflow(), 0, `${view} does not scroll sideways`);

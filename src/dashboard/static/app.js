@@ -63,22 +63,44 @@ function header(s) {
     },
     s.projects.map((p) => h('option', { value: p.id, selected: p.id === s.project.id, text: p.name })),
   );
-  top.replaceChildren(
-    h('a', { class: 'brand', href: '/topology', text: 'Nubo' }),
+  // At a phone's width the views fold under a Menu button (app.css); the header is made again at
+  // each view, so following a link folds them again.
+  const menu = h('div', { id: 'menu', class: 'menu' }, [
     h(
       'nav',
       { 'aria-label': 'Views' },
       VIEWS.map(([path, title]) => h('a', { href: path, 'aria-current': location.pathname === path ? 'page' : undefined, text: title })),
     ),
-    ...(isAdmin()
-      ? [
-          h(
-            'nav',
-            { 'aria-label': 'Admin', class: 'admin' },
-            ADMIN_VIEWS.map(([path, title]) => h('a', { href: path, 'aria-current': location.pathname === path ? 'page' : undefined, text: title })),
-          ),
-        ]
-      : []),
+    isAdmin()
+      ? h(
+          'nav',
+          { 'aria-label': 'Admin', class: 'admin' },
+          ADMIN_VIEWS.map(([path, title]) => h('a', { href: path, 'aria-current': location.pathname === path ? 'page' : undefined, text: title })),
+        )
+      : null,
+  ]);
+  const toggle = h('button', {
+    type: 'button',
+    class: 'menu-toggle',
+    'aria-expanded': 'false',
+    'aria-controls': 'menu',
+    onclick: () => {
+      const open = menu.classList.toggle('open');
+      toggle.setAttribute('aria-expanded', String(open));
+      if (open) menu.querySelector('a')?.focus();
+    },
+    text: 'Menu',
+  });
+  menu.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || !menu.classList.contains('open')) return;
+    menu.classList.remove('open');
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.focus();
+  });
+  top.replaceChildren(
+    h('a', { class: 'brand', href: '/topology', text: 'Nubo' }),
+    toggle,
+    menu,
     h('div', { class: 'who' }, [
       h('label', {}, ['Project ', projects]),
       h('span', { class: 'user', text: `${s.user.name}${s.user.domain && s.user.domain !== 'Default' ? ` @ ${s.user.domain}` : ''}` }),

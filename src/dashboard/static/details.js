@@ -1,7 +1,7 @@
 // One resource's page: an image (its metadata and visibility edited through Glance's JSON patch)
 // and a server (power actions, snapshot, floating IPs, the console log followed as it grows).
 import { api, session } from './api.js';
-import { h } from './dom.js';
+import { deleteButton, h } from './dom.js';
 import { form } from './forms.js';
 
 const POLL_MS = 3000;
@@ -130,22 +130,26 @@ export function imageView(main, id, { report, go }) {
           { report, done: show, button: 'Save' },
         )
       : h('p', { text: 'This image belongs to another project: it can be used, not changed, from here.' });
+    // Deleting is the page's last section, apart from the edit form's Save.
     const remove = owned
-      ? h('button', {
-          type: 'button',
-          class: 'danger',
-          onclick: async () => {
-            if (!confirm(`Delete image ${image.name ?? id}?`)) return;
-            try {
-              await api('image', 'DELETE', `/images/${id}`);
-              report(`Image ${image.name ?? id} is deleted.`);
-              go('/images');
-            } catch (err) {
-              report(err.message, true);
-            }
-          },
-          text: 'Delete image',
-        })
+      ? [
+          h('h2', { text: 'Delete' }),
+          h('p', { class: 'hint', text: 'Servers already built from the image keep running.' }),
+          deleteButton(
+            `image ${image.name ?? id}`,
+            async () => {
+              if (!confirm(`Delete image ${image.name ?? id}?`)) return;
+              try {
+                await api('image', 'DELETE', `/images/${id}`);
+                report(`Image ${image.name ?? id} is deleted.`);
+                go('/images');
+              } catch (err) {
+                report(err.message, true);
+              }
+            },
+            'Delete this image',
+          ),
+        ]
       : null;
     body.replaceChildren(h('div', { class: 'card' }, facts), h('h2', { text: 'Edit' }), edit, remove);
   };
@@ -191,11 +195,27 @@ export function serverView(main, id, { report, go }) {
     },
     { report, button: 'Take a snapshot' },
   );
+  // Deleting is the page's last section, away from the power actions a poll redraws.
+  const remove = deleteButton(
+    'server',
+    async () => {
+      const name = title.dataset.name ?? id;
+      if (!confirm(`Delete server ${name}?`)) return;
+      try {
+        await api('compute', 'DELETE', `/servers/${id}`);
+        report(`Server ${name} is being deleted.`);
+        go('/servers');
+      } catch (err) {
+        report(err.message, true);
+      }
+    },
+    'Delete this server',
+  );
   main.replaceChildren(
     h('section', {}, [
       h('div', { class: 'toolbar' }, [h('a', { href: '/servers', text: '← Servers' }), title]),
       facts,
-      h('h2', { text: 'Actions' }),
+      h('h2', { text: 'Power' }),
       actions,
       h('h2', { text: 'Floating IPs' }),
       fips,
@@ -204,8 +224,12 @@ export function serverView(main, id, { report, go }) {
       h('h2', { text: 'Console log' }),
       follow,
       log,
+      h('h2', { text: 'Delete' }),
+      h('p', { class: 'hint', text: 'The server and its disk go; its volumes are detached and kept.' }),
+      remove,
     ]),
   );
+  let lastStatus;
 
   const act = async (body, said) => {
     try {
@@ -332,30 +356,23 @@ export function serverView(main, id, { report, go }) {
           ['Created', server.created],
         ]),
       );
-      actions.replaceChildren(
-        ...POWER.filter(([, , when]) => when.includes(server.status)).map(([what, label]) =>
-          h('button', {
-            type: 'button',
-            onclick: () => act({ [what]: what === 'reboot' ? { type: 'SOFT' } : null }, `${label}: server ${server.name}.`),
-            text: label,
-          }),
-        ),
-        h('button', {
-          type: 'button',
-          class: 'danger',
-          onclick: async () => {
-            if (!confirm(`Delete server ${server.name}?`)) return;
-            try {
-              await api('compute', 'DELETE', `/servers/${id}`);
-              report(`Server ${server.name} is being deleted.`);
-              go('/servers');
-            } catch (err) {
-              report(err.message, true);
-            }
-          },
-          text: 'Delete',
-        }),
-      );
+      remove.setAttribute('aria-label', `Delete server ${server.name}`);
+      // Redrawn only when the status changed: a button being reached by keyboard keeps its focus.
+      if (server.status !== lastStatus) {
+        lastStatus = server.status;
+        const offered = POWER.filter(([, , when]) => when.includes(server.status));
+        actions.replaceChildren(
+          ...offered.map(([what, label]) =>
+            h('button', {
+              type: 'button',
+              'aria-label': `${label} server ${server.name}`,
+              onclick: () => act({ [what]: what === 'reboot' ? { type: 'SOFT' } : null }, `${label}: server ${server.name}.`),
+              text: label,
+            }),
+          ),
+          offered.length ? null : h('p', { class: 'hint', text: `Nothing to do while the server is ${server.status}.` }),
+        );
+      }
       // Redrawn only when it changed: a choice being made in the form is not undone by a poll.
       if (sig !== lastSig) {
         lastSig = sig;

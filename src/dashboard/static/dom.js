@@ -19,8 +19,9 @@ export const h = (tag, attrs, children) => build(document.createElement(tag), at
 /** An SVG element, the same way. */
 export const s = (tag, attrs, children) => build(document.createElementNS(SVG, tag), attrs, children);
 
-/** A row's Delete button, named after what it deletes (`server web-1`) for screen readers and tests. */
-export const deleteButton = (what, onclick) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${what}`, onclick, text: 'Delete' });
+/** A Delete button, named after what it deletes (`server web-1`) for screen readers and tests;
+ * `text` is what it shows (a row's says Delete, a resource's own page says what goes). */
+export const deleteButton = (what, onclick, text = 'Delete') => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${what}`, onclick, text });
 
 /** A label cut to `n` characters, for drawings where space is fixed; the whole name stays in the
  * element's accessible name. */
