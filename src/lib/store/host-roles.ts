@@ -36,7 +36,7 @@ const WRITES: Record<string, string> = {
   telemetry_archive_policies: 'INSERT',
   telemetry_resources: 'INSERT, UPDATE',
   telemetry_metrics: 'INSERT, UPDATE',
-  telemetry_aggregates: 'INSERT, UPDATE',
+  telemetry_aggregates: 'INSERT, UPDATE, DELETE',
 };
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
