@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cliAs, tempDir } from '../helpers/cloud.ts';
+import { cliAs, openstack, tempDir } from '../helpers/cloud.ts';
 import { eventually, inNs, pings, sh } from '../helpers/netns.ts';
 import { tapName } from '../../src/network/dataplane/driver.ts';
 
@@ -24,7 +24,7 @@ let env: Record<string, string>;
 before(async () => {
   dir = tempDir('nubo-multihost-');
   await run(join(root, 'scripts/multihost/up.sh'), [dir, '3'], {
-    env: { ...process.env, NUBO_COMPUTE_DRIVER: 'fake', NUBO_REPORT_INTERVAL: '2' },
+    env: { ...process.env, NUBO_COMPUTE_DRIVER: 'fake', NUBO_REPORT_INTERVAL: '2', NUBO_VNI_RANGES: '100:103' },
     timeout: 240_000,
   });
   cloud = Object.fromEntries([...readFileSync(join(dir, 'cloud.env'), 'utf8').matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -62,12 +62,17 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
   // A tenant network is vxlan by default, its VNI from the range, its MTU 50 under the physical one.
   const net = await json('network', 'create', 'tnet');
   assert.equal(net['provider:network_type'], 'vxlan');
-  assert.ok(net['provider:segmentation_id'] >= 1 && net['provider:segmentation_id'] <= 65535);
+  assert.ok(net['provider:segmentation_id'] >= 100 && net['provider:segmentation_id'] <= 103);
   assert.equal(net.mtu, 1450);
   // Networks made at once never share a VNI.
   const many = await Promise.all([1, 2, 3].map((n) => json('network', 'create', `race${n}`)));
   const vnis = new Set([net, ...many].map((n) => n['provider:segmentation_id']));
   assert.equal(vnis.size, 4);
+  assert.ok([...vnis].every((v) => v >= 100 && v <= 103));
+  // The range is used up: Neutron's 503.
+  const full = await openstack(env, 'network', 'create', 'one-too-many');
+  assert.notEqual(full.code, 0);
+  assert.match(full.stderr, /No tenant network is available/);
   await ok('network', 'delete', ...many.map((n) => n.id));
 
   await ok('subnet', 'create', '--network', 'tnet', '--subnet-range', '192.168.77.0/24', 'tsub');
