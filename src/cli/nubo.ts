@@ -103,7 +103,7 @@ program
 program
   .command('agent')
   .description("run this host's compute and network agents for a multi-host cloud's controllers, in the foreground")
-  .option('--database <url>', "the controllers' PostgreSQL: postgres://…")
+  .option('--database <url>', "the controllers' PostgreSQL, as this host's role (nubo host-credential create): postgres://…")
   .option('--data-dir <dir>', 'data directory of this host: guests, image copies, config drives (default ~/.local/share/nubo)')
   .option('--config <file>', 'YAML settings file (default DATA_DIR/nubo.yaml)')
   .option('--compute-host <name>', "this host's name for the scheduler (default: its host name)")
