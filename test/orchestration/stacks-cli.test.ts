@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { cliAs, cliFails, nubo, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { afterEvents, demoEnv, startHeatCloud, stopHeatCloud } from './heat-cloud.ts';
 import { rawImage } from '../compute/helpers.ts';
+import { and, eq, inArray } from 'drizzle-orm';
+import { stackResources } from '../../src/orchestration/tables.ts';
 
 // Heat's API through python3-heatclient's `openstack stack …` against a cloud in this process
 // with the fake virt driver: the stack's resources are checked in Neutron and Nova themselves.
@@ -132,6 +134,8 @@ async function nothingLeft(): Promise<void> {
 }
 
 /** `stack delete` without --wait (whose polls are 5 s apart), then the stack's API until it is gone. */
+const physicalId = async (stack: string, resource: string) => (await json(asDemo, 'stack', 'resource', 'show', stack, resource)).physical_resource_id as string;
+
 async function deleted(name: string): Promise<void> {
   await asDemo('stack', 'delete', '--yes', name);
   const token = await cloud.login('demo', 'pw', 'demo');
@@ -446,6 +450,11 @@ resources:
   data:
     type: OS::Cinder::Volume
     properties: { size: 1, name: data }
+  router:
+    type: OS::Neutron::Router
+  sg:
+    type: OS::Neutron::SecurityGroup
+    properties: { description: mine }
   attach:
     type: OS::Cinder::VolumeAttachment
     properties: { instance_uuid: { get_resource: server }, volume_id: { get_resource: data } }
@@ -460,6 +469,17 @@ outputs:
   const server = (await json(asDemo, 'stack', 'resource', 'show', 'vol', 'server')).physical_resource_id;
   assert.equal(volume.attachments[0].server_id, server);
   assert.equal((await json(asDemo, 'stack', 'output', 'show', 'vol', 'size')).output_value, 1);
+
+  // As if the engine had gone down between each create's answer and its record: the delete finds
+  // them by the stack and resource they name (a network's description, a group's tag, a volume's metadata).
+  const stackId = (await json(asDemo, 'stack', 'show', 'vol')).id;
+  const forgotten = ['net', 'subnet', 'router', 'sg', 'data'];
+  assert.equal((await json(asDemo, 'network', 'show', `${await physicalId('vol', 'net')}`)).description, `heat_stack_id=${stackId} heat_resource_name=net`);
+  assert.equal(volume.properties.heat_stack_id, stackId);
+  await cloud.cloud.store.db
+    .update(stackResources)
+    .set({ physicalId: null })
+    .where(and(eq(stackResources.stackId, stackId), inArray(stackResources.name, forgotten)));
   await deleted('vol');
   await nothingLeft();
 });

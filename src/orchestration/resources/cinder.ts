@@ -1,6 +1,9 @@
 import { ServiceError } from '../services.ts';
 import { defined, physicalName, waitFor, type ResourceContext, type ResourceType } from './types.ts';
 
+/** The volume names its stack and resource, so that one whose id a crash kept from being recorded is still found (orphan). */
+const marks = (ctx: ResourceContext) => ({ heat_stack_id: ctx.stackId, heat_resource_name: ctx.name });
+
 const volume = async (ctx: ResourceContext, id: string) =>
   (await ctx.api.callOr404('block-storage', 'GET', `/volumes/${id}`))?.volume as Record<string, any> | undefined;
 
@@ -18,7 +21,8 @@ export const CINDER: Record<string, ResourceType> = {
     properties: ['name', 'description', 'size', 'image', 'volume_type', 'source_volid', 'snapshot_id', 'availability_zone', 'metadata'],
     updatable: ['name', 'description', 'metadata'],
     async update(ctx, id, changed) {
-      const made = await ctx.api.call('block-storage', 'PUT', `/volumes/${id}`, { volume: changed });
+      const volume = 'metadata' in changed ? { ...changed, metadata: { ...(changed.metadata ?? {}), ...marks(ctx) } } : changed;
+      const made = await ctx.api.call('block-storage', 'PUT', `/volumes/${id}`, { volume });
       return made.volume;
     },
     attributes: ['size', 'status', 'display_name', 'display_description', 'volume_type', 'bootable', 'attachments', 'availability_zone'],
@@ -33,7 +37,7 @@ export const CINDER: Record<string, ResourceType> = {
           source_volid: p.source_volid,
           snapshot_id: p.snapshot_id,
           availability_zone: p.availability_zone,
-          metadata: p.metadata,
+          metadata: { ...(p.metadata ?? {}), ...marks(ctx) },
         }),
       });
       const id = made.volume.id as string;
@@ -48,6 +52,12 @@ export const CINDER: Record<string, ResourceType> = {
         if (v?.status === 'error_deleting') throw new ServiceError('ResourceInError', `Volume ${id} went to status error_deleting`, 500);
         return v ? undefined : true;
       });
+    },
+    async orphan(ctx) {
+      const { volumes } = await ctx.api.call('block-storage', 'GET', '/volumes/detail');
+      return (volumes as { id: string; metadata?: Record<string, string> }[]).find(
+        (v) => v.metadata?.heat_stack_id === ctx.stackId && v.metadata?.heat_resource_name === ctx.name,
+      )?.id;
     },
     attribute(v, name) {
       if (name === 'display_name') return v.name;

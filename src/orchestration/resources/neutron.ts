@@ -1,5 +1,5 @@
 import type { Services } from '../services.ts';
-import { defined, lookup, physicalName, type ResourceType } from './types.ts';
+import { defined, lookup, physicalName, stackMarker, type ResourceType } from './types.ts';
 
 const net = (api: Services, ref: unknown) => lookup(api, 'network', '/v2.0/networks', 'networks', ref, 'network');
 const subnet = (api: Services, ref: unknown) => lookup(api, 'network', '/v2.0/subnets', 'subnets', ref, 'subnet');
@@ -20,11 +20,18 @@ function simple(
       return updated[key];
     },
     async create(ctx, props) {
-      const made = await ctx.api.call('network', 'POST', `/v2.0/${collection}`, { [key]: await body(ctx.api, props, props.name ?? physicalName(ctx)) });
+      // The description names the stack and the resource (these types take none from the template).
+      const fields = { description: stackMarker(ctx), ...(await body(ctx.api, props, props.name ?? physicalName(ctx))) };
+      const made = await ctx.api.call('network', 'POST', `/v2.0/${collection}`, { [key]: fields });
       return { id: made[key].id, data: made[key] };
     },
     async delete(ctx, id) {
       await ctx.api.callOr404('network', 'DELETE', `/v2.0/${collection}/${id}`);
+    },
+    async orphan(ctx) {
+      const marker = stackMarker(ctx);
+      const found = await ctx.api.call('network', 'GET', `/v2.0/${collection}?description=${encodeURIComponent(marker)}`);
+      return (found[collection] as { id: string; description?: string }[]).find((o) => o.description === marker)?.id;
     },
   };
 }
@@ -203,7 +210,8 @@ export const NEUTRON: Record<string, ResourceType> = {
     attributes: ['name', 'security_group_rules'],
     async create(ctx, p) {
       const made = await ctx.api.call('network', 'POST', '/v2.0/security-groups', {
-        security_group: defined({ name: p.name ?? physicalName(ctx), description: p.description ?? '' }),
+        // The template may give the description: a tag names the stack and the resource.
+        security_group: defined({ name: p.name ?? physicalName(ctx), description: p.description ?? '', tags: [stackMarker(ctx)] }),
       });
       const group = made.security_group;
       await ctx.made(group.id);
@@ -228,6 +236,11 @@ export const NEUTRON: Record<string, ResourceType> = {
     },
     async delete(ctx, id) {
       await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-groups/${id}`);
+    },
+    async orphan(ctx) {
+      const marker = stackMarker(ctx);
+      const found = await ctx.api.call('network', 'GET', `/v2.0/security-groups?tags=${encodeURIComponent(marker)}`);
+      return (found.security_groups as { id: string; tags?: string[] }[]).find((g) => g.tags?.includes(marker))?.id;
     },
   },
 };

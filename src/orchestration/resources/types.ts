@@ -85,6 +85,10 @@ export interface ResourceType {
  * resource's names and a random suffix, unique across stacks. */
 export const physicalName = (ctx: ResourceContext) => `${ctx.stackName}-${ctx.name}-${randomBytes(6).toString('hex')}`;
 
+/** What a resource carries to name its stack and itself (a Neutron object's description or
+ * tag), so that one whose id a crash kept from being recorded is still found (orphan). */
+export const stackMarker = (ctx: Pick<ResourceContext, 'stackId' | 'name'>) => `heat_stack_id=${ctx.stackId} heat_resource_name=${ctx.name}`;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until check answers a value, or fails with the reason it gives, or times out. */
