@@ -50,6 +50,7 @@ import { startReclaimer } from './soft-delete.ts';
 import { startResizeConfirmer } from './resize-confirm.ts';
 import { deleteShelvedImage } from './shelve.ts';
 import { resizeActions } from './api/resize-actions.ts';
+import { moveActions } from './api/move-actions.ts';
 import { remoteConsoleRoutes } from './api/remote-consoles.ts';
 import { createConsoleTokens, type ConsoleTokens } from './consoles/tokens.ts';
 import { serveConsoles } from './consoles/serve.ts';
@@ -118,6 +119,9 @@ export interface Compute {
   /** Seconds a deleted server stays SOFT_DELETED; 0: DELETE deletes. */
   reclaimIntervalS: number;
   volumes?: VolumeService;
+  /** How the scheduler orders hosts, for the moves the API places itself (evacuate, migrate). */
+  weigher: WeighMode;
+  log: Logger;
   /** Stops the scheduler and the agent, if it runs here; the guests keep running and are adopted at the next start. */
   close(): Promise<void>;
 }
@@ -150,7 +154,14 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
     if (opts.agent !== false) {
       const node = await startComputeNode({
         ...{ store, images: opts.images, driver, host: opts.host, stateDir, netns: opts.netns, metadataSocket: opts.metadataSocket },
-        ...{ vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs, shelvedOffloadTimeS: opts.shelvedOffloadTimeS, reportIntervalS, volumes: opts.volumes, rbdDisks, log },
+        ...{
+          vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
+          shelvedOffloadTimeS: opts.shelvedOffloadTimeS,
+          reportIntervalS,
+          volumes: opts.volumes,
+          rbdDisks,
+          log,
+        },
       });
       stops.push(() => node.close());
     }
@@ -175,6 +186,8 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
       consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
       sendNmi: (server) => driver.injectNmi(server.id),
       reclaimIntervalS,
+      weigher: opts.weigher ?? 'spread',
+      log,
       close: stopAll,
     };
   } catch (err) {
@@ -212,7 +225,11 @@ export function computePlugin(c: Compute) {
         keypairRoutes(v2, c.store, c.quotas);
         quotaRoutes(v2, c.store, QUOTA_DEFAULTS);
         serverRoutes(v2, c.store, c.quotas, c.volumes, c.reclaimIntervalS);
-        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, { ...adminActions(c.store, c.images, c.sendNmi), ...resizeActions(c.store, c.quotas) });
+        serverActionRoutes(v2, c.store, c.quotas, c.images, c.consoleOf, consoles, {
+          ...adminActions(c.store, c.images, c.sendNmi),
+          ...resizeActions(c.store, c.quotas),
+          ...moveActions(c.store, { weigher: c.weigher, log: c.log }),
+        });
         remoteConsoleRoutes(v2, consoles);
         instanceActionRoutes(v2, c.store);
         serverPasswordRoutes(v2, c.store);

@@ -54,6 +54,8 @@ definePolicy({
   'compute:os-quota-class-sets:show': admin,
   'compute:os-quota-class-sets:update': admin,
   'compute:os-migrations:index': admin,
+  'compute:os-evacuate': admin,
+  'compute:os-migrate-server:migrate': admin,
   'compute:os-server-external-events:create': admin,
   'compute:os-volumes-attachments:index': anyOf(admin, projectReader),
   'compute:os-volumes-attachments:show': anyOf(admin, projectReader),

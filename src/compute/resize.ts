@@ -1,13 +1,15 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
+import { bindServerPorts } from '../network/for-compute.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { recordAction, type ActionContext } from './instance-actions.ts';
 import type { Quotas } from './quotas.ts';
 import { checkLock, checkState, getServer, refId, setSpec, type Server } from './servers.ts';
 import { migrations, servers, type FlavorCopy } from './tables.ts';
 
-// Nova's cold resize on one host: the server moves onto another flavor (its guest stopped, its
+// Nova's cold resize on one host (a cold migration to another host, moves.ts, shares its confirm
+// and revert): the server moves onto another flavor (its guest stopped, its
 // root disk kept aside and grown, started again with the new vCPUs and RAM), then waits in
 // VERIFY_RESIZE until the user confirms (the kept disk and the old flavor are dropped) or reverts
 // (the kept disk and the old flavor come back). Each resize leaves a migration record.
@@ -15,7 +17,20 @@ import { migrations, servers, type FlavorCopy } from './tables.ts';
 export type Migration = typeof migrations.$inferSelect;
 
 /** The statuses of a migration, as Nova names them. */
-export type MigrationStatus = 'pre-migrating' | 'migrating' | 'post-migrating' | 'finished' | 'confirming' | 'confirmed' | 'reverting' | 'reverted' | 'error';
+export type MigrationStatus =
+  | 'pre-migrating'
+  | 'migrating'
+  | 'post-migrating'
+  | 'finished'
+  | 'confirming'
+  | 'confirmed'
+  | 'reverting'
+  | 'reverted'
+  | 'error'
+  // An evacuation's.
+  | 'accepted'
+  | 'done'
+  | 'completed';
 
 /** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
 const volumeBacked = (s: Server) => !s.imageId;
@@ -98,7 +113,13 @@ export async function revertResizeServer(tx: Db, ctx: ActionContext, id: string)
   const m = await finishedResize(tx, s);
   if (!s.oldFlavor) throw badRequest('Instance has not been resized.');
   await moveMigration(tx, m, 'reverting');
-  await tx.update(servers).set({ flavor: s.oldFlavor, oldFlavor: null, resizeStep: 'revert' }).where(eq(servers.id, s.id));
+  // A cold migration goes back to the host it came from, where the guest was kept.
+  const back = m.sourceCompute !== null && m.sourceCompute !== s.host ? m.sourceCompute : undefined;
+  await tx
+    .update(servers)
+    .set({ flavor: s.oldFlavor, oldFlavor: null, resizeStep: 'revert', ...(back ? { host: back } : {}) })
+    .where(eq(servers.id, s.id));
+  if (back) await bindServerPorts(tx, s, back);
   await setSpec(tx, s, {});
   await recordAction(tx, ctx, id, { action: 'revertResize', event: 'compute_revert_resize' });
 }

@@ -88,53 +88,14 @@ export async function schedule(store: Store, id: string, opts: SchedulerOptions)
       return;
     }
     if (s?.vmState !== 'building') return;
-    const all = await tx.select().from(hosts).orderBy(hosts.name).for('update');
-    const [used, computes, zones, metadata, placement, image] = await Promise.all([
-      allocations(tx),
-      tx.select().from(services).where(eq(services.binary, 'nova-compute')),
-      hostZones(tx),
-      aggregateMetadataOf(tx),
-      placementOf(tx, id),
-      s.imageId ? imageRecord(tx, s.imageId) : undefined,
-    ]);
-    const candidates: Candidate[] = all.map((h) => {
-      const service = computes.find((c) => c.host === h.name);
-      const cap = capacityOf(h);
-      const u = used.get(h.name) ?? { vcpus: 0, ram: 0, disk: 0 };
-      return {
-        name: h.name,
-        enabled: service !== undefined && !service.disabled,
-        up: service !== undefined && isUp(service),
-        zone: zones.get(h.name) ?? DEFAULT_ZONE,
-        arch: h.arch,
-        free: { vcpus: cap.vcpus - u.vcpus, ram: cap.ram - u.ram, disk: cap.disk - u.disk },
-        aggregateMetadata: metadata.get(h.name) ?? new Map(),
-        members: placement?.perHost.get(h.name) ?? 0,
-      };
-    });
-    const props = image?.properties as Record<string, unknown> | undefined;
-    const arch = props?.hw_architecture ?? props?.architecture;
-    const request: Request = {
-      zone: s.availabilityZone,
-      flavor: s.flavor,
-      arch: typeof arch === 'string' ? arch : undefined,
-      group: placement && {
-        policy: placement.group.policy,
-        maxPerHost: placement.group.rules.max_server_per_host ?? 1,
-        placed: [...placement.perHost.values()].reduce((a, b) => a + b, 0),
-      },
-    };
-    const { passed, refused } = filterHosts(candidates, request);
-    const [best, ...others] = weigh(passed, request, opts.weigher);
-    if (!best) {
-      opts.log.warn({ server: id, hosts: all.length, refused }, 'no valid host');
-      const fault = faultOf('No valid host was found. There are not enough hosts available.');
+    const choice = await chooseHost(tx, s, opts);
+    if (!choice) {
+      const fault = faultOf(NO_VALID_HOST);
       await tx.update(servers).set({ vmState: 'error', fault, updatedAt: new Date() }).where(eq(servers.id, id));
       return;
     }
-    opts.log.info({ server: id, host: best.name, weight: best.weight, weigher: opts.weigher, runnersUp: others.slice(0, 3), refused }, 'server placed');
-    await tx.update(servers).set({ host: best.name, updatedAt: new Date() }).where(eq(servers.id, id));
-    await bindServerPorts(tx, s, best.name);
+    await tx.update(servers).set({ host: choice, updatedAt: new Date() }).where(eq(servers.id, id));
+    await bindServerPorts(tx, s, choice);
     await notify(tx, SERVERS_CHANNEL, id);
   });
   if (gone) await opts.dropped?.(gone);
@@ -148,3 +109,66 @@ export const unscheduled = async (db: Db) =>
       .from(servers)
       .where(and(isNull(servers.host), or(eq(servers.vmState, 'building'), eq(servers.deleting, true))))
   ).map((r) => r.id);
+
+export const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
+
+/** What a move asks of the scheduler beyond the server itself: the host it leaves, and the one
+ * an admin named (checked by the filters, as Nova checks a requested destination). */
+export interface MoveRequest {
+  exclude?: string;
+  only?: string;
+}
+
+/**
+ * The host the filters pass and the weighers put first for the server, or undefined (logged, with
+ * what each filter refused); the caller's transaction holds every host row locked until it has
+ * written the choice, so that concurrent placements see each other's claims.
+ */
+export async function chooseHost(tx: Db, s: Server, opts: Pick<SchedulerOptions, 'weigher' | 'log'>, move: MoveRequest = {}): Promise<string | undefined> {
+  const id = s.id;
+  const locked = await tx.select().from(hosts).orderBy(hosts.name).for('update');
+  const all = locked.filter((h) => h.name !== move.exclude && (move.only === undefined || h.name === move.only));
+  const [used, computes, zones, metadata, placement, image] = await Promise.all([
+    allocations(tx),
+    tx.select().from(services).where(eq(services.binary, 'nova-compute')),
+    hostZones(tx),
+    aggregateMetadataOf(tx),
+    placementOf(tx, id),
+    s.imageId ? imageRecord(tx, s.imageId) : undefined,
+  ]);
+  const candidates: Candidate[] = all.map((h) => {
+    const service = computes.find((c) => c.host === h.name);
+    const cap = capacityOf(h);
+    const u = used.get(h.name) ?? { vcpus: 0, ram: 0, disk: 0 };
+    return {
+      name: h.name,
+      enabled: service !== undefined && !service.disabled,
+      up: service !== undefined && isUp(service),
+      zone: zones.get(h.name) ?? DEFAULT_ZONE,
+      arch: h.arch,
+      free: { vcpus: cap.vcpus - u.vcpus, ram: cap.ram - u.ram, disk: cap.disk - u.disk },
+      aggregateMetadata: metadata.get(h.name) ?? new Map(),
+      members: placement?.perHost.get(h.name) ?? 0,
+    };
+  });
+  const props = image?.properties as Record<string, unknown> | undefined;
+  const arch = props?.hw_architecture ?? props?.architecture;
+  const request: Request = {
+    zone: s.availabilityZone,
+    flavor: s.flavor,
+    arch: typeof arch === 'string' ? arch : undefined,
+    group: placement && {
+      policy: placement.group.policy,
+      maxPerHost: placement.group.rules.max_server_per_host ?? 1,
+      placed: [...placement.perHost.values()].reduce((a, b) => a + b, 0),
+    },
+  };
+  const { passed, refused } = filterHosts(candidates, request);
+  const [best, ...others] = weigh(passed, request, opts.weigher);
+  if (!best) {
+    opts.log.warn({ server: id, hosts: all.length, refused, ...move }, 'no valid host');
+    return undefined;
+  }
+  opts.log.info({ server: id, host: best.name, weight: best.weight, weigher: opts.weigher, runnersUp: others.slice(0, 3), refused, ...move }, 'server placed');
+  return best.name;
+}

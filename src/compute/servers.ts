@@ -145,7 +145,13 @@ export async function createServers(tx: Db, auth: AuthContext, req: ServerReques
     await allocateServerPorts(tx, { projectId, serverId: s.id, nics: s.networks, securityGroupIds: groups.ids });
     if (maps.length) await mapVolumes(tx, volumeSvc!, auth, s, maps);
   }
-  if (req.group) await joinGroup(tx, auth, req.group, created.map((s) => s.id));
+  if (req.group)
+    await joinGroup(
+      tx,
+      auth,
+      req.group,
+      created.map((s) => s.id),
+    );
   for (const s of created) await notify(tx, SERVERS_CHANNEL, s.id);
   return created;
 }
@@ -197,6 +203,8 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   rebuild: ['active', 'stopped', 'error'],
   unrescue: ['rescued'],
   resize: ['active', 'stopped'],
+  migrate: ['active', 'stopped'],
+  evacuate: ['active', 'stopped', 'error'],
   confirmResize: ['resized'],
   revertResize: ['resized'],
 };
@@ -265,7 +273,11 @@ export async function checkState(db: Db, s: Server, action: keyof typeof ALLOWED
   }
 }
 
-export async function setSpec(tx: Db, s: Server, spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting' | 'softDeletedAt'>>): Promise<void> {
+export async function setSpec(
+  tx: Db,
+  s: Server,
+  spec: Partial<Pick<Server, 'power' | 'reboots' | 'rebootHard' | 'deleting' | 'softDeletedAt'>>,
+): Promise<void> {
   await tx
     .update(servers)
     .set({ ...spec, generation: s.generation + 1, updatedAt: new Date() })

@@ -1,9 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliAs, cliFails, freshPostgres, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { cliAs, cliFails, freshPostgres, httpClient, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { nuboArgv } from '../helpers/nubo-command.ts';
 
 // A controller on PostgreSQL with its agents off (nubo up --no-agents) and three hosts, each a
@@ -24,10 +24,11 @@ interface AgentProcess {
 let db: Awaited<ReturnType<typeof freshPostgres>>;
 let controller: SpawnedNubo;
 const agents = new Map<string, AgentProcess>();
+/** The host whose agent the host-failure test killed, and the data directory it will restart on. */
+let killed: { host: string; dataDir: string } | undefined;
 
 /** `nubo agent` for one host; resolves once it says it is up. */
-async function startAgent(host: string, index: number): Promise<AgentProcess> {
-  const dataDir = tempDir('nubo-agent-');
+async function startAgent(host: string, index: number, dataDir = tempDir('nubo-agent-')): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -50,13 +51,20 @@ async function startAgent(host: string, index: number): Promise<AgentProcess> {
   return { child, dataDir, output: () => out };
 }
 
-async function stopAgent(a: AgentProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/** Stops an agent; its data directory goes too unless kept for a restart. */
+async function stopAgent(a: AgentProcess, signal: NodeJS.Signals = 'SIGTERM', keep = false): Promise<void> {
   if (a.child.exitCode === null && a.child.signalCode === null) {
     const exited = new Promise((resolve) => a.child.once('exit', resolve));
     a.child.kill(signal);
     await exited;
   }
-  rmSync(a.dataDir, { recursive: true, force: true });
+  if (!keep) rmSync(a.dataDir, { recursive: true, force: true });
+}
+
+/** The guests the fake driver of a host holds, by server id, as its state file has them. */
+function fakeGuests(dataDir: string): Map<string, { power: string }> {
+  const file = join(dataDir, 'compute', 'instances', 'fake-guests.json');
+  return new Map(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : []);
 }
 
 before(async () => {
@@ -74,6 +82,7 @@ before(async () => {
 
 after(async () => {
   for (const a of agents.values()) await stopAgent(a);
+  if (killed) rmSync(killed.dataDir, { recursive: true, force: true });
   await controller?.stop();
   await db?.drop();
 });
@@ -96,11 +105,33 @@ async function until<T>(read: () => Promise<T>, test: (v: T) => boolean, timeout
 
 /** Creates count servers in one request and waits for each to settle; returns their views. */
 async function createServers(name: string, count: number, ...extra: string[]) {
-  await ok('--os-compute-api-version', '2.37', 'server', 'create', '--image', 'tiny', '--flavor', 'small', '--nic', 'none', '--min', String(count), '--max', String(count), ...extra, name);
+  const nic = extra.includes('--nic') ? [] : ['--nic', 'none'];
+  await ok(
+    '--os-compute-api-version',
+    '2.37',
+    'server',
+    'create',
+    '--image',
+    'tiny',
+    '--flavor',
+    'small',
+    ...nic,
+    '--min',
+    String(count),
+    '--max',
+    String(count),
+    ...extra,
+    name,
+  );
   const ids: string[] = (await json('server', 'list', '--name', count > 1 ? `^${name}-` : `^${name}$`)).map((s: any) => s.ID);
   assert.equal(ids.length, count);
   return Promise.all(
-    ids.map((id) => until(() => json('--os-compute-api-version', '2.16', 'server', 'show', id), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR')),
+    ids.map((id) =>
+      until(
+        () => json('--os-compute-api-version', '2.16', 'server', 'show', id),
+        (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR',
+      ),
+    ),
   );
 }
 
@@ -110,7 +141,10 @@ test('compute service, hypervisor, host and network agent lists show every host 
   const services = await json('compute', 'service', 'list');
   const computes = services.filter((s: any) => s.Binary === 'nova-compute');
   assert.deepEqual(computes.map((s: any) => s.Host).sort(), HOSTS);
-  assert.ok(computes.every((s: any) => s.State === 'up' && s.Status === 'enabled'), JSON.stringify(computes));
+  assert.ok(
+    computes.every((s: any) => s.State === 'up' && s.Status === 'enabled'),
+    JSON.stringify(computes),
+  );
   assert.ok(services.some((s: any) => s.Binary === 'nova-scheduler' && s.Host === 'controller' && s.State === 'up'));
 
   const hypervisors = await json('hypervisor', 'list', '--long');
@@ -118,16 +152,29 @@ test('compute service, hypervisor, host and network agent lists show every host 
   assert.deepEqual(hypervisors.map((h: any) => h['Host IP']).sort(), ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
 
   const hosts = await json('host', 'list');
-  assert.deepEqual(hosts.filter((h: any) => h.Service === 'compute').map((h: any) => h['Host Name']).sort(), HOSTS);
+  assert.deepEqual(
+    hosts
+      .filter((h: any) => h.Service === 'compute')
+      .map((h: any) => h['Host Name'])
+      .sort(),
+    HOSTS,
+  );
 
   const networkAgents = await json('network', 'agent', 'list');
-  for (const host of HOSTS) assert.ok(networkAgents.some((a: any) => a.Host === host && a.Alive === true), JSON.stringify(networkAgents));
+  for (const host of HOSTS)
+    assert.ok(
+      networkAgents.some((a: any) => a.Host === host && a.Alive === true),
+      JSON.stringify(networkAgents),
+    );
 });
 
 test('anti-affinity puts three servers on three hosts; each hypervisor counts its own', async () => {
   const group = await json('server', 'group', 'create', '--policy', 'anti-affinity', 'apart');
   const made = await createServers('apart', 3, '--hint', `group=${group.id}`);
-  assert.ok(made.every((s) => s.status === 'ACTIVE'), JSON.stringify(made.map((s) => s.fault)));
+  assert.ok(
+    made.every((s) => s.status === 'ACTIVE'),
+    JSON.stringify(made.map((s) => s.fault)),
+  );
   assert.deepEqual(made.map(hostOf).sort(), HOSTS);
   assert.ok(made.every((s) => s.host_status === 'UP'));
   for (const host of HOSTS) {
@@ -176,7 +223,12 @@ test('an aggregate with a zone and metadata: availability zone list, --availabil
   await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', '--property', 'aggregate_instance_extra_specs:ssd=true', 'ssd');
   await ok('--os-compute-api-version', '2.37', 'server', 'create', '--image', 'tiny', '--flavor', 'ssd', '--nic', 'none', '--min', '2', '--max', '2', 'ssd');
   const ssd = await Promise.all(
-    ['ssd-1', 'ssd-2'].map((n) => until(() => json('server', 'show', n), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR')),
+    ['ssd-1', 'ssd-2'].map((n) =>
+      until(
+        () => json('server', 'show', n),
+        (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR',
+      ),
+    ),
   );
   assert.deepEqual(ssd.map(hostOf), ['host3', 'host3']);
 
@@ -190,11 +242,20 @@ test('an aggregate with a zone and metadata: availability zone list, --availabil
 });
 
 test("a killed agent's service goes down within service_down_time, its server's host_status is DOWN, and it gets no new server", async () => {
-  const [placed] = await createServers('victim', 1);
+  await ok('network', 'create', 'mhnet');
+  await ok('subnet', 'create', '--network', 'mhnet', '--subnet-range', '10.77.0.0/24', 'mhsub');
+  const [placed] = await createServers('victim', 1, '--nic', 'net-id=mhnet');
+  assert.equal(placed.status, 'ACTIVE', JSON.stringify(placed.fault));
   const victim: string = hostOf(placed);
+  // Nova's refusal while the host's compute service is up: the guest may still run there.
+  const refused = await cliFails(controller.env, 'server', 'evacuate', 'victim');
+  assert.match(refused, /Compute service of .* is still in use/);
   const killedAt = Date.now();
-  await stopAgent(agents.get(victim)!, 'SIGKILL');
+  const agent = agents.get(victim)!;
+  await stopAgent(agent, 'SIGKILL', true);
   agents.delete(victim);
+  killed = { host: victim, dataDir: agent.dataDir };
+  assert.ok(fakeGuests(agent.dataDir).has(placed.id), 'the killed host kept its guest');
   const down = await until(
     () => json('compute', 'service', 'list', '--host', victim, '--service', 'nova-compute'),
     (rows: any[]) => rows[0].State === 'down',
@@ -208,13 +269,139 @@ test("a killed agent's service goes down within service_down_time, its server's 
   assert.equal(shown.host_status, 'DOWN');
   // Its network agents too; the other hosts' stay alive.
   const networkAgents = await json('network', 'agent', 'list');
-  assert.ok(networkAgents.filter((a: any) => a.Host === victim).every((a: any) => a.Alive === false), JSON.stringify(networkAgents));
-  assert.ok(networkAgents.filter((a: any) => a.Host !== victim).every((a: any) => a.Alive === true), JSON.stringify(networkAgents));
+  assert.ok(
+    networkAgents.filter((a: any) => a.Host === victim).every((a: any) => a.Alive === false),
+    JSON.stringify(networkAgents),
+  );
+  assert.ok(
+    networkAgents.filter((a: any) => a.Host !== victim).every((a: any) => a.Alive === true),
+    JSON.stringify(networkAgents),
+  );
   // The others stay up, and take what is created now.
   const made = await createServers('after', 2);
-  assert.deepEqual(made.map(hostOf).sort(), HOSTS.filter((h) => h !== victim));
+  assert.deepEqual(
+    made.map(hostOf).sort(),
+    HOSTS.filter((h) => h !== victim),
+  );
   // A host still holding servers is not deleted from under them.
   const svc = (await json('compute', 'service', 'list', '--host', victim, '--service', 'nova-compute'))[0];
   const err = await cliFails(controller.env, 'compute', 'service', 'delete', String(svc.ID));
   assert.match(err, /hosting instances/);
+});
+
+test('evacuate rebuilds the server of a down host on another with its port and addresses; the old host, back, destroys its copy and completes the migration', async () => {
+  assert.ok(killed, 'the previous test killed an agent');
+  const before = await json('--os-compute-api-version', '2.16', 'server', 'show', 'victim');
+  const ports = await json('port', 'list', '--server', 'victim');
+  assert.equal(ports.length, 1);
+  // Over HTTP: openstack 6.0's `server evacuate` sends the request, then fails reading novaclient's
+  // answer ('TupleWithMeta' object has no attribute 'to_dict'), whatever the cloud answers.
+  const http = httpClient(controller.url);
+  const token = await http.login('admin', controller.env.OS_PASSWORD!, 'admin');
+  const evacuated = await http.request('POST', `/compute/v2.1/servers/${before.id}/action`, { token, body: { evacuate: { onSharedStorage: false } } });
+  assert.equal(evacuated.status, 200, JSON.stringify(evacuated.body));
+  // Before 2.14 Nova answers the guest's password.
+  assert.equal(typeof evacuated.body.adminPass, 'string');
+  const moved = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'victim'),
+    (s: any) => s.status === 'ACTIVE' && hostOf(s) !== killed!.host,
+  );
+  assert.equal(moved.id, before.id);
+  assert.equal(moved.host_status, 'UP');
+  assert.deepEqual(moved.addresses, before.addresses);
+  const portsAfter = await json('port', 'list', '--server', 'victim', '--long');
+  assert.deepEqual(
+    portsAfter.map((p: any) => [p.ID, p['Fixed IP Addresses']]),
+    ports.map((p: any) => [p.ID, p['Fixed IP Addresses']]),
+  );
+  const port = await json('port', 'show', ports[0].ID);
+  assert.equal(port.binding_host_id, hostOf(moved));
+  assert.equal(fakeGuests(agents.get(hostOf(moved))!.dataDir).get(before.id)?.power, 'running');
+  const events = await json('server', 'event', 'list', 'victim');
+  assert.ok(
+    events.some((e: any) => e.Action === 'evacuate'),
+    JSON.stringify(events),
+  );
+  const migration = async () =>
+    (await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', before.id, '--type', 'evacuation'))[0];
+  const done = await migration();
+  assert.equal(done['Source Compute'], killed.host);
+  assert.equal(done['Dest Compute'], hostOf(moved));
+  assert.equal(done.Status, 'done');
+
+  // The old host comes back: its guest of the evacuated server is destroyed, not started again.
+  assert.equal(fakeGuests(killed.dataDir).has(before.id), true);
+  const index = HOSTS.indexOf(killed.host);
+  agents.set(killed.host, await startAgent(killed.host, index, killed.dataDir));
+  const dataDir = killed.dataDir;
+  killed = undefined;
+  await until(
+    async () => fakeGuests(dataDir).has(before.id),
+    (held) => !held,
+    30_000,
+  );
+  assert.equal((await until(migration, (m: any) => m.Status === 'completed', 30_000)).Status, 'completed');
+  const still = await json('--os-compute-api-version', '2.16', 'server', 'show', 'victim');
+  assert.equal(still.status, 'ACTIVE');
+  assert.equal(hostOf(still), hostOf(moved));
+  assert.equal(fakeGuests(agents.get(hostOf(moved))!.dataDir).get(before.id)?.power, 'running');
+  await ok('server', 'delete', '--wait', 'victim', 'after-1', 'after-2');
+  await ok('network', 'delete', 'mhnet');
+});
+
+test('cold migration: migrate then confirm moves the guest and its disk to another host; migrate --host then revert brings it back', async () => {
+  const [made] = await createServers('mover', 1);
+  const source: string = hostOf(made);
+  const guestsOf = (host: string) => fakeGuests(agents.get(host)!.dataDir);
+  await ok('server', 'migrate', 'mover');
+  const resized = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'mover'),
+    (s: any) => s.status === 'VERIFY_RESIZE' || s.status === 'ERROR',
+  );
+  assert.equal(resized.status, 'VERIFY_RESIZE', JSON.stringify(resized.fault));
+  const dest: string = hostOf(resized);
+  assert.notEqual(dest, source);
+  // Running on its new host; kept, stopped, on the old one until confirmed.
+  assert.equal(guestsOf(dest).get(made.id)?.power, 'running');
+  assert.equal(guestsOf(source).get(made.id)?.power, 'shutdown');
+  const listed = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'cold-migration');
+  assert.deepEqual([listed[0]['Source Compute'], listed[0]['Dest Compute'], listed[0].Status], [source, dest, 'finished']);
+  await ok('server', 'migrate', 'confirm', 'mover');
+  await until(
+    () => json('server', 'show', 'mover'),
+    (s: any) => s.status === 'ACTIVE',
+  );
+  await until(
+    async () => guestsOf(source).has(made.id),
+    (held) => !held,
+    30_000,
+  );
+  assert.equal(guestsOf(dest).get(made.id)?.power, 'running');
+
+  // To a named host (2.56), then reverted: back where it was, the copy on the named host gone.
+  const target = HOSTS.find((h) => h !== dest)!;
+  await ok('--os-compute-api-version', '2.56', 'server', 'migrate', '--host', target, 'mover');
+  const again = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'mover'),
+    (s: any) => s.status === 'VERIFY_RESIZE' || s.status === 'ERROR',
+  );
+  assert.equal(hostOf(again), target);
+  await ok('server', 'migrate', 'revert', 'mover');
+  const back = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'mover'),
+    (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR',
+  );
+  assert.equal(hostOf(back), dest);
+  await until(
+    async () => guestsOf(target).has(made.id),
+    (held) => !held,
+    30_000,
+  );
+  assert.equal(guestsOf(dest).get(made.id)?.power, 'running');
+  const statuses = (await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id)).map((m: any) => m.Status);
+  assert.deepEqual(statuses, ['reverted', 'confirmed']);
+  // A move to the host the server is on is refused.
+  const same = await cliFails(controller.env, '--os-compute-api-version', '2.56', 'server', 'migrate', '--host', dest, 'mover');
+  assert.match(same, /current host/);
+  await ok('server', 'delete', '--wait', 'mover');
 });

@@ -24,6 +24,8 @@ import { shelving } from './shelve.ts';
 import { deleteShelvedImage } from '../shelve.ts';
 import { rescuing } from './rescue.ts';
 import { resizing } from './resize.ts';
+import { moves } from './moves.ts';
+import { setMigrationStatus } from '../resize.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
 import { guestNics } from './nics.ts';
@@ -161,13 +163,16 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
   });
 
+  const move = moves({
+    ...{ db, driver, host, stateDir: opts.stateDir, report, powerState: (p: PowerState) => POWER_STATE[p], remove, log },
+    ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
+  });
+
   async function reconcile(id: string): Promise<ReconcileResult | void> {
     const s = await load(id);
-    if (!s || s.host !== host) {
-      // Deleted while this agent was away, or placed elsewhere: nothing of it stays here.
-      if ((await driver.list()).includes(id)) await remove(id);
-      return;
-    }
+    // Deleted while this agent was away, or placed elsewhere (migrating or evacuated): nothing of
+    // it stays here once no move from here needs it.
+    if (!s || s.host !== host) return move.departed(id, s);
     if (s.deleting) {
       await remove(id);
       await store.tx((tx) => dropServer(tx, s));
@@ -217,12 +222,21 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       await volumesOf.sync(id);
       const { power } = await driver.info(id);
       const vmState = VM_STATE[s.power === 'shutdown' ? 'shutdown' : 'running'];
-      await report(s, { vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots, observedRebuilds: s.rebuilds, fault: null });
+      await report(s, {
+        vmState,
+        powerState: POWER_STATE[power],
+        observedGeneration: s.generation,
+        observedReboots: s.reboots,
+        observedRebuilds: s.rebuilds,
+        fault: null,
+      });
+      // An evacuation is done once the server runs here, as Nova's destination marks it.
+      await setMigrationStatus(db, id, ['accepted'], 'done');
       return { requeueAfter: opts.syncEveryMs ?? 30_000 };
     }
     if (s.resizeStep) {
       if (!nics) return PORTS_PENDING;
-      return resize(s, await specOf(s, nics));
+      return (await move.arrive(s, () => specOf(s, nics))) ?? resize(s, await specOf(s, nics));
     }
     if (s.power === 'rescued' || s.vmState === 'rescued') {
       if (!nics) return PORTS_PENDING;
@@ -255,7 +269,13 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     const vmState = VM_STATE[desired];
     // The spec's power is written only when the guest changed it by itself: written back as it was
     // read, it would undo a request that came in meanwhile (a stop right after the build, lost).
-    await report(s, { ...(desired !== s.power ? { power: desired } : {}), vmState, powerState: POWER_STATE[power], observedGeneration: s.generation, observedReboots: s.reboots });
+    await report(s, {
+      ...(desired !== s.power ? { power: desired } : {}),
+      vmState,
+      powerState: POWER_STATE[power],
+      observedGeneration: s.generation,
+      observedReboots: s.reboots,
+    });
     if (s.shelvedAt && desired === 'running') await shelf.unshelved(s);
     // Ports attached or detached through os-interface, hot-plugged once the guest runs.
     return { requeueAfter: (await liveNics.sync(s)) ?? opts.syncEveryMs ?? 30_000 };

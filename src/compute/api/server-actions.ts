@@ -15,6 +15,7 @@ import { ADMIN_ACTION_BODIES, type ActionHandler } from './admin-actions.ts';
 import { actionContext } from './instance-actions.ts';
 import { LIFECYCLE_BODIES, lifecycleActions } from './lifecycle-actions.ts';
 import { RESIZE_ACTION_BODIES } from './resize-actions.ts';
+import { MOVE_ACTION_BODIES } from './move-actions.ts';
 import type { Quotas } from '../quotas.ts';
 import { legacyConsole, type RemoteConsoles } from './remote-consoles.ts';
 
@@ -38,6 +39,7 @@ const ActionBody = Type.Union([
   Type.Object({ reboot: Type.Object({ type: Type.String({ pattern: '^([sS][oO][fF][tT]|[hH][aA][rR][dD])$' }) }) }, { additionalProperties: false }),
   ...ADMIN_ACTION_BODIES,
   ...RESIZE_ACTION_BODIES,
+  ...MOVE_ACTION_BODIES,
   Type.Object(
     { createImage: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), metadata: Type.Optional(Meta) }) },
     { additionalProperties: false },
@@ -80,7 +82,15 @@ const LockBody = Type.Union([
 /** Reads a guest's serial console on the host that runs it. */
 export type ConsoleReader = (server: Server, lines?: number) => Promise<string>;
 
-export function serverActionRoutes(app: FastifyInstance, store: Store, quotas: Quotas, images: ImageService, consoleOf: ConsoleReader, consoles: RemoteConsoles, more: Record<string, ActionHandler>): void {
+export function serverActionRoutes(
+  app: FastifyInstance,
+  store: Store,
+  quotas: Quotas,
+  images: ImageService,
+  consoleOf: ConsoleReader,
+  consoles: RemoteConsoles,
+  more: Record<string, ActionHandler>,
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = store;
   const lifecycle = lifecycleActions(images, quotas);

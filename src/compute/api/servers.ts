@@ -142,7 +142,7 @@ const UpdateBody = Type.Object({
 });
 
 /** A password as Nova makes one: 12 characters without look-alikes. */
-function randomPassword(length = 12): string {
+export function randomPassword(length = 12): string {
   const chars = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   return Array.from(randomBytes(length), (b) => chars[b % chars.length]).join('');
 }

@@ -158,6 +158,11 @@ export interface VirtDriver {
    * disk, a confirm drops it. No copy kept: no-op. */
   finishResize(uuid: string, revert: boolean): Promise<void>;
 
+  /** Makes the guest's root disk the standalone qcow2 `file` (a disk brought from another host by
+   * a cold migration), moving the file into place; the guest is not started (spawn starts it on
+   * that disk). A guest that has its root disk already keeps it, and the file is removed. */
+  importDisk(uuid: string, file: string): Promise<void>;
+
   pause(uuid: string): Promise<void>;
   unpause(uuid: string): Promise<void>;
 

@@ -1,6 +1,7 @@
-import { rename, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DetachTimeout, type GuestInfo, type GuestSpec, type VirtDriver } from './driver.ts';
 
 /** A guest as the fake host holds it. */
@@ -33,9 +34,10 @@ let lastPid = 1_000_000;
 /**
  * Guests in memory, with the semantics of the qemu driver and none of its cost: for scale tests
  * and API tests that do not need a running guest. `host` is the host's state: a second driver
- * given the same map is a driver restarted on the same host, which finds the guests again.
+ * given the same map is a driver restarted on the same host, which finds the guests again; so is
+ * one given the same stateFile (loadFakeHost), which survives the process.
  */
-export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDriver {
+export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?: string): VirtDriver {
   const held = (g: FakeGuest | undefined): g is FakeGuest => g !== undefined;
   const hasProcess = (g: FakeGuest) => g.power === 'running' || g.power === 'paused';
   const say = (g: FakeGuest, line: string) => g.console.push(`[fake] ${g.spec.name}: ${line}`);
@@ -153,6 +155,16 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       g.keptDiskBytes = undefined;
     },
 
+    async importDisk(uuid, file) {
+      if (!host.has(uuid)) {
+        // The virtual size, from the qcow2 header the source's snapshot wrote.
+        const diskBytes = Number((await readFile(file)).readBigUInt64BE(24));
+        const spec: GuestSpec = { uuid, name: uuid, vcpus: 0, memoryMiB: 0, rootGiB: 0, nics: [] };
+        host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
+      }
+      await rm(file, { force: true });
+    },
+
     async pause(uuid) {
       running(uuid).power = 'paused';
     },
@@ -249,7 +261,47 @@ export function createFakeDriver(host = new Map<string, FakeGuest>()): VirtDrive
       return held(g) && hasProcess(g) ? g.spec.nics.map((n) => n.mac) : [];
     },
   };
-  return driver;
+  return stateFile ? persisted(driver, host, stateFile) : driver;
+}
+
+/** The calls that change nothing, which need no write. */
+const READ_ONLY = new Set(['resources', 'info', 'list', 'stats', 'consoleLog', 'consoleSocket', 'attachedVolumes', 'attachedNics']);
+
+/** What a fake guest keeps in its host's state file: its volumes' map as pairs. */
+type SavedGuest = Omit<FakeGuest, 'volumes'> & { volumes: [string, number][] };
+
+/**
+ * The driver with its host's guests kept in stateFile, written after every call: a driver opened
+ * again on that file (an agent restarted, even after a kill) finds the guests its host had, as the
+ * qemu driver finds its guests' directories.
+ */
+function persisted(driver: VirtDriver, host: Map<string, FakeGuest>, stateFile: string): VirtDriver {
+  const save = () => {
+    const guests: [string, SavedGuest][] = [...host].map(([id, g]) => [id, { ...g, volumes: [...g.volumes] }]);
+    mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
+    writeFileSync(`${stateFile}.part`, JSON.stringify(guests), { mode: 0o600 });
+    renameSync(`${stateFile}.part`, stateFile);
+  };
+  const wrapped = { ...driver } as Record<string, unknown>;
+  for (const [name, method] of Object.entries(driver)) {
+    if (typeof method !== 'function' || READ_ONLY.has(name)) continue;
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await (method as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        save();
+      }
+    };
+  }
+  return wrapped as unknown as VirtDriver;
+}
+
+/** The guests a fake host kept in its state file; none when there is none. */
+export function loadFakeHost(stateFile: string): Map<string, FakeGuest> {
+  if (!existsSync(stateFile)) return new Map();
+  const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as [string, SavedGuest][];
+  for (const [, g] of saved) lastPid = Math.max(lastPid, g.pid ?? 0);
+  return new Map(saved.map(([id, g]) => [id, { ...g, volumes: new Map(g.volumes) }]));
 }
 
 /** The root disk's size: the flavor's, or else the image file's (in whole sectors). */

@@ -1,6 +1,7 @@
 import type { Logger } from '../../lib/log.ts';
 import type { VirtDriver } from './driver.ts';
-import { createFakeDriver } from './fake.ts';
+import { join } from 'node:path';
+import { createFakeDriver, loadFakeHost } from './fake.ts';
 import { createQemuDriver } from './qemu/driver.ts';
 import type { RbdDisks } from './qemu/rbd-disks.ts';
 
@@ -17,7 +18,11 @@ export interface DriverOptions {
 /** The hypervisor drivers, by the name the configuration uses. */
 const DRIVERS = {
   qemu: (o: DriverOptions) => createQemuDriver(o),
-  fake: () => createFakeDriver(),
+  // Its guests kept in a file, so that a restarted agent finds its host's guests as with qemu.
+  fake: (o: DriverOptions) => {
+    const stateFile = join(o.instancesDir, 'fake-guests.json');
+    return createFakeDriver(loadFakeHost(stateFile), stateFile);
+  },
 } satisfies Record<string, (o: DriverOptions) => VirtDriver>;
 
 export type DriverName = keyof typeof DRIVERS;

@@ -152,7 +152,10 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     await ensureNvram(spec, paths.nvram!);
     try {
       for (const { file, key } of keyFiles) await writeFile(file, key, { mode: 0o600 });
-      await run([...qemuArgv(spec, paths, accel, binary), ...(spec.rescue ? originalDiskArgs(own.disk) : []), ...(incoming ? ['-incoming', 'defer'] : [])], { log, timeoutMs: 60_000 });
+      await run([...qemuArgv(spec, paths, accel, binary), ...(spec.rescue ? originalDiskArgs(own.disk) : []), ...(incoming ? ['-incoming', 'defer'] : [])], {
+        log,
+        timeoutMs: 60_000,
+      });
     } finally {
       for (const { file } of keyFiles) await rm(file, { force: true });
     }
@@ -253,6 +256,15 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       await rbdDisks?.remove(uuid);
       await rm(dirOf(uuid), { recursive: true, force: true });
       await disks.prune(imagesInUse);
+    },
+
+    async importDisk(uuid, file) {
+      if (rbdDisks) throw new Error(`guest ${uuid}: a disk brought from another host cannot be imported into RBD`);
+      const { disk } = pathsOf(uuid);
+      await mkdir(dirOf(uuid), { recursive: true, mode: 0o700 });
+      if (await exists(disk)) return rm(file, { force: true });
+      // The state directory and the instances are on one file system: the move is a rename.
+      await rename(file, disk);
     },
 
     async powerOff(uuid, timeoutMs) {

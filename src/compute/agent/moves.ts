@@ -1,0 +1,119 @@
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { ReconcileResult } from '../../lib/reconcile/controller.ts';
+import type { Db } from '../../lib/store/db.ts';
+import type { Logger } from '../../lib/log.ts';
+import { setMigrationStatus, type Migration } from '../resize.ts';
+import type { Server } from '../servers.ts';
+import { migrations } from '../tables.ts';
+import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
+
+// A host's side of the moves between hosts (moves.ts records them):
+// - the source of a cold migration stops the guest and writes its root disk, flattened, into its
+//   own state directory, named in the migration record; it keeps the guest until the move is
+//   confirmed (destroyed then) or reverted (the server is placed back here and started again);
+// - the destination copies that file into its own state directory and starts the guest on it.
+//   Here both hosts are on one machine or share the path; between real machines the destination
+//   would fetch it from the source's address (ssh/rsync, as Nova's compute hosts do);
+// - a host that finds a guest whose server is placed elsewhere and no migration from here needs
+//   it destroys it, and completes the evacuations that left it, as Nova's compute does at start
+//   (fencing by record): a host that comes back never runs an evacuated server a second time.
+
+export interface MoveDeps {
+  db: Db;
+  driver: VirtDriver;
+  host: string;
+  stateDir: string;
+  report: (s: Server, status: Partial<Server>) => Promise<unknown>;
+  powerState: (power: PowerState) => number;
+  remove: (id: string) => Promise<void>;
+  shutdownTimeoutMs: number;
+  syncEveryMs: number;
+  log: Logger;
+}
+
+/** The statuses in which the source of a cold migration keeps the guest it had. */
+const KEPT: Migration['status'][] = ['pre-migrating', 'migrating', 'post-migrating', 'finished', 'error'];
+
+async function latestOf(db: Db, serverId: string): Promise<Migration | undefined> {
+  const [m] = await db.select().from(migrations).where(eq(migrations.serverId, serverId)).orderBy(desc(migrations.id)).limit(1);
+  return m;
+}
+
+export function moves(d: MoveDeps) {
+  const { db, driver, host, log } = d;
+  const outgoing = join(d.stateDir, 'outgoing');
+  const incoming = join(d.stateDir, 'incoming');
+  const exportOf = (m: Migration) => join(outgoing, `${m.uuid}.qcow2`);
+
+  return {
+    /** A guest here whose server is gone or placed on another host. */
+    async departed(id: string, s: Server | undefined): Promise<ReconcileResult | void> {
+      const m = s && (await latestOf(db, id));
+      if (s && m && m.migrationType === 'migration' && m.sourceCompute === host && KEPT.includes(m.status)) {
+        if (m.status !== 'pre-migrating') {
+          if (m.status !== 'migrating') await rm(exportOf(m), { force: true });
+          return { requeueAfter: d.syncEveryMs };
+        }
+        await driver.powerOff(id, d.shutdownTimeoutMs);
+        let diskPath: string | null = null;
+        if (s.imageId) {
+          await mkdir(outgoing, { recursive: true, mode: 0o700 });
+          diskPath = exportOf(m);
+          await driver.snapshot(id, diskPath);
+        }
+        await db.update(migrations).set({ diskPath, status: 'migrating', updatedAt: new Date() }).where(eq(migrations.id, m.id));
+        log.info({ server: id, to: m.destCompute, disk: diskPath }, 'guest stopped and its disk left for its new host');
+        return { requeueAfter: d.syncEveryMs };
+      }
+      if (!(await driver.list()).includes(id)) return;
+      await d.remove(id);
+      if (!s) return;
+      // Whatever this host kept of a cold migration's disk goes with the guest.
+      for (const old of await db
+        .select()
+        .from(migrations)
+        .where(and(eq(migrations.serverId, id), eq(migrations.sourceCompute, host))))
+        await rm(exportOf(old), { force: true });
+      const done = await db
+        .update(migrations)
+        .set({ status: 'completed', updatedAt: new Date() })
+        .where(
+          and(
+            eq(migrations.serverId, id),
+            eq(migrations.sourceCompute, host),
+            eq(migrations.migrationType, 'evacuation'),
+            inArray(migrations.status, ['accepted', 'done']),
+          ),
+        )
+        .returning({ id: migrations.id });
+      log.warn({ server: id, placedOn: s.host, evacuations: done.length }, 'guest of a server placed on another host destroyed');
+    },
+
+    /** The destination's side of a cold migration; undefined when the server's resize is not one
+     * arriving here. */
+    async arrive(s: Server, spec: () => Promise<GuestSpec>): Promise<ReconcileResult | undefined> {
+      if (s.resizeStep !== 'resize' || s.generation === s.observedGeneration) return undefined;
+      const m = await latestOf(db, s.id);
+      if (!m || m.migrationType !== 'migration' || m.sourceCompute === host || !['pre-migrating', 'migrating'].includes(m.status)) return undefined;
+      // The source has not stopped the guest and left its disk yet; it wakes no one here.
+      if (m.status === 'pre-migrating') return { requeueAfter: 500 };
+      if (m.diskPath) {
+        await mkdir(incoming, { recursive: true, mode: 0o700 });
+        const local = join(incoming, `${m.uuid}.qcow2`);
+        await copyFile(m.diskPath, local);
+        await driver.importDisk(s.id, local);
+        await rm(local, { force: true });
+      }
+      await setMigrationStatus(db, s.id, ['migrating'], 'post-migrating');
+      await driver.spawn(await spec());
+      if (s.power === 'shutdown') await driver.powerOff(s.id, d.shutdownTimeoutMs);
+      const { power } = await driver.info(s.id);
+      await d.report(s, { vmState: 'resized', powerState: d.powerState(power), observedGeneration: s.generation, observedReboots: s.reboots });
+      await setMigrationStatus(db, s.id, ['post-migrating'], 'finished');
+      log.info({ server: s.id, from: m.sourceCompute }, 'migrated guest started on its new host');
+      return { requeueAfter: d.syncEveryMs };
+    },
+  };
+}

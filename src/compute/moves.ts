@@ -1,0 +1,98 @@
+import { eq } from 'drizzle-orm';
+import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import type { Db } from '../lib/store/db.ts';
+import type { Logger } from '../lib/log.ts';
+import { bindServerPorts } from '../network/for-compute.ts';
+import { recordAction, type ActionContext } from './instance-actions.ts';
+import { chooseHost, NO_VALID_HOST } from './scheduler.ts';
+import type { WeighMode } from './host-filters.ts';
+import { checkLock, checkState, getServer, setSpec } from './servers.ts';
+import { isUp } from './services.ts';
+import { hosts, migrations, servers, services } from './tables.ts';
+
+// Moving a server to another host, as an admin asks it: evacuation (its host is down; the server
+// is rebuilt elsewhere from its image or volume) and cold migration (the guest stopped, its disk
+// taken to another host, then VERIFY_RESIZE until confirmed or reverted, as a resize). The API only
+// picks the host and records the move; the agents of both hosts carry it out (agent/moves.ts).
+
+export interface MoveOptions {
+  weigher: WeighMode;
+  log: Logger;
+}
+
+/** The compute host an admin named, or Nova's 404. */
+async function computeHost(tx: Db, name: string): Promise<void> {
+  const [h] = await tx.select({ name: hosts.name }).from(hosts).where(eq(hosts.name, name));
+  if (!h) throw notFound(`Compute host ${name} could not be found.`);
+}
+
+export interface EvacuateRequest {
+  host?: string;
+  /** 2.29–2.67: the named host is taken without the scheduler's filters. */
+  force?: boolean;
+}
+
+/**
+ * Nova's evacuate: refused while the server's host's compute service is up (the guest may still
+ * run there); otherwise the server is placed on another host (the named one, checked) with its
+ * ports bound there, and its new host's agent rebuilds it. The old host's agent destroys its copy
+ * when it comes back (fencing by record). A move no host can take leaves the server where it is
+ * and its migration in error, as Nova's conductor does.
+ */
+export async function evacuateServer(tx: Db, ctx: ActionContext, id: string, req: EvacuateRequest, opts: MoveOptions): Promise<void> {
+  const s = await getServer(tx, ctx.auth, id, true);
+  if (req.host !== undefined) await computeHost(tx, req.host);
+  if (!s.host) throw conflict(`Cannot 'evacuate' instance ${s.id} while it is in vm_state ${s.vmState}: it has no host`);
+  if (req.host === s.host) throw badRequest("The target host can't be the same one.");
+  await checkState(tx, s, 'evacuate');
+  const [service] = await tx.select().from(services).where(eq(services.host, s.host));
+  if (service && isUp(service)) throw badRequest(`Compute service of ${s.host} is still in use.`);
+  const dest = req.force && req.host ? req.host : await chooseHost(tx, s, opts, { exclude: s.host, only: req.host });
+  const record = { serverId: s.id, projectId: s.projectId, userId: ctx.auth.userId, migrationType: 'evacuation' as const, sourceCompute: s.host };
+  const flavors = { oldFlavorId: s.flavor.id, newFlavorId: s.flavor.id };
+  if (!dest) {
+    opts.log.warn({ server: id, from: s.host }, 'evacuation failed: no valid host');
+    await tx.insert(migrations).values({ ...record, ...flavors, status: 'error', destCompute: null });
+    await recordAction(tx, ctx, id, { action: 'evacuate', event: 'conductor_rebuild_server', done: { result: 'Error', host: null, details: NO_VALID_HOST } });
+    return;
+  }
+  await tx.insert(migrations).values({ ...record, ...flavors, status: 'accepted', destCompute: dest });
+  // A rebuild on the new host: a fresh disk from the image (or the volume it boots from), the same
+  // ports, now bound there.
+  await tx
+    .update(servers)
+    .set({ host: dest, rebuilds: s.rebuilds + 1 })
+    .where(eq(servers.id, s.id));
+  await bindServerPorts(tx, s, dest);
+  await setSpec(tx, s, {});
+  await recordAction(tx, ctx, id, { action: 'evacuate', event: 'compute_rebuild_instance' });
+  opts.log.info({ server: id, from: s.host, to: dest }, 'server evacuated');
+}
+
+/**
+ * Nova's cold migration: the server goes to another host (the named one, checked by the filters,
+ * 2.56) with its flavor unchanged, and waits in VERIFY_RESIZE as a resize does. The server is
+ * placed on its new host at once (its claim and its ports move there); the migration record names
+ * the source, whose agent stops the guest and leaves its disk for the destination, and keeps the
+ * guest until the move is confirmed (then destroyed) or reverted (the server placed back on it).
+ */
+export async function migrateServer(tx: Db, ctx: ActionContext, id: string, host: string | undefined, opts: MoveOptions): Promise<void> {
+  const s = await getServer(tx, ctx.auth, id, true);
+  checkLock(ctx.auth, s);
+  if (host !== undefined) await computeHost(tx, host);
+  await checkState(tx, s, 'migrate');
+  if (!s.host) throw conflict(`Cannot 'migrate' instance ${s.id} while it is in vm_state ${s.vmState}: it has no host`);
+  if (host === s.host) throw badRequest(`Unable to migrate instance (${s.id}) to current host (${s.host}).`);
+  // Nova's conductor answers the API's call, so that no valid host is the caller's 400.
+  const dest = await chooseHost(tx, s, opts, { exclude: s.host, only: host });
+  if (!dest) throw badRequest(NO_VALID_HOST);
+  await tx.insert(migrations).values({
+    ...{ serverId: s.id, projectId: s.projectId, userId: ctx.auth.userId, migrationType: 'migration', status: 'pre-migrating' },
+    ...{ sourceCompute: s.host, destCompute: dest, oldFlavorId: s.flavor.id, newFlavorId: s.flavor.id },
+  });
+  await tx.update(servers).set({ host: dest, oldFlavor: s.flavor, resizeStep: 'resize' }).where(eq(servers.id, s.id));
+  await bindServerPorts(tx, s, dest);
+  await setSpec(tx, s, {});
+  await recordAction(tx, ctx, id, { action: 'migrate', event: 'compute_resize_instance' });
+  opts.log.info({ server: id, from: s.host, to: dest }, 'server migrating');
+}
