@@ -540,7 +540,10 @@ test("at a phone's width every page fits: the views fold under a menu, wide tabl
     await member.getByRole('heading', { level: 1, name: heading }).waitFor();
     assert.equal(await sideways(member), 0, `${heading} does not scroll sideways`);
   }
-  if (shots) await member.screenshot({ path: `${shots}dashboard-phone.png` });
+  if (shots) {
+    await member.getByRole('button', { name: 'Menu' }).click();
+    await member.screenshot({ path: `${shots}dashboard-phone.png` });
+  }
   await member.close();
   const admin = await logIn('admin', c.cloud.credentials!.password, phone);
   await admin.waitForURL(/\/topology$/);
@@ -636,6 +639,8 @@ test("the admin's flavors, projects, users and role assignments: made, switched 
   const row = page.getByRole('row').filter({ has: cell(page, 'user demo-user') });
   await row.first().waitFor();
   assert.deepEqual(await row.first().getByRole('cell').allTextContents(), ['member', 'user demo-user', 'project demo', 'no', 'Revoke']);
+  const own = page.getByRole('row').filter({ has: cell(page, 'user admin') }).filter({ has: cell(page, 'project admin') });
+  assert.deepEqual(await own.first().getByRole('cell').allTextContents(), ['admin', 'user admin', 'project admin', 'no', '—'], "the session's own role is not offered to revoke");
   await page.getByText('Grant a role').click();
   const grant = page.getByRole('form', { name: 'Grant a role' });
   await grant.getByLabel('User').selectOption({ label: 'ui-user' });

@@ -407,6 +407,5 @@ test('at a phone width the pages fit the screen, the drawing scrolling in its ow
     await page.getByRole('heading', { level: 1, name: new RegExp(`^${view}`) }).waitFor();
     assert.equal(await overflow(), 0, `${view} does not scroll sideways`);
   }
-  if (shots) await page.screenshot({ path: `${shots}dashboard-phone.png` });
   await page.close();
 });

@@ -191,9 +191,10 @@ export const adminViews = {
       ['Inherited', (r) => yes(r.scope['OS-INHERIT:inherited_to'])],
       [
         'Actions',
-        // A user's own role on a project is revoked here; the rest (groups, domains, inherited) from the CLI.
+        // A user's direct role on a project is revoked here; the rest (groups, domains, inherited)
+        // from the CLI. The session's own roles on its project are not offered: that would end it.
         (r) =>
-          r.user && r.scope.project && !r.scope['OS-INHERIT:inherited_to']
+          r.user && r.scope.project && !r.scope['OS-INHERIT:inherited_to'] && !(r.user.id === session().user.id && r.scope.project.id === session().project.id)
             ? h('button', {
                 type: 'button',
                 class: 'danger',
