@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cliAs, openstack, tempDir } from '../helpers/cloud.ts';
+import { cliAs, httpClient, openstack, tempDir } from '../helpers/cloud.ts';
 import { eventually, inNs, pings, sh } from '../helpers/netns.ts';
 import { tapName } from '../../src/network/dataplane/driver.ts';
 
@@ -20,6 +20,8 @@ const run = promisify(execFile);
 let dir: string;
 let cloud: Record<string, string>;
 let env: Record<string, string>;
+let api: ReturnType<typeof httpClient>;
+let token: string;
 
 before(async () => {
   dir = tempDir('nubo-multihost-');
@@ -29,6 +31,9 @@ before(async () => {
   });
   cloud = Object.fromEntries([...readFileSync(join(dir, 'cloud.env'), 'utf8').matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   env = Object.fromEntries([...readFileSync(join(dir, 'openrc'), 'utf8').matchAll(/^export (\w+)=['"]?([^'"\n]*)['"]?$/gm)].map((m) => [m[1]!, m[2]!]));
+  // The guests' ports over HTTP: a CLI call costs seconds on a busy machine, and they are polled.
+  api = httpClient(cloud.URL!);
+  token = await api.login(env.OS_USERNAME!, env.OS_PASSWORD!, env.OS_PROJECT_NAME!);
 });
 
 after(async () => {
@@ -48,13 +53,18 @@ async function counters(ns: string, dev: string): Promise<{ tx: number; rx: numb
 
 /** A namespace standing for a guest on host i, its eth0 the port's veth, bound to host i. */
 async function guest(i: number, name: string, networkId: string) {
-  const port = await json('port', 'create', '--network', networkId, '--device-owner', 'compute:nova', '--disable-port-security', name);
+  const made = await api.request('POST', '/networking/v2.0/ports', {
+    token,
+    body: { port: { network_id: networkId, name, device_owner: 'compute:nova', port_security_enabled: false } },
+  });
+  assert.equal(made.status, 201);
+  const port = made.body.port;
   const ns = `${hostNs(i)}-${name}`;
   await sh('ip', 'netns', 'add', ns);
   await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
   await inNs(hostNs(i), 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
   await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
-  await ok('port', 'set', '--host', `host${i}`, port.id);
+  assert.equal((await api.request('PUT', `/networking/v2.0/ports/${port.id}`, { token, body: { port: { 'binding:host_id': `host${i}` } } })).status, 200);
   return { ns, port, ip: port.fixed_ips[0].ip_address as string };
 }
 
@@ -85,7 +95,7 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
 
   const a = await guest(2, 'ga', net.id);
   const b = await guest(3, 'gb', net.id);
-  for (const g of [a, b]) await eventually(`port ${g.port.id} ACTIVE`, async () => (await json('port', 'show', g.port.id)).status === 'ACTIVE', 60_000);
+  for (const g of [a, b]) await eventually(`port ${g.port.id} ACTIVE`, async () => (await api.request('GET', `/networking/v2.0/ports/${g.port.id}`, { token })).body.port.status === 'ACTIVE', 60_000);
 
   // Each guest's host has the network's VXLAN device at its own underlay address, its FDB filled
   // from the store: the other guest's MAC at its host, and the flood list.
@@ -131,7 +141,7 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
   // A port that goes takes its host's wiring with it when it was the host's last on the network,
   // and leaves the other hosts' forwarding tables.
   await ok('floating', 'ip', 'delete', fip);
-  await ok('port', 'delete', b.port.id);
+  assert.equal((await api.request('DELETE', `/networking/v2.0/ports/${b.port.id}`, { token })).status, 204);
   await eventually('host3 unwired the network', async () => !(await sh('ip', '-n', hostNs(3), 'link', 'show', vx).then(() => true, () => false)));
   await eventually('host2 forgot gb', async () => {
     // Only the tunnel's own entries (with a dst): what the bridge learnt ages out by itself.
