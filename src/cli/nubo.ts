@@ -30,6 +30,10 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
     'load balancers, their listeners, pools, members, health monitors and L7 policies (loadbalancer …, loadbalancer listener|pool|member|healthmonitor|l7policy|l7rule …)',
     () => import('./commands/loadbalancer.ts'),
   ],
+  metric: [
+    'metrics: resources, measures, archive policies and aggregates (metric resource|measures|archive-policy …, metric list|show|aggregates)',
+    () => import('./commands/metric.ts'),
+  ],
   network: ['networks', () => import('./commands/network.ts')],
   object: ['objects in object storage containers (object create|list|show|save|delete)', () => import('./commands/object.ts')],
   port: ['ports: places on networks for servers and routers', () => import('./commands/port.ts')],
@@ -44,6 +48,7 @@ const groups: Record<string, [description: string, load: () => Promise<Module>]>
   stack: ['orchestration stacks: whole environments from one HOT template (stack create|list|show|delete)', () => import('./commands/stack.ts')],
   subnet: ['subnets: address ranges of networks', () => import('./commands/subnet.ts')],
   token: ['tokens', () => import('./commands/token.ts')],
+  top: ["the project's busiest servers and ports, live in the terminal (top [--once] [-d SECONDS])", () => import('./commands/top.ts')],
   trust: ['trusts: delegation of roles on a project to another user (trust create|list|show|delete)', () => import('./commands/trust.ts')],
   usage: ['the compute usage of projects over a period (usage list|show)', () => import('./commands/usage.ts')],
   user: ['users', () => import('./commands/user.ts')],
@@ -77,9 +82,15 @@ program
   .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
   .option('--network-netns <name>', "a network namespace to stand for the host's own: bridges, taps and guests live in it")
   .option('--physical-networks <list>', 'physical networks and their host bridges: name:bridge[:address/prefix],… (default physnet1:br-ex:172.24.4.1/24)')
-  .option('--client-idle-timeout <seconds>', 'how long a silent client is waited on: for its request head, the next bytes of an upload, a download to be read (default 60)')
+  .option(
+    '--client-idle-timeout <seconds>',
+    'how long a silent client is waited on: for its request head, the next bytes of an upload, a download to be read (default 60)',
+  )
   .option('--storage <name>', 'local (default) keeps image data, volumes and instance disks in files; ceph keeps them in RBD')
-  .option('--compute-images-type <type>', "servers' root disks: local qcow2 overlays, or rbd clones of their images (default rbd with --storage ceph, else local)")
+  .option(
+    '--compute-images-type <type>',
+    "servers' root disks: local qcow2 overlays, or rbd clones of their images (default rbd with --storage ceph, else local)",
+  )
   .option('--ceph-conf <file>', "the Ceph cluster's ceph.conf, when --storage ceph (default /etc/ceph/ceph.conf)")
   .option('--ceph-image-user <id>', 'cephx user of the image service (default nubo-image)')
   .option('--ceph-image-pool <pool>', 'RBD pool of image data (default images)')
@@ -90,7 +101,10 @@ program
   .option('--ceph-backup-user <id>', 'cephx user of volume backups (default nubo-backup)')
   .option('--ceph-backup-pool <pool>', 'RBD pool of volume backups (default backups)')
   .option('--show-image-direct-url <bool>', "show admins an image's direct_url and locations, as Glance's option of that name (default false)")
-  .option('--image-conversion-output-format <format>', "raw: qcow2 uploads to the rbd store are stored raw, so that disks and volumes from them are clones (Glance's image conversion)")
+  .option(
+    '--image-conversion-output-format <format>',
+    "raw: qcow2 uploads to the rbd store are stored raw, so that disks and volumes from them are clones (Glance's image conversion)",
+  )
   .option('--object-store-url <url>', "radosgw's base URL, put in the catalog as the object-store (Swift) and s3 services (scripts/ceph/radosgw.sh)")
   .option('--object-store-password-file <file>', 'the password of the Keystone user radosgw validates tokens as, made at start (user radosgw, role service)')
   .option('--no-agents', "run as a controller of a multi-host cloud: APIs and scheduler only, each host running 'nubo agent' (needs --database postgres://…)")
@@ -109,7 +123,7 @@ program
   .option('--compute-host <name>', "this host's name for the scheduler (default: its host name)")
   .option('--host-ip <address>', 'the address the controllers and other hosts reach this one at')
   .option('--tunnel-ip <address>', "this host's VXLAN tunnel address (default: --host-ip)")
-  .option('--network-host <name>', "the host that serves DHCP and routers for every network (this one when it is the only host)")
+  .option('--network-host <name>', 'the host that serves DHCP and routers for every network (this one when it is the only host)')
   .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
   .option('--image-data-dir <dir>', "the controllers' data directory, shared with this host, whose images/ servers' images are read from")
   .option('--network-dataplane <name>', 'linux (default) wires real bridges, namespaces and firewall rules, as root; fake keeps them in memory')
