@@ -64,7 +64,11 @@ function options(cmd: Command, create: boolean): Command {
     .option('--http-method <method>', `HTTP method of checks: ${METHODS.join(', ')}`, upper('http-method', METHODS))
     .option('--http-version <http_version>', 'HTTP version of checks: 1.0 or 1.1', httpVersion);
   (create ? c.requiredOption.bind(c) : c.option.bind(c))('--timeout <timeout>', 'seconds a check may take', int('timeout'));
-  (create ? c.requiredOption.bind(c) : c.option.bind(c))('--max-retries <max_retries>', 'successful checks before a member is ONLINE, 1-9', retries('max-retries'));
+  (create ? c.requiredOption.bind(c) : c.option.bind(c))(
+    '--max-retries <max_retries>',
+    'successful checks before a member is ONLINE, 1-9',
+    retries('max-retries'),
+  );
   return c
     .option('--url-path <url_path>', 'path HTTP checks request')
     .option('--max-retries-down <max_retries_down>', 'failed checks before a member is ERROR, 1-9', retries('max-retries-down'))
@@ -106,7 +110,11 @@ export function register(monitor: Command): void {
   tagFilters(listOptions(monitor.command('list').description('list health monitors'))).action(async (o: TagFilters, cmd: Command) => {
     const { lb } = await lbClient(cmd);
     const { columns, formatters } = VIEWS.healthmonitor;
-    await printList(cmd, columns, (await lb.list('healthmonitor', tagQuery(o))).map((x) => properties(x, columns, formatters)));
+    await printList(
+      cmd,
+      columns,
+      (await lb.list('healthmonitor', tagQuery(o))).map((x) => properties(x, columns, formatters)),
+    );
   });
 
   showOptions(monitor.command('show').description('show a health monitor').argument('<health_monitor>', 'name or ID')).action(

@@ -81,9 +81,11 @@ async function policyAttrs(lb: LoadBalancerClient, o: PolicyOptions, attrs: Reco
   if (o.redirectPrefix !== undefined) attrs.redirect_prefix = o.redirectPrefix;
   if (o.redirectHttpCode !== undefined) attrs.redirect_http_code = o.redirectHttpCode;
   if (o.position !== undefined) attrs.position = o.position;
-  const missing = { REDIRECT_TO_POOL: ['redirect_pool_id', '--redirect-pool'], REDIRECT_TO_URL: ['redirect_url', '--redirect-url'], REDIRECT_PREFIX: ['redirect_prefix', '--redirect-prefix'] }[
-    o.action ?? ''
-  ];
+  const missing = {
+    REDIRECT_TO_POOL: ['redirect_pool_id', '--redirect-pool'],
+    REDIRECT_TO_URL: ['redirect_url', '--redirect-url'],
+    REDIRECT_PREFIX: ['redirect_prefix', '--redirect-prefix'],
+  }[o.action ?? ''];
   if (missing && !(missing[0]! in attrs)) throw new ClientError(`Missing argument: ${missing[1]}`);
   return attrs;
 }
@@ -116,7 +118,7 @@ async function policyLoadBalancer(lb: LoadBalancerClient, policyId: string): Pro
 }
 
 export function register(loadbalancer: Command): void {
-  const policy = loadbalancer.command('l7policy').description("L7 policies: what a listener does with requests that match their rules");
+  const policy = loadbalancer.command('l7policy').description('L7 policies: what a listener does with requests that match their rules');
   showOptions(policyOptions(policy.command('create').description('create an L7 policy').argument('<listener>', 'listener (name or ID)'), true)).action(
     async (listenerRef: string, o: PolicyOptions, cmd: Command) => {
       const { lb } = await lbClient(cmd);
@@ -139,7 +141,11 @@ export function register(loadbalancer: Command): void {
       const { lb } = await lbClient(cmd);
       const query = { listener_id: o.listener === undefined ? undefined : (await lb.find('listener', o.listener)).id, ...tagQuery(o) };
       const { columns } = VIEWS.l7policy;
-      await printList(cmd, columns, (await lb.list('l7policy', query)).map((x) => properties(x, columns)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('l7policy', query)).map((x) => properties(x, columns)),
+      );
     });
 
   showOptions(policy.command('show').description('show an L7 policy').argument('<policy>', 'name or ID')).action(async (ref: string, _o, cmd: Command) => {
@@ -168,7 +174,7 @@ export function register(loadbalancer: Command): void {
       if (o.wait) await waitForDelete(() => lb.get('l7policy', id));
     });
 
-  const rule = loadbalancer.command('l7rule').description("L7 rules: what a request must match for its policy to apply");
+  const rule = loadbalancer.command('l7rule').description('L7 rules: what a request must match for its policy to apply');
   showOptions(ruleOptions(rule.command('create').description('add a rule to an L7 policy').argument('<l7policy>', 'policy (name or ID)'), true)).action(
     async (policyRef: string, o: RuleOptions, cmd: Command) => {
       const { lb } = await lbClient(cmd);
@@ -190,7 +196,11 @@ export function register(loadbalancer: Command): void {
       const { lb } = await lbClient(cmd);
       const policyId = (await lb.find('l7policy', policyRef)).id;
       const { columns } = VIEWS.l7rule;
-      await printList(cmd, columns, (await lb.list('l7rule', tagQuery(o), policyId)).map((x) => properties(x, columns)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('l7rule', tagQuery(o), policyId)).map((x) => properties(x, columns)),
+      );
     },
   );
 

@@ -66,8 +66,8 @@ async function attrsOf(lb: LoadBalancerClient, o: ListenerOptions, current?: () 
   if (o.description !== undefined) attrs.description = o.description;
   if (o.protocol !== undefined) attrs.protocol = o.protocol;
   if (o.protocolPort !== undefined) attrs.protocol_port = o.protocolPort;
-  // octaviaclient sends the connection limit as the string it was given.
-  if (o.connectionLimit !== undefined) attrs.connection_limit = String(o.connectionLimit);
+  // An integer, as Octavia's API documents it (octaviaclient sends the string it was given).
+  if (o.connectionLimit !== undefined) attrs.connection_limit = o.connectionLimit;
   if (o.defaultPool !== undefined) attrs.default_pool_id = (await lb.find('pool', o.defaultPool)).id;
   if (o.insertHeaders !== undefined) attrs.insert_headers = keyValues(o.insertHeaders);
   if (o.timeoutClientData !== undefined) attrs.timeout_client_data = o.timeoutClientData;
@@ -110,7 +110,11 @@ export function register(listener: Command): void {
         ...tagQuery(o),
       };
       const { columns, formatters } = VIEWS.listener;
-      await printList(cmd, columns, (await lb.list('listener', query)).map((x) => properties(x, columns, formatters)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('listener', query)).map((x) => properties(x, columns, formatters)),
+      );
     });
 
   showOptions(listener.command('show').description('show a listener').argument('<listener>', 'name or ID')).action(async (ref: string, _o, cmd: Command) => {

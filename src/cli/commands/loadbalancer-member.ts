@@ -88,7 +88,11 @@ export function register(member: Command): void {
       const { lb } = await lbClient(cmd);
       const poolId = (await lb.find('pool', poolRef)).id;
       const { columns } = VIEWS.member;
-      await printList(cmd, columns, (await lb.list('member', tagQuery(o), poolId)).map((x) => properties(x, columns)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('member', tagQuery(o), poolId)).map((x) => properties(x, columns)),
+      );
     },
   );
 

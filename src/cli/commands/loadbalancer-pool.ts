@@ -76,7 +76,11 @@ export function register(pool: Command): void {
       const { lb } = await lbClient(cmd);
       const query = { loadbalancer_id: o.loadbalancer === undefined ? undefined : (await lb.find('loadbalancer', o.loadbalancer)).id, ...tagQuery(o) };
       const { columns, formatters } = VIEWS.pool;
-      await printList(cmd, columns, (await lb.list('pool', query)).map((x) => properties(x, columns, formatters)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('pool', query)).map((x) => properties(x, columns, formatters)),
+      );
     });
 
   showOptions(pool.command('show').description('show a pool').argument('<pool>', 'name or ID')).action(async (ref: string, _o, cmd: Command) => {
