@@ -80,7 +80,8 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
 
 /** What runs on every host that wires ports: the agent and the heartbeat of its agents' records. */
 export async function startNetworkNode(
-  opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'reportIntervalS' | 'log'> & Pick<NetworkAgentOptions, 'tunnelIp' | 'networkHost' | 'bindServicePorts'>,
+  opts: Pick<NetworkOptions, 'store' | 'dataplane' | 'host' | 'reportIntervalS' | 'log'> &
+    Pick<NetworkAgentOptions, 'tunnelIp' | 'networkHost' | 'bindServicePorts'>,
 ): Promise<{ agent: Controller; close(): Promise<void> }> {
   const { store, dataplane, host, log, tunnelIp, networkHost, bindServicePorts } = opts;
   const agent = await startNetworkAgent({ store, dataplane, host, metadata: true, tunnelIp, networkHost, bindServicePorts, log });

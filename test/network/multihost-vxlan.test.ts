@@ -88,14 +88,32 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
   await ok('subnet', 'create', '--network', 'tnet', '--subnet-range', '192.168.77.0/24', 'tsub');
   const ext = cloud.EXT!.replace(/\.1\/24$/, '');
   await ok('network', 'create', '--external', '--provider-network-type', 'flat', '--provider-physical-network', 'physnet1', 'ext');
-  await ok('subnet', 'create', '--network', 'ext', '--subnet-range', `${ext}.0/24`, '--gateway', `${ext}.1`, '--no-dhcp', '--allocation-pool', `start=${ext}.10,end=${ext}.99`, 'ext-sub');
+  await ok(
+    'subnet',
+    'create',
+    '--network',
+    'ext',
+    '--subnet-range',
+    `${ext}.0/24`,
+    '--gateway',
+    `${ext}.1`,
+    '--no-dhcp',
+    '--allocation-pool',
+    `start=${ext}.10,end=${ext}.99`,
+    'ext-sub',
+  );
   await ok('router', 'create', 'r1');
   await ok('router', 'set', '--external-gateway', 'ext', 'r1');
   await ok('router', 'add', 'subnet', 'r1', 'tsub');
 
   const a = await guest(2, 'ga', net.id);
   const b = await guest(3, 'gb', net.id);
-  for (const g of [a, b]) await eventually(`port ${g.port.id} ACTIVE`, async () => (await api.request('GET', `/networking/v2.0/ports/${g.port.id}`, { token })).body.port.status === 'ACTIVE', 60_000);
+  for (const g of [a, b])
+    await eventually(
+      `port ${g.port.id} ACTIVE`,
+      async () => (await api.request('GET', `/networking/v2.0/ports/${g.port.id}`, { token })).body.port.status === 'ACTIVE',
+      60_000,
+    );
 
   // Each guest's host has the network's VXLAN device at its own underlay address, its FDB filled
   // from the store: the other guest's MAC at its host, and the flood list.
@@ -142,7 +160,14 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
   // and leaves the other hosts' forwarding tables.
   await ok('floating', 'ip', 'delete', fip);
   assert.equal((await api.request('DELETE', `/networking/v2.0/ports/${b.port.id}`, { token })).status, 204);
-  await eventually('host3 unwired the network', async () => !(await sh('ip', '-n', hostNs(3), 'link', 'show', vx).then(() => true, () => false)));
+  await eventually(
+    'host3 unwired the network',
+    async () =>
+      !(await sh('ip', '-n', hostNs(3), 'link', 'show', vx).then(
+        () => true,
+        () => false,
+      )),
+  );
   await eventually('host2 forgot gb', async () => {
     // Only the tunnel's own entries (with a dst): what the bridge learnt ages out by itself.
     const fdb = JSON.parse((await inNs(hostNs(2), 'bridge', '-j', 'fdb', 'show', 'dev', vx)).stdout) as { mac: string; dst?: string }[];

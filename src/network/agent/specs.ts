@@ -35,7 +35,13 @@ export interface TunnelEnd {
 export async function networkSpec(db: Db, id: string, end?: TunnelEnd): Promise<NetworkSpec | undefined> {
   const [n] = await db.select().from(networks).where(eq(networks.id, id));
   if (!n) return undefined;
-  const spec: NetworkSpec = { id: n.id, type: n.networkType, physicalNetwork: n.physicalNetwork ?? undefined, segmentationId: n.segmentationId ?? undefined, mtu: n.mtu };
+  const spec: NetworkSpec = {
+    id: n.id,
+    type: n.networkType,
+    physicalNetwork: n.physicalNetwork ?? undefined,
+    segmentationId: n.segmentationId ?? undefined,
+    mtu: n.mtu,
+  };
   if (end && n.networkType === 'vxlan') spec.tunnel = await tunnelOf(db, id, end);
   return spec;
 }
