@@ -22,6 +22,8 @@ export interface StackEvent {
   physical_resource_id: string;
   resource_status: string;
   resource_status_reason: string;
+  /** With a nested depth: the stack the event is of. */
+  stack_name?: string;
 }
 
 export interface StackResource {
@@ -83,6 +85,11 @@ export class OrchestrationClient {
         `/stacks/${encodeURIComponent(ref)}/resources/${encodeURIComponent(name)}`,
       )
     ).resource;
-  events = async (ref: string, marker?: string) =>
-    (await this.call<{ events: StackEvent[] }>('GET', `/stacks/${encodeURIComponent(ref)}/events?sort_dir=asc${marker ? `&marker=${marker}` : ''}`)).events;
+  events = async (ref: string, marker?: string, nestedDepth = 0) =>
+    (
+      await this.call<{ events: StackEvent[] }>(
+        'GET',
+        `/stacks/${encodeURIComponent(ref)}/events?sort_dir=asc${marker ? `&marker=${marker}` : ''}${nestedDepth ? `&nested_depth=${nestedDepth}` : ''}`,
+      )
+    ).events;
 }

@@ -328,6 +328,19 @@ outputs:
     (await json(asDemo, 'stack', 'event', 'list', 'secrets')).map((e: any) => e.id),
   );
   assert.equal(events.at(-1).resource_status, 'UPDATE_COMPLETE');
+  // With a nested depth, the group's own stack's events come in between, in the order they happened.
+  const all = JSON.parse(await nuboDemo('stack', 'event', 'list', '--nested-depth', '1', 'secrets', '-f', 'json'));
+  const theirAll = await json(asDemo, 'stack', 'event', 'list', '--nested-depth', '1', 'secrets');
+  assert.deepEqual(
+    all.map((e: any) => `${e.id} ${e.stack_name}`),
+    theirAll.map((e: any) => `${e.id} ${e.stack_name}`),
+  );
+  const inGroup = all.filter((e: any) => e.stack_name !== 'secrets');
+  assert.ok(
+    inGroup.some((e: any) => e.resource_name === '2' && e.resource_status === 'CREATE_COMPLETE'),
+    JSON.stringify(inGroup),
+  );
+  assert.equal(all.length, events.length + inGroup.length);
   const missing = await nubo(demo(), 'stack', 'output', 'list', 'nothere');
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /Stack not found: nothere/);

@@ -245,15 +245,18 @@ export function register(stack: Command): void {
   });
 
   const event = stack.command('event').description("a stack's events");
-  listOptions(event.command('list').description("list a stack's events, oldest first").argument('<stack>', 'stack name or ID')).action(
-    async (ref: string, _o, cmd: Command) => {
+  listOptions(event.command('list').description("list a stack's events, oldest first").argument('<stack>', 'stack name or ID'))
+    .option('--nested-depth <depth>', 'also the events of nested stacks, this many levels down')
+    .action(async (ref: string, o: { nestedDepth?: string }, cmd: Command) => {
+      const depth = o.nestedDepth === undefined ? 0 : Number(o.nestedDepth);
+      if (!Number.isInteger(depth) || depth < 0) throw new ClientError(`Invalid nested depth ${o.nestedDepth}`);
       const { session } = await connect(cmd);
-      const events = await found(ref, () => new OrchestrationClient(session).events(ref));
+      const events = await found(ref, () => new OrchestrationClient(session).events(ref, undefined, depth));
+      const columns = ['id', 'resource_name', 'resource_status', 'resource_status_reason', 'event_time'];
       await printList(
         cmd,
-        ['id', 'resource_name', 'resource_status', 'resource_status_reason', 'event_time'],
-        events.map((e) => [e.id, e.resource_name, e.resource_status, e.resource_status_reason, e.event_time]),
+        depth ? [...columns, 'stack_name'] : columns,
+        events.map((e) => [e.id, e.resource_name, e.resource_status, e.resource_status_reason, e.event_time, ...(depth ? [e.stack_name] : [])]),
       );
-    },
-  );
+    });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { badRequest, notFound } from '../../lib/errors.ts';
 import { sourcesOfStack, type StackRow } from '../stack-template.ts';
 import { typeNamed } from '../registry.ts';
@@ -10,7 +10,7 @@ import { stackEvents, stacks } from '../tables.ts';
 import { HOT_VERSIONS } from '../template.ts';
 import { FUNCTIONS } from '../functions.ts';
 import { baseOf, bothForms, stackOf, templateOf } from './stacks.ts';
-import { eventView, resourceView } from './views.ts';
+import { eventView, resourceView, stackPath } from './views.ts';
 
 /** Which resources depend on each one, from the stack's template. */
 function requiredBy(stack: StackRow): Map<string, string[]> {
@@ -60,7 +60,29 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
   const events = async (request: Parameters<Parameters<typeof bothForms>[4]>[0]) => {
     const stack = await stackOf(svc, request.params);
     const q = request.query;
-    let rows = await svc.store.db.select().from(stackEvents).where(eq(stackEvents.stackId, stack.id)).orderBy(asc(stackEvents.seq));
+    const depth = q.nested_depth === undefined ? 0 : Number(q.nested_depth);
+    if (!Number.isInteger(depth) || depth < 0) throw badRequest(`Invalid nested_depth ${q.nested_depth}`);
+    if (depth && request.params.resource) throw badRequest('nested_depth cannot be given with a resource.');
+    // With nested_depth, the events of the nested stacks too, that many levels down, in the order they happened.
+    const within = [stack];
+    for (let level = 0, parents = [stack]; level < depth && parents.length; level++) {
+      parents = await svc.store.db
+        .select()
+        .from(stacks)
+        .where(
+          inArray(
+            stacks.parentId,
+            parents.map((p) => p.id),
+          ),
+        );
+      within.push(...parents);
+    }
+    const stackOfEvent = new Map(within.map((s) => [s.id, s]));
+    let rows = await svc.store.db
+      .select()
+      .from(stackEvents)
+      .where(inArray(stackEvents.stackId, [...stackOfEvent.keys()]))
+      .orderBy(asc(stackEvents.seq));
     const resource = request.params.resource ?? q.resource_name;
     if (resource) rows = rows.filter((e) => e.resourceName === resource);
     if (q.resource_status) rows = rows.filter((e) => e.status === q.resource_status || `${e.action}_${e.status}` === q.resource_status);
@@ -77,7 +99,15 @@ export function resourceRoutes(api: FastifyInstance, svc: Orchestration): void {
       rows = rows.slice(0, limit);
     }
     const base = baseOf(request, stack.projectId);
-    return { events: rows.map((e) => eventView(base, stack, e)) };
+    if (!depth) return { events: rows.map((e) => eventView(base, stack, e)) };
+    // heatclient takes the root_stack link as the sign that the API went into the nested stacks itself.
+    const root = { href: stackPath(base, stack), rel: 'root_stack' };
+    return {
+      events: rows.map((e) => {
+        const view = eventView(base, stackOfEvent.get(e.stackId)!, e);
+        return { ...view, stack_name: stackOfEvent.get(e.stackId)!.name, links: [...view.links, root] };
+      }),
+    };
   };
   bothForms(api, 'GET', '/events', 'events:index', events);
   bothForms(api, 'GET', '/resources/:resource/events', 'events:index', events);
