@@ -5,6 +5,7 @@ import type { Store } from '../lib/store/db.ts';
 import { findChild, underLock, type MonitorRow } from './children.ts';
 import type { Caller } from './provisioning.ts';
 import { healthMonitors, type MonitorType } from './tables.ts';
+import { withinQuota } from './quotas.ts';
 
 export interface MonitorInput {
   projectId: string;
@@ -38,6 +39,7 @@ export async function createMonitor(store: Store, caller: Caller, input: Monitor
   checkHttpFields(input.type, input);
   const http = input.type === 'HTTP';
   return underLock(store, caller, pool.loadBalancerId, async (tx, lb) => {
+    await withinQuota(tx, lb.projectId, 'health_monitor');
     const [taken] = await tx.select({ id: healthMonitors.id }).from(healthMonitors).where(eq(healthMonitors.poolId, pool.id));
     if (taken) throw conflict(`This pool ${pool.id} already has a health monitor`);
     const [row] = await tx

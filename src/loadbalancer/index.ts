@@ -5,6 +5,8 @@ import type { Controller } from '../lib/reconcile/controller.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startLbAgent } from './agent/agent.ts';
 import { childRoutes } from './api/children.ts';
+import { l7Routes } from './api/l7.ts';
+import { quotaRoutes } from './api/quotas.ts';
 import { loadBalancerRoutes } from './api/loadbalancers.ts';
 import type { LbDataplane } from './dataplane/driver.ts';
 import type { LoadBalancing } from './service.ts';
@@ -38,6 +40,8 @@ export function loadBalancerPlugin(svc: LoadBalancing) {
         async (api) => {
           loadBalancerRoutes(api, svc);
           childRoutes(api, svc);
+          l7Routes(api, svc);
+          quotaRoutes(api, svc);
         },
         { prefix },
       );

@@ -6,6 +6,7 @@ import { underLock, type ListenerRow } from './children.ts';
 import { checkPortFree } from './loadbalancers.ts';
 import type { Caller } from './provisioning.ts';
 import { listeners, pools, type ListenerProtocol } from './tables.ts';
+import { withinQuota } from './quotas.ts';
 
 export interface ListenerInput {
   projectId: string;
@@ -44,6 +45,7 @@ export async function checkDefaultPool(tx: Db, lbId: string, protocol: ListenerP
 
 export async function createListener(store: Store, caller: Caller, input: ListenerInput): Promise<ListenerRow> {
   return underLock(store, caller, input.loadBalancerId, async (tx, lb) => {
+    await withinQuota(tx, lb.projectId, 'listener');
     await checkPortFree(tx, lb.id, input.protocolPort);
     if (input.defaultPoolId) await checkDefaultPool(tx, lb.id, input.protocol, input.defaultPoolId);
     const [row] = await tx

@@ -5,7 +5,8 @@ import type { Db, Store } from '../lib/store/db.ts';
 import { allocateVip } from '../network/for-loadbalancer.ts';
 import { changed, lbNotFound, lockForChange, markDeleted, ownedBy, type Caller, type LoadBalancerRow } from './provisioning.ts';
 import { PROVIDER } from './service.ts';
-import { healthMonitors, listeners, loadBalancers, members, pools } from './tables.ts';
+import { healthMonitors, l7Policies, l7Rules, listeners, loadBalancers, members, pools } from './tables.ts';
+import { withinQuota } from './quotas.ts';
 
 export interface LoadBalancerInput {
   projectId: string;
@@ -39,6 +40,7 @@ export async function createLoadBalancer(store: Store, caller: Caller, host: str
   if (!caller.isAdmin && input.projectId !== caller.projectId) throw badRequest('Only admins may create load balancers in another project.');
   const id = randomUUID();
   return store.tx(async (tx) => {
+    await withinQuota(tx, input.projectId, 'load_balancer');
     const vip = await allocateVip(tx, {
       projectId: input.projectId,
       caller,
@@ -94,8 +96,10 @@ export async function deleteLoadBalancer(store: Store, caller: Caller, id: strin
     if (!cascade && (ls.length || ps.length)) throw badRequest(`Cannot delete Load Balancer ${id} - it has children`);
     const ms = await tx.select({ id: members.id }).from(members).where(eq(members.loadBalancerId, id));
     const hs = await tx.select({ id: healthMonitors.id }).from(healthMonitors).where(eq(healthMonitors.loadBalancerId, id));
+    const l7p = await tx.select({ id: l7Policies.id }).from(l7Policies).where(eq(l7Policies.loadBalancerId, id));
+    const l7r = await tx.select({ id: l7Rules.id }).from(l7Rules).where(eq(l7Rules.loadBalancerId, id));
     const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
-    await markDeleted(tx, id, { listeners: ids(ls), pools: ids(ps), members: ids(ms), monitors: ids(hs) });
+    await markDeleted(tx, id, { listeners: ids(ls), pools: ids(ps), members: ids(ms), monitors: ids(hs), l7policies: ids(l7p), l7rules: ids(l7r) });
     await changed(tx, id, 'PENDING_DELETE');
   });
 }

@@ -5,6 +5,7 @@ import { isInSubnet, usableSubnet } from '../network/for-loadbalancer.ts';
 import { findChild, underLock, type MemberRow } from './children.ts';
 import type { Caller } from './provisioning.ts';
 import { members } from './tables.ts';
+import { withinQuota } from './quotas.ts';
 
 export interface MemberInput {
   projectId: string;
@@ -26,6 +27,7 @@ export interface MemberInput {
 export async function createMember(store: Store, caller: Caller, input: MemberInput): Promise<MemberRow> {
   const pool = await findChild(store.db, caller, 'pool', input.poolId);
   return underLock(store, caller, pool.loadBalancerId, async (tx, lb) => {
+    await withinQuota(tx, lb.projectId, 'member');
     if (input.subnetId) {
       const subnet = await usableSubnet(tx, { projectId: lb.projectId, isAdmin: false }, input.subnetId);
       if (!subnet) throw badRequest(`Validation failure: Subnet ${input.subnetId} not found.`);
@@ -39,5 +41,5 @@ export async function createMember(store: Store, caller: Caller, input: MemberIn
       .returning();
     if (!row) throw conflict(`Duplicate member '${input.address}:${input.protocolPort}' in pool ${input.poolId}.`, 'DuplicateMemberEntry');
     return row;
-  });
+  }, { kind: 'pool', id: pool.id });
 }

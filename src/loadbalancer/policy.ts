@@ -9,6 +9,9 @@ definePolicy({
   'loadbalancer:read': reader,
   'loadbalancer:write': member,
   'loadbalancer:provider': reader,
+  // A project reads its own quotas (checked by the route); only admins set them.
+  'loadbalancer:quota:read': reader,
+  'loadbalancer:quota:write': admin,
 });
 
 export const isAdmin = (auth: AuthContext) => admin(auth, {});

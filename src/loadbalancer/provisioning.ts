@@ -6,7 +6,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { conflict, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
-import { healthMonitors, listeners, loadBalancers, members, pools } from './tables.ts';
+import { healthMonitors, l7Policies, l7Rules, listeners, loadBalancers, members, pools } from './tables.ts';
 
 /** The store channel that wakes the load-balancer agent; the payload is a load balancer's id. */
 export const LB_CHANNEL = 'loadbalancer';
@@ -46,10 +46,16 @@ export async function changed(tx: Db, lbId: string, status: 'PENDING_UPDATE' | '
 
 /** Marks children PENDING_DELETE (a cascade): the agent removes their rows once HAProxy no longer
  * serves them. */
-export async function markDeleted(tx: Db, lbId: string, what: { listeners?: string[]; pools?: string[]; members?: string[]; monitors?: string[] }) {
+export async function markDeleted(
+  tx: Db,
+  lbId: string,
+  what: { listeners?: string[]; pools?: string[]; members?: string[]; monitors?: string[]; l7policies?: string[]; l7rules?: string[] },
+) {
   const set = { provisioningStatus: 'PENDING_DELETE' as const, updatedAt: new Date() };
   if (what.listeners?.length) await tx.update(listeners).set(set).where(and(eq(listeners.loadBalancerId, lbId), inArray(listeners.id, what.listeners)));
   if (what.pools?.length) await tx.update(pools).set(set).where(and(eq(pools.loadBalancerId, lbId), inArray(pools.id, what.pools)));
   if (what.members?.length) await tx.update(members).set(set).where(and(eq(members.loadBalancerId, lbId), inArray(members.id, what.members)));
   if (what.monitors?.length) await tx.update(healthMonitors).set(set).where(and(eq(healthMonitors.loadBalancerId, lbId), inArray(healthMonitors.id, what.monitors)));
+  if (what.l7policies?.length) await tx.update(l7Policies).set(set).where(and(eq(l7Policies.loadBalancerId, lbId), inArray(l7Policies.id, what.l7policies)));
+  if (what.l7rules?.length) await tx.update(l7Rules).set(set).where(and(eq(l7Rules.loadBalancerId, lbId), inArray(l7Rules.id, what.l7rules)));
 }

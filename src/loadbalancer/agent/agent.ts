@@ -10,7 +10,7 @@ import { startController, type Controller } from '../../lib/reconcile/controller
 import { bindVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
 import type { LbDataplane } from '../dataplane/driver.ts';
 import { LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
-import { healthMonitors, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
+import { healthMonitors, l7Policies, l7Rules, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
 import { healthOf, type Health } from './health.ts';
 import { childrenOf, configOf, type Children } from './spec.ts';
 import type { StatRow } from '../haproxy/stats.ts';
@@ -24,7 +24,7 @@ export interface LbAgentOptions {
   log: Logger;
 }
 
-const CHILD_TABLES = [listeners, pools, members, healthMonitors] as const;
+const CHILD_TABLES = [listeners, pools, members, healthMonitors, l7Policies, l7Rules] as const;
 
 export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
   const { store, dataplane: dp, host } = opts;
@@ -138,8 +138,11 @@ async function writeHealth(db: Db, lb: LoadBalancerRow, c: Children, h: Health):
   await set(members, c.members, h.members);
   await set(pools, c.pools, h.pools);
   await set(listeners, c.listeners, h.listeners);
-  // A monitor is ONLINE while it checks.
-  await set(healthMonitors, c.monitors, new Map(c.monitors.map((m) => [m.id, m.adminStateUp && h.loadBalancer !== 'ERROR' ? 'ONLINE' : 'OFFLINE'] as const)));
+  // A monitor is ONLINE while it checks, an L7 policy or rule while HAProxy applies it.
+  const serving = (rows: { id: string; adminStateUp: boolean }[]) => new Map(rows.map((r) => [r.id, r.adminStateUp && h.loadBalancer !== 'ERROR' ? 'ONLINE' : 'OFFLINE'] as const));
+  await set(healthMonitors, c.monitors, serving(c.monitors));
+  await set(l7Policies, c.l7policies, serving(c.l7policies));
+  await set(l7Rules, c.l7rules, serving(c.l7rules));
   await set(loadBalancers, [lb], new Map([[lb.id, h.loadBalancer]]));
 }
 

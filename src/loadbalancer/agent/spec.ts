@@ -5,16 +5,18 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import type { LbSpec } from '../dataplane/driver.ts';
 import type { LoadBalancerRow } from '../provisioning.ts';
-import { healthMonitors, listeners, members, pools } from '../tables.ts';
+import { healthMonitors, l7Policies, l7Rules, listeners, members, pools } from '../tables.ts';
 
 export async function childrenOf(db: Db, lbId: string) {
-  const [ls, ps, ms, hs] = await Promise.all([
+  const [ls, ps, ms, hs, l7p, l7r] = await Promise.all([
     db.select().from(listeners).where(eq(listeners.loadBalancerId, lbId)),
     db.select().from(pools).where(eq(pools.loadBalancerId, lbId)),
     db.select().from(members).where(eq(members.loadBalancerId, lbId)),
     db.select().from(healthMonitors).where(eq(healthMonitors.loadBalancerId, lbId)),
+    db.select().from(l7Policies).where(eq(l7Policies.loadBalancerId, lbId)),
+    db.select().from(l7Rules).where(eq(l7Rules.loadBalancerId, lbId)),
   ]);
-  return { listeners: ls, pools: ps, members: ms, monitors: hs };
+  return { listeners: ls, pools: ps, members: ms, monitors: hs, l7policies: l7p, l7rules: l7r };
 }
 export type Children = Awaited<ReturnType<typeof childrenOf>>;
 
@@ -22,6 +24,25 @@ const kept = <T extends { provisioningStatus: string }>(rows: T[]) => rows.filte
 
 export function configOf(lb: LoadBalancerRow, c: Children): LbSpec['config'] {
   const live = { listeners: kept(c.listeners), pools: kept(c.pools), members: kept(c.members), monitors: kept(c.monitors) };
+  const rules = kept(c.l7rules).filter((r) => r.adminStateUp);
+  // A policy without an enabled rule matches nothing: it is left out.
+  const policies = kept(c.l7policies)
+    .filter((p) => p.adminStateUp && rules.some((r) => r.l7PolicyId === p.id))
+    .sort((a, b) => a.position - b.position)
+    .map((p) => ({
+      listenerId: p.listenerId,
+      spec: {
+        id: p.id,
+        action: p.action,
+        poolId: p.redirectPoolId ?? undefined,
+        url: p.redirectUrl ?? undefined,
+        prefix: p.redirectPrefix ?? undefined,
+        code: p.redirectHttpCode ?? undefined,
+        rules: rules
+          .filter((r) => r.l7PolicyId === p.id)
+          .map((r) => ({ type: r.type, compare: r.compareType, key: r.key ?? undefined, value: r.value, invert: r.invert })),
+      },
+    }));
   return {
     vipAddress: lb.vipAddress,
     listeners: live.listeners.map((l) => ({
@@ -34,6 +55,7 @@ export function configOf(lb: LoadBalancerRow, c: Children): LbSpec['config'] {
       timeoutMemberConnect: l.timeoutMemberConnect,
       timeoutMemberData: l.timeoutMemberData,
       defaultPoolId: l.defaultPoolId ?? undefined,
+      l7policies: policies.filter((p) => p.listenerId === l.id).map((p) => p.spec),
     })),
     pools: live.pools.map((p) => {
       const hm = live.monitors.find((h) => h.poolId === p.id);
@@ -41,7 +63,7 @@ export function configOf(lb: LoadBalancerRow, c: Children): LbSpec['config'] {
         id: p.id,
         enabled: p.adminStateUp,
         algorithm: p.lbAlgorithm,
-        sourceIpPersistence: p.sessionPersistence?.type === 'SOURCE_IP',
+        persistence: p.sessionPersistence ?? undefined,
         monitor: hm && {
           type: hm.type,
           delay: hm.delay,

@@ -15,6 +15,12 @@ import { badRequest } from '../../lib/errors.ts';
 
 const TIMEOUT = 24 * 3600 * 1000;
 
+/** Listeners with their L7 policies' ids, in the order the policies apply. */
+async function listenerViews(db: Db, caller: Caller, rows: ListenerRow[]) {
+  const ps = (await listChildren(db, caller, 'l7policy')).sort((a, b) => a.position - b.position);
+  return rows.map((l) => listenerView(l, ps.filter((p) => p.listenerId === l.id && p.provisioningStatus !== 'PENDING_DELETE').map((p) => p.id)));
+}
+
 async function poolViews(db: Db, caller: Caller, rows: PoolRow[]) {
   const [ls, ms, hs] = await Promise.all([listChildren(db, caller, 'listener'), listChildren(db, caller, 'member'), listChildren(db, caller, 'healthmonitor')]);
   return rows.map((p) =>
@@ -72,7 +78,7 @@ export function childRoutes(api: FastifyInstance, svc: LoadBalancing): void {
 
   // Listeners.
   api.get<{ Querystring: Query }>('/lbaas/listeners', read, async (request) => ({
-    listeners: filtered((await listChildren(db, callerOf(request), 'listener')).map(listenerView), request.query),
+    listeners: filtered(await listenerViews(db, callerOf(request), await listChildren(db, callerOf(request), 'listener')), request.query),
     listeners_links: [],
   }));
   api.post('/lbaas/listeners', write, async (request, reply) => {
@@ -87,9 +93,12 @@ export function childRoutes(api: FastifyInstance, svc: LoadBalancing): void {
       protocolPort: required(int(b, 'protocol_port', 1, 65535), 'protocol_port'),
       defaultPoolId: text(b, 'default_pool_id', 36),
     });
-    return reply.status(201).send({ listener: listenerView(row) });
+    return reply.status(201).send({ listener: listenerView(row, []) });
   });
-  api.get<Id>('/lbaas/listeners/:id', read, async (request) => ({ listener: listenerView(await findChild(db, callerOf(request), 'listener', request.params.id)) }));
+  api.get<Id>('/lbaas/listeners/:id', read, async (request) => {
+    const caller = callerOf(request);
+    return { listener: (await listenerViews(db, caller, [await findChild(db, caller, 'listener', request.params.id)]))[0] };
+  });
   api.put<Id>('/lbaas/listeners/:id', write, async (request) => {
     const caller = callerOf(request);
     const b = bodyOf(request.body, 'listener');
@@ -100,7 +109,7 @@ export function childRoutes(api: FastifyInstance, svc: LoadBalancing): void {
       if (poolId) await checkDefaultPool(db, listener.loadBalancerId, listener.protocol, poolId, listener.id);
       fields.defaultPoolId = poolId;
     }
-    return { listener: listenerView(await updateChild(svc.store, caller, 'listener', request.params.id, fields)) };
+    return { listener: (await listenerViews(db, caller, [await updateChild(svc.store, caller, 'listener', request.params.id, fields)]))[0] };
   });
   api.delete<Id>('/lbaas/listeners/:id', write, async (request, reply) => {
     await deleteChild(svc.store, callerOf(request), 'listener', request.params.id);

@@ -1,4 +1,4 @@
-import type { ListenerRow, MemberRow, MonitorRow, PoolRow } from '../children.ts';
+import type { L7PolicyRow, L7RuleRow, ListenerRow, MemberRow, MonitorRow, PoolRow } from '../children.ts';
 import type { LoadBalancerRow } from '../provisioning.ts';
 
 // Octavia v2's bodies, as plain functions of the records (and of the ids of related ones).
@@ -6,7 +6,7 @@ import type { LoadBalancerRow } from '../provisioning.ts';
 const iso = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, '') : null);
 const ids = (list: string[]) => list.map((id) => ({ id }));
 
-const common = (r: LoadBalancerRow | ListenerRow | PoolRow | MemberRow | MonitorRow) => ({
+const common = (r: LoadBalancerRow | ListenerRow | PoolRow | MemberRow | MonitorRow | L7PolicyRow | L7RuleRow) => ({
   id: r.id,
   name: r.name,
   description: r.description,
@@ -36,7 +36,7 @@ export const loadBalancerView = (lb: LoadBalancerRow, related: { listeners: stri
   vip_vnic_type: 'normal',
 });
 
-export const listenerView = (l: ListenerRow) => ({
+export const listenerView = (l: ListenerRow, l7policies: string[] = []) => ({
   ...common(l),
   protocol: l.protocol,
   protocol_port: l.protocolPort,
@@ -44,7 +44,7 @@ export const listenerView = (l: ListenerRow) => ({
   default_tls_container_ref: null,
   sni_container_refs: [],
   default_pool_id: l.defaultPoolId,
-  l7policies: [],
+  l7policies: ids(l7policies),
   insert_headers: l.insertHeaders,
   loadbalancers: ids([l.loadBalancerId]),
   timeout_client_data: l.timeoutClientData,
@@ -112,4 +112,21 @@ export const monitorView = (h: MonitorRow) => {
     domain_name: null,
     pools: ids([h.poolId]),
   };
+};
+
+export const l7PolicyView = (p: L7PolicyRow, rules: string[]) => ({
+  ...common(p),
+  listener_id: p.listenerId,
+  action: p.action,
+  position: p.position,
+  redirect_pool_id: p.redirectPoolId,
+  redirect_url: p.redirectUrl,
+  redirect_prefix: p.redirectPrefix,
+  redirect_http_code: p.redirectHttpCode,
+  rules: ids(rules),
+});
+
+export const l7RuleView = (r: L7RuleRow) => {
+  const { name: _n, description: _d, ...rest } = common(r);
+  return { ...rest, type: r.type, compare_type: r.compareType, key: r.key, value: r.value, invert: r.invert };
 };
