@@ -12,6 +12,7 @@ definePolicy({
   'stacks:update': member,
   'stacks:preview_update': member,
   'stacks:delete': member,
+  'stacks:abandon': member,
   'stacks:template': reader,
   'stacks:validate_template': member,
   'stacks:list_resource_types': reader,

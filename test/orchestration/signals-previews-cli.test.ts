@@ -272,3 +272,25 @@ outputs:
   await nuboDemo('stack', 'delete', '--yes', '--wait', 'envd');
   assert.deepEqual((await cloud.request('GET', '/networking/v2.0/networks?name=first', { token })).body.networks, []);
 });
+
+test('stack abandon forgets the stack and its nested one, leaves what they made and says what that was', async () => {
+  const template = write(
+    'abandon.yaml',
+    `heat_template_version: 2018-08-31
+resources:
+  net: { type: OS::Neutron::Net, properties: { name: kept } }
+  group:
+    type: OS::Heat::ResourceGroup
+    properties: { count: 2, resource_def: { type: OS::Heat::RandomString } }
+`,
+  );
+  await asDemo('stack', 'create', '--wait', '-t', template, 'left');
+  const net = (await json('stack', 'resource', 'show', 'left', 'net')).physical_resource_id;
+  const data = await json('stack', 'abandon', 'left');
+  assert.equal(data.name, 'left');
+  assert.equal(data.resources.net.resource_id, net);
+  assert.deepEqual(Object.keys(data.resources.group.resources).sort(), ['0', '1']);
+  assert.deepEqual(await json('stack', 'list', '--nested'), []);
+  assert.equal((await cloud.request('GET', `/networking/v2.0/networks/${net}`, { token })).body.network.name, 'kept');
+  assert.equal((await cloud.request('DELETE', `/networking/v2.0/networks/${net}`, { token })).status, 204);
+});

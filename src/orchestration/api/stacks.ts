@@ -6,6 +6,7 @@ import { outputsOf, shownParameters } from '../outputs.ts';
 import { createStack, deleteStack, findStack, listStacks, previewStack, readRequest, resourcesOf, updateStack, type StackRequest } from '../stacks.ts';
 import { stackTemplate, type StackRow } from '../stack-template.ts';
 import { previewUpdate } from '../update-preview.ts';
+import { abandonStack } from '../abandon.ts';
 import type { ResourceRow } from '../stack-template.ts';
 import { resourceView, stackDetail, stackPath, stackSummary } from './views.ts';
 
@@ -95,6 +96,9 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
       return reply.status(202).send();
     });
   }
+
+  // The stack is forgotten, what it made left in place.
+  bothForms(api, 'DELETE', '/abandon', 'stacks:abandon', async (request) => abandonStack(svc.store, svc.engine, await stackOf(svc, request.params)));
 
   bothForms(api, 'GET', '/template', 'stacks:template', async (request) => (await stackOf(svc, request.params)).template);
 
