@@ -1,0 +1,159 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cliAs, freshPostgres, httpClient, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
+import { eventually } from '../helpers/netns.ts';
+import { nuboArgv } from '../helpers/nubo-command.ts';
+
+// Evacuation of a real guest: a PostgreSQL controller and two `nubo agent`s on the qemu driver (in
+// this machine's namespace; the guest has no network). The guest's agent is killed with SIGKILL,
+// leaving its qemu running as a dead host's would be; once the host is down, evacuate starts the
+// server on the other host from its image, and the old agent, restarted, stops the old qemu.
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const HOSTS = ['qhost1', 'qhost2'];
+
+let db: Awaited<ReturnType<typeof freshPostgres>>;
+let controller: SpawnedNubo;
+let work: string;
+const agents = new Map<string, ChildProcess>();
+const dataDirOf = (host: string) => join(work, host);
+
+const cli = cliAs(() => controller.env);
+const json = async (...args: string[]) => JSON.parse(await cli(...args, '-f', 'json'));
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => eventually(what, () => check().catch(() => false), timeoutMs);
+
+/** `nubo agent` for a host on the qemu driver; resolves once it says it is up. */
+async function startAgent(host: string): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...nuboArgv,
+      'agent',
+      ...['--database', db.url, '--data-dir', dataDirOf(host), '--compute-host', host, '--compute-driver', 'qemu', '--network-dataplane', 'fake'],
+      ...['--image-data-dir', controller.dataDir, '--host-ip', '127.0.0.1', '--report-interval', '1'],
+    ],
+    { cwd: root, env: { ...process.env, NUBO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nubo agent ${host} did not start:\n${out}`)), 120_000);
+    const take = (d: Buffer) => ((out += d), out.includes('Nubo agent is up') && (clearTimeout(timer), resolve()));
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`nubo agent ${host} exited with ${code}:\n${out}`))));
+  });
+  child.removeAllListeners('exit');
+  agents.set(host, child);
+}
+
+async function killAgent(host: string, signal: NodeJS.Signals): Promise<void> {
+  const child = agents.get(host)!;
+  agents.delete(host);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+/** The qemu processes of a server, each with the host whose data directory it runs from. */
+async function qemusOf(id: string): Promise<{ pid: number; host: string }[]> {
+  const { stdout } = await run('pgrep', ['-f', `qemu-system.*${id}`]).catch(() => ({ stdout: '' }));
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((pid) => {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return { pid: Number(pid), host: HOSTS.find((h) => cmdline.includes(dataDirOf(h) + '/')) ?? 'elsewhere' };
+    });
+}
+
+before(async () => {
+  const { stdout } = await run('bash', [join(root, 'scripts/guest/build.sh')], { timeout: 600_000, maxBuffer: 1 << 24 });
+  const guestImage = stdout.trim().split('\n').at(-1)!;
+  work = tempDir('nubo-evacuate-');
+  db = await freshPostgres();
+  controller = await spawnNubo({
+    dataDir: join(work, 'controller'),
+    args: ['--database', db.url, '--no-agents', '--compute-host', 'controller', '--compute-driver', 'fake'],
+    env: { NUBO_REPORT_INTERVAL: '1', NUBO_SERVICE_DOWN_TIME: '4' },
+  });
+  for (const host of HOSTS) await startAgent(host);
+  await cli('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
+  await cli('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
+});
+
+after(async () => {
+  for (const host of [...agents.keys()]) await killAgent(host, 'SIGTERM');
+  // Guests outlive their agent by design: a test that failed half-way must not leave one running.
+  if (work) for (const host of HOSTS) await run('pkill', ['-9', '-f', dataDirOf(host) + '/']).catch(() => undefined);
+  await controller?.stop();
+  await db?.drop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('a real guest of a killed agent is evacuated to the other host and boots there from its image; the old agent, back, stops its qemu', async () => {
+  const made = await json(
+    '--os-compute-api-version',
+    '2.37',
+    'server',
+    'create',
+    '--flavor',
+    'm1.nano',
+    '--image',
+    'nubo-guest',
+    '--nic',
+    'none',
+    '--config-drive',
+    'true',
+    'vm',
+  );
+  const id: string = made.id;
+  let shown: any;
+  await until('vm ACTIVE', async () => (shown = await json('server', 'show', 'vm')).status === 'ACTIVE');
+  const source: string = shown['OS-EXT-SRV-ATTR:host'];
+  const dest = HOSTS.find((h) => h !== source)!;
+  const [old] = await qemusOf(id);
+  assert.equal(old?.host, source);
+
+  await killAgent(source, 'SIGKILL');
+  await until(
+    'its host down',
+    async () => (await json('compute', 'service', 'list', '--host', source, '--service', 'nova-compute'))[0].State === 'down',
+    30_000,
+  );
+  // The killed agent's qemu runs on, as a guest on a host cut off would.
+  assert.deepEqual(
+    (await qemusOf(id)).map((q) => q.pid),
+    [old.pid],
+  );
+
+  const http = httpClient(controller.url);
+  const token = await http.login('admin', controller.env.OS_PASSWORD!, 'admin');
+  const evacuated = await http.request('POST', `/compute/v2.1/servers/${id}/action`, {
+    token,
+    headers: { 'openstack-api-version': 'compute 2.29' },
+    body: { evacuate: { host: dest } },
+  });
+  assert.equal(evacuated.status, 200, JSON.stringify(evacuated.body));
+  await until('vm ACTIVE on the other host', async () => {
+    shown = await json('server', 'show', 'vm');
+    return shown.status === 'ACTIVE' && shown['OS-EXT-SRV-ATTR:host'] === dest;
+  });
+  const started = (await qemusOf(id)).find((q) => q.host === dest);
+  assert.ok(started, 'a qemu of the server started by the other host');
+  // It boots from the image: its console, in its new host's directory, says the guest is up.
+  const consoleLog = join(dataDirOf(dest), 'compute', 'instances', id, 'console.log');
+  await until('the evacuated guest booted', async () => readFileSync(consoleLog, 'utf8').includes('nubo-guest ready'), 240_000);
+
+  await startAgent(source);
+  await until('the old qemu stopped', async () => !(await qemusOf(id)).some((q) => q.pid === old.pid), 60_000);
+  assert.deepEqual(await qemusOf(id), [started]);
+  const [migration] = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', id, '--type', 'evacuation');
+  assert.deepEqual([migration['Source Compute'], migration['Dest Compute'], migration.Status], [source, dest, 'completed']);
+  await cli('server', 'delete', '--wait', 'vm');
+  assert.deepEqual(await qemusOf(id), []);
+});
