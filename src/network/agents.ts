@@ -4,7 +4,7 @@
 // while its heartbeat is fresh.
 
 import { randomUUID } from 'node:crypto';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
 import { notFound } from '../lib/errors.ts';
 import type { Db, Store } from '../lib/store/db.ts';
 import { agents } from './tables.ts';
@@ -30,10 +30,31 @@ export const ZONE = 'nova';
 export const zoneOf = (a: AgentRow) => (AGENT_KINDS.find((k) => k.agentType === a.agentType)?.zone ? ZONE : null);
 export const isAlive = (a: AgentRow, now = Date.now()) => now - a.heartbeatAt.getTime() < agentLiveness.downAfterMs;
 
-/** Records this host's agents as started now, and beats for them until stopped. */
-export async function startHeartbeat(store: Store, host: string, everyMs = HEARTBEAT_MS): Promise<{ stop(): void }> {
+/** Records this host's agents as started now, and beats for them until stopped. A host of a
+ * multi-host cloud that is not the network host runs no DHCP, L3 or metadata agent, and forgets
+ * those it ran before; a tunnel address is shown as Neutron's Linux bridge agent shows it. */
+export async function startHeartbeat(
+  store: Store,
+  host: string,
+  everyMs = HEARTBEAT_MS,
+  role: { networkHost?: boolean; tunnelIp?: string } = {},
+): Promise<{ stop(): void }> {
   const now = new Date();
-  for (const kind of AGENT_KINDS) {
+  const kinds = AGENT_KINDS.filter((k) => role.networkHost !== false || k.agentType === 'Linux bridge agent').map((k) =>
+    k.agentType === 'Linux bridge agent' && role.tunnelIp
+      ? { ...k, configurations: { ...k.configurations, tunneling_ip: role.tunnelIp, l2_population: true } }
+      : k,
+  );
+  await store.db.delete(agents).where(
+    and(
+      eq(agents.host, host),
+      notInArray(
+        agents.agentType,
+        kinds.map((k) => k.agentType),
+      ),
+    ),
+  );
+  for (const kind of kinds) {
     await store.db
       .insert(agents)
       .values({

@@ -85,7 +85,7 @@ export async function startNetworkNode(
 ): Promise<{ agent: Controller; close(): Promise<void> }> {
   const { store, dataplane, host, log, tunnelIp, networkHost, bindServicePorts } = opts;
   const agent = await startNetworkAgent({ store, dataplane, host, metadata: true, tunnelIp, networkHost, bindServicePorts, log });
-  const heartbeat = await startHeartbeat(opts.store, opts.host, opts.reportIntervalS && opts.reportIntervalS * 1000);
+  const heartbeat = await startHeartbeat(store, host, opts.reportIntervalS && opts.reportIntervalS * 1000, { networkHost, tunnelIp });
   const close = async () => {
     heartbeat.stop();
     await agent.stop();

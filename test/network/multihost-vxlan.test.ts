@@ -126,7 +126,15 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
     const fdb = JSON.parse((await inNs(hostNs(2), 'bridge', '-j', 'fdb', 'show', 'dev', vx)).stdout) as { mac: string; dst?: string }[];
     return fdb.some((e) => e.mac === b.port.mac_address && e.dst === underlay(3)) && fdb.some((e) => e.mac === '00:00:00:00:00:00' && e.dst === underlay(1));
   });
-  // The network host alone serves DHCP and the router.
+  // The network host alone serves DHCP and the router, and its agents say so.
+  const agents = (await json('network', 'agent', 'list')) as { Host: string; 'Agent Type': string }[];
+  const kindsOn = (host: string) =>
+    agents
+      .filter((g) => g.Host === host)
+      .map((g) => g['Agent Type'])
+      .sort();
+  assert.deepEqual(kindsOn('host1'), ['DHCP agent', 'L3 agent', 'Linux bridge agent', 'Metadata agent']);
+  assert.deepEqual(kindsOn('host2'), ['Linux bridge agent']);
   const namespaces = (await sh('ip', 'netns', 'list')).stdout;
   assert.match(namespaces, new RegExp(`^${hostNs(1)}-qdhcp-${net.id}`, 'm'));
   assert.doesNotMatch(namespaces, new RegExp(`^${hostNs(2)}-q`, 'm'));
