@@ -5,6 +5,8 @@
 //   query-blockstats comes on top, about one round trip on a local socket).
 // - Reading: p50 of one metric's month at the medium policy (hourly buckets, and the last week's
 //   minute ones) among BENCH_RESOURCES metrics (default 1,000) holding a month each.
+// - Alarms: p50 of one evaluation of a gnocchi_aggregation_by_resources_threshold alarm whose query
+//   finds BENCH_ALARM_RESOURCES instances (default 100), each with its cpu metric's recent minutes.
 // Run: npx tsx bench/telemetry.ts
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,10 +15,13 @@ import { openStore } from '../src/lib/store/db.ts';
 import { addMeasures, readMeasures } from '../src/telemetry/measures.ts';
 import { ensureBuiltinPolicies } from '../src/telemetry/policies.ts';
 import type { Point } from '../src/telemetry/rollup.ts';
-import { metrics } from '../src/telemetry/tables.ts';
+import { metrics, resources } from '../src/telemetry/tables.ts';
+import { evaluate } from '../src/alarming/evaluator.ts';
+import type { AlarmRow } from '../src/alarming/alarms.ts';
 
 const GUESTS = Number(process.env.BENCH_GUESTS ?? 100);
 const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 1000);
+const ALARM_RESOURCES = Number(process.env.BENCH_ALARM_RESOURCES ?? 100);
 const store = await openStore('memory://');
 await ensureBuiltinPolicies(store.db);
 
@@ -74,4 +79,25 @@ for (const granularity of [3600, undefined]) {
   }
   console.log(`  one metric's month, ${granularity ? 'hourly' : 'every granularity'}: p50 ${times(ms)} ms`);
 }
+// Alarms: instances of one project, each with a cpu metric holding its last ten minutes.
+const project = 'bench-project';
+const watched: string[] = [];
+for (let i = 0; i < ALARM_RESOURCES; i++) {
+  const id = randomUUID();
+  await store.db.insert(resources).values({ id, originalResourceId: id, type: 'instance', projectId: project, createdByUserId: 'u', createdByProjectId: project, attributes: { display_name: 'web', host: 'h', flavor_id: '1' } });
+  const [metric] = await store.db.insert(metrics).values({ id: randomUUID(), name: 'cpu', resourceId: id, archivePolicyName: 'ceilometer-high-rate', createdByUserId: 'u', createdByProjectId: project }).returning();
+  watched.push(metric!.id);
+}
+const tNow = Date.now();
+await store.tx((tx) => addMeasures(tx, new Map(watched.map((id, i) => [id, Array.from({ length: 20 }, (_, k) => ({ t: tNow - (20 - k) * 30_000, v: k * 1e9 + i }))]))));
+const rule = { metric: 'cpu', threshold: 5e8, comparison_operator: 'gt', aggregation_method: 'rate:mean', granularity: 60, evaluation_periods: 3, resource_type: 'instance', query: '{"=": {"display_name": "web"}}' };
+const alarm = { id: randomUUID(), type: 'gnocchi_aggregation_by_resources_threshold', rule, state: 'insufficient data', projectId: project, userId: 'u' } as unknown as AlarmRow;
+const evals: number[] = [];
+for (let i = 0; i < 30; i++) {
+  const s = performance.now();
+  const v = await evaluate(store.db, alarm, tNow);
+  evals.push(performance.now() - s);
+  if (v.state !== 'alarm') throw new Error(`evaluated ${v.state}: ${v.reason}`);
+}
+console.log(`alarms: one evaluation across ${ALARM_RESOURCES} instances' cpu (rate:mean, 3 periods of 60 s): p50 ${times(evals)} ms`);
 await store.close();

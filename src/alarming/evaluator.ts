@@ -4,12 +4,13 @@
 // the threshold. All breaching is alarm, none is ok, a mix leaves the state as it is (or follows
 // the newest bucket when the state was unknown), no bucket at all is insufficient data.
 
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../lib/store/db.ts';
-import { readMeasures, type Measure } from '../telemetry/measures.ts';
+import type { Measure } from '../telemetry/measures.ts';
+import { bucketOf, methodSql } from '../telemetry/rollup.ts';
 import { findNamedMetric, metricsByName } from '../telemetry/metrics.ts';
 import { findResource } from '../telemetry/resources.ts';
-import { archivePolicies, metrics } from '../telemetry/tables.ts';
+import { aggregates, archivePolicies, metrics } from '../telemetry/tables.ts';
 import type { Caller } from '../telemetry/types.ts';
 import type { AlarmRow, AlarmState } from './alarms.ts';
 import { breaches, queryFilter, type ThresholdRule } from './rules.ts';
@@ -20,7 +21,8 @@ export interface Verdict {
   reasonData: Record<string, unknown>;
 }
 
-/** Buckets of one metric at the rule's granularity, if its policy keeps that method there. */
+/** Each metric's buckets at the rule's granularity since start, in one query for all of them;
+ * metrics whose policy does not keep that method at that granularity have none. */
 async function series(db: Db, metricIds: string[], rule: ThresholdRule, start: number, stop: number): Promise<Measure[][]> {
   if (metricIds.length === 0) return [];
   const served = await db
@@ -28,12 +30,25 @@ async function series(db: Db, metricIds: string[], rule: ThresholdRule, start: n
     .from(metrics)
     .innerJoin(archivePolicies, eq(archivePolicies.name, metrics.archivePolicyName))
     .where(inArray(metrics.id, metricIds));
-  const out: Measure[][] = [];
-  for (const m of served) {
-    if (!m.methods.includes(rule.aggregation_method) || !m.definition.some((d) => d.granularity === rule.granularity)) continue;
-    out.push(await readMeasures(db, m.id, { start, stop, granularity: rule.granularity, aggregation: rule.aggregation_method }, [rule.granularity]));
-  }
-  return out;
+  const ids = served.filter((m) => m.methods.includes(rule.aggregation_method) && m.definition.some((d) => d.granularity === rule.granularity)).map((m) => m.id);
+  if (ids.length === 0) return [];
+  const { value, has } = methodSql(rule.aggregation_method);
+  const rows = await db
+    .select({ metricId: aggregates.metricId, ts: aggregates.ts, value: sql<number>`(${sql.raw(value)})::float8` })
+    .from(aggregates)
+    .where(
+      and(
+        inArray(aggregates.metricId, ids),
+        eq(aggregates.granularity, rule.granularity),
+        gte(aggregates.ts, new Date(bucketOf(start, rule.granularity))),
+        lt(aggregates.ts, new Date(stop)),
+        sql.raw(has),
+      ),
+    )
+    .orderBy(aggregates.ts);
+  const by = new Map<string, Measure[]>();
+  for (const r of rows) by.set(r.metricId, [...(by.get(r.metricId) ?? []), [r.ts.toISOString(), rule.granularity, Number(r.value)]]);
+  return [...by.values()];
 }
 
 const CROSS: Record<string, (v: number[]) => number> = {
