@@ -25,7 +25,7 @@ const WRITES: Record<string, string> = {
   compute_instance_action_events: 'INSERT, UPDATE',
   compute_migrations: 'UPDATE',
   compute_terminated_servers: 'INSERT',
-  network_agents: 'INSERT, UPDATE',
+  network_agents: 'INSERT, UPDATE, DELETE',
   network_ports: 'UPDATE, DELETE',
   network_ip_allocations: 'DELETE',
   network_port_security_groups: 'DELETE',
