@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliAs, httpClient, openstack, tempDir } from '../helpers/cloud.ts';
@@ -22,6 +22,8 @@ let cloud: Record<string, string>;
 let env: Record<string, string>;
 let api: ReturnType<typeof httpClient>;
 let token: string;
+/** The per-namespace /etc/netns dirs the guests' namespaces got, removed at the end. */
+const guestDirs: string[] = [];
 
 before(async () => {
   dir = tempDir('nubo-multihost-');
@@ -38,6 +40,7 @@ before(async () => {
 
 after(async () => {
   if (dir) await run(join(root, 'scripts/multihost/down.sh'), [dir], { timeout: 120_000 });
+  for (const d of guestDirs) rmSync(d, { recursive: true, force: true });
 });
 
 const ok = cliAs(() => env);
@@ -61,6 +64,11 @@ async function guest(i: number, name: string, networkId: string) {
   const port = made.body.port;
   const ns = `${hostNs(i)}-${name}`;
   await sh('ip', 'netns', 'add', ns);
+  // `ip netns exec` then shows the guest an empty resolv.conf of its own: udhcpc's hook would
+  // otherwise empty the machine's.
+  mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+  writeFileSync(`/etc/netns/${ns}/resolv.conf`, '');
+  guestDirs.push(`/etc/netns/${ns}`);
   await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
   await inNs(hostNs(i), 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
   await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
