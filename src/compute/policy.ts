@@ -55,6 +55,7 @@ definePolicy({
   'compute:os-quota-class-sets:update': admin,
   'compute:os-migrations:index': admin,
   'compute:os-evacuate': admin,
+  'compute:servers:migrations:index': admin,
   'compute:os-migrate-server:migrate': admin,
   'compute:os-server-external-events:create': admin,
   'compute:os-volumes-attachments:index': anyOf(admin, projectReader),

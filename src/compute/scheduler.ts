@@ -1,9 +1,9 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { notify, type Db, type Store } from '../lib/store/db.ts';
 import type { Logger } from '../lib/log.ts';
 import { bindServerPorts } from '../network/for-compute.ts';
 import { imageRecord } from '../image/for-compute.ts';
-import { aggregateHosts, aggregates, hosts, servers, services } from './tables.ts';
+import { aggregateHosts, aggregates, hosts, migrations, servers, services } from './tables.ts';
 import { dropServer, faultOf, SERVERS_CHANNEL, type Server } from './servers.ts';
 import { DEFAULT_ZONE, hostZones, isUp, registerService } from './services.ts';
 import { placementOf } from './server-groups.ts';
@@ -29,7 +29,20 @@ export async function allocations(tx: Db): Promise<Map<string, { vcpus: number; 
     })
     .from(servers)
     .groupBy(servers.host);
-  return new Map(rows.filter((r) => r.host).map((r) => [r.host!, r]));
+  const out = new Map(rows.filter((r) => r.host).map((r) => [r.host!, r]));
+  // A cold migration holds its source too until it is confirmed or reverted: the guest kept there
+  // may start again.
+  const kept = await tx
+    .select({ host: migrations.sourceCompute, flavor: servers.oldFlavor })
+    .from(migrations)
+    .innerJoin(servers, eq(servers.id, migrations.serverId))
+    .where(and(eq(migrations.migrationType, 'migration'), inArray(migrations.status, ['pre-migrating', 'migrating', 'post-migrating', 'finished'])));
+  for (const { host, flavor } of kept) {
+    if (!host || !flavor) continue;
+    const u = out.get(host) ?? { host, vcpus: 0, ram: 0, disk: 0 };
+    out.set(host, { ...u, vcpus: u.vcpus + flavor.vcpus, ram: u.ram + flavor.ram, disk: u.disk + flavor.disk + flavor.ephemeral });
+  }
+  return out;
 }
 
 /** What an agent registers of its host at each start. */

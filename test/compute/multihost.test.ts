@@ -366,6 +366,11 @@ test('cold migration: migrate then confirm moves the guest and its disk to anoth
   assert.equal(guestsOf(source).get(made.id)?.power, 'shutdown');
   const listed = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'cold-migration');
   assert.deepEqual([listed[0]['Source Compute'], listed[0]['Dest Compute'], listed[0].Status], [source, dest, 'finished']);
+  // A server's migrations under way, as Nova lists them there, are its live migrations only.
+  const http = httpClient(controller.url);
+  const token = await http.login('admin', controller.env.OS_PASSWORD!, 'admin');
+  const own = await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations`, { token, headers: { 'openstack-api-version': 'compute 2.23' } });
+  assert.deepEqual([own.status, own.body], [200, { migrations: [] }]);
   await ok('server', 'migrate', 'confirm', 'mover');
   await until(
     () => json('server', 'show', 'mover'),

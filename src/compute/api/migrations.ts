@@ -1,16 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { badRequest, notFound } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store/db.ts';
 import type { Migration } from '../resize.ts';
 import { migrations } from '../tables.ts';
-import { versionOf, type Microversion } from './microversion.ts';
+import { servedFrom, versionOf, type Microversion } from './microversion.ts';
+import { authOf } from '../../lib/http/auth.ts';
+import { getServer } from '../servers.ts';
 import { naive } from './naive-time.ts';
 
-// /os-migrations: the admin's list of servers' moves; on this cloud each is a resize on the one
-// host, so source and destination are the same.
+// /os-migrations: the admin's list of servers' moves (resizes on one host, cold migrations and
+// evacuations between hosts); /servers/{id}/migrations: a server's live migrations under way.
 
 const Query = Type.Object({
   instance_uuid: Type.Optional(Type.String()),
@@ -58,8 +60,40 @@ const time = (name: string, value: string | undefined) => {
   return d;
 };
 
+/** Nova's statuses of a live migration under way, the only ones /servers/{id}/migrations lists. */
+const LIVE_UNDER_WAY = ['queued', 'preparing', 'running', 'post-migrating'];
+
 export function migrationRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
+    '/servers/:server_id/migrations',
+    { config: { policy: 'compute:servers:migrations:index' }, schema: { params: Type.Object({ server_id: Type.String() }) } },
+    async (request) => {
+      servedFrom(request, '2.23');
+      const v = versionOf(request);
+      const s = await getServer(store.db, authOf(request), request.params.server_id);
+      const rows = await store.db
+        .select()
+        .from(migrations)
+        .where(and(eq(migrations.serverId, s.id), eq(migrations.migrationType, 'live-migration'), inArray(migrations.status, LIVE_UNDER_WAY)))
+        .orderBy(desc(migrations.id));
+      return {
+        migrations: rows.map((m) => {
+          const { instance_uuid, old_instance_type_id: _o, new_instance_type_id: _n, migration_type: _t, ...rest } = view(m, v);
+          // Nova counts a live migration's bytes; this cloud does not move memory yet, so none.
+          const bytes = {
+            memory_total_bytes: null,
+            memory_processed_bytes: null,
+            memory_remaining_bytes: null,
+            disk_total_bytes: null,
+            disk_processed_bytes: null,
+            disk_remaining_bytes: null,
+          };
+          return { ...rest, server_uuid: instance_uuid, ...bytes };
+        }),
+      };
+    },
+  );
   api.get('/os-migrations', { config: { policy: 'compute:os-migrations:index' }, schema: { querystring: Query } }, async (request) => {
     const v = versionOf(request);
     const q = request.query;
