@@ -19,15 +19,22 @@ export interface HeatCloud {
 export async function startHeatCloud(tag: string): Promise<HeatCloud> {
   const dataDir = tempDir(`nubo-${tag}-`);
   const work = tempDir(`nubo-${tag}-work-`);
-  const cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
-  const env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
-  const ok = cliAs(() => env);
-  await ok('project', 'create', 'demo');
-  await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
-  await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
-  await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
-  await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
-  return { cloud, dataDir, work, env };
+  let cloud: TestCloud | undefined;
+  try {
+    cloud = await startTestCloud({ dataDir, database: join(dataDir, 'db') });
+    const env = adminEnv(cloud.url, cloud.cloud.credentials!.password);
+    const ok = cliAs(() => env);
+    await ok('project', 'create', 'demo');
+    await ok('user', 'create', '--project', 'demo', '--password', 'pw', 'demo');
+    await ok('role', 'add', '--project', 'demo', '--user', 'demo', 'member');
+    await ok('flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'm1.tiny');
+    await rawImage(cloud, await cloud.adminToken(), 1 << 20, { name: 'tiny', disk_format: 'raw', container_format: 'bare' });
+    return { cloud, dataDir, work, env };
+  } catch (err) {
+    // The test's after hook never learns of these directories when the start fails.
+    await stopHeatCloud({ cloud, dataDir, work });
+    throw err;
+  }
 }
 
 export async function stopHeatCloud(h: Partial<HeatCloud>): Promise<void> {
