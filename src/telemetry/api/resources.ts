@@ -12,9 +12,9 @@ type Query = Record<string, string | undefined>;
 type ByType = { Params: { type: string }; Querystring: Query; Body: Record<string, unknown> };
 type ById = { Params: { type: string; id: string }; Querystring: Query; Body: Record<string, unknown> };
 
-export async function viewsOf(db: Db, rows: ResourceRow[]) {
+export async function viewsOf(db: Db, rows: ResourceRow[], asType?: string) {
   const metrics = await metricsOf(db, rows.map((r) => r.id));
-  return rows.map((r) => resourceView(r, metrics.get(r.id)!));
+  return rows.map((r) => resourceView(r, metrics.get(r.id)!, asType));
 }
 
 const page = (q: Query) => ({ limit: q.limit ? Number(q.limit) : undefined, marker: q.marker });
@@ -28,14 +28,14 @@ export function resourceRoutes(api: FastifyInstance, store: Store): void {
   });
 
   api.get<ByType>('/resource/:type', { config: { policy: 'telemetry:list resource' } }, async (request) =>
-    viewsOf(db, await listResources(db, callerOf(request), request.params.type, page(request.query))),
+    viewsOf(db, await listResources(db, callerOf(request), request.params.type, page(request.query)), request.params.type),
   );
   api.post<ByType>('/resource/:type', { config: { policy: 'telemetry:create resource' } }, async (request, reply) => {
     const r = await store.tx((tx) => createResource(tx, callerOf(request), request.params.type, request.body ?? {}));
     return reply.status(201).send((await viewsOf(db, [r]))[0]);
   });
   api.get<ById>('/resource/:type/:id', { config: { policy: 'telemetry:get resource' } }, async (request) =>
-    (await viewsOf(db, [await findResource(db, callerOf(request), request.params.type, request.params.id)]))[0],
+    (await viewsOf(db, [await findResource(db, callerOf(request), request.params.type, request.params.id)], request.params.type))[0],
   );
   api.patch<ById>('/resource/:type/:id', { config: { policy: 'telemetry:update resource' } }, async (request) => {
     const r = await store.tx((tx) => updateResource(tx, callerOf(request), request.params.type, request.params.id, request.body ?? {}));
@@ -61,7 +61,7 @@ export function resourceRoutes(api: FastifyInstance, store: Store): void {
     const hasBody = body !== undefined && body !== null && !(typeof body === 'object' && Object.keys(body).length === 0);
     if (text !== undefined && hasBody) throw badRequest('Invalid input: a filter in the query or in the body, not both');
     const filter = text !== undefined ? filterSql(parseFilter(text)) : hasBody ? filterSql(body) : undefined;
-    return viewsOf(db, await listResources(db, callerOf(request), request.params.type, { ...page(request.query), filter }));
+    return viewsOf(db, await listResources(db, callerOf(request), request.params.type, { ...page(request.query), filter }), request.params.type);
   });
 }
 

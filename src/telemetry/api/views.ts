@@ -21,7 +21,9 @@ export const policyView = (p: ArchivePolicy) => ({
 
 export const ruleView = (r: ArchivePolicyRule) => ({ name: r.name, metric_pattern: r.metricPattern, archive_policy_name: r.archivePolicyName });
 
-export const resourceView = (r: ResourceRow, metrics: Record<string, string>) => ({
+/** A resource as read through `asType`: through `generic` (lists of every type, show by any id)
+ * Gnocchi gives the generic attributes only, and clients build their columns from that. */
+export const resourceView = (r: ResourceRow, metrics: Record<string, string>, asType = r.type) => ({
   id: r.id,
   original_resource_id: r.originalResourceId,
   type: r.type,
@@ -35,7 +37,7 @@ export const resourceView = (r: ResourceRow, metrics: Record<string, string>) =>
   revision_start: iso(r.revisionStart),
   revision_end: null,
   metrics,
-  ...r.attributes,
+  ...(asType === 'generic' ? {} : r.attributes),
 });
 
 export const metricView = (m: MetricRow, policy: ArchivePolicy, resource?: ReturnType<typeof resourceView> | null) => ({
