@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAs, cliFails, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually, hostNamespace, inNs, sh } from '../helpers/netns.ts';
 import { seedNetworks } from '../helpers/seed.ts';
-import { webServer } from '../helpers/web-server.ts';
+import { webServer, type WebServer } from '../helpers/web-server.ts';
 
 // Load balancing end to end with real packets, driven by the real `openstack loadbalancer`
 // commands: two namespaces stand for two guests on private-net (a veth each on the network's
@@ -16,6 +16,8 @@ import { webServer } from '../helpers/web-server.ts';
 let host: Awaited<ReturnType<typeof hostNamespace>>;
 let nubo: SpawnedNubo;
 let work: string;
+let web1: WebServer;
+let web2: WebServer;
 const HOST = 'lbhost';
 
 before(async () => {
@@ -52,7 +54,7 @@ const statusTree = async (lb: string) => JSON.parse(await ok('loadbalancer', 'st
 
 test('a load balancer with a floating IP spreads requests over two servers, and its health monitor takes a stopped one out and back', async () => {
   await seedNetworks(ok);
-  const [web1, web2] = [await webServer({ json, ok }, host, HOST, work, 'web1'), await webServer({ json, ok }, host, HOST, work, 'web2')];
+  [web1, web2] = [await webServer({ json, ok }, host, HOST, work, 'web1'), await webServer({ json, ok }, host, HOST, work, 'web2')];
   await web1.start();
   await web2.start();
 
@@ -195,4 +197,89 @@ test('changes while PENDING_UPDATE are refused, members only go on subnets the p
   assert.equal(hidden.status, 404);
 
   await ok('loadbalancer', 'delete', '--cascade', '--wait', lb.id);
+});
+
+test('an L7 rule sends /api to another pool, others redirect and reject, and SOURCE_IP and HTTP_COOKIE persistence keep a client on one member', async () => {
+  const web3 = await webServer({ json, ok }, host, HOST, work, 'web3');
+  mkdirSync(join(work, 'web3', 'api'));
+  writeFileSync(join(work, 'web3', 'api', 'index.html'), 'web3 api\n');
+  await web3.start();
+
+  await ok('loadbalancer', 'create', '--name', 'lb3', '--vip-subnet-id', 'private-subnet', '--wait');
+  await ok('loadbalancer', 'listener', 'create', '--name', 'l3', '--protocol', 'HTTP', '--protocol-port', '80', '--wait', 'lb3');
+  await ok('loadbalancer', 'pool', 'create', '--name', 'web', '--lb-algorithm', 'ROUND_ROBIN', '--listener', 'l3', '--protocol', 'HTTP', '--wait');
+  await ok('loadbalancer', 'pool', 'create', '--name', 'api', '--lb-algorithm', 'ROUND_ROBIN', '--loadbalancer', 'lb3', '--protocol', 'HTTP', '--wait');
+  for (const [pool, web] of [['web', web1], ['web', web2], ['api', web3]] as const) {
+    await ok('loadbalancer', 'member', 'create', '--subnet-id', 'private-subnet', '--address', web.ip, '--protocol-port', '80', '--wait', pool);
+  }
+  const lb = await json('loadbalancer', 'show', 'lb3');
+  const fip = (await json('floating', 'ip', 'create', '--port', lb.vip_port_id, 'public-net')).floating_ip_address as string;
+  await eventually('lb3 answering', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 30_000);
+
+  const policy = await json('loadbalancer', 'l7policy', 'create', '--name', 'to-api', '--action', 'REDIRECT_TO_POOL', '--redirect-pool', 'api', '--wait', 'l3');
+  assert.equal(policy.position, 1);
+  assert.equal(policy.provisioning_status, 'ACTIVE');
+  // octaviaclient's `l7rule create --wait` shows the new rule with its ids swapped (a 404 whatever
+  // the server): the load balancer's status is waited for here instead.
+  const settled = () => eventually('lb3 ACTIVE', async () => (await json('loadbalancer', 'show', 'lb3')).provisioning_status === 'ACTIVE');
+  const rule = await json('loadbalancer', 'l7rule', 'create', '--type', 'PATH', '--compare-type', 'STARTS_WITH', '--value', '/api', policy.id);
+  await settled();
+  assert.equal(rule.compare_type, 'STARTS_WITH');
+  assert.deepEqual((await json('loadbalancer', 'l7policy', 'show', policy.id)).rules, rule.id);
+  assert.deepEqual((await json('loadbalancer', 'listener', 'show', 'l3')).l7policies, policy.id);
+  // /api reaches the api pool's member only; the rest stays on the default pool.
+  for (let i = 0; i < 6; i++) assert.equal(await get(`http://${fip}/api/`), 'web3 api');
+  const rest: string[] = [];
+  for (let i = 0; i < 6; i++) rest.push(await get(`http://${fip}/`));
+  assert.deepEqual([...new Set(rest)].sort(), ['web1', 'web2']);
+
+  // A REJECT and a redirect put before it by position: the first matching policy acts.
+  const reject = await json('loadbalancer', 'l7policy', 'create', '--action', 'REJECT', '--wait', 'l3');
+  await ok('loadbalancer', 'l7rule', 'create', '--type', 'HEADER', '--key', 'X-Blocked', '--compare-type', 'EQUAL_TO', '--value', 'yes', reject.id);
+  await settled();
+  const moved = await json('loadbalancer', 'l7policy', 'create', '--action', 'REDIRECT_TO_URL', '--redirect-url', 'http://example.invalid/moved', '--position', '1', '--wait', 'l3');
+  await ok('loadbalancer', 'l7rule', 'create', '--type', 'PATH', '--compare-type', 'EQUAL_TO', '--value', '/api/old', moved.id);
+  await settled();
+  assert.deepEqual(
+    (await json('loadbalancer', 'l7policy', 'list')).map((p: { id: string; position: number }) => [p.id, p.position]),
+    [[moved.id, 1], [policy.id, 2], [reject.id, 3]],
+  );
+  const status = (path: string, ...extra: string[]) =>
+    inNs(host.name, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--max-time', '3', ...extra, `http://${fip}${path}`).then((r) => r.stdout.trim());
+  assert.equal(await status('/api/old'), '302 http://example.invalid/moved');
+  assert.equal(await status('/', '-H', 'X-Blocked: yes'), '403');
+  assert.equal(await status('/api/', '-H', 'X-Blocked: yes'), '200', 'the earlier policy (to the api pool) wins over the REJECT');
+  assert.match(await cliFails(nubo.env, 'loadbalancer', 'pool', 'delete', 'api'), /in use by L7 policy/);
+  assert.match(await cliFails(nubo.env, 'loadbalancer', 'l7rule', 'create', '--type', 'HEADER', '--compare-type', 'EQUAL_TO', '--value', 'x', reject.id), /key/);
+  await ok('loadbalancer', 'l7policy', 'delete', moved.id);
+  await settled();
+  assert.equal((await json('loadbalancer', 'l7policy', 'show', policy.id)).position, 1);
+  assert.equal(await status('/api/old'), '404', 'the redirect is gone: the api pool answers');
+
+  // SOURCE_IP: one client, many requests, one member.
+  await ok('loadbalancer', 'pool', 'set', '--session-persistence', 'type=SOURCE_IP', '--wait', 'web');
+  const sticky: string[] = [];
+  for (let i = 0; i < 12; i++) sticky.push(await get(`http://${fip}/`));
+  assert.equal(new Set(sticky).size, 1, `one member for one source address: ${sticky.join(' ')}`);
+
+  // HTTP_COOKIE: a client that sends back HAProxy's cookie stays; one that does not is balanced.
+  await ok('loadbalancer', 'pool', 'set', '--session-persistence', 'type=HTTP_COOKIE', '--wait', 'web');
+  assert.match(JSON.stringify((await json('loadbalancer', 'pool', 'show', 'web')).session_persistence), /HTTP_COOKIE/);
+  const jar = join(work, 'cookies');
+  const withJar = () => inNs(host.name, 'curl', '-s', '--max-time', '3', '-b', jar, '-c', jar, `http://${fip}/`).then((r) => r.stdout.trim());
+  const kept: string[] = [];
+  for (let i = 0; i < 10; i++) kept.push(await withJar());
+  assert.equal(new Set(kept).size, 1, `the cookie keeps one member: ${kept.join(' ')}`);
+  assert.match(readFileSync(jar, 'utf8'), /\tSRV\t/);
+  const free: string[] = [];
+  for (let i = 0; i < 8; i++) free.push(await get(`http://${fip}/`));
+  assert.deepEqual([...new Set(free)].sort(), ['web1', 'web2'], `without the cookie, round robin: ${free.join(' ')}`);
+  assert.match(
+    await cliFails(nubo.env, 'loadbalancer', 'pool', 'set', '--session-persistence', 'type=APP_COOKIE', 'web'),
+    /cookie_name/,
+  );
+
+  await ok('loadbalancer', 'delete', '--cascade', '--wait', 'lb3');
+  assert.deepEqual(await json('loadbalancer', 'l7policy', 'list'), []);
+  await web3.stop();
 });
