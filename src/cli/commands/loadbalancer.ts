@@ -97,8 +97,12 @@ export function register(loadbalancer: Command): void {
     .option('--provider <provider>', 'only those of this provider')
     .option('--availability-zone <availability_zone>', 'only those in this availability zone')
     .action(async (o: LbOptions & TagFilters & { provisioningStatus?: string; operatingStatus?: string }, cmd: Command) => {
-      for (const [flag, v, allowed] of [['provisioning-status', o.provisioningStatus, PROVISIONING], ['operating-status', o.operatingStatus, OPERATING]] as const)
-        if (v !== undefined && !allowed.includes(v)) throw new ClientError(`argument --${flag}: invalid choice: '${v}' (choose from ${allowed.map((x) => `'${x}'`).join(', ')})`);
+      for (const [flag, v, allowed] of [
+        ['provisioning-status', o.provisioningStatus, PROVISIONING],
+        ['operating-status', o.operatingStatus, OPERATING],
+      ] as const)
+        if (v !== undefined && !allowed.includes(v))
+          throw new ClientError(`argument --${flag}: invalid choice: '${v}' (choose from ${allowed.map((x) => `'${x}'`).join(', ')})`);
       const { lb, net, cloud } = await lbClient(cmd);
       const query: Record<string, string | undefined> = {
         name: o.name,
@@ -115,7 +119,11 @@ export function register(loadbalancer: Command): void {
         ...tagQuery(o),
       };
       const { columns } = VIEWS.loadbalancer;
-      await printList(cmd, columns, (await lb.list('loadbalancer', query)).map((x) => properties(x, columns)));
+      await printList(
+        cmd,
+        columns,
+        (await lb.list('loadbalancer', query)).map((x) => properties(x, columns)),
+      );
     });
 
   showOptions(loadbalancer.command('show').description('show a load balancer').argument('<load_balancer>', 'name or ID')).action(
@@ -179,7 +187,11 @@ export function register(loadbalancer: Command): void {
   listOptions(provider.command('list').description('list the providers')).action(async (_o, cmd: Command) => {
     const { lb } = await lbClient(cmd);
     const columns = ['name', 'description'];
-    await printList(cmd, columns, (await lb.providers()).map((p) => properties(p, columns)));
+    await printList(
+      cmd,
+      columns,
+      (await lb.providers()).map((p) => properties(p, columns)),
+    );
   });
 
   registerListener(loadbalancer.command('listener').description('listeners: the ports a load balancer takes traffic on'));
