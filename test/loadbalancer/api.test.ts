@@ -101,6 +101,11 @@ test('L7 policies: Octavia’s validation, positions kept dense, statuses throug
   await ok('loadbalancer', 'pool', 'create', '--name', 'api', '--lb-algorithm', 'ROUND_ROBIN', '--loadbalancer', 'l7lb', '--protocol', 'HTTP', '--wait');
   await ok('loadbalancer', 'pool', 'create', '--name', 'tcp', '--lb-algorithm', 'ROUND_ROBIN', '--loadbalancer', 'l7lb', '--protocol', 'TCP', '--wait');
   const fails = (...args: string[]) => cliFails(env, 'loadbalancer', ...args);
+  // octaviaclient sends the connection limit as a string; a number written so is taken, words are not.
+  await ok('loadbalancer', 'listener', 'set', '--connection-limit', '100', '--wait', 'raw');
+  assert.equal((await json('loadbalancer', 'listener', 'show', 'raw')).connection_limit, 100);
+  const raw = (await json('loadbalancer', 'listener', 'show', 'raw')).id;
+  assert.equal((await lbApi(admin, 'PUT', `/listeners/${raw}`, { listener: { connection_limit: 'many' } })).status, 400);
 
   assert.match(await fails('l7policy', 'create', '--action', 'REJECT', 'raw'), /only valid on HTTP listeners/);
   assert.match(await fails('l7policy', 'create', '--action', 'REDIRECT_TO_POOL', '--redirect-pool', 'tcp', 'web'), /pool protocol 'TCP'/);

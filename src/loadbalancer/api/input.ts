@@ -23,8 +23,11 @@ export function text(b: Body, field: string, max = 255): string | undefined {
 }
 
 export function int(b: Body, field: string, min: number, max: number): number | undefined {
-  const v = b[field];
+  let v = b[field];
   if (v === undefined || v === null) return undefined;
+  // Octavia's types take an integer written as a string, and octaviaclient sends some that way
+  // (`listener set --connection-limit 100` sends "100").
+  if (typeof v === 'string' && /^-?\d{1,10}$/.test(v)) v = Number(v);
   if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(field, v, 'Value should be an integer.');
   if (v < min || v > max) throw invalid(field, v, `Value should be greater or equal to ${min} and lower or equal to ${max}`);
   return v;
