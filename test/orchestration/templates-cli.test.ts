@@ -347,3 +347,167 @@ outputs:
   await nuboDemo('stack', 'delete', '--yes', '--wait', 'secrets');
   assert.deepEqual(await json(asDemo, 'stack', 'list'), []);
 });
+
+test('a flavor (admin only), security group rules and a load balancer with listener, pool, member and monitor: made, updated and removed', async () => {
+  const types = (await json(ok, 'orchestration', 'resource', 'type', 'list')).map((t: any) => t['Resource Type']);
+  for (const t of [
+    'Nova::Flavor',
+    'Neutron::SecurityGroupRule',
+    'Octavia::LoadBalancer',
+    'Octavia::Listener',
+    'Octavia::Pool',
+    'Octavia::PoolMember',
+    'Octavia::HealthMonitor',
+  ])
+    assert.ok(types.includes(`OS::${t}`), t);
+
+  // A member's stack is refused the flavor with Nova's reason, and its delete finds nothing to remove.
+  const onlyFlavor = write(
+    'flavor.yaml',
+    `heat_template_version: 2018-08-31\nresources:\n  flavor: { type: OS::Nova::Flavor, properties: { ram: 64, vcpus: 1 } }\n`,
+  );
+  await cliFails(demo(), 'stack', 'create', '--wait', '-t', onlyFlavor, 'no-flavor');
+  const refused = await json(asDemo, 'stack', 'show', 'no-flavor');
+  assert.equal(refused.stack_status, 'CREATE_FAILED');
+  assert.match(refused.stack_status_reason, /Forbidden: resources\.flavor: Policy doesn't allow compute:flavor-manage:create/);
+  await asDemo('stack', 'delete', '--yes', '--wait', 'no-flavor');
+
+  const template = write(
+    'lb.yaml',
+    `heat_template_version: 2018-08-31
+parameters:
+  rule_port: { type: number, default: 80 }
+  algorithm: { type: string, default: ROUND_ROBIN }
+resources:
+  flavor:
+    type: OS::Nova::Flavor
+    properties: { name: heat-lb-flavor, ram: 128, vcpus: 2, disk: 2, swap: 16, ephemeral: 1, rxtx_factor: 1.5, is_public: false, extra_specs: { 'hw:cpu_policy': shared } }
+  group:
+    type: OS::Neutron::SecurityGroup
+    properties: { name: heat-web }
+  web:
+    type: OS::Neutron::SecurityGroupRule
+    properties:
+      security_group: { get_resource: group }
+      protocol: tcp
+      port_range_min: { get_param: rule_port }
+      port_range_max: { get_param: rule_port }
+      remote_ip_prefix: 10.0.0.0/8
+  peers:
+    type: OS::Neutron::SecurityGroupRule
+    properties: { security_group: { get_resource: group }, protocol: icmp, remote_mode: remote_group_id, description: pings between members }
+  net:
+    type: OS::Neutron::Net
+    properties: { name: heat-lb-net }
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: { network: { get_resource: net }, cidr: 10.62.0.0/24 }
+  lb:
+    type: OS::Octavia::LoadBalancer
+    properties: { name: heat-lb, vip_subnet: { get_resource: subnet }, vip_address: 10.62.0.10 }
+  listener:
+    type: OS::Octavia::Listener
+    properties: { name: heat-listener, loadbalancer: { get_resource: lb }, protocol: HTTP, protocol_port: 80, connection_limit: 100 }
+  pool:
+    type: OS::Octavia::Pool
+    properties: { name: heat-pool, listener: { get_resource: listener }, protocol: HTTP, lb_algorithm: { get_param: algorithm }, session_persistence: { type: SOURCE_IP } }
+  member:
+    type: OS::Octavia::PoolMember
+    properties: { pool: { get_resource: pool }, address: 10.62.0.20, protocol_port: 8080, subnet: { get_resource: subnet }, weight: 5 }
+  monitor:
+    type: OS::Octavia::HealthMonitor
+    properties: { pool: { get_resource: pool }, type: HTTP, delay: 5, timeout: 3, max_retries: 2, max_retries_down: 3, url_path: /health, expected_codes: '200-204', http_method: GET }
+outputs:
+  vip: { value: { get_attr: [lb, vip_address] } }
+  member_pool: { value: { get_attr: [member, pool_id] } }
+`,
+  );
+  const made = afterEvents(await ok('stack', 'create', '--wait', '-t', template, 'lbs', '-f', 'json'));
+  assert.equal(made.stack_status, 'CREATE_COMPLETE');
+  const ids = async () =>
+    Object.fromEntries((await json(ok, 'stack', 'resource', 'list', 'lbs')).map((r: any) => [r.resource_name, r.physical_resource_id])) as Record<
+      string,
+      string
+    >;
+  const before = await ids();
+  const outputs = Object.fromEntries((await json(ok, 'stack', 'show', 'lbs')).outputs.map((o: any) => [o.output_key, o.output_value]));
+  assert.deepEqual([outputs.vip, outputs.member_pool], ['10.62.0.10', before.pool]);
+
+  const flavor = await json(ok, 'flavor', 'show', 'heat-lb-flavor');
+  assert.equal(flavor.id, before.flavor);
+  assert.deepEqual(
+    [flavor.ram, flavor.vcpus, flavor.disk, flavor.swap, flavor['OS-FLV-EXT-DATA:ephemeral'], flavor.rxtx_factor, flavor['os-flavor-access:is_public']],
+    [128, 2, 2, 16, 1, 1.5, false],
+  );
+  assert.deepEqual(flavor.properties, { 'hw:cpu_policy': 'shared' });
+
+  const token = await cloud.adminToken();
+  const get = async (path: string) => (await cloud.request('GET', path, { token })).body;
+  const rule = async (id: string) => (await get(`/networking/v2.0/security-group-rules/${id}`)).security_group_rule;
+  const web = await rule(before.web!);
+  assert.deepEqual(
+    [web.security_group_id, web.direction, web.protocol, web.port_range_min, web.port_range_max, web.remote_ip_prefix],
+    [before.group, 'ingress', 'tcp', 80, 80, '10.0.0.0/8'],
+  );
+  const peers = await rule(before.peers!);
+  assert.deepEqual([peers.protocol, peers.remote_group_id, peers.description], ['icmp', before.group, 'pings between members']);
+
+  const lb = await json(ok, 'loadbalancer', 'show', 'heat-lb');
+  assert.deepEqual([lb.id, lb.vip_address, lb.vip_subnet_id, lb.provisioning_status], [before.lb, '10.62.0.10', before.subnet, 'ACTIVE']);
+  const lbaas = (path: string) => get(`/load-balancer/v2/lbaas/${path}`);
+  const listener = (await lbaas(`listeners/${before.listener}`)).listener;
+  assert.deepEqual(
+    [listener.name, listener.protocol, listener.protocol_port, listener.connection_limit, listener.default_pool_id],
+    ['heat-listener', 'HTTP', 80, 100, before.pool],
+  );
+  const pool = (await lbaas(`pools/${before.pool}`)).pool;
+  assert.deepEqual(
+    [pool.name, pool.protocol, pool.lb_algorithm, pool.session_persistence?.type, pool.healthmonitor_id],
+    ['heat-pool', 'HTTP', 'ROUND_ROBIN', 'SOURCE_IP', before.monitor],
+  );
+  const member = (await lbaas(`pools/${before.pool}/members/${before.member}`)).member;
+  assert.deepEqual(
+    [member.address, member.protocol_port, member.subnet_id, member.weight, member.provisioning_status],
+    ['10.62.0.20', 8080, before.subnet, 5, 'ACTIVE'],
+  );
+  const monitor = (await lbaas(`healthmonitors/${before.monitor}`)).healthmonitor;
+  assert.deepEqual(
+    [
+      monitor.type,
+      monitor.delay,
+      monitor.timeout,
+      monitor.max_retries,
+      monitor.max_retries_down,
+      monitor.url_path,
+      monitor.expected_codes,
+      monitor.http_method,
+    ],
+    ['HTTP', 5, 3, 2, 3, '/health', '200-204', 'GET'],
+  );
+
+  // A rule changes by replacement, a pool's algorithm in place.
+  await ok('stack', 'update', '--existing', '--wait', '--parameter', 'rule_port=8443', '--parameter', 'algorithm=LEAST_CONNECTIONS', 'lbs');
+  assert.equal((await json(ok, 'stack', 'show', 'lbs')).stack_status, 'UPDATE_COMPLETE');
+  const after = await ids();
+  assert.notEqual(after.web, before.web);
+  assert.equal((await cloud.request('GET', `/networking/v2.0/security-group-rules/${before.web}`, { token })).status, 404);
+  assert.deepEqual([(await rule(after.web!)).port_range_min, (await rule(after.web!)).port_range_max], [8443, 8443]);
+  assert.deepEqual([after.pool, after.member, after.monitor, after.peers], [before.pool, before.member, before.monitor, before.peers]);
+  const updated = (await lbaas(`pools/${before.pool}`)).pool;
+  assert.deepEqual([updated.lb_algorithm, updated.provisioning_status], ['LEAST_CONNECTIONS', 'ACTIVE']);
+
+  await ok('stack', 'delete', '--yes', '--wait', 'lbs');
+  const gone = async (path: string) => assert.equal((await cloud.request('GET', path, { token })).status, 404, path);
+  await gone(`/compute/v2.1/flavors/${before.flavor}`);
+  await gone(`/networking/v2.0/security-groups/${before.group}`);
+  for (const r of [before.peers, after.web]) await gone(`/networking/v2.0/security-group-rules/${r}`);
+  await gone(`/networking/v2.0/networks/${before.net}`);
+  for (const [kind, id] of [
+    ['loadbalancers', before.lb],
+    ['listeners', before.listener],
+    ['pools', before.pool],
+    ['healthmonitors', before.monitor],
+  ])
+    await gone(`/load-balancer/v2/lbaas/${kind}/${id}`);
+  assert.deepEqual(await json(ok, 'loadbalancer', 'list'), []);
+});

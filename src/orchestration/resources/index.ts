@@ -3,6 +3,7 @@ import { resourceGroup } from './group.ts';
 import { HEAT } from './heat.ts';
 import { NEUTRON } from './neutron.ts';
 import { NOVA } from './nova.ts';
+import { OCTAVIA } from './octavia.ts';
 import type { ResourceType } from './types.ts';
 import { WAIT } from './wait.ts';
 
@@ -13,6 +14,7 @@ export const RESOURCE_TYPES: Record<string, ResourceType> = {
   ...NEUTRON,
   ...NOVA,
   ...CINDER,
+  ...OCTAVIA,
   ...HEAT,
   ...WAIT,
   'OS::Heat::ResourceGroup': resourceGroup(() => RESOURCE_TYPES),

@@ -204,6 +204,44 @@ export const NEUTRON: Record<string, ResourceType> = {
       await ctx.api.callOr404('network', 'PUT', `/v2.0/floatingips/${id.split(':')[0]}`, { floatingip: { port_id: null } });
     },
   },
+  // No property changes in place, as in Heat: a changed rule is a new rule.
+  'OS::Neutron::SecurityGroupRule': {
+    properties: [
+      ...['security_group', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max'],
+      ...['remote_ip_prefix', 'remote_group', 'remote_mode', 'description'],
+    ],
+    required: ['security_group'],
+    attributes: ['direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id', 'security_group_id'],
+    async create(ctx, p) {
+      const group = await securityGroup(ctx.api, p.security_group);
+      // A rule to a remote group with none named is to its own group, as in Heat.
+      const byGroup = p.remote_mode === 'remote_group_id' || (p.remote_mode === undefined && p.remote_group !== undefined);
+      const made = await ctx.api.call('network', 'POST', '/v2.0/security-group-rules', {
+        security_group_rule: defined({
+          security_group_id: group,
+          direction: p.direction ?? 'ingress',
+          ethertype: p.ethertype ?? 'IPv4',
+          protocol: p.protocol,
+          port_range_min: p.port_range_min,
+          port_range_max: p.port_range_max,
+          remote_ip_prefix: byGroup ? undefined : p.remote_ip_prefix,
+          remote_group_id: byGroup ? (p.remote_group === undefined ? group : await securityGroup(ctx.api, p.remote_group)) : undefined,
+          // Rules carry no tags: the description names the stack and the resource when the
+          // template gives none.
+          description: p.description ?? stackMarker(ctx),
+        }),
+      });
+      return { id: made.security_group_rule.id, data: made.security_group_rule };
+    },
+    async delete(ctx, id) {
+      await ctx.api.callOr404('network', 'DELETE', `/v2.0/security-group-rules/${id}`);
+    },
+    async orphan(ctx) {
+      const marker = stackMarker(ctx);
+      const found = await ctx.api.call('network', 'GET', `/v2.0/security-group-rules?description=${encodeURIComponent(marker)}`);
+      return (found.security_group_rules as { id: string; description?: string }[]).find((r) => r.description === marker)?.id;
+    },
+  },
   'OS::Neutron::SecurityGroup': {
     properties: ['name', 'description', 'rules'],
     updatable: ['name', 'description', 'rules'],

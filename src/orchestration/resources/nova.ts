@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ServiceError, type Services } from '../services.ts';
 import { defined, lookup, physicalName, waitFor, type ResourceContext, type ResourceType } from './types.ts';
 
@@ -41,6 +42,19 @@ async function serverView(ctx: ResourceContext, id: string) {
 /** Every address of a server, across its networks, in Nova's order. */
 const addressesOf = (server: Record<string, any>) =>
   Object.values((server.addresses ?? {}) as Record<string, { addr: string; 'OS-EXT-IPS:type'?: string }[]>).flat();
+
+/** Sets a flavor's extra specs to exactly these (Nova merges what it is given). */
+async function setExtraSpecs(api: Services, id: string, specs: Record<string, unknown>, old: Record<string, unknown> = {}) {
+  for (const key of Object.keys(old)) if (!(key in specs)) await api.callOr404('compute', 'DELETE', `/flavors/${id}/os-extra_specs/${encodeURIComponent(key)}`);
+  const strings = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, String(v)]));
+  if (Object.keys(strings).length) await api.call('compute', 'POST', `/flavors/${id}/os-extra_specs`, { extra_specs: strings });
+}
+
+async function flavorView(api: Services, id: string) {
+  const { flavor } = await api.call('compute', 'GET', `/flavors/${id}`);
+  const { extra_specs } = await api.call('compute', 'GET', `/flavors/${id}/os-extra_specs`);
+  return { ...flavor, extra_specs, is_public: flavor['os-flavor-access:is_public'] };
+}
 
 export const NOVA: Record<string, ResourceType> = {
   'OS::Nova::Server': {
@@ -128,6 +142,45 @@ export const NOVA: Record<string, ResourceType> = {
       }
       if (name === 'instance_name') return server['OS-EXT-SRV-ATTR:instance_name'];
       return undefined;
+    },
+  },
+  // Admin-only, as Nova's flavor-manage is: a member's stack fails with Nova's 403.
+  'OS::Nova::Flavor': {
+    properties: ['name', 'flavorid', 'ram', 'vcpus', 'disk', 'swap', 'ephemeral', 'rxtx_factor', 'is_public', 'extra_specs'],
+    required: ['ram', 'vcpus'],
+    updatable: ['extra_specs'],
+    attributes: ['name', 'is_public', 'extra_specs'],
+    async create(ctx, p) {
+      // Nova's flavors carry no tag: an id Heat picks itself is recorded before the flavor is
+      // made, so a crash in between leaves nothing the stack's delete would not find. One the
+      // template names may be another's, and is recorded once made.
+      const id = p.flavorid === undefined ? randomUUID() : String(p.flavorid);
+      if (p.flavorid === undefined) await ctx.made(id);
+      await ctx.api.call('compute', 'POST', '/flavors', {
+        flavor: defined({
+          id,
+          name: p.name ?? physicalName(ctx),
+          ram: p.ram,
+          vcpus: p.vcpus,
+          disk: p.disk ?? 0,
+          swap: p.swap,
+          'OS-FLV-EXT-DATA:ephemeral': p.ephemeral,
+          rxtx_factor: p.rxtx_factor,
+          'os-flavor-access:is_public': p.is_public,
+        }),
+      });
+      if (p.flavorid !== undefined) await ctx.made(id);
+      await setExtraSpecs(ctx.api, id, p.extra_specs ?? {});
+      return { id, data: await flavorView(ctx.api, id) };
+    },
+    async update(ctx, id, changed, data) {
+      await setExtraSpecs(ctx.api, id, changed.extra_specs ?? {}, (data.extra_specs ?? {}) as Record<string, unknown>);
+      return flavorView(ctx.api, id);
+    },
+    async delete(ctx, id) {
+      // Looked at first: a member's stack that was refused the flavor deletes nothing.
+      if (!(await ctx.api.callOr404('compute', 'GET', `/flavors/${id}`))) return;
+      await ctx.api.callOr404('compute', 'DELETE', `/flavors/${id}`);
     },
   },
   'OS::Nova::KeyPair': {
