@@ -28,10 +28,10 @@ const settled = (ctx: ResourceContext, lbId: string, goneOk = false) =>
     return status === 'ACTIVE' ? true : undefined;
   });
 
-/** Makes one change to what the load balancer holds: once it is ACTIVE, again while another
- * change of the stack's got in first (409), then waits for it to be ACTIVE again. */
-async function change<T>(ctx: ResourceContext, lbId: string, what: string, call: () => Promise<T>, goneOk = false): Promise<T> {
-  const result = await waitFor(ctx, what, async () => {
+/** Makes one change to what the load balancer holds once it is ACTIVE, again while another
+ * change of the stack's got in first (409). */
+const applied = <T>(ctx: ResourceContext, lbId: string, what: string, call: () => Promise<T>, goneOk = false): Promise<T> =>
+  waitFor(ctx, what, async () => {
     await settled(ctx, lbId, goneOk);
     try {
       return { value: await call() };
@@ -39,9 +39,13 @@ async function change<T>(ctx: ResourceContext, lbId: string, what: string, call:
       if (err instanceof ServiceError && err.status === 409) return undefined;
       throw err;
     }
-  });
+  }).then((r) => r.value);
+
+/** A change applied, then the load balancer ACTIVE again. */
+async function change<T>(ctx: ResourceContext, lbId: string, what: string, call: () => Promise<T>, goneOk = false): Promise<T> {
+  const value = await applied(ctx, lbId, what, call, goneOk);
   await settled(ctx, lbId, goneOk);
-  return result.value;
+  return value;
 }
 
 const tagged = (ctx: ResourceContext) => ({ tags: [stackMarker(ctx)] });
@@ -72,10 +76,11 @@ function child(
     ...spec,
     async create(ctx, p) {
       const { lbId, fields } = await body(ctx, p);
-      const made = await change(ctx, lbId, `Creating ${key} ${ctx.name}`, () =>
+      const made = await applied(ctx, lbId, `Creating ${key} ${ctx.name}`, () =>
         ctx.api.call(LB, 'POST', `${base}/${collection}`, { [key]: { ...fields, ...tagged(ctx) } }),
       );
       await ctx.made(made[key].id);
+      await settled(ctx, lbId);
       return { id: made[key].id, data: (await shown(ctx, path(made[key].id), key)) ?? made[key] };
     },
     async update(ctx, id, changed) {
@@ -292,11 +297,11 @@ function member(): ResourceType {
         project_id: p.tenant_id,
         ...tagged(ctx),
       });
-      const made = await change(ctx, (await lbOfPool(ctx, pool))!, `Creating member ${ctx.name}`, () =>
-        ctx.api.call(LB, 'POST', `${base}/pools/${pool}/members`, { member: fields }),
-      );
+      const lbId = (await lbOfPool(ctx, pool))!;
+      const made = await applied(ctx, lbId, `Creating member ${ctx.name}`, () => ctx.api.call(LB, 'POST', `${base}/pools/${pool}/members`, { member: fields }));
       const id = made.member.id as string;
       await ctx.made(id);
+      await settled(ctx, lbId);
       return { id, data: { ...(await ctx.api.call(LB, 'GET', `${base}/pools/${pool}/members/${id}`)).member, pool_id: pool } };
     },
     async update(ctx, id, changed, data) {
