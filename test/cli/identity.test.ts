@@ -222,17 +222,17 @@ test('a command reuses the token of the one before, validated, and logs in again
 
 test('catalog, endpoints, services and regions', async () => {
   const catalog = await json(admin, 'catalog', 'list');
-  assert.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
+  assert.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['alarming', 'block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
   const identity = await json(admin, 'catalog', 'show', 'identity');
   assert.ok(identity.endpoints.some((e: { interface: string; url: string }) => e.interface === 'public' && e.url === `${cloud.url}/identity`));
   assert.match(await ok(admin, 'catalog', 'show', 'keystone'), /\| endpoints \| RegionOne {2,}\|\n\| {11}\| {3}internal: http/);
   failsWith(await nubo(admin, 'catalog', 'show', 'nothing'), /^nubo: service nothing not found$/);
 
   const endpoints = await json(admin, 'endpoint', 'list', '--interface', 'public');
-  assert.equal(endpoints.length, 9);
+  assert.equal(endpoints.length, 10);
   assert.ok(endpoints.every((e: Record<string, unknown>) => e.Interface === 'public' && e.Region === 'RegionOne' && e.Enabled === true));
   assert.ok(endpoints.some((e: Record<string, unknown>) => e['Service Name'] === 'keystone' && e['Service Type'] === 'identity'));
-  assert.deepEqual((await json(admin, 'service', 'list')).map((s: { Type: string }) => s.Type).sort(), ['block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
+  assert.deepEqual((await json(admin, 'service', 'list')).map((s: { Type: string }) => s.Type).sort(), ['alarming', 'block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
   assert.deepEqual(await json(admin, 'region', 'list'), [{ Region: 'RegionOne', 'Parent Region': null, Description: '' }]);
   failsWith(await nubo({ ...admin, OS_REGION_NAME: 'Elsewhere' }, 'project', 'list'), /^nubo: public endpoint for identity service in Elsewhere region not found$/);
 });

@@ -23,7 +23,7 @@ test('the admin from openrc issues a token and reads the catalog', async () => {
   assert.match(token.id, /^[A-Za-z0-9_-]{100,}$/);
   assert.match(token.project_id, /^[0-9a-f]{32}$/);
   const catalog = JSON.parse(await ok('catalog', 'list', '-f', 'json')) as { Type: string; Endpoints: unknown }[];
-  assert.deepEqual(catalog.map((s) => s.Type).sort(), ['block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
+  assert.deepEqual(catalog.map((s) => s.Type).sort(), ['alarming', 'block-storage', 'compute', 'identity', 'image', 'load-balancer', 'metric', 'network', 'orchestration', 'volumev3']);
   const identity = await ok('catalog', 'show', 'identity', '-f', 'json');
   assert.ok(identity.includes(`${nubo.url}/identity`));
 });
