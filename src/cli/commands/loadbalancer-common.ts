@@ -377,3 +377,19 @@ export function upper(name: string, choices: string[]) {
     return u;
   };
 }
+
+/** `… delete NAME [--wait]` for a listener, pool, health monitor or L7 policy: found by name or
+ * ID, deleted, and with --wait followed until it answers 404. */
+export function registerDelete(group: Command, kind: LbKind, what: string, argument: string): void {
+  group
+    .command('delete')
+    .description(`delete a ${what}`)
+    .argument(`<${argument}>`, 'name or ID')
+    .option('--wait', `wait for the ${what} to be gone`)
+    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
+      const { lb } = await lbClient(cmd);
+      const id = (await lb.find(kind, ref)).id;
+      await lb.delete(kind, id);
+      if (o.wait) await waitForDelete(() => lb.get(kind, id));
+    });
+}

@@ -16,7 +16,7 @@ import {
   type TagFilters,
   upper,
   waitForActive,
-  waitForDelete,
+  registerDelete,
 } from './loadbalancer-common.ts';
 
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
@@ -133,15 +133,5 @@ export function register(monitor: Command): void {
     },
   );
 
-  monitor
-    .command('delete')
-    .description('delete a health monitor')
-    .argument('<health_monitor>', 'name or ID')
-    .option('--wait', 'wait for the monitor to be gone')
-    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
-      const { lb } = await lbClient(cmd);
-      const id = (await lb.find('healthmonitor', ref)).id;
-      await lb.delete('healthmonitor', id);
-      if (o.wait) await waitForDelete(() => lb.get('healthmonitor', id));
-    });
+  registerDelete(monitor, 'healthmonitor', 'health monitor', 'health_monitor');
 }

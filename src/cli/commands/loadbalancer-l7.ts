@@ -18,6 +18,7 @@ import {
   upper,
   waitForActive,
   waitForDelete,
+  registerDelete,
 } from './loadbalancer-common.ts';
 
 // L7 policies and rules as Octavia's API documents them (/lbaas/l7policies, …/{id}/rules).
@@ -162,17 +163,7 @@ export function register(loadbalancer: Command): void {
     },
   );
 
-  policy
-    .command('delete')
-    .description('delete an L7 policy')
-    .argument('<policy>', 'name or ID')
-    .option('--wait', 'wait for the policy to be gone')
-    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
-      const { lb } = await lbClient(cmd);
-      const id = (await lb.find('l7policy', ref)).id;
-      await lb.delete('l7policy', id);
-      if (o.wait) await waitForDelete(() => lb.get('l7policy', id));
-    });
+  registerDelete(policy, 'l7policy', 'L7 policy', 'policy');
 
   const rule = loadbalancer.command('l7rule').description('L7 rules: what a request must match for its policy to apply');
   showOptions(ruleOptions(rule.command('create').description('add a rule to an L7 policy').argument('<l7policy>', 'policy (name or ID)'), true)).action(

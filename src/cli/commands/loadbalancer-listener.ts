@@ -21,7 +21,7 @@ import {
   type TagFilters,
   upper,
   waitForActive,
-  waitForDelete,
+  registerDelete,
 } from './loadbalancer-common.ts';
 
 const PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS', 'UDP', 'SCTP', 'PROMETHEUS'];
@@ -131,17 +131,7 @@ export function register(listener: Command): void {
     },
   );
 
-  listener
-    .command('delete')
-    .description('delete a listener')
-    .argument('<listener>', 'name or ID')
-    .option('--wait', 'wait for the listener to be gone')
-    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
-      const { lb } = await lbClient(cmd);
-      const id = (await lb.find('listener', ref)).id;
-      await lb.delete('listener', id);
-      if (o.wait) await waitForDelete(() => lb.get('listener', id));
-    });
+  registerDelete(listener, 'listener', 'listener', 'listener');
 
   const stats = listener.command('stats').description("a listener's traffic counters");
   showOptions(stats.command('show').description("show a listener's counters").argument('<listener>', 'name or ID')).action(

@@ -16,7 +16,7 @@ import {
   type TagFilters,
   upper,
   waitForActive,
-  waitForDelete,
+  registerDelete,
 } from './loadbalancer-common.ts';
 
 const PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'TERMINATED_HTTPS', 'PROXY', 'PROXYV2', 'UDP', 'SCTP'];
@@ -102,15 +102,5 @@ export function register(pool: Command): void {
       if (o.wait) await waitForActive(() => lb.get('pool', id));
     });
 
-  pool
-    .command('delete')
-    .description('delete a pool')
-    .argument('<pool>', 'name or ID')
-    .option('--wait', 'wait for the pool to be gone')
-    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
-      const { lb } = await lbClient(cmd);
-      const id = (await lb.find('pool', ref)).id;
-      await lb.delete('pool', id);
-      if (o.wait) await waitForDelete(() => lb.get('pool', id));
-    });
+  registerDelete(pool, 'pool', 'pool', 'pool');
 }
