@@ -41,6 +41,11 @@ const WRITES: Record<string, string> = {
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** Serialises the statements on roles' grants within a database: PostgreSQL refuses a GRANT on an
+ * object whose ACL another open transaction has just changed ("tuple concurrently updated"), as
+ * when two hosts get their credentials at once. Held until the transaction ends. */
+const lockGrants = (tx: Db) => tx.execute(sql`select pg_advisory_xact_lock(hashtext('nubo host roles'))`);
+
 /** The rows of a query, as both drivers (node-postgres and PGlite) return them. */
 const rowsOf = async <T>(db: Db, query: SQL): Promise<T[]> => ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 
@@ -59,6 +64,7 @@ export async function defaultRoleName(db: Db, host: string): Promise<string> {
 export async function createHostRole(tx: Db, host: string, role: string): Promise<{ role: string; password: string }> {
   // PostgreSQL's limit on names (NAMEDATALEN - 1 bytes); a longer one would be cut silently.
   if (Buffer.byteLength(role) > 63) throw new Error(`role name ${role} is longer than 63 bytes: give a shorter one with --role`);
+  await lockGrants(tx);
   const [taken] = await tx.select().from(hostRoles).where(eq(hostRoles.host, host));
   if (taken) throw new Error(`host ${host} has a role already (${taken.roleName}): delete it first to make a new one`);
   const password = randomBytes(24).toString('base64url');
@@ -71,6 +77,7 @@ export async function createHostRole(tx: Db, host: string, role: string): Promis
 /** Grants role what agents need on the tables there are now; run again after a migration adds one. */
 export async function grantHostRole(tx: Db, role: string): Promise<void> {
   const r = ident(role);
+  await lockGrants(tx);
   const rows = await rowsOf<{ schema: string; table: string }>(
     tx,
     sql`select current_schema() as schema, tablename as table from pg_tables where schemaname = current_schema()`,
@@ -92,6 +99,7 @@ export async function grantHostRole(tx: Db, role: string): Promise<void> {
 export async function deleteHostRole(tx: Db, host: string): Promise<boolean> {
   const [row] = await tx.delete(hostRoles).where(eq(hostRoles.host, host)).returning();
   if (!row) return false;
+  await lockGrants(tx);
   const r = ident(row.roleName);
   const rows = await rowsOf<{ schema: string }>(tx, sql`select current_schema() as schema`);
   const schema = ident(rows[0]!.schema);
