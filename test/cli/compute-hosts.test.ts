@@ -10,7 +10,8 @@ let cloud: TestCloud;
 let admin: Record<string, string>;
 
 before(async () => {
-  cloud = await startTestCloud({ computeDriver: 'fake' });
+  // Heartbeats an hour apart: a service's Updated At must not move between the two CLIs' calls.
+  cloud = await startTestCloud({ computeDriver: 'fake', env: { NUBO_REPORT_INTERVAL: '3600', NUBO_SERVICE_DOWN_TIME: '7200' } });
   // Both at 2.1, as the rest of nubo's compute client speaks.
   admin = { ...adminEnv(cloud.url, cloud.cloud.credentials!.password), OS_COMPUTE_API_VERSION: '2.1' };
 });
