@@ -187,7 +187,9 @@ export async function spawnNubo(opts: { dataDir?: string; port?: number; args?: 
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [...nuboArgv, 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
+    // As npm test runs the tests (README): a cloud that lives a minute is not worth V8 optimising
+    // the embedded database's WebAssembly a second time.
+    ['--liftoff-only', ...nuboArgv, 'up', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
     {
       cwd: root,
       // Tests wire no real network unless they ask, and then in namespaces of their own.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from '../log.ts';
 import { answerError, answerNotFound, renderError, styleOf, type ErrorStyle } from './errors.ts';
@@ -38,6 +38,26 @@ function validators() {
   addFormats.default(strict);
   addFormats.default(lenient);
   return { strict, lenient };
+}
+
+/**
+ * A route's validator that compiles its schema on the route's first request rather than at start:
+ * the cloud has hundreds of routes, most of which a run never serves, and compiling them all was
+ * about a fifth of a start's CPU. `schemaEnv` tells Fastify to hand over the request as the
+ * parent, as it does for Ajv's own functions, so that a default can still replace a whole part.
+ */
+function compiledOnFirstUse(ajv: Ajv, schema: object) {
+  let compiled: ValidateFunction | undefined;
+  const validate = Object.assign(
+    (data: unknown, cxt?: Parameters<ValidateFunction>[1]) => {
+      compiled ??= ajv.compile(schema);
+      const valid = compiled(data, cxt);
+      validate.errors = compiled.errors;
+      return valid;
+    },
+    { errors: null as ValidateFunction['errors'], schemaEnv: true },
+  );
+  return validate;
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
@@ -101,7 +121,7 @@ export function createApp(opts: AppOptions): App {
   }) as unknown as FastifyInstance;
 
   const { strict, lenient } = validators();
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => compiledOnFirstUse(httpPart === 'body' ? strict : lenient, schema));
 
   app.decorate('errorStyles', styles);
   app.decorate('routeIndex', new RouteIndex());
