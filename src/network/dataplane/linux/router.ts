@@ -54,6 +54,9 @@ export async function ensureRouter(ctx: Context, spec: RouterSpec): Promise<void
   for (const name of (await links(ctx.sh, ns)).keys()) {
     if (/^q[rg]-/.test(name) && !all.some((l) => l.inside === name)) await ip(ctx.sh, ns, ['link', 'del', name]);
   }
+  // NAT first: a floating IP's address up on the gateway leg before its DNAT would be answered by the
+  // router itself, past the server's security groups.
+  await ctx.sh.in(ns, ['nft', '-f', '-'], { input: natRuleset(`${ctx.prefix}-nat`, spec, gwLeg?.inside) });
   for (const leg of all) await ensureLeg(ctx.sh, leg);
 
   const defaults = ['0.0.0.0/0', '::/0'].flatMap((destination) => {
@@ -61,7 +64,6 @@ export async function ensureRouter(ctx: Context, spec: RouterSpec): Promise<void
     return nexthop ? [{ destination, nexthop }] : [];
   });
   await setRoutes(ctx, ns, [...defaults, ...spec.routes]);
-  await ctx.sh.in(ns, ['nft', '-f', '-'], { input: natRuleset(`${ctx.prefix}-nat`, spec, gwLeg?.inside) });
 }
 
 export const deleteRouter = (ctx: Context, id: string) => deleteNamespace(ctx.sh, namespaces(ctx.prefix).router(id));
