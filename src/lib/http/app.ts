@@ -42,8 +42,8 @@ function validators() {
 
 /**
  * A route's validator that compiles its schema on the route's first request rather than at start:
- * the cloud has hundreds of routes, most of which a run never serves, and compiling them all was
- * about a fifth of a start's CPU. `schemaEnv` tells Fastify to hand over the request as the
+ * the cloud has hundreds of routes, most of which a run never serves, and a start compiled them all.
+ * `schemaEnv` tells Fastify to hand over the request as the
  * parent, as it does for Ajv's own functions, so that a default can still replace a whole part.
  */
 function compiledOnFirstUse(ajv: Ajv, schema: object) {
