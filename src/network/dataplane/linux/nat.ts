@@ -11,7 +11,8 @@ export function natRuleset(table: string, spec: RouterSpec, gatewayDev: string |
   const gw = spec.gateway;
   if (!gw || !gatewayDev) return reset;
   const dev = JSON.stringify(gatewayDev);
-  const gatewayIp = gw.addresses.map((a) => splitCidr(a).ip).find(isV4);
+  const own = gw.addresses.map((a) => splitCidr(a).ip).filter(isV4);
+  const gatewayIp = own[0];
   const internal = [...new Set(spec.interfaces.flatMap((i) => i.addresses.filter(isV4).map(networkOf)))];
   const dnat = spec.floatingIps.map((f) => `ip daddr ${f.floatingIp} dnat to ${f.fixedIp}`);
   // Hairpin: a VM that reaches another through its floating IP is DNATed back inside; without a
@@ -29,7 +30,6 @@ export function natRuleset(table: string, spec: RouterSpec, gatewayDev: string |
   // What reaches the router itself from outside at another address than its gateway's is a floating
   // IP's that no DNAT took: one whose address is still on the leg an instant after its rule went.
   // Dropped, so that the router never answers in a server's place.
-  const own = gw.addresses.map((a) => splitCidr(a).ip).filter(isV4);
   const input = own.length ? [`iifname ${dev} ip daddr != { ${own.join(', ')} } drop`] : [];
   const chain = (name: string, type: string, hook: string, priority: string, rules: string[]) =>
     [`  chain ${name} {`, `    type ${type} hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'].join('\n');
