@@ -49,7 +49,8 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
       ...{ store, dataplane, host, reportIntervalS: config.reportInterval, log },
       ...{ tunnelIp: config.tunnelIp ?? config.hostIp, networkHost, bindServicePorts: config.networkHost ? ('all' as const) : ('unbound' as const) },
     });
-    telemetry = await startTelemetry(store, { log, collect: { driver, host, intervalMs: config.telemetryInterval * 1000 } });
+    const routerPrefix = networkHost && config.networkDataplane === 'linux' ? (config.networkNetns ?? 'nubo') : undefined;
+    telemetry = await startTelemetry(store, { log, collect: { driver, host, intervalMs: config.telemetryInterval * 1000, routerPrefix } });
     log.info({ host, driver: config.computeDriver, dataplane: config.networkDataplane }, 'agent started');
     return {
       host,

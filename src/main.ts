@@ -146,11 +146,10 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     loadBalancers = await startLoadBalancers({ store, dataplane: lbDataplane, host: config.computeHost, log });
 
     orchestration = await startOrchestration(store, { identityUrl: `${config.publicUrl}/identity`, log });
-    // This host's guests are metered where its agents run.
-    // Routers are metered where their namespaces are; images once per cloud, by this collector.
-    const routerPrefix = config.networkDataplane === 'linux' ? (config.networkNetns ?? 'nubo') : undefined;
-    const collect = config.agents ? { driver: compute.driver, host: config.computeHost, intervalMs: config.telemetryInterval * 1000, routerPrefix, images: true } : undefined;
-    telemetry = await startTelemetry(store, { log, collect });
+    // Guests are metered where their agents run, routers where their namespaces are; images and
+    // volumes once per cloud, by the controller's collector.
+    const hosted = config.agents ? { driver: compute.driver, routerPrefix: config.networkDataplane === 'linux' ? (config.networkNetns ?? 'nubo') : undefined } : {};
+    telemetry = await startTelemetry(store, { log, collect: { host: config.computeHost, intervalMs: config.telemetryInterval * 1000, catalog: true, ...hosted } });
     alarming = await startAlarming(store, { intervalMs: config.alarmEvaluationInterval * 1000, log });
 
     const clientIdleTimeoutMs = config.clientIdleTimeout * 1000;

@@ -14,14 +14,17 @@ import './policy.ts';
 
 export interface Telemetry {
   store: Store;
-  /** On a host with guests: its collector. */
+  /** Where something is metered: its collector. */
   collector?: Collector;
   close(): Promise<void>;
 }
 
-/** The built-in archive policies, and on a host with guests its collector, polling them every
- * intervalMs. */
-export async function startTelemetry(store: Store, opts: { log: Logger; collect?: { driver: VirtDriver; host: string; intervalMs: number; routerPrefix?: string; images?: boolean } }): Promise<Telemetry> {
+/** The built-in archive policies, and the collector of what this process meters (its host's
+ * guests and routers, the cloud's images and volumes), polling every intervalMs. */
+export async function startTelemetry(
+  store: Store,
+  opts: { log: Logger; collect?: { host: string; intervalMs: number; driver?: VirtDriver; routerPrefix?: string; catalog?: boolean } },
+): Promise<Telemetry> {
   await ensureBuiltinPolicies(store.db);
   const collector = opts.collect && startCollector({ store, log: opts.log, ...opts.collect });
   return { store, collector, close: async () => collector?.close() };

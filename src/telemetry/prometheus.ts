@@ -3,7 +3,8 @@ import type { Db } from '../lib/store/db.ts';
 import { metrics, resources } from './tables.ts';
 
 // The newest value of every metric of the live resources, in Prometheus' text exposition format:
-// a scraper gets the same meters as the metric API, labelled by project, server, port and disk.
+// a scraper gets the same meters as the metric API, labelled by project, server, port, disk and
+// volume.
 
 /** Meters that count up: Prometheus counters, named with _total. */
 const COUNTERS = /^(cpu|disk\.device\.(read|write)\.(bytes|requests)|network\.(incoming|outgoing)\.(bytes|packets)(\.drop)?)$/;
@@ -25,6 +26,7 @@ export async function exposition(db: Db): Promise<string> {
       project_id: r.resource.projectId,
       server_id: r.resource.type === 'instance' ? r.resource.originalResourceId : a.instance_id,
       port_id: a.port_id,
+      volume_id: r.resource.type === 'volume' ? r.resource.originalResourceId : undefined,
       device: r.resource.type === 'instance_disk' ? a.name : r.resource.type === 'instance_network_interface' ? a.name : undefined,
       resource_id: r.resource.id,
     };

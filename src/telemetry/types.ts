@@ -20,7 +20,12 @@ export const RESOURCE_TYPES: Record<string, Record<string, { type: 'string' | 'u
   },
   instance_disk: { name: { type: 'string', required: true }, instance_id: { type: 'uuid', required: true } },
   instance_network_interface: { name: { type: 'string', required: true }, instance_id: { type: 'uuid', required: true } },
-  volume: { display_name: { type: 'string', required: false }, volume_type: { type: 'string', required: false } },
+  volume: {
+    display_name: { type: 'string', required: false },
+    volume_type: { type: 'string', required: false },
+    image_id: { type: 'uuid', required: false },
+    instance_id: { type: 'uuid', required: false },
+  },
   // Ceilometer's type for what the network service meters (here routers and floating IPs).
   network: {},
   image: { name: { type: 'string', required: true }, container_format: { type: 'string', required: true }, disk_format: { type: 'string', required: true } },

@@ -13,7 +13,8 @@ import { tapName } from '../../src/network/dataplane/driver.ts';
 // address (host1 the network host: DHCP, the router, the external network). A veth end in a
 // namespace of its own stands for a guest's NIC on host2 and another on host3 (the servers
 // themselves would be on the fake hypervisor): they get their leases from host1's dnsmasq across
-// the VXLAN, ping each other across it, and the machine reaches one through its floating IP.
+// the VXLAN, ping each other across it, and the machine reaches one through its floating IP,
+// which host1's collector meters.
 
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -28,7 +29,7 @@ const guestDirs: string[] = [];
 before(async () => {
   dir = tempDir('nubo-multihost-');
   await run(join(root, 'scripts/multihost/up.sh'), [dir, '3'], {
-    env: { ...process.env, NUBO_COMPUTE_DRIVER: 'fake', NUBO_REPORT_INTERVAL: '2', NUBO_VNI_RANGES: '100:103' },
+    env: { ...process.env, NUBO_COMPUTE_DRIVER: 'fake', NUBO_REPORT_INTERVAL: '2', NUBO_VNI_RANGES: '100:103', NUBO_TELEMETRY_INTERVAL: '1' },
     timeout: 240_000,
   });
   cloud = Object.fromEntries([...readFileSync(join(dir, 'cloud.env'), 'utf8').matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -163,7 +164,8 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
 
   // Through the router on host1 and a floating IP: the machine reaches gb on host3.
   await eventually('gb pings its gateway on the network host', () => pings(b.ns, '192.168.77.1'));
-  const fip = (await json('floating', 'ip', 'create', 'ext')).floating_ip_address as string;
+  const made = await json('floating', 'ip', 'create', 'ext');
+  const fip = made.floating_ip_address as string;
   await ok('floating', 'ip', 'set', '--port', b.port.id, fip);
   await eventually('the machine pings gb through its floating IP', () =>
     run('busybox', ['ping', '-c1', '-W1', fip], { timeout: 5000 }).then(
@@ -171,6 +173,12 @@ test('a tenant network spans hosts over VXLAN: DHCP from the network host, guest
       () => false,
     ),
   );
+  // The network host's collector meters its router: the pings show on the floating IP.
+  await eventually('host1 metered the floating IP', async () => {
+    const r = await api.request('GET', `/metric/v1/resource/network/${made.id}/metric/ip.floating.incoming.bytes/measures?granularity=1`, { token });
+    return r.status === 200 && ((r.body as [string, number, number][]).at(-1)?.[2] ?? 0) > 0;
+  });
+  assert.equal((await api.request('GET', `/metric/v1/resource/network/${made.id}`, { token })).body.host, 'host1');
 
   // A port that goes takes its host's wiring with it when it was the host's last on the network,
   // and leaves the other hosts' forwarding tables.

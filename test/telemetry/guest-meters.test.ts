@@ -5,7 +5,8 @@ import { startGuestCloudOnCeph, type GuestCloud } from '../helpers/guest-cloud.t
 // The collector with the real test guest, polled every second: a busy loop inside the guest shows
 // as a rising rate:mean of its cpu (ns of the qemu process's CPU time), bytes the guest sends over
 // ssh show in its port's network.outgoing.bytes (its tap's counters), Prometheus gets the same
-// meters, and a deleted server's resource ends.
+// meters, what it writes to a volume shows in the volume's own counters, and a deleted server's
+// resource ends.
 let c: GuestCloud;
 let server: string;
 let ssh: (command: string) => Promise<string>;
@@ -74,6 +75,24 @@ test('a busy loop in the guest raises the rate of its cpu; bytes it sends grow i
   assert.match(text, new RegExp(`^nubo_cpu_total\\{project_id="[0-9a-f]+",server_id="${server}",resource_id="${server}"\\} \\d+`, 'm'));
   assert.match(text, new RegExp(`^nubo_network_outgoing_bytes_total\\{[^}]*server_id="${server}",port_id="[0-9a-f-]+",device="tap[^"]+"`, 'm'));
   assert.match(text, /^# TYPE nubo_memory_resident gauge$/m);
+});
+
+test('what the guest writes to a volume grows the volume’s disk.device.write.bytes; its size is metered', async () => {
+  const volume = (await c.json('volume', 'create', '--size', '1', 'vol1')).id;
+  await c.until('vol1 available', async () => (await c.json('volume', 'show', volume)).status === 'available', 120_000);
+  await c.cli('server', 'add', 'volume', server, volume);
+  await c.until('vol1 in-use', async () => (await c.json('volume', 'show', volume)).status === 'in-use', 120_000);
+  await c.until('the guest sees /dev/vdb', async () => (await ssh('test -e /dev/vdb && echo yes || echo no')) === 'yes', 60_000);
+  const shown = await c.json('metric', 'resource', 'show', '--type', 'volume', volume);
+  assert.equal(shown.display_name, 'vol1');
+  assert.equal(shown.instance_id, server);
+  const last = async (metric: string) => ((await c.json('metric', 'measures', 'show', '--resource-id', volume, metric, '--granularity', '1')) as Row[]).at(-1)?.value ?? 0;
+  assert.equal(await last('volume.size'), 1);
+  await c.until('the volume’s counters metered', async () => (await c.json('metric', 'resource', 'show', '--type', 'volume', volume)).metrics['disk.device.write.bytes'] !== undefined, 30_000);
+  const before = await last('disk.device.write.bytes');
+  const written = 2 * 1024 * 1024;
+  await ssh(`dd if=/dev/urandom of=/dev/vdb bs=65536 count=${written / 65536} conv=fsync 2>/dev/null; echo done`);
+  await c.until('the writes counted', async () => (await last('disk.device.write.bytes')) - before >= written, 30_000);
 });
 
 test('a deleted server’s resources end', async () => {

@@ -10,8 +10,8 @@ import { tapName } from '../../src/network/dataplane/driver.ts';
 // The meters beyond the guests' own, polled every second on a cloud whose data plane is Linux in a
 // namespace standing for the host: a server on the fake hypervisor whose NIC is a veth end in a
 // namespace of its own, reached from the host's side through its floating IP. Pings through it
-// show in the floating IP's and the router gateway's byte counters; the image's size and the
-// server's memory.usage are measured too.
+// show in the floating IP's and the router gateway's byte counters; the image's size, the
+// server's memory.usage and the volumes' and snapshots' sizes are measured too.
 let host: Awaited<ReturnType<typeof hostNamespace>>;
 let vmNs: string;
 let c: TestCloud;
@@ -81,6 +81,25 @@ test('pings through a floating IP are counted on it and on its router’s gatewa
   // A floating IP let go is no longer metered: its resource ends.
   await ok('server', 'remove', 'floating', 'ip', 'vm', fip.floating_ip_address);
   await eventually_('the floating IP resource ended', async () => ((await c.request('GET', `/metric/v1/resource/network/${fip.id}`, { token })).body.ended_at ? true : undefined));
+});
+
+test('volumes and snapshots are metered by size, and end when deleted', async () => {
+  const volume = await json('volume', 'create', '--size', '2', 'vol1');
+  await eventually('vol1 available', async () => (await json('volume', 'show', volume.id)).status === 'available', 60_000);
+  const snapshot = await json('volume', 'snapshot', 'create', '--volume', 'vol1', 'snap1');
+  assert.equal(await eventually_('the volume metered', () => latest(volume.id, 'volume.size')), 2);
+  assert.equal(await latest(volume.id, 'volume'), 1);
+  assert.equal(await eventually_('the snapshot metered', () => latest(snapshot.id, 'snapshot.size')), 2);
+  const shown = (await c.request('GET', `/metric/v1/resource/volume/${volume.id}`, { token })).body;
+  assert.equal(shown.display_name, 'vol1');
+  assert.equal(shown.volume_type, '__DEFAULT__');
+  assert.equal(shown.instance_id, null);
+
+  await ok('volume', 'snapshot', 'delete', 'snap1');
+  await eventually('snap1 gone', async () => (await c.request('GET', `/volume/v3/${shown.project_id}/snapshots/${snapshot.id}`, { token })).status === 404, 60_000);
+  await ok('volume', 'delete', 'vol1');
+  for (const id of [snapshot.id, volume.id])
+    await eventually_(`${id}'s resource ended`, async () => ((await c.request('GET', `/metric/v1/resource/volume/${id}`, { token })).body.ended_at ? true : undefined));
 });
 
 /** Polls until probe gives a value. */

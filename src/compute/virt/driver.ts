@@ -101,7 +101,7 @@ export interface GuestStats {
   /** Host memory the guest's process holds, in MiB. */
   residentMiB: number;
   /** Each disk, named as the guest sees it (vda, vdb…). */
-  disks: { name: string; readBytes: number; writeBytes: number; readRequests: number; writeRequests: number }[];
+  disks: { name: string; volumeId?: string; readBytes: number; writeBytes: number; readRequests: number; writeRequests: number }[];
   /** Each NIC's tap, as the host counts it: what the tap receives (rx) is what the guest sent. */
   nics: Record<string, { rxBytes: number; rxPackets: number; rxDrop: number; txBytes: number; txPackets: number; txDrop: number }>;
 }

@@ -1,6 +1,8 @@
 // The meters of one host: every interval, each running guest's counters (CPU, memory, disks, NICs)
 // become measures of Gnocchi-typed resources, named and united as Ceilometer's compute agent names
-// them, and the resources of servers gone from the host get their ended_at.
+// them, and the resources of servers gone from the host get their ended_at. The routers whose
+// namespaces are on the host are metered too, and one collector per cloud meters the images and
+// volumes the services record.
 
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
@@ -14,8 +16,9 @@ import { resourceId } from '../resources.ts';
 import type { Point } from '../rollup.ts';
 import { metrics, resources } from '../tables.ts';
 import { endGoneImages, imageSamples } from './images.ts';
-import { COLLECTOR, CUMULATIVE, GAUGE, endMissing, writeSamples } from './meter-store.ts';
+import { COLLECTOR, CUMULATIVE, GAUGE, endMissing, writeSamples, type Sample as ResourceSample } from './meter-store.ts';
 import { routerSamples } from './routers.ts';
+import { endGoneVolumes, volumeSamples } from './volumes.ts';
 
 
 /** Ceilometer's meters: name → unit and whether it counts up. */
@@ -99,6 +102,28 @@ function samplesOf(server: MeteredServer, host: string, stats: GuestStats, ports
   return [instance, ...disks, ...nics];
 }
 
+/** What the guest's volumes read and wrote, added to each volume's own resource, whose attributes
+ * are the cloud-wide collector's: the counters start again from zero when it is attached anew. */
+function volumeIoOf(server: MeteredServer, stats: GuestStats): ResourceSample[] {
+  return stats.disks.flatMap((d) =>
+    d.volumeId === undefined
+      ? []
+      : [
+          {
+            original: d.volumeId,
+            type: 'volume',
+            projectId: server.projectId,
+            meters: {
+              'disk.device.read.bytes': { unit: 'B', cumulative: true, value: d.readBytes },
+              'disk.device.write.bytes': { unit: 'B', cumulative: true, value: d.writeBytes },
+              'disk.device.read.requests': { unit: 'request', cumulative: true, value: d.readRequests },
+              'disk.device.write.requests': { unit: 'request', cumulative: true, value: d.writeRequests },
+            },
+          },
+        ],
+  );
+}
+
 /** Makes the sample's resource and its metrics when missing, or brings its attributes up to date;
  * returns its metrics by name. */
 async function ensureResource(tx: Db, s: Sample): Promise<Map<string, string>> {
@@ -136,14 +161,15 @@ async function ensureResource(tx: Db, s: Sample): Promise<Map<string, string>> {
 
 export interface CollectorOptions {
   store: Store;
-  driver: VirtDriver;
   host: string;
   intervalMs: number;
   log: Logger;
-  /** The network data plane's prefix when it is Linux: the routers hosted here are metered too. */
+  /** On a host with guests, its hypervisor: its guests are metered. */
+  driver?: VirtDriver;
+  /** The network data plane's prefix on a host that serves routers with Linux: they are metered. */
   routerPrefix?: string;
-  /** Whether this collector also meters the image service's images (one collector per cloud). */
-  images?: boolean;
+  /** Whether this collector also meters the images and volumes (one collector per cloud). */
+  catalog?: boolean;
 }
 
 export interface Collector {
@@ -158,18 +184,21 @@ export function startCollector(opts: CollectorOptions): Collector {
   // unless a server changed (renamed, resized).
   const known = new Map<string, { attributes: string; metrics: Map<string, string> }>();
   const knownOthers = new Map<string, { attributes: string; metrics: Map<string, string> }>();
+  const knownVolumeIo = new Map<string, { attributes: string; metrics: Map<string, string> }>();
 
   async function poll(): Promise<void> {
     const t = Date.now();
-    const servers = await serversOnHost(store.db, host);
+    const servers = driver ? await serversOnHost(store.db, host) : [];
     const samples: Sample[] = [];
+    const volumeIo: ResourceSample[] = [];
     for (const server of servers) {
-      const stats = await driver.stats(server.id).catch((err) => void log.warn({ server: server.id, err }, 'guest stats unreadable'));
+      const stats = await driver!.stats(server.id).catch((err) => void log.warn({ server: server.id, err }, 'guest stats unreadable'));
       if (!stats) continue;
       samples.push(...samplesOf(server, host, stats, await serverNics(store.db, server)));
+      volumeIo.push(...volumeIoOf(server, stats));
     }
-    const routed = opts.routerPrefix === undefined ? undefined : await routerSamples(store.db, opts.routerPrefix, log);
-    const imaged = opts.images ? await imageSamples(store.db) : undefined;
+    const routed = opts.routerPrefix === undefined ? undefined : await routerSamples(store.db, opts.routerPrefix, host, log);
+    const cataloged = opts.catalog ? { images: await imageSamples(store.db), volumes: await volumeSamples(store.db) } : undefined;
     await store.tx(async (tx) => {
       const batch = new Map<string, Point[]>();
       for (const s of samples) {
@@ -182,14 +211,18 @@ export function startCollector(opts: CollectorOptions): Collector {
         for (const [name, v] of Object.entries(s.values)) batch.set(entry.metrics.get(name)!, [{ t, v }]);
       }
       await addMeasures(tx, batch);
-      await endGone(tx, servers.map((s) => s.id));
+      if (driver) await endGone(tx, servers.map((s) => s.id));
+      await writeSamples(tx, volumeIo, t, knownVolumeIo);
       if (routed) {
         await writeSamples(tx, routed, t, knownOthers);
-        for (const kind of ['router', 'floating_ip']) await endMissing(tx, 'network', { kind }, routed.filter((s) => s.attributes.kind === kind).map((s) => s.original));
+        // Only this host's: the routers of another network host are its collector's.
+        for (const kind of ['router', 'floating_ip'])
+          await endMissing(tx, 'network', { kind, host }, routed.filter((s) => s.attributes!.kind === kind).map((s) => s.original));
       }
-      if (imaged) {
-        await writeSamples(tx, imaged, t, knownOthers);
-        await endGoneImages(tx, imaged);
+      if (cataloged) {
+        await writeSamples(tx, [...cataloged.images, ...cataloged.volumes], t, knownOthers);
+        await endGoneImages(tx, cataloged.images);
+        await endGoneVolumes(tx, cataloged.volumes);
       }
     });
   }

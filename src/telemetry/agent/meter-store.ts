@@ -24,7 +24,9 @@ export interface Sample {
   original: string;
   type: string;
   projectId: string | null;
-  attributes: Record<string, unknown>;
+  /** Absent when another collector owns the resource's attributes: the resource is then made
+   * bare if missing, and otherwise left as it is (ended or not). */
+  attributes?: Record<string, unknown>;
   meters: Record<string, Meter>;
 }
 
@@ -33,7 +35,7 @@ export interface Sample {
 export async function writeSamples(tx: Db, samples: Sample[], t: number, known: Map<string, { attributes: string; metrics: Map<string, string> }>): Promise<void> {
   const batch = new Map<string, { t: number; v: number }[]>();
   for (const s of samples) {
-    const attributes = JSON.stringify(s.attributes);
+    const attributes = JSON.stringify(s.attributes ?? null);
     let entry = known.get(s.original);
     if (!entry || entry.attributes !== attributes || Object.keys(s.meters).some((m) => !entry!.metrics.has(m))) {
       entry = { attributes, metrics: await ensure(tx, s) };
@@ -47,10 +49,11 @@ export async function writeSamples(tx: Db, samples: Sample[], t: number, known: 
 async function ensure(tx: Db, s: Sample): Promise<Map<string, string>> {
   const id = resourceId(s.original);
   const project = s.projectId ?? COLLECTOR;
-  await tx
+  const insert = tx
     .insert(resources)
-    .values({ id, originalResourceId: s.original, type: s.type, projectId: s.projectId, createdByUserId: COLLECTOR, createdByProjectId: project, attributes: s.attributes })
-    .onConflictDoUpdate({ target: resources.id, set: { attributes: s.attributes, projectId: s.projectId, endedAt: null, revisionStart: new Date() } });
+    .values({ id, originalResourceId: s.original, type: s.type, projectId: s.projectId, createdByUserId: COLLECTOR, createdByProjectId: project, attributes: s.attributes ?? {} });
+  if (s.attributes) await insert.onConflictDoUpdate({ target: resources.id, set: { attributes: s.attributes, projectId: s.projectId, endedAt: null, revisionStart: new Date() } });
+  else await insert.onConflictDoNothing();
   const have = new Map((await tx.select({ id: metrics.id, name: metrics.name }).from(metrics).where(eq(metrics.resourceId, id))).map((m) => [m.name!, m.id]));
   for (const [name, m] of Object.entries(s.meters)) {
     if (have.has(name)) continue;
@@ -61,9 +64,8 @@ async function ensure(tx: Db, s: Sample): Promise<Map<string, string>> {
   return have;
 }
 
-/** Ends the collector's live resources of a type (and of a kind, by an attribute) not in `present`. */
-export async function endMissing(tx: Db, type: string, kind: Record<string, string>, present: string[]): Promise<void> {
-  const [key, value] = Object.entries(kind)[0]!;
+/** Ends the collector's live resources of a type (and of a kind, by attributes) not in `present`. */
+export async function endMissing(tx: Db, type: string, kind: Record<string, string> | undefined, present: string[]): Promise<void> {
   await tx
     .update(resources)
     .set({ endedAt: new Date() })
@@ -72,7 +74,7 @@ export async function endMissing(tx: Db, type: string, kind: Record<string, stri
         eq(resources.type, type),
         eq(resources.createdByUserId, COLLECTOR),
         isNull(resources.endedAt),
-        sql`${resources.attributes}->>${key} = ${value}`,
+        ...Object.entries(kind ?? {}).map(([key, value]) => sql`${resources.attributes}->>${key} = ${value}`),
         present.length ? notInArray(resources.originalResourceId, present) : undefined,
       ),
     );

@@ -90,7 +90,7 @@ const traffic = (prefix: string, c: Counted | undefined, dir: 'incoming' | 'outg
 });
 
 /** One poll of the routers whose namespaces are on this host (named after the data plane's prefix). */
-export async function routerSamples(db: Db, prefix: string, log: Logger): Promise<Sample[]> {
+export async function routerSamples(db: Db, prefix: string, host: string, log: Logger): Promise<Sample[]> {
   const start = namespaces(prefix).router('');
   const hosted = (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
   if (hosted.length === 0) return [];
@@ -120,7 +120,7 @@ export async function routerSamples(db: Db, prefix: string, log: Logger): Promis
       original: router.id,
       type: 'network',
       projectId: router.projectId,
-      attributes: { kind: 'router', name: router.name },
+      attributes: { kind: 'router', name: router.name, host },
       // The gateway's incoming traffic is what the router receives from outside.
       meters: { ...traffic('router.gateway', counters.get(rin!.key), 'incoming'), ...traffic('router.gateway', counters.get(rout!.key), 'outgoing') },
     });
@@ -130,7 +130,7 @@ export async function routerSamples(db: Db, prefix: string, log: Logger): Promis
         original: f.id,
         type: 'network',
         projectId: f.projectId,
-        attributes: { kind: 'floating_ip', floating_ip_address: f.address, router_id: router.id },
+        attributes: { kind: 'floating_ip', floating_ip_address: f.address, router_id: router.id, host },
         meters: { ...traffic('ip.floating', counters.get(fin!.key), 'incoming'), ...traffic('ip.floating', counters.get(fout!.key), 'outgoing') },
       });
     }

@@ -17,12 +17,13 @@ interface BlockStats {
   stats: { rd_bytes: number; wr_bytes: number; rd_operations: number; wr_operations: number };
 }
 
-/** The guest's disks as it sees them: its root disk vda, then each volume in the order attached. */
-function diskNames(spec: GuestSpec | undefined): Map<string, string> {
-  const names = new Map<string, string>();
+/** The guest's disks as it sees them, by QMP node: its root disk vda, then each volume in the
+ * order attached. */
+function diskNames(spec: GuestSpec | undefined): Map<string, { name: string; volumeId?: string }> {
+  const names = new Map<string, { name: string; volumeId?: string }>();
   const volumes = [...(spec?.rootVolume ? [spec.rootVolume] : []), ...(spec?.volumes ?? [])];
-  if (!spec?.rootVolume) names.set('root', 'vda');
-  volumes.forEach((v, i) => names.set(nodeNameOf(v.volumeId), `vd${String.fromCharCode(97 + i + (spec?.rootVolume ? 0 : 1))}`));
+  if (!spec?.rootVolume) names.set('root', { name: 'vda' });
+  volumes.forEach((v, i) => names.set(nodeNameOf(v.volumeId), { name: `vd${String.fromCharCode(97 + i + (spec?.rootVolume ? 0 : 1))}`, volumeId: v.volumeId }));
   return names;
 }
 
@@ -59,10 +60,10 @@ export function statsOps(g: GuestAccess, specOf: (uuid: string) => Promise<Guest
       const names = diskNames(spec);
       const blocks = await withQmp(g.qmpSocket(uuid), (q) => q.execute<BlockStats[]>('query-blockstats'), 2000).catch(() => [] as BlockStats[]);
       const disks = blocks.flatMap((b) => {
-        const name = names.get(b.device || b['node-name'] || '');
-        if (!name) return [];
+        const disk = names.get(b.device || b['node-name'] || '');
+        if (!disk) return [];
         const s = b.stats;
-        return [{ name, readBytes: s.rd_bytes, writeBytes: s.wr_bytes, readRequests: s.rd_operations, writeRequests: s.wr_operations }];
+        return [{ ...disk, readBytes: s.rd_bytes, writeBytes: s.wr_bytes, readRequests: s.rd_operations, writeRequests: s.wr_operations }];
       });
       return { cpuNs, residentMiB, disks, nics: parseNetDev(netDev ?? '', new Set((spec?.nics ?? []).map((n) => n.tap))) };
     },
