@@ -9,6 +9,7 @@ import { archivePolicyRoutes } from './api/archive-policies.ts';
 import { metricRoutes } from './api/metrics.ts';
 import { resourceRoutes } from './api/resources.ts';
 import { ensureBuiltinPolicies } from './policies.ts';
+import { healthExposition } from './health.ts';
 import { exposition } from './prometheus.ts';
 import './policy.ts';
 
@@ -50,11 +51,13 @@ export function telemetryPlugin(t: Telemetry) {
   };
 }
 
-/** GET /metrics at the root of the API port: the meters for Prometheus, to an admin. */
+/** GET /metrics at the root of the API port, to an admin: the meters for Prometheus, then Nubo's
+ * own health (heartbeats, reconcile queues, the API's answer times). */
 export function prometheusPlugin(t: Telemetry) {
   return async (app: FastifyInstance) => {
-    app.get('/metrics', { config: { policy: 'telemetry:prometheus' } }, async (_request, reply) =>
-      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await exposition(t.store.db)),
-    );
+    app.get('/metrics', { config: { policy: 'telemetry:prometheus' } }, async (_request, reply) => {
+      const [meters, health] = await Promise.all([exposition(t.store.db), healthExposition(t.store, app.latency)]);
+      return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(meters + health);
+    });
   };
 }

@@ -253,3 +253,30 @@ test('stop waits for the runs under way, accepts no more, and leaves no timer be
   assert.equal(timers(), before, 'a timer outlived the queue');
   await q.idle();
 });
+
+test('depth counts the keys queued, running, and waiting to settle or retry, but not polls', { timeout: 10_000 }, async () => {
+  const hold = gate();
+  const q = queue(
+    async (key) => {
+      if (key === 'slow') await hold.promise;
+      if (key === 'failing') throw new Error('not yet');
+      if (key === 'poll') return { requeueAfter: 60_000 };
+    },
+    { concurrency: 2, backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+  );
+  try {
+    q.add('poll');
+    q.add('failing');
+    await tick();
+    assert.deepEqual(q.depth, { queued: 0, running: 0, waiting: 1 }, 'the failed key waits to retry; the poll is not work');
+    q.add('slow');
+    q.add('a');
+    q.add('b');
+    q.settle('c', 60_000);
+    assert.deepEqual(q.depth, { queued: 1, running: 2, waiting: 2 });
+  } finally {
+    hold.open();
+    await q.stop();
+  }
+  assert.deepEqual(q.depth, { queued: 0, running: 0, waiting: 0 });
+});

@@ -11,7 +11,8 @@ import { tapName } from '../../src/network/dataplane/driver.ts';
 // namespace standing for the host: a server on the fake hypervisor whose NIC is a veth end in a
 // namespace of its own, reached from the host's side through its floating IP. Pings through it
 // show in the floating IP's and the router gateway's byte counters; the image's size, the
-// server's memory.usage and the volumes' and snapshots' sizes are measured too.
+// server's memory.usage and the volumes' and snapshots' sizes are measured too, and /metrics
+// carries Nubo's own health.
 let host: Awaited<ReturnType<typeof hostNamespace>>;
 let vmNs: string;
 let c: TestCloud;
@@ -100,6 +101,27 @@ test('volumes and snapshots are metered by size, and end when deleted', async ()
   await ok('volume', 'delete', 'vol1');
   for (const id of [snapshot.id, volume.id])
     await eventually_(`${id}'s resource ended`, async () => ((await c.request('GET', `/metric/v1/resource/volume/${id}`, { token })).body.ended_at ? true : undefined));
+});
+
+test('/metrics carries Nubo’s own health: heartbeats, reconcile queues, the API’s answer times per route', async () => {
+  await c.request('GET', '/compute/v2.1/servers', { token });
+  const text = await (await fetch(`${c.url}/metrics`, { headers: { 'x-auth-token': token } })).text();
+  const beat = /^nubo_service_heartbeat_timestamp_seconds\{binary="nova-compute",host="[^"]+"\} ([0-9.]+)$/m.exec(text);
+  assert.ok(beat, 'the compute service’s heartbeat');
+  assert.ok(Math.abs(Number(beat[1]) * 1000 - Date.now()) < 120_000, `a recent heartbeat: ${beat[1]}`);
+  assert.match(text, /^nubo_service_heartbeat_timestamp_seconds\{binary="nubo-network-agent",host="[^"]+",agent_type="DHCP agent"\} [0-9.]+$/m);
+  for (const state of ['queued', 'running', 'waiting']) assert.match(text, new RegExp(`^nubo_reconcile_queue_keys\\{controller="network-agent",state="${state}"\\} \\d+$`, 'm'));
+  assert.match(text, /^# TYPE nubo_http_request_duration_seconds histogram$/m);
+  const count = /^nubo_http_request_duration_seconds_count\{method="GET",route="\/compute\/v2\.1\/servers"\} (\d+)$/m.exec(text);
+  assert.ok(count && Number(count[1]) >= 1, 'GET /compute/v2.1/servers counted');
+  assert.match(text, /^nubo_http_request_duration_seconds_bucket\{method="GET",route="\/compute\/v2\.1\/servers",le="\+Inf"\} \d+$/m);
+
+  // Only an admin reads it.
+  await ok('project', 'create', 'other');
+  await ok('user', 'create', '--project', 'other', '--password', 'pw', 'carol');
+  await ok('role', 'add', '--project', 'other', '--user', 'carol', 'member');
+  const member = await c.login('carol', 'pw', 'other');
+  assert.equal((await fetch(`${c.url}/metrics`, { headers: { 'x-auth-token': member } })).status, 403);
 });
 
 /** Polls until probe gives a value. */

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from '../log.ts';
+import { measureLatency } from './latency.ts';
 import { answerError, answerNotFound, renderError, styleOf, type ErrorStyle } from './errors.ts';
 import { installAuth, type TokenValidator } from './auth.ts';
 import { installInputChecks } from './input.ts';
@@ -133,6 +134,7 @@ export function createApp(opts: AppOptions): App {
     reply.header('x-openstack-request-id', request.id);
     lastUrl.set(request.raw.socket, request.url);
   });
+  measureLatency(app);
   installAuth(app, opts.validate);
   installInputChecks(app);
   app.setErrorHandler((err: Error, request, reply) => answerError(err, request, reply, styleOf(styles, request.url)));

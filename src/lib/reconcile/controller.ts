@@ -5,6 +5,7 @@
 
 import type { Logger } from '../log.ts';
 import { RESYNC, type Store } from '../store/db.ts';
+import { registerQueue } from './depths.ts';
 import { WorkQueue, type ReconcileResult, type TerminalError } from './queue.ts';
 
 export { TerminalError, type ReconcileResult } from './queue.ts';
@@ -106,6 +107,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     else work.add(payload);
   };
   const unlisten = await opts.store.listen(opts.channel, take);
+  const unregister = registerQueue(opts.store, opts.name, () => work.depth);
   lister.add(LIST);
   log.debug({ channel: opts.channel }, 'controller started');
 
@@ -124,6 +126,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     async stop() {
       if (!stopped) {
         stopped = true;
+        unregister();
         // Failing to unsubscribe (store already closed) must not stop the runs from draining.
         await unlisten().catch((err: unknown) => log.warn({ err }, 'unsubscribing failed'));
       }

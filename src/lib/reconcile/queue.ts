@@ -14,6 +14,12 @@ export class TerminalError extends Error {
   override readonly name = 'TerminalError';
 }
 
+export interface QueueDepth {
+  queued: number;
+  running: number;
+  waiting: number;
+}
+
 export interface WorkQueueOptions {
   /** Brings the resource named by key toward its desired state. Throw to retry with back-off. */
   run: (key: string) => Promise<ReconcileResult | void>;
@@ -73,6 +79,12 @@ export class WorkQueue {
    * waiting on requeueAfter do not count: they are scheduled polls, not unfinished work. */
   get isIdle(): boolean {
     return this.dirty.size === 0 && this.running.size === 0 && ![...this.timers.values()].some((t) => t.pending);
+  }
+
+  /** How much work there is: keys queued to run, running, and waiting on a timer to settle a
+   * burst of changes or to retry after an error (scheduled polls are not work). */
+  get depth(): QueueDepth {
+    return { queued: this.dirty.size, running: this.running.size, waiting: [...this.timers.values()].filter((t) => t.pending).length };
   }
 
   /** Resolves the next time isIdle holds (at once if it holds now; once stopped, when stop() is done). */
