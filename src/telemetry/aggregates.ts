@@ -1,16 +1,17 @@
 import { badRequest } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { filterSql, parseFilter } from './filter.ts';
-import { checkServed, readMeasures, type Measure, type MeasureQuery } from './measures.ts';
+import { checkServed, readMeasures, readResample, type Measure, type MeasureQuery } from './measures.ts';
 import { findMetric, metricsByName, type MetricRow } from './metrics.ts';
-import { findPolicy } from './policies.ts';
+import { BASE_METHODS, findPolicy } from './policies.ts';
+import { fillGaps, resample, type Fill } from './resample.ts';
 import { checkType, type ResourceRow } from './resources.ts';
 import type { Caller } from './types.ts';
 
 // Gnocchi's /v1/aggregates: operations written as S-expressions over metric references, e.g.
 // (aggregate mean (metric cpu rate:mean)) across the resources a search finds.
 
-type Sexp = string | Sexp[];
+export type Sexp = string | Sexp[];
 
 export function parseOperations(text: string): Sexp {
   const tokens = text.match(/\(|\)|[^\s()]+/g) ?? [];
@@ -57,6 +58,7 @@ interface Context {
   filter?: ReturnType<typeof filterSql>;
   references: Map<string, unknown>;
   neededOverlap: number;
+  fill?: Fill;
 }
 
 async function metricSeries(ctx: Context, ref: string, method: string): Promise<Series[]> {
@@ -81,10 +83,15 @@ async function metricSeries(ctx: Context, ref: string, method: string): Promise<
   return out;
 }
 
-/** Combines series bucket by bucket; a bucket is kept when enough of the series have it. */
-function aggregate(method: string, series: Series[], neededOverlap: number): Series {
+/** Combines series bucket by bucket; a bucket is kept when enough of the series have it, or,
+ * with a fill, always: from the values present (dropna) or with the gaps filled. */
+function aggregate(method: string, series: Series[], neededOverlap: number, fill: Fill | undefined): Series {
   const fn = AGGREGATORS[method];
   if (!fn) throw badRequest(`Invalid operations: aggregate takes one of ${Object.keys(AGGREGATORS).join(', ')}`);
+  if (fill !== undefined) {
+    series = fillGaps(series, fill);
+    neededOverlap = 0;
+  }
   const buckets = new Map<string, { ts: string; g: number; values: number[] }>();
   for (const s of series) {
     for (const [ts, g, v] of s.measures) {
@@ -116,9 +123,17 @@ async function evaluate(ctx: Context, e: Sexp): Promise<Series[]> {
   }
   if (op === 'aggregate') {
     if (args.length !== 2 || typeof args[0] !== 'string') throw badRequest('Invalid operations: aggregate takes a method and an operation');
-    return [aggregate(args[0], await evaluate(ctx, args[1]!), ctx.neededOverlap)];
+    return [aggregate(args[0], await evaluate(ctx, args[1]!), ctx.neededOverlap, ctx.fill)];
   }
-  throw badRequest(`Invalid operations: ${op} is not supported (metric, aggregate)`);
+  if (op === 'resample') {
+    // (resample METHOD PERIOD OPERATION)
+    const [method, period, operand] = args;
+    if (args.length !== 3 || typeof method !== 'string' || typeof period !== 'string') throw badRequest('Invalid operations: resample takes a method, a period and an operation');
+    if (!(BASE_METHODS as readonly string[]).includes(method.replace(/^rate:/, ''))) throw badRequest(`Invalid operations: resample takes one of ${BASE_METHODS.join(', ')}`);
+    const seconds = readResample(period, ctx.query.granularity)!;
+    return (await evaluate(ctx, operand!)).map((s) => ({ ...s, measures: resample(s.measures, seconds, method) }));
+  }
+  throw badRequest(`Invalid operations: ${op} is not supported (metric, aggregate, resample)`);
 }
 
 /** Nests series by their path: {id: {method: measures}} or {resource: {metric: {method: …}}}. */
@@ -144,15 +159,16 @@ export async function fetchAggregates(
   db: Db,
   caller: Caller,
   body: AggregatesRequest,
-  q: Omit<MeasureQuery, 'aggregation'> & { groupby: string[]; details: boolean; neededOverlap: number },
+  q: Omit<MeasureQuery, 'aggregation'> & { groupby: string[]; details: boolean; neededOverlap: number; fill?: Fill },
   listResources: (filter: ReturnType<typeof filterSql> | undefined, type: string) => Promise<ResourceRow[]>,
   view: { metric: (m: MetricRow) => Promise<unknown>; resource: (r: ResourceRow) => Promise<unknown> },
 ): Promise<unknown> {
   const ops = typeof body.operations === 'string' ? parseOperations(body.operations) : body.operations;
   if (!Array.isArray(ops)) throw badRequest('Invalid input: operations is required');
-  const base = { db, caller, query: q, references: new Map<string, unknown>(), neededOverlap: q.neededOverlap };
+  const base = { db, caller, query: q, references: new Map<string, unknown>(), neededOverlap: q.neededOverlap, fill: q.fill };
   const result = async (series: Series[], refs: Map<string, unknown>, isResource: boolean) => ({
-    measures: nest(series),
+    // Series left apart (no aggregate over them) are filled against each other too.
+    measures: nest(q.fill === undefined ? series : fillGaps(series, q.fill)),
     ...(q.details ? { references: await Promise.all([...refs.values()].map((r) => (isResource ? view.resource(r as ResourceRow) : view.metric(r as MetricRow)))) } : {}),
   });
   if (body.search === undefined || body.search === null) {

@@ -112,11 +112,21 @@ export interface MeasureQuery {
   stop?: number;
   granularity?: number;
   aggregation: string;
+  /** The period the measures are regrouped into, in seconds. */
+  resample?: number;
 }
 
-/** Reads a query string's start, stop, granularity and aggregation. */
+/** Reads a resample period in seconds; one needs a granularity to start from. */
+export function readResample(value: string | undefined, granularity: number | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (granularity === undefined) throw badRequest('A granularity must be specified to resample');
+  const period = Number(value);
+  if (!(period > 0)) throw badRequest(`Invalid input: resample ${value} is not a number of seconds`);
+  return period;
+}
+
+/** Reads a query string's start, stop, granularity, aggregation and resample. */
 export function readMeasureQuery(q: Record<string, string | undefined>): MeasureQuery {
-  if (q.resample) throw badRequest('Invalid input: resample is not supported');
   const granularity = q.granularity ? Number(q.granularity) : undefined;
   if (granularity !== undefined && !(granularity > 0)) throw badRequest(`Invalid input: granularity ${q.granularity} is not a number of seconds`);
   return {
@@ -124,6 +134,7 @@ export function readMeasureQuery(q: Record<string, string | undefined>): Measure
     stop: q.stop ? readTime(q.stop, 'stop') : undefined,
     granularity,
     aggregation: q.aggregation || 'mean',
+    resample: readResample(q.resample, granularity),
   };
 }
 
@@ -133,7 +144,7 @@ export function checkServed(policy: Pick<ArchivePolicy, 'definition' | 'aggregat
   if (!served) throw notFound(`Aggregation method '${q.aggregation}' at granularity '${q.granularity ?? ''}' for metric ${metricId} does not exist`);
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
+export const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
 
 /** A metric's measures from its rolled-up buckets at the policy's granularities: coarsest first,
  * each in time order. A start inside a bucket takes that bucket, as Gnocchi rounds it down. */

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { adminEnv, cliAs, openstack, startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 
 // The metric API through python3-gnocchiclient's `openstack metric …`: archive policies rolled up
@@ -174,4 +175,56 @@ test('status, resource types and capabilities answer as gnocchiclient reads them
   assert.match(instance['attributes/display_name'], /required=True/);
   const caps = await asAlice.json('metric', 'capabilities', 'list');
   assert.match(JSON.stringify(caps), /rate:mean/);
+});
+
+test('resample and fill, and the older /v1/aggregation API that openstack metric measures aggregation calls', async () => {
+  await asAdmin('metric', 'archive-policy', 'create', 'seconds', '-d', 'granularity:1s,points:3600', ...['-m', 'mean', '-m', 'max', '-m', 'sum', '-m', 'count']);
+  const made = async (name: string) => (await asAlice.json('metric', 'create', '--archive-policy-name', 'seconds', name)).id as string;
+  const [a, b] = [await made('a'), await made('b')];
+  const add = (metric: string, ...points: [number, number][]) => asAlice('metric', 'measures', 'add', ...points.flatMap(([s, v]) => ['-m', `${at(s)}@${v}`]), metric);
+  // a: 1, 2, 3, 4 at 0-3 s and 10 at 5 s; b: 10, 20 at 0-1 s, nothing at 2 s, 40 at 3 s.
+  await add(a, [0, 1], [1, 2], [2, 3], [3, 4], [5, 10]);
+  await add(b, [0, 10], [1, 20], [3, 40]);
+
+  // Resampled, each period is the method applied again to the values it holds.
+  const resampled = (aggregation: string, period: string) =>
+    asAlice.json('metric', 'measures', 'show', '--granularity', '1', '--aggregation', aggregation, '--resample', period, '--utc', a) as Promise<Row[]>;
+  assert.deepEqual(rows(await resampled('mean', '2'), 2), [[0, 1.5], [2, 3.5], [4, 10]]);
+  assert.deepEqual(rows(await resampled('max', '4'), 4), [[0, 4], [4, 10]]);
+  const unsampled = await openstack(env('alice'), 'metric', 'measures', 'show', '--resample', '2', a);
+  assert.notEqual(unsampled.code, 0);
+  assert.match(unsampled.stderr, /A granularity must be specified to resample/);
+
+  // The older API: the two means combined where both have a point, by the same method or another.
+  const across = (...extra: string[]) => asAlice.json('metric', 'measures', 'aggregation', '-m', a, b, '--granularity', '1', '--utc', ...extra) as Promise<Row[]>;
+  assert.deepEqual(rows(await across(), 1), [[0, 5.5], [1, 11], [3, 22]]);
+  assert.deepEqual(rows(await across('--reaggregation', 'max'), 1), [[0, 10], [1, 20], [3, 40]]);
+  // Filled with 0, every second either has counts.
+  assert.deepEqual(rows(await across('--reaggregation', 'sum', '--fill', '0'), 1), [[0, 11], [1, 22], [2, 3], [3, 44], [5, 10]]);
+  assert.deepEqual(rows(await across('--resample', '2', '--reaggregation', 'sum'), 2), [[0, 1.5 + 15], [2, 3.5 + 40]]);
+
+  // By a search over resources, grouped: each resource's "t" metric.
+  const [r1, r2] = [randomUUID(), randomUUID()];
+  for (const [r, v] of [[r1, 5], [r2, 7]] as const) {
+    await asAlice('metric', 'resource', 'create', '--type', 'generic', '-n', 't:seconds', r);
+    await asAlice('metric', 'measures', 'add', '--resource-id', r, '-m', `${at(0)}@${v}`, 't');
+  }
+  const grouped = await asAlice.json('metric', 'measures', 'aggregation', '-m', 't', '--query', `id=${r1} or id=${r2}`, '--granularity', '1', '--reaggregation', 'sum', '--groupby', 'type', '--utc');
+  assert.deepEqual(
+    grouped.map((g: Row & { group: string }) => [g.group, g.value]),
+    [['type: generic', 12]],
+  );
+
+  // /v1/aggregates: with fill null a gap leaves the result null; with dropna, the values present count.
+  const token = await c.login('alice', 'pw', 'alice');
+  const aggregates = async (fill: string) => {
+    const r = await c.request('POST', `/metric/v1/aggregates?granularity=1&fill=${fill}`, { token, body: { operations: `(aggregate sum (metric (${a} mean) (${b} mean)))` } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return (r.body.measures.aggregated as [string, number, number | null][]).map(([ts, , v]) => [(Date.parse(ts) - T0) / 1000, v]);
+  };
+  assert.deepEqual(await aggregates('null'), [[0, 11], [1, 22], [2, null], [3, 44], [5, null]]);
+  assert.deepEqual(await aggregates('dropna'), [[0, 11], [1, 22], [2, 3], [3, 44], [5, 10]]);
+  const bad = await c.request('POST', '/metric/v1/aggregates?fill=some', { token, body: { operations: `(metric ${a} mean)` } });
+  assert.equal(bad.status, 400);
+  assert.match(JSON.stringify(bad.body), /fill must be a float, 'null' or 'dropna'/);
 });

@@ -5,6 +5,7 @@ import { addMeasures, checkServed, readMeasureQuery, readMeasures, readPoints } 
 import { createMetric, deleteMetric, findMetric, findNamedMetric, listMetrics, type MetricRow } from '../metrics.ts';
 import { findPolicy, listPolicies } from '../policies.ts';
 import { findResource, metricsOf } from '../resources.ts';
+import { resample } from '../resample.ts';
 import type { Caller } from '../types.ts';
 import { callerOf, metricView, resourceView } from './views.ts';
 
@@ -31,7 +32,8 @@ async function measuresOf(db: Db, m: MetricRow, q: Query) {
   const query = readMeasureQuery(q);
   const policy = await findPolicy(db, m.archivePolicyName);
   checkServed(policy, m.id, query);
-  return readMeasures(db, m.id, query, policy.definition.map((d) => d.granularity));
+  const measures = await readMeasures(db, m.id, query, policy.definition.map((d) => d.granularity));
+  return query.resample ? resample(measures, query.resample, query.aggregation) : measures;
 }
 
 export function metricRoutes(api: FastifyInstance, store: Store): void {
