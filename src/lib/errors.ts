@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'PayloadTooLarge'
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
+  | 'NotImplemented'
   | 'Unavailable';
 
 const statusOf: Record<ErrorKind, number> = {
@@ -26,6 +27,7 @@ const statusOf: Record<ErrorKind, number> = {
   PayloadTooLarge: 413,
   NotAcceptable: 406,
   UnsupportedMediaType: 415,
+  NotImplemented: 501,
   Unavailable: 503,
 };
 
@@ -52,4 +54,5 @@ export const notFound = (msg: string, type?: string) => new ApiError('NotFound',
 export const conflict = (msg: string, type?: string) => new ApiError('Conflict', msg, type);
 export const overQuota = (msg: string, status = 403) => new ApiError('OverQuota', msg, 'OverQuota', status);
 export const tooManyRequests = (msg: string, retryAfter: number) => new ApiError('TooManyRequests', msg, 'TooManyRequests', undefined, retryAfter);
+export const notImplemented = (msg: string) => new ApiError('NotImplemented', msg);
 export const unavailable = (msg: string, retryAfter?: number) => new ApiError('Unavailable', msg, 'Unavailable', undefined, retryAfter);

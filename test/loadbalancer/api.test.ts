@@ -106,6 +106,14 @@ test('L7 policies: Octavia’s validation, positions kept dense, statuses throug
   assert.equal((await json('loadbalancer', 'listener', 'show', 'raw')).connection_limit, 100);
   const raw = (await json('loadbalancer', 'listener', 'show', 'raw')).id;
   assert.equal((await lbApi(admin, 'PUT', `/listeners/${raw}`, { listener: { connection_limit: 'many' } })).status, 400);
+  // A protocol Octavia knows but HAProxy here does not serve is the provider's 501, saying why; an
+  // unknown one is a 400.
+  assert.match(await fails('listener', 'create', '--protocol', 'TERMINATED_HTTPS', '--protocol-port', '443', 'l7lb'), /Provider 'nubo' does not support a requested option: protocol TERMINATED_HTTPS \(its certificate would come from a key manager/);
+  const lbId = (await json('loadbalancer', 'show', 'l7lb')).id;
+  const udp = await lbApi(admin, 'POST', '/pools', { pool: { loadbalancer_id: lbId, protocol: 'UDP', lb_algorithm: 'ROUND_ROBIN' } });
+  assert.equal(udp.status, 501);
+  assert.match(udp.body.faultstring, /protocol UDP \(HAProxy balances TCP only\)/);
+  assert.equal((await lbApi(admin, 'POST', '/listeners', { listener: { loadbalancer_id: lbId, protocol: 'GOPHER', protocol_port: 70 } })).status, 400);
 
   assert.match(await fails('l7policy', 'create', '--action', 'REJECT', 'raw'), /only valid on HTTP listeners/);
   assert.match(await fails('l7policy', 'create', '--action', 'REDIRECT_TO_POOL', '--redirect-pool', 'tcp', 'web'), /pool protocol 'TCP'/);

@@ -9,7 +9,7 @@ import type { Caller } from '../provisioning.ts';
 import type { LoadBalancing } from '../service.ts';
 import { LISTENER_PROTOCOLS, MONITOR_TYPES, POOL_ALGORITHMS } from '../tables.ts';
 import { callerOf, projectFor, type Query } from './caller.ts';
-import { bodyOf, bool, filtered, int, oneOf, required, tags, text, type Body } from './input.ts';
+import { bodyOf, bool, filtered, int, oneOf, protocolOf, required, tags, text, type Body } from './input.ts';
 import { listenerView, memberView, monitorView, poolView } from './views.ts';
 import { badRequest } from '../../lib/errors.ts';
 
@@ -84,7 +84,7 @@ export function childRoutes(api: FastifyInstance, svc: LoadBalancing): void {
   api.post('/lbaas/listeners', write, async (request, reply) => {
     const caller = callerOf(request);
     const b = bodyOf(request.body, 'listener');
-    const protocol = required(oneOf(b, 'protocol', LISTENER_PROTOCOLS), 'protocol');
+    const protocol = required(protocolOf(b, LISTENER_PROTOCOLS), 'protocol');
     const row = await createListener(svc.store, caller, {
       ...drop(listenerFields(b)),
       projectId: projectFor(caller, b.project_id),
@@ -128,7 +128,7 @@ export function childRoutes(api: FastifyInstance, svc: LoadBalancing): void {
       projectId: projectFor(caller, b.project_id),
       loadBalancerId: text(b, 'loadbalancer_id', 36),
       listenerId: text(b, 'listener_id', 36),
-      protocol: required(oneOf(b, 'protocol', LISTENER_PROTOCOLS), 'protocol'),
+      protocol: required(protocolOf(b, LISTENER_PROTOCOLS), 'protocol'),
       lbAlgorithm: required(oneOf(b, 'lb_algorithm', POOL_ALGORITHMS), 'lb_algorithm'),
       sessionPersistence: checkPersistence(b.session_persistence),
       ...drop({ name: text(b, 'name'), description: text(b, 'description'), adminStateUp: bool(b, 'admin_state_up'), tags: tags(b) }),

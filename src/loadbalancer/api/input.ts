@@ -1,4 +1,5 @@
-import { badRequest } from '../../lib/errors.ts';
+import { badRequest, notImplemented } from '../../lib/errors.ts';
+import { PROVIDER } from '../service.ts';
 
 // Octavia's validation errors (wsme's wording), one helper per kind of field.
 
@@ -6,6 +7,27 @@ export const invalid = (field: string, value: unknown, why: string) =>
   badRequest(`Invalid input for field/attribute ${field}. Value: '${typeof value === 'string' ? value : JSON.stringify(value)}'. ${why}`);
 
 export type Body = Record<string, unknown>;
+
+/** Octavia's protocols that this provider's HAProxy does not serve, and why, for a 501 that says so
+ * (an unknown protocol is a 400). */
+const UNSUPPORTED_PROTOCOLS: Record<string, string> = {
+  TERMINATED_HTTPS: 'its certificate would come from a key manager (Barbican), which this cloud has not',
+  HTTPS: 'TLS passes through as TCP: use the TCP protocol',
+  UDP: 'HAProxy balances TCP only',
+  SCTP: 'HAProxy balances TCP only',
+  PROXY: 'members are reached by HTTP or TCP',
+  PROXYV2: 'members are reached by HTTP or TCP',
+  PROMETHEUS: 'HAProxy here serves no metrics listener',
+};
+
+/** A listener's or pool's protocol: one HAProxy serves, or Octavia's 501 for one it knows but this
+ * provider does not offer. */
+export function protocolOf<T extends string>(b: Body, supported: readonly T[]): T | undefined {
+  const v = b.protocol;
+  if (typeof v === 'string' && v in UNSUPPORTED_PROTOCOLS)
+    throw notImplemented(`Provider '${PROVIDER.name}' does not support a requested option: protocol ${v} (${UNSUPPORTED_PROTOCOLS[v]}).`);
+  return oneOf(b, 'protocol', supported);
+}
 
 /** The object under key of a request body: Octavia's { "loadbalancer": {...} }. */
 export function bodyOf(body: unknown, key: string): Body {
