@@ -13,7 +13,7 @@ export interface WebServer {
 /**
  * A namespace standing for a guest on private-net (seedNetworks), its NIC a port of the cloud
  * bound to `computeHost` and wired by the network agent, serving its own name over HTTP on port 80
- * with busybox httpd from a directory under `work` once started.
+ * with busybox httpd from a directory under `work` once started (and, 4 s later, at /cgi-bin/slow).
  */
 export async function webServer(
   cloud: { json: (...args: string[]) => Promise<any>; ok: (...args: string[]) => Promise<string> },
@@ -33,6 +33,9 @@ export async function webServer(
   const www = join(work, name);
   mkdirSync(www, { recursive: true });
   writeFileSync(join(www, 'index.html'), `${name}\n`);
+  // A page that takes its time: a request under way across a change of the load balancer.
+  mkdirSync(join(www, 'cgi-bin'));
+  writeFileSync(join(www, 'cgi-bin', 'slow'), `#!/bin/sh\nsleep 4\nprintf 'Content-Type: text/plain\\r\\n\\r\\nslow ${name}\\n'\n`, { mode: 0o755 });
   return {
     ns,
     ip,

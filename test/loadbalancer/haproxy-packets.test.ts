@@ -113,8 +113,20 @@ test('a load balancer with a floating IP spreads requests over two servers, and 
   await eventually('the counters polled', async () => (await json('loadbalancer', 'stats', 'show', 'lb1')).total_connections >= 30, 30_000);
   assert.ok((await json('loadbalancer', 'stats', 'show', 'lb1')).bytes_out > 0);
 
-  // HAProxy killed: the agent's next poll starts it again, and the floating IP answers.
+  // A change reloads HAProxy (a new process) without cutting the connections the old one holds:
+  // a slow request under way ends whole.
   const pidfile = `/run/nubo/${host.name}/lb/${lb.id}/haproxy.pid`;
+  const first = readFileSync(pidfile, 'utf8').trim();
+  const slow = inNs(host.name, 'curl', '-s', '--max-time', '20', `http://${fip}/cgi-bin/slow`).then(
+    (r) => r.stdout,
+    (err: Error) => `cut: ${err.message}`,
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  await ok('loadbalancer', 'member', 'set', '--weight', '2', '--wait', 'p1', 'm1');
+  await eventually('HAProxy reloaded', async () => readFileSync(pidfile, 'utf8').trim() !== first, 10_000);
+  assert.match(await slow, /^slow web[12]$/m, 'the request under way during the reload ended whole');
+
+  // HAProxy killed: the agent's next poll starts it again, and the floating IP answers.
   const { stdout: pids } = await sh('ip', 'netns', 'pids', `${host.name}-qlb-${lb.id}`);
   for (const pid of pids.split(/\s+/).filter(Boolean)) await sh('kill', '-9', pid);
   await eventually('HAProxy started again', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 20_000);
