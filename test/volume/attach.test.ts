@@ -16,7 +16,10 @@ import { openFileDriver } from '../../src/volume/drivers/file.ts';
 // in use, unplugged (the device goes), then plugged into the second, which reads the same bytes;
 // a volume attached while the second is stopped is there at its next start, with the first one
 // still. Then a server booted from a volume made from the image reaches its ready line, and its
-// delete takes the volume with it (delete_on_termination).
+// delete takes the volume with it (delete_on_termination). The two guests also serve their
+// hostnames with busybox httpd (started by their user data) behind a load balancer: requests to
+// its floating IP reach both, and its health monitor takes the second out while it is stopped and
+// back once it runs again.
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 let host: Awaited<ReturnType<typeof hostNamespace>>;
@@ -55,10 +58,13 @@ before(async () => {
   chmodSync(pem, 0o600);
   await cli('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
   await seedNetworks(cli);
-  await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default');
+  for (const port of ['22', '80']) await cli('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', port, 'default');
+  // Each boot of a guest starts a web server that answers its hostname.
+  const userData = join(work, 'httpd.sh');
+  writeFileSync(userData, '#!/bin/sh\nmkdir -p /www && hostname > /www/index.html && httpd -p 80 -h /www\n');
   // Both guests boot at once: two TCG boots are what two cores take well.
   for (const name of ['vm-a', 'vm-b']) {
-    await cli('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', name);
+    await cli('server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--network', 'private-net', '--key-name', 'mykey', '--user-data', userData, name);
   }
   for (const name of ['vm-a', 'vm-b']) {
     await consoleUntil(name, /nubo-guest ready: .*keys=1/);
@@ -145,6 +151,7 @@ test('server remove volume: the device goes from the guest and the volume is ava
   assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
 });
 
+
 test('a read-only volume is read-only in the guest: its writes fail', async () => {
   await json('volume', 'create', '--size', '1', 'vol-ro');
   await until('vol-ro available', async () => (await volumeStatus('vol-ro')) === 'available');
@@ -159,11 +166,43 @@ test('a read-only volume is read-only in the guest: its writes fail', async () =
   await cli('volume', 'delete', 'vol-ro');
 });
 
+/** A GET through the load balancer's floating IP, from the machine's side. */
+const get = () => inNs(host.name, 'curl', '-s', '--max-time', '3', `http://${fips.lb}/`).then((r) => r.stdout.trim());
+const memberStatus = async (name: string) => (await json('loadbalancer', 'member', 'show', 'web', name)).operating_status as string;
+
+test('a load balancer over the two guests: requests to its floating IP reach both web servers', async () => {
+  const lb = await json('loadbalancer', 'create', '--name', 'lb', '--vip-subnet-id', 'private-subnet', '--wait');
+  await cli('loadbalancer', 'listener', 'create', '--name', 'http', '--protocol', 'HTTP', '--protocol-port', '80', '--wait', 'lb');
+  await cli('loadbalancer', 'pool', 'create', '--name', 'web', '--lb-algorithm', 'ROUND_ROBIN', '--listener', 'http', '--protocol', 'HTTP', '--wait');
+  for (const name of ['vm-a', 'vm-b']) {
+    const address = (Object.values((await json('server', 'show', name)).addresses) as string[][])[0]![0]!;
+    await cli('loadbalancer', 'member', 'create', '--name', name, '--subnet-id', 'private-subnet', '--address', address, '--protocol-port', '80', '--wait', 'web');
+  }
+  await cli(
+    ...['loadbalancer', 'healthmonitor', 'create', '--name', 'hm', '--delay', '1', '--timeout', '1', '--max-retries', '1', '--max-retries-down', '2'],
+    ...['--type', 'HTTP', '--url-path', '/', '--expected-codes', '200', '--wait', 'web'],
+  );
+  await until('both members ONLINE', async () => (await memberStatus('vm-a')) === 'ONLINE' && (await memberStatus('vm-b')) === 'ONLINE', 30_000);
+  fips.lb = (await json('floating', 'ip', 'create', '--port', lb.vip_port_id, 'public-net')).floating_ip_address;
+  await until('the floating IP answering', async () => /^vm-[ab]$/.test(await get()), 30_000);
+  const answers: string[] = [];
+  for (let i = 0; i < 20; i++) answers.push(await get());
+  assert.deepEqual([...new Set(answers)].sort(), ['vm-a', 'vm-b'], `20 requests through the load balancer: ${answers.join(' ')}`);
+});
+
+test('vm-b stopped: the monitor marks its member ERROR and every request goes to vm-a', async () => {
+  await cli('server', 'stop', 'vm-b');
+  await until('vm-b SHUTOFF', async () => (await json('server', 'show', 'vm-b')).status === 'SHUTOFF');
+  // delay × max_retries_down = 2 s for HAProxy, and a poll of the agent.
+  await until('the stopped member ERROR', async () => (await memberStatus('vm-b')) === 'ERROR', 30_000);
+  assert.equal(JSON.parse(await cli('loadbalancer', 'status', 'show', 'lb')).loadbalancer.operating_status, 'DEGRADED');
+  for (let i = 0; i < 10; i++) assert.equal(await get(), 'vm-a');
+});
+
 test('a volume attached to a stopped server is there at its next start, beside the one it had', async () => {
   await json('volume', 'create', '--size', '1', 'vol2');
   await until('vol2 available', async () => (await volumeStatus('vol2')) === 'available');
-  await cli('server', 'stop', 'vm-b');
-  await until('vm-b SHUTOFF', async () => (await json('server', 'show', 'vm-b')).status === 'SHUTOFF');
+  assert.equal((await json('server', 'show', 'vm-b')).status, 'SHUTOFF');
   await cli('server', 'add', 'volume', 'vm-b', 'vol2');
   await until('vol2 in-use', async () => (await volumeStatus('vol2')) === 'in-use');
   await cli('server', 'start', 'vm-b');
@@ -174,6 +213,18 @@ test('a volume attached to a stopped server is there at its next start, beside t
     [vol1, (await json('volume', 'show', 'vol2')).id].map((id) => id.slice(0, 20)).join(''),
   );
   assert.equal(await ssh('vm-b', `dd if=/dev/vdb bs=512 skip=2048 count=1 2>/dev/null | head -c ${PATTERN.length}`), PATTERN);
+});
+
+test('vm-b running again: its member is back ONLINE; a cascade delete takes the load balancer and leaves the guests', async () => {
+  await until('the member back ONLINE', async () => (await memberStatus('vm-b')) === 'ONLINE', 60_000);
+  const answers = new Set<string>();
+  for (let i = 0; i < 10; i++) answers.add(await get());
+  assert.deepEqual([...answers].sort(), ['vm-a', 'vm-b']);
+  const lb = await json('loadbalancer', 'show', 'lb');
+  await cli('loadbalancer', 'delete', '--cascade', '--wait', 'lb');
+  assert.ok(!(await host.list()).includes(`${host.name}-qlb-${lb.id}`), 'its namespace is gone');
+  assert.match(await cliFails(cloud.env, 'port', 'show', lb.vip_port_id), /No Port found|could not be found/);
+  assert.equal(await ssh('vm-a', 'wget -q -O - http://127.0.0.1/'), 'vm-a');
 });
 
 test('a restart of nubo keeps the attachments: the guest keeps its disks, and a detach after it works', async () => {
