@@ -1,15 +1,19 @@
 // What the load-balancer service asks of the network service: a VIP port owned by a load balancer,
-// bound to the host whose agent plugs it into a namespace, and the subnets its members may be on.
-// The load balancer never writes a port itself.
+// bound to the host whose agent plugs it into a namespace, the security group that opens it to its
+// listeners' ports, and the subnets its members may be on. The load balancer never writes a port
+// or a rule itself.
 
-import { and, eq } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
 import { contains, ipToBigInt, ipVersion, parseCidr } from './addresses.ts';
 import { addressesWithSubnets } from './ipam.ts';
 import { createPort, deletePort, updatePort } from './ports.ts';
-import { networks, ports, subnets } from './tables.ts';
+import { parsePrefix } from './security-group-rules.ts';
+import { createSecurityGroup } from './security-groups.ts';
+import { networks, ports, portSecurityGroups, securityGroupRules, securityGroups, subnets } from './tables.ts';
 import { usableNetworks, visibleSubnets, type Caller } from './visibility.ts';
 
 /** Octavia's device_owner for a load balancer's VIP port (device_id lb-<id>). */
@@ -51,8 +55,22 @@ export function isInSubnet(ip: string, cidr: string): boolean {
   return !!c && ipVersion(ip) === c.version && contains(c, ipToBigInt(ip));
 }
 
+/** The group of a load balancer's VIP port, as Octavia names it: it lets in its listeners' ports. */
+const vipGroupName = (loadBalancerId: string) => `lb-${loadBalancerId}`;
+
+const makeVipGroup = async (tx: Db, projectId: string, loadBalancerId: string) =>
+  (
+    await createSecurityGroup(tx, {
+      projectId,
+      name: vipGroupName(loadBalancerId),
+      description: `Load balancer ${loadBalancerId}: its listeners' ports, kept by the load-balancing service`,
+      stateful: true,
+    })
+  ).id;
+
 /** Makes the VIP port of a new load balancer inside its create transaction (or takes over the
- * unowned port the user named), unbound: its agent binds it once the port's device is made. */
+ * unowned port the user named), unbound: its agent binds it once the port's device is made. On a
+ * network with port security, the port gets a group of its own that the listeners open. */
 export async function allocateVip(tx: Db, req: VipRequest): Promise<Vip> {
   const owner = { deviceOwner: LB_VIP_OWNER, deviceId: `lb-${req.loadBalancerId}` };
   if (req.portId) {
@@ -61,7 +79,8 @@ export async function allocateVip(tx: Db, req: VipRequest): Promise<Vip> {
     if (port.deviceOwner || port.deviceId) throw conflict(`Port ${req.portId} is already in use by ${port.deviceOwner || port.deviceId}.`);
     const [ip] = (await addressesWithSubnets(tx, [port.id])).filter((a) => a.subnet.ipVersion === 4);
     if (!ip) throw invalidVip(`Port ${req.portId} has no IPv4 address.`);
-    await updatePort(tx, port.id, owner);
+    const groups = port.portSecurityEnabled ? { securityGroups: [await makeVipGroup(tx, port.projectId, req.loadBalancerId)] } : {};
+    await updatePort(tx, port.id, { ...owner, ...groups });
     return { portId: port.id, networkId: port.networkId, subnetId: ip.subnet.id, address: ip.ipAddress };
   }
   let subnetId = req.subnetId;
@@ -82,13 +101,13 @@ export async function allocateVip(tx: Db, req: VipRequest): Promise<Vip> {
   } else {
     throw invalidVip('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
+  const [network] = await tx.select({ portSecurity: networks.portSecurityEnabled }).from(networks).where(eq(networks.id, networkId!));
   const port = await createPort(tx, {
     networkId: networkId!,
     projectId: req.projectId,
     name: `octavia-lb-${req.loadBalancerId}`,
     fixedIps: [{ subnetId, ...(req.address ? { ipAddress: req.address } : {}) }],
-    // The VIP answers on the listeners' ports only: HAProxy listens on nothing else.
-    portSecurityEnabled: false,
+    ...(network?.portSecurity ? { securityGroups: [await makeVipGroup(tx, req.projectId, req.loadBalancerId)] } : { portSecurityEnabled: false }),
     ...owner,
   });
   return { portId: port.id, networkId: networkId!, subnetId: subnetId!, address: port.fixedIps[0]!.ipAddress };
@@ -104,10 +123,67 @@ export async function bindVip(tx: Db, portId: string, host: string): Promise<voi
 /** Tells this host's network agent that the VIP port's device was made again: it plugs it anew. */
 export const vipDeviceChanged = (db: Db, portId: string) => dataplaneChanged(db, `port:${portId}`);
 
-/** Deletes the VIP port with its load balancer; a port already gone is fine. */
-export async function releaseVip(tx: Db, portId: string): Promise<void> {
+/** The VIP port's own group, if it has one (none on a network without port security). */
+async function vipGroupOf(tx: Db, portId: string, loadBalancerId: string) {
+  const [group] = await tx
+    .select({ id: securityGroups.id, projectId: securityGroups.projectId })
+    .from(portSecurityGroups)
+    .innerJoin(securityGroups, eq(securityGroups.id, portSecurityGroups.securityGroupId))
+    .where(and(eq(portSecurityGroups.portId, portId), eq(securityGroups.name, vipGroupName(loadBalancerId))));
+  return group;
+}
+
+/** Deletes the VIP port with its load balancer, and the group it had; a port already gone is fine. */
+export async function releaseVip(tx: Db, portId: string, loadBalancerId: string): Promise<void> {
+  const group = await vipGroupOf(tx, portId, loadBalancerId);
   const [port] = await tx.select({ id: ports.id }).from(ports).where(eq(ports.id, portId));
   if (port) await deletePort(tx, portId);
+  if (group) await tx.delete(securityGroups).where(eq(securityGroups.id, group.id));
+}
+
+/** An allowed CIDR as a rule stores it (the network address), or undefined if it is not one. */
+export const normalCidr = (text: string) => (text.includes('/') ? parsePrefix(text)?.normalized : undefined);
+
+/** Makes the VIP's group let in each listener's TCP port from its allowed CIDRs (from anywhere when
+ * it has none), and nothing else: rules of the group that no listener asks for go, whoever wrote
+ * them. They follow the listeners, so they are not counted against the project's quota. */
+export async function openVip(tx: Db, portId: string, loadBalancerId: string, open: { port: number; cidrs: string[] | null }[]): Promise<void> {
+  const group = await vipGroupOf(tx, portId, loadBalancerId);
+  if (!group) return;
+  const want = new Map(
+    open.flatMap(({ port, cidrs }) =>
+      (cidrs?.length ? cidrs : ['0.0.0.0/0']).map((cidr) => [`${port} ${cidr}`, { port, cidr, ethertype: cidr.includes(':') ? ('IPv6' as const) : ('IPv4' as const) }]),
+    ),
+  );
+  const have = await tx
+    .select()
+    .from(securityGroupRules)
+    .where(and(eq(securityGroupRules.securityGroupId, group.id), eq(securityGroupRules.direction, 'ingress')));
+  const fits = (r: (typeof have)[number]) => r.protocol === 'tcp' && r.portRangeMin === r.portRangeMax && !r.remoteGroupId && want.has(`${r.portRangeMin} ${r.remoteIpPrefix}`);
+  const stale = have.filter((r) => !fits(r));
+  const kept = new Set(have.filter(fits).map((r) => `${r.portRangeMin} ${r.remoteIpPrefix}`));
+  const missing = [...want].filter(([key]) => !kept.has(key)).map(([, w]) => w);
+  if (stale.length === 0 && missing.length === 0) return;
+  if (stale.length) await tx.delete(securityGroupRules).where(inArray(securityGroupRules.id, stale.map((r) => r.id)));
+  if (missing.length)
+    await tx.insert(securityGroupRules).values(
+      missing.map((w) => ({
+        id: randomUUID(),
+        securityGroupId: group.id,
+        projectId: group.projectId,
+        direction: 'ingress' as const,
+        ethertype: w.ethertype,
+        protocol: 'tcp',
+        portRangeMin: w.port,
+        portRangeMax: w.port,
+        remoteIpPrefix: w.cidr,
+      })),
+    );
+  await tx
+    .update(securityGroups)
+    .set({ revision: sql`${securityGroups.revision} + 1`, updatedAt: new Date() })
+    .where(eq(securityGroups.id, group.id));
+  await dataplaneChanged(tx, 'firewall');
 }
 
 /** What a VIP's namespace needs: the port's MAC, its addresses with prefix, its subnet's gateway

@@ -12,7 +12,8 @@ import { webServer, type WebServer } from '../helpers/web-server.ts';
 // bridge, as a server's tap is), each running busybox httpd that answers its own name; a load
 // balancer on their subnet (HAProxy in a namespace of its own, its VIP a Neutron port on the same
 // bridge) with an HTTP listener and a ROUND_ROBIN pool, reached from the host through a floating
-// IP. Its health monitor takes a member whose server stopped out of rotation and back in.
+// IP, which its VIP's own security group opens to the listeners' allowed CIDRs. Its health monitor
+// takes a member whose server stopped out of rotation and back in.
 let host: Awaited<ReturnType<typeof hostNamespace>>;
 let nubo: SpawnedNubo;
 let work: string;
@@ -85,6 +86,31 @@ test('a load balancer with a floating IP spreads requests over two servers, and 
   assert.deepEqual([...new Set(answers)].sort(), ['web1', 'web2'], `20 requests through the load balancer: ${answers.join(' ')}`);
   assert.ok(answers.filter((a) => a === 'web1').length >= 8, `round robin: ${answers.join(' ')}`);
 
+  // The VIP port has a group of its own, which lets in the listener's port from its allowed CIDRs
+  // (anywhere by default) and nothing else.
+  const group = await json('security', 'group', 'show', `lb-${lb.id}`);
+  const vip = await json('port', 'show', lb.vip_port_id);
+  assert.equal(vip.port_security_enabled, true);
+  assert.deepEqual(vip.security_group_ids, [group.id]);
+  const ingress = async () =>
+    (await json('security', 'group', 'rule', 'list', '--ingress', group.id)).map((r: Record<string, string>) => `${r['IP Protocol']} ${r['Port Range']} ${r['IP Range']}`);
+  assert.deepEqual(await ingress(), ['tcp 80:80 0.0.0.0/0']);
+  const reached = () => get(`http://${fip}/`).then(
+    (body) => /^web[12]$/.test(body),
+    () => false,
+  );
+  await ok('loadbalancer', 'listener', 'set', '--allowed-cidr', '10.99.0.0/16', '--wait', 'l1');
+  assert.deepEqual((await json('loadbalancer', 'listener', 'show', 'l1')).allowed_cidrs, '10.99.0.0/16');
+  await eventually('the machine shut out', async () => !(await reached()), 20_000);
+  await ok('loadbalancer', 'listener', 'set', '--allowed-cidr', '172.24.4.0/24', '--allowed-cidr', '10.99.0.0/16', '--wait', 'l1');
+  assert.deepEqual((await ingress()).sort(), ['tcp 80:80 10.99.0.0/16', 'tcp 80:80 172.24.4.0/24']);
+  await eventually('the machine let in again', reached, 20_000);
+  // A rule written into the group by hand goes at the next change: the listeners alone open it.
+  await ok('security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', group.id);
+  await ok('loadbalancer', 'listener', 'unset', '--allowed-cidrs', '--wait', 'l1');
+  assert.deepEqual(await ingress(), ['tcp 80:80 0.0.0.0/0']);
+  assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'set', '--allowed-cidr', 'not-a-cidr', 'l1'), /allowed_cidrs.*CIDR format/);
+
   // Without a monitor HAProxy checks nothing: Octavia's NO_MONITOR.
   assert.equal((await json('loadbalancer', 'member', 'show', 'p1', 'm1')).operating_status, 'NO_MONITOR');
 
@@ -155,6 +181,7 @@ test('a load balancer with a floating IP spreads requests over two servers, and 
   assert.ok(!(await host.list()).includes(`${host.name}-qlb-${lb.id}`), 'the namespace is gone');
   assert.ok(!existsSync(pidfile), 'its files are gone');
   assert.match(await cliFails(nubo.env, 'port', 'show', lb.vip_port_id), /No Port found|could not be found/);
+  assert.match(await cliFails(nubo.env, 'security', 'group', 'show', group.id), /No SecurityGroup found|could not be found/);
   assert.deepEqual(await json('loadbalancer', 'list'), []);
   assert.equal(await inNs(web1.ns, 'busybox', 'wget', '-q', '-O', '-', `http://${web1.ip}/`).then((r) => r.stdout.trim()), 'web1');
 });

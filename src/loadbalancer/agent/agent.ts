@@ -7,7 +7,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { bindVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
+import { bindVip, openVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
 import type { LbDataplane } from '../dataplane/driver.ts';
 import { LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
 import { healthMonitors, l7Policies, l7Rules, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
@@ -42,7 +42,7 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
     await store.tx(async (tx) => {
       for (const t of CHILD_TABLES) await tx.delete(t).where(eq(t.loadBalancerId, lb.id));
       await tx.delete(listenerStats).where(eq(listenerStats.loadBalancerId, lb.id));
-      await releaseVip(tx, lb.vipPortId);
+      await releaseVip(tx, lb.vipPortId, lb.id);
       await tx.delete(loadBalancers).where(eq(loadBalancers.id, lb.id));
     });
   }
@@ -96,6 +96,9 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
         await store.tx(async (tx) => {
           await bindVip(tx, lb.vipPortId, host);
           if (!plugged) await vipDeviceChanged(tx, lb.vipPortId);
+          // The VIP lets in what the listeners serve, once HAProxy serves it.
+          const serving = c.listeners.filter((l) => l.provisioningStatus !== 'PENDING_DELETE');
+          await openVip(tx, lb.vipPortId, lb.id, serving.map((l) => ({ port: l.protocolPort, cidrs: l.allowedCidrs })));
         });
       } catch (err) {
         ensured.delete(id);

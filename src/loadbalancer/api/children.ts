@@ -9,7 +9,7 @@ import type { Caller } from '../provisioning.ts';
 import type { LoadBalancing } from '../service.ts';
 import { LISTENER_PROTOCOLS, MONITOR_TYPES, POOL_ALGORITHMS } from '../tables.ts';
 import { callerOf, projectFor, type Query } from './caller.ts';
-import { bodyOf, bool, filtered, int, oneOf, protocolOf, required, tags, text, type Body } from './input.ts';
+import { bodyOf, bool, cidrs, filtered, int, oneOf, protocolOf, required, tags, text, type Body } from './input.ts';
 import { listenerView, memberView, monitorView, poolView } from './views.ts';
 import { badRequest } from '../../lib/errors.ts';
 
@@ -41,6 +41,7 @@ const listenerFields = (b: Body) => ({
   timeoutMemberConnect: int(b, 'timeout_member_connect', 0, TIMEOUT),
   timeoutMemberData: int(b, 'timeout_member_data', 0, TIMEOUT),
   timeoutTcpInspect: int(b, 'timeout_tcp_inspect', 0, TIMEOUT),
+  allowedCidrs: cidrs(b, 'allowed_cidrs'),
   tags: tags(b),
 });
 

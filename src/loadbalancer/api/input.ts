@@ -1,4 +1,5 @@
 import { badRequest, notImplemented } from '../../lib/errors.ts';
+import { normalCidr } from '../../network/for-loadbalancer.ts';
 import { PROVIDER } from '../service.ts';
 
 // Octavia's validation errors (wsme's wording), one helper per kind of field.
@@ -67,6 +68,15 @@ export function oneOf<T extends string>(b: Body, field: string, values: readonly
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || !values.includes(v as T)) throw invalid(field, v, `Value should be one of: ${values.join(', ')}`);
   return v as T;
+}
+
+/** A list of CIDRs, each kept as its network address; null clears it. */
+export function cidrs(b: Body, field: string): string[] | null | undefined {
+  const v = b[field];
+  if (v === undefined || v === null) return v;
+  const out = Array.isArray(v) ? v.map((c) => (typeof c === 'string' ? normalCidr(c) : undefined)) : [];
+  if (!Array.isArray(v) || out.some((c) => c === undefined)) throw invalid(field, v, 'Value should be IPv4 or IPv6 CIDR format');
+  return [...new Set(out as string[])];
 }
 
 export function tags(b: Body): string[] | undefined {
