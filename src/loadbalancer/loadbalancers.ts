@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
-import type { Db, Store } from '../lib/store/db.ts';
+import { notify, type Db, type Store } from '../lib/store/db.ts';
 import { allocateVip } from '../network/for-loadbalancer.ts';
-import { changed, lbNotFound, lockForChange, markDeleted, ownedBy, type Caller, type LoadBalancerRow } from './provisioning.ts';
+import { changed, FAILOVER, LB_CHANNEL, lbNotFound, lockForChange, markDeleted, ownedBy, type Caller, type LoadBalancerRow } from './provisioning.ts';
 import { PROVIDER } from './service.ts';
 import { healthMonitors, l7Policies, l7Rules, listeners, loadBalancers, members, pools } from './tables.ts';
 import { withinQuota } from './quotas.ts';
@@ -83,6 +83,17 @@ export async function updateLoadBalancer(
     await tx.update(loadBalancers).set(changes).where(eq(loadBalancers.id, id));
     await changed(tx, id);
     return (await tx.select().from(loadBalancers).where(eq(loadBalancers.id, id)))[0]!;
+  });
+}
+
+/** Octavia's failover: the load balancer goes PENDING_UPDATE and its agent makes its namespace and
+ * HAProxy anew before it is ACTIVE again. The request reaches the agent as a notification only: one
+ * made while no agent listens leaves the load balancer as it runs, settled at the next resync. */
+export async function failoverLoadBalancer(store: Store, caller: Caller, id: string): Promise<void> {
+  await store.tx(async (tx) => {
+    await lockForChange(tx, caller, id);
+    await tx.update(loadBalancers).set({ provisioningStatus: 'PENDING_UPDATE', updatedAt: new Date() }).where(eq(loadBalancers.id, id));
+    await notify(tx, LB_CHANNEL, `${FAILOVER}${id}`);
   });
 }
 

@@ -12,6 +12,8 @@ definePolicy({
   // A project reads its own quotas (checked by the route); only admins set them.
   'loadbalancer:quota:read': reader,
   'loadbalancer:quota:write': admin,
+  // As in Octavia, a failover is an operator's tool.
+  'loadbalancer:failover': admin,
 });
 
 export const isAdmin = (auth: AuthContext) => admin(auth, {});

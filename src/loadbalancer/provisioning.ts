@@ -38,6 +38,9 @@ export async function lockForChange(tx: Db, caller: Caller, id: string): Promise
   return lb;
 }
 
+/** The agent's key asking for a load balancer's failover (its namespace and HAProxy made anew). */
+export const FAILOVER = 'failover:';
+
 /** Marks the load balancer as being updated and wakes the agent once the transaction commits. */
 export async function changed(tx: Db, lbId: string, status: 'PENDING_UPDATE' | 'PENDING_DELETE' | 'PENDING_CREATE' = 'PENDING_UPDATE'): Promise<void> {
   await tx.update(loadBalancers).set({ provisioningStatus: status, updatedAt: new Date() }).where(eq(loadBalancers.id, lbId));

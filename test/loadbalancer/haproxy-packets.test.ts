@@ -168,6 +168,11 @@ test('a load balancer with a floating IP spreads requests over two servers, and 
   assert.equal(readFileSync(pidfile, 'utf8').trim(), running, 'the same HAProxy serves');
   assert.match(await get(`http://${fip}/`), /^web[12]$/);
 
+  // A failover (admin) makes the namespace and HAProxy anew; the floating IP answers again.
+  await ok('loadbalancer', 'failover', '--wait', 'lb1');
+  assert.notEqual(readFileSync(pidfile, 'utf8').trim(), running, 'a new HAProxy serves');
+  await eventually('the floating IP answering after the failover', async () => /^web[12]$/.test(await get(`http://${fip}/`).catch(() => '')), 30_000);
+
   // Bad input, with Octavia's errors.
   assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'create', '--protocol', 'TCP', '--protocol-port', '80', 'lb1'), /already using protocol_port 80/);
   assert.match(await cliFails(nubo.env, 'loadbalancer', 'listener', 'create', '--protocol', 'HTTP', '--protocol-port', '70000', 'lb1'), /protocol_port|70000/);
@@ -234,6 +239,10 @@ test('changes while PENDING_UPDATE are refused, members only go on subnets the p
   assert.match((await refused.json()).faultstring, /Subnet .* not found/);
   const hidden = await fetch(`${nubo.url}/load-balancer/v2.0/lbaas/loadbalancers/${lb.id}`, { headers: { 'x-auth-token': otherToken } });
   assert.equal(hidden.status, 404);
+  // A failover is an admin's, even of one's own load balancer.
+  const own = JSON.parse(await asOther('loadbalancer', 'create', '--name', 'mine', '--vip-subnet-id', 'other-subnet', '--wait', '-f', 'json'));
+  assert.match((await openstack(other, 'loadbalancer', 'failover', own.id)).stderr, /403|Forbidden|not authorized/i);
+  await asOther('loadbalancer', 'delete', '--wait', own.id);
 
   await ok('loadbalancer', 'delete', '--cascade', '--wait', lb.id);
 });

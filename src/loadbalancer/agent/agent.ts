@@ -9,7 +9,7 @@ import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
 import { bindVip, openVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
 import type { LbDataplane } from '../dataplane/driver.ts';
-import { LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
+import { FAILOVER, LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
 import { healthMonitors, l7Policies, l7Rules, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
 import { healthOf, type Health } from './health.ts';
 import { childrenOf, configOf, type Children } from './spec.ts';
@@ -35,6 +35,9 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
   const ensured = new Map<string, number>();
   // The counters each listener's frontend last reported to this process.
   const seen = new Map<string, Counters>();
+  // Load balancers whose failover was asked: their next run makes namespace and HAProxy anew.
+  const failover = new Set<string>();
+  let controller: Controller | undefined;
 
   async function remove(lb: LoadBalancerRow): Promise<void> {
     await dp.remove(lb.id);
@@ -70,6 +73,14 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
   }
 
   async function reconcile(id: string) {
+    // A failover is a key of its own so that the notification cannot be mistaken for a change; the
+    // work is done by the load balancer's own key, which never runs twice at once.
+    if (id.startsWith(FAILOVER)) {
+      failover.add(id.slice(FAILOVER.length));
+      controller?.add(id.slice(FAILOVER.length));
+      return;
+    }
+    const rebuild = failover.delete(id);
     const [lb] = await db.select().from(loadBalancers).where(eq(loadBalancers.id, id));
     if (!lb) {
       ensured.delete(id);
@@ -78,6 +89,11 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
     }
     if (lb.host !== host) return;
     if (lb.provisioningStatus === 'PENDING_DELETE') return remove(lb);
+    if (rebuild) {
+      await dp.remove(id);
+      ensured.delete(id);
+      opts.log.info({ loadBalancer: id }, 'load balancer failover: its namespace and HAProxy are made anew');
+    }
     let c = await childrenOf(db, id);
     let rows = await dp.stats(id);
     const stamp = lb.updatedAt?.getTime() ?? 0;
@@ -117,7 +133,7 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
     return { requeueAfter: pollMs };
   }
 
-  return startController({
+  controller = await startController({
     name: 'loadbalancer-agent',
     store,
     channel: LB_CHANNEL,
@@ -128,6 +144,7 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
     },
     reconcile,
   });
+  return controller;
 }
 
 /** Writes each record's operating status where it changed. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { findChild, listChildren, type ListenerRow, type MemberRow, type MonitorRow, type PoolRow } from '../children.ts';
-import { createLoadBalancer, deleteLoadBalancer, findLoadBalancer, listLoadBalancers, updateLoadBalancer } from '../loadbalancers.ts';
+import { createLoadBalancer, deleteLoadBalancer, failoverLoadBalancer, findLoadBalancer, listLoadBalancers, updateLoadBalancer } from '../loadbalancers.ts';
 import type { Caller, LoadBalancerRow } from '../provisioning.ts';
 import { PROVIDER, type LoadBalancing } from '../service.ts';
 import { listenerStats } from '../tables.ts';
@@ -99,6 +99,11 @@ export function loadBalancerRoutes(api: FastifyInstance, svc: LoadBalancing): vo
   api.delete<{ Params: { id: string }; Querystring: Query }>('/lbaas/loadbalancers/:id', write, async (request, reply) => {
     await deleteLoadBalancer(svc.store, callerOf(request), request.params.id, ['true', '1'].includes(String(request.query.cascade).toLowerCase()));
     return reply.status(204).send();
+  });
+
+  api.put<{ Params: { id: string } }>('/lbaas/loadbalancers/:id/failover', { config: { policy: 'loadbalancer:failover' } }, async (request, reply) => {
+    await failoverLoadBalancer(svc.store, callerOf(request), request.params.id);
+    return reply.status(202).send();
   });
 
   api.get<{ Params: { id: string } }>('/lbaas/loadbalancers/:id/status', read, async (request) => {
