@@ -118,5 +118,6 @@ export class LoadBalancerClient {
   stats = async (kind: 'loadbalancer' | 'listener', id: string) =>
     (await this.request<{ stats: Record<string, unknown> }>('GET', `${this.path(kind)}/${encodeURIComponent(id)}/stats`)).stats;
   status = async (id: string) => (await this.request<{ statuses?: unknown }>('GET', `/lbaas/loadbalancers/${encodeURIComponent(id)}/status`)).statuses ?? {};
+  failover = async (id: string) => void (await this.request('PUT', `/lbaas/loadbalancers/${encodeURIComponent(id)}/failover`));
   providers = async () => (await this.request<{ providers: LbResource[] }>('GET', '/lbaas/providers')).providers;
 }

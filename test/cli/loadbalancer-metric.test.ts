@@ -167,6 +167,10 @@ describe('nubo loadbalancer, metric and top', { concurrency: 2 }, () => {
     await sameFailure('loadbalancer', 'show', '00000000-0000-4000-8000-000000000000');
     await sameFailure('loadbalancer', 'member', 'create', '--address', '10.9.0.12', '--protocol-port', '99999', 'p1');
 
+    // A failover prints nothing and, with --wait, returns once the load balancer is ACTIVE again.
+    assert.equal(await ok('loadbalancer', 'failover', '--wait', 'web'), '');
+    assert.equal((await json('loadbalancer', 'show', 'web')).provisioning_status, 'ACTIVE');
+
     // Deletes: a child's --wait until it is gone, then the load balancer's with --cascade.
     await ok('loadbalancer', 'member', 'delete', '--wait', 'p1', 'm1');
     assert.deepEqual(

@@ -162,6 +162,18 @@ export function register(loadbalancer: Command): void {
       if (o.wait) await waitForDelete(() => lb.get('loadbalancer', id));
     });
 
+  loadbalancer
+    .command('failover')
+    .description('make a load balancer anew on its host (admin)')
+    .argument('<load_balancer>', 'name or ID')
+    .option('--wait', 'wait for the load balancer to be ACTIVE again')
+    .action(async (ref: string, o: { wait?: boolean }, cmd: Command) => {
+      const { lb } = await lbClient(cmd);
+      const id = (await lb.find('loadbalancer', ref)).id;
+      await lb.failover(id);
+      if (o.wait) await waitForActive(() => lb.get('loadbalancer', id));
+    });
+
   const stats = loadbalancer.command('stats').description("a load balancer's traffic counters");
   showOptions(stats.command('show').description("show a load balancer's counters").argument('<load_balancer>', 'name or ID')).action(
     async (ref: string, _o, cmd: Command) => {
