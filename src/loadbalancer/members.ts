@@ -23,7 +23,8 @@ export interface MemberInput {
 }
 
 /** A member on a subnet the project may use (Neutron's rules: its own networks and those shared
- * with it), reached from the VIP's leg: its address on the VIP's subnet, or routed through its gateway. */
+ * with it), with its address on it: reached through the load balancer's leg on that subnet (the
+ * VIP's, or one the agent adds). A member without a subnet is routed through the VIP's gateway. */
 export async function createMember(store: Store, caller: Caller, input: MemberInput): Promise<MemberRow> {
   const pool = await findChild(store.db, caller, 'pool', input.poolId);
   return underLock(store, caller, pool.loadBalancerId, async (tx, lb) => {
@@ -32,7 +33,6 @@ export async function createMember(store: Store, caller: Caller, input: MemberIn
       const subnet = await usableSubnet(tx, { projectId: lb.projectId, isAdmin: false }, input.subnetId);
       if (!subnet) throw badRequest(`Validation failure: Subnet ${input.subnetId} not found.`);
       if (!isInSubnet(input.address, subnet.cidr)) throw badRequest(`Validation failure: Member address ${input.address} is not on subnet ${input.subnetId}.`);
-      if (subnet.id !== lb.vipSubnetId) throw badRequest(`Validation failure: Members on a subnet other than the VIP's (${lb.vipSubnetId}) need a leg this provider does not plug yet; give no subnet_id to route to the member through the VIP subnet's gateway.`);
     }
     const [row] = await tx
       .insert(members)

@@ -4,7 +4,7 @@
 // or a rule itself.
 
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
@@ -13,7 +13,7 @@ import { addressesWithSubnets } from './ipam.ts';
 import { createPort, deletePort, updatePort } from './ports.ts';
 import { parsePrefix } from './security-group-rules.ts';
 import { createSecurityGroup } from './security-groups.ts';
-import { networks, ports, portSecurityGroups, securityGroupRules, securityGroups, subnets } from './tables.ts';
+import { ipAllocations, networks, ports, portSecurityGroups, securityGroupRules, securityGroups, subnets } from './tables.ts';
 import { usableNetworks, visibleSubnets, type Caller } from './visibility.ts';
 
 /** Octavia's device_owner for a load balancer's VIP port (device_id lb-<id>). */
@@ -133,12 +133,62 @@ async function vipGroupOf(tx: Db, portId: string, loadBalancerId: string) {
   return group;
 }
 
-/** Deletes the VIP port with its load balancer, and the group it had; a port already gone is fine. */
+/** The load balancer's legs on its members' subnets: its ports other than the VIP. */
+const legPorts = (tx: Db, vipPortId: string, loadBalancerId: string) =>
+  tx
+    .select({ id: ports.id, subnetId: ipAllocations.subnetId })
+    .from(ports)
+    .innerJoin(ipAllocations, eq(ipAllocations.portId, ports.id))
+    .where(and(eq(ports.deviceOwner, LB_VIP_OWNER), eq(ports.deviceId, `lb-${loadBalancerId}`), ne(ports.id, vipPortId)));
+
+/** Deletes the VIP port with its load balancer, its legs on member subnets, and the group they had;
+ * a port already gone is fine. */
 export async function releaseVip(tx: Db, portId: string, loadBalancerId: string): Promise<void> {
   const group = await vipGroupOf(tx, portId, loadBalancerId);
+  for (const leg of await legPorts(tx, portId, loadBalancerId)) await deletePort(tx, leg.id);
   const [port] = await tx.select({ id: ports.id }).from(ports).where(eq(ports.id, portId));
   if (port) await deletePort(tx, portId);
   if (group) await tx.delete(securityGroups).where(eq(securityGroups.id, group.id));
+}
+
+export interface LegRequest {
+  loadBalancerId: string;
+  projectId: string;
+  vipPortId: string;
+  /** The subnets, other than the VIP's, that members are on. */
+  subnetIds: string[];
+}
+
+/** Gives the load balancer a port on each of its members' subnets (in the VIP's group when it has
+ * one), unbound like the VIP's until its device is made, and lets go of those no member needs any
+ * more; returns their wiring. */
+export async function memberLegs(tx: Db, req: LegRequest): Promise<(Wiring & { portId: string })[]> {
+  const have = await legPorts(tx, req.vipPortId, req.loadBalancerId);
+  for (const leg of have.filter((l) => !req.subnetIds.includes(l.subnetId))) await deletePort(tx, leg.id);
+  const group = await vipGroupOf(tx, req.vipPortId, req.loadBalancerId);
+  const legs: (Wiring & { portId: string })[] = [];
+  for (const subnetId of req.subnetIds) {
+    let portId = have.find((l) => l.subnetId === subnetId)?.id;
+    if (!portId) {
+      const [subnet] = await tx.select({ networkId: subnets.networkId }).from(subnets).where(eq(subnets.id, subnetId));
+      // The member's subnet went since it was checked: its member is unreachable, not the others.
+      if (!subnet) continue;
+      const [network] = await tx.select({ portSecurity: networks.portSecurityEnabled }).from(networks).where(eq(networks.id, subnet.networkId));
+      const port = await createPort(tx, {
+        networkId: subnet.networkId,
+        projectId: req.projectId,
+        name: `octavia-lb-${req.loadBalancerId}-member`,
+        fixedIps: [{ subnetId }],
+        ...(network?.portSecurity && group ? { securityGroups: [group.id] } : { portSecurityEnabled: false }),
+        deviceOwner: LB_VIP_OWNER,
+        deviceId: `lb-${req.loadBalancerId}`,
+      });
+      portId = port.id;
+    }
+    const wiring = await vipWiring(tx, portId);
+    if (wiring) legs.push({ ...wiring, gateway: undefined, portId });
+  }
+  return legs;
 }
 
 /** An allowed CIDR as a rule stores it (the network address), or undefined if it is not one. */
@@ -188,7 +238,14 @@ export async function openVip(tx: Db, portId: string, loadBalancerId: string, op
 
 /** What a VIP's namespace needs: the port's MAC, its addresses with prefix, its subnet's gateway
  * and the network's MTU; undefined once the port is gone. */
-export async function vipWiring(db: Db, portId: string) {
+export interface Wiring {
+  mac: string;
+  mtu: number;
+  addresses: string[];
+  gateway?: string;
+}
+
+export async function vipWiring(db: Db, portId: string): Promise<Wiring | undefined> {
   const [port] = await db
     .select({ mac: ports.macAddress, mtu: networks.mtu })
     .from(ports)

@@ -11,7 +11,7 @@ export interface WebServer {
 }
 
 /**
- * A namespace standing for a guest on private-net (seedNetworks), its NIC a port of the cloud
+ * A namespace standing for a guest on private-net (seedNetworks) or the network given, its NIC a port of the cloud
  * bound to `computeHost` and wired by the network agent, serving its own name over HTTP on port 80
  * with busybox httpd from a directory under `work` once started (and, 4 s later, at /cgi-bin/slow).
  */
@@ -21,14 +21,15 @@ export async function webServer(
   computeHost: string,
   work: string,
   name: string,
+  net = { network: 'private-net', gateway: '192.168.10.1' },
 ): Promise<WebServer> {
-  const port = await cloud.json('port', 'create', '--network', 'private-net', '--device-owner', 'compute:nova', '--disable-port-security', `${name}-port`);
+  const port = await cloud.json('port', 'create', '--network', net.network, '--device-owner', 'compute:nova', '--disable-port-security', `${name}-port`);
   const ns = await host.endpoint(name);
   const ip = port.fixed_ips[0].ip_address as string;
   await inNs(host.name, 'ip', 'link', 'add', tapName(port.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
   await inNs(ns, 'ip', 'link', 'set', 'eth0', 'address', port.mac_address, 'up');
   await inNs(ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
-  await inNs(ns, 'ip', 'route', 'add', 'default', 'via', '192.168.10.1');
+  await inNs(ns, 'ip', 'route', 'add', 'default', 'via', net.gateway);
   await cloud.ok('port', 'set', '--host', computeHost, port.id);
   const www = join(work, name);
   mkdirSync(www, { recursive: true });

@@ -228,6 +228,21 @@ test('changes while PENDING_UPDATE are refused, members only go on subnets the p
     await cliFails(nubo.env, 'loadbalancer', 'member', 'create', '--subnet-id', otherSubnet.id, '--address', '10.9.0.5', '--protocol-port', '80', 'p2'),
     /Subnet .* not found/,
   );
+  // A member on another subnet of the project's, which no router reaches: the load balancer gets a
+  // leg of its own on it, which goes with the last member there.
+  await ok('network', 'create', 'back-net');
+  await ok('subnet', 'create', '--network', 'back-net', '--subnet-range', '10.20.0.0/24', 'back-subnet');
+  const back = await webServer({ json, ok }, host, HOST, work, 'back1', { network: 'back-net', gateway: '10.20.0.1' });
+  await back.start();
+  await ok('loadbalancer', 'listener', 'create', '--name', 'l2', '--protocol', 'TCP', '--protocol-port', '8080', '--default-pool', 'p2', '--wait', lb.id);
+  const far = await json('loadbalancer', 'member', 'create', '--subnet-id', 'back-subnet', '--address', back.ip, '--protocol-port', '80', '--wait', 'p2');
+  const legs = async () => (await json('port', 'list', '--device-owner', 'Octavia', '--network', 'back-net')).length as number;
+  assert.equal(await legs(), 1);
+  const fip2 = (await json('floating', 'ip', 'create', '--port', lb.vip_port_id, 'public-net')).floating_ip_address as string;
+  await eventually('back1 answers through the load balancer', async () => (await get(`http://${fip2}:8080/`).catch(() => '')) === 'back1', 30_000);
+  await ok('loadbalancer', 'member', 'delete', '--wait', 'p2', far.id);
+  await eventually('the leg gone with its last member', async () => (await legs()) === 0, 30_000);
+
   // Nor may the other project put a load balancer on the admin's subnet (the API says so, not only the CLI).
   const otherToken = JSON.parse(await asOther('token', 'issue', '-f', 'json')).id as string;
   const refused = await fetch(`${nubo.url}/load-balancer/v2.0/lbaas/loadbalancers`, {

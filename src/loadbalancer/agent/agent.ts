@@ -7,7 +7,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Db, Store } from '../../lib/store/db.ts';
 import { startController, type Controller } from '../../lib/reconcile/controller.ts';
-import { bindVip, openVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
+import { bindVip, memberLegs, openVip, releaseVip, vipDeviceChanged, vipWiring } from '../../network/for-loadbalancer.ts';
 import type { LbDataplane } from '../dataplane/driver.ts';
 import { FAILOVER, LB_CHANNEL, type LoadBalancerRow } from '../provisioning.ts';
 import { healthMonitors, l7Policies, l7Rules, listeners, listenerStats, loadBalancers, members, pools, type Operating } from '../tables.ts';
@@ -107,11 +107,14 @@ export async function startLbAgent(opts: LbAgentOptions): Promise<Controller> {
       // What the serving process counted up to now, before a reload replaces it.
       if (rows) await writeCounters(db, lb.id, c, rows, seen);
       try {
-        const { plugged, started } = await dp.ensure({ id, vip: { portId: lb.vipPortId, ...wiring }, config: configOf(lb, c) });
+        // Members on subnets other than the VIP's are reached through a leg on each.
+        const away = c.members.filter((m) => m.provisioningStatus !== 'PENDING_DELETE' && m.subnetId && m.subnetId !== lb.vipSubnetId).map((m) => m.subnetId!);
+        const legs = await store.tx((tx) => memberLegs(tx, { loadBalancerId: id, projectId: lb.projectId, vipPortId: lb.vipPortId, subnetIds: [...new Set(away)] }));
+        const { unplugged, started } = await dp.ensure({ id, vip: { portId: lb.vipPortId, ...wiring }, legs, config: configOf(lb, c) });
         if (started) for (const l of c.listeners) seen.set(l.id, { bin: 0, bout: 0, stot: 0, ereq: 0 });
         await store.tx(async (tx) => {
-          await bindVip(tx, lb.vipPortId, host);
-          if (!plugged) await vipDeviceChanged(tx, lb.vipPortId);
+          for (const port of [lb.vipPortId, ...legs.map((l) => l.portId)]) await bindVip(tx, port, host);
+          for (const port of unplugged) await vipDeviceChanged(tx, port);
           // The VIP lets in what the listeners serve, once HAProxy serves it.
           const serving = c.listeners.filter((l) => l.provisioningStatus !== 'PENDING_DELETE');
           await openVip(tx, lb.vipPortId, lb.id, serving.map((l) => ({ port: l.protocolPort, cidrs: l.allowedCidrs })));

@@ -9,17 +9,27 @@ export interface LbSpec {
   id: string;
   /** The VIP port: its device's MAC, its addresses with prefix, its subnet's gateway (the
    * namespace's default route) and its network's MTU. */
-  vip: { portId: string; mac: string; mtu: number; addresses: string[]; gateway?: string };
+  vip: Leg & { gateway?: string };
+  /** A port on each of the members' subnets other than the VIP's: they are reached through it. */
+  legs: Leg[];
   config: Omit<LbConfig, 'statsSocket' | 'pingScript'>;
 }
 
+export interface Leg {
+  portId: string;
+  mac: string;
+  mtu: number;
+  addresses: string[];
+}
+
 export interface LbDataplane {
-  /** Makes the namespace and the VIP's veth if missing, writes the configuration and starts
-   * HAProxy, or reloads it (without dropping established connections) when its configuration
-   * changed. `plugged` is false when the VIP's host end was made anew: the network agent must
-   * plug it into the bridge again. `started` is true when a new HAProxy process now serves (a
-   * start or a reload), whose counters begin at zero. */
-  ensure(spec: LbSpec): Promise<{ plugged: boolean; started: boolean }>;
+  /** Makes the namespace and the veths of the VIP and the legs if missing (and removes those of
+   * legs no longer given), writes the configuration and starts HAProxy, or reloads it (without
+   * dropping established connections) when its configuration changed. `unplugged` names the ports
+   * whose host end was made anew: the network agent must plug them into their bridges again.
+   * `started` is true when a new HAProxy process now serves (a start or a reload), whose counters
+   * begin at zero. */
+  ensure(spec: LbSpec): Promise<{ unplugged: string[]; started: boolean }>;
   /** Stops HAProxy and removes the namespace (the veth goes with it) and its files. */
   remove(id: string): Promise<void>;
   /** What HAProxy reports now, or undefined when it does not run. */

@@ -7,9 +7,10 @@ export function createFakeLbDataplane(): LbDataplane {
   const running = new Map<string, LbSpec>();
   return {
     async ensure(spec) {
-      const plugged = running.has(spec.id);
+      const before = running.get(spec.id);
       running.set(spec.id, spec);
-      return { plugged, started: true };
+      const ports = [spec.vip, ...spec.legs].map((l) => l.portId);
+      return { unplugged: ports.filter((p) => !before || ![before.vip, ...before.legs].some((l) => l.portId === p)), started: true };
     },
     async remove(id) {
       running.delete(id);

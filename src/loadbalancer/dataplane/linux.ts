@@ -1,7 +1,8 @@
 // Each load balancer as an HAProxy in a network namespace of its own, `<prefix>-qlb-<id>`, whose
 // VIP device is one end of a veth; the other end, named as the VIP port's tap would be, stays
 // with the host's devices, where the network agent plugs it into the network's bridge as it plugs
-// a server's tap (security groups and all). HAProxy runs daemonized, outside Nubo's process tree,
+// a server's tap (security groups and all). A leg on each member subnet other than the VIP's is
+// wired the same way, without a route beyond its subnet. HAProxy runs daemonized, outside Nubo's process tree,
 // so that traffic keeps flowing while Nubo restarts; it is found again through its pid file.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { ip, setAddresses } from '../../network/dataplane/linux/links.ts';
 import { deleteNamespace, ensureNamespace, listNamespaces } from '../../network/dataplane/linux/netns.ts';
 import { PING_SCRIPT, renderConfig } from '../haproxy/config.ts';
 import { readStats } from '../haproxy/stats.ts';
-import type { LbDataplane, LbSpec } from './driver.ts';
+import type { Leg, LbDataplane } from './driver.ts';
 
 export interface LinuxLbOptions {
   /** The namespace standing for the host, as the network data plane's. */
@@ -26,8 +27,8 @@ export interface LinuxLbOptions {
   log: Logger;
 }
 
-/** The device inside the namespace that holds the VIP. */
-const vipDevice = (portId: string) => `lb-${portId.slice(0, 11)}`;
+/** The device inside the namespace that holds a port's address (the VIP's or a leg's). */
+const legDevice = (portId: string) => `lb-${portId.slice(0, 11)}`;
 
 interface Device {
   ifname: string;
@@ -52,10 +53,10 @@ export function createLinuxLbDataplane(opts: LinuxLbOptions): LbDataplane {
   };
   const isOurs = (cfg: string) => (args: string[]) => /haproxy$/.test(args[0] ?? '') && args.includes(cfg);
 
-  /** The veth whose inside end holds the VIP: a pair with an end missing, or a tap the network
-   * agent made before this leg existed, is made again. Returns whether it was made now. */
-  async function ensureLeg(ns: string, vip: LbSpec['vip']): Promise<boolean> {
-    const [outName, inName] = [tapName(vip.portId), vipDevice(vip.portId)];
+  /** The veth whose inside end holds a port's address: a pair with an end missing, or a tap the
+   * network agent made before this leg existed, is made again. Returns whether it was made now. */
+  async function ensureLeg(ns: string, vip: Leg & { gateway?: string }): Promise<boolean> {
+    const [outName, inName] = [tapName(vip.portId), legDevice(vip.portId)];
     let [outside, inside] = await Promise.all([device(sh, undefined, outName), device(sh, ns, inName)]);
     let made = false;
     if (!inside || !outside || outside.linkinfo?.info_kind !== 'veth') {
@@ -77,7 +78,12 @@ export function createLinuxLbDataplane(opts: LinuxLbOptions): LbDataplane {
       const ns = nsOf(spec.id);
       const f = files(spec.id);
       await ensureNamespace(sh, ns);
-      const made = await ensureLeg(ns, spec.vip);
+      const unplugged: string[] = [];
+      for (const leg of [spec.vip, ...spec.legs]) if (await ensureLeg(ns, leg)) unplugged.push(leg.portId);
+      // Legs no longer given: deleting the inside end takes the pair.
+      const wanted = new Set([spec.vip, ...spec.legs].map((l) => legDevice(l.portId)));
+      const { stdout } = await ip(sh, ns, ['-json', 'link', 'show']);
+      for (const d of JSON.parse(stdout) as Device[]) if (d.ifname.startsWith('lb-') && !wanted.has(d.ifname)) await ip(sh, ns, ['link', 'del', d.ifname]);
       await mkdir(f.dir, { recursive: true, mode: 0o700 });
       const text = renderConfig({ ...spec.config, statsSocket: f.sock, pingScript: f.ping });
       const before = await readFile(f.cfg, 'utf8').catch(() => undefined);
@@ -98,7 +104,7 @@ export function createLinuxLbDataplane(opts: LinuxLbOptions): LbDataplane {
         // finishes its connections (-sf): nothing established is cut, nothing new refused.
         await sh.in(ns, ['haproxy', '-D', '-p', f.pid, '-f', f.cfg, '-x', f.sock, '-sf', String(live.pid)]);
       }
-      return { plugged: !made, started: !live || before !== text };
+      return { unplugged, started: !live || before !== text };
     },
     async remove(id) {
       await deleteNamespace(sh, nsOf(id));
