@@ -16,7 +16,7 @@ import { consoleUntil as consoleOf } from '../helpers/console.ts';
 // start, a snapshot (a standalone qcow2 in the image service), a second server from it that
 // reaches the first over the private network, and delete of everything, after which nothing of
 // the cloud's is left on the host. Then the same workflow with nubo in place of openstack, same
-// arguments, same result.
+// arguments, same result; then as one Heat stack, updated in place and by replacement.
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 let host: Awaited<ReturnType<typeof hostNamespace>>;
@@ -203,4 +203,108 @@ test('openstack: image → keypair → flavor → networks → router → server
 test('nubo: the same workflow with the same arguments reaches its guest too, and leaves nothing behind', async () => {
   const { fip, rules } = await bootAndReach(nuboCli, join(work, 'nubo.pem'));
   await deleteAll(nuboCli, ['vm-demo'], fip, rules);
+});
+
+const STACK = `
+heat_template_version: 2018-08-31
+description: The seed workflow as one stack
+parameters:
+  image: { type: string }
+  name: { type: string, default: web1 }
+resources:
+  net:
+    type: OS::Neutron::Net
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: { network: { get_resource: net }, cidr: 192.168.20.0/24 }
+  router:
+    type: OS::Neutron::Router
+    properties: { external_gateway_info: { network: public-net } }
+  interface:
+    type: OS::Neutron::RouterInterface
+    properties: { router: { get_resource: router }, subnet: { get_resource: subnet } }
+  sg:
+    type: OS::Neutron::SecurityGroup
+    properties:
+      rules:
+        - { protocol: tcp, port_range_min: 22, port_range_max: 22, remote_ip_prefix: 0.0.0.0/0 }
+        - { protocol: icmp }
+  keypair:
+    type: OS::Nova::KeyPair
+    properties: { name: stack-key, save_private_key: true }
+  port:
+    type: OS::Neutron::Port
+    properties: { network: { get_resource: net }, security_groups: [{ get_resource: sg }], fixed_ips: [{ subnet: { get_resource: subnet } }] }
+  server:
+    type: OS::Nova::Server
+    properties:
+      name: { get_param: name }
+      image: { get_param: image }
+      flavor: m1.nano
+      key_name: { get_resource: keypair }
+      networks: [{ port: { get_resource: port } }]
+  fip:
+    type: OS::Neutron::FloatingIP
+    properties: { floating_network: public-net, port_id: { get_resource: port } }
+outputs:
+  floating_ip: { value: { get_attr: [fip, floating_ip_address] } }
+  private_key: { value: { get_attr: [keypair, private_key] } }
+`;
+
+test('heat: the same workflow as one stack reaches its guest over ssh; an update renames it in place, a new image replaces it; the delete leaves nothing', async () => {
+  const cli = openstackCli;
+  const json = jsonOf(cli);
+  for (const name of ['nubo-guest', 'nubo-guest-2']) await cli('image', 'create', name, '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
+  await cli('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
+  await cli('network', 'create', 'public-net', '--external', '--provider-physical-network', 'physnet1', '--provider-network-type', 'flat');
+  await cli('subnet', 'create', '--network', 'public-net', '--subnet-range', '172.24.4.0/24', '--no-dhcp', '--gateway', '172.24.4.1', 'public-subnet');
+  const template = join(work, 'stack.yaml');
+  writeFileSync(template, STACK);
+  await cli('stack', 'create', '--wait', '-t', template, '--parameter', 'image=nubo-guest', 'seed');
+  assert.equal((await json('stack', 'show', 'seed')).stack_status, 'CREATE_COMPLETE');
+  const output = async (key: string) => (await json('stack', 'output', 'show', 'seed', key)).output_value as string;
+  const fip = await output('floating_ip');
+  const pem = join(work, 'stack.pem');
+  writeFileSync(pem, await output('private_key'), { mode: 0o600 });
+  const server = async () => (await json('stack', 'resource', 'show', 'seed', 'server')).physical_resource_id as string;
+  const first = await server();
+  let answer = '';
+  await eventually('ssh through the stack’s floating IP', async () => (answer = await ssh(pem, fip, 'hostname').catch(() => '')) !== '', 180_000);
+  assert.equal(answer, 'web1');
+
+  // A new name and a new rule: both in place, the guest running on.
+  writeFileSync(template, STACK.replace('        - { protocol: icmp }\n', '        - { protocol: icmp }\n        - { protocol: tcp, port_range_min: 80, port_range_max: 80 }\n'));
+  await cli('stack', 'update', '--wait', '-t', template, '--parameter', 'image=nubo-guest', '--parameter', 'name=web1-renamed', 'seed');
+  assert.equal((await json('stack', 'show', 'seed')).stack_status, 'UPDATE_COMPLETE');
+  assert.equal(await server(), first);
+  assert.equal((await json('server', 'show', first)).name, 'web1-renamed');
+  const sg = (await json('stack', 'resource', 'show', 'seed', 'sg')).physical_resource_id as string;
+  assert.ok((await json('security', 'group', 'rule', 'list', sg)).some((r: Record<string, string>) => r['Port Range'] === '80:80'));
+  assert.equal(await ssh(pem, fip, 'echo still'), 'still');
+
+  // Another image: a new server replaces the first.
+  await cli('stack', 'update', '--existing', '--wait', '--parameter', 'image=nubo-guest-2', 'seed');
+  assert.equal((await json('stack', 'show', 'seed')).stack_status, 'UPDATE_COMPLETE');
+  const second = await server();
+  assert.notEqual(second, first);
+  assert.deepEqual(
+    (await json('server', 'list')).map((s: Record<string, string>) => [s.ID, s.Image]),
+    [[second, 'nubo-guest-2']],
+  );
+  assert.deepEqual(await guests(first), [], 'the first guest’s qemu is gone');
+
+  await cli('stack', 'delete', '--yes', '--wait', 'seed');
+  // Service by service, nothing of the stack is left.
+  assert.deepEqual(await json('server', 'list'), []);
+  assert.deepEqual(await json('floating', 'ip', 'list'), []);
+  assert.deepEqual(await json('router', 'list'), []);
+  assert.deepEqual((await json('network', 'list')).map((n: Record<string, string>) => n.Name), ['public-net']);
+  assert.deepEqual((await json('port', 'list')).length, 0);
+  assert.deepEqual((await json('security', 'group', 'list')).map((g: Record<string, string>) => g.Name), ['default']);
+  assert.deepEqual(await json('keypair', 'list'), []);
+  const { stdout: qemus } = await run('pgrep', ['-f', `qemu-system-x86_64.*${cloud.dataDir}`]).catch(() => ({ stdout: '' }));
+  assert.equal(qemus.trim(), '', 'no qemu left');
+  await cli('network', 'delete', 'public-net');
+  await cli('flavor', 'delete', 'm1.nano');
+  await cli('image', 'delete', 'nubo-guest', 'nubo-guest-2');
 });
