@@ -56,6 +56,11 @@ export class Engine {
     private readonly log: Logger,
   ) {}
 
+  /** The other services, as the user whose token this is sees them. */
+  services(token: string): Services {
+    return servicesFor(this.identityUrl, token);
+  }
+
   isRunning(stackId: string): boolean {
     return this.running.has(stackId);
   }

@@ -3,6 +3,7 @@ import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { AuthContext } from '../lib/http/auth.ts';
 import type { Store } from '../lib/store/db.ts';
+import { checkCustomConstraints } from './custom-constraints.ts';
 import { recordEvent, type Engine, type StackRow } from './engine.ts';
 import { scopeOf, stackTemplate } from './stack-template.ts';
 import { evaluate, TemplateError } from './functions.ts';
@@ -45,7 +46,7 @@ export function sourcesOf(body: StackRequest): Sources {
 export function readRequest(
   body: StackRequest,
   opts: { partial?: boolean } = {},
-): { template: Template; active: Template; parameters: Record<string, unknown>; sources: Sources } {
+): { template: Template; active: Template; parameters: Record<string, unknown>; values: Record<string, unknown>; sources: Sources } {
   if (body.template === undefined) {
     throw badRequest(body.template_url !== undefined ? 'template_url is not supported; send the template itself.' : 'No template specified');
   }
@@ -59,7 +60,7 @@ export function readRequest(
     const parameters = { ...defaults, ...(env.parameters ?? {}), ...(body.parameters ?? {}) };
     const values = parameterValues(template, parameters, opts);
     const active = opts.partial ? template : activeTemplate(template, values);
-    return { template, active, parameters, sources };
+    return { template, active, parameters, values, sources };
   } catch (err) {
     throw invalid(err);
   }
@@ -139,7 +140,8 @@ export async function createStack(
 ): Promise<StackRow> {
   const name = body.stack_name;
   checkName(name);
-  const { template, active, parameters, sources } = readRequest(body);
+  const { template, active, parameters, values, sources } = readRequest(body);
+  await checkCustomConstraints(engine.services(auth.token), template, values);
   const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? null : Number(body.timeout_mins);
   if (timeout !== null && !(Number.isInteger(timeout) && timeout > 0)) throw badRequest(`Invalid timeout value ${String(body.timeout_mins)}`);
   const tags = typeof body.tags === 'string' ? body.tags.split(',') : Array.isArray(body.tags) ? body.tags.map(String) : [];
@@ -229,7 +231,8 @@ export async function updateStack(store: Store, engine: Engine, auth: AuthContex
   if (stack.action === 'DELETE' || stack.action === 'ROLLBACK')
     throw badRequest(`Updating a stack when it is ${stack.action.toLowerCase()}d is not supported.`, 'NotSupported');
   const previous = stackTemplate(stack).t;
-  const { active, parameters, sources } = readUpdate(stack, body, patch);
+  const { template, active, parameters, values, sources } = readUpdate(stack, body, patch);
+  await checkCustomConstraints(engine.services(auth.token), template, values);
   const timeout = body.timeout_mins === undefined || body.timeout_mins === null ? stack.timeoutMins : Number(body.timeout_mins);
   const disableRollback = body.disable_rollback === undefined ? stack.disableRollback : body.disable_rollback !== false && body.disable_rollback !== 'false';
   const updated = await store.tx(async (tx) => {

@@ -281,6 +281,43 @@ test('validate names the place of each refusal: yaql, an unknown condition, a mi
   for (const t of ['OS::Heat::ResourceGroup', 'OS::Heat::SoftwareConfig', 'OS::Heat::CloudConfig', 'OS::Heat::RandomString']) assert.ok(types.includes(t), t);
 });
 
+test('custom constraints: a parameter that names no image, flavor, network or key pair the user can use is refused before anything is made', async () => {
+  const file = write(
+    'custom.yaml',
+    `heat_template_version: 2018-08-31
+parameters:
+  image: { type: string, constraints: [{ custom_constraint: glance.image }] }
+  flavor: { type: string, constraints: [{ custom_constraint: nova.flavor }] }
+  network: { type: string, constraints: [{ custom_constraint: neutron.network }] }
+  key: { type: string, default: '', constraints: [{ custom_constraint: nova.keypair }] }
+resources:
+  n:
+    type: OS::Neutron::Net
+`,
+  );
+  await asDemo('network', 'create', 'cc-net');
+  const create = (...params: string[]) => cliFails(demo(), 'stack', 'create', '-t', file, ...params.flatMap((p) => ['--parameter', p]), 'cc');
+  const good = ['image=tiny', 'flavor=m1.tiny', 'network=cc-net'];
+  assert.match(await create('image=nope', ...good.slice(1)), /Parameter 'image' is invalid: Error validating value 'nope': The Image \(nope\) could not be found/);
+  assert.match(await create(good[0]!, 'flavor=huge', good[2]!), /Parameter 'flavor' is invalid: Error validating value 'huge': The Flavor \(huge\) could not be found/);
+  assert.match(await create(...good.slice(0, 2), 'network=elsewhere'), /Parameter 'network' is invalid: .*The network \(elsewhere\) could not be found/);
+  assert.match(await create(...good, 'key=nokey'), /Parameter 'key' is invalid: .*The Key \(nokey\) could not be found/);
+  // The admin's networks are not the demo user's to name.
+  await ok('network', 'create', 'admin-only');
+  assert.match(await create(...good.slice(0, 2), 'network=admin-only'), /Parameter 'network' is invalid/);
+  assert.deepEqual(await json(asDemo, 'stack', 'list'), [], 'nothing was made');
+  await asDemo('stack', 'create', '--wait', '-t', file, ...good.flatMap((p) => ['--parameter', p]), 'cc');
+  assert.equal((await json(asDemo, 'stack', 'show', 'cc')).stack_status, 'CREATE_COMPLETE');
+  // An update is checked as well.
+  assert.match(await cliFails(demo(), 'stack', 'update', '--existing', '--parameter', 'image=gone', 'cc'), /Parameter 'image' is invalid/);
+  await asDemo('stack', 'delete', '--yes', '--wait', 'cc');
+  await asDemo('network', 'delete', 'cc-net');
+  await ok('network', 'delete', 'admin-only');
+  // A constraint this cloud does not know is refused at validate time.
+  const unknown = write('unknown.yaml', 'heat_template_version: 2018-08-31\nparameters:\n  x: { type: string, constraints: [{ custom_constraint: foo.bar }] }\nresources: {}\n');
+  assert.match(await cliFails(demo(), 'orchestration', 'template', 'validate', '-t', unknown), /Parameter 'x' is invalid: no custom constraint foo\.bar/);
+});
+
 test('nubo stack update --wait prints the events as they come; output, resource (nested too) and event as openstack shows them', async () => {
   const nuboDemo = cliAs(demo, nubo);
   const template = write(

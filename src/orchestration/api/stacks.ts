@@ -9,6 +9,7 @@ import { previewUpdate } from '../update-preview.ts';
 import { abandonStack } from '../abandon.ts';
 import type { ResourceRow } from '../stack-template.ts';
 import { resourceView, stackDetail, stackPath, stackSummary } from './views.ts';
+import { checkConstraintNames } from '../custom-constraints.ts';
 
 export type StackParams = { project_id: string; stack: string; id?: string };
 
@@ -119,6 +120,7 @@ export function stackRoutes(api: FastifyInstance, svc: Orchestration): void {
     { config: { policy: 'stacks:validate_template' } },
     async (request) => {
       const { template } = readRequest(request.body ?? {}, { partial: true });
+      checkConstraintNames(template);
       const types: Record<string, string> = {
         string: 'String',
         number: 'Number',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ServiceError, type Services } from '../services.ts';
 import { defined, lookup, physicalName, waitFor, type ResourceContext, type ResourceType } from './types.ts';
 
-async function flavorId(api: Services, ref: unknown): Promise<string> {
+export async function flavorId(api: Services, ref: unknown): Promise<string> {
   const found = await api.callOr404('compute', 'GET', `/flavors/${encodeURIComponent(String(ref))}`);
   if (found) return found.flavor.id;
   const { flavors } = await api.call('compute', 'GET', '/flavors/detail?is_public=None');
@@ -11,7 +11,7 @@ async function flavorId(api: Services, ref: unknown): Promise<string> {
   return named[0]!.id;
 }
 
-async function imageId(api: Services, ref: unknown): Promise<string> {
+export async function imageId(api: Services, ref: unknown): Promise<string> {
   const { images } = await api.call('image', 'GET', `/v2/images?name=${encodeURIComponent(String(ref))}`);
   if (images.length > 1) throw new ServiceError('PhysicalResourceNameAmbiguity', `Multiple physical resources were found with name (${String(ref)}).`, 409);
   if (images.length === 1) return images[0].id;
