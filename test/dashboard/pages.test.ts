@@ -465,28 +465,48 @@ test('volumes: created empty and from an image, attached to a server and detache
   await page.close();
 });
 
-test('a load balancer: on its VIP network in the topology, linked to its member server, listed and deleted with what it holds', async () => {
-  const lbApi = async (method: string, path: string, body?: unknown) => {
-    const res = await c.request(method, `/load-balancer/v2${path}`, { token: demo.token, body });
-    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+test('a load balancer made from its page: a listener, a pool with the chosen server and a monitor; in the topology, listed and deleted with what it holds', async () => {
+  const lbApi = async (path: string) => {
+    const res = await c.request('GET', `/load-balancer/v2${path}`, { token: demo.token });
+    assert.ok(res.status < 300, `GET ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
-  const active = (id: string) =>
-    eventually('the load balancer ACTIVE', async () => (await lbApi('GET', `/lbaas/loadbalancers/${id}`)).loadbalancer.provisioning_status === 'ACTIVE', 30_000);
   const n = neutronOf(c, demo.token);
   const subnet = (await n.ok('GET', '/subnets?name=web-subnet')).subnets[0];
   const address = (await n.ok('GET', `/ports?device_id=${web1}`)).ports[0].fixed_ips[0].ip_address;
-  const lb = (await lbApi('POST', '/lbaas/loadbalancers', { loadbalancer: { name: 'web-lb', vip_subnet_id: subnet.id } })).loadbalancer;
-  await active(lb.id);
-  const listener = (await lbApi('POST', '/lbaas/listeners', { listener: { name: 'http', loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } })).listener;
-  await active(lb.id);
-  const pool = (await lbApi('POST', '/lbaas/pools', { pool: { listener_id: listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } })).pool;
-  await active(lb.id);
-  await lbApi('POST', `/lbaas/pools/${pool.id}/members`, { member: { address, protocol_port: 8080, subnet_id: subnet.id } });
-  await active(lb.id);
 
   const page = await logIn('demo-user', 'pw');
   await page.waitForURL(/\/topology$/);
+  await open(page, 'Load balancers');
+  await page.getByText('Create a load balancer').click();
+  const create = page.getByRole('form', { name: 'Create a load balancer' });
+  await create.getByLabel('Name').fill('web-lb');
+  await create.getByLabel('VIP subnet').selectOption({ label: 'web-subnet (10.1.0.0/24)' });
+  await create.getByLabel('Port', { exact: true }).fill('70000');
+  await create.getByRole('button', { name: 'Create' }).click();
+  assert.equal(await create.getByLabel('Port', { exact: true }).evaluate((e: HTMLInputElement) => e.validity.rangeOverflow), true, 'no port above 65535 is sent');
+  assert.deepEqual((await lbApi('/lbaas/loadbalancers')).loadbalancers, []);
+  await create.getByLabel('Port', { exact: true }).fill('80');
+  await create.getByLabel("Members' port").fill('8080');
+  await create.getByLabel(`Member web-1 (${address})`).check();
+  await create.getByRole('button', { name: 'Create' }).click();
+  await said(page, 'Load balancer web-lb is ready: HTTP 80 to 1 member.');
+
+  // What the page made, through the API: each piece, in Octavia's words.
+  const [lb] = (await lbApi('/lbaas/loadbalancers')).loadbalancers;
+  assert.equal(lb.name, 'web-lb');
+  assert.equal(lb.vip_subnet_id, subnet.id);
+  assert.equal(lb.provisioning_status, 'ACTIVE');
+  const [listener] = (await lbApi('/lbaas/listeners')).listeners;
+  assert.deepEqual([listener.protocol, listener.protocol_port], ['HTTP', 80]);
+  const [pool] = (await lbApi('/lbaas/pools')).pools;
+  assert.equal(pool.lb_algorithm, 'ROUND_ROBIN');
+  const [member] = (await lbApi(`/lbaas/pools/${pool.id}/members`)).members;
+  assert.deepEqual([member.address, member.protocol_port, member.subnet_id], [address, 8080, subnet.id]);
+  const [monitor] = (await lbApi('/lbaas/healthmonitors')).healthmonitors;
+  assert.deepEqual([monitor.type, monitor.url_path, monitor.pools[0].id], ['HTTP', '/', pool.id]);
+
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Topology', exact: true }).click();
   const node = page.getByRole('button', { name: 'load balancer web-lb', exact: true });
   await node.waitFor();
   assert.equal(await page.locator(`path.edge.vip[data-from="network:${subnet.network_id}"][data-to="lb:${lb.id}"]`).count(), 1, 'on its VIP network');

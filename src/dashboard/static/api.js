@@ -31,6 +31,8 @@ function messageOf(status, body) {
   if (body && typeof body === 'object') {
     if (body.NeutronError?.message) return body.NeutronError.message;
     if (typeof body.message === 'string') return body.message;
+    // Octavia's (wsme) fault.
+    if (typeof body.faultstring === 'string') return body.faultstring;
     for (const value of Object.values(body)) if (value && typeof value.message === 'string') return value.message;
   }
   if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 300);
