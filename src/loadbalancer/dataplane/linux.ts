@@ -2,8 +2,9 @@
 // VIP device is one end of a veth; the other end, named as the VIP port's tap would be, stays
 // with the host's devices, where the network agent plugs it into the network's bridge as it plugs
 // a server's tap (security groups and all). A leg on each member subnet other than the VIP's is
-// wired the same way, without a route beyond its subnet. HAProxy runs daemonized, outside Nubo's process tree,
-// so that traffic keeps flowing while Nubo restarts; it is found again through its pid file.
+// wired the same way, without a route beyond its subnet. HAProxy runs daemonized, outside Nubo's
+// process tree, so that traffic keeps flowing while Nubo restarts; it is found again through its
+// pid file.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
