@@ -196,7 +196,8 @@ export const normalCidr = (text: string) => (text.includes('/') ? parsePrefix(te
 
 /** Makes the VIP's group let in each listener's TCP port from its allowed CIDRs (from anywhere when
  * it has none), and nothing else: rules of the group that no listener asks for go, whoever wrote
- * them. They follow the listeners, so they are not counted against the project's quota. */
+ * them. They follow the listeners, so they are written without a quota check (they still count
+ * in the project's usage, as its own rules would). */
 export async function openVip(tx: Db, portId: string, loadBalancerId: string, open: { port: number; cidrs: string[] | null }[]): Promise<void> {
   const group = await vipGroupOf(tx, portId, loadBalancerId);
   if (!group) return;
