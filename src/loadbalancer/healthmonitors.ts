@@ -26,9 +26,12 @@ export interface MonitorInput {
 /** Octavia's expected_codes: one code, a list (200,202) or a range (200-204). */
 export const EXPECTED_CODES = /^[1-5]\d\d(?:(?:,[1-5]\d\d)*|-[1-5]\d\d)$/;
 
+/** The monitors that ask members an HTTP question (over TLS for HTTPS). */
+export const asksHttp = (type: MonitorType) => type === 'HTTP' || type === 'HTTPS';
+
 export function checkHttpFields(type: MonitorType, m: { httpMethod?: string; urlPath?: string; expectedCodes?: string }): void {
-  const http = type === 'HTTP';
-  if (!http && (m.httpMethod || m.urlPath || m.expectedCodes)) throw badRequest(`http_method, url_path and expected_codes are only valid for HTTP health monitors, not ${type}.`);
+  const http = asksHttp(type);
+  if (!http && (m.httpMethod || m.urlPath || m.expectedCodes)) throw badRequest(`http_method, url_path and expected_codes are only valid for HTTP and HTTPS health monitors, not ${type}.`);
   if (m.urlPath !== undefined && !/^\/[^\s]*$/.test(m.urlPath)) throw badRequest(`Invalid input for field/attribute url_path. Value: '${m.urlPath}'. Not a valid URL path.`);
   if (m.expectedCodes !== undefined && !EXPECTED_CODES.test(m.expectedCodes)) throw badRequest(`Invalid input for field/attribute expected_codes. Value: '${m.expectedCodes}'. Value should match the pattern ^(\\d{3}(\\s*,\\s*\\d{3})*)$|^(\\d{3}-\\d{3})$`);
 }
@@ -37,7 +40,7 @@ export async function createMonitor(store: Store, caller: Caller, input: Monitor
   const pool = await findChild(store.db, caller, 'pool', input.poolId);
   if (input.timeout > input.delay) throw badRequest('Invalid input: timeout must be less than or equal to delay.');
   checkHttpFields(input.type, input);
-  const http = input.type === 'HTTP';
+  const http = asksHttp(input.type);
   return underLock(store, caller, pool.loadBalancerId, async (tx, lb) => {
     await withinQuota(tx, lb.projectId, 'health_monitor');
     const [taken] = await tx.select({ id: healthMonitors.id }).from(healthMonitors).where(eq(healthMonitors.poolId, pool.id));

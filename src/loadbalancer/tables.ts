@@ -105,7 +105,7 @@ export const members = pgTable(
   (t) => [uniqueIndex('lb_members_endpoint').on(t.poolId, t.address, t.protocolPort), index('lb_members_lb').on(t.loadBalancerId)],
 );
 
-export const MONITOR_TYPES = ['HTTP', 'TCP', 'PING'] as const;
+export const MONITOR_TYPES = ['HTTP', 'HTTPS', 'TCP', 'TLS-HELLO', 'PING'] as const;
 export type MonitorType = (typeof MONITOR_TYPES)[number];
 
 export const healthMonitors = pgTable(

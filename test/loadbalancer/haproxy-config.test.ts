@@ -44,6 +44,16 @@ test('a listener, its pool, monitor and members render as HAProxy sections', () 
   assert.doesNotMatch(text, /external-check/);
 });
 
+test('an HTTPS monitor asks its HTTP question over TLS without checking the certificate; TLS-HELLO only says hello', () => {
+  const withMonitor = (type: 'HTTPS' | 'TLS-HELLO') => renderConfig({ ...base, pools: base.pools.map((p) => ({ ...p, monitor: { ...p.monitor!, type } })) });
+  const https = withMonitor('HTTPS');
+  assert.match(https, /option httpchk GET \/health\n/);
+  assert.match(https, /server m1 192\.168\.10\.11:8080 weight 3 check inter 2s fall 3 rise 2 check-ssl verify none\n/);
+  const hello = withMonitor('TLS-HELLO');
+  assert.match(hello, /option ssl-hello-chk\n/);
+  assert.doesNotMatch(hello, /httpchk|check-ssl/);
+});
+
 test('a TCP listener balances in tcp mode, PING runs the external check, no monitor means no check', () => {
   const tcp = renderConfig({
     ...base,

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAs, cliFails, openstack, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
@@ -242,6 +243,22 @@ test('changes while PENDING_UPDATE are refused, members only go on subnets the p
   await eventually('back1 answers through the load balancer', async () => (await get(`http://${fip2}:8080/`).catch(() => '')) === 'back1', 30_000);
   await ok('loadbalancer', 'member', 'delete', '--wait', 'p2', far.id);
   await eventually('the leg gone with its last member', async () => (await legs()) === 0, 30_000);
+
+  // An HTTPS monitor asks over TLS: a member serving TLS is ONLINE, one serving plain HTTP ERROR.
+  const certDir = join(work, 'tls');
+  mkdirSync(certDir);
+  await sh('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=web1', '-days', '1', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'));
+  spawn('ip', ['netns', 'exec', web1.ns, 'openssl', 's_server', '-quiet', '-www', '-accept', '8443', '-cert', join(certDir, 'cert.pem'), '-key', join(certDir, 'key.pem')], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
+  await ok('loadbalancer', 'pool', 'create', '--name', 'tls', '--lb-algorithm', 'ROUND_ROBIN', '--loadbalancer', lb.id, '--protocol', 'TCP', '--wait');
+  await ok('loadbalancer', 'listener', 'create', '--name', 'l3', '--protocol', 'TCP', '--protocol-port', '8443', '--default-pool', 'tls', '--wait', lb.id);
+  const secure = await json('loadbalancer', 'member', 'create', '--subnet-id', 'private-subnet', '--address', web1.ip, '--protocol-port', '8443', '--wait', 'tls');
+  const plain = await json('loadbalancer', 'member', 'create', '--subnet-id', 'private-subnet', '--address', web2.ip, '--protocol-port', '80', '--wait', 'tls');
+  await ok('loadbalancer', 'healthmonitor', 'create', '--delay', '1', '--timeout', '1', '--max-retries', '1', '--type', 'HTTPS', '--url-path', '/', '--wait', 'tls');
+  const state = async (id: string) => (await json('loadbalancer', 'member', 'show', 'tls', id)).operating_status;
+  await eventually('the TLS member ONLINE, the plain one ERROR', async () => (await state(secure.id)) === 'ONLINE' && (await state(plain.id)) === 'ERROR', 30_000);
 
   // Nor may the other project put a load balancer on the admin's subnet (the API says so, not only the CLI).
   const otherToken = JSON.parse(await asOther('token', 'issue', '-f', 'json')).id as string;

@@ -137,8 +137,10 @@ function backend(pool: LbConfig['pools'][number], l: LbConfig['listeners'][numbe
   const m = pool.monitor?.enabled ? pool.monitor : undefined;
   if (m) {
     out.push(`    timeout check ${m.timeout}s`);
-    if (m.type === 'HTTP') {
+    if (m.type === 'HTTP' || m.type === 'HTTPS') {
       out.push(`    option httpchk ${m.method ?? 'GET'} ${m.path ?? '/'}`, `    http-check expect rstatus ${codesRegex(m.codes ?? '200')}`);
+    } else if (m.type === 'TLS-HELLO') {
+      out.push('    option ssl-hello-chk');
     } else if (m.type === 'PING') {
       out.push('    option external-check', `    external-check command ${pingScript}`);
     }
@@ -149,6 +151,8 @@ function backend(pool: LbConfig['pools'][number], l: LbConfig['listeners'][numbe
     if (cookie) parts.push(`cookie ${s.id}`);
     if (m) {
       parts.push(`check inter ${m.delay}s fall ${m.fall} rise ${m.rise}`);
+      // The member's own certificate is not checked, as Octavia's amphorae do not.
+      if (m.type === 'HTTPS') parts.push('check-ssl verify none');
       if (s.monitorAddress) parts.push(`addr ${s.monitorAddress}`);
       if (s.monitorPort) parts.push(`port ${s.monitorPort}`);
     }
