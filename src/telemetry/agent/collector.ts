@@ -49,6 +49,14 @@ interface Sample {
   values: Record<string, number>;
 }
 
+/** A disk's counters under Ceilometer's instance_disk meter names. */
+const diskCounters = (d: GuestStats['disks'][number]): Record<keyof (typeof METERS)['instance_disk'], number> => ({
+  'disk.device.read.bytes': d.readBytes,
+  'disk.device.write.bytes': d.writeBytes,
+  'disk.device.read.requests': d.readRequests,
+  'disk.device.write.requests': d.writeRequests,
+});
+
 /** One guest's samples: the instance, each disk, each port's tap. */
 function samplesOf(server: MeteredServer, host: string, stats: GuestStats, ports: { portId: string; tap: string }[]): Sample[] {
   const instance: Sample = {
@@ -71,12 +79,7 @@ function samplesOf(server: MeteredServer, host: string, stats: GuestStats, ports
     original: `${server.id}-${d.name}`,
     server,
     attributes: { name: d.name, instance_id: server.id },
-    values: {
-      'disk.device.read.bytes': d.readBytes,
-      'disk.device.write.bytes': d.writeBytes,
-      'disk.device.read.requests': d.readRequests,
-      'disk.device.write.requests': d.writeRequests,
-    },
+    values: diskCounters(d),
   }));
   const nics = ports.flatMap(({ portId, tap }) => {
     const n = stats.nics[tap];
@@ -113,12 +116,12 @@ function volumeIoOf(server: MeteredServer, stats: GuestStats): ResourceSample[] 
             original: d.volumeId,
             type: 'volume',
             projectId: server.projectId,
-            meters: {
-              'disk.device.read.bytes': { unit: 'B', cumulative: true, value: d.readBytes },
-              'disk.device.write.bytes': { unit: 'B', cumulative: true, value: d.writeBytes },
-              'disk.device.read.requests': { unit: 'request', cumulative: true, value: d.readRequests },
-              'disk.device.write.requests': { unit: 'request', cumulative: true, value: d.writeRequests },
-            },
+            meters: Object.fromEntries(
+              Object.entries(diskCounters(d)).map(([name, value]) => {
+                const [unit, cumulative] = METERS.instance_disk[name as keyof (typeof METERS)['instance_disk']];
+                return [name, { unit, cumulative, value }];
+              }),
+            ),
           },
         ],
   );
