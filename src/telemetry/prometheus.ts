@@ -1,4 +1,5 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
+import { family, labelValue } from '../lib/prometheus.ts';
 import type { Db } from '../lib/store/db.ts';
 import { metrics, resources } from './tables.ts';
 
@@ -9,8 +10,6 @@ import { metrics, resources } from './tables.ts';
 /** Meters that count up: Prometheus counters, named with _total. */
 const COUNTERS = /^(cpu|disk\.device\.(read|write)\.(bytes|requests)|network\.(incoming|outgoing)\.(bytes|packets)(\.drop)?)$/;
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-
 export async function exposition(db: Db): Promise<string> {
   const rows = await db
     .select({ name: metrics.name, unit: metrics.unit, value: metrics.lastValue, at: metrics.lastAt, resource: resources })
@@ -20,7 +19,7 @@ export async function exposition(db: Db): Promise<string> {
   const families = new Map<string, { help: string; type: string; lines: string[] }>();
   for (const r of rows) {
     const counter = COUNTERS.test(r.name!);
-    const family = `nubo_${r.name!.replace(/[^a-zA-Z0-9_]/g, '_')}${counter ? '_total' : ''}`;
+    const name = `nubo_${r.name!.replace(/[^a-zA-Z0-9_]/g, '_')}${counter ? '_total' : ''}`;
     const a = r.resource.attributes as Record<string, string | undefined>;
     const labels: Record<string, string | null | undefined> = {
       project_id: r.resource.projectId,
@@ -32,14 +31,14 @@ export async function exposition(db: Db): Promise<string> {
     };
     const text = Object.entries(labels)
       .filter(([, v]) => v)
-      .map(([k, v]) => `${k}="${escape(v!)}"`)
+      .map(([k, v]) => `${k}="${labelValue(v!)}"`)
       .join(',');
-    let f = families.get(family);
-    if (!f) families.set(family, (f = { help: `${r.name} (${r.unit ?? ''}), as Ceilometer names it`, type: counter ? 'counter' : 'gauge', lines: [] }));
-    f.lines.push(`${family}{${text}} ${r.value} ${r.at!.getTime()}`);
+    let f = families.get(name);
+    if (!f) families.set(name, (f = { help: `${r.name} (${r.unit ?? ''}), as Ceilometer names it`, type: counter ? 'counter' : 'gauge', lines: [] }));
+    f.lines.push(`${name}{${text}} ${r.value} ${r.at!.getTime()}`);
   }
   return [...families.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, f]) => `# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`)
+    .map(([name, f]) => family(name, f.help, f.type, f.lines))
     .join('');
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { family, labelValue } from '../prometheus.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,14 +38,13 @@ export class RouteLatency {
 
   /** The histograms in Prometheus' text exposition format. */
   exposition(): string {
-    if (this.histograms.size === 0) return '';
-    const lines = [`# HELP ${FAMILY} Time the API took to answer, per route.`, `# TYPE ${FAMILY} histogram`];
+    const lines: string[] = [];
     for (const h of [...this.histograms.values()].sort((a, b) => a.route.localeCompare(b.route) || a.method.localeCompare(b.method))) {
-      const labels = `method="${h.method}",route="${h.route.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+      const labels = `method="${h.method}",route="${labelValue(h.route)}"`;
       BOUNDS.forEach((le, i) => lines.push(`${FAMILY}_bucket{${labels},le="${le}"} ${h.buckets[i]}`));
       lines.push(`${FAMILY}_bucket{${labels},le="+Inf"} ${h.count}`, `${FAMILY}_sum{${labels}} ${h.sum}`, `${FAMILY}_count{${labels}} ${h.count}`);
     }
-    return `${lines.join('\n')}\n`;
+    return family(FAMILY, 'Time the API took to answer, per route.', 'histogram', lines);
   }
 }
 
