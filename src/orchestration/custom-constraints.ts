@@ -10,20 +10,21 @@ import type { Template } from './template.ts';
 
 const neutron = (collection: string, kind: string) => (api: Services, v: string) => lookup(api, 'network', `/v2.0/${collection}`, collection, v, kind);
 
+/** A check that the service answers GET `path` + the value (a key pair, a volume by id). */
+const gettable = (type: string, path: string, kind: string) => async (api: Services, v: string) => {
+  if (!(await api.callOr404(type, 'GET', `${path}${encodeURIComponent(v)}`))) throw new ServiceError('NotFound', `The ${kind} (${v}) could not be found.`, 404);
+};
+
 const CHECKS: Record<string, (api: Services, value: string) => Promise<unknown>> = {
   'nova.flavor': flavorId,
   'glance.image': imageId,
-  'nova.keypair': async (api, v) => {
-    if (!(await api.callOr404('compute', 'GET', `/os-keypairs/${encodeURIComponent(v)}`))) throw new ServiceError('NotFound', `The Key (${v}) could not be found.`, 404);
-  },
+  'nova.keypair': gettable('compute', '/os-keypairs/', 'Key'),
   'neutron.network': neutron('networks', 'network'),
   'neutron.subnet': neutron('subnets', 'subnet'),
   'neutron.port': neutron('ports', 'port'),
   'neutron.router': neutron('routers', 'router'),
   'neutron.security_group': neutron('security_groups', 'security group'),
-  'cinder.volume': async (api, v) => {
-    if (!(await api.callOr404('block-storage', 'GET', `/volumes/${encodeURIComponent(v)}`))) throw new ServiceError('NotFound', `The Volume (${v}) could not be found.`, 404);
-  },
+  'cinder.volume': gettable('block-storage', '/volumes/', 'Volume'),
 };
 
 /** The custom constraints a template's parameters name, all known (checked at validate time). */

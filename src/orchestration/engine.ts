@@ -72,11 +72,11 @@ export class Engine {
   }
 
   create(stack: StackRow, token: string): void {
-    this.start(stack, token, () => this.runCreate(stack, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runCreate(stack, this.services(token)));
   }
 
   delete(stack: StackRow, token: string): void {
-    this.start(stack, token, () => this.runDelete(stack, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runDelete(stack, this.services(token)));
   }
 
   /** Runs an action; one that breaks off (the store failing under it) leaves the stack FAILED
@@ -233,7 +233,7 @@ export class Engine {
   }
 
   update(stack: StackRow, previous: Template, token: string): void {
-    this.start(stack, token, () => this.runUpdate(stack, previous, servicesFor(this.identityUrl, token)));
+    this.start(stack, token, () => this.runUpdate(stack, previous, this.services(token)));
   }
 
   /**
