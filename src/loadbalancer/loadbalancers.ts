@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
-import { notify, type Db, type Store } from '../lib/store/db.ts';
+import type { Db, Store } from '../lib/store/db.ts';
 import { allocateVip } from '../network/for-loadbalancer.ts';
-import { changed, FAILOVER, LB_CHANNEL, lbNotFound, lockForChange, markDeleted, ownedBy, type Caller, type LoadBalancerRow } from './provisioning.ts';
+import { changed, FAILOVER, lbNotFound, lockForChange, markDeleted, ownedBy, type Caller, type LoadBalancerRow } from './provisioning.ts';
 import { PROVIDER } from './service.ts';
 import { healthMonitors, l7Policies, l7Rules, listeners, loadBalancers, members, pools } from './tables.ts';
 import { withinQuota } from './quotas.ts';
@@ -92,8 +92,7 @@ export async function updateLoadBalancer(
 export async function failoverLoadBalancer(store: Store, caller: Caller, id: string): Promise<void> {
   await store.tx(async (tx) => {
     await lockForChange(tx, caller, id);
-    await tx.update(loadBalancers).set({ provisioningStatus: 'PENDING_UPDATE', updatedAt: new Date() }).where(eq(loadBalancers.id, id));
-    await notify(tx, LB_CHANNEL, `${FAILOVER}${id}`);
+    await changed(tx, id, 'PENDING_UPDATE', `${FAILOVER}${id}`);
   });
 }
 

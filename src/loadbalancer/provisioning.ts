@@ -41,10 +41,11 @@ export async function lockForChange(tx: Db, caller: Caller, id: string): Promise
 /** The agent's key asking for a load balancer's failover (its namespace and HAProxy made anew). */
 export const FAILOVER = 'failover:';
 
-/** Marks the load balancer as being updated and wakes the agent once the transaction commits. */
-export async function changed(tx: Db, lbId: string, status: 'PENDING_UPDATE' | 'PENDING_DELETE' | 'PENDING_CREATE' = 'PENDING_UPDATE'): Promise<void> {
+/** Marks the load balancer as being updated and wakes the agent once the transaction commits,
+ * with the key it is to run (the load balancer's own, or a failover's). */
+export async function changed(tx: Db, lbId: string, status: 'PENDING_UPDATE' | 'PENDING_DELETE' | 'PENDING_CREATE' = 'PENDING_UPDATE', key = lbId): Promise<void> {
   await tx.update(loadBalancers).set({ provisioningStatus: status, updatedAt: new Date() }).where(eq(loadBalancers.id, lbId));
-  await notify(tx, LB_CHANNEL, lbId);
+  await notify(tx, LB_CHANNEL, key);
 }
 
 /** Marks children PENDING_DELETE (a cascade): the agent removes their rows once HAProxy no longer

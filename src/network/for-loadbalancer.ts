@@ -4,14 +4,14 @@
 // or a rule itself.
 
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { badRequest, conflict } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import { dataplaneChanged } from './changes.ts';
 import { contains, ipToBigInt, ipVersion, parseCidr } from './addresses.ts';
 import { addressesWithSubnets } from './ipam.ts';
 import { createPort, deletePort, updatePort } from './ports.ts';
-import { parsePrefix } from './security-group-rules.ts';
+import { parsePrefix, touchGroup } from './security-group-rules.ts';
 import { createSecurityGroup } from './security-groups.ts';
 import { ipAllocations, networks, ports, portSecurityGroups, securityGroupRules, securityGroups, subnets } from './tables.ts';
 import { usableNetworks, visibleSubnets, type Caller } from './visibility.ts';
@@ -230,10 +230,7 @@ export async function openVip(tx: Db, portId: string, loadBalancerId: string, op
         remoteIpPrefix: w.cidr,
       })),
     );
-  await tx
-    .update(securityGroups)
-    .set({ revision: sql`${securityGroups.revision} + 1`, updatedAt: new Date() })
-    .where(eq(securityGroups.id, group.id));
+  await touchGroup(tx, group.id);
   await dataplaneChanged(tx, 'firewall');
 }
 

@@ -215,7 +215,8 @@ function ruleKey(r: ParsedRule): string {
 
 const ruleNotFound = (id: string) => notFound(`Security group rule ${id} does not exist`, 'SecurityGroupRuleNotFound');
 
-const touchGroup = (tx: Db, id: string) =>
+/** A group's revision moves on with each change of its rules. */
+export const touchGroup = (tx: Db, id: string) =>
   tx
     .update(securityGroups)
     .set({ revision: sql`${securityGroups.revision} + 1`, updatedAt: new Date() })
