@@ -125,23 +125,25 @@ export const loadBalancerViews = {
           fields,
           async (v) => {
             const chosen = members.filter((_, i) => v[`member${i}`]);
-            const { loadbalancer } = await lb('POST', '/lbaas/loadbalancers', { loadbalancer: { name: v.name, vip_subnet_id: v.subnet } });
+            let id;
             // Each step waits for the one before: Octavia refuses a change while one is applied.
-            await settled(loadbalancer.id, v.name);
-            const { listener } = await lb('POST', '/lbaas/listeners', {
-              listener: { name: `${v.name}-${v.protocol.toLowerCase()}`, loadbalancer_id: loadbalancer.id, protocol: v.protocol, protocol_port: Number(v.port) },
+            const step = async (path, body) => {
+              const made = await lb('POST', path, body);
+              id ??= made.loadbalancer.id;
+              await settled(id, v.name);
+              return made;
+            };
+            await step('/lbaas/loadbalancers', { loadbalancer: { name: v.name, vip_subnet_id: v.subnet } });
+            const { listener } = await step('/lbaas/listeners', {
+              listener: { name: `${v.name}-${v.protocol.toLowerCase()}`, loadbalancer_id: id, protocol: v.protocol, protocol_port: Number(v.port) },
             });
-            await settled(loadbalancer.id, v.name);
-            const { pool } = await lb('POST', '/lbaas/pools', { pool: { name: `${v.name}-pool`, listener_id: listener.id, protocol: v.protocol, lb_algorithm: v.algorithm } });
-            await settled(loadbalancer.id, v.name);
+            const { pool } = await step('/lbaas/pools', { pool: { name: `${v.name}-pool`, listener_id: listener.id, protocol: v.protocol, lb_algorithm: v.algorithm } });
             for (const m of chosen) {
-              await lb('POST', `/lbaas/pools/${pool.id}/members`, { member: { name: m.server, address: m.address, protocol_port: Number(v.memberPort), subnet_id: m.subnet } });
-              await settled(loadbalancer.id, v.name);
+              await step(`/lbaas/pools/${pool.id}/members`, { member: { name: m.server, address: m.address, protocol_port: Number(v.memberPort), subnet_id: m.subnet } });
             }
             if (v.monitor) {
               const check = v.protocol === 'HTTP' ? { type: 'HTTP', url_path: '/', expected_codes: '200' } : { type: 'TCP' };
-              await lb('POST', '/lbaas/healthmonitors', { healthmonitor: { pool_id: pool.id, delay: 5, timeout: 5, max_retries: 3, ...check } });
-              await settled(loadbalancer.id, v.name);
+              await step('/lbaas/healthmonitors', { healthmonitor: { pool_id: pool.id, delay: 5, timeout: 5, max_retries: 3, ...check } });
             }
             const count = `${chosen.length} member${chosen.length === 1 ? '' : 's'}`;
             return `Load balancer ${v.name} is ready: ${v.protocol} ${v.port} to ${count}.`;
