@@ -25,6 +25,8 @@ const spec: GuestSpec = {
 
 /** The values that follow each occurrence of flag. */
 const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+/** A local root disk's node, as qemu's -blockdev takes it in JSON. */
+const rootNode = (file: string) => JSON.stringify({ 'node-name': 'root', driver: 'qcow2', discard: 'unmap', file: { driver: 'file', filename: file, discard: 'unmap' } });
 
 test('a guest without NICs under TCG: the whole command line', () => {
   assert.deepEqual(qemuArgv(spec, paths, 'tcg'), [
@@ -35,8 +37,8 @@ test('a guest without NICs under TCG: the whole command line', () => {
     ...['-chardev', `socket,id=serial0,path=${dir}/serial.sock,server=on,wait=off,logfile=${dir}/console.log,logappend=on`, '-serial', 'chardev:serial0'],
     ...['-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`],
     ...[
-      '-drive',
-      `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`,
+      '-blockdev',
+      rootNode(`${dir}/disk`),
       '-device',
       'virtio-blk-pci,drive=root,bootindex=0',
       '-device',
@@ -103,10 +105,9 @@ test("NICs in the host's namespace start qemu directly; NICs split over namespac
 
 test('a config drive is a read-only raw disk after the root disk', () => {
   const argv = qemuArgv({ ...spec, configDrive: '/var/lib/nubo/compute/config-drives/x.iso' }, paths, 'tcg');
-  assert.deepEqual(valuesOf(argv, '-drive'), [
-    `file=${dir}/disk,if=none,id=root,format=qcow2,discard=unmap`,
-    'file=/var/lib/nubo/compute/config-drives/x.iso,if=virtio,format=raw,readonly=on',
-  ]);
+  assert.deepEqual(valuesOf(argv, '-blockdev'), [rootNode(`${dir}/disk`)]);
+  assert.deepEqual(valuesOf(argv, '-drive'), ['file=/var/lib/nubo/compute/config-drives/x.iso,if=virtio,format=raw,readonly=on']);
+  assert.ok(argv.indexOf('-blockdev') < argv.indexOf('-drive'));
 });
 
 const vol = (id: string, path: string) => ({ volumeId: id, connection: { driver: 'raw' as const, path } });
@@ -116,7 +117,9 @@ test('attached volumes: one -blockdev node and one virtio-blk device each, in at
   const b = '9f8e7d6c-5b4a-4321-8fed-cba987654321';
   const argv = qemuArgv({ ...spec, volumes: [vol(a, '/v/a,1'), { ...vol(b, '/v/b'), readOnly: true }] }, paths, 'tcg');
   assert.deepEqual(
-    valuesOf(argv, '-blockdev').map((j) => JSON.parse(j!)),
+    valuesOf(argv, '-blockdev')
+      .slice(1)
+      .map((j) => JSON.parse(j!)),
     [
       { 'node-name': 'v0b5e8a367c1d4f2e9a3b5c6d7e8', driver: 'raw', 'read-only': false, discard: 'unmap', file: { driver: 'file', filename: '/v/a,1' } },
       { 'node-name': 'v9f8e7d6c5b4a43218fedcba9876', driver: 'raw', 'read-only': true, discard: 'unmap', file: { driver: 'file', filename: '/v/b' } },
@@ -146,10 +149,10 @@ test('a guest booted from a volume has no disk of its own: the volume is its boo
   assert.equal(valuesOf(argv, '-device')[0], `virtio-blk-pci,id=vol-${id},drive=v0b5e8a367c1d4f2e9a3b5c6d7e8,serial=0b5e8a36-7c1d-4f2e-9,bootindex=0`);
 });
 
-test('commas in paths are escaped as qemu options need; the name is reduced to safe characters', () => {
+test('commas in paths are escaped as qemu options need (the root disk\'s node is JSON, where a comma is a comma); the name is reduced to safe characters', () => {
   const odd = '/data/a,b';
   const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, serial: `${odd}/s`, vnc: `${odd}/v`, pidfile: `${odd}/p` }, 'tcg');
-  assert.ok(argv.includes('file=/data/a,,b/disk,if=none,id=root,format=qcow2,discard=unmap'));
+  assert.ok(argv.includes(rootNode('/data/a,b/disk')));
   assert.ok(argv.includes('unix:/data/a,,b/q,server=on,wait=off'));
   assert.ok(argv.includes('socket,id=serial0,path=/data/a,,b/s,server=on,wait=off,logfile=/data/a,,b/c,logappend=on'));
   assert.ok(argv.includes('unix:/data/a,,b/v'));

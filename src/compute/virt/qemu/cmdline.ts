@@ -22,7 +22,7 @@ export interface GuestPaths {
   nvram?: string;
 }
 
-/** The root disk's block node when it is an RBD image. */
+/** The root disk's block node. */
 const ROOT_NODE = 'root';
 
 /** The cephx keys qemu needs for a guest's RBD disks, by secret object id. */
@@ -101,7 +101,14 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
             '-device',
             rootDeviceArg(spec),
           ]
-        : ['-drive', `file=${opt(paths.disk)},if=none,id=root,format=qcow2,discard=unmap`, '-device', rootDeviceArg(spec)]),
+        : // A node of its own (not -drive's): only such a node can be exported to the source of a
+          // live migration while this qemu waits for it.
+          [
+            '-blockdev',
+            JSON.stringify({ 'node-name': ROOT_NODE, driver: 'qcow2', discard: 'unmap', file: { driver: 'file', filename: paths.disk, discard: 'unmap' } }),
+            '-device',
+            rootDeviceArg(spec),
+          ]),
     ...cdromArgs(spec),
     // Entropy for the guest's SSH host keys without waiting on its own pool.
     '-device',
