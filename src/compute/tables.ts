@@ -142,9 +142,10 @@ export const servers = pgTable(
     /** Bumped by each rebuild (its disk made afresh from imageId); the agent has carried out the
      * ones up to observedRebuilds. */
     rebuilds: integer('rebuilds').notNull().default(0),
-    /** A resize under way (its guest moved onto `flavor`), confirmed or reverted: the step the
-     * agent carries out next; cleared by the agent once confirmed or reverted. */
-    resizeStep: text('resize_step', { enum: ['resize', 'confirm', 'revert'] }),
+    /** A resize or cold migration under way (its guest moved onto `flavor`, or to `host`),
+     * confirmed or reverted: the step the agent carries out next; cleared by the agent once
+     * confirmed or reverted. 'live-migrate': a live migration under way, cleared once it ends. */
+    resizeStep: text('resize_step', { enum: ['resize', 'confirm', 'revert', 'live-migrate'] }),
     /** The flavor before a resize, until it is confirmed (forgotten) or reverted (restored). */
     oldFlavor: jsonb('old_flavor').$type<FlavorCopy>(),
 

@@ -117,6 +117,25 @@ export async function bindServerPorts(tx: Db, server: ServerRef, host: string): 
   for (const p of bound) await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
 }
 
+/** The three steps of a live migration's port bindings, as Neutron's multiple bindings: the
+ * destination wires the ports too (`migratingTo`) while the source keeps them; the switch-over
+ * binds them to the destination, whose wiring becomes theirs; a failed migration drops the
+ * destination's. Each tells every host (their forwarding tables name each port's host). */
+export async function bindMigratingPorts(tx: Db, server: ServerRef, step: { to: string } | 'switch' | 'drop'): Promise<void> {
+  const set =
+    step === 'switch'
+      ? { hostId: sql`coalesce(${ports.migratingTo}, ${ports.hostId})`, status: sql`coalesce(${ports.migratingStatus}, ${ports.status})` }
+      : step === 'drop'
+        ? {}
+        : { migratingTo: step.to, migratingStatus: 'DOWN' };
+  const bound = await tx
+    .update(ports)
+    .set({ migratingTo: null, migratingStatus: null, ...set, updatedAt: new Date() })
+    .where(portsOf(server))
+    .returning({ id: ports.id, networkId: ports.networkId });
+  for (const p of bound) await dataplaneChanged(tx, `port:${p.id}`, `network:${p.networkId}`, 'firewall');
+}
+
 export interface ServerNic {
   portId: string;
   networkId: string;
@@ -124,13 +143,14 @@ export interface ServerNic {
   /** The tap the network agent made for the port. */
   tap: string;
   mtu: number;
-  /** Wired (and its firewall in place) on its host. */
+  /** Wired (and its firewall in place) on its host; with `migrating`, on the host a live
+   * migration takes it to. */
   active: boolean;
 }
 
 /** A server's NICs, by when their ports were made (ports made in one request share that time and
  * are ordered by id). */
-export async function serverNics(db: Db, server: ServerRef): Promise<ServerNic[]> {
+export async function serverNics(db: Db, server: ServerRef, migrating = false): Promise<ServerNic[]> {
   const rows = await db
     .select({ port: ports, mtu: networks.mtu })
     .from(ports)
@@ -143,7 +163,7 @@ export async function serverNics(db: Db, server: ServerRef): Promise<ServerNic[]
     mac: port.macAddress,
     tap: tapName(port.id),
     mtu,
-    active: port.status === 'ACTIVE',
+    active: (migrating ? port.migratingStatus : port.status) === 'ACTIVE',
   }));
 }
 

@@ -114,6 +114,10 @@ export const ports = pgTable(
     allowedAddressPairs: jsonb('allowed_address_pairs').$type<AddressPair[]>().notNull().default([]),
     /** binding:host_id: the host whose agent wires the port. */
     hostId: text('host_id').notNull().default(''),
+    /** The destination of a live migration, whose agent wires the port as well (Neutron's inactive
+     * binding) until the switch-over makes it the port's host; and that wiring's status there. */
+    migratingTo: text('migrating_to'),
+    migratingStatus: text('migrating_status'),
     vnicType: text('vnic_type').notNull().default('normal'),
     bindingProfile: jsonb('binding_profile').$type<Record<string, unknown>>().notNull().default({}),
     dnsName: text('dns_name').notNull().default(''),

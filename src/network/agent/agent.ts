@@ -8,7 +8,7 @@ import { startController, type Controller } from '../../lib/reconcile/controller
 import { DATAPLANE_CHANNEL, dataplaneChanged } from '../changes.ts';
 import type { Dataplane, NetworkSpec } from '../dataplane/driver.ts';
 import { floatingIps, networks, ports, routers } from '../tables.ts';
-import { devicePorts, dhcpLeasesOf, dhcpSpec, hostPorts, isDevicePort, networkSpec, portSpecs, routerNetworks, routerSpec, type TunnelEnd } from './specs.ts';
+import { devicePorts, wiredHere, dhcpLeasesOf, dhcpSpec, hostPorts, isDevicePort, networkSpec, portSpecs, routerNetworks, routerSpec, type TunnelEnd } from './specs.ts';
 
 export interface NetworkAgentOptions {
   store: Store;
@@ -39,6 +39,15 @@ async function setStatus(db: Db, ids: string[], status: 'ACTIVE' | 'DOWN'): Prom
       .update(ports)
       .set({ status })
       .where(and(inArray(ports.id, ids), ne(ports.status, status)));
+}
+
+/** The same, of the ports a live migration brings to this host, as this host has wired them. */
+async function setMigratingStatus(db: Db, host: string, ids: string[], status: 'ACTIVE' | 'DOWN'): Promise<void> {
+  if (ids.length)
+    await db
+      .update(ports)
+      .set({ migratingStatus: status })
+      .where(and(inArray(ports.id, ids), eq(ports.migratingTo, host)));
 }
 
 /** Runs each call after the earlier ones are through, whether they failed or not. */
@@ -77,7 +86,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     const [one] = await db
       .select({ id: ports.id })
       .from(ports)
-      .where(and(eq(ports.networkId, networkId), eq(ports.hostId, host), devicePorts()))
+      .where(and(eq(ports.networkId, networkId), wiredHere(host), devicePorts()))
       .limit(1);
     return one !== undefined;
   }
@@ -192,7 +201,7 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
   /** Wires these ports (or removes those this host no longer holds) and writes their status. */
   async function reconcilePorts(ids: string[]): Promise<void> {
     const rows = await db.select().from(ports).where(inArray(ports.id, ids));
-    const mine = rows.filter((r) => r.hostId === host && isDevicePort(r.deviceOwner));
+    const mine = rows.filter((r) => (r.hostId === host || r.migratingTo === host) && isDevicePort(r.deviceOwner));
     const kept = new Set(mine.map((r) => r.id));
     await dp.deletePorts(ids.filter((id) => !kept.has(id)));
     // A port cannot outlive its network in the store: one whose network is gone waits for the
@@ -214,8 +223,14 @@ export async function startNetworkAgent(opts: NetworkAgentOptions): Promise<Cont
     if (await unfiltered()) await reconcileFirewall(unfiltered);
     const served = await dhcpServed(rowsToWire);
     const active = (r: PortRow) => r.adminStateUp && served.has(r.id);
-    await setStatus(db, rowsToWire.filter(active).map((r) => r.id), 'ACTIVE');
-    await setStatus(db, rowsToWire.filter((r) => !active(r)).map((r) => r.id), 'DOWN');
+    // A port a live migration brings here keeps its status from its host: this host's wiring is
+    // written apart, for the destination's compute agent.
+    const bound = rowsToWire.filter((r) => r.hostId === host);
+    await setStatus(db, bound.filter(active).map((r) => r.id), 'ACTIVE');
+    await setStatus(db, bound.filter((r) => !active(r)).map((r) => r.id), 'DOWN');
+    const arriving = rowsToWire.filter((r) => r.hostId !== host);
+    await setMigratingStatus(db, host, arriving.filter(active).map((r) => r.id), 'ACTIVE');
+    await setMigratingStatus(db, host, arriving.filter((r) => !active(r)).map((r) => r.id), 'DOWN');
   }
 
   /** Runs the pending batch. When a batch fails, each of its ports is tried alone, so that one

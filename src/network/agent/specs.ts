@@ -132,12 +132,16 @@ export async function dhcpLeasesOf(db: Db, rows: PortRow[]): Promise<Map<string,
   return out;
 }
 
-/** The ports this host wires as devices: servers' NICs and load balancers' VIPs bound to it. */
+/** Whether a port is this host's to wire: bound to it, or a live migration takes it here. */
+export const wiredHere = (host: string) => or(eq(ports.hostId, host), eq(ports.migratingTo, host));
+
+/** The ports this host wires as devices: servers' NICs and load balancers' VIPs bound to it, or
+ * that a live migration takes to it. */
 export async function hostPorts(db: Db, host: string): Promise<PortRow[]> {
   return db
     .select()
     .from(ports)
-    .where(and(eq(ports.hostId, host), devicePorts()));
+    .where(and(wiredHere(host), devicePorts()));
 }
 
 /**
