@@ -68,10 +68,16 @@ interface Subject {
   dir: string;
   /** Makes the guest one that never lets a volume go. */
   keepVolumes(uuid: string): void;
+  /** A driver over a second host, the destination of live migrations. */
+  openOther(): VirtDriver;
+  /** The guest's local root disk on the second host, when the driver has files to look at. */
+  otherDisk?: (uuid: string) => string;
 }
 
 const fakeHost = new Map<string, FakeGuest>();
+const otherFakeHost = new Map<string, FakeGuest>();
 const qemuInstances = join(work, 'qemu', 'instances');
+const otherQemuInstances = join(work, 'qemu2', 'instances');
 
 const subjects: Subject[] = [
   {
@@ -85,6 +91,7 @@ const subjects: Subject[] = [
     keepVolumes: (uuid) => {
       fakeHost.get(uuid)!.keepsVolumes = true;
     },
+    openOther: () => createFakeDriver(otherFakeHost),
   },
   {
     name: 'qemu',
@@ -101,6 +108,8 @@ const subjects: Subject[] = [
     dir: join(work, 'qemu'),
     // The boot-sector guest has no operating system to eject a device: it keeps every volume.
     keepVolumes: () => {},
+    openOther: () => createQemuDriver({ instancesDir: otherQemuInstances, log }),
+    otherDisk: (uuid) => join(otherQemuInstances, uuid, 'disk'),
   },
 ];
 
@@ -397,6 +406,49 @@ for (const s of subjects) {
         await assert.rejects(d.detachVolume(b.uuid, v3.volumeId, 1000), DetachTimeout);
         assert.ok((await d.attachedVolumes(b.uuid)).has(v3.volumeId));
       });
+    });
+
+    test('live migration to another host: the guest goes on there where it was (no new boot), its disk with it; nothing is left on either host', async () => {
+      const other = s.openOther();
+      // Both hosts have the image's file, as each host's image cache does.
+      const image = join(s.dir, 'migrating.raw');
+      buttonDisk(image);
+      const m: GuestSpec = { ...a, uuid: randomUUID(), name: 'm', image: { id: randomUUID(), path: image, format: 'raw' } };
+      await d.spawn(m);
+      await booted(m, 1);
+      if (s.otherDisk) {
+        // What the guest's own layer holds goes along: written while it is off, on the source's disk.
+        await d.powerOff(m.uuid, 30_000);
+        await exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 512k 64k', join(qemuInstances, m.uuid, 'disk')]);
+        await d.powerOn(m);
+        await booted(m, 2);
+      }
+      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 };
+      await other.prepareIncoming(m, at);
+      await other.prepareIncoming(m, at);
+      assert.equal((await other.info(m.uuid)).power, 'paused', 'waiting for the guest');
+      await d.migrateOut(m.uuid, at);
+      await d.migrateOut(m.uuid, at);
+      await other.finishIncoming(m.uuid);
+      assert.equal((await other.info(m.uuid)).power, 'running');
+      assert.notEqual((await d.info(m.uuid)).power, 'running', 'the source is left stopped');
+      await d.destroy(m.uuid, true);
+      assert.deepEqual(await d.info(m.uuid), { power: 'nostate' });
+      // The boot-sector guest was waiting for the power button: it still is, on the other host.
+      await other.powerOff(m.uuid, 30_000);
+      assert.equal((await other.consoleLog(m.uuid)).split(s.bootLine).length - 1, 0, 'no boot on the other host');
+      if (s.otherDisk) {
+        assert.match(await other.consoleLog(m.uuid), /power button/);
+        await exec('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0xab 512k 64k', s.otherDisk(m.uuid)]);
+      }
+      await other.destroy(m.uuid);
+      assert.deepEqual(await other.list(), []);
+    });
+
+    test('a live migration to a host that does not listen fails, and the guest runs on where it was', async () => {
+      const { pid } = await d.info(a.uuid);
+      if (s.otherDisk) await assert.rejects(d.migrateOut(a.uuid, { host: '127.0.0.1', port: 9 }));
+      assert.deepEqual(await d.info(a.uuid), { power: 'running', pid });
     });
 
     test('a new driver on the same host adopts the running guest and can power it off', async () => {

@@ -94,6 +94,13 @@ export interface GuestInfo {
   pid?: number;
 }
 
+/** Where the destination of a live migration listens: qemu's migration stream on `port`, and the
+ * guest's local root disk, as an NBD export named `root`, on `port + 1`. */
+export interface MigrationTarget {
+  host: string;
+  port: number;
+}
+
 /** What a running guest has used since its process started: counters, as the host keeps them. */
 export interface GuestStats {
   /** CPU time of the guest's process, in ns. */
@@ -122,8 +129,10 @@ export interface VirtDriver {
   /** Creates the guest's disks and starts it. A guest already running is left as it is. */
   spawn(spec: GuestSpec): Promise<void>;
 
-  /** Stops the guest if it runs and removes everything it owns on the host. Unknown uuid: no-op. */
-  destroy(uuid: string): Promise<void>;
+  /** Stops the guest if it runs and removes everything it owns on the host. Unknown uuid: no-op.
+   * keepShared: the guest lives on on another host (moved there), which opens the disks that are
+   * not this host's own (an RBD root disk): those stay. */
+  destroy(uuid: string, keepShared?: boolean): Promise<void>;
 
   /** Asks the guest to shut down, waits up to timeoutMs, then stops it hard. Keeps its disks. */
   powerOff(uuid: string, timeoutMs: number): Promise<void>;
@@ -162,6 +171,22 @@ export interface VirtDriver {
    * a cold migration), moving the file into place; the guest is not started (spawn starts it on
    * that disk). A guest that has its root disk already keeps it, and the file is removed. */
   importDisk(uuid: string, file: string): Promise<void>;
+
+  /** The destination's first step of a live migration: the guest's disks made as spawn makes them
+   * (a local root disk empty over its image, for the source to fill; disks both hosts open, such
+   * as RBD or volumes, opened where they are), and a qemu of the spec's machine started paused,
+   * waiting at `at` for the source. Already waiting: no-op. */
+  prepareIncoming(spec: GuestSpec, at: MigrationTarget): Promise<void>;
+
+  /** The source's step: copies the running (or paused) guest's local root disk, then its memory
+   * and device state, to the destination prepared at `to`, and switches over: the guest runs
+   * there once this returns, its qemu here left stopped for destroy(). On failure the guest goes
+   * on here as it was, and the error says why. Already sent: no-op. */
+  migrateOut(uuid: string, to: MigrationTarget): Promise<void>;
+
+  /** The destination's last step, once the source has sent the guest: it runs (or stays paused,
+   * as it was) here, and the disk export ends. Fails when the guest did not arrive. */
+  finishIncoming(uuid: string): Promise<void>;
 
   pause(uuid: string): Promise<void>;
   unpause(uuid: string): Promise<void>;

@@ -21,6 +21,8 @@ export interface FakeGuest {
   suspended?: boolean;
   /** The root disk's size kept aside by a resize, until it is confirmed or reverted. */
   keptDiskBytes?: number;
+  /** Waiting for a live migration to bring its memory (paused, with a process). */
+  incoming?: boolean;
 }
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
@@ -163,6 +165,29 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
         host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
       }
       await rm(file, { force: true });
+    },
+
+    // The fake hosts share nothing: a guest arrives through the two agents' records alone, which
+    // say when the source has sent it.
+    async prepareIncoming(spec) {
+      if (host.get(spec.uuid)?.incoming) return;
+      host.set(spec.uuid, { spec, power: 'paused', pid: ++lastPid, incoming: true, diskBytes: await diskBytes(spec), console: [], volumes: new Map() });
+    },
+
+    async migrateOut(uuid) {
+      const g = host.get(uuid);
+      // Stopped: already sent (only a running or paused guest is live-migrated).
+      if (held(g) && !hasProcess(g)) return;
+      halt(running(uuid));
+      say(g!, 'sent to another host');
+    },
+
+    async finishIncoming(uuid) {
+      const g = host.get(uuid);
+      if (!held(g) || !hasProcess(g)) throw new Error(`guest ${uuid} has not arrived`);
+      if (!g.incoming) return;
+      g.incoming = false;
+      await boot(g, 'arrived from another host');
     },
 
     async pause(uuid) {

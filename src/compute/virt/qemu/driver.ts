@@ -17,6 +17,7 @@ import { finishLocalResize, keepAndGrow } from './resize.ts';
 import { volumeOps, type GuestAccess } from './hotplug.ts';
 import { nicOps } from './nic-hotplug.ts';
 import { statsOps } from './stats.ts';
+import { finish as finishMigration, listen as listenForMigration, send as sendMigration } from './live-migration.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -46,6 +47,8 @@ export function pickAccel(): 'kvm' | 'tcg' {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** How long a live migration may take, disk and memory, before it is given up. */
+const MIGRATION_TIMEOUT_MS = 600_000;
 /** The longest path a unix socket can have (sun_path, with its terminating NUL). */
 const SOCKET_PATH_MAX = 107;
 
@@ -249,13 +252,51 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       }
     },
 
-    async destroy(uuid) {
+    async destroy(uuid, keepShared = false) {
       const pid = await pidOf(uuid);
       if (pid) await stopHard(uuid, pid);
       // The clone goes before the directory: a crash between the two leaves a guest that list() still finds.
-      await rbdDisks?.remove(uuid);
+      if (!keepShared) await rbdDisks?.remove(uuid);
       await rm(dirOf(uuid), { recursive: true, force: true });
       await disks.prune(imagesInUse);
+    },
+
+    // A local root disk is made afresh, empty over its image: the source writes into it whatever
+    // its own layer holds, so nothing left from an earlier attempt may stay. An RBD disk is the
+    // source's own clone, opened where it is.
+    async prepareIncoming(spec, at) {
+      const { uuid } = spec;
+      const localDisk = spec.image !== undefined && !rbdDisks;
+      if (!(await pidOf(uuid))) {
+        const dir = dirOf(uuid);
+        try {
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await saveSpec(spec);
+          if (localDisk) {
+            await rm(pathsOf(uuid).disk, { force: true });
+            await disks.ensureDisk({ ...spec, image: spec.image! }, pathsOf(uuid).disk);
+          }
+          await start(spec, true);
+        } catch (err) {
+          await driver.destroy(uuid, true).catch((e) => log.warn({ guest: uuid, err: e }, 'cleanup after a failed prepare failed'));
+          throw err;
+        }
+      }
+      await listenForMigration(pathsOf(uuid).qmp, at, localDisk);
+      log.info({ guest: uuid, at }, 'waiting for a live migration');
+    },
+
+    async migrateOut(uuid, to) {
+      await mustRun(uuid);
+      const spec = await savedSpec(uuid);
+      const t0 = performance.now();
+      await sendMigration(pathsOf(uuid).qmp, to, spec.image !== undefined && !rbdDisks, MIGRATION_TIMEOUT_MS);
+      log.info({ guest: uuid, to, ms: Math.round(performance.now() - t0) }, 'guest live-migrated');
+    },
+
+    async finishIncoming(uuid) {
+      await mustRun(uuid);
+      await finishMigration(pathsOf(uuid).qmp);
     },
 
     async importDisk(uuid, file) {
