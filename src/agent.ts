@@ -10,6 +10,7 @@ import { ensurePrivateDir } from './lib/private-dir.ts';
 import { startImages } from './image/index.ts';
 import { startComputeNode, type ComputeNode } from './compute/node.ts';
 import { createDriver } from './compute/virt/index.ts';
+import { liveness } from './compute/services.ts';
 import { startNetworkNode } from './network/index.ts';
 import { dataplaneOf } from './main.ts';
 import type { Dataplane } from './network/dataplane/driver.ts';
@@ -29,6 +30,8 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
   ensurePrivateDir(config.dataDir, 'data directory');
   const store = await openStore(config.database, log);
   const host = config.computeHost;
+  // An agent tells whether another host is up too (the destination of a live migration from here).
+  liveness.downTimeS = config.serviceDownTime;
   let compute: ComputeNode | undefined;
   let dataplane: Dataplane | undefined;
   let telemetry: Telemetry | undefined;

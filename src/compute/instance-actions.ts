@@ -109,6 +109,12 @@ export async function settleActions(db: Db, s: Server): Promise<void> {
   }
 }
 
+/** Ends every open event of a server in error, with the fault that says why: a move that failed
+ * while the server itself goes on as it was. */
+export async function failActions(db: Db, serverId: string, host: string, fault: Server['fault']): Promise<void> {
+  for (const { event, actionId } of await openEvents(db, serverId)) await finish(db, actionId, event.id, host, 'Error', fault);
+}
+
 /** Closes what is still open of a server whose record goes for good: its delete is done. */
 export async function settleDeleted(tx: Db, s: Server): Promise<void> {
   for (const { event, actionId } of await openEvents(tx, s.id)) await finish(tx, actionId, event.id, s.host, 'Success');

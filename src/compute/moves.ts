@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
 import type { Db } from '../lib/store/db.ts';
 import type { Logger } from '../lib/log.ts';
-import { bindServerPorts } from '../network/for-compute.ts';
+import { bindMigratingPorts, bindServerPorts } from '../network/for-compute.ts';
 import { recordAction, type ActionContext } from './instance-actions.ts';
 import { chooseHost, NO_VALID_HOST } from './scheduler.ts';
 import type { WeighMode } from './host-filters.ts';
@@ -11,9 +11,10 @@ import { isUp } from './services.ts';
 import { hosts, migrations, servers, services } from './tables.ts';
 
 // Moving a server to another host, as an admin asks it: evacuation (its host is down; the server
-// is rebuilt elsewhere from its image or volume) and cold migration (the guest stopped, its disk
-// taken to another host, then VERIFY_RESIZE until confirmed or reverted, as a resize). The API only
-// picks the host and records the move; the agents of both hosts carry it out (agent/moves.ts).
+// is rebuilt elsewhere from its image or volume), cold migration (the guest stopped, its disk
+// taken to another host, then VERIFY_RESIZE until confirmed or reverted, as a resize) and live
+// migration (the running guest moved with its memory). The API only picks the host and records
+// the move; the agents of both hosts carry it out (agent/moves.ts, agent/live-migration.ts).
 
 export interface MoveOptions {
   weigher: WeighMode;
@@ -95,4 +96,47 @@ export async function migrateServer(tx: Db, ctx: ActionContext, id: string, host
   await setSpec(tx, s, {});
   await recordAction(tx, ctx, id, { action: 'migrate', event: 'compute_resize_instance' });
   opts.log.info({ server: id, from: s.host, to: dest }, 'server migrating');
+}
+
+export interface LiveMigrateRequest {
+  host?: string;
+  /** 2.30–2.67: the named host is taken without the scheduler's filters. */
+  force?: boolean;
+}
+
+/**
+ * Nova's live migration: the server stays on its host, MIGRATING, while the host the scheduler
+ * chose (or the named one, checked unless forced) is claimed and wires its ports too; the
+ * destination's agent then starts a qemu waiting for the guest, the source's sends it, and the
+ * switch-over places the server and binds its ports there. Whether the root disk is copied is the
+ * hosts' to tell (a local disk is, an RBD disk or a volume is not), as Nova's block_migration
+ * "auto" does.
+ */
+export async function liveMigrateServer(tx: Db, ctx: ActionContext, id: string, req: LiveMigrateRequest, opts: MoveOptions): Promise<void> {
+  const s = await getServer(tx, ctx.auth, id, true);
+  checkLock(ctx.auth, s);
+  // Nova's live migration answers 400 for a host it does not know, as for one that cannot take it.
+  if (req.host !== undefined)
+    await computeHost(tx, req.host).catch((err) => {
+      throw err instanceof ApiError && err.status === 404 ? badRequest(err.message) : err;
+    });
+  await checkState(tx, s, 'os-migrateLive');
+  if (!s.host) throw conflict(`Cannot 'os-migrateLive' instance ${s.id} while it is in vm_state ${s.vmState}: it has no host`);
+  if (req.host === s.host) throw badRequest(`Unable to migrate instance (${s.id}) to current host (${s.host}).`);
+  if (req.force && req.host) {
+    // Forced past the filters, the host must still be up to take the guest, as Nova's conductor checks.
+    const [service] = await tx.select().from(services).where(eq(services.host, req.host));
+    if (!service || !isUp(service)) throw badRequest(`Compute service of ${req.host} is unavailable at this time.`);
+  }
+  const dest = req.force && req.host ? req.host : await chooseHost(tx, s, opts, { exclude: s.host, only: req.host });
+  if (!dest) throw badRequest(NO_VALID_HOST);
+  await tx.insert(migrations).values({
+    ...{ serverId: s.id, projectId: s.projectId, userId: ctx.auth.userId, migrationType: 'live-migration', status: 'accepted' },
+    ...{ sourceCompute: s.host, destCompute: dest, oldFlavorId: s.flavor.id, newFlavorId: s.flavor.id },
+  });
+  await tx.update(servers).set({ resizeStep: 'live-migrate' }).where(eq(servers.id, s.id));
+  await bindMigratingPorts(tx, s, { to: dest });
+  await setSpec(tx, s, {});
+  await recordAction(tx, ctx, id, { action: 'live-migration', event: 'compute_live_migration' });
+  opts.log.info({ server: id, from: s.host, to: dest }, 'server live-migrating');
 }

@@ -57,6 +57,7 @@ definePolicy({
   'compute:os-evacuate': admin,
   'compute:servers:migrations:index': admin,
   'compute:os-migrate-server:migrate': admin,
+  'compute:os-migrate-server:migrate_live': admin,
   'compute:os-server-external-events:create': admin,
   'compute:os-volumes-attachments:index': anyOf(admin, projectReader),
   'compute:os-volumes-attachments:show': anyOf(admin, projectReader),

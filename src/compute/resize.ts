@@ -30,7 +30,10 @@ export type MigrationStatus =
   // An evacuation's.
   | 'accepted'
   | 'done'
-  | 'completed';
+  | 'completed'
+  // A live migration's, between accepted and completed.
+  | 'preparing'
+  | 'running';
 
 /** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
 const volumeBacked = (s: Server) => !s.imageId;

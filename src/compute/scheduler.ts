@@ -18,6 +18,9 @@ export const capacityOf = (h: Host) => ({
   disk: Math.floor(h.diskGiB * h.diskRatio),
 });
 
+/** The statuses of a live migration before its switch-over: the server is still on its source. */
+export const LIVE_MIGRATION_UNDER_WAY = ['accepted', 'preparing', 'running'];
+
 /** What the servers placed on each host hold, by host name. */
 export async function allocations(tx: Db): Promise<Map<string, { vcpus: number; ram: number; disk: number }>> {
   const rows = await tx
@@ -37,7 +40,13 @@ export async function allocations(tx: Db): Promise<Map<string, { vcpus: number; 
     .from(migrations)
     .innerJoin(servers, eq(servers.id, migrations.serverId))
     .where(and(eq(migrations.migrationType, 'migration'), inArray(migrations.status, ['pre-migrating', 'migrating', 'post-migrating', 'finished'])));
-  for (const { host, flavor } of kept) {
+  // A live migration under way holds its destination too: the guest arrives there with its flavor.
+  const arriving = await tx
+    .select({ host: migrations.destCompute, flavor: servers.flavor })
+    .from(migrations)
+    .innerJoin(servers, eq(servers.id, migrations.serverId))
+    .where(and(eq(migrations.migrationType, 'live-migration'), inArray(migrations.status, LIVE_MIGRATION_UNDER_WAY)));
+  for (const { host, flavor } of [...kept, ...arriving]) {
     if (!host || !flavor) continue;
     const u = out.get(host) ?? { host, vcpus: 0, ram: 0, disk: 0 };
     out.set(host, { ...u, vcpus: u.vcpus + flavor.vcpus, ram: u.ram + flavor.ram, disk: u.disk + flavor.disk + flavor.ephemeral });

@@ -205,6 +205,7 @@ const ALLOWED: Record<string, Server['vmState'][]> = {
   resize: ['active', 'stopped'],
   migrate: ['active', 'stopped'],
   evacuate: ['active', 'stopped', 'error'],
+  'os-migrateLive': ['active', 'paused'],
   confirmResize: ['resized'],
   revertResize: ['resized'],
 };
@@ -220,6 +221,7 @@ export function taskStateOf(s: Server, snapshotting = false): string | null {
   if (s.rebuilds > s.observedRebuilds) return 'rebuilding';
   if (s.generation > s.observedGeneration) {
     if (s.softDeletedAt) return 'soft-deleting';
+    if (s.resizeStep === 'live-migrate') return 'migrating';
     // A confirm shows none: the server stays VERIFY_RESIZE until its host has dropped the old disk.
     if (s.resizeStep === 'resize') return 'resize_migrating';
     if (s.resizeStep === 'revert') return 'resize_reverting';

@@ -218,6 +218,20 @@ test("a host's role reads what agents read, and no identity, orchestration or lo
   });
 });
 
+test("a live migration goes through both hosts' roles: the destination wires the port, the switch-over binds it there", async () => {
+  await ok('server', 'create', '--image', 'tiny', '--flavor', 'small', '--network', 'net', 'flier');
+  const made = await until(() => serverShow('flier'), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR');
+  assert.equal(made.status, 'ACTIVE', JSON.stringify(made.fault));
+  const source = made['OS-EXT-SRV-ATTR:host'];
+  await ok('--os-compute-api-version', '2.25', 'server', 'migrate', '--live-migration', 'flier');
+  const moved = await until(() => serverShow('flier'), (s: any) => (s.status === 'ACTIVE' && s['OS-EXT-SRV-ATTR:host'] !== source) || s.status === 'ERROR');
+  assert.equal(moved.status, 'ACTIVE', JSON.stringify(moved.fault));
+  const [port] = await json('port', 'list', '--server', 'flier');
+  assert.equal((await json('port', 'show', port.ID)).binding_host_id, moved['OS-EXT-SRV-ATTR:host']);
+  for (const a of agents.values()) assert.deepEqual(refusals(a), []);
+  await ok('server', 'delete', '--wait', 'flier');
+});
+
 test("a deleted server's records go through its host's role; a deleted credential logs in no more", async () => {
   const id = placed.get('host2')!;
   await ok('server', 'delete', id);

@@ -37,7 +37,7 @@ async function startAgent(host: string, index: number, dataDir = tempDir('nubo-a
       ...['--database', db.url, '--data-dir', dataDir, '--compute-host', host, '--compute-driver', 'fake', '--network-dataplane', 'fake'],
       ...['--image-data-dir', controller.dataDir, '--host-ip', `192.0.2.${index + 1}`, '--report-interval', String(REPORT_INTERVAL)],
     ],
-    { cwd: root, env: { ...process.env, NUBO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...process.env, NUBO_LOG_LEVEL: 'warn', NUBO_SERVICE_DOWN_TIME: String(DOWN_TIME) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -409,4 +409,106 @@ test('cold migration: migrate then confirm moves the guest and its disk to anoth
   const same = await cliFails(controller.env, '--os-compute-api-version', '2.56', 'server', 'migrate', '--host', dest, 'mover');
   assert.match(same, /current host/);
   await ok('server', 'delete', '--wait', 'mover');
+});
+
+test('live migration: MIGRATING, then ACTIVE on another host with its port bound there and its addresses kept; given up when the destination is down; refusals as Nova words them', async () => {
+  await ok('network', 'create', 'flynet');
+  await ok('subnet', 'create', '--network', 'flynet', '--subnet-range', '10.77.0.0/24', 'flysub');
+  const [made] = await createServers('flier', 1, '--nic', 'net-id=flynet');
+  assert.equal(made.addresses.flynet.length, 1);
+  const source: string = hostOf(made);
+  const guestsOf = (host: string) => fakeGuests(agents.get(host)!.dataDir);
+  const [port] = await json('port', 'list', '--server', made.id);
+  const target = HOSTS.find((h) => h !== source && h !== killed?.host && agents.get(h)?.child.exitCode === null)!;
+
+  // Admin only; the microversions' bodies.
+  const http = httpClient(controller.url);
+  const token = await http.login('admin', controller.env.OS_PASSWORD!, 'admin');
+  const live = (body: unknown, version = '2.30') =>
+    http.request('POST', `/compute/v2.1/servers/${made.id}/action`, { token, body: { 'os-migrateLive': body }, headers: { 'openstack-api-version': `compute ${version}` } });
+  for (const [body, version, message] of [
+    [{ host: null, block_migration: false }, '2.1', /disk_over_commit/],
+    [{ host: null, block_migration: 'auto', disk_over_commit: false }, '2.25', /disk_over_commit/],
+    [{ host: null, block_migration: 'auto', force: true }, '2.68', /force/],
+    [{ host: 'nowhere', block_migration: 'auto' }, '2.30', /Compute host nowhere could not be found/],
+    [{ host: source, block_migration: 'auto' }, '2.30', /current host/],
+  ] as const) {
+    const refused = await live(body, version);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), message);
+  }
+
+  // A destination whose agent is frozen: the server is MIGRATING, the migration listed as under
+  // way, until the source sees that host's service down and gives the move up.
+  const frozen = agents.get(target)!.child;
+  frozen.kill('SIGSTOP');
+  try {
+    assert.equal((await live({ host: target, block_migration: 'auto' })).status, 202);
+    const migrating = await http.request('GET', `/compute/v2.1/servers/${made.id}`, { token });
+    assert.deepEqual([migrating.body.server.status, migrating.body.server['OS-EXT-STS:task_state']], ['MIGRATING', 'migrating']);
+    const underWay = await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations`, { token, headers: { 'openstack-api-version': 'compute 2.23' } });
+    assert.deepEqual(
+      underWay.body.migrations.map((m: any) => [m.source_compute, m.dest_compute, m.status]),
+      [[source, target, 'accepted']],
+    );
+    const busy = await live({ host: null, block_migration: 'auto' });
+    assert.equal(busy.status, 409, JSON.stringify(busy.body));
+    assert.match(JSON.stringify(busy.body), /task_state migrating/);
+    const given = await until(
+      async () => (await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'live-migration'))[0],
+      (m: any) => m.Status !== 'accepted',
+      30_000,
+    );
+    assert.equal(given.Status, 'error');
+  } finally {
+    frozen.kill('SIGCONT');
+  }
+  const stayed = await json('--os-compute-api-version', '2.16', 'server', 'show', 'flier');
+  assert.deepEqual([stayed.status, hostOf(stayed)], ['ACTIVE', source]);
+  assert.equal(guestsOf(source).get(made.id)?.power, 'running');
+  const [failed] = (await json('server', 'event', 'list', 'flier')).filter((e: any) => e.Action === 'live-migration');
+  const event = await json('--os-compute-api-version', '2.51', 'server', 'event', 'show', 'flier', failed['Request ID']);
+  assert.equal(event.events[0].result, 'Error');
+  assert.deepEqual([(await json('port', 'show', port.ID)).binding_host_id], [source]);
+  // Thawed, the host is up again and takes the server.
+  await until(
+    async () => (await json('compute', 'service', 'list', '--host', target))[0].State,
+    (state) => state === 'up',
+    30_000,
+  );
+
+  await ok('--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', '--host', target, 'flier');
+  const moved = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'flier'),
+    (s: any) => (s.status === 'ACTIVE' && hostOf(s) === target) || s.status === 'ERROR',
+  );
+  assert.equal(moved.status, 'ACTIVE', JSON.stringify(moved.fault));
+  assert.deepEqual(moved.addresses, made.addresses);
+  const bound = await json('port', 'show', port.ID);
+  assert.deepEqual([bound.binding_host_id, bound.status], [target, 'ACTIVE']);
+  assert.equal(guestsOf(target).get(made.id)?.power, 'running');
+  await until(
+    async () => guestsOf(source).has(made.id),
+    (held) => !held,
+    30_000,
+  );
+  const [m] = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'live-migration');
+  assert.deepEqual([m['Source Compute'], m['Dest Compute'], m.Status], [source, target, 'completed']);
+
+  // A stopped server is not live-migrated: Nova's 409.
+  await ok('server', 'stop', 'flier');
+  await until(
+    () => json('server', 'show', 'flier'),
+    (s: any) => s.status === 'SHUTOFF',
+  );
+  const stopped = await live({ host: null, block_migration: 'auto' });
+  assert.equal(stopped.status, 409, JSON.stringify(stopped.body));
+  assert.match(JSON.stringify(stopped.body), /vm_state stopped/);
+  // Nor by a member of its project.
+  await ok('user', 'create', '--password', 'member-secret', 'flier-member');
+  await ok('role', 'add', '--user', 'flier-member', '--project', 'admin', 'member');
+  const member = await cliFails({ ...controller.env, OS_USERNAME: 'flier-member', OS_PASSWORD: 'member-secret' }, 'server', 'migrate', '--live-migration', made.id);
+  assert.match(member, /os-migrate-server:migrate_live.*HTTP 403/);
+  await ok('server', 'delete', '--wait', 'flier');
+  await ok('network', 'delete', 'flynet');
 });

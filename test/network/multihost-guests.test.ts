@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,8 @@ import { eventually } from '../helpers/netns.ts';
 // Real test guests across hosts: scripts/multihost/up.sh with the qemu driver, a controller on
 // PostgreSQL and three `nubo agent` hosts (host1 the network host, with the router). Two guests
 // of an anti-affinity group land on two hosts, on one vxlan network: each pings the other across
-// the tunnel, and the machine reaches each over ssh through its floating IP, routed on host1.
+// the tunnel, and the machine reaches each over ssh through its floating IP, routed on host1. One
+// is then live-migrated to the third host while the other pings it and an ssh session into it runs.
 
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -36,9 +37,20 @@ after(async () => {
 });
 
 const ok = cliAs(() => env);
+/** The pids of the qemu processes of a server, on whichever host. */
+const qemuOf = async (id: string) => (await run('pgrep', ['-f', '--', `-uuid ${id}`]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean);
+/** Loads an nft ruleset into a host's namespace. */
+const nftIn = (ns: string, ruleset: string) =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nft in ${ns}: ${err}`))));
+    child.stdin.end(ruleset);
+  });
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
-test('two real guests on two hosts ping each other over VXLAN, and the machine reaches each over ssh through its floating IP', async () => {
+test('two real guests on two hosts ping each other over VXLAN, the machine reaches each over ssh through its floating IP, and one is live-migrated to a third host with its addresses and ssh session', async () => {
   await ok('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
   await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
   const pem = join(dir, 'key.pem');
@@ -72,12 +84,89 @@ test('two real guests on two hosts ping each other over VXLAN, and the machine r
   }
   assert.notEqual(guests.ga!.host, guests.gb!.host, `two hosts: ${JSON.stringify(guests)}`);
 
-  const ssh = (name: string, command: string) =>
-    run('ssh', ['-i', pem, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${guests[name]!.fip}`, command], {
-      timeout: 30_000,
-    }).then((r) => r.stdout.trim());
+  const sshOptions = ['-i', pem, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR'];
+  const ssh = (name: string, command: string) => run('ssh', [...sshOptions, `root@${guests[name]!.fip}`, command], { timeout: 30_000 }).then((r) => r.stdout.trim());
   for (const name of ['ga', 'gb']) await eventually(`ssh into ${name}`, async () => (await ssh(name, 'hostname').catch(() => '')) === name, 300_000);
   assert.match(await ssh('ga', `ping -c 3 -W 2 ${guests.gb!.ip} >/dev/null && echo reached`), /reached/);
   assert.match(await ssh('gb', `ping -c 3 -W 2 ${guests.ga!.ip} >/dev/null && echo reached`), /reached/);
+
+  // Live migration of gb to the third host, while ga pings it five times a second and an ssh
+  // session into gb prints a tick each second.
+  const target = ['host1', 'host2', 'host3'].find((h) => h !== guests.ga!.host && h !== guests.gb!.host)!;
+  const follow = (name: string, command: string) => {
+    const child = spawn('ssh', [...sshOptions, `root@${guests[name]!.fip}`, command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    return { child, lines: () => out.split('\n').filter(Boolean) };
+  };
+  const pinging = follow('ga', `ping -i 0.2 -W 1 ${guests.gb!.ip}`);
+  const ticking = follow('gb', 'while sleep 1; do echo tick; done');
+  try {
+    await eventually('pings answered before the move', async () => pinging.lines().some((l) => /seq=\d+/.test(l)), 30_000);
+    await eventually('ticks before the move', async () => ticking.lines().length >= 2, 30_000);
+    const t0 = Date.now();
+    await ok('--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', '--host', target, 'gb');
+    await eventually(
+      'gb ACTIVE on its new host',
+      async () => {
+        const shown = await json('server', 'show', 'gb');
+        assert.notEqual(shown.status, 'ERROR', JSON.stringify(shown.fault));
+        return shown.status === 'ACTIVE' && shown['OS-EXT-SRV-ATTR:host'] === target;
+      },
+      240_000,
+    );
+    const movedAfterMs = Date.now() - t0;
+    const moved = await json('server', 'show', 'gb');
+    assert.deepEqual(moved.addresses.tnet, [guests.gb!.ip, guests.gb!.fip]);
+    // Its qemu runs in the target host's namespace now, from the target's own instance directory.
+    const pids = await qemuOf(moved.id);
+    assert.equal(pids.length, 1, `one qemu for gb: ${pids}`);
+    assert.match(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8'), new RegExp(`/${target}/`));
+    // The pings answer again, and the ssh session into gb lives on.
+    const seqs = () => pinging.lines().flatMap((l) => (/seq=(\d+)/.exec(l) ? [Number(/seq=(\d+)/.exec(l)![1])] : []));
+    const answeredBefore = seqs().length;
+    await eventually('pings answered after the move', async () => seqs().length > answeredBefore + 5, 30_000);
+    const ticksBefore = ticking.lines().length;
+    await eventually('ticks after the move', async () => ticking.lines().length >= ticksBefore + 2, 30_000);
+    const all = seqs();
+    const gap = Math.max(...all.slice(1).map((seq, i) => seq - all[i]!));
+    console.log(`live migration: gb ACTIVE on ${target} ${movedAfterMs} ms after the request; longest run of lost pings ${gap - 1} (${((gap - 1) * 0.2).toFixed(1)} s)`);
+    assert.ok(gap - 1 <= 50, `the pings answered again within 10 s (lost ${gap - 1})`);
+    assert.equal(ticking.child.exitCode, null, 'the ssh session into gb is still open');
+
+    // Back to its first host, whose namespace now refuses the migration's ports: the move fails,
+    // and gb runs on where it is, still answering, with one qemu.
+    const back = guests.gb!.host;
+    const ns = `${cloud.TAG}-h${back.replace('host', '')}`;
+    const hostIp = `${cloud.UNDERLAY}.${back.replace('host', '')}`;
+    await nftIn(ns, `table inet nubo_test_block { chain input { type filter hook input priority 0; ip daddr ${hostIp} tcp dport 49152-65535 reject; }; }`);
+    await ok('--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', '--host', back, 'gb');
+    await eventually(
+      'the failed move given up',
+      async () => (await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', 'gb', '--type', 'live-migration'))[0].Status === 'error',
+      40_000,
+    );
+    const stayed = await json('server', 'show', 'gb');
+    assert.deepEqual([stayed.status, stayed['OS-EXT-SRV-ATTR:host']], ['ACTIVE', target]);
+    await eventually('one qemu for gb again', async () => (await qemuOf(moved.id)).length === 1, 30_000);
+    assert.match(readFileSync(`/proc/${(await qemuOf(moved.id))[0]}/cmdline`, 'utf8'), new RegExp(`/${target}/`));
+    const answered = seqs().length;
+    await eventually('pings still answered', async () => seqs().length > answered + 5, 30_000);
+    // The newest action is the failed move; its event says why.
+    const [failed] = (await json('server', 'event', 'list', 'gb')).filter((e: any) => e.Action === 'live-migration');
+    const shown = await json('--os-compute-api-version', '2.51', 'server', 'event', 'show', 'gb', failed['Request ID']);
+    assert.equal(shown.events[0].result, 'Error', JSON.stringify(shown));
+  } finally {
+    pinging.child.kill();
+    ticking.child.kill();
+  }
+  const listed = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', 'gb', '--type', 'live-migration');
+  assert.deepEqual(
+    listed.map((m: any) => [m['Source Compute'], m['Dest Compute'], m.Status]),
+    [
+      [target, guests.gb!.host, 'error'],
+      [guests.gb!.host, target, 'completed'],
+    ],
+  );
   await ok('server', 'delete', '--wait', 'ga', 'gb');
 });

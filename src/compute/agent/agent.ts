@@ -25,6 +25,7 @@ import { deleteShelvedImage } from '../shelve.ts';
 import { rescuing } from './rescue.ts';
 import { resizing } from './resize.ts';
 import { moves } from './moves.ts';
+import { liveMigrations } from './live-migration.ts';
 import { setMigrationStatus } from '../resize.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, type ConnectionOf } from './volumes.ts';
@@ -100,9 +101,10 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   const PORTS_PENDING = { requeueAfter: 250 };
 
   /** The guest's NICs, or undefined while the network agent has not wired every port yet (Nova
-   * waits for the same "vif plugged" before it starts a guest). */
-  async function nicsOf(s: Server): Promise<GuestSpec['nics'] | undefined> {
-    const nics = await serverNics(db, s);
+   * waits for the same "vif plugged" before it starts a guest); `migrating`: wired here for a live
+   * migration that brings the guest. */
+  async function nicsOf(s: Server, migrating = false): Promise<GuestSpec['nics'] | undefined> {
+    const nics = await serverNics(db, s, migrating);
     if (nics.some((n) => !n.active)) return undefined;
     return nics.map((n) => ({ mac: n.mac, tap: n.tap, mtu: n.mtu, netns: opts.netns }));
   }
@@ -123,8 +125,9 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     return { uuid: s.id, name: s.name, vcpus: f.vcpus, memoryMiB: f.ram, rootGiB: f.disk, image, hardware, rootVolume, volumes, nics, configDrive };
   }
 
-  async function remove(id: string): Promise<void> {
-    await driver.destroy(id);
+  /** keepShared: the server lives on elsewhere (moved away), so the disks that host opens stay. */
+  async function remove(id: string, keepShared = false): Promise<void> {
+    await driver.destroy(id, keepShared);
     await rm(join(drives, `${id}.iso`), { force: true });
   }
 
@@ -168,8 +171,22 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
   });
 
+  const live = liveMigrations({
+    ...{ store, driver, host, report, powerState: (p: PowerState) => POWER_STATE[p], remove, log },
+    syncEveryMs: opts.syncEveryMs ?? 30_000,
+  });
+
   async function reconcile(id: string): Promise<ReconcileResult | void> {
     const s = await load(id);
+    // A server placed elsewhere that a live migration brings here.
+    const arriving =
+      s &&
+      s.host !== host &&
+      (await live.incoming(s, async () => {
+        const nics = await nicsOf(s, true);
+        return nics && specOf(s, nics);
+      }));
+    if (arriving) return arriving;
     // Deleted while this agent was away, or placed elsewhere (migrating or evacuated): nothing of
     // it stays here once no move from here needs it.
     if (!s || s.host !== host) return move.departed(id, s);
@@ -181,6 +198,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     }
     // A server in error stays as it is, unless it is being rebuilt.
     if (s.vmState === 'error' && s.rebuilds === s.observedRebuilds) return;
+    if (s.resizeStep === 'live-migrate') return live.owned(s);
     if (s.power === 'shelved' || s.power === 'offloaded') return shelf.shelve(s);
     const nics = await nicsOf(s);
     if (s.vmState === 'building') {

@@ -27,7 +27,7 @@ export interface MoveDeps {
   stateDir: string;
   report: (s: Server, status: Partial<Server>) => Promise<unknown>;
   powerState: (power: PowerState) => number;
-  remove: (id: string) => Promise<void>;
+  remove: (id: string, keepShared: boolean) => Promise<void>;
   shutdownTimeoutMs: number;
   syncEveryMs: number;
   log: Logger;
@@ -68,7 +68,8 @@ export function moves(d: MoveDeps) {
         return { requeueAfter: d.syncEveryMs };
       }
       if (!(await driver.list()).includes(id)) return;
-      await d.remove(id);
+      // A server that lives on elsewhere keeps the disks its new host opens (an RBD disk).
+      await d.remove(id, s !== undefined);
       if (!s) return;
       // Whatever this host kept of a cold migration's disk goes with the guest.
       for (const old of await db

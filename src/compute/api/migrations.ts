@@ -9,6 +9,7 @@ import { migrations } from '../tables.ts';
 import { servedFrom, versionOf, type Microversion } from './microversion.ts';
 import { authOf } from '../../lib/http/auth.ts';
 import { getServer } from '../servers.ts';
+import { LIVE_MIGRATION_UNDER_WAY } from '../scheduler.ts';
 import { naive } from './naive-time.ts';
 
 // /os-migrations: the admin's list of servers' moves (resizes on one host, cold migrations and
@@ -60,8 +61,8 @@ const time = (name: string, value: string | undefined) => {
   return d;
 };
 
-/** Nova's statuses of a live migration under way, the only ones /servers/{id}/migrations lists. */
-const LIVE_UNDER_WAY = ['queued', 'preparing', 'running', 'post-migrating'];
+/** The statuses of a live migration under way, the only ones /servers/{id}/migrations lists. */
+const LIVE_UNDER_WAY = [...LIVE_MIGRATION_UNDER_WAY, 'post-migrating'];
 
 export function migrationRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -80,7 +81,7 @@ export function migrationRoutes(app: FastifyInstance, store: Store): void {
       return {
         migrations: rows.map((m) => {
           const { instance_uuid, old_instance_type_id: _o, new_instance_type_id: _n, migration_type: _t, ...rest } = view(m, v);
-          // Nova counts a live migration's bytes; this cloud does not move memory yet, so none.
+          // Nova counts a live migration's bytes as it goes; the agents here do not report them.
           const bytes = {
             memory_total_bytes: null,
             memory_processed_bytes: null,

@@ -23,12 +23,13 @@ const STATUS: Record<Server['vmState'], string> = {
   error: 'ERROR',
 };
 
-/** Nova's status: the vm_state's, except while a reboot or a delete is under way. */
+/** Nova's status: the vm_state's, except while a reboot, a rebuild, a resize or a migration is under way. */
 export function statusOf(s: Server, task: string | null): string {
   if (s.softDeletedAt) return 'SOFT_DELETED';
   if (task === 'rebooting') return 'REBOOT';
   if (task === 'rebooting_hard') return 'HARD_REBOOT';
   if (task === 'rebuilding') return 'REBUILD';
+  if (task === 'migrating') return 'MIGRATING';
   if (task === 'resize_migrating') return 'RESIZE';
   if (task === 'resize_reverting') return 'REVERT_RESIZE';
   return STATUS[shownVmState(s) as Server['vmState']];
