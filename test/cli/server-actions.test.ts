@@ -220,3 +220,24 @@ test('server resize --wait, resize confirm and revert, and the deprecated --conf
   assert.equal(warned[0], warned[1]);
   assert.match(warned[0]!, /The --confirm option has been deprecated/);
 });
+
+test('server migrate, migrate --live-migration and evacuate reach Nova’s actions as openstack sends them: on a cloud of one host, each is refused as openstack shows it', async () => {
+  const refusal = async (cli: typeof openstack, ...args: string[]) => {
+    const r = await cli({ ...admin, OS_COMPUTE_API_VERSION: '2.30' }, ...args);
+    assert.notEqual(r.code, 0, `${cli.name} ${args.join(' ')} should have failed`);
+    return r.stderr.replace(/ \(Request-ID: [\w-]+\)/, '').replace(/^(nubo|openstack): /, '').trim();
+  };
+  for (const args of [
+    ['server', 'migrate', 'mine'],
+    ['server', 'migrate', '--live-migration', 'mine'],
+    ['server', 'migrate', '--live-migration', '--host', 'nowhere', 'mine'],
+  ]) {
+    const [mine, theirs] = await Promise.all([refusal(nubo, ...args), refusal(openstack, ...args)]);
+    assert.equal(mine, theirs, args.join(' '));
+    assert.match(mine, /No valid host was found|Compute host nowhere could not be found/);
+  }
+  // Evacuate: the host's service is up, which openstack 6.0 cannot show (it fails reading the answer).
+  assert.match(await refusal(nubo, 'server', 'evacuate', 'mine'), /Compute service of .* is still in use\. \(HTTP 400\)/);
+  const [mine] = JSON.parse(await run(nubo, 'server', 'list', '--name', '^mine$', '-f', 'json'));
+  assert.equal(mine.Status, 'ACTIVE');
+});

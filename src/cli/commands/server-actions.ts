@@ -59,6 +59,66 @@ export function registerActions(server: Command): void {
     });
 
   registerResize(server);
+  registerMoves(server);
+}
+
+/** `server migrate [--live-migration] [--host] [--wait]`, `server migrate confirm|revert` and
+ * `server evacuate`: an admin's moves between hosts, as openstackclient words them. */
+function registerMoves(server: Command): void {
+  const migrate = server
+    .command('migrate')
+    .description('move a server to another host: stopped and copied (then confirm or revert), or live')
+    .argument('<server>', 'server (name or ID)')
+    .option('--live-migration', 'move the running server with its memory')
+    .option('--host <host>', 'the destination host (default: the scheduler chooses)')
+    .option('--block-migration', 'live: copy the local disk (the default: the hosts tell)')
+    .option('--shared-migration', 'live: the disks are on storage both hosts open')
+    .option('--wait', 'wait until the move is done (live) or awaits confirmation (cold)')
+    .action(async (ref: string, o: { liveMigration?: boolean; host?: string; blockMigration?: boolean; sharedMigration?: boolean; wait?: boolean }, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      if (!o.liveMigration && (o.blockMigration || o.sharedMigration))
+        throw new ClientError('--live-migration must be specified if --block-migration or --disk-overcommit is specified');
+      const found = await compute.findServer(ref, { style: 'nova' });
+      const block = o.blockMigration ? true : o.sharedMigration ? false : 'auto';
+      const body = o.liveMigration
+        ? { 'os-migrateLive': { host: o.host ?? null, block_migration: block } }
+        : { migrate: o.host ? { host: o.host } : null };
+      await compute.action(found.id, body);
+      if (!o.wait) return;
+      if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error migrating server: ${found.id}`);
+      process.stdout.write('Complete\n');
+    });
+  for (const [verb, body, help] of [
+    ['confirm', 'confirmResize', 'confirm a cold migration: the guest kept on the old host goes'],
+    ['revert', 'revertResize', 'revert a cold migration: back to the old host'],
+  ] as const) {
+    migrate
+      .command(verb)
+      .description(help)
+      .argument('<server>', 'server (name or ID)')
+      .action(async (ref: string, _o, cmd: Command) => {
+        const { session } = await connect(cmd);
+        const compute = new ComputeClient(session);
+        await compute.action((await compute.findServer(ref, { style: 'nova' })).id, { [body]: null });
+      });
+  }
+
+  server
+    .command('evacuate')
+    .description("rebuild a server whose host is down on another host, from its image or volume")
+    .argument('<server>', 'server (name or ID)')
+    .option('--host <host>', 'the destination host (default: the scheduler chooses)')
+    .option('--wait', 'wait until the server runs on its new host')
+    .action(async (ref: string, o: { host?: string; wait?: boolean }, cmd: Command) => {
+      const { session } = await connect(cmd);
+      const compute = new ComputeClient(session);
+      const found = await compute.findServer(ref, { style: 'nova' });
+      await compute.action(found.id, { evacuate: o.host ? { host: o.host } : {} });
+      if (!o.wait) return;
+      if (!(await waitForStatus(() => compute.server(found.id), ['active', 'shutoff']))) throw new ClientError(`Error evacuating server: ${found.id}`);
+      process.stdout.write('Complete\n');
+    });
 }
 
 /** `server resize --flavor|--confirm|--revert <server>` and `server resize confirm|revert <server>`. */
