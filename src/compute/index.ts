@@ -9,7 +9,8 @@ import { startController, type Controller } from '../lib/reconcile/controller.ts
 import type { ImageService } from '../image/index.ts';
 import type { VolumeService } from '../volume/service.ts';
 import { createQuotas, QUOTA_DEFAULTS, type Quotas } from './quotas.ts';
-import { SERVERS_CHANNEL } from './servers.ts';
+import { SERVERS_CHANNEL, type Server } from './servers.ts';
+import { startHostCaller } from './host-calls.ts';
 import { schedule, unscheduled } from './scheduler.ts';
 import { startComputeNode } from './node.ts';
 import { createDriver, type DriverName } from './virt/index.ts';
@@ -165,6 +166,9 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
       });
       stops.push(() => node.close());
     }
+    const calls = await startHostCaller(store);
+    stops.push(() => calls.close());
+    const local = (server: Server) => opts.agent !== false && server.host === opts.host;
     const reclaimIntervalS = opts.reclaimInstanceIntervalS ?? 0;
     if (reclaimIntervalS > 0) {
       const reclaimer = await startReclaimer(store, reclaimIntervalS, log);
@@ -181,10 +185,10 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
       quotas: createQuotas(QUOTA_DEFAULTS),
       driver,
       volumes: opts.volumes,
-      // The guests of this host's driver; a controller without an agent has none.
-      consoleOf: (server, lines) => driver.consoleLog(server.id, lines),
+      // This process's own guests through its driver; the others' through their hosts' agents.
+      consoleOf: (server, lines) => (local(server) ? driver.consoleLog(server.id, lines) : calls.consoleLog(server, lines)),
       consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
-      sendNmi: (server) => driver.injectNmi(server.id),
+      sendNmi: (server) => (local(server) ? driver.injectNmi(server.id) : calls.injectNmi(server)),
       reclaimIntervalS,
       weigher: opts.weigher ?? 'spread',
       log,

@@ -8,6 +8,7 @@ import type { ImageService } from '../image/index.ts';
 import type { VolumeService } from '../volume/service.ts';
 import type { VirtDriver } from './virt/driver.ts';
 import type { RbdDisks } from './virt/qemu/rbd-disks.ts';
+import { answerHostCalls } from './host-calls.ts';
 import { startComputeAgent } from './agent/agent.ts';
 import { startMetadataServer } from './metadata/server.ts';
 import { startServiceHeartbeat } from './services.ts';
@@ -59,11 +60,16 @@ export async function startComputeNode(opts: ComputeNodeOptions): Promise<Comput
     await metadata.close();
     throw err;
   });
+  // The API's questions about this host's guests (their consoles' output, an NMI).
+  const unanswer = await answerHostCalls(store, opts.driver, opts.host, log).catch(async (err) => {
+    await Promise.all([agent.stop(), metadata.close()]);
+    throw err;
+  });
   const heartbeat = startServiceHeartbeat(store.db, opts.host, ['nova-compute'], opts.reportIntervalS, log);
   return {
     async close() {
       heartbeat.stop();
-      await Promise.all([agent.stop(), metadata.close()]);
+      await Promise.all([unanswer(), agent.stop(), metadata.close()]);
     },
   };
 }

@@ -197,6 +197,21 @@ export const hostRoles = pgTable('compute_host_roles', {
   createdAt: created(),
 });
 
+/** A question the API asks the agent of a server's host and waits for (a console's output, an
+ * NMI): the agent answers in the row; the API reads and deletes it. */
+export const hostCalls = pgTable('compute_host_calls', {
+  id: serial('id').primaryKey(),
+  host: text('host').notNull(),
+  serverId: text('server_id').notNull(),
+  call: text('call', { enum: ['consoleLog', 'injectNmi'] }).notNull(),
+  /** consoleLog: the number of lines, or null for all of them. */
+  lines: integer('lines'),
+  output: text('output'),
+  error: text('error'),
+  answeredAt: timestamp('answered_at', { withTimezone: true }),
+  createdAt: created(),
+});
+
 /** A snapshot of a server into an image, asked by createImage and carried out by its agent. */
 export const snapshots = pgTable('compute_snapshots', {
   imageId: text('image_id').primaryKey(),

@@ -218,6 +218,22 @@ test("a host's role reads what agents read, and no identity, orchestration or lo
   });
 });
 
+test("a guest's console is asked of its host's agent, which alone sees and answers the calls to its host", async () => {
+  for (const [host, id] of placed) assert.match(await ok('console', 'log', 'show', id), /\[fake\] apart-\d: booted/, host);
+  const other = placed.get('host2')!;
+  const [call] = await asOwner(async (c) => (await c.query("insert into compute_host_calls (host, server_id, call) values ('host2', $1, 'consoleLog') returning id", [other])).rows);
+  try {
+    await asHost('host1', async (c) => {
+      assert.equal((await c.query('select * from compute_host_calls')).rowCount, 0);
+      assert.equal((await c.query("update compute_host_calls set output = 'forged', answered_at = now()")).rowCount, 0);
+      await assert.rejects(c.query("insert into compute_host_calls (host, server_id, call) values ('host2', $1, 'injectNmi')", [other]), /permission denied/);
+    });
+  } finally {
+    await asOwner((c) => c.query('delete from compute_host_calls where id = $1', [call.id]));
+  }
+  for (const a of agents.values()) assert.deepEqual(refusals(a), []);
+});
+
 test("a live migration goes through both hosts' roles: the destination wires the port, the switch-over binds it there", async () => {
   await ok('server', 'create', '--image', 'tiny', '--flavor', 'small', '--network', 'net', 'flier');
   const made = await until(() => serverShow('flier'), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR');

@@ -267,6 +267,8 @@ test("a killed agent's service goes down within service_down_time, its server's 
   assert.equal(hv.State, 'down');
   const shown = await json('--os-compute-api-version', '2.16', 'server', 'show', 'victim');
   assert.equal(shown.host_status, 'DOWN');
+  // Its console is on that host, which cannot answer: Nova's 409, at once.
+  assert.match(await cliFails(controller.env, 'console', 'log', 'show', 'victim'), new RegExp(`409.*its host ${victim} is down`));
   // Its network agents too; the other hosts' stay alive.
   const networkAgents = await json('network', 'agent', 'list');
   assert.ok(
@@ -494,6 +496,10 @@ test('live migration: MIGRATING, then ACTIVE on another host with its port bound
   );
   const [m] = await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'live-migration');
   assert.deepEqual([m['Source Compute'], m['Dest Compute'], m.Status], [source, target, 'completed']);
+  // The controller asks the guest's new host for its console and its NMI (no agent runs with it).
+  assert.match(await ok('console', 'log', 'show', 'flier'), /\[fake\] flier: arrived from another host/);
+  await ok('--os-compute-api-version', '2.17', 'server', 'dump', 'create', 'flier');
+  assert.match(await ok('console', 'log', 'show', '--lines', '1', 'flier'), /^Uhhuh\. NMI received/);
 
   // A stopped server is not live-migrated: Nova's 409.
   await ok('server', 'stop', 'flier');

@@ -87,6 +87,8 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
   const sshOptions = ['-i', pem, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR'];
   const ssh = (name: string, command: string) => run('ssh', [...sshOptions, `root@${guests[name]!.fip}`, command], { timeout: 30_000 }).then((r) => r.stdout.trim());
   for (const name of ['ga', 'gb']) await eventually(`ssh into ${name}`, async () => (await ssh(name, 'hostname').catch(() => '')) === name, 300_000);
+  // The controller runs no guest: it asks each guest's host for its console.
+  for (const name of ['ga', 'gb']) assert.match(await ok('console', 'log', 'show', name), /nubo-guest ready/);
   assert.match(await ssh('ga', `ping -c 3 -W 2 ${guests.gb!.ip} >/dev/null && echo reached`), /reached/);
   assert.match(await ssh('gb', `ping -c 3 -W 2 ${guests.ga!.ip} >/dev/null && echo reached`), /reached/);
 

@@ -24,6 +24,7 @@ const WRITES: Record<string, string> = {
   compute_instance_actions: 'INSERT, UPDATE',
   compute_instance_action_events: 'INSERT, UPDATE',
   compute_migrations: 'UPDATE',
+  compute_host_calls: 'UPDATE',
   compute_terminated_servers: 'INSERT',
   network_agents: 'INSERT, UPDATE, DELETE',
   network_ports: 'UPDATE, DELETE',
