@@ -40,7 +40,7 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
     const images = await startImages(store, { dataDir: config.imageDataDir ?? config.dataDir, quota: config.imageQuota, reader: true, log });
     const stateDir = join(config.dataDir, 'compute');
     const metadataSocket = join(config.dataDir, 'metadata.sock');
-    const driver = createDriver(config.computeDriver, { instancesDir: join(stateDir, 'instances'), log });
+    const driver = createDriver(config.computeDriver, { instancesDir: join(stateDir, 'instances'), log, netns: config.networkNetns });
     compute = await startComputeNode({
       ...{ store, images, driver, host, hostIp: config.hostIp, tunnelIp: config.tunnelIp ?? config.hostIp, stateDir, netns: config.networkNetns },
       ...{ metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, shelvedOffloadTimeS: config.shelvedOffloadTime, reportIntervalS: config.reportInterval, log },

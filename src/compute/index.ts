@@ -133,7 +133,7 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
   const { store, log } = opts;
   const stateDir = join(opts.dataDir, 'compute');
   const rbdDisks = opts.rbdDisks && (await openRbdDisks(opts.rbdDisks, log));
-  const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log, rbdDisks });
+  const driver = createDriver(opts.driver, { instancesDir: join(stateDir, 'instances'), log, rbdDisks, netns: opts.netns });
   liveness.downTimeS = opts.serviceDownTimeS ?? 60;
   const reportIntervalS = opts.reportIntervalS ?? 10;
   const stops: (() => Promise<void> | void)[] = [];

@@ -398,8 +398,8 @@ export const migrations = pgTable(
     status: text('status').notNull(),
     sourceCompute: text('source_compute'),
     destCompute: text('dest_compute'),
-    /** A cold migration's disk as its source host left it for the destination (a standalone
-     * qcow2 in the source's state directory), until the destination has taken it. */
+    /** Where a cold migration's source serves the guest's disk for the destination
+     * (nbd://HOST:PORT/disk), until the destination has copied it. */
     diskPath: text('disk_path'),
     oldFlavorId: text('old_flavor_id').notNull(),
     newFlavorId: text('new_flavor_id').notNull(),

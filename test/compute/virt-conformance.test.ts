@@ -445,6 +445,34 @@ for (const s of subjects) {
       assert.deepEqual(await other.list(), []);
     });
 
+    test("a cold migration's disk: served by the stopped guest's host, copied by another whole and standalone, and the guest boots there", async () => {
+      const other = s.openOther();
+      const image = join(s.dir, 'cold.raw');
+      buttonDisk(image);
+      const c: GuestSpec = { ...a, uuid: randomUUID(), name: 'c', image: { id: randomUUID(), path: image, format: 'raw' } };
+      await d.spawn(c);
+      await assert.rejects(d.serveDisk(c.uuid, { host: '127.0.0.1', port: 1 }), /running/);
+      await d.powerOff(c.uuid, 30_000);
+      if (s.otherDisk) await exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xcd 256k 64k', join(qemuInstances, c.uuid, 'disk')]);
+      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 + 1 };
+      await d.serveDisk(c.uuid, at);
+      await other.fetchDisk(c.uuid, at);
+      // Fetched once: a guest that has its disk keeps it.
+      await other.fetchDisk(c.uuid, at);
+      if (s.otherDisk) {
+        const info = await qcow2Info(s.otherDisk(c.uuid));
+        assert.equal(info['backing-filename'], undefined, 'standalone');
+        await exec('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0xcd 256k 64k', s.otherDisk(c.uuid)]);
+      }
+      await other.spawn(c);
+      await until('c booted on the other host', async () => (await other.consoleLog(c.uuid)).includes(s.bootLine));
+      await d.stopServingDisk(c.uuid);
+      await d.destroy(c.uuid);
+      await other.destroy(c.uuid);
+      assert.deepEqual(await other.list(), []);
+      await assert.rejects(other.fetchDisk(randomUUID(), { host: '127.0.0.1', port: at.port }));
+    });
+
     test('a live migration to a host that does not listen fails, and the guest runs on where it was', async () => {
       const { pid } = await d.info(a.uuid);
       if (s.otherDisk) await assert.rejects(d.migrateOut(a.uuid, { host: '127.0.0.1', port: 9 }));

@@ -11,7 +11,8 @@ import { eventually } from '../helpers/netns.ts';
 // PostgreSQL and three `nubo agent` hosts (host1 the network host, with the router). Two guests
 // of an anti-affinity group land on two hosts, on one vxlan network: each pings the other across
 // the tunnel, and the machine reaches each over ssh through its floating IP, routed on host1. One
-// is then live-migrated to the third host while the other pings it and an ssh session into it runs.
+// is then live-migrated to the third host while the other pings it and an ssh session into it runs;
+// the other is cold-migrated, its disk copied from host to host.
 
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -50,7 +51,7 @@ const nftIn = (ns: string, ruleset: string) =>
   });
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
-test('two real guests on two hosts ping each other over VXLAN, the machine reaches each over ssh through its floating IP, and one is live-migrated to a third host with its addresses and ssh session', async () => {
+test('two real guests on two hosts ping each other over VXLAN, the machine reaches each over ssh through its floating IP, one is live-migrated to a third host with its addresses, disk and ssh session, and the other cold-migrated with its disk', async () => {
   await ok('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
   await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
   const pem = join(dir, 'key.pem');
@@ -92,8 +93,13 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
   assert.match(await ssh('ga', `ping -c 3 -W 2 ${guests.gb!.ip} >/dev/null && echo reached`), /reached/);
   assert.match(await ssh('gb', `ping -c 3 -W 2 ${guests.ga!.ip} >/dev/null && echo reached`), /reached/);
 
+  // What a guest writes near the end of its disk, which nothing else uses (it runs from its
+  // initramfs): it must travel with the guest.
+  const marker = 'dd if=/dev/vda bs=512 skip=$(( $(cat /sys/block/vda/size) - 8 )) count=1 2>/dev/null | head -c 7';
+  const mark = (name: string) => ssh(name, 'printf carried | dd of=/dev/vda bs=512 seek=$(( $(cat /sys/block/vda/size) - 8 )) conv=fsync 2>/dev/null');
+
   // Live migration of gb to the third host, while ga pings it five times a second and an ssh
-  // session into gb prints a tick each second.
+  // session into gb prints a tick each second; what it wrote to its disk goes with it.
   const target = ['host1', 'host2', 'host3'].find((h) => h !== guests.ga!.host && h !== guests.gb!.host)!;
   const follow = (name: string, command: string) => {
     const child = spawn('ssh', [...sshOptions, `root@${guests[name]!.fip}`, command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -101,6 +107,7 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
     child.stdout.on('data', (d) => (out += d));
     return { child, lines: () => out.split('\n').filter(Boolean) };
   };
+  await mark('gb');
   const pinging = follow('ga', `ping -i 0.2 -W 1 ${guests.gb!.ip}`);
   const ticking = follow('gb', 'while sleep 1; do echo tick; done');
   try {
@@ -135,6 +142,7 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
     console.log(`live migration: gb ACTIVE on ${target} ${movedAfterMs} ms after the request; longest run of lost pings ${gap - 1} (${((gap - 1) * 0.2).toFixed(1)} s)`);
     assert.ok(gap - 1 <= 50, `the pings answered again within 10 s (lost ${gap - 1})`);
     assert.equal(ticking.child.exitCode, null, 'the ssh session into gb is still open');
+    assert.equal(await ssh('gb', marker), 'carried');
 
     // Back to its first host, whose namespace now refuses the migration's ports: the move fails,
     // and gb runs on where it is, still answering, with one qemu.
@@ -158,6 +166,7 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
     const [failed] = (await json('server', 'event', 'list', 'gb')).filter((e: any) => e.Action === 'live-migration');
     const shown = await json('--os-compute-api-version', '2.51', 'server', 'event', 'show', 'gb', failed['Request ID']);
     assert.equal(shown.events[0].result, 'Error', JSON.stringify(shown));
+    await run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'nubo_test_block']);
   } finally {
     pinging.child.kill();
     ticking.child.kill();
@@ -170,5 +179,24 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
       [guests.gb!.host, target, 'completed'],
     ],
   );
+
+  // A cold migration of ga: its disk, served by its host over NBD, is copied by the other.
+  await mark('ga');
+  assert.equal(await ssh('ga', marker), 'carried');
+  await ok('server', 'migrate', 'ga');
+  await eventually(
+    'ga VERIFY_RESIZE on another host',
+    async () => {
+      const shown = await json('server', 'show', 'ga');
+      assert.notEqual(shown.status, 'ERROR', JSON.stringify(shown.fault));
+      return shown.status === 'VERIFY_RESIZE';
+    },
+    240_000,
+  );
+  await ok('server', 'migrate', 'confirm', 'ga');
+  await eventually('ga ACTIVE', async () => (await json('server', 'show', 'ga')).status === 'ACTIVE', 120_000);
+  const coldMoved = await json('server', 'show', 'ga');
+  assert.notEqual(coldMoved['OS-EXT-SRV-ATTR:host'], guests.ga!.host);
+  await eventually('ssh into ga on its new host', async () => (await ssh('ga', marker).catch(() => '')) === 'carried', 300_000);
   await ok('server', 'delete', '--wait', 'ga', 'gb');
 });

@@ -167,7 +167,7 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   });
 
   const move = moves({
-    ...{ db, driver, host, stateDir: opts.stateDir, report, powerState: (p: PowerState) => POWER_STATE[p], remove, log },
+    ...{ db, driver, host, report, powerState: (p: PowerState) => POWER_STATE[p], remove, log },
     ...{ shutdownTimeoutMs: timeout, syncEveryMs: opts.syncEveryMs ?? 30_000 },
   });
 

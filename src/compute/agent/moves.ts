@@ -1,21 +1,19 @@
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { ReconcileResult } from '../../lib/reconcile/controller.ts';
 import type { Db } from '../../lib/store/db.ts';
 import type { Logger } from '../../lib/log.ts';
 import { setMigrationStatus, type Migration } from '../resize.ts';
 import type { Server } from '../servers.ts';
-import { migrations } from '../tables.ts';
-import type { GuestSpec, PowerState, VirtDriver } from '../virt/driver.ts';
+import { hosts, migrations } from '../tables.ts';
+import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
+import { migrationPort } from './live-migration.ts';
 
 // A host's side of the moves between hosts (moves.ts records them):
-// - the source of a cold migration stops the guest and writes its root disk, flattened, into its
-//   own state directory, named in the migration record; it keeps the guest until the move is
+// - the source of a cold migration stops the guest and serves its root disk over NBD at its own
+//   address, which the migration records (disk_path); it keeps the guest until the move is
 //   confirmed (destroyed then) or reverted (the server is placed back here and started again);
-// - the destination copies that file into its own state directory and starts the guest on it.
-//   Here both hosts are on one machine or share the path; between real machines the destination
-//   would fetch it from the source's address (ssh/rsync, as Nova's compute hosts do);
+// - the destination copies the disk from there and starts the guest on it: the two hosts need
+//   share no file system;
 // - a host that finds a guest whose server is placed elsewhere and no migration from here needs
 //   it destroys it, and completes the evacuations that left it, as Nova's compute does at start
 //   (fencing by record): a host that comes back never runs an evacuated server a second time.
@@ -24,7 +22,6 @@ export interface MoveDeps {
   db: Db;
   driver: VirtDriver;
   host: string;
-  stateDir: string;
   report: (s: Server, status: Partial<Server>) => Promise<unknown>;
   powerState: (power: PowerState) => number;
   remove: (id: string, keepShared: boolean) => Promise<void>;
@@ -41,11 +38,21 @@ async function latestOf(db: Db, serverId: string): Promise<Migration | undefined
   return m;
 }
 
+/** Where a disk is served, as the migration records it, and back. */
+const nbdUrl = (at: MigrationTarget) => `nbd://${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}/disk`;
+const servedFrom = (url: string): MigrationTarget => {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) };
+};
+
 export function moves(d: MoveDeps) {
   const { db, driver, host, log } = d;
-  const outgoing = join(d.stateDir, 'outgoing');
-  const incoming = join(d.stateDir, 'incoming');
-  const exportOf = (m: Migration) => join(outgoing, `${m.uuid}.qcow2`);
+
+  /** This host's address for the other hosts: the one its agent registered, or loopback. */
+  async function ownAddress(): Promise<string> {
+    const [me] = await db.select({ hostIp: hosts.hostIp }).from(hosts).where(eq(hosts.name, host));
+    return me?.hostIp ?? '127.0.0.1';
+  }
 
   return {
     /** A guest here whose server is gone or placed on another host. */
@@ -53,30 +60,25 @@ export function moves(d: MoveDeps) {
       const m = s && (await latestOf(db, id));
       if (s && m && m.migrationType === 'migration' && m.sourceCompute === host && KEPT.includes(m.status)) {
         if (m.status !== 'pre-migrating') {
-          if (m.status !== 'migrating') await rm(exportOf(m), { force: true });
+          // Copied by the destination, or the move ended: the disk is no longer served.
+          if (m.status !== 'migrating') await driver.stopServingDisk(id);
           return { requeueAfter: d.syncEveryMs };
         }
         await driver.powerOff(id, d.shutdownTimeoutMs);
         let diskPath: string | null = null;
         if (s.imageId) {
-          await mkdir(outgoing, { recursive: true, mode: 0o700 });
-          diskPath = exportOf(m);
-          await driver.snapshot(id, diskPath);
+          const at = { host: await ownAddress(), port: migrationPort(m) };
+          await driver.serveDisk(id, at);
+          diskPath = nbdUrl(at);
         }
         await db.update(migrations).set({ diskPath, status: 'migrating', updatedAt: new Date() }).where(eq(migrations.id, m.id));
-        log.info({ server: id, to: m.destCompute, disk: diskPath }, 'guest stopped and its disk left for its new host');
+        log.info({ server: id, to: m.destCompute, disk: diskPath }, 'guest stopped and its disk served for its new host');
         return { requeueAfter: d.syncEveryMs };
       }
       if (!(await driver.list()).includes(id)) return;
       // A server that lives on elsewhere keeps the disks its new host opens (an RBD disk).
       await d.remove(id, s !== undefined);
       if (!s) return;
-      // Whatever this host kept of a cold migration's disk goes with the guest.
-      for (const old of await db
-        .select()
-        .from(migrations)
-        .where(and(eq(migrations.serverId, id), eq(migrations.sourceCompute, host))))
-        await rm(exportOf(old), { force: true });
       const done = await db
         .update(migrations)
         .set({ status: 'completed', updatedAt: new Date() })
@@ -98,15 +100,9 @@ export function moves(d: MoveDeps) {
       if (s.resizeStep !== 'resize' || s.generation === s.observedGeneration) return undefined;
       const m = await latestOf(db, s.id);
       if (!m || m.migrationType !== 'migration' || m.sourceCompute === host || !['pre-migrating', 'migrating'].includes(m.status)) return undefined;
-      // The source has not stopped the guest and left its disk yet; it wakes no one here.
+      // The source has not stopped the guest and served its disk yet; it wakes no one here.
       if (m.status === 'pre-migrating') return { requeueAfter: 500 };
-      if (m.diskPath) {
-        await mkdir(incoming, { recursive: true, mode: 0o700 });
-        const local = join(incoming, `${m.uuid}.qcow2`);
-        await copyFile(m.diskPath, local);
-        await driver.importDisk(s.id, local);
-        await rm(local, { force: true });
-      }
+      if (m.diskPath) await driver.fetchDisk(s.id, servedFrom(m.diskPath));
       await setMigrationStatus(db, s.id, ['migrating'], 'post-migrating');
       await driver.spawn(await spec());
       if (s.power === 'shutdown') await driver.powerOff(s.id, d.shutdownTimeoutMs);

@@ -167,10 +167,18 @@ export interface VirtDriver {
    * disk, a confirm drops it. No copy kept: no-op. */
   finishResize(uuid: string, revert: boolean): Promise<void>;
 
-  /** Makes the guest's root disk the standalone qcow2 `file` (a disk brought from another host by
-   * a cold migration), moving the file into place; the guest is not started (spawn starts it on
-   * that disk). A guest that has its root disk already keeps it, and the file is removed. */
-  importDisk(uuid: string, file: string): Promise<void>;
+  /** The source of a cold migration: serves the stopped guest's root disk read-only, as the guest
+   * sees it (overlay and image), over NBD at `at` (export `disk`), for the destination to copy,
+   * until it has been read once or stopServingDisk. Served already: served afresh. */
+  serveDisk(uuid: string, at: MigrationTarget): Promise<void>;
+
+  /** Ends what serveDisk started; nothing served: no-op. destroy() ends it too. */
+  stopServingDisk(uuid: string): Promise<void>;
+
+  /** The destination of a cold migration: makes the guest's root disk a standalone copy of the
+   * disk served at `from`; the guest is not started (spawn starts it on that disk). A guest that
+   * has its root disk already keeps it. */
+  fetchDisk(uuid: string, from: MigrationTarget): Promise<void>;
 
   /** The destination's first step of a live migration: the guest's disks made as spawn makes them
    * (a local root disk empty over its image, for the source to fill; disks both hosts open, such

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DetachTimeout, type GuestInfo, type GuestSpec, type VirtDriver } from './driver.ts';
+import { DetachTimeout, type GuestInfo, type GuestSpec, type MigrationTarget, type VirtDriver } from './driver.ts';
 
 /** A guest as the fake host holds it. */
 export interface FakeGuest {
@@ -23,7 +23,12 @@ export interface FakeGuest {
   keptDiskBytes?: number;
   /** Waiting for a live migration to bring its memory (paused, with a process). */
   incoming?: boolean;
+  /** Where its disk is served for a cold migration's destination. */
+  served?: string;
 }
+
+/** Where a fake host serves a disk at that address. */
+const servedAt = (at: MigrationTarget) => join(tmpdir(), 'nubo-fake-disks', `${at.host}_${at.port}`);
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
 async function volumeBytes(v: NonNullable<GuestSpec['volumes']>[number]): Promise<number> {
@@ -80,6 +85,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
     },
 
     async destroy(uuid) {
+      await driver.stopServingDisk(uuid);
       host.delete(uuid);
     },
 
@@ -157,14 +163,31 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       g.keptDiskBytes = undefined;
     },
 
-    async importDisk(uuid, file) {
-      if (!host.has(uuid)) {
-        // The virtual size, from the qcow2 header the source's snapshot wrote.
-        const diskBytes = Number((await readFile(file)).readBigUInt64BE(24));
-        const spec: GuestSpec = { uuid, name: uuid, vcpus: 0, memoryMiB: 0, rootGiB: 0, nics: [] };
-        host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
-      }
-      await rm(file, { force: true });
+    // What a fake host serves is a file in the machine's temporary directory, named after the
+    // address: fake hosts are processes of one machine.
+    async serveDisk(uuid, at) {
+      const g = host.get(uuid);
+      if (!held(g) || g.spec.rootVolume) throw new Error(`guest ${uuid} has no disk on this host`);
+      if (hasProcess(g)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is served`);
+      mkdirSync(dirname(servedAt(at)), { recursive: true, mode: 0o700 });
+      await writeFile(servedAt(at), JSON.stringify({ diskBytes: g.diskBytes }), { mode: 0o600 });
+      g.served = servedAt(at);
+    },
+
+    async stopServingDisk(uuid) {
+      const g = host.get(uuid);
+      if (!held(g) || !g.served) return;
+      await rm(g.served, { force: true });
+      g.served = undefined;
+    },
+
+    async fetchDisk(uuid, from) {
+      if (host.has(uuid)) return;
+      const text = await readFile(servedAt(from), 'utf8').catch(() => undefined);
+      if (text === undefined) throw new Error(`no disk is served at ${from.host}:${from.port}`);
+      const { diskBytes } = JSON.parse(text) as { diskBytes: number };
+      const spec: GuestSpec = { uuid, name: uuid, vcpus: 0, memoryMiB: 0, rootGiB: 0, nics: [] };
+      host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
     },
 
     // The fake hosts share nothing: a guest arrives through the two agents' records alone, which

@@ -13,6 +13,8 @@ export interface DriverOptions {
   log: Logger;
   /** Root disks as RBD clones (qemu only). */
   rbdDisks?: RbdDisks;
+  /** The network namespace of the host's addresses, when not the process's own (qemu only). */
+  netns?: string;
 }
 
 /** The hypervisor drivers, by the name the configuration uses. */

@@ -18,6 +18,7 @@ import { volumeOps, type GuestAccess } from './hotplug.ts';
 import { nicOps } from './nic-hotplug.ts';
 import { statsOps } from './stats.ts';
 import { finish as finishMigration, listen as listenForMigration, send as sendMigration } from './live-migration.ts';
+import { fetchDisk, serveDisk, stopServing } from './disk-transfer.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -29,6 +30,9 @@ export interface QemuOptions {
   accel?: 'kvm' | 'tcg';
   /** Root disks as RBD clones instead of local overlays (computeImagesType rbd). */
   rbdDisks?: RbdDisks;
+  /** The network namespace of the host's addresses, when not the process's own: a cold
+   * migration's disk is served and fetched from there, as the guests' qemu runs there. */
+  netns?: string;
 }
 
 /**
@@ -112,6 +116,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     nvram: join(dirOf(uuid), 'nvram.fd'),
   });
   const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
+  /** The qemu-nbd serving a cold migration's disk. */
+  const nbdPidFile = (uuid: string) => join(dirOf(uuid), 'nbd.pid');
   /** A suspended guest's memory and device state. */
   const stateFile = (uuid: string) => join(dirOf(uuid), 'memory.state');
   const pidOf = (uuid: string) => guestPid(pathsOf(uuid).pidfile, uuid);
@@ -255,6 +261,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     async destroy(uuid, keepShared = false) {
       const pid = await pidOf(uuid);
       if (pid) await stopHard(uuid, pid);
+      await stopServing(nbdPidFile(uuid));
       // The clone goes before the directory: a crash between the two leaves a guest that list() still finds.
       if (!keepShared) await rbdDisks?.remove(uuid);
       await rm(dirOf(uuid), { recursive: true, force: true });
@@ -299,13 +306,22 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       await finishMigration(pathsOf(uuid).qmp);
     },
 
-    async importDisk(uuid, file) {
-      if (rbdDisks) throw new Error(`guest ${uuid}: a disk brought from another host cannot be imported into RBD`);
+    async serveDisk(uuid, at) {
+      if (rbdDisks) throw new Error(`guest ${uuid}: a disk in RBD is opened where it is, never served`);
+      if (await pidOf(uuid)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is served`);
+      const { disk } = pathsOf(uuid);
+      if (!(await exists(disk))) throw new Error(`guest ${uuid} has no disk on this host`);
+      await serveDisk(disk, at, nbdPidFile(uuid), opts.netns, log);
+    },
+
+    stopServingDisk: (uuid) => stopServing(nbdPidFile(uuid)),
+
+    async fetchDisk(uuid, from) {
+      if (rbdDisks) throw new Error(`guest ${uuid}: a disk brought from another host cannot be put into RBD`);
       const { disk } = pathsOf(uuid);
       await mkdir(dirOf(uuid), { recursive: true, mode: 0o700 });
-      if (await exists(disk)) return rm(file, { force: true });
-      // The state directory and the instances are on one file system: the move is a rename.
-      await rename(file, disk);
+      if (await exists(disk)) return;
+      await fetchDisk(from, disk, opts.netns, log);
     },
 
     async powerOff(uuid, timeoutMs) {
