@@ -401,6 +401,8 @@ export const migrations = pgTable(
     /** Where a cold migration's source serves the guest's disk for the destination
      * (nbd://HOST:PORT/disk), until the destination has copied it. */
     diskPath: text('disk_path'),
+    /** The guest's console output on its source, up to the move, for its destination to keep. */
+    consoleLog: text('console_log'),
     oldFlavorId: text('old_flavor_id').notNull(),
     newFlavorId: text('new_flavor_id').notNull(),
     createdAt: created(),

@@ -143,6 +143,8 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
     assert.ok(gap - 1 <= 50, `the pings answered again within 10 s (lost ${gap - 1})`);
     assert.equal(ticking.child.exitCode, null, 'the ssh session into gb is still open');
     assert.equal(await ssh('gb', marker), 'carried');
+    // Its console, as it printed it on its first host, came with it.
+    assert.match(await ok('console', 'log', 'show', 'gb'), /nubo-guest ready: hostname=gb/);
 
     // Back to its first host, whose namespace now refuses the migration's ports: the move fails,
     // and gb runs on where it is, still answering, with one qemu.
@@ -198,5 +200,7 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
   const coldMoved = await json('server', 'show', 'ga');
   assert.notEqual(coldMoved['OS-EXT-SRV-ATTR:host'], guests.ga!.host);
   await eventually('ssh into ga on its new host', async () => (await ssh('ga', marker).catch(() => '')) === 'carried', 300_000);
+  // Its console shows both boots: on its first host, then on this one.
+  assert.equal((await ok('console', 'log', 'show', 'ga')).match(/nubo-guest ready: hostname=ga/g)?.length, 2);
   await ok('server', 'delete', '--wait', 'ga', 'gb');
 });

@@ -9,6 +9,7 @@ import { faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
 import { isUp } from '../services.ts';
 import { hosts, migrations, servers, services } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
+import { carriedConsole, migrationPort } from './carried.ts';
 
 // A host's side of a live migration (moves.ts's liveMigrateServer records it). The migration's
 // status hands the work from one agent to the other:
@@ -36,9 +37,6 @@ export interface LiveMigrationDeps {
 }
 
 const POLL: ReconcileResult = { requeueAfter: 250 };
-
-/** The ports a destination listens on for a migration: the memory on this one, the disk on the next. */
-export const migrationPort = (m: Migration) => 49152 + (m.id % 8192) * 2;
 
 export function liveMigrations(d: LiveMigrationDeps) {
   const { store, driver, host, log } = d;
@@ -103,8 +101,11 @@ export function liveMigrations(d: LiveMigrationDeps) {
         } catch (err) {
           return abandon(s, m.destCompute, err instanceof Error ? err.message : String(err));
         }
-        // The guest runs on the destination now: the server and its ports follow it there.
+        // The guest runs on the destination now: the server and its ports follow it there, and
+        // what it printed here goes with the migration.
+        const consoleLog = await carriedConsole(driver, s.id);
         await store.tx(async (tx) => {
+          await tx.update(migrations).set({ consoleLog }).where(eq(migrations.id, m.id));
           await tx.update(servers).set({ host: m.destCompute }).where(eq(servers.id, s.id));
           await bindMigratingPorts(tx, s, 'switch');
           await setMigrationStatus(tx, s.id, ['running'], 'post-migrating');
@@ -116,6 +117,7 @@ export function liveMigrations(d: LiveMigrationDeps) {
       }
       if (m.status !== 'post-migrating') return POLL;
       await driver.finishIncoming(s.id);
+      if (m.consoleLog) await driver.keepConsole(s.id, m.consoleLog);
       const { power } = await driver.info(s.id);
       await d.report(s, {
         ...{ vmState: power === 'paused' ? 'paused' : 'active', powerState: d.powerState(power) },

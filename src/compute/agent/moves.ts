@@ -6,7 +6,7 @@ import { setMigrationStatus, type Migration } from '../resize.ts';
 import type { Server } from '../servers.ts';
 import { hosts, migrations } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
-import { migrationPort } from './live-migration.ts';
+import { carriedConsole, migrationPort } from './carried.ts';
 
 // A host's side of the moves between hosts (moves.ts records them):
 // - the source of a cold migration stops the guest and serves its root disk over NBD at its own
@@ -71,7 +71,8 @@ export function moves(d: MoveDeps) {
           await driver.serveDisk(id, at);
           diskPath = nbdUrl(at);
         }
-        await db.update(migrations).set({ diskPath, status: 'migrating', updatedAt: new Date() }).where(eq(migrations.id, m.id));
+        const consoleLog = await carriedConsole(driver, id);
+        await db.update(migrations).set({ diskPath, consoleLog, status: 'migrating', updatedAt: new Date() }).where(eq(migrations.id, m.id));
         log.info({ server: id, to: m.destCompute, disk: diskPath }, 'guest stopped and its disk served for its new host');
         return { requeueAfter: d.syncEveryMs };
       }
@@ -103,6 +104,7 @@ export function moves(d: MoveDeps) {
       // The source has not stopped the guest and served its disk yet; it wakes no one here.
       if (m.status === 'pre-migrating') return { requeueAfter: 500 };
       if (m.diskPath) await driver.fetchDisk(s.id, servedFrom(m.diskPath));
+      if (m.consoleLog) await driver.keepConsole(s.id, m.consoleLog);
       await setMigrationStatus(db, s.id, ['migrating'], 'post-migrating');
       await driver.spawn(await spec());
       if (s.power === 'shutdown') await driver.powerOff(s.id, d.shutdownTimeoutMs);

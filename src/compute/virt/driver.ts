@@ -210,8 +210,13 @@ export interface VirtDriver {
    * what a crash left behind. */
   list(): Promise<string[]>;
 
-  /** The last `lines` lines of the guest's serial console (all of it when omitted). */
+  /** The last `lines` lines of the guest's serial console (all of it when omitted), what it
+   * printed on the hosts it came from first. */
   consoleLog(uuid: string, lines?: number): Promise<string>;
+
+  /** Keeps what the guest printed before it came to this host (a move), for consoleLog to show
+   * before what it prints here. */
+  keepConsole(uuid: string, earlier: string): Promise<void>;
 
   /** The unix socket where the guest's screen (VNC) or first serial port answers while it runs,
    * for the console proxy; it serves one serial client at a time. */

@@ -46,6 +46,8 @@ let lastPid = 1_000_000;
  */
 export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?: string): VirtDriver {
   const held = (g: FakeGuest | undefined): g is FakeGuest => g !== undefined;
+  /** Console lines kept for guests that have not arrived yet. */
+  const arriving = new Map<string, string[]>();
   const hasProcess = (g: FakeGuest) => g.power === 'running' || g.power === 'paused';
   const say = (g: FakeGuest, line: string) => g.console.push(`[fake] ${g.spec.name}: ${line}`);
   // A start opens the volumes of the spec, as qemu's command line does.
@@ -78,7 +80,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       const had = host.get(spec.uuid);
       if (held(had) && hasProcess(had)) return;
       // The disk is made from the image once, as the qemu driver's overlay is; the image must be there.
-      const g: FakeGuest = had ?? { spec, power: 'shutdown', diskBytes: await diskBytes(spec), console: [], volumes: new Map() };
+      const g: FakeGuest = had ?? { spec, power: 'shutdown', diskBytes: await diskBytes(spec), console: arriving.get(spec.uuid) ?? [], volumes: new Map() };
+      arriving.delete(spec.uuid);
       g.spec = spec;
       host.set(spec.uuid, g);
       await boot(g);
@@ -244,6 +247,14 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       const disks = [{ name: 'vda', ...io }, ...[...g.volumes.keys()].map((_, i) => ({ name: `vd${String.fromCharCode(98 + i)}`, ...io }))];
       const nics = Object.fromEntries(g.spec.nics.map((n) => [n.tap, { rxBytes: 0, rxPackets: 0, rxDrop: 0, txBytes: 0, txPackets: 0, txDrop: 0 }]));
       return { cpuNs: 0, residentMiB: g.spec.memoryMiB, disks, nics };
+    },
+
+    // A guest not here yet (a volume-backed one arriving) gets it at its spawn.
+    async keepConsole(uuid, earlier) {
+      const lines = earlier.split('\n').filter(Boolean);
+      const g = host.get(uuid);
+      if (held(g)) g.console = [...lines, ...g.console];
+      else arriving.set(uuid, lines);
     },
 
     async consoleLog(uuid, lines) {

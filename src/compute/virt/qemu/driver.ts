@@ -116,6 +116,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     nvram: join(dirOf(uuid), 'nvram.fd'),
   });
   const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
+  /** What the guest printed on the hosts it came from. */
+  const earlierConsole = (uuid: string) => join(dirOf(uuid), 'console.earlier.log');
   /** The qemu-nbd serving a cold migration's disk. */
   const nbdPidFile = (uuid: string) => join(dirOf(uuid), 'nbd.pid');
   /** A suspended guest's memory and device state. */
@@ -455,7 +457,12 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       return entries.filter((e) => UUID.test(e));
     },
 
-    consoleLog: (uuid, lines) => tailConsole(pathsOf(uuid).console, lines),
+    consoleLog: (uuid, lines) => tailConsole([earlierConsole(uuid), pathsOf(uuid).console], lines),
+
+    async keepConsole(uuid, earlier) {
+      await mkdir(dirOf(uuid), { recursive: true, mode: 0o700 });
+      await writeFile(earlierConsole(uuid), earlier, { mode: 0o600 });
+    },
     consoleSocket: (uuid, kind) => pathsOf(uuid)[kind],
 
     // A running guest is paused for the copy and resumed after it: pausing flushes its disk to

@@ -1,0 +1,1 @@
+ALTER TABLE "compute_migrations" ADD COLUMN "console_log" text;
