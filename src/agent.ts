@@ -43,6 +43,7 @@ export async function startAgent(config: Config, log: Logger = createLogger()): 
     const driver = createDriver(config.computeDriver, { instancesDir: join(stateDir, 'instances'), log, netns: config.networkNetns });
     compute = await startComputeNode({
       ...{ store, images, driver, host, hostIp: config.hostIp, tunnelIp: config.tunnelIp ?? config.hostIp, stateDir, netns: config.networkNetns },
+      consoleRelayAddress: config.consoleRelayAddress,
       ...{ metadataSocket, vifPluggingTimeoutMs: config.vifPluggingTimeout * 1000, shelvedOffloadTimeS: config.shelvedOffloadTime, reportIntervalS: config.reportInterval, log },
     });
     dataplane = dataplaneOf(config, metadataSocket, log);

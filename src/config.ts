@@ -104,6 +104,8 @@ export interface Config {
   /** The address the controllers reach this host at, and the one its VXLAN tunnels end at (`nubo agent`). */
   hostIp?: string;
   tunnelIp?: string;
+  /** Where this host's console relay listens, for the controllers' console proxy (default hostIp). */
+  consoleRelayAddress?: string;
   /** The host that serves every network's DHCP and every router (Neutron's network node): unset,
    * the all-in-one, or the only agent host. */
   networkHost?: string;
@@ -152,7 +154,17 @@ type CephKey =
   | 'objectStoreUrl'
   | 'objectStorePasswordFile';
 
-type MultiHostKey = 'agents' | 'reportInterval' | 'serviceDownTime' | 'schedulerWeigher' | 'hostIp' | 'tunnelIp' | 'imageDataDir' | 'networkHost' | 'vniRanges';
+type MultiHostKey =
+  | 'agents'
+  | 'reportInterval'
+  | 'serviceDownTime'
+  | 'schedulerWeigher'
+  | 'hostIp'
+  | 'tunnelIp'
+  | 'consoleRelayAddress'
+  | 'imageDataDir'
+  | 'networkHost'
+  | 'vniRanges';
 
 /** Settings as given on the command line (undefined = not given). */
 export type Flags = Partial<
@@ -219,6 +231,7 @@ const fileKeys: Record<string, keyof Flags> = {
   scheduler_weigher: 'schedulerWeigher',
   host_ip: 'hostIp',
   tunnel_ip: 'tunnelIp',
+  console_relay_address: 'consoleRelayAddress',
   network_host: 'networkHost',
   vni_ranges: 'vniRanges',
   image_data_dir: 'imageDataDir',
@@ -284,6 +297,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_SCHEDULER_WEIGHER: 'schedulerWeigher',
   NUBO_HOST_IP: 'hostIp',
   NUBO_TUNNEL_IP: 'tunnelIp',
+  NUBO_CONSOLE_RELAY_ADDRESS: 'consoleRelayAddress',
   NUBO_NETWORK_HOST: 'networkHost',
   NUBO_VNI_RANGES: 'vniRanges',
   NUBO_IMAGE_DATA_DIR: 'imageDataDir',
@@ -407,6 +421,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     schedulerWeigher: oneOf('scheduler_weigher', merged.schedulerWeigher ?? 'spread', ['spread', 'stack'] as const),
     hostIp: optional(merged.hostIp, (t) => ipv4('host_ip', t)),
     tunnelIp: optional(merged.tunnelIp, (t) => ipv4('tunnel_ip', t)),
+    consoleRelayAddress: optional(merged.consoleRelayAddress, (t) => ipv4('console_relay_address', t)),
     networkHost: merged.networkHost || undefined,
     vniRanges: vniRanges(merged.vniRanges ?? '1:65535'),
     imageDataDir: merged.imageDataDir ? resolve(merged.imageDataDir) : undefined,

@@ -13,7 +13,8 @@
 #     network: NUBO_PHYSICAL_NETWORKS (default physnet1:br-ex:10.214.K.1/24), whose subnet the
 #     machine routes through host1's underlay address, so that floating IPs answer from here;
 #   - each agent runs in the machine's namespace (PostgreSQL is on loopback) with --network-netns
-#     mhK-hI: its bridges, taps, guests and VXLAN devices live in the host's namespace;
+#     mhK-hI: its bridges, taps, guests and VXLAN devices live in the host's namespace; its console
+#     relay, in the agent's own, listens on loopback for the controller;
 #   - the database: nubo_multihost_K on NUBO_MULTIHOST_POSTGRES (postgres://postgres@127.0.0.1:5432).
 # Other NUBO_* settings in the environment apply to the controller and every agent (for instance
 # NUBO_COMPUTE_DRIVER=fake). Writes DIR/openrc (the admin), DIR/cloud.env (what down.sh and tests
@@ -110,7 +111,8 @@ for i in $(seq 1 "$N"); do
   # Only the network host has an address on the external network.
   [ "$i" = 1 ] || physnets=$(printf %s "$PHYSNETS" | tr ',' '\n' | cut -d: -f1,2 | paste -sd,)
   NUBO_PHYSICAL_NETWORKS=$physnets launch "host$i" agent --database "$PG/$DB" --data-dir "$DIR/host$i" --compute-host "host$i" \
-    --host-ip "$UNDERLAY.$i" --network-netns "$TAG-h$i" --network-host host1 --image-data-dir "$DIR/controller"
+    --host-ip "$UNDERLAY.$i" --network-netns "$TAG-h$i" --network-host host1 --image-data-dir "$DIR/controller" \
+    --console-relay-address 127.0.0.1
 done
 for i in $(seq 1 "$N"); do ready "host$i" 'Nubo agent is up'; done
 

@@ -123,6 +123,7 @@ program
   .option('--compute-host <name>', "this host's name for the scheduler (default: its host name)")
   .option('--host-ip <address>', 'the address the controllers and other hosts reach this one at')
   .option('--tunnel-ip <address>', "this host's VXLAN tunnel address (default: --host-ip)")
+  .option('--console-relay-address <address>', "where this host's console relay listens for the controllers (default: --host-ip)")
   .option('--network-host <name>', 'the host that serves DHCP and routers for every network (this one when it is the only host)')
   .option('--compute-driver <name>', 'qemu (default) runs real guests; fake keeps them in memory, for scale tests')
   .option('--image-data-dir <dir>', "the controllers' data directory, shared with this host, whose images/ servers' images are read from")

@@ -6,8 +6,10 @@ import type { Server } from './servers.ts';
 import { isUp } from './services.ts';
 import { hostCalls, services } from './tables.ts';
 import type { VirtDriver } from './virt/driver.ts';
+import type { ConsoleRelay, ConsoleTicket } from './agent/console-relay.ts';
 
-// What the API asks the agent of a server's host and waits for (a console's output, an NMI),
+// What the API asks the agent of a server's host and waits for (a console's output, an NMI, a
+// ticket to one of its consoles through the host's relay),
 // through the database both reach, as Nova calls its compute hosts over its message queue: the
 // question is a row, its host's agent is woken on HOST_CALLS_CHANNEL and writes its answer in the
 // row, the API is woken on HOST_CALLS_DONE_CHANNEL, reads the answer and deletes the row.
@@ -21,10 +23,11 @@ const ANSWER_TIMEOUT_MS = 10_000;
 export interface HostCaller {
   consoleLog(server: Server, lines?: number): Promise<string>;
   injectNmi(server: Server): Promise<void>;
+  openConsole(server: Server, kind: 'vnc' | 'serial'): Promise<ConsoleTicket>;
   close(): Promise<void>;
 }
 
-type Call = { call: 'consoleLog'; lines?: number } | { call: 'injectNmi' };
+type Call = { call: 'consoleLog'; lines?: number } | { call: 'injectNmi' | 'openVncConsole' | 'openSerialConsole' };
 
 export async function startHostCaller(store: Store, timeoutMs = ANSWER_TIMEOUT_MS): Promise<HostCaller> {
   const { db } = store;
@@ -72,12 +75,14 @@ export async function startHostCaller(store: Store, timeoutMs = ANSWER_TIMEOUT_M
   return {
     consoleLog: (server, lines) => ask(server, { call: 'consoleLog', lines }),
     injectNmi: async (server) => void (await ask(server, { call: 'injectNmi' })),
+    openConsole: async (server, kind) => JSON.parse(await ask(server, { call: kind === 'vnc' ? 'openVncConsole' : 'openSerialConsole' })) as ConsoleTicket,
     close: unlisten,
   };
 }
 
-/** A host's side: answers the calls to it with its driver, one at a time, as they come. */
-export async function answerHostCalls(store: Store, driver: VirtDriver, host: string, log: Logger): Promise<() => Promise<void>> {
+/** A host's side: answers the calls to it with its driver and its console relay (a host without
+ * one refuses console tickets), one at a time, as they come. */
+export async function answerHostCalls(store: Store, driver: VirtDriver, relay: ConsoleRelay | undefined, host: string, log: Logger): Promise<() => Promise<void>> {
   const { db } = store;
   let queue: Promise<void> = Promise.resolve();
   async function answerAll(): Promise<void> {
@@ -90,7 +95,9 @@ export async function answerHostCalls(store: Store, driver: VirtDriver, host: st
       let error: string | null = null;
       try {
         if (c.call === 'consoleLog') output = await driver.consoleLog(c.serverId, c.lines ?? undefined);
-        else await driver.injectNmi(c.serverId);
+        else if (c.call === 'injectNmi') await driver.injectNmi(c.serverId);
+        else if (!relay) throw new Error(`host ${host} has no console relay (host_ip or console_relay_address)`);
+        else output = JSON.stringify(await relay.issue(c.serverId, c.call === 'openVncConsole' ? 'vnc' : 'serial'));
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       }

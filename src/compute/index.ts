@@ -10,7 +10,7 @@ import type { ImageService } from '../image/index.ts';
 import type { VolumeService } from '../volume/service.ts';
 import { createQuotas, QUOTA_DEFAULTS, type Quotas } from './quotas.ts';
 import { SERVERS_CHANNEL, type Server } from './servers.ts';
-import { startHostCaller } from './host-calls.ts';
+import { startHostCaller, type HostCaller } from './host-calls.ts';
 import { schedule, unscheduled } from './scheduler.ts';
 import { startComputeNode } from './node.ts';
 import { createDriver, type DriverName } from './virt/index.ts';
@@ -117,6 +117,9 @@ export interface Compute {
   consoleTokens: ConsoleTokens;
   /** Sends a running guest an NMI (trigger_crash_dump) on the host that runs it. */
   sendNmi: NmiSender;
+  /** Whether the server's guest is this process's own (its driver's); the others' hosts are asked. */
+  local: (server: Server) => boolean;
+  calls: HostCaller;
   /** Seconds a deleted server stays SOFT_DELETED; 0: DELETE deletes. */
   reclaimIntervalS: number;
   volumes?: VolumeService;
@@ -189,6 +192,8 @@ export async function startCompute(opts: ComputeOptions): Promise<Compute> {
       consoleOf: (server, lines) => (local(server) ? driver.consoleLog(server.id, lines) : calls.consoleLog(server, lines)),
       consoleTokens: createConsoleTokens(opts.consoleTokenTtl),
       sendNmi: (server) => (local(server) ? driver.injectNmi(server.id) : calls.injectNmi(server)),
+      local,
+      calls,
       reclaimIntervalS,
       weigher: opts.weigher ?? 'spread',
       log,
@@ -212,7 +217,7 @@ async function openRbdDisks(o: NonNullable<ComputeOptions['rbdDisks']>, log: Log
 export function computePlugin(c: Compute) {
   return async (app: FastifyInstance) => {
     useErrorStyle(app, 'nova');
-    const consoles = serveConsoles(app, { store: c.store, tokens: c.consoleTokens, driver: c.driver });
+    const consoles = serveConsoles(app, { store: c.store, tokens: c.consoleTokens, driver: c.driver, local: c.local, calls: c.calls });
     // Nova's own name for the request id, which older clients read.
     app.addHook('onRequest', async (request, reply) => {
       reply.header('x-compute-request-id', request.id);

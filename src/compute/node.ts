@@ -9,6 +9,7 @@ import type { VolumeService } from '../volume/service.ts';
 import type { VirtDriver } from './virt/driver.ts';
 import type { RbdDisks } from './virt/qemu/rbd-disks.ts';
 import { answerHostCalls } from './host-calls.ts';
+import { startConsoleRelay, type ConsoleRelay } from './agent/console-relay.ts';
 import { startComputeAgent } from './agent/agent.ts';
 import { startMetadataServer } from './metadata/server.ts';
 import { startServiceHeartbeat } from './services.ts';
@@ -21,6 +22,8 @@ export interface ComputeNodeOptions {
   host: string;
   /** The addresses it registers: the one the controllers know it by, and its VXLAN tunnel end. */
   hostIp?: string;
+  /** Where the console relay listens for the controllers (default hostIp; neither: no relay). */
+  consoleRelayAddress?: string;
   tunnelIp?: string;
   /** Where the agent keeps image copies and config drives. */
   stateDir: string;
@@ -60,16 +63,34 @@ export async function startComputeNode(opts: ComputeNodeOptions): Promise<Comput
     await metadata.close();
     throw err;
   });
-  // The API's questions about this host's guests (their consoles' output, an NMI).
-  const unanswer = await answerHostCalls(store, opts.driver, opts.host, log).catch(async (err) => {
-    await Promise.all([agent.stop(), metadata.close()]);
+  // The API's questions about this host's guests (their consoles' output, an NMI, a ticket to a
+  // console through the relay, which a host the controllers reach has).
+  const relayAddress = opts.consoleRelayAddress ?? opts.hostIp;
+  let relay: ConsoleRelay | undefined;
+  let unanswer: () => Promise<void>;
+  try {
+    // An address this process cannot listen at (the host's addresses are in another namespace)
+    // leaves the host without one: its guests' consoles are refused, the rest works.
+    relay = relayAddress
+      ? await startConsoleRelay(opts.driver, relayAddress, log).catch((err: Error) => {
+          log.warn({ address: relayAddress, err: err.message }, 'no console relay: set console_relay_address to an address of this host that the controllers reach');
+          return undefined;
+        })
+      : undefined;
+    unanswer = await answerHostCalls(store, opts.driver, relay, opts.host, log);
+  } catch (err) {
+    await Promise.all([relay?.close(), agent.stop(), metadata.close()]);
     throw err;
-  });
+  }
+  const stopCalls = async () => {
+    await unanswer();
+    await relay?.close();
+  };
   const heartbeat = startServiceHeartbeat(store.db, opts.host, ['nova-compute'], opts.reportIntervalS, log);
   return {
     async close() {
       heartbeat.stop();
-      await Promise.all([unanswer(), agent.stop(), metadata.close()]);
+      await Promise.all([stopCalls(), agent.stop(), metadata.close()]);
     },
   };
 }

@@ -198,12 +198,12 @@ export const hostRoles = pgTable('compute_host_roles', {
 });
 
 /** A question the API asks the agent of a server's host and waits for (a console's output, an
- * NMI): the agent answers in the row; the API reads and deletes it. */
+ * NMI, a ticket to a console): the agent answers in the row; the API reads and deletes it. */
 export const hostCalls = pgTable('compute_host_calls', {
   id: serial('id').primaryKey(),
   host: text('host').notNull(),
   serverId: text('server_id').notNull(),
-  call: text('call', { enum: ['consoleLog', 'injectNmi'] }).notNull(),
+  call: text('call', { enum: ['consoleLog', 'injectNmi', 'openVncConsole', 'openSerialConsole'] }).notNull(),
   /** consoleLog: the number of lines, or null for all of them. */
   lines: integer('lines'),
   output: text('output'),

@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
 import { cliAs, tempDir } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
 
@@ -12,7 +13,8 @@ import { eventually } from '../helpers/netns.ts';
 // of an anti-affinity group land on two hosts, on one vxlan network: each pings the other across
 // the tunnel, and the machine reaches each over ssh through its floating IP, routed on host1. One
 // is then live-migrated to the third host while the other pings it and an ssh session into it runs;
-// the other is cold-migrated, its disk copied from host to host.
+// the other is cold-migrated, its disk copied from host to host, and its serial console followed
+// through its host's relay.
 
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -51,7 +53,7 @@ const nftIn = (ns: string, ruleset: string) =>
   });
 const json = async (...args: string[]) => JSON.parse(await ok(...args, '-f', 'json'));
 
-test('two real guests on two hosts ping each other over VXLAN, the machine reaches each over ssh through its floating IP, one is live-migrated to a third host with its addresses, disk and ssh session, and the other cold-migrated with its disk', async () => {
+test('two real guests on two hosts ping each other over VXLAN, the machine reaches each over ssh through its floating IP, one is live-migrated to a third host with its addresses, disk and ssh session, and the other cold-migrated with its disk and reached on its serial console', async () => {
   await ok('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
   await ok('flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', 'm1.nano');
   const pem = join(dir, 'key.pem');
@@ -202,5 +204,21 @@ test('two real guests on two hosts ping each other over VXLAN, the machine reach
   await eventually('ssh into ga on its new host', async () => (await ssh('ga', marker).catch(() => '')) === 'carried', 300_000);
   // Its console shows both boots: on its first host, then on this one.
   assert.equal((await ok('console', 'log', 'show', 'ga')).match(/nubo-guest ready: hostname=ga/g)?.length, 2);
+
+  // Its serial console, through the controller's proxy and its host's relay: the line it prints
+  // when its power button is pressed arrives on the WebSocket.
+  const serialUrl = (await ok('console', 'url', 'show', '--serial', 'ga', '-f', 'value', '-c', 'url')).trim();
+  let received = '';
+  const ws = new WebSocket(serialUrl, ['binary']);
+  ws.on('message', (d) => (received += String(d)));
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  try {
+    await ok('server', 'stop', 'ga');
+    await eventually('the power-off line on the serial WebSocket', async () => /power button, powering off/.test(received), 120_000).catch(() =>
+      assert.fail(`the serial WebSocket got:\n${received}`),
+    );
+  } finally {
+    ws.close();
+  }
   await ok('server', 'delete', '--wait', 'ga', 'gb');
 });

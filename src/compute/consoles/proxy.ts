@@ -10,8 +10,8 @@ import type { ConsoleGrant, ConsoleTokens, ConsoleType } from './tokens.ts';
 export interface ConsoleProxyOptions {
   tokens: ConsoleTokens;
   paths: ConsolePaths;
-  /** The unix socket of the granted console, once the server is known to run there still. */
-  socketOf(grant: ConsoleGrant): Promise<string>;
+  /** A connection to the granted console, once the server is known to run there still. */
+  reach(grant: ConsoleGrant): Promise<Socket>;
   log: Logger;
 }
 
@@ -21,8 +21,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
   );
 }
 
-/** The guest's console socket, connected; rejects when nothing answers there. */
-const reach = (path: string) =>
+/** The guest's console socket on this host, connected; rejects when nothing answers there. */
+export const reachSocket = (path: string) =>
   new Promise<Socket>((resolve, reject) => {
     const s = connect(path);
     s.once('connect', () => resolve(s)).once('error', reject);
@@ -30,8 +30,8 @@ const reach = (path: string) =>
 
 /**
  * The WebSocket side of the consoles, on the API's own HTTP server: an upgrade to the VNC or the
- * serial path spends its token, and the WebSocket's bytes then flow to and from the guest's unix
- * socket (RFB for noVNC, the raw serial line). The token is read from the query and never logged;
+ * serial path spends its token, and the WebSocket's bytes then flow to and from the guest's
+ * console (RFB for noVNC, the raw serial line), here or through its host's relay. The token is read from the query and never logged;
  * these requests never reach Fastify, so no request log line carries it either.
  */
 export function attachConsoleProxy(server: Server, o: ConsoleProxyOptions): { close(): void } {
@@ -53,9 +53,7 @@ export function attachConsoleProxy(server: Server, o: ConsoleProxyOptions): { cl
       o.log.info({ path: url.pathname }, 'console connection refused: token invalid, spent or expired');
       return refuse(socket, 401, 'The console token is invalid, spent or expired.');
     }
-    o.socketOf(grant)
-      .then(reach)
-      .then(
+    o.reach(grant).then(
         (guest) =>
           wss.handleUpgrade(req, socket, head, (ws) => {
             const stream = createWebSocketStream(ws);

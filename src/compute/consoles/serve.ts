@@ -5,7 +5,10 @@ import type { RemoteConsoles } from '../api/remote-consoles.ts';
 import type { VirtDriver } from '../virt/driver.ts';
 import { novncRoutes } from './novnc.ts';
 import { consolePaths, grantedServer } from './open.ts';
-import { attachConsoleProxy } from './proxy.ts';
+import { attachConsoleProxy, reachSocket } from './proxy.ts';
+import { reachThroughRelay } from '../agent/console-relay.ts';
+import type { HostCaller } from '../host-calls.ts';
+import type { Server } from '../servers.ts';
 import type { ConsoleTokens, ConsoleType } from './tokens.ts';
 
 const socketKind = (type: ConsoleType) => (type === 'novnc' ? 'vnc' : 'serial');
@@ -15,7 +18,10 @@ const socketKind = (type: ConsoleType) => (type === 'novnc' ? 'vnc' : 'serial');
  * client, and the WebSocket proxy on the API's own server, closed with it. Returns what the API
  * routes need to hand out console URLs.
  */
-export function serveConsoles(app: FastifyInstance, c: { store: Store; tokens: ConsoleTokens; driver: VirtDriver }): RemoteConsoles {
+export function serveConsoles(
+  app: FastifyInstance,
+  c: { store: Store; tokens: ConsoleTokens; driver: VirtDriver; local: (s: Server) => boolean; calls: HostCaller },
+): RemoteConsoles {
   const paths = consolePaths(`${app.prefix}/console`);
   const socketPath = (serverId: string, type: ConsoleType) => c.driver.consoleSocket(serverId, socketKind(type));
   novncRoutes(app, '/console');
@@ -23,8 +29,11 @@ export function serveConsoles(app: FastifyInstance, c: { store: Store; tokens: C
     tokens: c.tokens,
     paths,
     log: app.log as Logger,
-    // All in one: every guest runs on this host, so its socket is here.
-    socketOf: async (grant) => socketPath((await grantedServer(c.store.db, grant)).id, grant.type),
+    // This process's guests at their sockets; another host's through its relay, by a ticket it gives.
+    reach: async (grant) => {
+      const s = await grantedServer(c.store.db, grant);
+      return c.local(s) ? reachSocket(socketPath(s.id, grant.type)) : reachThroughRelay(await c.calls.openConsole(s, socketKind(grant.type)));
+    },
   });
   // Before the server closes: it would wait on the consoles' upgraded connections otherwise.
   app.addHook('preClose', async () => proxy.close());
