@@ -20,7 +20,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const image = (await run('bash', [join(root, 'scripts/guest/build.sh')], { maxBuffer: 1 << 24 })).stdout.trim().split('\n').at(-1)!;
 const dir = tempDir('nubo-bench-mig-');
 try {
-  await run(join(root, 'scripts/multihost/up.sh'), [dir, '2'], { env: { ...process.env, NUBO_COMPUTE_DRIVER: 'qemu', NUBO_REPORT_INTERVAL: '2' }, timeout: 300_000 });
+  await run(join(root, 'scripts/multihost/up.sh'), [dir, '2'], {
+    env: { ...process.env, NUBO_COMPUTE_DRIVER: 'qemu', NUBO_REPORT_INTERVAL: '2' },
+    timeout: 300_000,
+  });
   const vars = (file: string, re: RegExp) => Object.fromEntries([...readFileSync(join(dir, file), 'utf8').matchAll(re)].map((m) => [m[1]!, m[2]!]));
   const cloud = vars('cloud.env', /^(\w+)=(.*)$/gm);
   const rc = vars('openrc', /^export (\w+)=['"]?([^'"\n]*)['"]?$/gm);
@@ -43,16 +46,29 @@ try {
   const net = (await api('POST', '/networking/v2.0/networks', { network: { name: 'tnet' } })).network;
   const sub = (await api('POST', '/networking/v2.0/subnets', { subnet: { network_id: net.id, cidr: '192.168.88.0/24', ip_version: 4 } })).subnet;
   const extBase = cloud.EXT!.replace(/\.1\/24$/, '');
-  const ext = (await api('POST', '/networking/v2.0/networks', { network: { name: 'ext', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } }))
-    .network;
+  const ext = (
+    await api('POST', '/networking/v2.0/networks', {
+      network: { name: 'ext', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' },
+    })
+  ).network;
   await api('POST', '/networking/v2.0/subnets', {
-    subnet: { network_id: ext.id, cidr: `${extBase}.0/24`, gateway_ip: `${extBase}.1`, enable_dhcp: false, ip_version: 4, allocation_pools: [{ start: `${extBase}.10`, end: `${extBase}.99` }] },
+    subnet: {
+      network_id: ext.id,
+      cidr: `${extBase}.0/24`,
+      gateway_ip: `${extBase}.1`,
+      enable_dhcp: false,
+      ip_version: 4,
+      allocation_pools: [{ start: `${extBase}.10`, end: `${extBase}.99` }],
+    },
   });
   const router = (await api('POST', '/networking/v2.0/routers', { router: { name: 'r1', external_gateway_info: { network_id: ext.id } } })).router;
   await api('PUT', `/networking/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: sub.id });
   const groups = (await api('GET', '/networking/v2.0/security-groups?name=default')).security_groups;
-  await api('POST', '/networking/v2.0/security-group-rules', { security_group_rule: { security_group_id: groups[0].id, direction: 'ingress', protocol: 'icmp' } });
-  const server = (await api('POST', '/compute/v2.1/servers', { server: { name: 'mover', imageRef: imageId, flavorRef: flavor, networks: [{ uuid: net.id }] } })).server;
+  await api('POST', '/networking/v2.0/security-group-rules', {
+    security_group_rule: { security_group_id: groups[0].id, direction: 'ingress', protocol: 'icmp' },
+  });
+  const server = (await api('POST', '/compute/v2.1/servers', { server: { name: 'mover', imageRef: imageId, flavorRef: flavor, networks: [{ uuid: net.id }] } }))
+    .server;
   const show = async () => (await api('GET', `/compute/v2.1/servers/${server.id}`)).server;
   const until = async (what: string, done: (s: any) => boolean) => {
     for (const end = Date.now() + 300_000; Date.now() < end; await sleep(100)) {
@@ -64,7 +80,8 @@ try {
   };
   await until('ACTIVE', (s) => s.status === 'ACTIVE');
   const [port] = (await api('GET', `/networking/v2.0/ports?device_id=${server.id}`)).ports;
-  const fip = (await api('POST', '/networking/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: port.id } })).floatingip.floating_ip_address;
+  const fip = (await api('POST', '/networking/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: port.id } })).floatingip
+    .floating_ip_address;
 
   // One ping every 100 ms for the whole run (busybox's: the machine may have no iputils, and it
   // prints only the answers); a migration's loss is the sequence numbers missing meanwhile.

@@ -82,7 +82,13 @@ export async function startHostCaller(store: Store, timeoutMs = ANSWER_TIMEOUT_M
 
 /** A host's side: answers the calls to it with its driver and its console relay (a host without
  * one refuses console tickets), one at a time, as they come. */
-export async function answerHostCalls(store: Store, driver: VirtDriver, relay: ConsoleRelay | undefined, host: string, log: Logger): Promise<() => Promise<void>> {
+export async function answerHostCalls(
+  store: Store,
+  driver: VirtDriver,
+  relay: ConsoleRelay | undefined,
+  host: string,
+  log: Logger,
+): Promise<() => Promise<void>> {
   const { db } = store;
   let queue: Promise<void> = Promise.resolve();
   async function answerAll(): Promise<void> {

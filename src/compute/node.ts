@@ -22,9 +22,9 @@ export interface ComputeNodeOptions {
   host: string;
   /** The addresses it registers: the one the controllers know it by, and its VXLAN tunnel end. */
   hostIp?: string;
+  tunnelIp?: string;
   /** Where the console relay listens for the controllers (default hostIp; neither: no relay). */
   consoleRelayAddress?: string;
-  tunnelIp?: string;
   /** Where the agent keeps image copies and config drives. */
   stateDir: string;
   netns?: string;
@@ -73,7 +73,10 @@ export async function startComputeNode(opts: ComputeNodeOptions): Promise<Comput
     // leaves the host without one: its guests' consoles are refused, the rest works.
     relay = relayAddress
       ? await startConsoleRelay(opts.driver, relayAddress, log).catch((err: Error) => {
-          log.warn({ address: relayAddress, err: err.message }, 'no console relay: set console_relay_address to an address of this host that the controllers reach');
+          log.warn(
+            { address: relayAddress, err: err.message },
+            'no console relay: set console_relay_address to an address of this host that the controllers reach',
+          );
           return undefined;
         })
       : undefined;

@@ -24,7 +24,15 @@ await new Promise<void>((resolve) => guestConsole.listen(consolePath, resolve));
 after(() => guestConsole.close());
 
 const fake = createFakeDriver();
-await fake.spawn({ uuid, name: 'g', vcpus: 1, memoryMiB: 64, rootGiB: 0, nics: [], rootVolume: { volumeId: 'v', connection: { driver: 'raw', path: '/dev/null' } } });
+await fake.spawn({
+  uuid,
+  name: 'g',
+  vcpus: 1,
+  memoryMiB: 64,
+  rootGiB: 0,
+  nics: [],
+  rootVolume: { volumeId: 'v', connection: { driver: 'raw', path: '/dev/null' } },
+});
 const driver: VirtDriver = { ...fake, consoleSocket: () => consolePath };
 const relay = await startConsoleRelay(driver, '127.0.0.1', log);
 after(() => relay.close());

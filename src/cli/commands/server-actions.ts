@@ -74,39 +74,26 @@ function registerMoves(server: Command): void {
     .option('--block-migration', 'live: copy the local disk (the default: the hosts tell)')
     .option('--shared-migration', 'live: the disks are on storage both hosts open')
     .option('--wait', 'wait until the move is done (live) or awaits confirmation (cold)')
-    .action(async (ref: string, o: { liveMigration?: boolean; host?: string; blockMigration?: boolean; sharedMigration?: boolean; wait?: boolean }, cmd: Command) => {
-      const { session } = await connect(cmd);
-      const compute = new ComputeClient(session);
-      if (!o.liveMigration && (o.blockMigration || o.sharedMigration))
-        throw new ClientError('--live-migration must be specified if --block-migration or --disk-overcommit is specified');
-      const found = await compute.findServer(ref, { style: 'nova' });
-      const block = o.blockMigration ? true : o.sharedMigration ? false : 'auto';
-      const body = o.liveMigration
-        ? { 'os-migrateLive': { host: o.host ?? null, block_migration: block } }
-        : { migrate: o.host ? { host: o.host } : null };
-      await compute.action(found.id, body);
-      if (!o.wait) return;
-      if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error migrating server: ${found.id}`);
-      process.stdout.write('Complete\n');
-    });
-  for (const [verb, body, help] of [
-    ['confirm', 'confirmResize', 'confirm a cold migration: the guest kept on the old host goes'],
-    ['revert', 'revertResize', 'revert a cold migration: back to the old host'],
-  ] as const) {
-    migrate
-      .command(verb)
-      .description(help)
-      .argument('<server>', 'server (name or ID)')
-      .action(async (ref: string, _o, cmd: Command) => {
+    .action(
+      async (ref: string, o: { liveMigration?: boolean; host?: string; blockMigration?: boolean; sharedMigration?: boolean; wait?: boolean }, cmd: Command) => {
         const { session } = await connect(cmd);
         const compute = new ComputeClient(session);
-        await compute.action((await compute.findServer(ref, { style: 'nova' })).id, { [body]: null });
-      });
-  }
+        if (!o.liveMigration && (o.blockMigration || o.sharedMigration))
+          throw new ClientError('--live-migration must be specified if --block-migration or --disk-overcommit is specified');
+        const found = await compute.findServer(ref, { style: 'nova' });
+        const block = o.blockMigration ? true : o.sharedMigration ? false : 'auto';
+        const body = o.liveMigration ? { 'os-migrateLive': { host: o.host ?? null, block_migration: block } } : { migrate: o.host ? { host: o.host } : null };
+        await compute.action(found.id, body);
+        if (!o.wait) return;
+        if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error migrating server: ${found.id}`);
+        process.stdout.write('Complete\n');
+      },
+    );
+  confirmAndRevert(migrate, 'confirm a cold migration: the guest kept on the old host goes', 'revert a cold migration: back to the old host');
 
   server
     .command('evacuate')
-    .description("rebuild a server whose host is down on another host, from its image or volume")
+    .description('rebuild a server whose host is down on another host, from its image or volume')
     .argument('<server>', 'server (name or ID)')
     .option('--host <host>', 'the destination host (default: the scheduler chooses)')
     .option('--wait', 'wait until the server runs on its new host')
@@ -152,11 +139,16 @@ function registerResize(server: Command): void {
         return compute.action(found.id, { revertResize: null });
       }
     });
+  confirmAndRevert(resize, 'confirm a resize: the old server is released', 'revert a resize: back to the old flavor');
+}
+
+/** `<parent> confirm|revert <server>`: the two ways a resize or a cold migration ends. */
+function confirmAndRevert(parent: Command, confirmHelp: string, revertHelp: string): void {
   for (const [verb, body, help] of [
-    ['confirm', 'confirmResize', 'confirm a resize: the old server is released'],
-    ['revert', 'revertResize', 'revert a resize: back to the old flavor'],
+    ['confirm', 'confirmResize', confirmHelp],
+    ['revert', 'revertResize', revertHelp],
   ] as const) {
-    resize
+    parent
       .command(verb)
       .description(help)
       .argument('<server>', 'server (name or ID)')

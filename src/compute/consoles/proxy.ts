@@ -31,8 +31,9 @@ export const reachSocket = (path: string) =>
 /**
  * The WebSocket side of the consoles, on the API's own HTTP server: an upgrade to the VNC or the
  * serial path spends its token, and the WebSocket's bytes then flow to and from the guest's
- * console (RFB for noVNC, the raw serial line), here or through its host's relay. The token is read from the query and never logged;
- * these requests never reach Fastify, so no request log line carries it either.
+ * console (RFB for noVNC, the raw serial line), here or through its host's relay. The token is
+ * read from the query and never logged; these requests never reach Fastify, so no request log
+ * line carries it either.
  */
 export function attachConsoleProxy(server: Server, o: ConsoleProxyOptions): { close(): void } {
   // noVNC asks for the 'binary' subprotocol; serial clients may ask for none.
@@ -54,21 +55,21 @@ export function attachConsoleProxy(server: Server, o: ConsoleProxyOptions): { cl
       return refuse(socket, 401, 'The console token is invalid, spent or expired.');
     }
     o.reach(grant).then(
-        (guest) =>
-          wss.handleUpgrade(req, socket, head, (ws) => {
-            const stream = createWebSocketStream(ws);
-            open.add(stream);
-            o.log.info({ server: grant.serverId, type }, 'console connection opened');
-            pipeline(stream, guest, stream, (err) => {
-              open.delete(stream);
-              o.log.info({ server: grant.serverId, type, err: err?.message }, 'console connection closed');
-            });
-          }),
-        (err: Error) => {
-          o.log.info({ server: grant.serverId, type, err: err.message }, 'console connection refused: the guest is not reachable');
-          refuse(socket, err instanceof ApiError ? err.status : 503, `The console of server ${grant.serverId} is not available: ${err.message}`);
-        },
-      );
+      (guest) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const stream = createWebSocketStream(ws);
+          open.add(stream);
+          o.log.info({ server: grant.serverId, type }, 'console connection opened');
+          pipeline(stream, guest, stream, (err) => {
+            open.delete(stream);
+            o.log.info({ server: grant.serverId, type, err: err?.message }, 'console connection closed');
+          });
+        }),
+      (err: Error) => {
+        o.log.info({ server: grant.serverId, type, err: err.message }, 'console connection refused: the guest is not reachable');
+        refuse(socket, err instanceof ApiError ? err.status : 503, `The console of server ${grant.serverId} is not available: ${err.message}`);
+      },
+    );
   };
   server.on('upgrade', onUpgrade);
   return {

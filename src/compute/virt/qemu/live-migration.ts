@@ -58,45 +58,56 @@ export async function listen(qmpSocket: string, at: MigrationTarget, localDisk: 
  * migration and the mirror are cancelled and the guest runs on here as it did.
  */
 export async function send(qmpSocket: string, to: MigrationTarget, localDisk: boolean, timeoutMs: number): Promise<void> {
-  await withQmp(qmpSocket, async (q) => {
-    // Sent already: qemu stays in postmigrate once it has sent the guest (a guest that arrived by
-    // a migration also shows that migration completed, but runs).
-    const runState = await queryStatus(q);
-    if (runState === 'postmigrate' && (await queryMigrate(q)).status === 'completed') return;
-    const wasRunning = runState === 'running';
-    const deadline = Date.now() + timeoutMs;
-    try {
-      if (localDisk) {
-        await q.execute('blockdev-add', { driver: 'nbd', 'node-name': MIRROR, server: { type: 'inet', host: to.host, port: String(to.port + 1) }, export: ROOT });
-        // sync top: only what the guest's own layer holds; the image below is the destination's too.
-        await q.execute('blockdev-mirror', { 'job-id': MIRROR, device: ROOT, target: MIRROR, sync: 'top' });
-        await until('copying the disk', deadline, async () => (await blockJobs(q)).some((j) => j.device === MIRROR && j.ready));
+  await withQmp(
+    qmpSocket,
+    async (q) => {
+      // Sent already: qemu stays in postmigrate once it has sent the guest (a guest that arrived by
+      // a migration also shows that migration completed, but runs).
+      const runState = await queryStatus(q);
+      if (runState === 'postmigrate' && (await queryMigrate(q)).status === 'completed') return;
+      const wasRunning = runState === 'running';
+      const deadline = Date.now() + timeoutMs;
+      try {
+        if (localDisk) {
+          await q.execute('blockdev-add', {
+            driver: 'nbd',
+            'node-name': MIRROR,
+            server: { type: 'inet', host: to.host, port: String(to.port + 1) },
+            export: ROOT,
+          });
+          // sync top: only what the guest's own layer holds; the image below is the destination's too.
+          await q.execute('blockdev-mirror', { 'job-id': MIRROR, device: ROOT, target: MIRROR, sync: 'top' });
+          await until('copying the disk', deadline, async () => (await blockJobs(q)).some((j) => j.device === MIRROR && j.ready));
+        }
+        await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'pause-before-switchover', state: true }] });
+        await q.execute('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH });
+        await q.execute('migrate', { uri: `tcp:${to.host}:${to.port}` });
+        let info: MigrateInfo = {};
+        await until('sending the memory', deadline, async () => {
+          info = await queryMigrate(q);
+          if (info.status === 'failed' || info.status === 'cancelled')
+            throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
+          return info.status === 'pre-switchover';
+        });
+        // The vCPUs are stopped: the mirror writes what is left and ends, then the destination runs.
+        if (localDisk) {
+          await q.execute('block-job-cancel', { device: MIRROR });
+          await until('ending the disk copy', deadline, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR));
+        }
+        await q.execute('migrate-continue', { state: 'pre-switchover' });
+        await until('the switch-over', deadline, async () => {
+          info = await queryMigrate(q);
+          if (info.status === 'failed' || info.status === 'cancelled')
+            throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
+          return info.status === 'completed';
+        });
+      } catch (err) {
+        await rollBack(q, wasRunning);
+        throw err;
       }
-      await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'pause-before-switchover', state: true }] });
-      await q.execute('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH });
-      await q.execute('migrate', { uri: `tcp:${to.host}:${to.port}` });
-      let info: MigrateInfo = {};
-      await until('sending the memory', deadline, async () => {
-        info = await queryMigrate(q);
-        if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
-        return info.status === 'pre-switchover';
-      });
-      // The vCPUs are stopped: the mirror writes what is left and ends, then the destination runs.
-      if (localDisk) {
-        await q.execute('block-job-cancel', { device: MIRROR });
-        await until('ending the disk copy', deadline, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR));
-      }
-      await q.execute('migrate-continue', { state: 'pre-switchover' });
-      await until('the switch-over', deadline, async () => {
-        info = await queryMigrate(q);
-        if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
-        return info.status === 'completed';
-      });
-    } catch (err) {
-      await rollBack(q, wasRunning);
-      throw err;
-    }
-  }, 10_000);
+    },
+    10_000,
+  );
 }
 
 /** Undoes what send started, each step whether the one before worked or not. */
