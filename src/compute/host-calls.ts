@@ -9,10 +9,10 @@ import type { VirtDriver } from './virt/driver.ts';
 import type { ConsoleRelay, ConsoleTicket } from './agent/console-relay.ts';
 
 // What the API asks the agent of a server's host and waits for (a console's output, an NMI, a
-// ticket to one of its consoles through the host's relay),
-// through the database both reach, as Nova calls its compute hosts over its message queue: the
-// question is a row, its host's agent is woken on HOST_CALLS_CHANNEL and writes its answer in the
-// row, the API is woken on HOST_CALLS_DONE_CHANNEL, reads the answer and deletes the row.
+// ticket to one of its consoles through the host's relay), through the database both reach, as
+// Nova calls its compute hosts over its message queue: the question is a row, its host's agent is
+// woken on HOST_CALLS_CHANNEL and writes its answer in the row, the API is woken on
+// HOST_CALLS_DONE_CHANNEL, reads the answer and deletes the row.
 
 export const HOST_CALLS_CHANNEL = 'compute_host_calls';
 export const HOST_CALLS_DONE_CHANNEL = 'compute_host_calls_done';
