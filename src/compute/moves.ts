@@ -1,12 +1,13 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { ApiError, badRequest, conflict, notFound } from '../lib/errors.ts';
-import type { Db } from '../lib/store/db.ts';
+import { notify, type Db } from '../lib/store/db.ts';
+import type { AuthContext } from '../lib/http/auth.ts';
 import type { Logger } from '../lib/log.ts';
 import { bindMigratingPorts, bindServerPorts } from '../network/for-compute.ts';
 import { recordAction, type ActionContext } from './instance-actions.ts';
 import { chooseHost, NO_VALID_HOST } from './scheduler.ts';
 import type { WeighMode } from './host-filters.ts';
-import { checkLock, checkState, getServer, setSpec } from './servers.ts';
+import { checkLock, checkState, getServer, SERVERS_CHANNEL, setSpec } from './servers.ts';
 import { isUp } from './services.ts';
 import { hosts, migrations, servers, services } from './tables.ts';
 
@@ -139,4 +140,22 @@ export async function liveMigrateServer(tx: Db, ctx: ActionContext, id: string, 
   await setSpec(tx, s, {});
   await recordAction(tx, ctx, id, { action: 'live-migration', event: 'compute_live_migration' });
   opts.log.info({ server: id, from: s.host, to: dest }, 'server live-migrating');
+}
+
+/**
+ * Nova's abort of a live migration (DELETE /servers/{id}/migrations/{id}, 2.24): the migration is
+ * marked cancelling, and its source gives it up (cancelling qemu's migration if it is sending) and
+ * marks it cancelled. Before 2.65 only a migration that is sending can be aborted.
+ */
+export async function abortLiveMigration(tx: Db, auth: AuthContext, serverId: string, migrationId: string, beforeRunning: boolean): Promise<void> {
+  const s = await getServer(tx, auth, serverId, true);
+  const id = Number(migrationId);
+  const [m] = Number.isSafeInteger(id) ? await tx.select().from(migrations).where(and(eq(migrations.id, id), eq(migrations.serverId, s.id))) : [];
+  if (!m) throw notFound(`Migration ${migrationId} for instance ${s.id} could not be found.`);
+  if (m.migrationType !== 'live-migration') throw badRequest(`Migration ${m.id} for instance ${s.id} is not a live-migration.`);
+  const abortable = beforeRunning ? ['accepted', 'preparing', 'running'] : ['running'];
+  if (!abortable.includes(m.status))
+    throw badRequest(`Migration ${m.id} state of instance ${s.id} is ${m.status}. Cannot abort live migration while the migration is in this state.`);
+  await tx.update(migrations).set({ status: 'cancelling', updatedAt: new Date() }).where(eq(migrations.id, m.id));
+  await notify(tx, SERVERS_CHANNEL, s.id);
 }

@@ -56,6 +56,8 @@ definePolicy({
   'compute:os-migrations:index': admin,
   'compute:os-evacuate': admin,
   'compute:servers:migrations:index': admin,
+  'compute:servers:migrations:show': admin,
+  'compute:servers:migrations:delete': admin,
   'compute:os-migrate-server:migrate': admin,
   'compute:os-migrate-server:migrate_live': admin,
   'compute:os-server-external-events:create': admin,

@@ -31,9 +31,11 @@ export type MigrationStatus =
   | 'accepted'
   | 'done'
   | 'completed'
-  // A live migration's, between accepted and completed.
+  // A live migration's, between accepted and completed, or aborted.
   | 'preparing'
-  | 'running';
+  | 'running'
+  | 'cancelling'
+  | 'cancelled';
 
 /** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
 const volumeBacked = (s: Server) => !s.imageId;

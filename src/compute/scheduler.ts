@@ -18,8 +18,9 @@ export const capacityOf = (h: Host) => ({
   disk: Math.floor(h.diskGiB * h.diskRatio),
 });
 
-/** The statuses of a live migration before its switch-over: the server is still on its source. */
-export const LIVE_MIGRATION_UNDER_WAY = ['accepted', 'preparing', 'running'];
+/** The statuses of a live migration before its switch-over: the server is still on its source
+ * (cancelling: an admin aborted it, and its source has not given it up yet). */
+export const LIVE_MIGRATION_UNDER_WAY = ['accepted', 'preparing', 'running', 'cancelling'];
 
 /** What the servers placed on each host hold, by host name. */
 export async function allocations(tx: Db): Promise<Map<string, { vcpus: number; ram: number; disk: number }>> {

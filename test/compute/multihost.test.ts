@@ -413,7 +413,7 @@ test('cold migration: migrate then confirm moves the guest and its disk to anoth
   await ok('server', 'delete', '--wait', 'mover');
 });
 
-test('live migration: MIGRATING, then ACTIVE on another host with its port bound there and its addresses kept; given up when the destination is down; refusals as Nova words them', async () => {
+test('live migration: MIGRATING, then ACTIVE on another host with its port bound there and its addresses kept; aborted by an admin, or given up when the destination is down; refusals as Nova words them', async () => {
   await ok('network', 'create', 'flynet');
   await ok('subnet', 'create', '--network', 'flynet', '--subnet-range', '10.77.0.0/24', 'flysub');
   const [made] = await createServers('flier', 1, '--nic', 'net-id=flynet');
@@ -441,10 +441,30 @@ test('live migration: MIGRATING, then ACTIVE on another host with its port bound
   }
 
   // A destination whose agent is frozen: the server is MIGRATING, the migration listed as under
-  // way, until the source sees that host's service down and gives the move up.
+  // way, until an admin aborts it (2.65: before it sends), or the source sees that host's service
+  // down and gives the move up.
   const frozen = agents.get(target)!.child;
   frozen.kill('SIGSTOP');
   try {
+    assert.equal((await live({ host: target, block_migration: 'auto' })).status, 202);
+    const [mid] = (await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations`, { token, headers: { 'openstack-api-version': 'compute 2.23' } })).body
+      .migrations;
+    const abort = (version: string) =>
+      http.request('DELETE', `/compute/v2.1/servers/${made.id}/migrations/${mid.id}`, { token, headers: { 'openstack-api-version': `compute ${version}` } });
+    const early = await abort('2.24');
+    assert.equal(early.status, 400, JSON.stringify(early.body));
+    assert.match(JSON.stringify(early.body), /is accepted\. Cannot abort/);
+    assert.equal((await abort('2.65')).status, 202);
+    const cancelled = await until(
+      async () => (await json('--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--server', made.id, '--type', 'live-migration'))[0],
+      (m: any) => m.Status === 'cancelled' || m.Status === 'error',
+      30_000,
+    );
+    assert.equal(cancelled.Status, 'cancelled');
+    const gone = await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations/${mid.id}`, { token, headers: { 'openstack-api-version': 'compute 2.23' } });
+    assert.equal(gone.status, 404);
+    assert.equal((await json('server', 'show', 'flier')).status, 'ACTIVE');
+
     assert.equal((await live({ host: target, block_migration: 'auto' })).status, 202);
     const migrating = await http.request('GET', `/compute/v2.1/servers/${made.id}`, { token });
     assert.deepEqual([migrating.body.server.status, migrating.body.server['OS-EXT-STS:task_state']], ['MIGRATING', 'migrating']);
@@ -453,6 +473,11 @@ test('live migration: MIGRATING, then ACTIVE on another host with its port bound
       underWay.body.migrations.map((m: any) => [m.source_compute, m.dest_compute, m.status]),
       [[source, target, 'accepted']],
     );
+    const one = await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations/${underWay.body.migrations[0].id}`, {
+      token,
+      headers: { 'openstack-api-version': 'compute 2.23' },
+    });
+    assert.deepEqual([one.status, one.body.migration.server_uuid, one.body.migration.status], [200, made.id, 'accepted']);
     const busy = await live({ host: null, block_migration: 'auto' });
     assert.equal(busy.status, 409, JSON.stringify(busy.body));
     assert.match(JSON.stringify(busy.body), /task_state migrating/);

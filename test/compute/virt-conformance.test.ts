@@ -427,6 +427,10 @@ for (const s of subjects) {
       await other.prepareIncoming(m, at);
       await other.prepareIncoming(m, at);
       assert.equal((await other.info(m.uuid)).power, 'paused', 'waiting for the guest');
+      // An abort before the switch-over leaves the guest running here.
+      const { pid } = await d.info(m.uuid);
+      await assert.rejects(d.migrateOut(m.uuid, at, AbortSignal.abort()), /cancelled/);
+      assert.deepEqual(await d.info(m.uuid), { power: 'running', pid });
       await d.migrateOut(m.uuid, at);
       await d.migrateOut(m.uuid, at);
       await other.finishIncoming(m.uuid);

@@ -20,7 +20,7 @@ import { carriedConsole, migrationPort } from './carried.ts';
 // - post-migrating → completed: the destination ends the disk export and reports the server as it
 //   runs there;
 // - error: the side that failed says so; the source keeps the guest, running on as it was, and the
-//   destination's ports and qemu go.
+//   destination's ports and qemu go; cancelling (an admin's abort): the same, ending cancelled.
 // Each side looks again every POLL while the other works: the record changes outside the servers
 // channel, and a side that changes it also notifies that channel.
 
@@ -64,12 +64,13 @@ export function liveMigrations(d: LiveMigrationDeps) {
     return { host: dest?.hostIp ?? '127.0.0.1', port: migrationPort(m) };
   }
 
-  /** The source gives up the move: the guest runs on here, the destination's ports go. */
-  async function abandon(s: Server, to: string | null | undefined, reason: string): Promise<ReconcileResult> {
+  /** The source gives up the move (failed, or cancelled by an admin): the guest runs on here, the
+   * destination's ports go. */
+  async function abandon(s: Server, to: string | null | undefined, reason: string, status: 'error' | 'cancelled' = 'error'): Promise<ReconcileResult> {
     await store.tx(async (tx) => {
       await bindMigratingPorts(tx, s, 'drop');
       await tx.update(servers).set({ resizeStep: null }).where(eq(servers.id, s.id));
-      await setMigrationStatus(tx, s.id, ['accepted', 'preparing', 'running'], 'error');
+      await setMigrationStatus(tx, s.id, ['accepted', 'preparing', 'running', 'cancelling'], status);
       await notify(tx, SERVERS_CHANNEL, s.id);
     });
     // The move's event fails before the report below would settle it as done.
@@ -88,6 +89,7 @@ export function liveMigrations(d: LiveMigrationDeps) {
       if (!m || (m.sourceCompute !== host && m.destCompute !== host)) return abandon(s, m?.destCompute, 'no migration record names this host');
       if (m.sourceCompute === host) {
         if (m.status === 'error') return abandon(s, m.destCompute, 'the destination could not take the guest');
+        if (m.status === 'cancelling') return abandon(s, m.destCompute, 'cancelled by an admin', 'cancelled');
         if (m.status !== 'running') {
           // A destination whose agent went away would never prepare: the move is given up.
           const [service] = await db
@@ -96,10 +98,21 @@ export function liveMigrations(d: LiveMigrationDeps) {
             .where(and(eq(services.host, m.destCompute!), eq(services.binary, 'nova-compute')));
           return service && !isUp(service) ? abandon(s, m.destCompute, 'its compute service is down') : POLL;
         }
+        // An admin's abort meanwhile cancels qemu's migration.
+        const abort = new AbortController();
+        const watch = setInterval(() => {
+          current(s.id).then(
+            (now) => now?.status === 'cancelling' && abort.abort(),
+            () => undefined,
+          );
+        }, POLL.requeueAfter);
         try {
-          await driver.migrateOut(s.id, await targetOf(m));
+          await driver.migrateOut(s.id, await targetOf(m), abort.signal);
         } catch (err) {
+          if (abort.signal.aborted) return abandon(s, m.destCompute, 'cancelled by an admin', 'cancelled');
           return abandon(s, m.destCompute, err instanceof Error ? err.message : String(err));
+        } finally {
+          clearInterval(watch);
         }
         // The guest runs on the destination now: the server and its ports follow it there, and
         // what it printed here goes with the migration.

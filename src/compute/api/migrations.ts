@@ -9,6 +9,7 @@ import { migrations } from '../tables.ts';
 import { servedFrom, versionOf, type Microversion } from './microversion.ts';
 import { authOf } from '../../lib/http/auth.ts';
 import { getServer } from '../servers.ts';
+import { abortLiveMigration } from '../moves.ts';
 import { LIVE_MIGRATION_UNDER_WAY } from '../scheduler.ts';
 import { naive } from './naive-time.ts';
 
@@ -66,6 +67,24 @@ const LIVE_UNDER_WAY = [...LIVE_MIGRATION_UNDER_WAY, 'post-migrating'];
 
 export function migrationRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  /** A live migration under way as a server's migrations show it. */
+  const ownView = (m: Migration, v: Microversion) => {
+    const { instance_uuid, old_instance_type_id: _o, new_instance_type_id: _n, migration_type: _t, ...rest } = view(m, v);
+    // Nova counts a live migration's bytes as it goes; the agents here do not report them.
+    const bytes = {
+      memory_total_bytes: null,
+      memory_processed_bytes: null,
+      memory_remaining_bytes: null,
+      disk_total_bytes: null,
+      disk_processed_bytes: null,
+      disk_remaining_bytes: null,
+    };
+    return { ...rest, server_uuid: instance_uuid, ...bytes };
+  };
+  const underWay = (serverId: string) =>
+    and(eq(migrations.serverId, serverId), eq(migrations.migrationType, 'live-migration'), inArray(migrations.status, LIVE_UNDER_WAY));
+  const OneParams = Type.Object({ server_id: Type.String(), migration_id: Type.String() });
+
   api.get(
     '/servers/:server_id/migrations',
     { config: { policy: 'compute:servers:migrations:index' }, schema: { params: Type.Object({ server_id: Type.String() }) } },
@@ -73,26 +92,26 @@ export function migrationRoutes(app: FastifyInstance, store: Store): void {
       servedFrom(request, '2.23');
       const v = versionOf(request);
       const s = await getServer(store.db, authOf(request), request.params.server_id);
-      const rows = await store.db
-        .select()
-        .from(migrations)
-        .where(and(eq(migrations.serverId, s.id), eq(migrations.migrationType, 'live-migration'), inArray(migrations.status, LIVE_UNDER_WAY)))
-        .orderBy(desc(migrations.id));
-      return {
-        migrations: rows.map((m) => {
-          const { instance_uuid, old_instance_type_id: _o, new_instance_type_id: _n, migration_type: _t, ...rest } = view(m, v);
-          // Nova counts a live migration's bytes as it goes; the agents here do not report them.
-          const bytes = {
-            memory_total_bytes: null,
-            memory_processed_bytes: null,
-            memory_remaining_bytes: null,
-            disk_total_bytes: null,
-            disk_processed_bytes: null,
-            disk_remaining_bytes: null,
-          };
-          return { ...rest, server_uuid: instance_uuid, ...bytes };
-        }),
-      };
+      const rows = await store.db.select().from(migrations).where(underWay(s.id)).orderBy(desc(migrations.id));
+      return { migrations: rows.map((m) => ownView(m, v)) };
+    },
+  );
+  api.get('/servers/:server_id/migrations/:migration_id', { config: { policy: 'compute:servers:migrations:show' }, schema: { params: OneParams } }, async (request) => {
+    servedFrom(request, '2.23');
+    const s = await getServer(store.db, authOf(request), request.params.server_id);
+    const id = Number(request.params.migration_id);
+    const [m] = Number.isSafeInteger(id) ? await store.db.select().from(migrations).where(and(eq(migrations.id, id), underWay(s.id))) : [];
+    if (!m) throw notFound(`In-progress live migration ${request.params.migration_id} is not found for server ${s.id}.`);
+    return { migration: ownView(m, versionOf(request)) };
+  });
+  api.delete(
+    '/servers/:server_id/migrations/:migration_id',
+    { config: { policy: 'compute:servers:migrations:delete' }, schema: { params: OneParams } },
+    async (request, reply) => {
+      servedFrom(request, '2.24');
+      const { server_id, migration_id } = request.params;
+      await store.tx((tx) => abortLiveMigration(tx, authOf(request), server_id, migration_id, versionOf(request).atLeast('2.65')));
+      return reply.status(202).send();
     },
   );
   api.get('/os-migrations', { config: { policy: 'compute:os-migrations:index' }, schema: { querystring: Query } }, async (request) => {

@@ -188,9 +188,10 @@ export interface VirtDriver {
 
   /** The source's step: copies the running (or paused) guest's local root disk, then its memory
    * and device state, to the destination prepared at `to`, and switches over: the guest runs
-   * there once this returns, its qemu here left stopped for destroy(). On failure the guest goes
-   * on here as it was, and the error says why. Already sent: no-op. */
-  migrateOut(uuid: string, to: MigrationTarget): Promise<void>;
+   * there once this returns, its qemu here left stopped for destroy(). On failure, or once
+   * `signal` aborts it, the guest goes on here as it was, and the error says why. Already sent:
+   * no-op. */
+  migrateOut(uuid: string, to: MigrationTarget, signal?: AbortSignal): Promise<void>;
 
   /** The destination's last step, once the source has sent the guest: it runs (or stays paused,
    * as it was) here, and the disk export ends. Fails when the guest did not arrive. */

@@ -200,10 +200,11 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       host.set(spec.uuid, { spec, power: 'paused', pid: ++lastPid, incoming: true, diskBytes: await diskBytes(spec), console: [], volumes: new Map() });
     },
 
-    async migrateOut(uuid) {
+    async migrateOut(uuid, _to, signal) {
       const g = host.get(uuid);
       // Stopped: already sent (only a running or paused guest is live-migrated).
       if (held(g) && !hasProcess(g)) return;
+      if (signal?.aborted) throw new Error('live migration cancelled');
       halt(running(uuid));
       say(g!, 'sent to another host');
     },

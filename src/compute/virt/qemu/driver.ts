@@ -295,11 +295,11 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       log.info({ guest: uuid, at }, 'waiting for a live migration');
     },
 
-    async migrateOut(uuid, to) {
+    async migrateOut(uuid, to, signal) {
       await mustRun(uuid);
       const spec = await savedSpec(uuid);
       const t0 = performance.now();
-      await sendMigration(pathsOf(uuid).qmp, to, spec.image !== undefined && !rbdDisks, MIGRATION_TIMEOUT_MS);
+      await sendMigration(pathsOf(uuid).qmp, to, spec.image !== undefined && !rbdDisks, MIGRATION_TIMEOUT_MS, signal);
       log.info({ guest: uuid, to, ms: Math.round(performance.now() - t0) }, 'guest live-migrated');
     },
 

@@ -28,10 +28,12 @@ interface MigrateInfo {
 const queryMigrate = (q: Qmp) => q.execute<MigrateInfo>('query-migrate');
 const blockJobs = (q: Qmp) => q.execute<{ device: string; ready: boolean }[]>('query-block-jobs');
 
-/** Polls until `done` says so; `what` names the wait in the error when it lasts past the deadline. */
-async function until(what: string, deadline: number, done: () => Promise<boolean>): Promise<void> {
+/** Polls until `done` says so; `what` names the wait in the error when it lasts past the
+ * deadline, or is cut short by the signal. */
+async function until(what: string, limit: { deadline: number; signal?: AbortSignal }, done: () => Promise<boolean>): Promise<void> {
   while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`live migration: ${what} took longer than allowed`);
+    if (limit.signal?.aborted) throw new Error(`live migration cancelled while ${what}`);
+    if (Date.now() > limit.deadline) throw new Error(`live migration: ${what} took longer than allowed`);
     await sleep(50);
   }
 }
@@ -54,10 +56,11 @@ export async function listen(qmpSocket: string, at: MigrationTarget, localDisk: 
 
 /**
  * The source: mirrors the local root disk (`localDisk`) into the destination's export, sends the
- * memory, and at the switch-over ends the mirror before the destination runs. On failure the
- * migration and the mirror are cancelled and the guest runs on here as it did.
+ * memory, and at the switch-over ends the mirror before the destination runs. On failure, or once
+ * `signal` aborts it before the switch-over, the migration and the mirror are cancelled and the
+ * guest runs on here as it did.
  */
-export async function send(qmpSocket: string, to: MigrationTarget, localDisk: boolean, timeoutMs: number): Promise<void> {
+export async function send(qmpSocket: string, to: MigrationTarget, localDisk: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await withQmp(
     qmpSocket,
     async (q) => {
@@ -66,7 +69,7 @@ export async function send(qmpSocket: string, to: MigrationTarget, localDisk: bo
       const runState = await queryStatus(q);
       if (runState === 'postmigrate' && (await queryMigrate(q)).status === 'completed') return;
       const wasRunning = runState === 'running';
-      const deadline = Date.now() + timeoutMs;
+      const limit = { deadline: Date.now() + timeoutMs, signal };
       try {
         if (localDisk) {
           await q.execute('blockdev-add', {
@@ -77,13 +80,13 @@ export async function send(qmpSocket: string, to: MigrationTarget, localDisk: bo
           });
           // sync top: only what the guest's own layer holds; the image below is the destination's too.
           await q.execute('blockdev-mirror', { 'job-id': MIRROR, device: ROOT, target: MIRROR, sync: 'top' });
-          await until('copying the disk', deadline, async () => (await blockJobs(q)).some((j) => j.device === MIRROR && j.ready));
+          await until('copying the disk', limit, async () => (await blockJobs(q)).some((j) => j.device === MIRROR && j.ready));
         }
         await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'pause-before-switchover', state: true }] });
         await q.execute('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH });
         await q.execute('migrate', { uri: `tcp:${to.host}:${to.port}` });
         let info: MigrateInfo = {};
-        await until('sending the memory', deadline, async () => {
+        await until('sending the memory', limit, async () => {
           info = await queryMigrate(q);
           if (info.status === 'failed' || info.status === 'cancelled')
             throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
@@ -92,10 +95,10 @@ export async function send(qmpSocket: string, to: MigrationTarget, localDisk: bo
         // The vCPUs are stopped: the mirror writes what is left and ends, then the destination runs.
         if (localDisk) {
           await q.execute('block-job-cancel', { device: MIRROR });
-          await until('ending the disk copy', deadline, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR));
+          await until('ending the disk copy', limit, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR));
         }
         await q.execute('migrate-continue', { state: 'pre-switchover' });
-        await until('the switch-over', deadline, async () => {
+        await until('the switch-over', { deadline: limit.deadline }, async () => {
           info = await queryMigrate(q);
           if (info.status === 'failed' || info.status === 'cancelled')
             throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
@@ -115,7 +118,7 @@ async function rollBack(q: Qmp, wasRunning: boolean): Promise<void> {
   const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
   await quietly(q.execute('migrate_cancel'));
   await quietly(q.execute('block-job-cancel', { device: MIRROR, force: true }));
-  await quietly(until('cancelling the disk copy', Date.now() + 10_000, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR)));
+  await quietly(until('cancelling the disk copy', { deadline: Date.now() + 10_000 }, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR)));
   await quietly(q.execute('blockdev-del', { 'node-name': MIRROR }));
   // A migration cancelled at the switch-over leaves the vCPUs stopped.
   if (wasRunning && (await queryStatus(q)) !== 'running') await cont(q);
