@@ -26,7 +26,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export const tempDir = (prefix = 'nubo-test-') => mkdtempSync(join(tmpdir(), prefix));
+/** The directories this test process made, removed when it exits: those a test leaves behind
+ * (failed half-way, or never removed) would pile up in the machine's temporary directory. */
+const madeDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+export const tempDir = (prefix = 'nubo-test-') => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+};
 
 export interface TestCloud {
   cloud: Cloud;
