@@ -275,6 +275,26 @@ export class ComputeClient {
     return (await this.call<{ server: Server }>('GET', `/servers/${encodeURIComponent(id)}`)).server;
   }
 
+  /** The admin's list of moves (os-migrations). */
+  async migrations(query: Query): Promise<Record<string, unknown>[]> {
+    return (await this.call<{ migrations: Record<string, unknown>[] }>('GET', '/os-migrations', { query })).migrations;
+  }
+
+  /** A server's live migrations under way (2.23). */
+  async serverMigrations(serverId: string): Promise<Record<string, unknown>[]> {
+    return (await this.call<{ migrations: Record<string, unknown>[] }>('GET', `/servers/${encodeURIComponent(serverId)}/migrations`)).migrations;
+  }
+
+  async serverMigration(serverId: string, id: string): Promise<Record<string, unknown>> {
+    const path = `/servers/${encodeURIComponent(serverId)}/migrations/${encodeURIComponent(id)}`;
+    return (await this.call<{ migration: Record<string, unknown> }>('GET', path)).migration;
+  }
+
+  /** Aborts a live migration under way (2.24). */
+  async abortServerMigration(serverId: string, id: string): Promise<void> {
+    await this.call('DELETE', `/servers/${encodeURIComponent(serverId)}/migrations/${encodeURIComponent(id)}`);
+  }
+
   /** A server by ID, else by exact name (a name matching several is an error). */
   async findServer(ref: string, opts: { style?: LookupStyle; allProjects?: boolean } = {}): Promise<Server> {
     try {

@@ -10,6 +10,7 @@ import { integer, keyValue, oneOf } from './image-options.ts';
 import { findProject } from './project.ts';
 import { registerCreate } from './server-create.ts';
 import { registerActions } from './server-actions.ts';
+import { registerMigrations } from './server-migration.ts';
 import { registerEvent } from './server-event.ts';
 import { registerBackup, registerRebuild } from './server-rebuild.ts';
 import { registerGroup } from './server-group.ts';
@@ -84,6 +85,7 @@ export function register(server: Command): void {
   registerGroup(server);
   registerEvent(server);
   registerActions(server);
+  registerMigrations(server);
   registerRebuild(server);
   registerBackup(server);
 
