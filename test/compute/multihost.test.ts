@@ -414,7 +414,7 @@ test('cold migration: migrate then confirm moves the guest and its disk to anoth
   await ok('server', 'delete', '--wait', 'mover');
 });
 
-test('live migration: MIGRATING, then ACTIVE on another host with its port bound there and its addresses kept; aborted by an admin, or given up when the destination is down; refusals as Nova words them', async () => {
+test('live migration: MIGRATING, then ACTIVE (or PAUSED, as it was) on another host with its port bound there and its addresses kept; aborted by an admin, or given up when the destination is down; refusals as Nova words them', async () => {
   await ok('network', 'create', 'flynet');
   await ok('subnet', 'create', '--network', 'flynet', '--subnet-range', '10.77.0.0/24', 'flysub');
   const [made] = await createServers('flier', 1, '--nic', 'net-id=flynet');
@@ -511,10 +511,23 @@ test('live migration: MIGRATING, then ACTIVE on another host with its port bound
     30_000,
   );
 
+  // Paused, it moves and stays paused there.
+  await ok('server', 'pause', 'flier');
+  await until(
+    () => json('server', 'show', 'flier'),
+    (s: any) => s.status === 'PAUSED',
+  );
   await ok('--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', '--host', target, 'flier');
+  const arrived = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'flier'),
+    (s: any) => (s.status === 'PAUSED' && hostOf(s) === target) || s.status === 'ERROR',
+  );
+  assert.equal(arrived.status, 'PAUSED', JSON.stringify(arrived.fault));
+  assert.equal(guestsOf(target).get(made.id)?.power, 'paused');
+  await ok('server', 'unpause', 'flier');
   const moved = await until(
     () => json('--os-compute-api-version', '2.16', 'server', 'show', 'flier'),
-    (s: any) => (s.status === 'ACTIVE' && hostOf(s) === target) || s.status === 'ERROR',
+    (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR',
   );
   assert.equal(moved.status, 'ACTIVE', JSON.stringify(moved.fault));
   assert.deepEqual(moved.addresses, made.addresses);

@@ -480,6 +480,23 @@ for (const s of subjects) {
       await assert.rejects(other.fetchDisk(randomUUID(), { host: '127.0.0.1', port: at.port }));
     });
 
+    test('a paused guest live-migrated stays paused on the other host', async () => {
+      const other = s.openOther();
+      const image = join(s.dir, 'paused.raw');
+      buttonDisk(image);
+      const p: GuestSpec = { ...a, uuid: randomUUID(), name: 'p', image: { id: randomUUID(), path: image, format: 'raw' } };
+      await d.spawn(p);
+      await booted(p, 1);
+      await d.pause(p.uuid);
+      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 };
+      await other.prepareIncoming(p, at);
+      await d.migrateOut(p.uuid, at);
+      await other.finishIncoming(p.uuid);
+      assert.equal((await other.info(p.uuid)).power, 'paused');
+      await d.destroy(p.uuid, true);
+      await other.destroy(p.uuid);
+    });
+
     test('a live migration to a host that does not listen fails, and the guest runs on where it was', async () => {
       const { pid } = await d.info(a.uuid);
       if (s.otherDisk) await assert.rejects(d.migrateOut(a.uuid, { host: '127.0.0.1', port: 9 }));

@@ -21,8 +21,8 @@ export interface FakeGuest {
   suspended?: boolean;
   /** The root disk's size kept aside by a resize, until it is confirmed or reverted. */
   keptDiskBytes?: number;
-  /** Waiting for a live migration to bring its memory (paused, with a process). */
-  incoming?: boolean;
+  /** Waiting for a live migration (paused, with a process): where its source writes what it sends. */
+  incoming?: string;
   /** Where its disk is served for a cold migration's destination. */
   served?: string;
 }
@@ -193,19 +193,23 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
     },
 
-    // The fake hosts share nothing: a guest arrives through the two agents' records alone, which
-    // say when the source has sent it.
-    async prepareIncoming(spec) {
+    // What a fake source sends is its guest's run state, in a file of the machine's temporary
+    // directory named after the destination's address (fake hosts are processes of one machine).
+    async prepareIncoming(spec, at) {
       if (host.get(spec.uuid)?.incoming) return;
-      host.set(spec.uuid, { spec, power: 'paused', pid: ++lastPid, incoming: true, diskBytes: await diskBytes(spec), console: [], volumes: new Map() });
+      const g: FakeGuest = { spec, power: 'paused', pid: ++lastPid, diskBytes: await diskBytes(spec), console: [], volumes: new Map() };
+      host.set(spec.uuid, { ...g, incoming: servedAt(at) });
     },
 
-    async migrateOut(uuid, _to, signal) {
+    async migrateOut(uuid, to, signal) {
       const g = host.get(uuid);
       // Stopped: already sent (only a running or paused guest is live-migrated).
       if (held(g) && !hasProcess(g)) return;
       if (signal?.aborted) throw new Error('live migration cancelled');
-      halt(running(uuid));
+      const { power } = running(uuid);
+      mkdirSync(dirname(servedAt(to)), { recursive: true, mode: 0o700 });
+      await writeFile(servedAt(to), JSON.stringify({ power }), { mode: 0o600 });
+      halt(g!);
       say(g!, 'sent to another host');
     },
 
@@ -213,8 +217,13 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       const g = host.get(uuid);
       if (!held(g) || !hasProcess(g)) throw new Error(`guest ${uuid} has not arrived`);
       if (!g.incoming) return;
-      g.incoming = false;
+      const sent = await readFile(g.incoming, 'utf8').catch(() => undefined);
+      if (sent === undefined) throw new Error(`guest ${uuid} has not arrived`);
+      await rm(g.incoming, { force: true });
+      g.incoming = undefined;
       await boot(g, 'arrived from another host');
+      // It goes on as it was: a paused guest stays paused.
+      g.power = (JSON.parse(sent) as { power: GuestInfo['power'] }).power;
     },
 
     async pause(uuid) {
