@@ -138,6 +138,15 @@ for (const s of subjects) {
     let a: GuestSpec; // obeys the power button
     let b: GuestSpec; // ignores it
     const boots = async (g: GuestSpec) => (await d.consoleLog(g.uuid)).split(s.bootLine).length - 1;
+    /** A guest like a, of an image of its own that both hosts have (as each host's image cache
+     * does), for the moves between hosts. */
+    const movable = (name: string): GuestSpec => {
+      const image = join(s.dir, `${name}.raw`);
+      buttonDisk(image);
+      return { ...a, uuid: randomUUID(), name, image: { id: randomUUID(), path: image, format: 'raw' } };
+    };
+    /** Where a move's destination listens (or its source serves): a pair of free-looking ports. */
+    const movePort = () => ({ host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 });
     const booted = (g: GuestSpec, n: number) => until(`${g.name} booted ${n} times`, async () => (await boots(g)) >= n);
 
     before(async () => {
@@ -410,10 +419,7 @@ for (const s of subjects) {
 
     test('live migration to another host: the guest goes on there where it was (no new boot), its disk with it; nothing is left on either host', async () => {
       const other = s.openOther();
-      // Both hosts have the image's file, as each host's image cache does.
-      const image = join(s.dir, 'migrating.raw');
-      buttonDisk(image);
-      const m: GuestSpec = { ...a, uuid: randomUUID(), name: 'm', image: { id: randomUUID(), path: image, format: 'raw' } };
+      const m = movable('m');
       await d.spawn(m);
       await booted(m, 1);
       if (s.otherDisk) {
@@ -423,7 +429,7 @@ for (const s of subjects) {
         await d.powerOn(m);
         await booted(m, 2);
       }
-      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 };
+      const at = movePort();
       await other.prepareIncoming(m, at);
       await other.prepareIncoming(m, at);
       assert.equal((await other.info(m.uuid)).power, 'paused', 'waiting for the guest');
@@ -454,14 +460,12 @@ for (const s of subjects) {
 
     test("a cold migration's disk: served by the stopped guest's host, copied by another whole and standalone, and the guest boots there", async () => {
       const other = s.openOther();
-      const image = join(s.dir, 'cold.raw');
-      buttonDisk(image);
-      const c: GuestSpec = { ...a, uuid: randomUUID(), name: 'c', image: { id: randomUUID(), path: image, format: 'raw' } };
+      const c = movable('c');
       await d.spawn(c);
       await assert.rejects(d.serveDisk(c.uuid, { host: '127.0.0.1', port: 1 }), /running/);
       await d.powerOff(c.uuid, 30_000);
       if (s.otherDisk) await exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xcd 256k 64k', join(qemuInstances, c.uuid, 'disk')]);
-      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 + 1 };
+      const at = movePort();
       await d.serveDisk(c.uuid, at);
       await other.fetchDisk(c.uuid, at);
       // Fetched once: a guest that has its disk keeps it.
@@ -482,13 +486,11 @@ for (const s of subjects) {
 
     test('a paused guest live-migrated stays paused on the other host', async () => {
       const other = s.openOther();
-      const image = join(s.dir, 'paused.raw');
-      buttonDisk(image);
-      const p: GuestSpec = { ...a, uuid: randomUUID(), name: 'p', image: { id: randomUUID(), path: image, format: 'raw' } };
+      const p = movable('p');
       await d.spawn(p);
       await booted(p, 1);
       await d.pause(p.uuid);
-      const at = { host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 };
+      const at = movePort();
       await other.prepareIncoming(p, at);
       await d.migrateOut(p.uuid, at);
       await other.finishIncoming(p.uuid);
