@@ -83,9 +83,9 @@ test('what the guest writes to a volume grows the volume’s disk.device.write.b
   await c.cli('server', 'add', 'volume', server, volume);
   await c.until('vol1 in-use', async () => (await c.json('volume', 'show', volume)).status === 'in-use', 120_000);
   await c.until('the guest sees /dev/vdb', async () => (await ssh('test -e /dev/vdb && echo yes || echo no')) === 'yes', 60_000);
-  const shown = await c.json('metric', 'resource', 'show', '--type', 'volume', volume);
-  assert.equal(shown.display_name, 'vol1');
-  assert.equal(shown.instance_id, server);
+  // The controller's collector writes the attachment at its next round.
+  await c.until('the volume resource names its server', async () => (await c.json('metric', 'resource', 'show', '--type', 'volume', volume)).instance_id === server, 30_000);
+  assert.equal((await c.json('metric', 'resource', 'show', '--type', 'volume', volume)).display_name, 'vol1');
   const last = async (metric: string) => ((await c.json('metric', 'measures', 'show', '--resource-id', volume, metric, '--granularity', '1')) as Row[]).at(-1)?.value ?? 0;
   assert.equal(await last('volume.size'), 1);
   await c.until('the volume’s counters metered', async () => (await c.json('metric', 'resource', 'show', '--type', 'volume', volume)).metrics['disk.device.write.bytes'] !== undefined, 30_000);
