@@ -3,8 +3,8 @@ import { conflict } from '../lib/errors.ts';
 import { notify, type Store } from '../lib/store/db.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Server } from './servers.ts';
-import { isUp } from './services.ts';
-import { hostCalls, services } from './tables.ts';
+import { computeServiceOf, isUp } from './services.ts';
+import { hostCalls } from './tables.ts';
 import type { VirtDriver } from './virt/driver.ts';
 import type { ConsoleRelay, ConsoleTicket } from './agent/console-relay.ts';
 
@@ -36,10 +36,7 @@ export async function startHostCaller(store: Store, timeoutMs = ANSWER_TIMEOUT_M
 
   async function ask(server: Server, call: Call): Promise<string> {
     const host = server.host!;
-    const [service] = await db
-      .select()
-      .from(services)
-      .where(and(eq(services.host, host), eq(services.binary, 'nova-compute')));
+    const service = await computeServiceOf(db, host);
     if (!service || !isUp(service)) throw conflict(`Instance ${server.id} cannot be reached: its host ${host} is down.`);
     const id = await store.tx(async (tx) => {
       const [row] = await tx

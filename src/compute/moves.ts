@@ -8,8 +8,8 @@ import { recordAction, type ActionContext } from './instance-actions.ts';
 import { chooseHost, NO_VALID_HOST } from './scheduler.ts';
 import type { WeighMode } from './host-filters.ts';
 import { checkLock, checkState, getServer, SERVERS_CHANNEL, setSpec } from './servers.ts';
-import { isUp } from './services.ts';
-import { hosts, migrations, servers, services } from './tables.ts';
+import { computeServiceOf, isUp } from './services.ts';
+import { hosts, migrations, servers } from './tables.ts';
 
 // Moving a server to another host, as an admin asks it: evacuation (its host is down; the server
 // is rebuilt elsewhere from its image or volume), cold migration (the guest stopped, its disk
@@ -47,7 +47,7 @@ export async function evacuateServer(tx: Db, ctx: ActionContext, id: string, req
   if (!s.host) throw conflict(`Cannot 'evacuate' instance ${s.id} while it is in vm_state ${s.vmState}: it has no host`);
   if (req.host === s.host) throw badRequest("The target host can't be the same one.");
   await checkState(tx, s, 'evacuate');
-  const [service] = await tx.select().from(services).where(eq(services.host, s.host));
+  const service = await computeServiceOf(tx, s.host);
   if (service && isUp(service)) throw badRequest(`Compute service of ${s.host} is still in use.`);
   const dest = req.force && req.host ? req.host : await chooseHost(tx, s, opts, { exclude: s.host, only: req.host });
   const record = { serverId: s.id, projectId: s.projectId, userId: ctx.auth.userId, migrationType: 'evacuation' as const, sourceCompute: s.host };
@@ -126,7 +126,7 @@ export async function liveMigrateServer(tx: Db, ctx: ActionContext, id: string, 
   if (req.host === s.host) throw badRequest(`Unable to migrate instance (${s.id}) to current host (${s.host}).`);
   if (req.force && req.host) {
     // Forced past the filters, the host must still be up to take the guest, as Nova's conductor checks.
-    const [service] = await tx.select().from(services).where(eq(services.host, req.host));
+    const service = await computeServiceOf(tx, req.host);
     if (!service || !isUp(service)) throw badRequest(`Compute service of ${req.host} is unavailable at this time.`);
   }
   const dest = req.force && req.host ? req.host : await chooseHost(tx, s, opts, { exclude: s.host, only: req.host });

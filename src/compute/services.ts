@@ -21,6 +21,15 @@ export const liveness = { downTimeS: 60 };
 /** A service is up while its heartbeat is fresh, unless an admin forced it down. */
 export const isUp = (s: Pick<Service, 'forcedDown' | 'heartbeatAt'>, now = Date.now()) => !s.forcedDown && now - s.heartbeatAt.getTime() < liveness.downTimeS * 1000;
 
+/** The nova-compute service of a host, if it has one. */
+export async function computeServiceOf(db: Db, host: string): Promise<Service | undefined> {
+  const [s] = await db
+    .select()
+    .from(services)
+    .where(and(eq(services.host, host), eq(services.binary, 'nova-compute')));
+  return s;
+}
+
 /** Records that a service runs on a host and beats now; what an admin set (disabled, forced down) is kept. */
 export async function registerService(db: Db, host: string, binary: string): Promise<void> {
   await db

@@ -1,8 +1,18 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../lib/store/db.ts';
 import type { Migration } from '../resize.ts';
+import { hosts } from '../tables.ts';
 import type { VirtDriver } from '../virt/driver.ts';
 
-// What a move between hosts needs besides the guest itself: the ports its traffic uses, and the
+// What a move between hosts needs besides the guest itself: where its traffic goes, and the
 // console output the guest leaves behind on its source.
+
+/** The address the other hosts reach a host at: the one its agent registered, or loopback for
+ * hosts of one machine that registered none. */
+export async function hostAddress(db: Db, host: string): Promise<string> {
+  const [h] = await db.select({ hostIp: hosts.hostIp }).from(hosts).where(eq(hosts.name, host));
+  return h?.hostIp ?? '127.0.0.1';
+}
 
 /** The ports a move's destination (live) or source (cold) listens on: this one, and the next. */
 export const migrationPort = (m: Migration) => 49152 + (m.id % 8192) * 2;

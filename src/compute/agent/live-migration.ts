@@ -6,10 +6,10 @@ import { bindMigratingPorts } from '../../network/for-compute.ts';
 import { failActions } from '../instance-actions.ts';
 import { setMigrationStatus, type Migration, type MigrationStatus } from '../resize.ts';
 import { faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
-import { isUp } from '../services.ts';
-import { hosts, migrations, servers, services } from '../tables.ts';
+import { computeServiceOf, isUp } from '../services.ts';
+import { migrations, servers } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
-import { carriedConsole, migrationPort } from './carried.ts';
+import { carriedConsole, hostAddress, migrationPort } from './carried.ts';
 
 // A host's side of a live migration (moves.ts's liveMigrateServer records it). The migration's
 // status hands the work from one agent to the other:
@@ -57,12 +57,8 @@ export function liveMigrations(d: LiveMigrationDeps) {
     await notify(db, SERVERS_CHANNEL, s.id);
   }
 
-  /** Where the destination listens: the address its agent registered (loopback for hosts that
-   * registered none, all on one machine). */
-  async function targetOf(m: Migration): Promise<MigrationTarget> {
-    const [dest] = await db.select({ hostIp: hosts.hostIp }).from(hosts).where(eq(hosts.name, m.destCompute!));
-    return { host: dest?.hostIp ?? '127.0.0.1', port: migrationPort(m) };
-  }
+  /** Where the destination listens. */
+  const targetOf = async (m: Migration): Promise<MigrationTarget> => ({ host: await hostAddress(db, m.destCompute!), port: migrationPort(m) });
 
   /** The source gives up the move (failed, or cancelled by an admin): the guest runs on here, the
    * destination's ports go. */
@@ -92,10 +88,7 @@ export function liveMigrations(d: LiveMigrationDeps) {
         if (m.status === 'cancelling') return abandon(s, m.destCompute, 'cancelled by an admin', 'cancelled');
         if (m.status !== 'running') {
           // A destination whose agent went away would never prepare: the move is given up.
-          const [service] = await db
-            .select()
-            .from(services)
-            .where(and(eq(services.host, m.destCompute!), eq(services.binary, 'nova-compute')));
+          const service = await computeServiceOf(db, m.destCompute!);
           return service && !isUp(service) ? abandon(s, m.destCompute, 'its compute service is down') : POLL;
         }
         // An admin's abort meanwhile cancels qemu's migration.

@@ -4,9 +4,9 @@ import type { Db } from '../../lib/store/db.ts';
 import type { Logger } from '../../lib/log.ts';
 import { setMigrationStatus, type Migration } from '../resize.ts';
 import type { Server } from '../servers.ts';
-import { hosts, migrations } from '../tables.ts';
+import { migrations } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
-import { carriedConsole, migrationPort } from './carried.ts';
+import { carriedConsole, hostAddress, migrationPort } from './carried.ts';
 
 // A host's side of the moves between hosts (moves.ts records them):
 // - the source of a cold migration stops the guest and serves its root disk over NBD at its own
@@ -48,12 +48,6 @@ const servedFrom = (url: string): MigrationTarget => {
 export function moves(d: MoveDeps) {
   const { db, driver, host, log } = d;
 
-  /** This host's address for the other hosts: the one its agent registered, or loopback. */
-  async function ownAddress(): Promise<string> {
-    const [me] = await db.select({ hostIp: hosts.hostIp }).from(hosts).where(eq(hosts.name, host));
-    return me?.hostIp ?? '127.0.0.1';
-  }
-
   return {
     /** A guest here whose server is gone or placed on another host. */
     async departed(id: string, s: Server | undefined): Promise<ReconcileResult | void> {
@@ -67,7 +61,7 @@ export function moves(d: MoveDeps) {
         await driver.powerOff(id, d.shutdownTimeoutMs);
         let diskPath: string | null = null;
         if (s.imageId) {
-          const at = { host: await ownAddress(), port: migrationPort(m) };
+          const at = { host: await hostAddress(db, host), port: migrationPort(m) };
           await driver.serveDisk(id, at);
           diskPath = nbdUrl(at);
         }
