@@ -3,7 +3,7 @@ import { ComputeClient, type LookupStyle } from '../../client/compute.ts';
 import { ClientError } from '../../client/errors.ts';
 import { ImageClient } from '../../client/image.ts';
 import { connect } from '../context.ts';
-import { waitForStatus } from './server-format.ts';
+import { waitComplete } from './server-format.ts';
 
 /** A server action that takes no arguments, run on each server named in turn, as openstackclient
  * does (stopping at the first failure); `style` is the lookup wording of the client it uses. */
@@ -84,9 +84,7 @@ function registerMoves(server: Command): void {
         const block = o.blockMigration ? true : o.sharedMigration ? false : 'auto';
         const body = o.liveMigration ? { 'os-migrateLive': { host: o.host ?? null, block_migration: block } } : { migrate: o.host ? { host: o.host } : null };
         await compute.action(found.id, body);
-        if (!o.wait) return;
-        if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error migrating server: ${found.id}`);
-        process.stdout.write('Complete\n');
+        if (o.wait) await waitComplete(compute, found.id, 'migrating', ['active', 'verify_resize']);
       },
     );
   confirmAndRevert(migrate, 'confirm a cold migration: the guest kept on the old host goes', 'revert a cold migration: back to the old host');
@@ -102,9 +100,7 @@ function registerMoves(server: Command): void {
       const compute = new ComputeClient(session);
       const found = await compute.findServer(ref, { style: 'nova' });
       await compute.action(found.id, { evacuate: o.host ? { host: o.host } : {} });
-      if (!o.wait) return;
-      if (!(await waitForStatus(() => compute.server(found.id), ['active', 'shutoff']))) throw new ClientError(`Error evacuating server: ${found.id}`);
-      process.stdout.write('Complete\n');
+      if (o.wait) await waitComplete(compute, found.id, 'evacuating', ['active', 'shutoff']);
     });
 }
 
@@ -124,9 +120,7 @@ function registerResize(server: Command): void {
       const found = await compute.findServer(ref, { style: 'nova' });
       if (o.flavor) {
         await compute.action(found.id, { resize: { flavorRef: (await compute.findFlavor(o.flavor, 'nova')).id } });
-        if (!o.wait) return;
-        if (!(await waitForStatus(() => compute.server(found.id), ['active', 'verify_resize']))) throw new ClientError(`Error resizing server: ${found.id}`);
-        process.stdout.write('Complete\n');
+        if (o.wait) await waitComplete(compute, found.id, 'resizing', ['active', 'verify_resize']);
         return;
       }
       // openstackclient warns of the old options and still honours them.

@@ -175,6 +175,13 @@ export async function waitForStatus(
   }
 }
 
+/** openstackclient's --wait after an action: polls until the server is in one of `done`, then
+ * prints Complete; one that goes to ERROR fails with "Error <doing> server". */
+export async function waitComplete(compute: ComputeClient, id: string, doing: string, done?: string[]): Promise<void> {
+  if (!(await waitForStatus(() => compute.server(id), done))) throw new ClientError(`Error ${doing} server: ${id}`);
+  process.stdout.write('Complete\n');
+}
+
 /** Polls until the server is gone (true), or has gone to ERROR (false). */
 export async function waitForDelete(compute: ComputeClient, id: string): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {

@@ -8,7 +8,7 @@ import { printShow, showOptions } from '../output.ts';
 import { osError } from './compute-columns.ts';
 import { imageFields } from './image-format.ts';
 import { keyValue } from './image-options.ts';
-import { serverFields, waitForStatus } from './server-format.ts';
+import { serverFields, waitComplete, waitForStatus } from './server-format.ts';
 
 interface RebuildOptions {
   image?: string;
@@ -74,10 +74,7 @@ export function registerRebuild(server: Command): void {
       const current = (found.image as { id?: string } | '' | undefined) || undefined;
       const image = o.image ? await images.find(o.image) : await images.get(current?.id ?? '');
       const answer = await compute.action<{ server: Server }>(found.id, { rebuild: await rebuildBody(compute, image.id, o) });
-      if (o.wait) {
-        if (!(await waitForStatus(() => compute.server(found.id)))) throw new ClientError(`Error rebuilding server: ${found.id}`);
-        process.stdout.write('Complete\n');
-      }
+      if (o.wait) await waitComplete(compute, found.id, 'rebuilding');
       await printShow(cmd, await serverFields(compute, images, answer.server));
     });
 }

@@ -14,7 +14,7 @@ import { registerMigrations } from './server-migration.ts';
 import { registerEvent } from './server-event.ts';
 import { registerBackup, registerRebuild } from './server-rebuild.ts';
 import { registerGroup } from './server-group.ts';
-import { lookupNames, serverFields, serverTable, waitForDelete, waitForStatus, type Names } from './server-format.ts';
+import { lookupNames, serverFields, serverTable, waitComplete, waitForDelete, waitForStatus, type Names } from './server-format.ts';
 
 // Nova's status values, which `server list --status` takes.
 const STATUSES = [
@@ -182,9 +182,7 @@ export function register(server: Command): void {
       const compute = new ComputeClient(session);
       const found = await compute.findServer(ref);
       await compute.action(found.id, { reboot: { type: o.hard ? 'HARD' : 'SOFT' } });
-      if (!o.wait) return;
-      if (!(await waitForStatus(() => compute.server(found.id)))) throw new ClientError(`Error rebooting server: ${found.id}`);
-      process.stdout.write('Complete\n');
+      if (o.wait) await waitComplete(compute, found.id, 'rebooting');
     });
 
   server
