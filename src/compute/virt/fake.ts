@@ -27,8 +27,13 @@ export interface FakeGuest {
   served?: string;
 }
 
-/** Where a fake host serves a disk at that address. */
-const servedAt = (at: MigrationTarget) => join(tmpdir(), 'nubo-fake-disks', `${at.host}_${at.port}`);
+/** What a fake host hands another at that address in a move (a disk's size, a guest's run
+ * state): a file of the machine's temporary directory, fake hosts being processes of one machine. */
+const handedAt = (at: MigrationTarget) => join(tmpdir(), 'nubo-fake-disks', `${at.host}_${at.port}`);
+const hand = async (at: MigrationTarget, what: unknown) => {
+  mkdirSync(dirname(handedAt(at)), { recursive: true, mode: 0o700 });
+  await writeFile(handedAt(at), JSON.stringify(what), { mode: 0o600 });
+};
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
 async function volumeBytes(v: NonNullable<GuestSpec['volumes']>[number]): Promise<number> {
@@ -166,15 +171,12 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       g.keptDiskBytes = undefined;
     },
 
-    // What a fake host serves is a file in the machine's temporary directory, named after the
-    // address: fake hosts are processes of one machine.
     async serveDisk(uuid, at) {
       const g = host.get(uuid);
       if (!held(g) || g.spec.rootVolume) throw new Error(`guest ${uuid} has no disk on this host`);
       if (hasProcess(g)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is served`);
-      mkdirSync(dirname(servedAt(at)), { recursive: true, mode: 0o700 });
-      await writeFile(servedAt(at), JSON.stringify({ diskBytes: g.diskBytes }), { mode: 0o600 });
-      g.served = servedAt(at);
+      await hand(at, { diskBytes: g.diskBytes });
+      g.served = handedAt(at);
     },
 
     async stopServingDisk(uuid) {
@@ -186,19 +188,17 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
 
     async fetchDisk(uuid, from) {
       if (host.has(uuid)) return;
-      const text = await readFile(servedAt(from), 'utf8').catch(() => undefined);
+      const text = await readFile(handedAt(from), 'utf8').catch(() => undefined);
       if (text === undefined) throw new Error(`no disk is served at ${from.host}:${from.port}`);
       const { diskBytes } = JSON.parse(text) as { diskBytes: number };
       const spec: GuestSpec = { uuid, name: uuid, vcpus: 0, memoryMiB: 0, rootGiB: 0, nics: [] };
       host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
     },
 
-    // What a fake source sends is its guest's run state, in a file of the machine's temporary
-    // directory named after the destination's address (fake hosts are processes of one machine).
+    // A fake source sends its guest's run state.
     async prepareIncoming(spec, at) {
       if (host.get(spec.uuid)?.incoming) return;
-      const g: FakeGuest = { spec, power: 'paused', pid: ++lastPid, diskBytes: await diskBytes(spec), console: [], volumes: new Map() };
-      host.set(spec.uuid, { ...g, incoming: servedAt(at) });
+      host.set(spec.uuid, { spec, power: 'paused', pid: ++lastPid, incoming: handedAt(at), diskBytes: await diskBytes(spec), console: [], volumes: new Map() });
     },
 
     async migrateOut(uuid, to, signal) {
@@ -207,8 +207,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       if (held(g) && !hasProcess(g)) return;
       if (signal?.aborted) throw new Error('live migration cancelled');
       const { power } = running(uuid);
-      mkdirSync(dirname(servedAt(to)), { recursive: true, mode: 0o700 });
-      await writeFile(servedAt(to), JSON.stringify({ power }), { mode: 0o600 });
+      await hand(to, { power });
       halt(g!);
       say(g!, 'sent to another host');
     },

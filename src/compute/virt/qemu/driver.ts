@@ -116,6 +116,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     nvram: join(dirOf(uuid), 'nvram.fd'),
   });
   const specFile = (uuid: string) => join(dirOf(uuid), 'guest.json');
+  /** Whether the guest's root disk is a file of this host (not a volume, not in RBD). */
+  const hasLocalDisk = (spec: GuestSpec) => spec.image !== undefined && !rbdDisks;
   /** What the guest printed on the hosts it came from. */
   const earlierConsole = (uuid: string) => join(dirOf(uuid), 'console.earlier.log');
   /** The qemu-nbd serving a cold migration's disk. */
@@ -275,7 +277,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     // source's own clone, opened where it is.
     async prepareIncoming(spec, at) {
       const { uuid } = spec;
-      const localDisk = spec.image !== undefined && !rbdDisks;
+      const localDisk = hasLocalDisk(spec);
       if (!(await pidOf(uuid))) {
         const dir = dirOf(uuid);
         try {
@@ -299,7 +301,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       await mustRun(uuid);
       const spec = await savedSpec(uuid);
       const t0 = performance.now();
-      await sendMigration(pathsOf(uuid).qmp, to, spec.image !== undefined && !rbdDisks, MIGRATION_TIMEOUT_MS, signal);
+      await sendMigration(pathsOf(uuid).qmp, to, hasLocalDisk(spec), MIGRATION_TIMEOUT_MS, signal);
       log.info({ guest: uuid, to, ms: Math.round(performance.now() - t0) }, 'guest live-migrated');
     },
 
