@@ -106,6 +106,8 @@ export interface Config {
   tunnelIp?: string;
   /** Where this host's console relay listens, for the controllers' console proxy (default hostIp). */
   consoleRelayAddress?: string;
+  /** Where the volume service serves volumes over NBD to guests on other hosts (default hostIp). */
+  volumeExportAddress?: string;
   /** The host that serves every network's DHCP and every router (Neutron's network node): unset,
    * the all-in-one, or the only agent host. */
   networkHost?: string;
@@ -162,6 +164,7 @@ type MultiHostKey =
   | 'hostIp'
   | 'tunnelIp'
   | 'consoleRelayAddress'
+  | 'volumeExportAddress'
   | 'imageDataDir'
   | 'networkHost'
   | 'vniRanges';
@@ -232,6 +235,7 @@ const fileKeys: Record<string, keyof Flags> = {
   host_ip: 'hostIp',
   tunnel_ip: 'tunnelIp',
   console_relay_address: 'consoleRelayAddress',
+  volume_export_address: 'volumeExportAddress',
   network_host: 'networkHost',
   vni_ranges: 'vniRanges',
   image_data_dir: 'imageDataDir',
@@ -298,6 +302,7 @@ const envKeys: Record<string, keyof Flags> = {
   NUBO_HOST_IP: 'hostIp',
   NUBO_TUNNEL_IP: 'tunnelIp',
   NUBO_CONSOLE_RELAY_ADDRESS: 'consoleRelayAddress',
+  NUBO_VOLUME_EXPORT_ADDRESS: 'volumeExportAddress',
   NUBO_NETWORK_HOST: 'networkHost',
   NUBO_VNI_RANGES: 'vniRanges',
   NUBO_IMAGE_DATA_DIR: 'imageDataDir',
@@ -422,6 +427,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     hostIp: optional(merged.hostIp, (t) => ipv4('host_ip', t)),
     tunnelIp: optional(merged.tunnelIp, (t) => ipv4('tunnel_ip', t)),
     consoleRelayAddress: optional(merged.consoleRelayAddress, (t) => ipv4('console_relay_address', t)),
+    volumeExportAddress: optional(merged.volumeExportAddress ?? merged.hostIp, (t) => ipv4('volume_export_address', t)),
     networkHost: merged.networkHost || undefined,
     vniRanges: vniRanges(merged.vniRanges ?? '1:65535'),
     imageDataDir: merged.imageDataDir ? resolve(merged.imageDataDir) : undefined,

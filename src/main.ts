@@ -112,7 +112,7 @@ export async function startCloud(config: Config, log: Logger = createLogger()): 
     // Before compute, whose guests open volumes.
     const ceph = config.storage === 'ceph';
     volumes = await startVolumes(store, {
-      ...{ dataDir: config.dataDir, images, host: config.computeHost, log },
+      ...{ dataDir: config.dataDir, images, host: config.computeHost, exportAddress: config.volumeExportAddress, log },
       ceph: ceph ? { conf: config.cephConf, ...config.ceph.volume, imagePool: config.ceph.image.pool, backup: config.ceph.backup } : undefined,
     });
     compute = await startCompute({

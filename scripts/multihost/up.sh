@@ -101,7 +101,8 @@ done
 ip netns exec "$TAG-h1" sysctl -qw net.ipv4.ip_forward=1
 [ -n "$EXT" ] && ip route add "$(python3 -c "import ipaddress,sys; print(ipaddress.ip_interface(sys.argv[1]).network)" "$EXT")" via "$UNDERLAY.1"
 
-launch controller up --database "$PG/$DB" --no-agents --host 127.0.0.1 --port "$PORT" --data-dir "$DIR/controller" --compute-host controller
+launch controller up --database "$PG/$DB" --no-agents --host 127.0.0.1 --port "$PORT" --data-dir "$DIR/controller" --compute-host controller \
+  --volume-export-address "$UNDERLAY.254"
 ready controller 'Nubo is up'
 cp "$DIR/controller/openrc" "$DIR/openrc"
 

@@ -112,6 +112,7 @@ program
   .option('--service-down-time <seconds>', 'seconds without a heartbeat after which a service is down (default 60)')
   .option('--scheduler-weigher <mode>', 'spread (default): servers go to the emptiest host that fits; stack: to the fullest')
   .option('--vni-ranges <ranges>', 'VNIs of tenant vxlan networks: min:max[,min:max] (default 1:65535)')
+  .option('--volume-export-address <address>', 'where volumes are served over NBD with TLS to guests on agent hosts (default: host_ip)')
   .action(async (opts) => (await import('./up.ts')).up(opts));
 
 program

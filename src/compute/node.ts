@@ -2,6 +2,7 @@
 // compute agent for this host's servers, the metadata server its network's proxies forward to,
 // and the heartbeat that keeps its nova-compute service up.
 
+import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../lib/store/db.ts';
 import type { ImageService } from '../image/index.ts';
@@ -11,6 +12,7 @@ import type { RbdDisks } from './virt/qemu/rbd-disks.ts';
 import { answerHostCalls } from './host-calls.ts';
 import { startConsoleRelay, type ConsoleRelay } from './agent/console-relay.ts';
 import { startComputeAgent } from './agent/agent.ts';
+import { hostVolumeKey } from './agent/host-key.ts';
 import { startMetadataServer } from './metadata/server.ts';
 import { startServiceHeartbeat } from './services.ts';
 
@@ -45,6 +47,8 @@ export interface ComputeNode {
 
 export async function startComputeNode(opts: ComputeNodeOptions): Promise<ComputeNode> {
   const { store, log } = opts;
+  // A host without the volume service opens the volumes the controllers serve it, with its own key.
+  const volumeTls = opts.volumes ? undefined : await hostVolumeKey(store.db, opts.host, join(opts.stateDir, 'volume-tls'));
   const metadata = await startMetadataServer(store.db, opts.metadataSocket, log);
   const agent = await startComputeAgent({
     store,
@@ -57,6 +61,7 @@ export async function startComputeNode(opts: ComputeNodeOptions): Promise<Comput
     vifPluggingTimeoutMs: opts.vifPluggingTimeoutMs,
     shelvedOffloadTimeS: opts.shelvedOffloadTimeS,
     connectionOf: opts.volumes && ((id) => opts.volumes!.driver.connection(id)),
+    volumeTls,
     rbdSnapshotOf: opts.rbdDisks && ((id) => opts.rbdDisks!.imageSnapshot(id)),
     log,
   }).catch(async (err) => {

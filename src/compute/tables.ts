@@ -197,6 +197,16 @@ export const hostRoles = pgTable('compute_host_roles', {
   createdAt: created(),
 });
 
+/** Each agent host's pre-shared key for the volumes it opens over NBD with TLS (the volume
+ * service's exports): made by the host at its first start; row-level security lets a host's role
+ * read only its own. */
+export const hostKeys = pgTable('compute_host_keys', {
+  host: text('host').primaryKey(),
+  /** 32 random bytes in hex, as GnuTLS's PSK files hold them. */
+  psk: text('psk').notNull(),
+  createdAt: created(),
+});
+
 /** A question the API asks the agent of a server's host and waits for (a console's output, an
  * NMI, a ticket to a console): the agent answers in the row; the API reads and deletes it. */
 export const hostCalls = pgTable('compute_host_calls', {

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Controller } from '../lib/reconcile/controller.ts';
 import type { Store } from '../lib/store/db.ts';
 import { startVolumeWorker } from './agent/worker.ts';
+import { startVolumeExports } from './exports.ts';
 import { attachmentRoutes } from './api/attachments.ts';
 import { volumeExtended } from './attachments.ts';
 import { quotaRoutes } from './api/quotas.ts';
@@ -49,11 +50,15 @@ export interface VolumeOptions {
   /** Volumes as RBD images in this pool of this cluster, as this cephx user (storage ceph);
    * imagePool: where the image service keeps raw images that volumes are cloned from. */
   ceph?: { conf: string; user: string; pool: string; imagePool?: string; backup?: { user: string; pool: string } };
+  /** Where volumes are served over NBD to guests on other hosts (storage local). */
+  exportAddress?: string;
   log: Logger;
 }
 
 export interface Volumes extends VolumeService {
   worker: Controller;
+  /** Serves the volumes guests on other hosts open (storage local; none with Ceph, which every host reaches). */
+  exports?: Controller;
   close(): Promise<void>;
 }
 
@@ -75,7 +80,18 @@ export async function startVolumes(store: Store, opts: VolumeOptions): Promise<V
   // An in-use volume that grows is grown in its guests by their compute agents.
   onInUseExtend(volumeExtended);
   const worker = await startVolumeWorker(svc);
-  return { ...svc, worker, close: () => worker.stop() };
+  const exports = opts.ceph
+    ? undefined
+    : await startVolumeExports({ store, driver, host: opts.host, address: opts.exportAddress, dir: join(opts.dataDir, 'volume-exports'), log: opts.log });
+  return {
+    ...svc,
+    worker,
+    exports,
+    async close() {
+      await exports?.stop();
+      await worker.stop();
+    },
+  };
 }
 
 /** The rbd backend and backups in the backup pool; the key qemu is given is read from the keyring

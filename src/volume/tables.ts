@@ -1,5 +1,13 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
+/** A volume served over NBD with TLS: each host in `hosts` opens it with its own pre-shared key
+ * (compute_host_keys), as user name its host name. */
+export interface NbdExport {
+  address: string;
+  port: number;
+  hosts: string[];
+}
+
 const time = (name: string) => timestamp(name, { withTimezone: true }).notNull().defaultNow();
 
 /** Cinder's volume statuses, as its API shows them. */
@@ -72,6 +80,9 @@ export const volumes = pgTable(
     fault: text('fault'),
     /** The image an upload (os-volume_upload_image) fills while the volume is `uploading`. */
     uploadImageId: text('upload_image_id'),
+    /** Where the volume service serves the volume over NBD to the other hosts whose guests open
+     * it, and to which (./exports.ts); null while no guest elsewhere has it. */
+    nbdExport: jsonb('nbd_export').$type<NbdExport>(),
     createdAt: time('created_at'),
     updatedAt: time('updated_at'),
     launchedAt: timestamp('launched_at', { withTimezone: true }),

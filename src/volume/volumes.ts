@@ -198,6 +198,8 @@ export async function extendVolume(tx: Db, auth: AuthContext, id: string, newSiz
   }
   if (size <= vol.size) throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${vol.size}, extended: ${size}).`);
   if (inUse && !inUseExtendHook) throw badRequest(`Invalid volume: Volume ${vol.id} cannot be extended while attached on this cloud.`);
+  // An NBD export's size is fixed for its clients: qemu cannot grow a disk it reaches through one.
+  if (inUse && vol.nbdExport) throw badRequest(`Invalid volume: Volume ${vol.id} is attached to a server on another host and cannot be extended while in use there.`);
   const type = await findType(tx, vol.volumeTypeId, undefined, true);
   await reserve(tx, vol.projectId, type.name, { gigabytes: size - vol.size });
   await tx

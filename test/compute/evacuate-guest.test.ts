@@ -4,8 +4,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { cliAs, freshPostgres, httpClient, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { eventually } from '../helpers/netns.ts';
+import { nbdOpens } from '../helpers/nbd.ts';
 import { nuboArgv } from '../helpers/nubo-command.ts';
 
 // Evacuation of a real guest: a PostgreSQL controller and two `nubo agent`s on the qemu driver (in
@@ -79,7 +81,7 @@ before(async () => {
   controller = await spawnNubo({
     dataDir: join(work, 'controller'),
     args: ['--database', db.url, '--no-agents', '--compute-host', 'controller', '--compute-driver', 'fake'],
-    env: { NUBO_REPORT_INTERVAL: '1', NUBO_SERVICE_DOWN_TIME: '4' },
+    env: { NUBO_REPORT_INTERVAL: '1', NUBO_SERVICE_DOWN_TIME: '4', NUBO_VOLUME_EXPORT_ADDRESS: '127.0.0.1' },
   });
   for (const host of HOSTS) await startAgent(host);
   await cli('image', 'create', 'nubo-guest', '--file', guestImage, '--disk-format', 'qcow2', '--container-format', 'bare', '--public');
@@ -156,4 +158,88 @@ test('a real guest of a killed agent is evacuated to the other host and boots th
   assert.deepEqual([migration['Source Compute'], migration['Dest Compute'], migration.Status], [source, dest, 'completed']);
   await cli('server', 'delete', '--wait', 'vm');
   assert.deepEqual(await qemusOf(id), []);
+});
+
+/** The TCP peers of a process's established connections to a local port. */
+async function connectionsOf(pid: number, port: number): Promise<number> {
+  const { stdout } = await run('ss', ['-Htnp', 'state', 'established', 'dst', `127.0.0.1:${port}`]);
+  return stdout.split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
+}
+
+test('a volume-backed real guest opens its volume over NBD with TLS; evacuated, it boots from it on the other host, and the dead host is cut off it', async () => {
+  await cli('--os-compute-api-version', '2.37', 'server', 'create', '--flavor', 'm1.nano', '--image', 'nubo-guest', '--boot-from-volume', '1', '--nic', 'none', 'vm-bfv');
+  let shown: any;
+  await until('vm-bfv ACTIVE', async () => (shown = await json('server', 'show', 'vm-bfv')).status === 'ACTIVE', 240_000);
+  const id: string = shown.id;
+  const source: string = shown['OS-EXT-SRV-ATTR:host'];
+  const dest = HOSTS.find((h) => h !== source)!;
+  const [volume] = await json('volume', 'list', '--long');
+  const volumeId: string = volume.ID;
+  assert.equal(volume.Status, 'in-use');
+  // A data volume hot-plugged into the running guest: in-use once its qemu has opened the export.
+  const data = await json('volume', 'create', '--size', '1', 'data');
+  await until('data available', async () => (await json('volume', 'show', 'data')).status === 'available', 60_000);
+  await cli('server', 'add', 'volume', 'vm-bfv', 'data');
+  await until('data in-use', async () => (await json('volume', 'show', 'data')).status === 'in-use', 60_000);
+  const consoleOf = (host: string) => join(dataDirOf(host), 'compute', 'instances', id, 'console.log');
+  await until('the guest booted from its volume', async () => readFileSync(consoleOf(source), 'utf8').includes('nubo-guest ready'), 240_000);
+
+  // The controller serves it to the source's key alone; the guest's qemu holds a connection.
+  const served = async (of = volumeId): Promise<{ port: number; hosts: string[] } | null | undefined> => {
+    const c = new pg.Client(db.url);
+    await c.connect();
+    try {
+      return (await c.query('select nbd_export from volume_volumes where id = $1', [of])).rows[0]?.nbd_export;
+    } finally {
+      await c.end();
+    }
+  };
+  const exported = (await served())!;
+  assert.deepEqual(exported.hosts, [source]);
+  assert.equal(await nbdOpens({ dataDir: dataDirOf(source), host: source, address: '127.0.0.1', port: exported.port, volumeId }), true);
+  assert.equal(await nbdOpens({ dataDir: dataDirOf(dest), host: dest, address: '127.0.0.1', port: exported.port, volumeId }), false, "another host's key is refused");
+  const [old] = await qemusOf(id);
+  assert.equal(await connectionsOf(old!.pid, exported.port), 1);
+  const dataExport = (await served(data.id))!;
+  assert.deepEqual(dataExport.hosts, [source]);
+  assert.equal(await connectionsOf(old!.pid, dataExport.port), 1);
+
+  await killAgent(source, 'SIGKILL');
+  await until('its host down', async () => (await json('compute', 'service', 'list', '--host', source, '--service', 'nova-compute'))[0].State === 'down', 30_000);
+  const http = httpClient(controller.url);
+  const token = await http.login('admin', controller.env.OS_PASSWORD!, 'admin');
+  const evacuated = await http.request('POST', `/compute/v2.1/servers/${id}/action`, {
+    token,
+    headers: { 'openstack-api-version': 'compute 2.29' },
+    body: { evacuate: { host: dest } },
+  });
+  assert.equal(evacuated.status, 200, JSON.stringify(evacuated.body));
+  await until('vm-bfv ACTIVE on the other host', async () => {
+    shown = await json('server', 'show', 'vm-bfv');
+    return shown.status === 'ACTIVE' && shown['OS-EXT-SRV-ATTR:host'] === dest;
+  });
+  // It boots again from the same volume, opened over NBD by the other host.
+  await until('the evacuated guest booted from its volume', async () => readFileSync(consoleOf(dest), 'utf8').includes('nubo-guest ready'), 240_000);
+  const moved = (await served())!;
+  assert.deepEqual(moved.hosts, [dest]);
+  assert.equal(await nbdOpens({ dataDir: dataDirOf(dest), host: dest, address: '127.0.0.1', port: moved.port, volumeId }), true);
+  assert.equal(await nbdOpens({ dataDir: dataDirOf(source), host: source, address: '127.0.0.1', port: moved.port, volumeId }), false, "the dead host's key is refused");
+  // The dead host's qemu runs on, but no longer reaches the volume: it cannot write it any more.
+  assert.ok((await qemusOf(id)).some((q) => q.pid === old!.pid));
+  assert.equal(await connectionsOf(old!.pid, moved.port), 0);
+  const started = (await qemusOf(id)).find((q) => q.host === dest)!;
+  assert.equal(await connectionsOf(started.pid, moved.port), 1);
+  // Its data volume came along, opened by the new host alone.
+  const dataMoved = (await served(data.id))!;
+  assert.deepEqual(dataMoved.hosts, [dest]);
+  assert.equal(await connectionsOf(started.pid, dataMoved.port), 1);
+  assert.equal(await connectionsOf(old!.pid, dataMoved.port), 0);
+
+  await startAgent(source);
+  await until('the old qemu stopped', async () => !(await qemusOf(id)).some((q) => q.pid === old!.pid), 60_000);
+  await cli('server', 'delete', '--wait', 'vm-bfv');
+  // Once no guest elsewhere holds it, the volume is served no more.
+  await until('the exports gone', async () => (await served()) === null && (await served(data.id)) === null, 30_000);
+  assert.equal(await nbdOpens({ dataDir: dataDirOf(dest), host: dest, address: '127.0.0.1', port: moved.port, volumeId }), false);
+  await cli('volume', 'delete', volumeId, 'data');
 });

@@ -234,6 +234,21 @@ test("a guest's console is asked of its host's agent, which alone sees and answe
   for (const a of agents.values()) assert.deepEqual(refusals(a), []);
 });
 
+test("each host made its own key for the volumes it opens over NBD, and its role reads no other host's key nor writes one", async () => {
+  const keys = await asOwner(async (c) => (await c.query('select host, psk from compute_host_keys order by host')).rows);
+  assert.deepEqual(
+    keys.map((k) => k.host),
+    [...agents.keys()].sort(),
+  );
+  assert.ok(keys.every((k) => /^[0-9a-f]{64}$/.test(k.psk)));
+  await asHost('host1', async (c) => {
+    const seen = (await c.query('select host from compute_host_keys')).rows;
+    assert.deepEqual(seen, [{ host: 'host1' }]);
+    await assert.rejects(c.query("insert into compute_host_keys (host, psk) values ('host9', 'ab')"), /row-level security/);
+    await assert.rejects(c.query("update compute_host_keys set psk = 'ab'"), /permission denied/);
+  });
+});
+
 test("a live migration goes through both hosts' roles: the destination wires the port, the switch-over binds it there", async () => {
   await ok('server', 'create', '--image', 'tiny', '--flavor', 'small', '--network', 'net', 'flier');
   const made = await until(() => serverShow('flier'), (s: any) => s.status === 'ACTIVE' || s.status === 'ERROR');

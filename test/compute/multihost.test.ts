@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { cliAs, cliFails, freshPostgres, httpClient, nubo, spawnNubo, tempDir, type SpawnedNubo } from '../helpers/cloud.ts';
 import { nuboArgv } from '../helpers/nubo-command.ts';
+import { nbdOpens, nbdWrite } from '../helpers/nbd.ts';
 
 // A controller on PostgreSQL with its agents off (nubo up --no-agents) and three hosts, each a
 // `nubo agent` process of its own on the fake driver, driven by the real openstack CLI.
@@ -71,7 +73,7 @@ before(async () => {
   db = await freshPostgres();
   controller = await spawnNubo({
     args: ['--database', db.url, '--no-agents', '--compute-host', 'controller', '--compute-driver', 'fake'],
-    env: { NUBO_REPORT_INTERVAL: String(REPORT_INTERVAL), NUBO_SERVICE_DOWN_TIME: String(DOWN_TIME) },
+    env: { NUBO_REPORT_INTERVAL: String(REPORT_INTERVAL), NUBO_SERVICE_DOWN_TIME: String(DOWN_TIME), NUBO_VOLUME_EXPORT_ADDRESS: '127.0.0.1' },
   });
   for (const [i, host] of HOSTS.entries()) agents.set(host, await startAgent(host, i));
   const image = join(controller.dataDir, 'tiny.raw');
@@ -240,6 +242,58 @@ test('an aggregate with a zone and metadata: availability zone list, --availabil
   await ok('server', 'delete', '--wait', 'zoned', 'ssd-1', 'ssd-2', 'nossd');
   await ok('aggregate', 'delete', 'rack3');
   await ok('flavor', 'delete', 'ssd');
+});
+
+test('a volume attached to a server on an agent host is served to that host alone over NBD with TLS, follows the server when it migrates, and is served no more once detached', async () => {
+  const [made] = await createServers('holder', 1);
+  const first: string = hostOf(made);
+  const volume = await json('volume', 'create', '--size', '1', 'held');
+  await until(() => json('volume', 'show', 'held'), (v: any) => v.status === 'available');
+  await ok('server', 'add', 'volume', 'holder', 'held');
+  await until(() => json('volume', 'show', 'held'), (v: any) => v.status === 'in-use');
+  const served = async (): Promise<{ address: string; port: number; hosts: string[] } | null> => {
+    const c = new pg.Client(db.url);
+    await c.connect();
+    try {
+      return (await c.query('select nbd_export from volume_volumes where id = $1', [volume.id])).rows[0].nbd_export;
+    } finally {
+      await c.end();
+    }
+  };
+  const exported = (await served())!;
+  assert.deepEqual([exported.address, exported.hosts], ['127.0.0.1', [first]]);
+  const client = (host: string, port = exported.port) => ({ dataDir: agents.get(host)!.dataDir, host, address: '127.0.0.1', port, volumeId: volume.id });
+  const other = HOSTS.find((h) => h !== first)!;
+  assert.equal(await nbdOpens(client(other)), false, "another host's key is refused");
+  // What the host writes through the export is in the volume's file on the controller.
+  await nbdWrite(client(first), 0xa7, 1 << 20);
+  const file = readFileSync(join(controller.dataDir, 'volumes', 'volumes', `${volume.id}.raw`));
+  assert.ok(file.subarray(1 << 20, (1 << 20) + 65536).every((b) => b === 0xa7));
+  // An export's size is fixed for its clients: growing it in use is refused, in Cinder's words.
+  const grown = await cliFails(controller.env, '--os-volume-api-version', '3.42', 'volume', 'set', '--size', '2', 'held');
+  assert.match(grown, /attached to a server on another host and cannot be extended while in use there/);
+
+  await ok('server', 'migrate', 'holder');
+  const resized = await until(
+    () => json('--os-compute-api-version', '2.16', 'server', 'show', 'holder'),
+    (s: any) => s.status === 'VERIFY_RESIZE' || s.status === 'ERROR',
+  );
+  assert.equal(resized.status, 'VERIFY_RESIZE', JSON.stringify(resized.fault));
+  const second: string = hostOf(resized);
+  // Until confirmed, both hosts may open it (a revert starts the guest on the first again).
+  assert.deepEqual((await served())!.hosts, [first, second].sort());
+  await ok('server', 'migrate', 'confirm', 'holder');
+  const moved = await until(served, (e) => e?.hosts.length === 1);
+  assert.deepEqual(moved!.hosts, [second]);
+  assert.equal(await nbdOpens(client(first, moved!.port)), false, 'the host the server left is cut off');
+  assert.equal(await nbdOpens(client(second, moved!.port)), true);
+
+  await ok('server', 'remove', 'volume', 'holder', 'held');
+  await until(() => json('volume', 'show', 'held'), (v: any) => v.status === 'available');
+  await until(served, (e) => e === null);
+  assert.equal(await nbdOpens(client(second, moved!.port)), false, 'no export once detached');
+  await ok('server', 'delete', '--wait', 'holder');
+  await ok('volume', 'delete', 'held');
 });
 
 test("a killed agent's service goes down within service_down_time, its server's host_status is DOWN, and it gets no new server", async () => {

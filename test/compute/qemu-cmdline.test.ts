@@ -149,6 +149,26 @@ test('a guest booted from a volume has no disk of its own: the volume is its boo
   assert.equal(valuesOf(argv, '-device')[0], `virtio-blk-pci,id=vol-${id},drive=v0b5e8a367c1d4f2e9a3b5c6d7e8,serial=0b5e8a36-7c1d-4f2e-9,bootindex=0`);
 });
 
+test("a volume another host serves over NBD is opened with TLS: the host's key file named by a credentials object, never the key", () => {
+  const id = '0b5e8a36-7c1d-4f2e-9a3b-5c6d7e8f9a0b';
+  const connection = { driver: 'nbd' as const, host: '10.0.0.254', port: 40123, export: id, tls: { dir: '/state/volume-tls,x', user: 'host2' } };
+  const argv = qemuArgv({ ...spec, volumes: [{ volumeId: id, connection }] }, paths, 'tcg');
+  assert.deepEqual(valuesOf(argv, '-object'), ['tls-creds-psk,id=tls-v0b5e8a367c1d4f2e9a3b5c6d7e8,endpoint=client,dir=/state/volume-tls,,x,username=host2']);
+  assert.deepEqual(JSON.parse(valuesOf(argv, '-blockdev').at(-1)!), {
+    'node-name': 'v0b5e8a367c1d4f2e9a3b5c6d7e8',
+    driver: 'raw',
+    'read-only': false,
+    discard: 'unmap',
+    file: {
+      driver: 'nbd',
+      server: { type: 'inet', host: '10.0.0.254', port: '40123' },
+      export: id,
+      'tls-creds': 'tls-v0b5e8a367c1d4f2e9a3b5c6d7e8',
+      'reconnect-delay': 30,
+    },
+  });
+});
+
 test('commas in paths are escaped as qemu options need (the root disk\'s node is JSON, where a comma is a comma); the name is reduced to safe characters', () => {
   const odd = '/data/a,b';
   const argv = qemuArgv({ ...spec, name: 'x,file=/etc/shadow' }, { disk: `${odd}/disk`, console: `${odd}/c`, qmp: `${odd}/q`, serial: `${odd}/s`, vnc: `${odd}/v`, pidfile: `${odd}/p` }, 'tcg');

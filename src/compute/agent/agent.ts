@@ -28,7 +28,8 @@ import { moves } from './moves.ts';
 import { liveMigrations } from './live-migration.ts';
 import { setMigrationStatus } from '../resize.ts';
 import { imageHardware } from './hardware.ts';
-import { guestVolumes, type ConnectionOf } from './volumes.ts';
+import { guestVolumes, VolumeNotServed, type ConnectionOf } from './volumes.ts';
+import type { VolumeTls } from './host-key.ts';
 import { guestNics } from './nics.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
 import { settleActions } from '../instance-actions.ts';
@@ -56,8 +57,10 @@ export interface AgentOptions {
   /** How long a new server waits for its ports to be wired before it fails (default 300 s). */
   vifPluggingTimeoutMs?: number;
   allocation?: { cpuRatio: number; ramRatio: number; diskRatio: number; reservedMemoryMiB: number };
-  /** How this host opens volumes, from the volume service; without it no volume can be attached. */
+  /** How this host opens volumes, from the volume service here. */
   connectionOf?: ConnectionOf;
+  /** Without a volume service here: the key this host opens the controllers' NBD exports with. */
+  volumeTls?: VolumeTls;
   /** How long a guest is given to let a volume go before the detach fails (default 30 s). */
   detachTimeoutMs?: number;
   /** Where the image service keeps a raw image in RBD, for a host whose disks are clones of it. */
@@ -84,7 +87,10 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   await registerHost(db, { name: host, ...(await driver.resources()), ...ratios, ...opts.addresses, arch: hostArch() });
 
-  const volumesOf = guestVolumes({ store, driver, connectionOf: opts.connectionOf, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
+  const volumesOf = guestVolumes({
+    ...{ store, driver, host, connectionOf: opts.connectionOf, tls: opts.volumeTls },
+    ...{ detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log },
+  });
   const liveNics = guestNics({ db, driver, netns: opts.netns, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000, log });
   const load = async (id: string) => (await db.select().from(servers).where(eq(servers.id, id)))[0];
   const report = async (s: Server, status: Partial<Server>) => {
@@ -308,7 +314,13 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
       const mine = await db.select({ id: servers.id }).from(servers).where(eq(servers.host, host));
       return new Set([...mine.map((r) => r.id), ...(await driver.list())]);
     },
-    reconcile,
+    // A guest that opens a volume not yet served here waits for it, as for its ports (the
+    // service was asked; its answer wakes the server).
+    reconcile: (id) =>
+      reconcile(id).catch((err) => {
+        if (err instanceof VolumeNotServed) return { requeueAfter: 1000 };
+        throw err;
+      }),
     async onTerminal(id, err) {
       const s = await load(id);
       if (s && !s.deleting) await report(s, { vmState: 'error', fault: failure(err) });

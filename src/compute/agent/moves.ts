@@ -97,10 +97,12 @@ export function moves(d: MoveDeps) {
       if (!m || m.migrationType !== 'migration' || m.sourceCompute === host || !['pre-migrating', 'migrating'].includes(m.status)) return undefined;
       // The source has not stopped the guest and served its disk yet; it wakes no one here.
       if (m.status === 'pre-migrating') return { requeueAfter: 500 };
+      // First, since it may wait (for a volume to be served here): the steps after run once.
+      const guest = await spec();
       if (m.diskPath) await driver.fetchDisk(s.id, servedFrom(m.diskPath));
       if (m.consoleLog) await driver.keepConsole(s.id, m.consoleLog);
       await setMigrationStatus(db, s.id, ['migrating'], 'post-migrating');
-      await driver.spawn(await spec());
+      await driver.spawn(guest);
       if (s.power === 'shutdown') await driver.powerOff(s.id, d.shutdownTimeoutMs);
       const { power } = await driver.info(s.id);
       await d.report(s, { vmState: 'resized', powerState: d.powerState(power), observedGeneration: s.generation, observedReboots: s.reboots });

@@ -1,6 +1,7 @@
 import { monitorAddress } from '../../lib/ceph/auth.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Store } from '../../lib/store/db.ts';
+import { notify, type Store } from '../../lib/store/db.ts';
+import { EXPORTS_CHANNEL } from '../../volume/exports.ts';
 import {
   completeAttach,
   extendDone,
@@ -12,12 +13,24 @@ import {
   type Attachment,
 } from '../../volume/attachments.ts';
 import type { VolumeConnection as BackendConnection } from '../../volume/drivers/driver.ts';
+import type { volumes } from '../../volume/tables.ts';
 import { DetachTimeout, type GuestVolume, type VirtDriver } from '../virt/driver.ts';
+import type { VolumeTls } from './host-key.ts';
 
 const GiB = 2 ** 30;
 
 /** How the volume service says a volume is opened, for this host; undefined when it has none. */
 export type ConnectionOf = (volumeId: string) => BackendConnection;
+
+type Volume = typeof volumes.$inferSelect;
+
+/** A volume of another host's volume service that is not served to this host yet: the service is
+ * asked, and the guest waits for it as for its ports. */
+export class VolumeNotServed extends Error {
+  constructor(readonly volumeId: string) {
+    super(`volume ${volumeId} is not served to this host yet`);
+  }
+}
 
 export interface GuestVolumes {
   /** What the guest starts with: its root volume, if it boots from one, and its data volumes. */
@@ -29,7 +42,7 @@ export interface GuestVolumes {
   ready(serverId: string): Promise<true | 'pending' | string>;
 }
 
-/** The volume service's description of a connection, as the virt driver takes it. */
+/** The volume service's description of a local connection, as the virt driver takes it. */
 function guestConnection(c: BackendConnection): GuestVolume['connection'] {
   if (c.driver === 'file') return { driver: c.format, path: c.filename };
   return { driver: 'rbd', pool: c.pool, image: c.image, monitors: c.monitors, user: c.user, key: c.key };
@@ -38,6 +51,7 @@ function guestConnection(c: BackendConnection): GuestVolume['connection'] {
 /** The attachment's connection_info as Cinder records it: for RBD, where the image is and who
  * opens it, never the key (Nova keeps that in a libvirt secret; here only the host has it). */
 function connectionInfo(c: GuestVolume['connection']): Record<string, unknown> {
+  if (c.driver === 'nbd') return { driver_volume_type: 'nbd', data: { host: c.host, port: c.port, name: c.export, tls: true } };
   if (c.driver !== 'rbd') return { driver_volume_type: 'file', data: c };
   const monitors = (c.monitors ?? []).map(monitorAddress);
   const hosts = monitors.map((m) => m.host);
@@ -47,30 +61,50 @@ function connectionInfo(c: GuestVolume['connection']): Record<string, unknown> {
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 255);
 
-export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectionOf?: ConnectionOf; detachTimeoutMs: number; log: Logger }): GuestVolumes {
+export function guestVolumes(opts: {
+  store: Store;
+  driver: VirtDriver;
+  host: string;
+  /** Local volumes, from this host's own volume service. */
+  connectionOf?: ConnectionOf;
+  /** Without a volume service here: volumes served by the controllers' over NBD, opened with this key. */
+  tls?: VolumeTls;
+  detachTimeoutMs: number;
+  log: Logger;
+}): GuestVolumes {
   const { store, driver, log } = opts;
   const { db } = store;
 
-  const guestVolume = (a: Attachment, shareable = false): GuestVolume => {
-    if (!opts.connectionOf) throw new Error('this host has no volume service to open volumes with');
-    return {
-      volumeId: a.volumeId,
-      connection: guestConnection(opts.connectionOf(a.volumeId)),
-      readOnly: a.attachMode === 'ro',
-      ...(shareable ? { shareable } : {}),
-    };
-  };
+  function connectionOf(volumeId: string, vol: Volume | undefined): GuestVolume['connection'] {
+    if (opts.connectionOf) return guestConnection(opts.connectionOf(volumeId));
+    if (!opts.tls) throw new Error('this host has no volume service to open volumes with');
+    const e = vol?.nbdExport;
+    if (!e?.hosts.includes(opts.host)) throw new VolumeNotServed(volumeId);
+    return { driver: 'nbd', host: e.address, port: e.port, export: volumeId, tls: opts.tls };
+  }
+
+  const guestVolume = (a: Attachment, vol: Volume | undefined): GuestVolume => ({
+    volumeId: a.volumeId,
+    connection: connectionOf(a.volumeId, vol),
+    readOnly: a.attachMode === 'ro',
+    ...(vol?.multiattach ? { shareable: true } : {}),
+  });
+
+  /** Asks the volume service to serve the volume here (Nova's initialize_connection). */
+  const ask = (volumeId: string) => notify(db, EXPORTS_CHANNEL, volumeId);
 
   /** Attachments a started guest opens: attached ones, and those being attached. */
   const opened = (a: Attachment) => a.status === 'attached' || a.status === 'attaching';
 
-  async function attach(serverId: string, a: Attachment, shareable: boolean | undefined): Promise<void> {
+  async function attach(serverId: string, a: Attachment, vol: Volume | undefined): Promise<void> {
     try {
-      const volume = guestVolume(a, shareable);
+      const volume = guestVolume(a, vol);
       // A root volume was opened by the guest's start: it is never hot-plugged.
       if (a.bootIndex !== 0) await driver.attachVolume(serverId, volume);
       await store.tx((tx) => completeAttach(tx, a.id, connectionInfo(volume.connection)));
     } catch (err) {
+      // Attached once served; the service's answer wakes this server again.
+      if (err instanceof VolumeNotServed) return ask(a.volumeId);
       log.error({ server: serverId, volume: a.volumeId, err }, 'attach failed');
       await store.tx((tx) => failAttach(tx, a.id, firstLine(err)));
     }
@@ -96,7 +130,14 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
         db,
         rows.map((a) => a.volumeId),
       );
-      const of = (a: Attachment) => guestVolume(a, vols.get(a.volumeId)?.multiattach);
+      const of = (a: Attachment) => {
+        try {
+          return guestVolume(a, vols.get(a.volumeId));
+        } catch (err) {
+          if (err instanceof VolumeNotServed) void ask(a.volumeId).catch(() => {});
+          throw err;
+        }
+      };
       return { rootVolume: root && of(root), volumes: rows.filter((a) => a !== root).map(of) };
     },
 
@@ -111,6 +152,14 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
         if (!v) return `Volume ${a.volumeId} is gone`;
         if (v.status === 'creating' || v.status === 'downloading') return 'pending';
         if (v.status === 'error') return `Volume ${v.id} did not finish being created${v.fault ? `: ${v.fault}` : ''}`;
+        if (!opened(a)) continue;
+        try {
+          connectionOf(a.volumeId, v);
+        } catch (err) {
+          if (!(err instanceof VolumeNotServed)) throw err;
+          await ask(a.volumeId);
+          return 'pending';
+        }
       }
       return true;
     },
@@ -125,7 +174,7 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
       const { power } = await driver.info(serverId);
       const running = power === 'running' || power === 'paused';
       for (const a of rows) {
-        if (a.status === 'attaching') await attach(serverId, a, sizes.get(a.volumeId)?.multiattach);
+        if (a.status === 'attaching') await attach(serverId, a, sizes.get(a.volumeId));
         else if (a.status === 'detaching') await detach(serverId, a);
         else if (a.status === 'error_detaching' && running && !actual.has(a.volumeId)) {
           // The guest let the device go after its detach had timed out: the detach is done now.
@@ -134,7 +183,7 @@ export function guestVolumes(opts: { store: Store; driver: VirtDriver; connectio
           const seen = actual.get(a.volumeId);
           if (seen === undefined) {
             // The records say the guest has it and the guest does not: it gets it back.
-            if (a.bootIndex !== 0) await attach(serverId, a, sizes.get(a.volumeId)?.multiattach);
+            if (a.bootIndex !== 0) await attach(serverId, a, sizes.get(a.volumeId));
             continue;
           }
           // Level-based growth: a guest that sees less than the volume's size is told the new size.

@@ -63,8 +63,19 @@ export interface RbdConnection {
   conf?: string;
 }
 
-/** How qemu opens a volume where its backend keeps it: a file on this host, or an RBD image. */
-export type VolumeConnection = { driver: 'raw' | 'qcow2'; path: string } | RbdConnection;
+/** A volume another host's volume service serves over NBD with TLS, opened with this host's
+ * pre-shared key (GnuTLS's keys.psk in tls.dir, as tls.user). */
+export interface NbdConnection {
+  driver: 'nbd';
+  host: string;
+  port: number;
+  export: string;
+  tls: { dir: string; user: string };
+}
+
+/** How qemu opens a volume where its backend keeps it: a file on this host, an RBD image, or an
+ * NBD export of another host. */
+export type VolumeConnection = { driver: 'raw' | 'qcow2'; path: string } | RbdConnection | NbdConnection;
 
 export interface GuestVolume {
   /** Names the volume's block node and device; its first 20 characters are the disk's serial,

@@ -37,7 +37,7 @@ const hand = async (at: MigrationTarget, what: unknown) => {
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
 async function volumeBytes(v: NonNullable<GuestSpec['volumes']>[number]): Promise<number> {
-  if (v.connection.driver === 'rbd') return 2 ** 30;
+  if (v.connection.driver === 'rbd' || v.connection.driver === 'nbd') return 2 ** 30;
   return (await stat(v.connection.path).catch(() => ({ size: 2 ** 30 }))).size;
 }
 

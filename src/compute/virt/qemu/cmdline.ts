@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { GuestSpec, RbdConnection } from '../driver.ts';
-import { blockdevOf, deviceArg, deviceOf, nodeNameOf, rbdFileOf, secretIdOf } from './volumes.ts';
+import { blockdevOf, deviceArg, deviceOf, nodeNameOf, rbdFileOf, secretIdOf, tlsCredsOf } from './volumes.ts';
 import { cdromArgs, controllerArgs, nicDriverOf, rootDeviceArg } from './devices.ts';
 import { firmwareArgs } from './firmware.ts';
 
@@ -37,6 +37,15 @@ export function guestSecrets(spec: GuestSpec, paths: GuestPaths): Map<string, st
 
 /** A value inside a qemu option list, where a comma separates options and ",," is a comma. */
 const opt = (value: string) => value.replaceAll(',', ',,');
+
+/** The TLS credentials objects of a guest's volumes served over NBD (their keys in files). */
+function tlsObjectArgs(spec: GuestSpec): string[] {
+  return [...(spec.rootVolume ? [spec.rootVolume] : []), ...(spec.volumes ?? [])].flatMap((v) => {
+    if (v.connection.driver !== 'nbd') return [];
+    const { 'qom-type': type, ...props } = tlsCredsOf(v.connection, nodeNameOf(v.volumeId));
+    return ['-object', [type, ...Object.entries(props).map(([k, val]) => `${k}=${opt(val)}`)].join(',')];
+  });
+}
 
 /**
  * The qemu command line of a guest: pure, so that tests compare it. qemu daemonizes once the
@@ -89,6 +98,7 @@ export function qemuArgv(spec: GuestSpec, paths: GuestPaths, accel: 'kvm' | 'tcg
       if (!paths.secrets) throw new Error(`guest ${spec.uuid}: an RBD disk has a key and there is no directory for it`);
       return ['-object', `secret,id=${id},file=${opt(join(paths.secrets, id))},format=base64`];
     }),
+    ...tlsObjectArgs(spec),
     // A guest that boots from a volume opens it where it is: it has no disk of its own. The boot
     // disk is named by bootindex: without it SeaBIOS may try an attached volume first.
     ...controllerArgs(spec),

@@ -15,7 +15,7 @@ import {
   withQmp,
   type Qmp,
 } from './qmp.ts';
-import { blockdevOf, deviceIdOf, deviceOf, nodeNameOf, secretIdOf, volumeOfDevice } from './volumes.ts';
+import { blockdevOf, deviceIdOf, deviceOf, nodeNameOf, secretIdOf, tlsCredsOf, tlsIdOf, volumeOfDevice } from './volumes.ts';
 
 /** What the volume operations need of the driver that holds the guests. */
 export interface GuestAccess {
@@ -48,14 +48,18 @@ export function volumeOps(g: GuestAccess): VolumeOps {
           if ((await deviceIds(q)).includes(String(device.id))) return;
           const node = nodeNameOf(volume.volumeId);
           const c = volume.connection;
-          // An RBD volume's key goes to qemu as a secret object first, over the monitor socket.
+          // An RBD volume's key goes to qemu as a secret object first, over the monitor socket;
+          // an NBD volume's TLS credentials likewise.
           if (c.driver === 'rbd' && c.key && !(await objectIds(q)).includes(secretIdOf(node))) await secretAdd(q, secretIdOf(node), c.key);
+          if (c.driver === 'nbd' && !(await objectIds(q)).includes(tlsIdOf(node))) await q.execute('object-add', tlsCredsOf(c, node));
           if (!(await blockNodeNames(q)).includes(node)) await blockdevAdd(q, blockdevOf(volume));
           try {
             await deviceAdd(q, device);
           } catch (err) {
             await blockdevDel(q, node).catch((e) => g.log.warn({ guest: uuid, err: e }, 'volume node left open after a failed attach'));
-            await objectDel(q, secretIdOf(node)).catch((e) => g.log.warn({ guest: uuid, err: e }, 'volume key left in qemu after a failed attach'));
+            for (const id of [secretIdOf(node), tlsIdOf(node)]) {
+              await objectDel(q, id).catch((e) => g.log.warn({ guest: uuid, err: e }, 'volume key left in qemu after a failed attach'));
+            }
             throw err;
           }
         });
@@ -82,7 +86,8 @@ export function volumeOps(g: GuestAccess): VolumeOps {
             }
           }
           if ((await blockNodeNames(q)).includes(node)) await blockdevDel(q, node);
-          if ((await objectIds(q)).includes(secretIdOf(node))) await objectDel(q, secretIdOf(node));
+          const objects = await objectIds(q);
+          for (const id of [secretIdOf(node), tlsIdOf(node)]) if (objects.includes(id)) await objectDel(q, id);
           return true;
         });
         if (!released) throw new DetachTimeout(uuid, volumeId, timeoutMs);

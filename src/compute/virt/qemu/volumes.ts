@@ -1,5 +1,5 @@
 import { monitorAddress } from '../../../lib/ceph/auth.ts';
-import type { GuestVolume, RbdConnection } from '../driver.ts';
+import type { GuestVolume, NbdConnection, RbdConnection } from '../driver.ts';
 
 // How a volume appears in qemu, the same at start (-blockdev/-device) and in a hot-plug
 // (blockdev-add/device_add): one block node and one virtio-blk device per volume, both named
@@ -35,14 +35,36 @@ export function rbdFileOf(c: RbdConnection, nodeName: string): Record<string, un
   };
 }
 
+/** The id of the TLS credentials object an NBD volume's node connects with. */
+export const tlsIdOf = (nodeName: string) => `tls-${nodeName}`;
+
+/** The TLS credentials object of an NBD volume, as object-add takes it. */
+export const tlsCredsOf = (c: NbdConnection, nodeName: string) => ({
+  'qom-type': 'tls-creds-psk',
+  id: tlsIdOf(nodeName),
+  endpoint: 'client',
+  dir: c.tls.dir,
+  username: c.tls.user,
+});
+
+/** qemu's nbd protocol node. A connection lost (the export restarted, the network down a while)
+ * is made again, the guest's requests waiting meanwhile, instead of failing at once. */
+const nbdFileOf = (c: NbdConnection, nodeName: string) => ({
+  driver: 'nbd',
+  server: { type: 'inet', host: c.host, port: String(c.port) },
+  export: c.export,
+  'tls-creds': tlsIdOf(nodeName),
+  'reconnect-delay': 30,
+});
+
 /** The blockdev-add description of a volume (qemu's BlockdevOptions). */
 export function blockdevOf(v: GuestVolume): Record<string, unknown> {
   const c = v.connection;
   const node = nodeNameOf(v.volumeId);
-  const file = c.driver === 'rbd' ? rbdFileOf(c, node) : { driver: 'file', filename: c.path };
+  const file = c.driver === 'rbd' ? rbdFileOf(c, node) : c.driver === 'nbd' ? nbdFileOf(c, node) : { driver: 'file', filename: c.path };
   return {
     'node-name': node,
-    driver: c.driver === 'rbd' ? 'raw' : c.driver,
+    driver: c.driver === 'rbd' || c.driver === 'nbd' ? 'raw' : c.driver,
     'read-only': v.readOnly ?? false,
     discard: 'unmap',
     file,
