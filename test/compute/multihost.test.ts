@@ -244,7 +244,7 @@ test('an aggregate with a zone and metadata: availability zone list, --availabil
   await ok('flavor', 'delete', 'ssd');
 });
 
-test('a volume attached to a server on an agent host is served to that host alone over NBD with TLS, follows the server when it migrates, and is served no more once detached', async () => {
+test('a volume attached to a server on an agent host is served to that host alone over NBD with TLS, follows the server through a cold and a live migration, and is served no more once detached', async () => {
   const [made] = await createServers('holder', 1);
   const first: string = hostOf(made);
   const volume = await json('volume', 'create', '--size', '1', 'held');
@@ -288,10 +288,22 @@ test('a volume attached to a server on an agent host is served to that host alon
   assert.equal(await nbdOpens(client(first, moved!.port)), false, 'the host the server left is cut off');
   assert.equal(await nbdOpens(client(second, moved!.port)), true);
 
+  // Live, the destination opens it before the switch-over; then it alone is let in.
+  await ok('--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', 'holder');
+  const flown = await until(
+    () => json('server', 'show', 'holder'),
+    (s: any) => (s.status === 'ACTIVE' && hostOf(s) !== second) || s.status === 'ERROR',
+  );
+  assert.equal(flown.status, 'ACTIVE', JSON.stringify(flown.fault));
+  const third: string = hostOf(flown);
+  const landed = await until(served, (e) => e?.hosts.length === 1 && e.hosts[0] === third);
+  assert.equal(await nbdOpens(client(second, landed!.port)), false);
+  assert.equal((await json('volume', 'show', 'held')).status, 'in-use');
+
   await ok('server', 'remove', 'volume', 'holder', 'held');
   await until(() => json('volume', 'show', 'held'), (v: any) => v.status === 'available');
   await until(served, (e) => e === null);
-  assert.equal(await nbdOpens(client(second, moved!.port)), false, 'no export once detached');
+  assert.equal(await nbdOpens(client(third, landed!.port)), false, 'no export once detached');
   await ok('server', 'delete', '--wait', 'holder');
   await ok('volume', 'delete', 'held');
 });
