@@ -1,11 +1,11 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { badRequest } from '../lib/errors.ts';
-import type { Db } from '../lib/store/db.ts';
+import { notify, type Db } from '../lib/store/db.ts';
 import { bindServerPorts } from '../network/for-compute.ts';
 import { extraSpecsOf, getFlavor } from './flavors.ts';
 import { recordAction, type ActionContext } from './instance-actions.ts';
 import type { Quotas } from './quotas.ts';
-import { checkLock, checkState, getServer, refId, setSpec, type Server } from './servers.ts';
+import { checkLock, checkState, getServer, refId, SERVERS_CHANNEL, setSpec, type Server } from './servers.ts';
 import { migrations, servers, type FlavorCopy } from './tables.ts';
 
 // Nova's cold resize on one host (a cold migration to another host, moves.ts, shares its confirm
@@ -36,6 +36,9 @@ export type MigrationStatus =
   | 'running'
   | 'cancelling'
   | 'cancelled';
+
+/** The statuses in which a migration is over, whichever way it went. */
+export const MOVE_ENDED: MigrationStatus[] = ['confirmed', 'reverted', 'error', 'done', 'completed', 'cancelled'];
 
 /** Nova's volume-backed servers have no image and no root disk of the flavor's size. */
 const volumeBacked = (s: Server) => !s.imageId;
@@ -88,6 +91,8 @@ async function finishedResize(tx: Db, s: Server): Promise<Migration> {
 
 async function moveMigration(db: Db, m: Migration, to: MigrationStatus): Promise<Migration | undefined> {
   const [row] = await db.update(migrations).set({ status: to, updatedAt: new Date() }).where(eq(migrations.id, m.id)).returning();
+  // Who watches the server sees its move end (the volume service lets the other host go).
+  if (row && MOVE_ENDED.includes(to)) await notify(db, SERVERS_CHANNEL, m.serverId);
   return row;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, ne } from 'drizzle-orm';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { notify, type Db } from '../lib/store/db.ts';
-import { VOLUME_CHANNEL } from './service.ts';
+import { EXPORTS_CHANNEL, VOLUME_CHANNEL } from './service.ts';
 import { attachments, snapshots, volumes, type AttachmentStatus, type VolumeStatus } from './tables.ts';
 
 // Attachments of volumes to servers: one row per attachment, shown by Nova's os-volume_attachments
@@ -192,6 +192,8 @@ export async function finishDetach(tx: Db, id: string): Promise<void> {
   await tx.select({ id: volumes.id }).from(volumes).where(eq(volumes.id, a.volumeId)).for('update');
   await tx.delete(attachments).where(eq(attachments.id, id));
   await settleVolume(tx, a.volumeId);
+  // A host whose guest held it may lose its access to the volume's export.
+  await notify(tx, EXPORTS_CHANNEL, a.volumeId);
 }
 
 /** The guest kept the volume: error_detaching with the reason, and the volume stays in-use. A

@@ -2,13 +2,16 @@ import { createServer } from 'node:net';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { and, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
+import { MOVE_ENDED } from '../compute/resize.ts';
+import { SERVERS_CHANNEL } from '../compute/servers.ts';
 import { hostKeys, migrations, servers } from '../compute/tables.ts';
 import { run } from '../lib/host/run.ts';
 import type { Logger } from '../lib/log.ts';
 import { startController, type Controller } from '../lib/reconcile/controller.ts';
-import { notify, type Store } from '../lib/store/db.ts';
+import { notify, RESYNC, type Store } from '../lib/store/db.ts';
 import { ATTACHMENTS_CHANNEL } from './attachments.ts';
 import type { VolumeDriver } from './drivers/driver.ts';
+import { EXPORTS_CHANNEL } from './service.ts';
 import { attachments, volumes, type NbdExport } from './tables.ts';
 
 // Volumes opened by guests on other hosts, as Cinder's iSCSI targets serve them: the volume
@@ -19,15 +22,10 @@ import { attachments, volumes, type NbdExport } from './tables.ts';
 // evacuated guest still running on a host thought dead. qemu-nbd forks away from Nubo, so that a
 // restart of the volume service does not take the guests' disks away; the next start adopts it.
 
-/** Notifications on this channel name a volume whose export should be looked at again: an agent
- * that needs one it lacks asks here, as Nova asks Cinder for a connection. */
-export const EXPORTS_CHANNEL = 'volume_exports';
-
 /** The attachments whose guests hold the volume open (or are about to). */
 const OPEN = ['attaching', 'attached', 'detaching', 'error_detaching'] as const;
-/** A migration in one of these ended: only the server's own host keeps the volume. An evacuation
- * never adds its source, which is down and must not write any more. */
-const ENDED = ['confirmed', 'reverted', 'error', 'done', 'completed', 'cancelled', 'failed'];
+/** The moves whose two hosts both open the volume until the move ends. An evacuation never lets
+ * its source in: it is down, and must not write any more. */
 const MOVES_SHARING = ['live-migration', 'migration', 'resize'] as const;
 
 export interface ExportOptions {
@@ -67,7 +65,7 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
               rows.map((r) => r.serverId),
             ),
             inArray(migrations.migrationType, [...MOVES_SHARING]),
-            notInArray(migrations.status, ENDED),
+            notInArray(migrations.status, MOVE_ENDED),
             // Only a server's latest migration can be under way.
             sql`${migrations.id} = (select max(l.id) from ${migrations} l where l.server_id = ${migrations.serverId})`,
           ),
@@ -168,7 +166,7 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
     log.info({ volume: volumeId, address, port, hosts }, 'volume served over NBD');
   }
 
-  return startController({
+  const controller = await startController({
     name: 'volume-exports',
     store,
     channel: EXPORTS_CHANNEL,
@@ -184,9 +182,31 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
       return new Set([...served.map((v) => v.id), ...open.map((v) => v.id), ...dirs]);
     },
     reconcile,
-    // A server's move is seen by the agents, which ask; this catches what they could not.
+    // The net under the notifications.
     resyncEvery: 60_000,
   });
+  // A server that moved, or whose move ended, changes who may open its volumes.
+  const unlisten = await store
+    .listen(SERVERS_CHANNEL, (serverId) => {
+      if (serverId === RESYNC) return controller.resync();
+      void db
+        .select({ id: attachments.volumeId })
+        .from(attachments)
+        .where(eq(attachments.serverId, serverId))
+        .then((rows) => rows.forEach((r) => controller.add(r.id)))
+        .catch((err) => log.warn({ server: serverId, err }, 'volume exports: could not look at a server\'s volumes'));
+    })
+    .catch(async (err) => {
+      await controller.stop();
+      throw err;
+    });
+  return {
+    ...controller,
+    async stop() {
+      await unlisten();
+      await controller.stop();
+    },
+  };
 }
 
 /** A port free on address now (the kernel's pick), for a new export. */

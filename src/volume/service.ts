@@ -8,6 +8,11 @@ import type { VolumeDriver } from './drivers/driver.ts';
  * (`b:<id>`) for the worker. */
 export const VOLUME_CHANNEL = 'volume';
 
+/** Notifications on this channel name a volume whose NBD export should be looked at again
+ * (./exports.ts): an agent that needs one it lacks asks here, as Nova asks Cinder for a
+ * connection, and a detach that ends an attachment says so here. */
+export const EXPORTS_CHANNEL = 'volume_exports';
+
 /** What the volume API and its worker work with. */
 export interface VolumeService {
   store: Store;

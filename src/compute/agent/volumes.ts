@@ -1,7 +1,7 @@
 import { monitorAddress } from '../../lib/ceph/auth.ts';
 import type { Logger } from '../../lib/log.ts';
 import { notify, type Store } from '../../lib/store/db.ts';
-import { EXPORTS_CHANNEL } from '../../volume/exports.ts';
+import { EXPORTS_CHANNEL } from '../../volume/service.ts';
 import {
   completeAttach,
   extendDone,
