@@ -13,9 +13,10 @@ import { nbdOpens, nbdWrite } from '../helpers/nbd.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const HOSTS = ['host1', 'host2', 'host3'];
-// Short enough that a killed agent's service is down within seconds.
+// Short enough that a killed agent's service is down within seconds; long enough that a frozen
+// destination stays up through the few CLI calls a live-migration step makes on a busy machine.
 const REPORT_INTERVAL = 1;
-const DOWN_TIME = 4;
+const DOWN_TIME = 10;
 
 interface AgentProcess {
   child: ChildProcess;
@@ -513,7 +514,8 @@ test('live migration: MIGRATING, then ACTIVE (or PAUSED, as it was) on another h
   const frozen = agents.get(target)!.child;
   frozen.kill('SIGSTOP');
   try {
-    assert.equal((await live({ host: target, block_migration: 'auto' })).status, 202);
+    const sent = await live({ host: target, block_migration: 'auto' });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
     const [mid] = (await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations`, { token, headers: { 'openstack-api-version': 'compute 2.59' } })).body
       .migrations;
     const abort = (version: string) =>
@@ -538,7 +540,17 @@ test('live migration: MIGRATING, then ACTIVE (or PAUSED, as it was) on another h
     assert.equal(gone.status, 404);
     assert.equal((await json('server', 'show', 'flier')).status, 'ACTIVE');
 
-    assert.equal((await live({ host: target, block_migration: 'auto' })).status, 202);
+    // The CLI calls above may outlast service_down_time: the host is thawed until it is up again,
+    // then frozen anew, so that the next move is accepted and only then sees its destination go down.
+    frozen.kill('SIGCONT');
+    await until(
+      async () => (await json('compute', 'service', 'list', '--host', target))[0].State,
+      (state) => state === 'up',
+      30_000,
+    );
+    frozen.kill('SIGSTOP');
+    const resent = await live({ host: target, block_migration: 'auto' });
+    assert.equal(resent.status, 202, JSON.stringify(resent.body));
     const migrating = await http.request('GET', `/compute/v2.1/servers/${made.id}`, { token });
     assert.deepEqual([migrating.body.server.status, migrating.body.server['OS-EXT-STS:task_state']], ['MIGRATING', 'migrating']);
     const underWay = await http.request('GET', `/compute/v2.1/servers/${made.id}/migrations`, { token, headers: { 'openstack-api-version': 'compute 2.23' } });
