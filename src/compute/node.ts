@@ -12,7 +12,7 @@ import type { RbdDisks } from './virt/qemu/rbd-disks.ts';
 import { answerHostCalls } from './host-calls.ts';
 import { startConsoleRelay, type ConsoleRelay } from './agent/console-relay.ts';
 import { startComputeAgent } from './agent/agent.ts';
-import { hostVolumeKey } from './agent/host-key.ts';
+import { hostKey, volumeTlsDir } from './agent/keys.ts';
 import { startMetadataServer } from './metadata/server.ts';
 import { startServiceHeartbeat } from './services.ts';
 
@@ -47,8 +47,9 @@ export interface ComputeNode {
 
 export async function startComputeNode(opts: ComputeNodeOptions): Promise<ComputeNode> {
   const { store, log } = opts;
-  // A host without the volume service opens the volumes the controllers serve it, with its own key.
-  const volumeTls = opts.volumes ? undefined : await hostVolumeKey(store.db, opts.host, join(opts.stateDir, 'volume-tls'));
+  const key = await hostKey(store.db, opts.host);
+  // A host without the volume service opens the volumes the controllers serve it, with its key.
+  const volumeTls = opts.volumes ? undefined : await volumeTlsDir(opts.host, key, join(opts.stateDir, 'volume-tls'));
   const metadata = await startMetadataServer(store.db, opts.metadataSocket, log);
   const agent = await startComputeAgent({
     store,
@@ -77,7 +78,7 @@ export async function startComputeNode(opts: ComputeNodeOptions): Promise<Comput
     // An address this process cannot listen at (the host's addresses are in another namespace)
     // leaves the host without one: its guests' consoles are refused, the rest works.
     relay = relayAddress
-      ? await startConsoleRelay(opts.driver, relayAddress, log).catch((err: Error) => {
+      ? await startConsoleRelay(opts.driver, relayAddress, { host: opts.host, key }, log).catch((err: Error) => {
           log.warn(
             { address: relayAddress, err: err.message },
             'no console relay: set console_relay_address to an address of this host that the controllers reach',

@@ -207,6 +207,18 @@ export const hostKeys = pgTable('compute_host_keys', {
   createdAt: created(),
 });
 
+/** The pre-shared key that authenticates and encrypts the traffic of one migration between its two
+ * hosts (the memory, the disk over NBD): made by whichever of them needs it first; row-level
+ * security lets only those two hosts' roles read it. */
+export const migrationKeys = pgTable('compute_migration_keys', {
+  migrationId: integer('migration_id')
+    .primaryKey()
+    .references(() => migrations.id, { onDelete: 'cascade' }),
+  /** 32 random bytes in hex, as GnuTLS's PSK files hold them. */
+  psk: text('psk').notNull(),
+  createdAt: created(),
+});
+
 /** A question the API asks the agent of a server's host and waits for (a console's output, an
  * NMI, a ticket to a console): the agent answers in the row; the API reads and deletes it. */
 export const hostCalls = pgTable('compute_host_calls', {

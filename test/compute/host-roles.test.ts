@@ -234,7 +234,7 @@ test("a guest's console is asked of its host's agent, which alone sees and answe
   for (const a of agents.values()) assert.deepEqual(refusals(a), []);
 });
 
-test("each host made its own key for the volumes it opens over NBD, and its role reads no other host's key nor writes one", async () => {
+test("each host made its own key (for the volumes it opens over NBD, its console relay), and its role reads no other host's key nor writes one", async () => {
   const keys = await asOwner(async (c) => (await c.query('select host, psk from compute_host_keys order by host')).rows);
   assert.deepEqual(
     keys.map((k) => k.host),
@@ -259,6 +259,12 @@ test("a live migration goes through both hosts' roles: the destination wires the
   assert.equal(moved.status, 'ACTIVE', JSON.stringify(moved.fault));
   const [port] = await json('port', 'list', '--server', 'flier');
   assert.equal((await json('port', 'show', port.ID)).binding_host_id, moved['OS-EXT-SRV-ATTR:host']);
+  // Its traffic's key was made through a host's role, and both its hosts read the same one.
+  const keyOf = (c: pg.Client) =>
+    c.query('select k.psk from compute_migration_keys k join compute_migrations m on m.id = k.migration_id where m.server_id = $1', [made.id]);
+  const [key] = (await asOwner(keyOf)).rows;
+  assert.match(key.psk, /^[0-9a-f]{64}$/);
+  for (const host of HOSTS) assert.deepEqual((await asHost(host, keyOf)).rows, [key]);
   for (const a of agents.values()) assert.deepEqual(refusals(a), []);
   await ok('server', 'delete', '--wait', 'flier');
 });

@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +146,7 @@ for (const s of subjects) {
       return { ...a, uuid: randomUUID(), name, image: { id: randomUUID(), path: image, format: 'raw' } };
     };
     /** Where a move's destination listens (or its source serves): a pair of free-looking ports. */
-    const movePort = () => ({ host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2 });
+    const movePort = () => ({ host: '127.0.0.1', port: 40_000 + Math.floor(Math.random() * 10_000) * 2, key: randomBytes(32).toString('hex') });
     const booted = (g: GuestSpec, n: number) => until(`${g.name} booted ${n} times`, async () => (await boots(g)) >= n);
 
     before(async () => {
@@ -462,10 +462,13 @@ for (const s of subjects) {
       const other = s.openOther();
       const c = movable('c');
       await d.spawn(c);
-      await assert.rejects(d.serveDisk(c.uuid, { host: '127.0.0.1', port: 1 }), /running/);
+      await assert.rejects(d.serveDisk(c.uuid, movePort()), /running/);
       await d.powerOff(c.uuid, 30_000);
       if (s.otherDisk) await exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xcd 256k 64k', join(qemuInstances, c.uuid, 'disk')]);
       const at = movePort();
+      await d.serveDisk(c.uuid, at);
+      // The disk goes over TLS with the migration's key: another key reads nothing.
+      await assert.rejects(other.fetchDisk(randomUUID(), { ...at, key: movePort().key }), /TLS|handshake/i);
       await d.serveDisk(c.uuid, at);
       await other.fetchDisk(c.uuid, at);
       // Fetched once: a guest that has its disk keeps it.
@@ -481,7 +484,7 @@ for (const s of subjects) {
       await d.destroy(c.uuid);
       await other.destroy(c.uuid);
       assert.deepEqual(await other.list(), []);
-      await assert.rejects(other.fetchDisk(randomUUID(), { host: '127.0.0.1', port: at.port }));
+      await assert.rejects(other.fetchDisk(randomUUID(), at));
     });
 
     test('a paused guest live-migrated stays paused on the other host', async () => {
@@ -501,8 +504,22 @@ for (const s of subjects) {
 
     test('a live migration to a host that does not listen fails, and the guest runs on where it was', async () => {
       const { pid } = await d.info(a.uuid);
-      if (s.otherDisk) await assert.rejects(d.migrateOut(a.uuid, { host: '127.0.0.1', port: 9 }));
+      if (s.otherDisk) await assert.rejects(d.migrateOut(a.uuid, { ...movePort(), port: 9 }));
       assert.deepEqual(await d.info(a.uuid), { power: 'running', pid });
+    });
+
+    test("a live migration sent with another key than the destination's fails its TLS handshake, and the guest runs on where it was", async () => {
+      const other = s.openOther();
+      const w = movable('w');
+      await d.spawn(w);
+      await booted(w, 1);
+      const at = movePort();
+      await other.prepareIncoming(w, at);
+      const { pid } = await d.info(w.uuid);
+      await assert.rejects(d.migrateOut(w.uuid, { ...at, key: movePort().key }));
+      assert.deepEqual(await d.info(w.uuid), { power: 'running', pid });
+      await other.destroy(w.uuid, true);
+      await d.destroy(w.uuid);
     });
 
     test('a new driver on the same host adopts the running guest and can power it off', async () => {

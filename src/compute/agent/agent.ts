@@ -29,7 +29,7 @@ import { liveMigrations } from './live-migration.ts';
 import { setMigrationStatus } from '../resize.ts';
 import { imageHardware } from './hardware.ts';
 import { guestVolumes, VolumeNotServed, type ConnectionOf } from './volumes.ts';
-import type { VolumeTls } from './host-key.ts';
+import type { VolumeTls } from './keys.ts';
 import { guestNics } from './nics.ts';
 import { ATTACHMENTS_CHANNEL } from '../../volume/attachments.ts';
 import { settleActions } from '../instance-actions.ts';

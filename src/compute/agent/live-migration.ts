@@ -9,6 +9,7 @@ import { faultOf, SERVERS_CHANNEL, type Server } from '../servers.ts';
 import { computeServiceOf, isUp } from '../services.ts';
 import { migrations, servers } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
+import { migrationKey } from './keys.ts';
 import { carriedConsole, hostAddress, migrationPort } from './carried.ts';
 
 // A host's side of a live migration (moves.ts's liveMigrateServer records it). The migration's
@@ -58,7 +59,11 @@ export function liveMigrations(d: LiveMigrationDeps) {
   }
 
   /** Where the destination listens. */
-  const targetOf = async (m: Migration): Promise<MigrationTarget> => ({ host: await hostAddress(db, m.destCompute!), port: migrationPort(m) });
+  const targetOf = async (m: Migration): Promise<MigrationTarget> => ({
+    host: await hostAddress(db, m.destCompute!),
+    port: migrationPort(m),
+    key: await migrationKey(db, m.id),
+  });
 
   /** The source gives up the move (failed, or cancelled by an admin): the guest runs on here, the
    * destination's ports go. */

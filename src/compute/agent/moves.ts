@@ -6,6 +6,7 @@ import { setMigrationStatus, type Migration } from '../resize.ts';
 import type { Server } from '../servers.ts';
 import { migrations } from '../tables.ts';
 import type { GuestSpec, MigrationTarget, PowerState, VirtDriver } from '../virt/driver.ts';
+import { migrationKey } from './keys.ts';
 import { carriedConsole, hostAddress, migrationPort } from './carried.ts';
 
 // A host's side of the moves between hosts (moves.ts records them):
@@ -38,11 +39,11 @@ async function latestOf(db: Db, serverId: string): Promise<Migration | undefined
   return m;
 }
 
-/** Where a disk is served, as the migration records it, and back. */
+/** Where a disk is served, as the migration records it (never its key), and back. */
 const nbdUrl = (at: MigrationTarget) => `nbd://${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}/disk`;
-const servedFrom = (url: string): MigrationTarget => {
+const servedFrom = (url: string, key: string): MigrationTarget => {
   const u = new URL(url);
-  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) };
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port), key };
 };
 
 export function moves(d: MoveDeps) {
@@ -61,7 +62,7 @@ export function moves(d: MoveDeps) {
         await driver.powerOff(id, d.shutdownTimeoutMs);
         let diskPath: string | null = null;
         if (s.imageId) {
-          const at = { host: await hostAddress(db, host), port: migrationPort(m) };
+          const at = { host: await hostAddress(db, host), port: migrationPort(m), key: await migrationKey(db, m.id) };
           await driver.serveDisk(id, at);
           diskPath = nbdUrl(at);
         }
@@ -99,7 +100,7 @@ export function moves(d: MoveDeps) {
       if (m.status === 'pre-migrating') return { requeueAfter: 500 };
       // First, since it may wait (for a volume to be served here): the steps after run once.
       const guest = await spec();
-      if (m.diskPath) await driver.fetchDisk(s.id, servedFrom(m.diskPath));
+      if (m.diskPath) await driver.fetchDisk(s.id, servedFrom(m.diskPath, await migrationKey(db, m.id)));
       if (m.consoleLog) await driver.keepConsole(s.id, m.consoleLog);
       await setMigrationStatus(db, s.id, ['migrating'], 'post-migrating');
       await driver.spawn(guest);

@@ -15,7 +15,7 @@ import {
 import type { VolumeConnection as BackendConnection } from '../../volume/drivers/driver.ts';
 import type { volumes } from '../../volume/tables.ts';
 import { DetachTimeout, type GuestVolume, type VirtDriver } from '../virt/driver.ts';
-import type { VolumeTls } from './host-key.ts';
+import type { VolumeTls } from './keys.ts';
 
 const GiB = 2 ** 30;
 

@@ -7,6 +7,7 @@ import { novncRoutes } from './novnc.ts';
 import { consolePaths, grantedServer } from './open.ts';
 import { attachConsoleProxy, reachSocket } from './proxy.ts';
 import { reachThroughRelay } from '../agent/console-relay.ts';
+import { keyOfHost } from '../agent/keys.ts';
 import type { HostCaller } from '../host-calls.ts';
 import type { Server } from '../servers.ts';
 import type { ConsoleTokens, ConsoleType } from './tokens.ts';
@@ -32,7 +33,10 @@ export function serveConsoles(
     // This process's guests at their sockets; another host's through its relay, by a ticket it gives.
     reach: async (grant) => {
       const s = await grantedServer(c.store.db, grant);
-      return c.local(s) ? reachSocket(socketPath(s.id, grant.type)) : reachThroughRelay(await c.calls.openConsole(s, socketKind(grant.type)));
+      if (c.local(s)) return reachSocket(socketPath(s.id, grant.type));
+      const key = s.host && (await keyOfHost(c.store.db, s.host));
+      if (!key) throw new Error(`host ${s.host} has no key for its console relay`);
+      return reachThroughRelay(await c.calls.openConsole(s, socketKind(grant.type)), { host: s.host!, key });
     },
   });
   // Before the server closes: it would wait on the consoles' upgraded connections otherwise.

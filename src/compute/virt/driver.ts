@@ -106,10 +106,13 @@ export interface GuestInfo {
 }
 
 /** Where the destination of a live migration listens: qemu's migration stream on `port`, and the
- * guest's local root disk, as an NBD export named `root`, on `port + 1`. */
+ * guest's local root disk, as an NBD export named `root`, on `port + 1` (a cold migration's disk:
+ * where the source serves it). `key`, the migration's pre-shared key (hex), authenticates and
+ * encrypts all of it with TLS; it is never logged. */
 export interface MigrationTarget {
   host: string;
   port: number;
+  key: string;
 }
 
 /** What a running guest has used since its process started: counters, as the host keeps them. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,10 @@ const hand = async (at: MigrationTarget, what: unknown) => {
   mkdirSync(dirname(handedAt(at)), { recursive: true, mode: 0o700 });
   await writeFile(handedAt(at), JSON.stringify(what), { mode: 0o600 });
 };
+
+/** What a fake host hands over with a move so that the other end can tell the migration's key,
+ * as a TLS handshake would: a digest of it, never the key. */
+const keyHash = (at: MigrationTarget) => createHash('sha256').update(at.key).digest('hex');
 
 /** The size a fake guest sees for a volume it is given: a file's size, else 1 GiB. */
 async function volumeBytes(v: NonNullable<GuestSpec['volumes']>[number]): Promise<number> {
@@ -94,6 +99,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
 
     async destroy(uuid) {
       await driver.stopServingDisk(uuid);
+      const incoming = host.get(uuid)?.incoming;
+      if (incoming) await rm(`${incoming}.key`, { force: true });
       host.delete(uuid);
     },
 
@@ -175,7 +182,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       const g = host.get(uuid);
       if (!held(g) || g.spec.rootVolume) throw new Error(`guest ${uuid} has no disk on this host`);
       if (hasProcess(g)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is served`);
-      await hand(at, { diskBytes: g.diskBytes });
+      await hand(at, { diskBytes: g.diskBytes, key: keyHash(at) });
       g.served = handedAt(at);
     },
 
@@ -190,7 +197,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       if (host.has(uuid)) return;
       const text = await readFile(handedAt(from), 'utf8').catch(() => undefined);
       if (text === undefined) throw new Error(`no disk is served at ${from.host}:${from.port}`);
-      const { diskBytes } = JSON.parse(text) as { diskBytes: number };
+      const { diskBytes, key } = JSON.parse(text) as { diskBytes: number; key: string };
+      if (key !== keyHash(from)) throw new Error(`the TLS handshake with ${from.host}:${from.port} failed: another key`);
       const spec: GuestSpec = { uuid, name: uuid, vcpus: 0, memoryMiB: 0, rootGiB: 0, nics: [] };
       host.set(uuid, { spec, power: 'shutdown', diskBytes, console: [], volumes: new Map() });
     },
@@ -198,6 +206,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
     // A fake source sends its guest's run state.
     async prepareIncoming(spec, at) {
       if (host.get(spec.uuid)?.incoming) return;
+      mkdirSync(dirname(handedAt(at)), { recursive: true, mode: 0o700 });
+      await writeFile(`${handedAt(at)}.key`, keyHash(at), { mode: 0o600 });
       host.set(spec.uuid, { spec, power: 'paused', pid: ++lastPid, incoming: handedAt(at), diskBytes: await diskBytes(spec), console: [], volumes: new Map() });
     },
 
@@ -206,6 +216,8 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       // Stopped: already sent (only a running or paused guest is live-migrated).
       if (held(g) && !hasProcess(g)) return;
       if (signal?.aborted) throw new Error('live migration cancelled');
+      const listening = await readFile(`${handedAt(to)}.key`, 'utf8').catch(() => undefined);
+      if (listening !== undefined && listening !== keyHash(to)) throw new Error(`the TLS handshake with ${to.host}:${to.port} failed: another key`);
       const { power } = running(uuid);
       await hand(to, { power });
       halt(g!);
@@ -219,6 +231,7 @@ export function createFakeDriver(host = new Map<string, FakeGuest>(), stateFile?
       const sent = await readFile(g.incoming, 'utf8').catch(() => undefined);
       if (sent === undefined) throw new Error(`guest ${uuid} has not arrived`);
       await rm(g.incoming, { force: true });
+      await rm(`${g.incoming}.key`, { force: true });
       g.incoming = undefined;
       await boot(g, 'arrived from another host');
       // It goes on as it was: a paused guest stays paused.

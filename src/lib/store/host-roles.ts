@@ -26,6 +26,7 @@ const WRITES: Record<string, string> = {
   compute_migrations: 'UPDATE',
   compute_host_calls: 'UPDATE',
   compute_host_keys: 'INSERT',
+  compute_migration_keys: 'INSERT',
   compute_terminated_servers: 'INSERT',
   network_agents: 'INSERT, UPDATE, DELETE',
   network_ports: 'UPDATE, DELETE',

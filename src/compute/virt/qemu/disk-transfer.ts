@@ -2,19 +2,19 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { run } from '../../../lib/host/run.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { MigrationTarget } from '../driver.ts';
+import { migrationCredsArg } from './migration-tls.ts';
 
 // A cold migration's root disk between hosts that share no file system: the source's qemu-nbd
 // serves the stopped guest's disk read-only as the guest sees it (its overlay read through its
 // image), at the source's address; the destination's qemu-img copies it from there into a
 // standalone qcow2, skipping what reads as zeros. Both run in the network namespace of the host's
 // addresses, as the guests' qemu does. The server ends once its one client has read and gone.
+// Both ends use TLS with the migration's key (in tlsDir): nothing else may read or forge the disk.
 
-/** An address as it goes in a URI: IPv6 in brackets. */
-const uriHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
-
-export async function serveDisk(disk: string, at: MigrationTarget, pidFile: string, netns: string | undefined, log: Logger): Promise<void> {
+export async function serveDisk(disk: string, at: MigrationTarget, pidFile: string, tlsDir: string, netns: string | undefined, log: Logger): Promise<void> {
   await stopServing(pidFile);
   const argv = ['qemu-nbd', '--read-only', '--format=qcow2', `--bind=${at.host}`, `--port=${at.port}`, '--export-name=disk', '--shared=1'];
+  argv.push('--object', migrationCredsArg('tls0', 'server', tlsDir), '--tls-creds=tls0');
   await run([...argv, '--fork', `--pid-file=${pidFile}`, disk], { log, netns, timeoutMs: 30_000 });
 }
 
@@ -33,11 +33,16 @@ export async function stopServing(pidFile: string): Promise<void> {
 }
 
 /** Copies the disk served at `from` into `disk`, which appears only once whole. */
-export async function fetchDisk(from: MigrationTarget, disk: string, netns: string | undefined, log: Logger): Promise<void> {
+export async function fetchDisk(from: MigrationTarget, disk: string, tlsDir: string, netns: string | undefined, log: Logger): Promise<void> {
   const part = `${disk}.part`;
   await rm(part, { force: true });
+  const source = `driver=raw,file.driver=nbd,file.server.type=inet,file.server.host=${from.host},file.server.port=${from.port},file.export=disk,file.tls-creds=tls0`;
   try {
-    await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', `nbd://${uriHost(from.host)}:${from.port}/disk`, part], { log, netns, timeoutMs: 3_600_000 });
+    await run(['qemu-img', 'convert', '--object', migrationCredsArg('tls0', 'client', tlsDir), '--image-opts', source, '-O', 'qcow2', part], {
+      log,
+      netns,
+      timeoutMs: 3_600_000,
+    });
     await rename(part, disk);
   } catch (err) {
     await rm(part, { force: true });

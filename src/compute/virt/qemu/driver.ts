@@ -19,6 +19,7 @@ import { nicOps } from './nic-hotplug.ts';
 import { statsOps } from './stats.ts';
 import { finish as finishMigration, listen as listenForMigration, send as sendMigration } from './live-migration.ts';
 import { fetchDisk, serveDisk, stopServing } from './disk-transfer.ts';
+import { writeMigrationKey } from './migration-tls.ts';
 import { cont, injectNmi, queryStatus, quit, stop, systemPowerdown, systemReset, withQmp } from './qmp.ts';
 
 export interface QemuOptions {
@@ -122,6 +123,8 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
   const earlierConsole = (uuid: string) => join(dirOf(uuid), 'console.earlier.log');
   /** The qemu-nbd serving a cold migration's disk. */
   const nbdPidFile = (uuid: string) => join(dirOf(uuid), 'nbd.pid');
+  /** Where the key of the guest's migration under way is, for qemu and its tools. */
+  const migrationKeyDir = (uuid: string, key: string) => writeMigrationKey(join(dirOf(uuid), 'migration-tls'), key);
   /** A suspended guest's memory and device state. */
   const stateFile = (uuid: string) => join(dirOf(uuid), 'memory.state');
   const pidOf = (uuid: string) => guestPid(pathsOf(uuid).pidfile, uuid);
@@ -293,16 +296,16 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
           throw err;
         }
       }
-      await listenForMigration(pathsOf(uuid).qmp, at, localDisk);
-      log.info({ guest: uuid, at }, 'waiting for a live migration');
+      await listenForMigration(pathsOf(uuid).qmp, at, localDisk, await migrationKeyDir(uuid, at.key));
+      log.info({ guest: uuid, host: at.host, port: at.port }, 'waiting for a live migration');
     },
 
     async migrateOut(uuid, to, signal) {
       await mustRun(uuid);
       const spec = await savedSpec(uuid);
       const t0 = performance.now();
-      await sendMigration(pathsOf(uuid).qmp, to, hasLocalDisk(spec), MIGRATION_TIMEOUT_MS, signal);
-      log.info({ guest: uuid, to, ms: Math.round(performance.now() - t0) }, 'guest live-migrated');
+      await sendMigration(pathsOf(uuid).qmp, to, hasLocalDisk(spec), await migrationKeyDir(uuid, to.key), MIGRATION_TIMEOUT_MS, signal);
+      log.info({ guest: uuid, host: to.host, port: to.port, ms: Math.round(performance.now() - t0) }, 'guest live-migrated');
     },
 
     async finishIncoming(uuid) {
@@ -315,7 +318,7 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
       if (await pidOf(uuid)) throw new Error(`guest ${uuid} is running: it is shut down before its disk is served`);
       const { disk } = pathsOf(uuid);
       if (!(await exists(disk))) throw new Error(`guest ${uuid} has no disk on this host`);
-      await serveDisk(disk, at, nbdPidFile(uuid), opts.netns, log);
+      await serveDisk(disk, at, nbdPidFile(uuid), await migrationKeyDir(uuid, at.key), opts.netns, log);
     },
 
     stopServingDisk: (uuid) => stopServing(nbdPidFile(uuid)),
@@ -323,9 +326,16 @@ export function createQemuDriver(opts: QemuOptions): VirtDriver {
     async fetchDisk(uuid, from) {
       if (rbdDisks) throw new Error(`guest ${uuid}: a disk brought from another host cannot be put into RBD`);
       const { disk } = pathsOf(uuid);
+      // A guest's directory is what list() finds: one made here for nothing must not stay.
+      const made = !(await exists(dirOf(uuid)));
       await mkdir(dirOf(uuid), { recursive: true, mode: 0o700 });
       if (await exists(disk)) return;
-      await fetchDisk(from, disk, opts.netns, log);
+      try {
+        await fetchDisk(from, disk, await migrationKeyDir(uuid, from.key), opts.netns, log);
+      } catch (err) {
+        if (made) await rm(dirOf(uuid), { recursive: true, force: true });
+        throw err;
+      }
     },
 
     async powerOff(uuid, timeoutMs) {

@@ -1,18 +1,21 @@
 import type { MigrationTarget } from '../driver.ts';
-import { cont, queryStatus, QmpError, withQmp, type Qmp } from './qmp.ts';
+import { migrationCreds } from './migration-tls.ts';
+import { cont, objectDel, queryStatus, QmpError, withQmp, type Qmp } from './qmp.ts';
 
 // Live migration between two hosts' qemus, as libvirt drives it for Nova. The destination's qemu
 // waits (-incoming defer, then listening) and serves the guest's root disk, made empty over the
 // same image, over NBD; the source mirrors its disk's own layer into it (the image below is the
 // same on both hosts), sends its memory while the vCPUs run, and stops before the switch-over
 // until the mirror has written the last of the disk, so that the destination starts on a disk
-// that matches its memory.
+// that matches its memory. Both streams go over TLS with the migration's key (tlsDir holds it).
 
 /** The root disk's block node, and its NBD export's name. */
 const ROOT = 'root';
 /** The source's node for the destination's export, its mirror job, and the destination's export. */
 const MIRROR = 'migration-root';
 const EXPORT_ID = 'migration';
+/** The TLS credentials object of either end. */
+const TLS_ID = 'migration-tls';
 
 /** Far above what a network between hosts carries: qemu's default cap (128 MiB/s) would only slow it. */
 const MAX_BANDWIDTH = 16 * 2 ** 30;
@@ -28,6 +31,18 @@ interface MigrateInfo {
 const queryMigrate = (q: Qmp) => q.execute<MigrateInfo>('query-migrate');
 const blockJobs = (q: Qmp) => q.execute<{ device: string; ready: boolean }[]>('query-block-jobs');
 
+/** The end's TLS credentials, made afresh (an earlier migration's may be there, of the other end
+ * or another key), and named as the migration's. */
+async function useCreds(q: Qmp, endpoint: 'server' | 'client', dir: string): Promise<void> {
+  await objectDel(q, TLS_ID).catch(() => undefined);
+  await q.execute('object-add', migrationCreds(TLS_ID, endpoint, dir));
+  await q.execute('migrate-set-parameters', { 'tls-creds': TLS_ID });
+}
+
+/** Migration parameters outlive the migration: a later save of the guest's memory to a file
+ * (suspend) must not try TLS. */
+const plainAgain = (q: Qmp) => q.execute('migrate-set-parameters', { 'tls-creds': '' });
+
 /** Polls until `done` says so; `what` names the wait in the error when it lasts past the
  * deadline, or is cut short by the signal. */
 async function until(what: string, limit: { deadline: number; signal?: AbortSignal }, done: () => Promise<boolean>): Promise<void> {
@@ -41,13 +56,17 @@ async function until(what: string, limit: { deadline: number; signal?: AbortSign
 /** The destination, in a qemu started with -incoming defer: listening for the memory at `at`, and
  * serving the local root disk (`localDisk`) writable at the next port. Each step is skipped when
  * done already. */
-export async function listen(qmpSocket: string, at: MigrationTarget, localDisk: boolean): Promise<void> {
+export async function listen(qmpSocket: string, at: MigrationTarget, localDisk: boolean, tlsDir: string): Promise<void> {
   await withQmp(qmpSocket, async (q) => {
-    if (!(await queryMigrate(q))['socket-address']) await q.execute('migrate-incoming', { uri: `tcp:${at.host}:${at.port}` });
+    if (!(await queryMigrate(q))['socket-address']) {
+      await useCreds(q, 'server', tlsDir);
+      await q.execute('migrate-incoming', { uri: `tcp:${at.host}:${at.port}` });
+    }
     if (!localDisk) return;
     const exports = await q.execute<{ id: string }[]>('query-block-exports');
     if (exports.some((e) => e.id === EXPORT_ID)) return;
-    await q.execute('nbd-server-start', { addr: { type: 'inet', data: { host: at.host, port: String(at.port + 1) } } }).catch((err: Error) => {
+    const addr = { type: 'inet', data: { host: at.host, port: String(at.port + 1) } };
+    await q.execute('nbd-server-start', { addr, 'tls-creds': TLS_ID }).catch((err: Error) => {
       if (!(err instanceof QmpError && /already running/i.test(err.message))) throw err;
     });
     await q.execute('block-export-add', { type: 'nbd', id: EXPORT_ID, 'node-name': ROOT, name: ROOT, writable: true });
@@ -60,7 +79,7 @@ export async function listen(qmpSocket: string, at: MigrationTarget, localDisk: 
  * `signal` aborts it before the switch-over, the migration and the mirror are cancelled and the
  * guest runs on here as it did.
  */
-export async function send(qmpSocket: string, to: MigrationTarget, localDisk: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function send(qmpSocket: string, to: MigrationTarget, localDisk: boolean, tlsDir: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await withQmp(
     qmpSocket,
     async (q) => {
@@ -71,12 +90,14 @@ export async function send(qmpSocket: string, to: MigrationTarget, localDisk: bo
       const wasRunning = runState === 'running';
       const limit = { deadline: Date.now() + timeoutMs, signal };
       try {
+        await useCreds(q, 'client', tlsDir);
         if (localDisk) {
           await q.execute('blockdev-add', {
             driver: 'nbd',
             'node-name': MIRROR,
             server: { type: 'inet', host: to.host, port: String(to.port + 1) },
             export: ROOT,
+            'tls-creds': TLS_ID,
           });
           // sync top: only what the guest's own layer holds; the image below is the destination's too.
           await q.execute('blockdev-mirror', { 'job-id': MIRROR, device: ROOT, target: MIRROR, sync: 'top' });
@@ -104,6 +125,7 @@ export async function send(qmpSocket: string, to: MigrationTarget, localDisk: bo
             throw new Error(`live migration ${info.status}: ${info['error-desc'] ?? 'no reason given'}`);
           return info.status === 'completed';
         });
+        await plainAgain(q);
       } catch (err) {
         await rollBack(q, wasRunning);
         throw err;
@@ -120,6 +142,7 @@ async function rollBack(q: Qmp, wasRunning: boolean): Promise<void> {
   await quietly(q.execute('block-job-cancel', { device: MIRROR, force: true }));
   await quietly(until('cancelling the disk copy', { deadline: Date.now() + 10_000 }, async () => !(await blockJobs(q)).some((j) => j.device === MIRROR)));
   await quietly(q.execute('blockdev-del', { 'node-name': MIRROR }));
+  await quietly(plainAgain(q));
   // A migration cancelled at the switch-over leaves the vCPUs stopped.
   if (wasRunning && (await queryStatus(q)) !== 'running') await cont(q);
 }
@@ -132,5 +155,6 @@ export async function finish(qmpSocket: string): Promise<void> {
     await q.execute('nbd-server-stop').catch((err: Error) => {
       if (!(err instanceof QmpError && /not running/i.test(err.message))) throw err;
     });
+    await plainAgain(q);
   });
 }
