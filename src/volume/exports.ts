@@ -7,7 +7,7 @@ import { SERVERS_CHANNEL } from '../compute/servers.ts';
 import { hostKeys, migrations, servers } from '../compute/tables.ts';
 import { run } from '../lib/host/run.ts';
 import type { Logger } from '../lib/log.ts';
-import { startController, type Controller } from '../lib/reconcile/controller.ts';
+import { alsoListen, startController, type Controller } from '../lib/reconcile/controller.ts';
 import { notify, RESYNC, type Store } from '../lib/store/db.ts';
 import { ATTACHMENTS_CHANNEL } from './attachments.ts';
 import type { VolumeDriver } from './drivers/driver.ts';
@@ -109,8 +109,7 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
         // Each host's qemu holds one connection; two while a server moves between hosts.
         '--shared=8',
         '--persistent',
-        '--cache=none',
-        '--aio=native',
+        // The page cache as the guests' own qemu uses it here; their flushes reach the disk.
         '--discard=unmap',
         '--object',
         `tls-creds-psk,id=tls0,endpoint=server,dir=${dir}`,
@@ -186,27 +185,16 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
     resyncEvery: 60_000,
   });
   // A server that moved, or whose move ended, changes who may open its volumes.
-  const unlisten = await store
-    .listen(SERVERS_CHANNEL, (serverId) => {
-      if (serverId === RESYNC) return controller.resync();
-      void db
-        .select({ id: attachments.volumeId })
-        .from(attachments)
-        .where(eq(attachments.serverId, serverId))
-        .then((rows) => rows.forEach((r) => controller.add(r.id)))
-        .catch((err) => log.warn({ server: serverId, err }, 'volume exports: could not look at a server\'s volumes'));
-    })
-    .catch(async (err) => {
-      await controller.stop();
-      throw err;
-    });
-  return {
-    ...controller,
-    async stop() {
-      await unlisten();
-      await controller.stop();
-    },
+  const volumesOf = (serverId: string) => {
+    if (serverId === RESYNC) return controller.resync();
+    void db
+      .select({ id: attachments.volumeId })
+      .from(attachments)
+      .where(eq(attachments.serverId, serverId))
+      .then((rows) => rows.forEach((r) => controller.add(r.id)))
+      .catch((err) => log.warn({ server: serverId, err }, "volume exports: could not look at a server's volumes"));
   };
+  return alsoListen(controller, store, SERVERS_CHANNEL, volumesOf, log);
 }
 
 /** A port free on address now (the kernel's pick), for a new export. */

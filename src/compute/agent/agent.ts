@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Logger } from '../../lib/log.ts';
 import type { Store } from '../../lib/store/db.ts';
-import { startController, type Controller, type ReconcileResult } from '../../lib/reconcile/controller.ts';
+import { alsoListen, startController, type Controller, type ReconcileResult } from '../../lib/reconcile/controller.ts';
 import { uploadSnapshot } from '../../image/for-compute.ts';
 import type { ImageService } from '../../image/index.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -327,17 +327,5 @@ export async function startComputeAgent(opts: AgentOptions): Promise<Controller>
     },
   });
   // The volume service announces a server whose attachments changed (attach, detach, extend).
-  const unlisten = await store
-    .listen(ATTACHMENTS_CHANNEL, (serverId) => controller.add(serverId))
-    .catch(async (err) => {
-      await controller.stop();
-      throw err;
-    });
-  return {
-    ...controller,
-    async stop() {
-      await unlisten().catch((err: unknown) => log.warn({ err }, 'unsubscribing from attachments failed'));
-      await controller.stop();
-    },
-  };
+  return alsoListen(controller, store, ATTACHMENTS_CHANNEL, (serverId) => controller.add(serverId), log);
 }

@@ -67,7 +67,7 @@ export function guestVolumes(opts: {
   host: string;
   /** Local volumes, from this host's own volume service. */
   connectionOf?: ConnectionOf;
-  /** Without a volume service here: volumes served by the controllers' over NBD, opened with this key. */
+  /** Without a volume service here: volumes the controllers serve over NBD, opened with this key. */
   tls?: VolumeTls;
   detachTimeoutMs: number;
   log: Logger;

@@ -135,3 +135,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     },
   };
 }
+
+/**
+ * The controller, woken also by another channel's notifications, which onPayload turns into keys
+ * (a server's id into its volumes', say). Its stop() unsubscribes first; a subscription that
+ * cannot be made stops the controller and rejects.
+ */
+export async function alsoListen(c: Controller, store: Store, channel: string, onPayload: (payload: string) => void, log: Logger): Promise<Controller> {
+  const unlisten = await store.listen(channel, onPayload).catch(async (err) => {
+    await c.stop();
+    throw err;
+  });
+  return {
+    ...c,
+    async stop() {
+      await unlisten().catch((err: unknown) => log.warn({ err, channel }, 'unsubscribing failed'));
+      await c.stop();
+    },
+  };
+}
