@@ -1,11 +1,12 @@
 import { createServer } from 'node:net';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { and, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { MOVE_ENDED } from '../compute/resize.ts';
 import { SERVERS_CHANNEL } from '../compute/servers.ts';
 import { hostKeys, migrations, servers } from '../compute/tables.ts';
 import { run } from '../lib/host/run.ts';
+import { objectArg, pskCreds, writePskFile } from '../lib/host/tls-psk.ts';
 import type { Logger } from '../lib/log.ts';
 import { alsoListen, startController, type Controller } from '../lib/reconcile/controller.ts';
 import { notify, RESYNC, type Store } from '../lib/store/db.ts';
@@ -112,7 +113,7 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
         // The page cache as the guests' own qemu uses it here; their flushes reach the disk.
         '--discard=unmap',
         '--object',
-        `tls-creds-psk,id=tls0,endpoint=server,dir=${dir}`,
+        objectArg(pskCreds('tls0', 'server', dir)),
         '--tls-creds=tls0',
         '--fork',
         `--pid-file=${join(dir, 'pid')}`,
@@ -123,9 +124,9 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
   }
 
   /** The keys of hosts; a host that has none yet (its agent never started) is left out. */
-  async function keysOf(hosts: string[]): Promise<string> {
+  async function keysOf(hosts: string[]): Promise<[string, string][]> {
     const rows = hosts.length ? await db.select().from(hostKeys).where(inArray(hostKeys.host, hosts)) : [];
-    return rows.map((r) => `${r.host}:${r.psk}\n`).join('');
+    return rows.map((r) => [r.host, r.psk]);
   }
 
   async function reconcile(volumeId: string): Promise<void> {
@@ -139,10 +140,8 @@ export async function startVolumeExports(opts: ExportOptions): Promise<Controlle
       if (was) await db.update(volumes).set({ nbdExport: null }).where(eq(volumes.id, volumeId));
       return;
     }
-    const dir = dirOf(volumeId);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     // GnuTLS reads the key file at each handshake: a host added is let in without a restart.
-    await writeFile(join(dir, 'keys.psk'), await keysOf(hosts), { mode: 0o600 });
+    await writePskFile(dirOf(volumeId), await keysOf(hosts));
     const address = opts.address;
     const port = was && was.address === address ? was.port : await freePort(address);
     const left = (was?.hosts ?? []).filter((h) => !hosts.includes(h));

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writePskFile } from '../../lib/host/tls-psk.ts';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../lib/store/db.ts';
 import { hostKeys, migrationKeys } from '../tables.ts';
@@ -36,9 +35,7 @@ export async function keyOfHost(db: Db, host: string): Promise<string | undefine
 
 /** The host's key written to <dir>/keys.psk, where its qemu reads it for the volumes it opens. */
 export async function volumeTlsDir(host: string, key: string, dir: string): Promise<VolumeTls> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, 'keys.psk'), `${host}:${key}\n`, { mode: 0o600 });
-  return { dir, user: host };
+  return { dir: await writePskFile(dir, [[host, key]]), user: host };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { objectArg } from '../../../lib/host/tls-psk.ts';
 import type { GuestSpec, RbdConnection } from '../driver.ts';
 import { blockdevOf, deviceArg, deviceOf, nodeNameOf, rbdFileOf, secretIdOf, tlsCredsOf } from './volumes.ts';
 import { cdromArgs, controllerArgs, nicDriverOf, rootDeviceArg } from './devices.ts';
@@ -42,8 +43,7 @@ const opt = (value: string) => value.replaceAll(',', ',,');
 function tlsObjectArgs(spec: GuestSpec): string[] {
   return [...(spec.rootVolume ? [spec.rootVolume] : []), ...(spec.volumes ?? [])].flatMap((v) => {
     if (v.connection.driver !== 'nbd') return [];
-    const { 'qom-type': type, ...props } = tlsCredsOf(v.connection, nodeNameOf(v.volumeId));
-    return ['-object', [type, ...Object.entries(props).map(([k, val]) => `${k}=${opt(val)}`)].join(',')];
+    return ['-object', objectArg(tlsCredsOf(v.connection, nodeNameOf(v.volumeId)))];
   });
 }
 

@@ -2,7 +2,8 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { run } from '../../../lib/host/run.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { MigrationTarget } from '../driver.ts';
-import { migrationCredsArg } from './migration-tls.ts';
+import { objectArg } from '../../../lib/host/tls-psk.ts';
+import { migrationCreds } from './migration-tls.ts';
 
 // A cold migration's root disk between hosts that share no file system: the source's qemu-nbd
 // serves the stopped guest's disk read-only as the guest sees it (its overlay read through its
@@ -14,7 +15,7 @@ import { migrationCredsArg } from './migration-tls.ts';
 export async function serveDisk(disk: string, at: MigrationTarget, pidFile: string, tlsDir: string, netns: string | undefined, log: Logger): Promise<void> {
   await stopServing(pidFile);
   const argv = ['qemu-nbd', '--read-only', '--format=qcow2', `--bind=${at.host}`, `--port=${at.port}`, '--export-name=disk', '--shared=1'];
-  argv.push('--object', migrationCredsArg('tls0', 'server', tlsDir), '--tls-creds=tls0');
+  argv.push('--object', objectArg(migrationCreds('tls0', 'server', tlsDir)), '--tls-creds=tls0');
   await run([...argv, '--fork', `--pid-file=${pidFile}`, disk], { log, netns, timeoutMs: 30_000 });
 }
 
@@ -38,7 +39,7 @@ export async function fetchDisk(from: MigrationTarget, disk: string, tlsDir: str
   await rm(part, { force: true });
   const source = `driver=raw,file.driver=nbd,file.server.type=inet,file.server.host=${from.host},file.server.port=${from.port},file.export=disk,file.tls-creds=tls0`;
   try {
-    await run(['qemu-img', 'convert', '--object', migrationCredsArg('tls0', 'client', tlsDir), '--image-opts', source, '-O', 'qcow2', part], {
+    await run(['qemu-img', 'convert', '--object', objectArg(migrationCreds('tls0', 'client', tlsDir)), '--image-opts', source, '-O', 'qcow2', part], {
       log,
       netns,
       timeoutMs: 3_600_000,

@@ -1,4 +1,5 @@
 import { monitorAddress } from '../../../lib/ceph/auth.ts';
+import { pskCreds } from '../../../lib/host/tls-psk.ts';
 import type { GuestVolume, NbdConnection, RbdConnection } from '../driver.ts';
 
 // How a volume appears in qemu, the same at start (-blockdev/-device) and in a hot-plug
@@ -39,13 +40,7 @@ export function rbdFileOf(c: RbdConnection, nodeName: string): Record<string, un
 export const tlsIdOf = (nodeName: string) => `tls-${nodeName}`;
 
 /** The TLS credentials object of an NBD volume, as object-add takes it. */
-export const tlsCredsOf = (c: NbdConnection, nodeName: string) => ({
-  'qom-type': 'tls-creds-psk',
-  id: tlsIdOf(nodeName),
-  endpoint: 'client',
-  dir: c.tls.dir,
-  username: c.tls.user,
-});
+export const tlsCredsOf = (c: NbdConnection, nodeName: string) => pskCreds(tlsIdOf(nodeName), 'client', c.tls.dir, c.tls.user);
 
 /** qemu's nbd protocol node. A connection lost (the export restarted, the network down a while)
  * is made again, the guest's requests waiting meanwhile, instead of failing at once. */
